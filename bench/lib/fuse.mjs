@@ -1,0 +1,82 @@
+// The slow filesystem: a copy of the programs served through bindfs with the kernel's attribute,
+// entry and negative caches off, so every stat and failed lookup is a round trip to a userspace
+// daemon, as on network and FUSE filesystems. Mounted for the run and always unmounted after.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { log } from './setup.mjs';
+
+const BINDFS_OPTIONS = 'attr_timeout=0,entry_timeout=0,negative_timeout=0';
+
+// What the FUSE tree holds: the same layout as the repository, so scenario paths work unchanged
+// and coldstart itself (dist/, bin/) is read through the mount as an installed copy would be.
+const COPIED = ['package.json', 'dist', 'bin', 'bench/package.json', 'bench/node_modules', 'bench/fixtures',
+  'examples/demo'];
+
+function isMounted(dir) {
+  try {
+    return readFileSync('/proc/mounts', 'utf8').split('\n').some((line) => line.split(' ')[1] === dir);
+  } catch {
+    return false;
+  }
+}
+
+function unmount(dir) {
+  if (!isMounted(dir)) return;
+  for (const args of [['-u', dir], ['-uz', dir]]) {
+    const result = spawnSync('fusermount', args, { stdio: 'ignore' });
+    if (result.status === 0 && !isMounted(dir)) return;
+  }
+  spawnSync('umount', ['-l', dir], { stdio: 'ignore' });
+}
+
+/** Why FUSE cannot be used here, or null when it can. */
+export function fuseUnavailable(tools) {
+  if (!tools.fuseDevice) return '/dev/fuse is missing (no FUSE in this machine or container)';
+  if (!tools.bindfs) return 'bindfs is not installed (Debian: apt-get install bindfs fuse3)';
+  return null;
+}
+
+/**
+ * Copies the programs to `<work>/fuse-src` and mounts them at `<work>/fuse-mnt`. Returns
+ * { root, close() }; close() is idempotent and also runs on exit and on SIGINT/SIGTERM/SIGHUP.
+ */
+export function mountFuseTree(repoRoot, work) {
+  const source = join(work, 'fuse-src');
+  const mount = join(work, 'fuse-mnt');
+  unmount(mount); // a run killed with SIGKILL may have left its mount behind
+  rmSync(source, { recursive: true, force: true });
+  const started = performance.now();
+  for (const path of COPIED) {
+    const from = join(repoRoot, path);
+    if (!existsSync(from)) continue;
+    const to = join(source, path);
+    mkdirSync(join(to, '..'), { recursive: true });
+    const copy = spawnSync('cp', ['-a', from, to], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+    if (copy.status !== 0) throw new Error(`copying ${path} for the FUSE tree failed: ${copy.stderr.trim()}`);
+  }
+  log(`FUSE tree copied in ${Math.round(performance.now() - started)} ms`);
+  mkdirSync(mount, { recursive: true });
+  const result = spawnSync('bindfs', ['-o', BINDFS_OPTIONS, source, mount], { encoding: 'utf8' });
+  if (result.status !== 0 || !isMounted(mount)) {
+    rmSync(source, { recursive: true, force: true });
+    throw new Error(`bindfs failed: ${(result.stderr || result.error?.message || `exit ${result.status}`).trim()}`);
+  }
+  let closed = false;
+  const onSignal = (signal) => {
+    close();
+    process.stderr.write(`bench: ${signal}: FUSE mount removed\n`);
+    process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGHUP' ? 1 : 15));
+  };
+  function close() {
+    if (closed) return;
+    closed = true;
+    unmount(mount);
+    if (!isMounted(mount)) rmSync(source, { recursive: true, force: true });
+    process.off('exit', close);
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.off(signal, onSignal);
+  }
+  process.on('exit', close);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, onSignal);
+  return { root: mount, source, close };
+}

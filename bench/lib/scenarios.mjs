@@ -1,0 +1,43 @@
+// The programs the suite starts. Paths are relative to a tree root that mirrors the repository
+// (package.json, dist/, bin/, bench/, examples/demo/), so the same table serves local disk and
+// the FUSE copy.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+const eslint = 'bench/node_modules/eslint/bin/eslint.js';
+
+/**
+ * id: stable name used in flags and JSON; project: the directory `coldstart index` walks;
+ * cwd: where the program runs; entry + args: what plain Node runs; bundle: the format esbuild writes;
+ * external: packages left out of the bundle (eslint loads jiti only for TypeScript configs, and
+ * esbuild cannot build eslint without that flag); lazy/importLazy: the demo's other versions.
+ */
+export const scenarios = [
+  { id: 'eslint-version', title: 'eslint --version', project: 'bench', cwd: 'bench', entry: eslint, args: ['--version'], bundle: 'cjs', external: ['jiti'], many: true },
+  { id: 'eslint-lint', title: 'eslint one file', project: 'bench', cwd: 'bench/fixtures/lint', entry: eslint, args: ['sample.js'], bundle: 'cjs', external: ['jiti'] },
+  { id: 'tsc-version', title: 'tsc --version', project: 'bench', cwd: 'bench', entry: 'bench/node_modules/typescript/bin/tsc', args: ['--version'], bundle: 'cjs' },
+  { id: 'aws-s3', title: "require('@aws-sdk/client-s3')", project: 'bench', cwd: 'bench', entry: 'bench/fixtures/require-s3.cjs', args: [], bundle: 'cjs' },
+  { id: 'webpack-version', title: 'webpack --version', project: 'bench', cwd: 'bench', entry: 'bench/node_modules/webpack/bin/webpack.js', args: ['--version'], bundle: 'cjs' },
+  { id: 'prettier-check', title: 'prettier --check', project: 'bench', cwd: 'bench/fixtures/prettier', entry: 'bench/node_modules/prettier/bin/prettier.cjs', args: ['--check', 'formatted.js'], bundle: 'cjs' },
+  {
+    id: 'demo-help', title: 'demo CLI --help', project: 'examples/demo', cwd: 'examples/demo', entry: 'examples/demo/eager.mjs', args: ['--help'],
+    bundle: 'esm', external: ['jiti'], lazy: 'examples/demo/lazy.mjs', importLazy: 'examples/demo/import-lazy.cjs',
+    needs: ['examples/demo/eager.mjs', 'examples/demo/node_modules'],
+  },
+];
+
+/** The scenarios to run, minus those whose files are missing (each skipped with a reason). */
+export function selectScenarios(root, ids) {
+  const chosen = [];
+  const skipped = [];
+  for (const id of ids ?? []) {
+    if (!scenarios.some((s) => s.id === id)) throw new Error(`unknown scenario '${id}' (known: ${scenarios.map((s) => s.id).join(', ')})`);
+  }
+  for (const scenario of scenarios) {
+    if (ids && !ids.includes(scenario.id)) continue;
+    const missing = (scenario.needs ?? [scenario.entry]).find((path) => !existsSync(join(root, path)));
+    if (missing) skipped.push({ id: scenario.id, reason: `${missing} does not exist yet` });
+    else chosen.push(scenario);
+  }
+  return { chosen, skipped };
+}

@@ -1,0 +1,2 @@
+interface User { name: string }
+export const greet = (u: User): string => `hi ${u.name}`;

@@ -1,0 +1,104 @@
+// `coldstart pack [--out FILE] [--run "CMD"]... [-- <command...>]`: runs each command with
+// module-load recording, then writes one pack of every module file they loaded and the
+// resolution answers they saw. Results on stdout, progress on stderr.
+import { mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { runChild } from '../run-child.js';
+import { UsageError } from '../usage-error.js';
+import { commands } from '../commands.js';
+import { findProjectRoot } from '../../index/store.js';
+import { buildPack, readRecordings } from '../../pack/build.js';
+import { packPathFor } from '../../pack/store.js';
+
+const preloadUrl = new URL('../../pack/record-preload.js', import.meta.url).href;
+
+interface Options {
+  out: string | undefined;
+  runs: string[][];
+  json: boolean;
+}
+
+function parse(argv: string[]): Options {
+  const usage = commands.pack.usage;
+  const dash = argv.indexOf('--');
+  const options = dash === -1 ? argv : argv.slice(0, dash);
+  const out: Options = { out: undefined, runs: [], json: false };
+  for (let i = 0; i < options.length; i++) {
+    const option = options[i]!;
+    const eq = option.startsWith('--') ? option.indexOf('=') : -1;
+    const flag = eq === -1 ? option : option.slice(0, eq);
+    const value = (): string => {
+      const v = eq === -1 ? options[++i] : option.slice(eq + 1);
+      if (v === undefined || v === '') throw new UsageError(`${flag} needs a value`, usage);
+      return v;
+    };
+    if (flag === '--out' || flag === '-o') out.out = value();
+    // A --run string goes through the shell, so pipes and `&&` work as typed.
+    else if (flag === '--run') out.runs.push(['/bin/sh', '-c', value()]);
+    else if (flag === '--json') out.json = true;
+    else throw new UsageError(`unknown option '${option}'`, usage);
+  }
+  if (dash !== -1 && dash + 1 < argv.length) out.runs.push(argv.slice(dash + 1));
+  if (out.runs.length === 0) throw new UsageError('no command to record: give `-- <command...>` or --run "<command>"', usage);
+  return out;
+}
+
+function withPreload(nodeOptions: string | undefined): string {
+  const quoted = `--import "${preloadUrl.replace(/"/g, '%22')}"`;
+  return nodeOptions === undefined || nodeOptions.trim() === '' ? quoted : `${nodeOptions} ${quoted}`;
+}
+
+/** The condition set most recordings ran under: answers from the others are not kept. */
+function commonConditions(recordings: { conditions: string }[]): string {
+  const tally = new Map<string, number>();
+  for (const r of recordings) tally.set(r.conditions, (tally.get(r.conditions) ?? 0) + 1);
+  return [...tally].sort((a, b) => b[1] - a[1])[0]?.[0] ?? '';
+}
+
+function megabytes(n: number): string {
+  return n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${(n / 1e3).toFixed(0)} kB`;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const options = parse(argv);
+  const found = findProjectRoot();
+  if (found === undefined) {
+    throw new UsageError('no project here: no node_modules directory above the working directory', 'run it in the project, or set COLDSTART_ROOT');
+  }
+  const root = realpathSync.native(found);
+  const file = packPathFor(root, options.out);
+  // The directory exists before the stamps are taken: creating it later would touch
+  // node_modules' mtime and make the new pack stale at once.
+  mkdirSync(dirname(file), { recursive: true });
+  const dir = mkdtempSync(join(tmpdir(), 'coldstart-pack-'));
+  const start = performance.now();
+  try {
+    const env = { ...process.env, NODE_OPTIONS: withPreload(process.env['NODE_OPTIONS']), COLDSTART_PACK_RECORD: dir, COLDSTART_PACK: 'off' };
+    for (const command of options.runs) {
+      const shown = command[0] === '/bin/sh' ? command[2]! : command.join(' ');
+      process.stderr.write(`coldstart pack: recording ${shown}\n`);
+      const result = await runChild(command, env);
+      if (result.code !== 0) process.stderr.write(`coldstart pack: warning: \`${shown}\` exited with ${result.code}; its loads are packed anyway\n`);
+    }
+    const recordings = readRecordings(dir);
+    if (recordings.length === 0) {
+      process.stderr.write('coldstart pack: no Node process reported its module loads; nothing written\nhint: is the command a Node program? (NODE_OPTIONS must reach it)\n');
+      return 1;
+    }
+    const summary = buildPack({ root, file, recordings, conditions: commonConditions(recordings) });
+    const totalMs = performance.now() - start;
+    if (options.json) process.stdout.write(JSON.stringify({ ...summary, root, totalMs }) + '\n');
+    else {
+      process.stdout.write(
+        `packed ${summary.modules} modules (${megabytes(summary.sourceBytes)}) and ${summary.answers} resolution answers from ${summary.processes} process${summary.processes === 1 ? '' : 'es'}` +
+          ` into ${summary.file} (${megabytes(summary.bytes)}) in ${summary.ms.toFixed(0)} ms` +
+          (summary.skipped > 0 ? `; ${summary.skipped} loaded files left out (outside ${root}, or changed while packing)` : '') +
+          '\n',
+      );
+    }
+    return 0;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

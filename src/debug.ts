@@ -1,0 +1,15 @@
+// Debug lines behind COLDSTART_DEBUG=1, on stderr; the flag is read once per process.
+let enabled: boolean | undefined;
+
+export function debugEnabled(): boolean {
+  if (enabled === undefined) {
+    const value = process.env['COLDSTART_DEBUG'];
+    enabled = value !== undefined && value !== '' && value !== '0' && value !== 'false';
+  }
+  return enabled;
+}
+
+/** Writes one line `coldstart: <area>: <message>` to stderr when debugging is on. */
+export function debug(area: string, message: string): void {
+  if (debugEnabled()) process.stderr.write(`coldstart: ${area}: ${message}\n`);
+}

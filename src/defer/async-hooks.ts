@@ -1,0 +1,57 @@
+// The defer hooks as Node 20 runs them: asynchronous, in the loader worker that
+// `module.register` starts. Same decisions as the in-thread hooks (load-core), awaited.
+import { virtualPrefix } from './detect.js';
+import {
+  knownTopLevelAwait,
+  makeState,
+  mayBeAsyncModule,
+  parseVirtual,
+  readVirtualURL,
+  sourceText,
+  targetHasTopLevelAwait,
+  transformLoaded,
+  virtualSource,
+  virtualURL,
+  type DeferSettings,
+  type DeferState,
+} from './load-core.js';
+
+type NextResolve = (specifier: string, context?: object) => Promise<{ url: string; format?: string | null }>;
+type NextLoad = (url: string, context?: object) => Promise<{ format?: string | null; source?: unknown }>;
+
+let state: DeferState | undefined;
+
+export function initialize(data: DeferSettings): void {
+  state = makeState(data);
+}
+
+export async function resolve(specifier: string, context: { parentURL?: string }, next: NextResolve): Promise<unknown> {
+  if (!specifier.startsWith(virtualPrefix)) return next(specifier, context);
+  const virtual = parseVirtual(specifier);
+  if (virtual === undefined) return next(specifier, context);
+  const resolved = await next(virtual.specifier, context);
+  return { url: virtualURL(resolved.url, resolved.format, virtual.specifier, context.parentURL ?? '', virtual.line, virtual.column), format: 'module', shortCircuit: true };
+}
+
+export async function load(url: string, context: { format?: string | null }, next: NextLoad): Promise<unknown> {
+  if (state === undefined) return next(url, context);
+  const module = readVirtualURL(url);
+  if (module !== undefined) {
+    let eager = false;
+    if (mayBeAsyncModule(module)) {
+          const known = knownTopLevelAwait(state, module.url);
+          if (known !== undefined) return { format: 'module', source: virtualSource(module, known), shortCircuit: true };
+      const target = await next(module.url, { format: undefined, importAttributes: {} });
+      const text = sourceText(target.source);
+      eager = text !== undefined && targetHasTopLevelAwait(state, module.url, target.format ?? undefined, text);
+    }
+    return { format: 'module', source: virtualSource(module, eager), shortCircuit: true };
+  }
+  const result = await next(url, context);
+  // CommonJS is compiled by the patched CommonJS loader on the main thread, not here.
+  if (!url.startsWith('file:') || (result.format !== 'module' && result.format !== 'module-typescript')) return result;
+  const text = sourceText(result.source);
+  if (text === undefined) return result;
+  const code = transformLoaded(state, url, result.format ?? undefined, text);
+  return code === undefined ? result : { ...result, source: code };
+}

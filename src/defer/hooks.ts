@@ -1,0 +1,158 @@
+// Installs the defer transform into Node: `module.registerHooks` where it exists (22.15+), else
+// (Node 20) the off-thread `module.register` hooks for ES modules plus a patch of CommonJS
+// compilation, paid only when the program uses defer. Called once from coldstart/register.
+import { readFileSync } from 'node:fs';
+import * as nodeModule from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { debug } from '../debug.js';
+import { eagerMode } from '../lazy/eager.js';
+import { has } from '../node-features.js';
+import { programDeferConfig } from './config.js';
+import { virtualPrefix } from './detect.js';
+import { distURL } from './paths.js';
+import {
+  knownTopLevelAwait,
+  makeState,
+  mayBeAsyncModule,
+  parseVirtual,
+  readVirtualURL,
+  sourceText,
+  targetHasTopLevelAwait,
+  transformLoaded,
+  virtualSource,
+  virtualURL,
+  type DeferSettings,
+  type DeferState,
+} from './load-core.js';
+
+type SyncResolve = (specifier: string, context: { parentURL?: string; conditions?: string[] }) => { url: string; format?: string | null };
+type SyncLoad = (url: string, context: { format?: string | null; conditions?: string[]; importAttributes?: object }) => { format?: string | null; source?: unknown };
+type RegisterHooks = (hooks: {
+  resolve?: (specifier: string, context: { parentURL?: string }, next: SyncResolve) => unknown;
+  load?: (url: string, context: { format?: string | null }, next: SyncLoad) => unknown;
+}) => { deregister(): void };
+
+function settings(): DeferSettings {
+  const config = programDeferConfig();
+  const stats = process.env['COLDSTART_DEFER_STATS'];
+  return {
+    defer: config?.defer ?? [],
+    root: config?.root,
+    deferNodeModules: config?.deferNodeModules ?? false,
+    eager: eagerMode(),
+    nativeImportDefer: has('nativeImportDefer'),
+    cacheDir: undefined,
+    stats: stats !== undefined && stats !== '' && stats !== '0',
+  };
+}
+
+/** Does the entry script itself use `import defer`? (Node 20 only: decides whether to pay for a worker.) */
+function entryUsesImportDefer(): boolean {
+  const entry = process.argv[1];
+  if (entry === undefined || entry === '') return false;
+  try {
+    return /\bimport\s+defer\b/.test(readFileSync(entry, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/** The resolve hook for the stand-ins the transform emits: resolves the real specifier at the import. */
+export function resolveVirtual(specifier: string, context: { parentURL?: string }, next: SyncResolve): unknown {
+  const virtual = parseVirtual(specifier);
+  if (virtual === undefined) return next(specifier, context);
+  const parentURL = context.parentURL ?? '';
+  const resolved = next(virtual.specifier, context);
+  return { url: virtualURL(resolved.url, resolved.format, virtual.specifier, parentURL, virtual.line, virtual.column), format: 'module', shortCircuit: true };
+}
+
+function syncHooks(state: DeferState, registerHooks: RegisterHooks): () => void {
+  let resolveHandle: { deregister(): void } | undefined;
+  const loadHandle = registerHooks({
+    load(url, context, next) {
+      const module = readVirtualURL(url);
+      if (module !== undefined) {
+        let eager = false;
+        if (mayBeAsyncModule(module)) {
+          const known = knownTopLevelAwait(state, module.url);
+          if (known !== undefined) return { format: 'module', source: virtualSource(module, known), shortCircuit: true };
+          const target = next(module.url, { format: undefined, importAttributes: {} });
+          const text = sourceText(target.source);
+          eager = text !== undefined && targetHasTopLevelAwait(state, module.url, target.format ?? undefined, text);
+        }
+        return { format: 'module', source: virtualSource(module, eager), shortCircuit: true };
+      }
+      const result = next(url, context);
+      if (!url.startsWith('file:')) return result;
+      let text = sourceText(result.source);
+      // `import` of a CommonJS file may come back without source; the transform needs it.
+      if (text === undefined && (result.format === 'commonjs' || result.format === 'commonjs-typescript')) {
+        try {
+          text = readFileSync(new URL(url), 'utf8');
+        } catch {
+          return result;
+        }
+      }
+      if (text === undefined) return result;
+      const code = transformLoaded(state, url, result.format ?? undefined, text);
+      if (code === undefined) return result;
+      // Registered on first need: any resolve hook turns off Node's in-process resolve cache.
+      if (resolveHandle === undefined && code.includes(virtualPrefix)) resolveHandle = registerHooks({ resolve: resolveVirtual });
+      return { ...result, source: code };
+    },
+  });
+  return () => {
+    loadHandle.deregister();
+    resolveHandle?.deregister();
+  };
+}
+
+/** Node 20: CommonJS files never reach the async hooks, so their compilation is patched instead. */
+function patchCommonJs(state: DeferState): () => void {
+  const Module = nodeModule.Module as unknown as { prototype: { _compile(content: string, filename: string): unknown } };
+  const original = Module.prototype._compile;
+  const patched = function (this: unknown, content: string, filename: string): unknown {
+    const code = typeof content === 'string' && filename.startsWith('/') ? transformLoaded(state, pathToFileURL(filename).href, 'commonjs', content) : undefined;
+    return original.call(this, code ?? content, filename);
+  };
+  Module.prototype._compile = patched;
+  return () => {
+    if (Module.prototype._compile === patched) Module.prototype._compile = original;
+  };
+}
+
+/**
+ * Installs the defer hooks when they can matter and returns their remover; undefined when there
+ * was nothing to install. Cheap when no configuration exists: one package.json read, and on
+ * Node 22.15+ a load hook that runs one regular expression per file.
+ */
+export function installDeferHooks(): (() => void) | undefined {
+  try {
+    return install();
+  } catch (error) {
+    debug('defer', `not installed: ${(error as Error).message}`);
+    return undefined;
+  }
+}
+
+function install(): (() => void) | undefined {
+  const current = settings();
+  if (has('registerHooks')) {
+    const registerHooks = (nodeModule as unknown as { registerHooks: RegisterHooks }).registerHooks;
+    return syncHooks(makeState(current), registerHooks);
+  }
+  // Node 20: the off-thread hooks cost a worker start (~30 ms), so only a project that uses
+  // defer pays for them: a configuration with `defer`, or an entry script with `import defer`.
+  const configured = current.defer.length > 0;
+  const needsEsm = configured || entryUsesImportDefer();
+  if (!needsEsm) return undefined;
+  const removers: (() => void)[] = [];
+  if (configured) removers.push(patchCommonJs(makeState(current)));
+  if (has('asyncRegister')) {
+    (nodeModule as unknown as { register(specifier: string, parentURL: string, options: object): void }).register(distURL('defer/async-hooks.js'), import.meta.url, { data: current });
+    debug('defer', 'installed the off-thread defer hooks (Node without registerHooks)');
+  }
+  return () => {
+    for (const remove of removers) remove();
+  };
+}

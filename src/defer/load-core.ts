@@ -1,0 +1,177 @@
+// What the defer hooks do, apart from how Node calls them (sync registerHooks, async register,
+// the CommonJS compile patch): decide whether a loaded file needs the transform, answer from the
+// cache or transform it, and build the small module that stands for each deferred import.
+import { statSync, writeSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { debug } from '../debug.js';
+import { DeferCache, defaultCacheDir } from './cache.js';
+import { distPath, distURL } from './paths.js';
+import { mayNeedTransform, virtualPrefix } from './detect.js';
+import type { TransformOptions } from './transform.js';
+
+// The parser and magic-string load only when a file actually needs parsing.
+let transformModule: typeof import('./transform.js') | undefined;
+function transformer(): typeof import('./transform.js') {
+  transformModule ??= createRequire(import.meta.url)(distPath('defer/transform.js')) as typeof import('./transform.js');
+  return transformModule;
+}
+
+/** Everything the hooks need, made once per thread; plain data so it crosses to the loader worker. */
+export interface DeferSettings {
+  readonly defer: readonly string[];
+  readonly root: string | undefined;
+  readonly deferNodeModules: boolean;
+  readonly eager: boolean;
+  readonly nativeImportDefer: boolean;
+  readonly cacheDir: string | undefined;
+  readonly stats: boolean;
+}
+
+export interface DeferState {
+  readonly settings: DeferSettings;
+  readonly cache: DeferCache;
+  readonly options: TransformOptions;
+  readonly optionsKey: string;
+}
+
+
+export function makeState(settings: DeferSettings): DeferState {
+  const options: TransformOptions = {
+    defer: settings.defer,
+    eager: settings.eager,
+    nativeImportDefer: settings.nativeImportDefer,
+    lazyRuntimePath: distPath('lazy/lazy.js'),
+    sourceMap: true,
+  };
+  const optionsKey = JSON.stringify([options, distURL('defer/runtime.js')]);
+  return { settings, cache: new DeferCache(settings.cacheDir ?? defaultCacheDir(settings.root)), options, optionsKey };
+}
+
+/** One line per transform decision on stderr under COLDSTART_DEFER_STATS=1 (written directly, so
+ *  lines from the loader worker are not lost at exit): `parse`, `cache-hit`, `parse-tla`. */
+function stat(state: DeferState, kind: string, file: string): void {
+  if (state.settings.stats) writeSync(2, `coldstart-defer-stats: ${kind} ${file}\n`);
+}
+
+const transformable = new Set(['module', 'commonjs', 'module-typescript', 'commonjs-typescript']);
+
+/** Whether auto-defer applies to `file`: the program's own files, node_modules only on request. */
+function autoDeferApplies(state: DeferState, file: string): boolean {
+  const { root, deferNodeModules, defer } = state.settings;
+  if (defer.length === 0 || root === undefined) return false;
+  if (!file.startsWith(root.endsWith('/') ? root : root + '/')) return false;
+  return deferNodeModules || !file.slice(root.length).includes('/node_modules/');
+}
+
+/** The transformed source of a loaded file, or undefined to keep Node's. Never throws. */
+export function transformLoaded(state: DeferState, url: string, format: string | undefined, source: string): string | undefined {
+  if (!url.startsWith('file:') || format === undefined || !transformable.has(format)) return undefined;
+  const file = fileURLToPath(url);
+  // coldstart's own files mention `import defer` in comments, and parsing them would re-enter
+  // the loading of the parser itself.
+  if (file.startsWith(distPath(''))) return undefined;
+  const auto = autoDeferApplies(state, file);
+  const options = auto ? state.options : { ...state.options, defer: [] };
+  if (!mayNeedTransform(source, options.eager ? [] : options.defer)) return undefined;
+  const key = state.cache.key([state.optionsKey, String(auto), file, format, source]);
+  const cached = state.cache.get(key);
+  if (cached !== undefined) {
+    stat(state, 'cache-hit', file);
+    return cached === 'unchanged' ? undefined : cached.code;
+  }
+  try {
+    stat(state, 'parse', file);
+    const result = transformer().transformDefer(source, file, format, options);
+    state.cache.put(key, result === undefined ? 'unchanged' : { code: result.code });
+    if (result !== undefined) debug('defer', `${file}: ${result.deferred.join(', ')}`);
+    return result?.code;
+  } catch (error) {
+    // A file we cannot parse is Node's to report, with its own message and position.
+    debug('defer', `${file}: not transformed: ${(error as Error).message}`);
+    return undefined;
+  }
+}
+
+/** Parsed form of the specifier the transform emits: `coldstart-defer:<line>:<col>:<specifier>`. */
+export function parseVirtual(specifier: string): { line: number; column: number; specifier: string } | undefined {
+  const match = /^coldstart-defer:(\d+):(\d+):(.*)$/s.exec(specifier);
+  if (match === null) return undefined;
+  return { line: Number(match[1]), column: Number(match[2]), specifier: match[3]! };
+}
+
+/** The URL of the stand-in module for one deferred import, carrying what its source needs. */
+export function virtualURL(resolved: string, format: string | null | undefined, specifier: string, parentURL: string, line: number, column: number): string {
+  const params = new URLSearchParams({ url: resolved, format: format ?? '', specifier, parent: parentURL, at: `${line}:${column}` });
+  return `${virtualPrefix}?${params}`;
+}
+
+export interface VirtualModule {
+  readonly url: string;
+  /** The format the resolve step reported ('' when it did not say). */
+  readonly format: string;
+  readonly specifier: string;
+  readonly parent: string;
+  readonly line: number;
+  readonly column: number;
+}
+
+export function readVirtualURL(url: string): VirtualModule | undefined {
+  if (!url.startsWith(virtualPrefix + '?')) return undefined;
+  const params = new URLSearchParams(url.slice(virtualPrefix.length + 1));
+  const [line, column] = (params.get('at') ?? '0:0').split(':').map(Number);
+  return { url: params.get('url') ?? '', format: params.get('format') ?? '', specifier: params.get('specifier') ?? '', parent: params.get('parent') ?? '', line: line ?? 0, column: column ?? 0 };
+}
+
+/** Only ES modules can use top-level await; other formats never need the target's source. */
+export function mayBeAsyncModule(module: VirtualModule): boolean {
+  if (!module.url.startsWith('file:')) return false;
+  if (module.format !== '') return module.format === 'module' || module.format === 'module-typescript';
+  return /\.(mjs|mts)$/.test(new URL(module.url).pathname);
+}
+
+/** The top-level-await answer remembered for this file's size and mtime, so a warm start reads
+ *  no deferred module's source; undefined when not known yet. */
+export function knownTopLevelAwait(state: DeferState, url: string): boolean | undefined {
+  const key = tlaKey(state, url);
+  const cached = key === undefined ? undefined : state.cache.get(key);
+  return cached === undefined ? undefined : cached !== 'unchanged';
+}
+
+function tlaKey(state: DeferState, url: string): string | undefined {
+  try {
+    const stats = statSync(fileURLToPath(url));
+    return state.cache.key(['tla', url, String(stats.size), String(stats.mtimeMs)]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Does the deferred module await at top level? Then the proposal evaluates it eagerly. */
+export function targetHasTopLevelAwait(state: DeferState, url: string, format: string | undefined, source: string): boolean {
+  let result = false;
+  if ((format === 'module' || format === 'module-typescript') && /\bawait\b/.test(source)) {
+    stat(state, 'parse-tla', url);
+    result = transformer().hasTopLevelAwait(source, fileURLToPath(url));
+  }
+  const key = tlaKey(state, url);
+  if (key !== undefined) state.cache.put(key, result ? { code: '1' } : 'unchanged');
+  return result;
+}
+
+/** Source of the stand-in module: a deferred namespace, or for top-level await an evaluated one. */
+export function virtualSource(module: VirtualModule, eagerBecauseAsync: boolean): string {
+  const runtimeURL = distURL('defer/runtime.js');
+  const args = [module.url, module.specifier, module.parent, module.line, module.column].map((value) => JSON.stringify(value)).join(', ');
+  if (eagerBecauseAsync) {
+    return `import * as evaluated from ${JSON.stringify(module.url)};\nimport { deferredNamespace } from ${JSON.stringify(runtimeURL)};\nexport default deferredNamespace(${args}, evaluated);\n`;
+  }
+  return `import { deferredNamespace } from ${JSON.stringify(runtimeURL)};\nexport default deferredNamespace(${args});\n`;
+}
+
+export function sourceText(source: unknown): string | undefined {
+  if (typeof source === 'string') return source;
+  if (source instanceof Uint8Array) return Buffer.from(source.buffer, source.byteOffset, source.byteLength).toString('utf8');
+  if (source instanceof ArrayBuffer) return Buffer.from(source).toString('utf8');
+  return undefined;
+}

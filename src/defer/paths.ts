@@ -1,0 +1,25 @@
+// Where coldstart's own files are at run time. The start-up entries are bundled (dist/register.js,
+// dist/chunks/*) while the files the defer hooks hand to Node stay per-file under dist/defer and
+// dist/lazy, so paths are taken from the nearest `dist` directory, not from this module's URL.
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+let root: string | undefined;
+
+function distRoot(): string {
+  if (root === undefined) {
+    let dir = dirname(fileURLToPath(import.meta.url));
+    while (basename(dir) !== 'dist' && dirname(dir) !== dir) dir = dirname(dir);
+    root = basename(dir) === 'dist' ? dir : join(dirname(fileURLToPath(import.meta.url)), '..');
+  }
+  return root;
+}
+
+/** Absolute path of a file of the built package, e.g. `defer/runtime.js`. */
+export function distPath(file: string): string {
+  return join(distRoot(), file);
+}
+
+export function distURL(file: string): string {
+  return pathToFileURL(distPath(file)).href;
+}

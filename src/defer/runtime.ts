@@ -1,0 +1,167 @@
+// The run-time half of `import defer`: a namespace object that evaluates its module on the first
+// string-keyed access, as the TC39 proposal's deferred namespace does, built on a Proxy. Loading
+// goes through require(), so evaluation is synchronous; each declaration is a lazy-pillar record.
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { captureCallSite, type CallSite } from '../lazy/call-site.js';
+import { installRecordsWriter } from '../lazy/eager.js';
+import { LazyLoadError, topLevelAwaitError } from '../lazy/errors.js';
+import { store, type MutableRecord } from '../lazy/records.js';
+
+const toStringTag = 'Deferred Module';
+
+/** A fixed `file:line:col` standing in for a captured call site. */
+function fixedSite(text: string): CallSite {
+  return { toString: () => text, toJSON: () => text } as unknown as CallSite;
+}
+
+function isNamespace(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && Object.prototype.toString.call(value) === '[object Module]';
+}
+
+/**
+ * What `import * as ns` would give for a module that require() returned: ES modules come back as
+ * their namespace; CommonJS exports become `default` plus their own enumerable string keys.
+ */
+function namespaceOf(value: unknown): Record<string, unknown> {
+  if (isNamespace(value)) return value;
+  const ns: Record<string, unknown> = Object.create(null);
+  // Slots shaped like a real namespace's (writable, enumerable, non-configurable), which is what
+  // the Proxy invariants of the deferred namespace expect.
+  const slot = (key: string, value: unknown) => Object.defineProperty(ns, key, { value, writable: true, enumerable: true, configurable: false });
+  if ((typeof value === 'object' || typeof value === 'function') && value !== null) {
+    for (const key of Object.keys(value)) if (key !== 'default') slot(key, (value as Record<string, unknown>)[key]);
+  }
+  slot('default', value);
+  Object.defineProperty(ns, Symbol.toStringTag, { value: 'Module' });
+  return Object.preventExtensions(ns);
+}
+
+function requireTarget(url: string, parent: string): () => unknown {
+  const req = createRequire(parent);
+  const id = url.startsWith('file:') ? fileURLToPath(url) : url;
+  return () => req(id);
+}
+
+/** Spec: `then` is never looked up through a deferred namespace, so awaiting one does not evaluate it. */
+function symbolLike(key: string | symbol): boolean {
+  return typeof key === 'symbol' || key === 'then';
+}
+
+/**
+ * The deferred namespace of the module at `url` (already resolved by the hook, so resolution
+ * errors surfaced at the import), declared at `parentURL:line:column`. `evaluated` is passed for
+ * modules that had to be evaluated eagerly (top-level await).
+ */
+export function deferredNamespace(url: string, specifier: string, parentURL: string, line: number, column: number, evaluated?: object): object {
+  const parent = parentURL.startsWith('file:') ? fileURLToPath(parentURL) : parentURL;
+  installRecordsWriter();
+  const record: MutableRecord = {
+    specifier,
+    parent,
+    declaredAt: fixedSite(`${parent}:${line}:${column}`),
+    status: 'pending',
+    resolved: url.startsWith('file:') ? fileURLToPath(url) : url,
+    trigger: undefined,
+    firstUseAt: undefined,
+    loadStartMs: undefined,
+    loadDurationMs: undefined,
+    error: undefined,
+    value: undefined,
+  };
+  store().records.push(record);
+
+  // The Proxy target carries what the proposal's object has before evaluation (null prototype,
+  // the tag); after evaluation it also gets every export as a non-configurable slot and is made
+  // non-extensible, which is what lets the traps report the namespace's real descriptors.
+  const target = Object.create(null) as Record<string | symbol, unknown>;
+  Object.defineProperty(target, Symbol.toStringTag, { value: toStringTag, writable: false, enumerable: false, configurable: false });
+  let namespace: Record<string, unknown> | undefined;
+
+  const settle = (ns: Record<string, unknown>): Record<string, unknown> => {
+    namespace = ns;
+    for (const key of Object.keys(ns)) {
+      if (key === 'then') continue;
+      Object.defineProperty(target, key, { value: undefined, writable: true, enumerable: true, configurable: false });
+    }
+    Object.preventExtensions(target);
+    return ns;
+  };
+
+  const load = (trigger: string, skip: Function): Record<string, unknown> => {
+    if (namespace !== undefined) return namespace;
+    if (record.status === 'failed') throw record.error;
+    record.trigger = trigger;
+    const site = captureCallSite(skip);
+    record.firstUseAt = site;
+    const start = performance.now();
+    record.loadStartMs = start;
+    try {
+      const value = requireTarget(url, parent)();
+      record.loadDurationMs = performance.now() - start;
+      record.value = value;
+      record.status = 'loaded';
+      return settle(namespaceOf(value));
+    } catch (cause) {
+      record.loadDurationMs = performance.now() - start;
+      const code = (cause as { code?: unknown } | null)?.code;
+      const reason = code === 'ERR_REQUIRE_ASYNC_MODULE' ? topLevelAwaitError(specifier, cause) : cause;
+      const error = new LazyLoadError(specifier, record.declaredAt.toString(), site.toString(), reason);
+      record.error = error;
+      record.status = 'failed';
+      throw error;
+    }
+  };
+
+  if (evaluated !== undefined) {
+    record.status = 'loaded';
+    record.trigger = 'top-level await (evaluated eagerly)';
+    record.value = evaluated;
+    settle(namespaceOf(evaluated));
+  }
+
+  const handler: ProxyHandler<Record<string | symbol, unknown>> = {
+    get(t, key) {
+      if (symbolLike(key)) return typeof key === 'symbol' ? t[key] : undefined;
+      return load(`get ${JSON.stringify(key)}`, handler.get!)[key as string];
+    },
+    set() {
+      return false;
+    },
+    has(t, key) {
+      if (symbolLike(key)) return typeof key === 'symbol' && key in t;
+      return key in load(`has ${JSON.stringify(key)}`, handler.has!);
+    },
+    getOwnPropertyDescriptor(t, key) {
+      if (symbolLike(key)) return typeof key === 'symbol' ? Reflect.getOwnPropertyDescriptor(t, key) : undefined;
+      return Reflect.getOwnPropertyDescriptor(load(`getOwnPropertyDescriptor ${JSON.stringify(key)}`, handler.getOwnPropertyDescriptor!), key);
+    },
+    defineProperty(t, key, descriptor) {
+      if (symbolLike(key)) {
+        if (key !== Symbol.toStringTag) return false;
+        // As on any namespace: redefining the tag succeeds only when it changes nothing.
+        const current = Reflect.getOwnPropertyDescriptor(t, key)!;
+        return Object.entries(descriptor).every(([field, value]) => Object.is((current as Record<string, unknown>)[field], value));
+      }
+      return Reflect.defineProperty(load(`defineProperty ${JSON.stringify(key)}`, handler.defineProperty!), key, descriptor);
+    },
+    deleteProperty(t, key) {
+      if (symbolLike(key)) return typeof key === 'symbol' ? !(key in t) : true;
+      return Reflect.deleteProperty(load(`delete ${JSON.stringify(key)}`, handler.deleteProperty!), key);
+    },
+    ownKeys() {
+      const ns = load('ownKeys', handler.ownKeys!);
+      return [...Object.keys(ns).filter((key) => key !== 'then'), Symbol.toStringTag];
+    },
+    setPrototypeOf(_t, proto) {
+      return proto === null;
+    },
+    preventExtensions() {
+      // Deviation: a namespace is born non-extensible; a Proxy can only become so, which needs the
+      // export names, so this evaluates the module.
+      load('preventExtensions', handler.preventExtensions!);
+      return true;
+    },
+  };
+  return new Proxy(target, handler);
+}

@@ -1,0 +1,38 @@
+// What `coldstart/register` does at start-up: cheap checks of the environment, then each
+// feature installs itself. Nothing here may throw: a broken activation must leave the program
+// running as if coldstart were absent.
+import { debug } from '../debug.js';
+import { installRecordsWriter } from '../lazy/eager.js';
+import { installDeferHooks } from '../defer/hooks.js';
+import { activateIndex } from './index-activate.js';
+import { activatePack } from '../pack/activate.js';
+
+/** Activates every configured feature; the returned function removes what can be removed. */
+export function activate(): () => void {
+  // `--require` and `--import` of coldstart/register in one process (or two copies of
+  // coldstart) must not install the hooks twice.
+  const guard = globalThis as Record<symbol, unknown>;
+  const activated = Symbol.for('coldstart.activated');
+  if (guard[activated] !== undefined) return guard[activated] as () => void;
+  let unregisterIndex = (): void => {};
+  try {
+    if (process.env['COLDSTART_LAZY_RECORDS']) installRecordsWriter();
+    // Before defer and the index: their hooks then run first and reach the pack's as `next`,
+    // so defer transforms packed sources too. A missing pack costs one failed open.
+    activatePack();
+    installDeferHooks();
+  } catch (error) {
+    debug('register', `activation failed, continuing without coldstart: ${(error as Error).message}`);
+  }
+  try {
+    unregisterIndex = activateIndex();
+  } catch (error) {
+    debug('register', `index activation failed, continuing without it: ${(error as Error).message}`);
+  }
+  const unregister = (): void => {
+    unregisterIndex();
+    guard[activated] = undefined;
+  };
+  guard[activated] = unregister;
+  return unregister;
+}

@@ -1,0 +1,149 @@
+// Start-up of the module-location index under `coldstart/register`: find the project and its
+// index, check it is fresh, install the resolve hook. With no usable index, one process builds
+// it (under a lock, synchronously, then uses it); the others run as plain Node meanwhile.
+import { appendFileSync, realpathSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { debug } from '../debug.js';
+import { openIndex, type OpenResult } from '../index/load.js';
+import { findProjectRoot, indexPathFor, tryLock } from '../index/store.js';
+import { globalPaths } from './conditions.js';
+import { installResolveHook, newCounts, type LookupCounts } from './resolve-hook.js';
+import { AnswerTable, answersPathFor } from '../index/answers.js';
+
+/** What `coldstart doctor` reads back: one JSON line per process, written at exit. */
+export interface IndexRunReport {
+  readonly pid: number;
+  readonly entry: string | undefined;
+  readonly root: string | undefined;
+  readonly index: string | undefined;
+  /** used: hook installed; built: built now, then used; missing/stale/refused/off/no-project: plain Node. */
+  state: 'used' | 'built' | 'missing' | 'stale' | 'refused' | 'off' | 'no-project' | 'error';
+  reason: string | undefined;
+  builtAt: number | undefined;
+  buildMs: number | undefined;
+  readonly counts: LookupCounts;
+  sectionsLoaded: number;
+  changedPackages: string[];
+  /** Lookups answered from the learned-answers table (a subset of counts.hits). */
+  learnedAnswers: number;
+}
+
+function off(value: string | undefined): boolean {
+  return value === '0' || value === 'off' || value === 'false';
+}
+
+/**
+ * The builder loads only here, never on the path of a run that has an index. This code runs
+ * from dist/hooks/ (tsc output), dist/chunks/ or dist/ itself (bundled entries), so the
+ * builder's path is tried relative to each.
+ */
+function loadBuilder(): typeof import('../index/build.js') {
+  const requireHere = createRequire(import.meta.url);
+  try {
+    return requireHere('../index/build.js') as typeof import('../index/build.js');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw error;
+    return requireHere('./index/build.js') as typeof import('../index/build.js');
+  }
+}
+
+/** Builds the index synchronously when this process wins the lock; false when it did not. */
+function buildUnderLock(root: string, file: string, report: IndexRunReport): boolean {
+  const release = tryLock(file);
+  if (release === undefined) {
+    debug('index', `not building ${file}: another process is building it or the directory is read-only`);
+    return false;
+  }
+  try {
+    const { buildIndex } = loadBuilder();
+    const summary = buildIndex({ root, file });
+    report.buildMs = summary.ms;
+    debug('index', `built ${file}: ${summary.packages} packages, ${summary.files} files in ${summary.ms.toFixed(0)} ms`);
+    return true;
+  } catch (error) {
+    debug('index', `could not build ${file}: ${(error as Error).message}`);
+    return false;
+  } finally {
+    release();
+  }
+}
+
+/** Installs the index's resolve hook for this process; returns its uninstaller (or a no-op). */
+export function activateIndex(): () => void {
+  const env = process.env;
+  const report: IndexRunReport = {
+    pid: process.pid,
+    entry: process.argv[1],
+    root: undefined,
+    index: undefined,
+    state: 'off',
+    reason: undefined,
+    builtAt: undefined,
+    buildMs: undefined,
+    counts: newCounts(),
+    sectionsLoaded: 0,
+    changedPackages: [],
+    learnedAnswers: 0,
+  };
+  let unregister = (): void => {};
+  const statsFile = env['COLDSTART_INDEX_STATS'];
+  try {
+    if (off(env['COLDSTART_INDEX'])) {
+      report.reason = 'COLDSTART_INDEX is off';
+    } else {
+      const found = findProjectRoot();
+      if (found === undefined) {
+        report.state = 'no-project';
+        report.reason = 'no node_modules directory above the working directory';
+      } else {
+        // Node hands the hook real paths; the working directory and our own location already
+        // are real, only a root named in the environment may go through a symlink.
+        const root = env['COLDSTART_ROOT'] ? realpathSync.native(found) : found;
+        const file = indexPathFor(root);
+        Object.assign(report, { root, index: file });
+        const options = { globalPaths: globalPaths() };
+        let opened: OpenResult = openIndex(root, file, options);
+        if (!opened.ok && opened.state !== 'refused' && !off(env['COLDSTART_INDEX_BUILD'])) {
+          debug('index', `${opened.reason}; building it`);
+          if (buildUnderLock(root, file, report)) {
+            opened = openIndex(root, file, options);
+            if (opened.ok) report.state = 'built';
+          }
+        }
+        if (opened.ok) {
+          if (report.state !== 'built') report.state = 'used';
+          report.builtAt = opened.header.builtAt;
+          const view = opened.view;
+          const table = new AnswerTable(root, `${opened.header.builtAt}:${opened.mtime}`);
+          const tableFile = answersPathFor(file);
+          table.load(tableFile);
+          unregister = installResolveHook(view, report.counts, table);
+          process.once('exit', () => {
+            table.saveIfLearned(tableFile);
+            report.sectionsLoaded = view.stats.sectionsLoaded;
+            report.changedPackages = view.stats.changed;
+            report.learnedAnswers = table.served;
+          });
+        } else {
+          report.state = report.buildMs === undefined ? opened.state : 'missing';
+          report.reason = opened.reason;
+          debug('index', `${opened.reason}; running without the index`);
+        }
+      }
+    }
+  } catch (error) {
+    report.state = 'error';
+    report.reason = (error as Error).message;
+    debug('index', `index activation failed, running without it: ${report.reason}`);
+  }
+  if (statsFile) {
+    process.once('exit', () => {
+      try {
+        appendFileSync(statsFile, JSON.stringify(report) + '\n');
+      } catch {
+        // A report that cannot be written must never change how the program exits.
+      }
+    });
+  }
+  return unregister;
+}

@@ -1,0 +1,158 @@
+// The thin glue Node calls to resolve a specifier through the index: `module.registerHooks`
+// where Node has it (require and import), else a patch of the CommonJS resolver (Node 20).
+// Each hook starts with a pass-through guard; the index answers, or Node does.
+import Module, { isBuiltin } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { has } from '../node-features.js';
+import { resolve } from '../resolve/resolve.js';
+import type { Resolution, ResolutionView, ResolveRequest } from '../resolve/view.js';
+import type { AnswerTable } from '../index/answers.js';
+import { debug, debugEnabled } from '../debug.js';
+import { cjsConditions } from './conditions.js';
+
+/** What a run's lookups came to, for `coldstart doctor`. */
+export interface LookupCounts {
+  /** Answered from the index with a file. */
+  hits: number;
+  /** The index says Node would fail; Node is asked anyway and raises its own error. */
+  notFound: number;
+  /** The index could not answer; Node resolved it. */
+  fellThrough: number;
+  /** Builtins, data:, URLs and other specifiers passed straight to Node. */
+  passed: number;
+}
+
+export function newCounts(): LookupCounts {
+  return { hits: 0, notFound: 0, fellThrough: 0, passed: 0 };
+}
+
+interface ResolveContext {
+  conditions?: readonly string[];
+  parentURL?: string | undefined;
+  importAttributes?: unknown;
+}
+type NextResolve = (specifier: string, context?: ResolveContext) => unknown;
+
+const defaultExtensions = ['.js', '.json', '.node'];
+
+/** require.extensions in probing order, only when a loader changed it (else the resolver's default). */
+function extensions(): readonly string[] | undefined {
+  const keys = Object.keys((Module as unknown as { _extensions: object })._extensions);
+  return keys.length === 3 && keys[0] === '.js' && keys[1] === '.json' && keys[2] === '.node' ? undefined : keys;
+}
+
+function skip(specifier: string): boolean {
+  // Builtins, data: and other URLs are Node's; so are specifiers a loader may rewrite.
+  return /^[a-z][a-z0-9+.-]*:/i.test(specifier) || isBuiltin(specifier);
+}
+
+/** The view the hooks read: the index's, which can also vouch for a learned answer. */
+export type HookView = ResolutionView & { answerStillValid?(path: string): boolean };
+
+/**
+ * Resolves through the learned-answers table first (one map lookup), then the resolver; a new
+ * file answer is learned for the next run. Only requests with Node's default extensions are
+ * learned, since a loader that adds extensions changes the answers.
+ */
+function answer(view: HookView, table: AnswerTable | undefined, request: ResolveRequest, conditionsKey: string): Resolution {
+  const key =
+    table !== undefined && request.extensions === undefined && request.parentPath !== undefined
+      ? table.key(request.mode, conditionsKey, request.parentPath, request.specifier)
+      : undefined;
+  if (key !== undefined) {
+    const known = table!.get(key);
+    if (known !== undefined && (view.answerStillValid?.(known.path) ?? true)) {
+      table!.served++;
+      return { kind: 'file', path: known.path, format: known.format };
+    }
+  }
+  const result = resolve(view, request);
+  if (key !== undefined && result.kind === 'file') table!.learn(key, result.path, result.format);
+  return result;
+}
+
+/**
+ * Installs the resolve hook and returns the function that removes it. The view, the answer
+ * table and the counters are passed in: the hook holds no state of its own.
+ */
+export function installResolveHook(view: HookView, counts: LookupCounts, table?: AnswerTable): () => void {
+  if (has('registerHooks')) return installRegisterHooks(view, counts, table);
+  return installCjsPatch(view, counts, table);
+}
+
+function installRegisterHooks(view: HookView, counts: LookupCounts, table: AnswerTable | undefined): () => void {
+  const parents = new Map<string, string>();
+  const urls = new Map<string, string>();
+  const trace = debugEnabled();
+  const hook = (specifier: string, context: ResolveContext, nextResolve: NextResolve): unknown => {
+    const parentURL = context.parentURL;
+    if (parentURL === undefined || !parentURL.startsWith('file:') || skip(specifier)) {
+      counts.passed++;
+      return nextResolve(specifier, context);
+    }
+    let parentPath = parents.get(parentURL);
+    if (parentPath === undefined) {
+      parentPath = fileURLToPath(parentURL);
+      parents.set(parentURL, parentPath);
+    }
+    const conditions = context.conditions ?? [];
+    const mode = conditions.includes('require') ? 'require' : 'import';
+    const result = answer(view, table, { specifier, parentPath, mode, conditions, extensions: mode === 'require' ? extensions() : undefined }, conditions.join(','));
+    if (result.kind === 'file') {
+      counts.hits++;
+      let url = urls.get(result.path);
+      if (url === undefined) {
+        url = pathToFileURL(result.path).href;
+        urls.set(result.path, url);
+      }
+      // shortCircuit with a format: Node need not read package.json files to learn it.
+      return result.format === undefined ? { url, shortCircuit: true } : { url, format: result.format, shortCircuit: true };
+    }
+    if (result.kind === 'not-found') {
+      // A miss is handed to Node, which raises its own error (or finds a file added since
+      // the build in a place the staleness checks do not watch): a miss is never wrong.
+      counts.notFound++;
+      if (trace) debug('index', `${specifier} from ${parentPath}: ${result.code} per the index; Node confirms`);
+    } else if (result.kind === 'builtin') counts.passed++;
+    else {
+      counts.fellThrough++;
+      if (trace) debug('index', `${specifier} from ${parentPath}: asking Node (${result.reason})`);
+    }
+    return nextResolve(specifier, context);
+  };
+  const registerHooks = (Module as unknown as { registerHooks: (hooks: object) => { deregister(): void } }).registerHooks;
+  const handle = registerHooks({ resolve: hook });
+  return () => handle.deregister();
+}
+
+type ResolveFilename = (request: string, parent: unknown, isMain: boolean, options?: { paths?: string[] }) => string;
+
+/** Node 20: require() only, in-thread, by wrapping Module._resolveFilename. */
+function installCjsPatch(view: HookView, counts: LookupCounts, table: AnswerTable | undefined): () => void {
+  const mod = Module as unknown as { _resolveFilename: ResolveFilename };
+  const original = mod._resolveFilename;
+  const conditions = cjsConditions();
+  const conditionsKey = conditions.join(',');
+  const trace = debugEnabled();
+  const patched: ResolveFilename = function (this: unknown, request, parent, isMain, options) {
+    const parentPath = (parent as { filename?: unknown } | null | undefined)?.filename;
+    if (isMain || options?.paths !== undefined || typeof parentPath !== 'string' || typeof request !== 'string' || skip(request)) {
+      counts.passed++;
+      return original.call(this, request, parent, isMain, options);
+    }
+    const result = answer(view, table, { specifier: request, parentPath, mode: 'require', conditions, extensions: extensions() }, conditionsKey);
+    if (result.kind === 'file') {
+      counts.hits++;
+      return result.path;
+    }
+    if (result.kind === 'not-found') counts.notFound++;
+    else counts.fellThrough++;
+    if (trace && result.kind === 'unknown') debug('index', `${request} from ${parentPath}: asking Node (${result.reason})`);
+    return original.call(this, request, parent, isMain, options);
+  };
+  mod._resolveFilename = patched;
+  return () => {
+    // Another tool may have wrapped ours since; unwrapping it would drop their patch too.
+    if (mod._resolveFilename === patched) mod._resolveFilename = original;
+  };
+}

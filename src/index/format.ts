@@ -1,0 +1,153 @@
+// The on-disk layout of the module-location index: a small header parsed at start-up and one
+// JSON section per package parsed only when a run first looks inside that package, so the
+// cost of reading grows with what a run uses, not with the size of node_modules.
+//
+//   coldstart-index\n          magic
+//   <format version>\n
+//   <header byte length>\n
+//   <header JSON><section><section>...   (section offsets are relative to the header's end)
+
+export const MAGIC = 'coldstart-index';
+export const FORMAT_VERSION = 1;
+
+/** A package.json as the index stores it: the fields resolution reads, or 0 when malformed. */
+export interface StoredFacts {
+  readonly name?: string;
+  readonly main?: string;
+  readonly exports?: unknown;
+  readonly imports?: unknown;
+  readonly type?: string;
+}
+
+/**
+ * One directory tree answered from data. `d` maps a sub-directory (relative to the section's
+ * root, '' for the root) to its entries: `name` a file, `name/` a directory, `name@` an entry
+ * the index does not follow (a symlink inside a package), whose answers are "unknown".
+ * `p` maps a sub-directory to the package.json found in it.
+ */
+export interface Section {
+  readonly d: Record<string, string[]>;
+  readonly p: Record<string, StoredFacts | 0>;
+}
+
+/** Something checked at every start: a path relative to the root and what it looked like. */
+export interface Stamp {
+  readonly path: string;
+  /** mtime in ms, size and inode; a file that did not exist is not stamped (its parent is). */
+  readonly mtime: number;
+  readonly size: number;
+  readonly ino: number;
+}
+
+export interface Header {
+  readonly version: number;
+  /** Absolute root the index was built in (information only: every path is relative). */
+  readonly builtRoot: string;
+  readonly builtAt: number;
+  readonly builtBy: string;
+  /** NODE_PATH when the index was built; a different NODE_PATH at run time makes it stale. */
+  readonly nodePathEnv: string;
+  /** NODE_PATH directories, relative to the root, walked like node_modules directories. */
+  readonly nodePath: string[];
+  /** node_modules folders above the root and Node's global folders (~/.node_modules, ~/.node_libraries,
+   *  <prefix>/lib/node) that did
+   *  not exist at build time: absolute, so that require() misses can be answered. */
+  readonly absent: string[];
+  /** Directories above the root (absolute) -> their package.json facts, 0 when malformed, or
+   *  null when they had none: Node's package-scope lookup walks up past the project. */
+  readonly ancestors: Record<string, StoredFacts | 0 | null>;
+  readonly stamps: Stamp[];
+  /** Every node_modules directory (and scope directory, and NODE_PATH entry) -> its entries. */
+  readonly nodeModules: Record<string, string[]>;
+  /** Symlinked package entries: link path -> target, both relative to the root. */
+  readonly links: Record<string, string>;
+  /** Package roots that are not directly inside a node_modules directory (workspaces, links). */
+  readonly extraRoots: string[];
+  /** Section root -> [offset, length, mtime of the root directory at build time]. */
+  readonly sections: Record<string, [number, number, number]>;
+  /** The project's own directories (outside node_modules): directories and package.json only. */
+  readonly project: [number, number] | null;
+  readonly counts: { readonly packages: number; readonly files: number; readonly dirs: number };
+  /** Total byte length of the file, to notice truncation without parsing sections. */
+  readonly totalBytes: number;
+}
+
+export type HeaderDraft = Omit<Header, 'sections' | 'project' | 'totalBytes' | 'version'>;
+
+/** Serialises a header draft, the package sections and the project section into one buffer. */
+export function encodeIndex(draft: HeaderDraft, sections: Map<string, { section: Section; mtime: number }>, project: Section | null): Buffer {
+  const chunks: Buffer[] = [];
+  const offsets: Record<string, [number, number, number]> = {};
+  let offset = 0;
+  for (const [key, { section, mtime }] of sections) {
+    const bytes = Buffer.from(JSON.stringify(section), 'utf8');
+    offsets[key] = [offset, bytes.length, mtime];
+    chunks.push(bytes);
+    offset += bytes.length;
+  }
+  let projectAt: [number, number] | null = null;
+  if (project !== null) {
+    const bytes = Buffer.from(JSON.stringify(project), 'utf8');
+    projectAt = [offset, bytes.length];
+    chunks.push(bytes);
+    offset += bytes.length;
+  }
+  // The header states the total length, which depends on the header's own length: iterate
+  // until the number of digits stops changing (twice at most in practice).
+  let total = 0;
+  for (;;) {
+    const header: Header = { version: FORMAT_VERSION, ...draft, sections: offsets, project: projectAt, totalBytes: total };
+    const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
+    const prefix = Buffer.from(`${MAGIC}\n${FORMAT_VERSION}\n${headerBytes.length}\n`, 'utf8');
+    const size = prefix.length + headerBytes.length + offset;
+    if (size === total) return Buffer.concat([prefix, headerBytes, ...chunks]);
+    total = size;
+  }
+}
+
+export interface DecodedIndex {
+  readonly header: Header;
+  readonly buffer: Buffer;
+  /** Byte position where sections start. */
+  readonly base: number;
+}
+
+/** Parses the prefix and header; throws an Error with a one-line reason when the file is bad. */
+export function decodeIndex(buffer: Buffer): DecodedIndex {
+  const first = buffer.indexOf(10);
+  const second = first === -1 ? -1 : buffer.indexOf(10, first + 1);
+  const third = second === -1 ? -1 : buffer.indexOf(10, second + 1);
+  if (third === -1 || third > 64) throw new Error('not a coldstart index (no header)');
+  if (buffer.toString('latin1', 0, first) !== MAGIC) throw new Error('not a coldstart index (bad magic)');
+  const version = Number(buffer.toString('latin1', first + 1, second));
+  if (version !== FORMAT_VERSION) throw new Error(`index format ${version}, this coldstart reads ${FORMAT_VERSION}`);
+  const length = Number(buffer.toString('latin1', second + 1, third));
+  const start = third + 1;
+  if (!Number.isInteger(length) || length <= 0 || start + length > buffer.length) throw new Error('truncated index (header)');
+  let header: Header;
+  try {
+    header = JSON.parse(buffer.toString('utf8', start, start + length)) as Header;
+  } catch {
+    throw new Error('corrupt index (header is not JSON)');
+  }
+  if (header === null || typeof header !== 'object' || header.version !== FORMAT_VERSION) throw new Error('corrupt index (header)');
+  if (header.totalBytes !== buffer.length) throw new Error(`truncated index (${buffer.length} of ${header.totalBytes} bytes)`);
+  if (typeof header.sections !== 'object' || typeof header.nodeModules !== 'object' || !Array.isArray(header.stamps)) {
+    throw new Error('corrupt index (header fields)');
+  }
+  return { header, buffer, base: start + length };
+}
+
+/** Parses one section on demand; undefined (never a throw) when its bytes are not valid. */
+export function decodeSection(index: DecodedIndex, at: readonly [number, number, ...number[]]): Section | undefined {
+  const [offset, length] = at;
+  const start = index.base + offset;
+  if (!(offset >= 0 && length > 0 && start + length <= index.buffer.length)) return undefined;
+  try {
+    const section = JSON.parse(index.buffer.toString('utf8', start, start + length)) as Section;
+    if (section === null || typeof section.d !== 'object' || typeof section.p !== 'object') return undefined;
+    return section;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,31 @@
+// Where a root-relative path sits in a node_modules layout: a node_modules (or scope)
+// directory itself, or a path inside a package. Pure string work on the hot path: no fs.
+
+export type Place =
+  | { readonly kind: 'modules'; readonly dir: string }
+  | { readonly kind: 'package'; readonly key: string; readonly sub: string };
+
+/** Places `rest`, a path below the modules directory `modulesDir` ('' when it is the directory). */
+export function placeIn(modulesDir: string, rest: string): Place {
+  if (rest === '') return { kind: 'modules', dir: modulesDir };
+  const slash = rest.indexOf('/');
+  const first = slash === -1 ? rest : rest.slice(0, slash);
+  const after = slash === -1 ? '' : rest.slice(slash + 1);
+  if (first.startsWith('@')) {
+    if (after === '') return { kind: 'modules', dir: `${modulesDir}/${first}` };
+    const slash2 = after.indexOf('/');
+    const second = slash2 === -1 ? after : after.slice(0, slash2);
+    return { kind: 'package', key: `${modulesDir}/${first}/${second}`, sub: slash2 === -1 ? '' : after.slice(slash2 + 1) };
+  }
+  return { kind: 'package', key: `${modulesDir}/${first}`, sub: after };
+}
+
+/** Places a root-relative path by its last `node_modules` segment; undefined when it has none. */
+export function placeOf(rel: string): Place | undefined {
+  const padded = `/${rel}/`;
+  const at = padded.lastIndexOf('/node_modules/');
+  if (at === -1) return undefined;
+  // padded[at] is the slash before the segment, so in `rel` the segment starts at `at`.
+  const modulesDir = rel.slice(0, at + 12);
+  return placeIn(modulesDir, rel.slice(at + 13));
+}

@@ -1,0 +1,48 @@
+// Staleness: what is checked at every start to notice that the installed tree changed. Each
+// file a package manager rewrites on every install, uninstall or upgrade is stamped (mtime,
+// size, inode) when it exists at build time, plus the top node_modules directory itself (its
+// mtime moves when a package is added or removed there) and the project's package.json.
+// That is one stat per stamp, 3-5 per start for a typical npm, pnpm or yarn project.
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Stamp } from './format.js';
+
+/** Candidates, relative to the project root; only those present at build time are stamped. */
+export const stampCandidates = [
+  'package.json',
+  'node_modules',
+  'package-lock.json',
+  'npm-shrinkwrap.json',
+  'yarn.lock',
+  'pnpm-lock.yaml',
+  'bun.lock',
+  'bun.lockb',
+  'node_modules/.package-lock.json',
+  'node_modules/.modules.yaml',
+  'node_modules/.yarn-state.yml',
+  'node_modules/.pnpm/lock.yaml',
+] as const;
+
+export function collectStamps(root: string): Stamp[] {
+  const stamps: Stamp[] = [];
+  for (const path of stampCandidates) {
+    const st = statSync(join(root, path), { throwIfNoEntry: false });
+    if (st === undefined) continue;
+    // A directory's size is filesystem noise; its mtime and inode are what change.
+    stamps.push({ path, mtime: st.mtimeMs, size: st.isDirectory() ? -1 : st.size, ino: st.ino });
+  }
+  return stamps;
+}
+
+/** The first stamp that no longer matches, as a one-line reason; undefined when all match. */
+export function staleReason(root: string, stamps: readonly Stamp[], nodePathEnv: string, currentNodePath: string): string | undefined {
+  if (nodePathEnv !== currentNodePath) return 'NODE_PATH changed';
+  for (const stamp of stamps) {
+    const st = statSync(join(root, stamp.path), { throwIfNoEntry: false });
+    if (st === undefined) return `${stamp.path} was removed`;
+    if (st.mtimeMs !== stamp.mtime || st.ino !== stamp.ino || (stamp.size !== -1 && st.size !== stamp.size)) {
+      return `${stamp.path} changed`;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,148 @@
+// Where the index lives and how it is read and written: one read of the whole file after an
+// ownership check on the open descriptor; writes go to a temp file renamed into place, so a
+// reader sees the old index or the new one, never half of one.
+import { chmodSync, closeSync, fstatSync, mkdirSync, openSync, readSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { dirname, join, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { decodeIndex, type DecodedIndex } from './format.js';
+
+/** Default location, relative to the project root: where the ecosystem keeps caches. */
+export const defaultIndexPath = 'node_modules/.cache/coldstart/index.v1';
+
+/**
+ * The project root: COLDSTART_ROOT, else the directory holding the node_modules that holds
+ * coldstart itself, else the nearest directory from `cwd` upwards that has a node_modules.
+ */
+export function findProjectRoot(cwd: string = process.cwd()): string | undefined {
+  const fromEnv = process.env['COLDSTART_ROOT'];
+  if (fromEnv) return resolve(fromEnv);
+  const own = fileURLToPath(import.meta.url);
+  const at = own.indexOf(`${sep}node_modules${sep}`);
+  if (at > 0) return own.slice(0, at);
+  let dir = resolve(cwd);
+  for (;;) {
+    if (statSync(join(dir, 'node_modules'), { throwIfNoEntry: false })?.isDirectory()) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+/** COLDSTART_INDEX, else the default location under `root`. */
+export function indexPathFor(root: string, override?: string): string {
+  const fromEnv = override ?? process.env['COLDSTART_INDEX'];
+  return fromEnv ? resolve(fromEnv) : join(root, defaultIndexPath);
+}
+
+export type ReadResult =
+  | { readonly ok: true; readonly index: DecodedIndex; readonly mtime: number }
+  | { readonly ok: false; readonly missing: boolean; readonly reason: string };
+
+/**
+ * Reads and decodes an index. Refuses a file owned by another user (root excepted) or
+ * writable by group or others: whoever can write it decides which files Node loads.
+ */
+export function readIndexFile(file: string): ReadResult {
+  const read = readTrustedFile(file);
+  if (!read.ok) return read;
+  try {
+    return { ok: true, index: decodeIndex(read.bytes), mtime: read.mtime };
+  } catch (error) {
+    return { ok: false, missing: false, reason: `ignoring ${file}: ${(error as Error).message}` };
+  }
+}
+
+/**
+ * One read of a file coldstart trusts to steer resolution: refused when owned by another
+ * user (root excepted) or writable by group or others.
+ */
+export function readTrustedFile(
+  file: string,
+): { readonly ok: true; readonly bytes: Buffer; readonly mtime: number } | { readonly ok: false; readonly missing: boolean; readonly reason: string } {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return { ok: false, missing: code === 'ENOENT' || code === 'ENOTDIR', reason: `cannot open ${file}: ${code ?? 'error'}` };
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) return { ok: false, missing: false, reason: `${file} is not a regular file` };
+    const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
+    if (uid !== undefined && st.uid !== uid && st.uid !== 0) {
+      return { ok: false, missing: false, reason: `refusing ${file}: owned by uid ${st.uid}, not by this user (${uid}) or root` };
+    }
+    if (uid !== undefined && (st.mode & 0o022) !== 0) {
+      return { ok: false, missing: false, reason: `refusing ${file}: writable by group or others (mode ${(st.mode & 0o777).toString(8)})` };
+    }
+    const buffer = Buffer.allocUnsafe(st.size);
+    let filled = 0;
+    while (filled < st.size) {
+      const n = readSync(fd, buffer, filled, st.size - filled, filled);
+      if (n === 0) break;
+      filled += n;
+    }
+    return { ok: true, bytes: filled === st.size ? buffer : buffer.subarray(0, filled), mtime: st.mtimeMs };
+  } catch (error) {
+    return { ok: false, missing: false, reason: `ignoring ${file}: ${(error as Error).message}` };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Writes `bytes` to `file` atomically (temp file in the same directory, then rename). */
+export function writeIndexFile(file: string, bytes: Buffer): void {
+  mkdirSync(dirname(file), { recursive: true });
+  const temp = `${file}.${process.pid}.${Math.random().toString(36).slice(2, 8)}.tmp`;
+  try {
+    writeFileSync(temp, bytes, { mode: 0o644 });
+    // The umask may have added group write; the reader refuses that, so set it exactly.
+    chmodSync(temp, 0o644);
+    renameSync(temp, file);
+  } catch (error) {
+    try {
+      unlinkSync(temp);
+    } catch {
+      // nothing was written
+    }
+    throw error;
+  }
+}
+
+/** A lock older than this is taken to belong to a process that died while building. */
+const staleLockMs = 60_000;
+
+/**
+ * Takes the build lock next to `file` without waiting: returns a release function, or
+ * undefined when another process holds it (the caller then runs without building).
+ */
+export function tryLock(file: string): (() => void) | undefined {
+  const lock = `${file}.lock`;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      mkdirSync(dirname(file), { recursive: true });
+      const fd = openSync(lock, 'wx', 0o644);
+      writeSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      return () => {
+        try {
+          unlinkSync(lock);
+        } catch {
+          // already gone
+        }
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return undefined;
+      try {
+        const st = statSync(lock, { throwIfNoEntry: false });
+        if (st === undefined || Date.now() - st.mtimeMs < staleLockMs) return undefined;
+        unlinkSync(lock);
+      } catch {
+        // e.g. ENOTDIR: the "directory" is a file, so nothing can be built there
+        return undefined;
+      }
+    }
+  }
+  return undefined;
+}

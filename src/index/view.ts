@@ -1,0 +1,290 @@
+// The ResolutionView over a loaded index: answers isFile / isDirectory / packageJson /
+// realpath from data only. Package sections are parsed the first time a run looks inside
+// them and, when verifying, their root directory is stat'ed once to notice a changed package.
+import { statSync } from 'node:fs';
+import { join, posix, relative } from 'node:path';
+import type { PackageFacts, ResolutionView } from '../resolve/view.js';
+import { debug } from '../debug.js';
+import { decodeSection, type DecodedIndex, type Section, type StoredFacts } from './format.js';
+import { placeIn, placeOf, type Place } from './paths.js';
+
+type Kind = 'file' | 'dir' | 'none' | undefined;
+
+/** A directory's entries: `f` file, `d` directory, `u` unknown. `partial` lists only some. */
+interface Listing {
+  readonly entries: Map<string, 'f' | 'd' | 'u'>;
+  readonly partial: boolean;
+}
+
+export interface IndexViewOptions {
+  /** Stat each package root the first time it is used and ignore it when it changed. */
+  readonly verify?: boolean;
+  /** The directories require() searches after node_modules (Module.globalPaths: NODE_PATH,
+   *  then Node's global folders). Defaults to the index's NODE_PATH entries. */
+  readonly globalPaths?: readonly string[];
+}
+
+export interface ViewStats {
+  sectionsLoaded: number;
+  /** Package roots found changed since the build (answers about them fell through). */
+  readonly changed: string[];
+  /** Sections whose bytes did not parse. */
+  readonly corrupt: string[];
+}
+
+function toListing(names: readonly string[], partial: boolean): Listing {
+  const entries = new Map<string, 'f' | 'd' | 'u'>();
+  for (const name of names) {
+    const last = name.charCodeAt(name.length - 1);
+    if (last === 47 /* / */) entries.set(name.slice(0, -1), 'd');
+    else if (last === 64 /* @ */) entries.set(name.slice(0, -1), 'u');
+    else entries.set(name, 'f');
+  }
+  return { entries, partial };
+}
+
+export class IndexView implements ResolutionView {
+  readonly root: string;
+  readonly nodePath: readonly string[];
+  readonly stats: ViewStats = { sectionsLoaded: 0, changed: [], corrupt: [] };
+  readonly #index: DecodedIndex;
+  readonly #prefix: string;
+  readonly #verify: boolean;
+  readonly #outside: boolean;
+  readonly #sections = new Map<string, Section | null>();
+  /** Package roots checked against their build-time stamp in this run (verify mode). */
+  readonly #unchanged = new Map<string, boolean>();
+  readonly #listings = new Map<string, Listing | 'none' | undefined>();
+  readonly #facts = new Map<string, PackageFacts | null | undefined>();
+  #project: Section | null | undefined;
+  readonly #absent: readonly string[];
+
+  constructor(index: DecodedIndex, root: string, options: IndexViewOptions = {}) {
+    this.#index = index;
+    this.root = root;
+    this.#prefix = root.endsWith('/') ? root : `${root}/`;
+    this.#verify = options.verify ?? true;
+    const header = index.header;
+    this.nodePath = options.globalPaths ?? header.nodePath.map((rel) => this.#abs(rel));
+    this.#absent = header.absent ?? [];
+    this.#outside = [...header.extraRoots, ...header.nodePath].some((rel) => rel.startsWith('..'));
+  }
+
+  isFile(path: string): boolean | undefined {
+    const kind = this.#kindOfAbs(path);
+    return kind === undefined ? undefined : kind === 'file';
+  }
+
+  isDirectory(path: string): boolean | undefined {
+    const kind = this.#kindOfAbs(path);
+    return kind === undefined ? undefined : kind === 'dir';
+  }
+
+  realpath(path: string): string | undefined {
+    const rel = this.#rel(path);
+    if (rel === undefined) return undefined;
+    const real = this.#canonical(rel);
+    const kind = this.#kind(real);
+    return kind === 'file' || kind === 'dir' ? this.#abs(real) : undefined;
+  }
+
+  packageJson(dir: string): PackageFacts | null | undefined {
+    const rel = this.#rel(dir);
+    if (rel === undefined) {
+      const above = this.#index.header.ancestors?.[dir];
+      if (above !== undefined) return above === null ? null : this.#toFacts(dir, above, true);
+      return this.#inAbsent(dir) ? null : undefined;
+    }
+    const real = this.#canonical(rel);
+    if (this.#facts.has(real)) return this.#facts.get(real);
+    let answer: PackageFacts | null | undefined;
+    const kind = this.#kind(real === '' ? 'package.json' : `${real}/package.json`);
+    if (kind === 'none') answer = null;
+    else if (kind === 'file') {
+      const place = this.#place(real);
+      let stored: StoredFacts | 0 | undefined;
+      if (place.kind === 'package') stored = this.#section(place.key)?.p[place.sub];
+      else if (place.kind === 'project') stored = this.#projectSection()?.p[real];
+      answer = stored === undefined ? undefined : this.#toFacts(real, stored);
+    }
+    this.#facts.set(real, answer);
+    return answer;
+  }
+
+  #toFacts(rel: string, stored: StoredFacts | 0, absolute = false): PackageFacts {
+    const dir = absolute ? rel : this.#abs(rel);
+    if (stored === 0) return { dir, name: undefined, main: undefined, exports: undefined, imports: undefined, type: undefined, malformed: true };
+    return { dir, name: stored.name, main: stored.main, exports: stored.exports, imports: stored.imports, type: stored.type };
+  }
+
+  /** Root-relative form of an absolute path, or undefined outside what the index covers. */
+  #rel(path: string): string | undefined {
+    let rel: string;
+    if (path === this.root) rel = '';
+    else if (path.startsWith(this.#prefix)) rel = path.slice(this.#prefix.length);
+    else if (this.#outside && path.startsWith('/')) rel = relative(this.root, path);
+    else return undefined;
+    // The resolver hands normalised paths; anything else is normalised rather than misread.
+    if (rel.endsWith('/') || rel.includes('//') || rel.includes('/.') || rel.startsWith('.')) {
+      rel = posix.normalize(rel);
+      if (rel === '.') rel = '';
+      if (rel.endsWith('/')) rel = rel.slice(0, -1);
+      if (rel.startsWith('..') && !this.#outside) return undefined;
+    }
+    return rel;
+  }
+
+  #abs(rel: string): string {
+    if (rel === '') return this.root;
+    return rel.startsWith('..') ? join(this.root, rel) : this.#prefix + rel;
+  }
+
+  #kindOfAbs(path: string): Kind {
+    const rel = this.#rel(path);
+    if (rel === undefined) return this.#inAbsent(path) ? 'none' : undefined;
+    return this.#kind(this.#canonical(rel));
+  }
+
+  /** Inside a global folder that did not exist at build time. */
+  #inAbsent(path: string): boolean {
+    for (const dir of this.#absent) {
+      if (path === dir || (path.startsWith(dir) && path.charCodeAt(dir.length) === 47)) return true;
+    }
+    return false;
+  }
+
+  /** Follows symlinked package entries (pnpm, workspaces, npm link) to their real location. */
+  #canonical(rel: string): string {
+    const links = this.#index.header.links;
+    for (let hops = 0; hops < 16; hops++) {
+      const place = this.#place(rel);
+      if (place.kind !== 'package') return rel;
+      const target = links[place.key];
+      if (target === undefined) return rel;
+      rel = place.sub === '' ? target : `${target}/${place.sub}`;
+    }
+    return rel;
+  }
+
+  #place(rel: string): Place | { readonly kind: 'project' } {
+    const inModules = placeOf(rel);
+    if (inModules !== undefined) return inModules;
+    const header = this.#index.header;
+    for (const root of header.extraRoots) {
+      if (rel === root) return { kind: 'package', key: root, sub: '' };
+      if (rel.startsWith(root) && rel.charCodeAt(root.length) === 47) return { kind: 'package', key: root, sub: rel.slice(root.length + 1) };
+    }
+    for (const dir of header.nodePath) {
+      if (rel === dir) return { kind: 'modules', dir };
+      if (rel.startsWith(dir) && rel.charCodeAt(dir.length) === 47) return placeIn(dir, rel.slice(dir.length + 1));
+    }
+    return { kind: 'project' };
+  }
+
+  #kind(rel: string): Kind {
+    if (rel === '') return 'dir';
+    const slash = rel.lastIndexOf('/');
+    const parent = slash === -1 ? '' : rel.slice(0, slash);
+    const name = slash === -1 ? rel : rel.slice(slash + 1);
+    const listing = this.#listing(parent);
+    if (listing === 'none') return 'none';
+    if (listing === undefined) return undefined;
+    const entry = listing.entries.get(name);
+    if (entry === 'f') return 'file';
+    if (entry === 'd') return 'dir';
+    if (entry === 'u') return undefined;
+    if (!listing.partial) return 'none';
+    // The project's listings hold only directories, package.json and node_modules.
+    return name === 'package.json' || name === 'node_modules' ? 'none' : undefined;
+  }
+
+  #listing(dir: string): Listing | 'none' | undefined {
+    if (this.#listings.has(dir)) return this.#listings.get(dir);
+    let listing: Listing | 'none' | undefined;
+    const place = this.#place(dir);
+    let names: string[] | undefined;
+    let partial = false;
+    let known = true;
+    if (place.kind === 'modules') names = this.#index.header.nodeModules[place.dir];
+    else if (place.kind === 'package') {
+      const hasSection = this.#index.header.sections[place.key] !== undefined;
+      const section = hasSection ? this.#section(place.key) : undefined;
+      if (hasSection && section === null) known = false;
+      names = section?.d[place.sub];
+    } else {
+      const project = this.#projectSection();
+      if (project === null) known = false;
+      names = project?.d[dir];
+      partial = true;
+    }
+    if (names !== undefined) listing = toListing(names, partial);
+    else if (!known) listing = undefined;
+    else {
+      // Not listed: either it does not exist (its parent says so) or the index never read it.
+      const kind = dir === '' ? 'dir' : this.#kind(dir);
+      listing = kind === 'none' || kind === 'file' ? 'none' : undefined;
+    }
+    this.#listings.set(dir, listing);
+    return listing;
+  }
+
+  /** A package section, parsed on first use; null when it is corrupt or changed on disk. */
+  #section(key: string): Section | null {
+    const cached = this.#sections.get(key);
+    if (cached !== undefined) return cached;
+    const at = this.#index.header.sections[key];
+    let section: Section | null = null;
+    if (at !== undefined) {
+      if (!this.#packageUnchanged(key, at[2])) {
+        this.#sections.set(key, null);
+        return null;
+      }
+      section = decodeSection(this.#index, at) ?? null;
+      if (section === null) {
+        this.stats.corrupt.push(key);
+        debug('index', `section ${key} is corrupt; asking Node about it`);
+      } else this.stats.sectionsLoaded++;
+    }
+    this.#sections.set(key, section);
+    return section;
+  }
+
+  /** Verify mode: one stat of a package root per run, compared with its build-time mtime. */
+  #packageUnchanged(key: string, builtMtime: number): boolean {
+    if (!this.#verify) return true;
+    let unchanged = this.#unchanged.get(key);
+    if (unchanged === undefined) {
+      const st = statSync(this.#abs(key), { throwIfNoEntry: false });
+      unchanged = st !== undefined && st.mtimeMs === builtMtime;
+      this.#unchanged.set(key, unchanged);
+      if (!unchanged) {
+        this.stats.changed.push(key);
+        debug('index', `${key} changed since the index was built; asking Node about it`);
+      }
+    }
+    return unchanged;
+  }
+
+  /**
+   * Whether an answer ending in `path` may still be trusted: false when `path` lies in a
+   * package that changed since the build (verify mode). Used by the learned-answers table,
+   * which must be exactly as safe as asking the view again.
+   */
+  answerStillValid(path: string): boolean {
+    const rel = this.#rel(path);
+    if (rel === undefined) return true;
+    const place = placeOf(rel);
+    if (place === undefined || place.kind !== 'package') return true;
+    const at = this.#index.header.sections[place.key];
+    return at === undefined || this.#packageUnchanged(place.key, at[2]);
+  }
+
+  #projectSection(): Section | null {
+    if (this.#project === undefined) {
+      const at = this.#index.header.project;
+      this.#project = at === null ? null : (decodeSection(this.#index, at) ?? null);
+      if (this.#project === null && at !== null) debug('index', 'project section is corrupt; asking Node about it');
+    }
+    return this.#project;
+  }
+}

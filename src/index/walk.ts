@@ -1,0 +1,203 @@
+// One walk of everything Node could resolve from a project: every node_modules directory at
+// every level, scopes, symlinked layouts (pnpm, workspaces, npm link: recorded by real path),
+// NODE_PATH, and the project's own directories (directories and package.json files only).
+import { readdirSync, readFileSync, realpathSync, statSync, type Dirent } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import type { Section, StoredFacts } from './format.js';
+import { placeOf } from './paths.js';
+
+export interface WalkResult {
+  readonly root: string;
+  readonly nodeModules: Record<string, string[]>;
+  readonly links: Record<string, string>;
+  readonly extraRoots: string[];
+  readonly nodePath: string[];
+  readonly sections: Map<string, { section: Section; mtime: number }>;
+  readonly project: Section;
+  readonly counts: { packages: number; files: number; dirs: number };
+}
+
+export interface WalkOptions {
+  /** NODE_PATH directories (absolute). */
+  readonly nodePath?: readonly string[];
+  /** Called now and then with the number of directories read so far (progress on a TTY). */
+  readonly onProgress?: (dirs: number) => void;
+  /** The project walk stops listing after this many directories (the rest answers "unknown"). */
+  readonly maxProjectDirs?: number;
+}
+
+/** Directories inside node_modules that are metadata, not packages: listed, never walked. */
+const unwalked = new Set(['.bin', '.cache']);
+
+/** The package.json fields resolution reads, typed as Node reads them; 0 when not JSON. */
+export function readFacts(file: string): StoredFacts | 0 {
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return 0;
+  }
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) return {};
+  const json = data as Record<string, unknown>;
+  const facts: { -readonly [K in keyof StoredFacts]: StoredFacts[K] } = {};
+  if (typeof json['name'] === 'string') facts.name = json['name'];
+  if (typeof json['main'] === 'string') facts.main = json['main'];
+  if (json['exports'] !== undefined) facts.exports = json['exports'];
+  if (json['imports'] !== undefined) facts.imports = json['imports'];
+  if (typeof json['type'] === 'string') facts.type = json['type'];
+  return facts;
+}
+
+function list(dir: string): Dirent[] | undefined {
+  try {
+    return readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return undefined;
+  }
+}
+
+export function walkProject(rootDir: string, options: WalkOptions = {}): WalkResult {
+  const root = realpathSync.native(rootDir);
+  const toRel = (abs: string): string => {
+    const r = relative(root, abs);
+    return sep === '/' ? r : r.split(sep).join('/');
+  };
+  const nodeModules: Record<string, string[]> = {};
+  const links: Record<string, string> = {};
+  const extraRoots = new Set<string>();
+  const sections = new Map<string, { section: Section; mtime: number }>();
+  const counts = { packages: 0, files: 0, dirs: 0 };
+  const maxProjectDirs = options.maxProjectDirs ?? 20_000;
+  let reported = 0;
+
+  const tick = (): void => {
+    counts.dirs++;
+    if (options.onProgress !== undefined && counts.dirs - reported >= 500) {
+      reported = counts.dirs;
+      options.onProgress(counts.dirs);
+    }
+  };
+
+  /** A symlinked entry of a node_modules or scope directory: follow it to a package root. */
+  const linkEntry = (full: string, name: string): string | undefined => {
+    const st = statSync(full, { throwIfNoEntry: false });
+    if (st === undefined) return undefined; // dangling: Node sees nothing there either
+    if (!st.isDirectory()) return `${name}@`;
+    const target = toRel(realpathSync.native(full));
+    // Only links that land on a package root are followed; anything else answers "unknown".
+    const place = placeOf(target);
+    if (place !== undefined && !(place.kind === 'package' && place.sub === '')) return `${name}@`;
+    if (place === undefined) extraRoots.add(target);
+    links[toRel(full)] = target;
+    walkPackage(join(root, target));
+    return `${name}/`;
+  };
+
+  const walkModulesDir = (abs: string, scope: boolean): void => {
+    const key = toRel(abs);
+    if (nodeModules[key] !== undefined) return;
+    const entries = list(abs);
+    if (entries === undefined) return;
+    tick();
+    const names: string[] = [];
+    nodeModules[key] = names;
+    for (const entry of entries) {
+      const full = join(abs, entry.name);
+      if (entry.isSymbolicLink()) {
+        const listed = linkEntry(full, entry.name);
+        if (listed !== undefined) names.push(listed);
+      } else if (entry.isDirectory()) {
+        names.push(`${entry.name}/`);
+        if (unwalked.has(entry.name)) continue;
+        if (!scope && entry.name.startsWith('@')) walkModulesDir(full, true);
+        else walkPackage(full);
+      } else {
+        names.push(entry.isFile() ? entry.name : `${entry.name}@`);
+      }
+    }
+  };
+
+  const walkTree = (abs: string, sub: string, section: { d: Record<string, string[]>; p: Record<string, StoredFacts | 0> }): void => {
+    const entries = list(abs);
+    if (entries === undefined) return;
+    tick();
+    const names: string[] = [];
+    section.d[sub] = names;
+    for (const entry of entries) {
+      const full = join(abs, entry.name);
+      if (entry.isDirectory()) {
+        names.push(`${entry.name}/`);
+        if (entry.name === 'node_modules') walkModulesDir(full, false);
+        else walkTree(full, sub === '' ? entry.name : `${sub}/${entry.name}`, section);
+      } else if (entry.isFile()) {
+        names.push(entry.name);
+        counts.files++;
+        if (entry.name === 'package.json') section.p[sub] = readFacts(full);
+      } else {
+        // Symlinks inside a package and special files: Node would follow or reject them in
+        // ways the index does not model, so every question about them falls through.
+        names.push(`${entry.name}@`);
+      }
+    }
+  };
+
+  const walkPackage = (abs: string): void => {
+    const key = toRel(abs);
+    if (sections.has(key)) return;
+    const st = statSync(abs, { throwIfNoEntry: false });
+    if (st === undefined || !st.isDirectory()) return;
+    const section = { d: {}, p: {} } as { d: Record<string, string[]>; p: Record<string, StoredFacts | 0> };
+    // Registered before walking so that link cycles stop here.
+    sections.set(key, { section, mtime: st.mtimeMs });
+    walkTree(abs, '', section);
+    if (section.p[''] !== undefined) counts.packages++;
+  };
+
+  const nodePath: string[] = [];
+  for (const dir of options.nodePath ?? []) {
+    if (dir === '') continue;
+    let real: string;
+    try {
+      real = realpathSync.native(dir);
+    } catch {
+      continue;
+    }
+    nodePath.push(toRel(real));
+    walkModulesDir(real, false);
+  }
+  walkModulesDir(join(root, 'node_modules'), false);
+
+  // The project's own directories: which exist, which hold a package.json or a node_modules.
+  // Files are not listed: the project's sources change all the time, so questions about them
+  // fall through to Node.
+  const project = { d: {}, p: {} } as { d: Record<string, string[]>; p: Record<string, StoredFacts | 0> };
+  let projectDirs = 0;
+  const walkProjectDir = (abs: string, sub: string): void => {
+    if (projectDirs >= maxProjectDirs) return;
+    const entries = list(abs);
+    if (entries === undefined) return;
+    projectDirs++;
+    tick();
+    const names: string[] = [];
+    project.d[sub] = names;
+    for (const entry of entries) {
+      const full = join(abs, entry.name);
+      if (entry.isDirectory()) {
+        if (entry.name === 'node_modules') {
+          names.push('node_modules/');
+          walkModulesDir(full, false);
+        } else if (!entry.name.startsWith('.')) {
+          names.push(`${entry.name}/`);
+          const child = sub === '' ? entry.name : `${sub}/${entry.name}`;
+          if (!extraRoots.has(child)) walkProjectDir(full, child);
+        }
+      } else if (entry.name === 'package.json' && entry.isFile()) {
+        names.push('package.json');
+        project.p[sub] = readFacts(full);
+      }
+    }
+  };
+  walkProjectDir(root, '');
+
+  return { root, nodeModules, links, extraRoots: [...extraRoots], nodePath, sections, project, counts };
+}

@@ -1,0 +1,30 @@
+// Process-wide switches read once: COLDSTART_EAGER (load every lazy module at declaration) and
+// COLDSTART_LAZY_RECORDS (write the lazy-load records to a JSON file when the process exits).
+import { lazyRecords, store } from './records.js';
+
+let eager: boolean | undefined;
+
+/** True when COLDSTART_EAGER is set to anything but '', '0' or 'false'. */
+export function eagerMode(): boolean {
+  if (eager === undefined) {
+    const value = process.env['COLDSTART_EAGER'];
+    eager = value !== undefined && value !== '' && value !== '0' && value !== 'false';
+  }
+  return eager;
+}
+
+/** Installs, once per process, the exit hook that writes records for `coldstart lazy`/`profile`. */
+export function installRecordsWriter(): void {
+  const state = store();
+  if (state.exitHookInstalled) return;
+  state.exitHookInstalled = true;
+  const file = process.env['COLDSTART_LAZY_RECORDS'];
+  if (file === undefined || file === '') return;
+  process.once('exit', () => {
+    try {
+      process.getBuiltinModule('node:fs').writeFileSync(file, JSON.stringify({ pid: process.pid, records: lazyRecords() }) + '\n', { flag: 'a' });
+    } catch {
+      // A report that cannot be written must never change how the program exits.
+    }
+  });
+}

@@ -1,0 +1,58 @@
+// Every Node-version gate coldstart depends on, in one table: each entry names the Node
+// versions that have it and how it is detected at run time (detection, not version parsing).
+import * as nodeModule from 'node:module';
+
+interface Feature {
+  /** Node versions that ship the feature unflagged, for the README and error messages. */
+  readonly since: string;
+  readonly detect: () => boolean;
+}
+
+const mod = nodeModule as unknown as Record<string, unknown>;
+
+function processFeature(key: string): unknown {
+  return (process.features as unknown as Record<string, unknown>)[key];
+}
+
+const table = {
+  /** Synchronous in-thread resolve/load hooks covering require() and import. */
+  registerHooks: { since: '22.15.0, 23.5.0', detect: () => typeof mod['registerHooks'] === 'function' },
+  /**
+   * A registerHooks load hook may hand CommonJS source to require() and import (Node 22.x
+   * then evaluates it outside the CommonJS loader, without require.cache: measured on 22.23).
+   */
+  loadHookCommonJsSource: { since: '24.0.0', detect: () => typeof mod['registerHooks'] === 'function' && Number(process.versions.node.split('.')[0]) >= 24 },
+  /** Off-thread asynchronous hooks (costs ~30 ms per start: a worker thread). */
+  asyncRegister: { since: '20.6.0', detect: () => typeof mod['register'] === 'function' },
+  /** require() of a synchronous ES module graph without a flag. */
+  requireEsm: { since: '20.19.0, 22.12.0', detect: () => processFeature('require_module') === true },
+  /** module.enableCompileCache() and NODE_COMPILE_CACHE. */
+  compileCache: { since: '22.1.0', detect: () => typeof mod['enableCompileCache'] === 'function' },
+  /** module.findPackageJSON(). */
+  findPackageJSON: { since: '22.14.0, 23.2.0', detect: () => typeof mod['findPackageJSON'] === 'function' },
+  /** Type stripping of .ts files without a flag. */
+  stripTypes: { since: '22.18.0, 23.6.0', detect: () => ['strip', 'transform'].includes(String(processFeature('typescript'))) },
+  /** Native `import defer` (only behind --js-defer-import-eval on Node 26). */
+  nativeImportDefer: { since: '26.0.0 with --js-defer-import-eval', detect: () => process.execArgv.includes('--js-defer-import-eval') || /--js-defer-import-eval/.test(process.env['NODE_OPTIONS'] ?? '') },
+} satisfies Record<string, Feature>;
+
+export type FeatureName = keyof typeof table;
+
+const memo = new Map<FeatureName, boolean>();
+
+/** Whether the running Node has `name`; memoised, so hot paths may call it freely. */
+export function has(name: FeatureName): boolean {
+  let value = memo.get(name);
+  if (value === undefined) {
+    value = table[name].detect();
+    memo.set(name, value);
+  }
+  return value;
+}
+
+/** The Node versions that have `name`, for messages such as "needs Node 22.15.0+". */
+export function since(name: FeatureName): string {
+  return table[name].since;
+}
+
+export const featureNames = Object.keys(table) as FeatureName[];

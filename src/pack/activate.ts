@@ -1,0 +1,100 @@
+// Start-up of the pack under `coldstart/register`: find it (one open; a missing pack costs
+// that failed open and nothing else), check owner, format and stamps, install the hooks. Any
+// failure leaves the program running as if no pack existed.
+import { appendFileSync, realpathSync } from 'node:fs';
+import { debug } from '../debug.js';
+import { cjsConditions, esmConditions } from '../hooks/conditions.js';
+import { findProjectRoot } from '../index/store.js';
+import { staleStamp, verifyMode } from './freshness.js';
+import { installPackHooks } from './hooks.js';
+import { PackServer, newPackCounts, type PackCounts } from './server.js';
+import { packOff, packPathFor, readPackFile } from './store.js';
+
+/** What `coldstart doctor` reads back: one JSON line per process, written at exit. */
+export interface PackRunReport {
+  readonly pid: number;
+  readonly entry: string | undefined;
+  pack: string | undefined;
+  /** used: hooks installed; missing/stale/refused/off/no-project/error: plain Node. */
+  state: 'used' | 'missing' | 'stale' | 'refused' | 'off' | 'no-project' | 'error';
+  reason: string | undefined;
+  verify: boolean;
+  modules: number;
+  readonly counts: PackCounts;
+}
+
+/** The condition sets answers depend on; a pack recorded under others answers nothing. */
+export function conditionsKey(): string {
+  return `${cjsConditions().join(',')}|${esmConditions().join(',')}`;
+}
+
+/** Installs the pack's hooks for this process; returns their remover (or a no-op). Never throws. */
+export function activatePack(): () => void {
+  const env = process.env;
+  const report: PackRunReport = {
+    pid: process.pid,
+    entry: process.argv[1],
+    pack: undefined,
+    state: 'off',
+    reason: undefined,
+    verify: false,
+    modules: 0,
+    counts: newPackCounts(),
+  };
+  let remove = (): void => {};
+  try {
+    if (packOff(env['COLDSTART_PACK'])) report.reason = 'COLDSTART_PACK is off';
+    else remove = open(report);
+  } catch (error) {
+    report.state = 'error';
+    report.reason = (error as Error).message;
+    debug('pack', `not used: ${report.reason}`);
+  }
+  const statsFile = env['COLDSTART_PACK_STATS'];
+  if (statsFile) {
+    process.once('exit', () => {
+      try {
+        appendFileSync(statsFile, JSON.stringify(report) + '\n');
+      } catch {
+        // A report that cannot be written must never change how the program exits.
+      }
+    });
+  }
+  return remove;
+}
+
+function open(report: PackRunReport): () => void {
+  const explicit = process.env['COLDSTART_PACK'];
+  const found = findProjectRoot();
+  if (found === undefined && !explicit) {
+    report.state = 'no-project';
+    report.reason = 'no node_modules directory above the working directory';
+    return () => {};
+  }
+  const file = found === undefined ? packPathFor('', explicit) : packPathFor(found);
+  report.pack = file;
+  const read = readPackFile(file);
+  if (!read.ok) {
+    report.state = read.missing ? 'missing' : 'refused';
+    report.reason = read.reason;
+    debug('pack', `${read.reason}; running without the pack`);
+    return () => {};
+  }
+  const header = read.pack.header;
+  // Paths in the pack are relative: this run's root is where they live now (a real path,
+  // because Node hands the loaders real paths).
+  const root = realpathSync.native(found ?? header.root);
+  const stale = staleStamp(root, header.stamps);
+  if (stale !== undefined) {
+    report.state = 'stale';
+    report.reason = `stale pack: ${stale}`;
+    debug('pack', `${report.reason}; running without it (rebuild: coldstart pack -- <command>)`);
+    return () => {};
+  }
+  report.verify = verifyMode();
+  const server = new PackServer(read.pack, root, { verify: report.verify, conditions: conditionsKey(), counts: report.counts });
+  report.modules = server.size;
+  report.state = 'used';
+  debug('pack', `serving ${server.size} modules from ${file}${report.verify ? ' (verify mode)' : ''}`);
+  return installPackHooks(server);
+}

@@ -1,0 +1,111 @@
+// The on-disk layout of a pack: a small text preamble, one JSON header (what is stored, where,
+// and what it looked like on disk), then every module's bytes, each at a 4-byte-aligned offset
+// so that its checksum can be computed over 32-bit words. Pure: bytes in, data out, no fs.
+//
+//   coldstart-pack\n   <format version>\n   <header byte length>\n   <header JSON, space-padded>
+//   <body: module bytes, zero-padded to 4>...       (offsets are relative to the body's start)
+
+export const MAGIC = 'coldstart-pack';
+export const FORMAT_VERSION = 1;
+
+/** What a module was when packed; paths are relative to the project root (relocatable). */
+export type ModuleFormat = 'commonjs' | 'module' | 'json';
+
+/** [path, format, size, mtimeMs, offset, checksum] */
+export type StoredModule = [string, ModuleFormat, number, number, number, number];
+
+/** [parent directory, specifier, 'r' (require) | 'i' (import), resolved path, its format or ''] */
+export type StoredAnswer = [string, string, 'r' | 'i', string, string];
+
+/** [path, mtimeMs, size (-1 for a directory)] of a file the package manager rewrites. */
+export type StoredStamp = [string, number, number];
+
+export interface PackHeader {
+  readonly root: string;
+  readonly createdAt: number;
+  /** Node that recorded the runs; informational (the pack holds no code cache). */
+  readonly node: string;
+  /** require and import condition sets at recording time; answers are used only when equal. */
+  readonly conditions: string;
+  readonly stamps: StoredStamp[];
+  readonly modules: StoredModule[];
+  readonly answers: StoredAnswer[];
+  readonly bodyLength: number;
+}
+
+export interface DecodedPack {
+  readonly header: PackHeader;
+  /** The bytes after the header; module offsets index into it. */
+  readonly body: Buffer;
+}
+
+/** A checksum of `length` bytes at `offset` (4-aligned, zero-padded) of `body`, as 32-bit words. */
+export function checksum(body: Buffer, offset: number, length: number): number {
+  const words = new Int32Array(body.buffer, body.byteOffset + offset, (length + 3) >>> 2);
+  let h = 0x811c9dc5 ^ length;
+  for (let i = 0; i < words.length; i++) h = Math.imul(h ^ words[i]!, 0x01000193) + i;
+  return h | 0;
+}
+
+const pad4 = (n: number): number => (n + 3) & ~3;
+
+export interface PackInput {
+  readonly root: string;
+  readonly node: string;
+  readonly conditions: string;
+  readonly stamps: StoredStamp[];
+  readonly modules: { path: string; format: ModuleFormat; mtime: number; bytes: Buffer }[];
+  readonly answers: StoredAnswer[];
+}
+
+export function encodePack(input: PackInput): Buffer {
+  let bodyLength = 0;
+  for (const m of input.modules) bodyLength += pad4(m.bytes.length);
+  const body = Buffer.alloc(bodyLength);
+  const modules: StoredModule[] = [];
+  let at = 0;
+  for (const m of input.modules) {
+    m.bytes.copy(body, at);
+    modules.push([m.path, m.format, m.bytes.length, m.mtime, at, checksum(body, at, m.bytes.length)]);
+    at += pad4(m.bytes.length);
+  }
+  const header: PackHeader = {
+    root: input.root,
+    createdAt: Date.now(),
+    node: input.node,
+    conditions: input.conditions,
+    stamps: input.stamps,
+    modules,
+    answers: input.answers,
+    bodyLength,
+  };
+  let json = Buffer.from(JSON.stringify(header));
+  // The header length is written with a fixed width so that padding the JSON keeps the body aligned.
+  const preamble = (n: number): string => `${MAGIC}\n${FORMAT_VERSION}\n${String(n).padStart(10, '0')}\n`;
+  const headLength = preamble(0).length + json.length;
+  if (headLength % 4 !== 0) json = Buffer.concat([json, Buffer.alloc(4 - (headLength % 4), 0x20)]);
+  return Buffer.concat([Buffer.from(preamble(json.length)), json, body]);
+}
+
+/** Decodes a pack; throws a one-line reason when it is foreign, truncated or corrupt. */
+export function decodePack(bytes: Buffer): DecodedPack {
+  const magicEnd = MAGIC.length;
+  if (bytes.length < magicEnd + 14 || bytes.toString('latin1', 0, magicEnd + 1) !== `${MAGIC}\n`) throw new Error('not a coldstart pack');
+  const versionEnd = bytes.indexOf(10, magicEnd + 1);
+  const version = bytes.toString('latin1', magicEnd + 1, versionEnd);
+  if (version !== String(FORMAT_VERSION)) throw new Error(`pack format ${version}, this coldstart reads ${FORMAT_VERSION}`);
+  const lengthEnd = versionEnd + 11;
+  if (bytes[lengthEnd] !== 10) throw new Error('corrupt preamble');
+  const headerLength = Number(bytes.toString('latin1', versionEnd + 1, lengthEnd));
+  const bodyStart = lengthEnd + 1 + headerLength;
+  if (!Number.isInteger(headerLength) || bodyStart > bytes.length) throw new Error('truncated header');
+  const header = JSON.parse(bytes.toString('utf8', lengthEnd + 1, bodyStart)) as PackHeader;
+  if (typeof header !== 'object' || header === null || !Array.isArray(header.modules) || !Array.isArray(header.answers) || !Array.isArray(header.stamps)) {
+    throw new Error('corrupt header');
+  }
+  if (bytes.length - bodyStart !== header.bodyLength) throw new Error(`body is ${bytes.length - bodyStart} bytes, header says ${header.bodyLength}`);
+  // A copy is made only if the body is misaligned (never for a file we wrote).
+  let body = bytes.subarray(bodyStart);
+  if (body.byteOffset % 4 !== 0) body = Buffer.from(body);
+  return { header, body };
+}

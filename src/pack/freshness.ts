@@ -1,0 +1,69 @@
+// What is checked before a packed module is served. At start-up: the stamps (the files a
+// package manager rewrites on every install, uninstall or upgrade, and the top node_modules
+// directory), 3-6 stats. Per module, at first use: its size and mtime, for files outside
+// node_modules always (the program's own code, edited by hand) and for every file under
+// COLDSTART_PACK_VERIFY=1. A mismatch sends that module to the disk, never a stale source.
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { StoredStamp } from './format.js';
+
+/** Candidates, relative to the project root; only those present at pack time are stamped. */
+export const stampCandidates = [
+  'package.json',
+  'node_modules',
+  'package-lock.json',
+  'npm-shrinkwrap.json',
+  'yarn.lock',
+  'pnpm-lock.yaml',
+  'bun.lock',
+  'bun.lockb',
+  'node_modules/.package-lock.json',
+  'node_modules/.modules.yaml',
+  'node_modules/.yarn-state.yml',
+  'node_modules/.pnpm/lock.yaml',
+] as const;
+
+/**
+ * mtime and size, no inode: a pack copied into a container image (or restored from a CI
+ * cache) keeps its stamps valid when the copy preserves times, as `cp -a`, `tar` and
+ * Docker's COPY do; one that does not preserve them is ignored, never wrong.
+ */
+export function collectStamps(root: string): StoredStamp[] {
+  const stamps: StoredStamp[] = [];
+  for (const path of stampCandidates) {
+    const st = statSync(join(root, path), { throwIfNoEntry: false });
+    if (st !== undefined) stamps.push([path, st.mtimeMs, st.isDirectory() ? -1 : st.size]);
+  }
+  return stamps;
+}
+
+/** The first stamp that no longer matches, as a one-line reason; undefined when all match. */
+export function staleStamp(root: string, stamps: readonly StoredStamp[]): string | undefined {
+  for (const [path, mtime, size] of stamps) {
+    const st = statSync(join(root, path), { throwIfNoEntry: false });
+    if (st === undefined) return `${path} was removed`;
+    if (st.mtimeMs !== mtime || (size !== -1 && st.size !== size)) return `${path} changed`;
+  }
+  return undefined;
+}
+
+/** Whether a root-relative path is inside some node_modules (owned by the package manager). */
+export function managed(rel: string): boolean {
+  return rel.startsWith('node_modules/') || rel.includes('/node_modules/');
+}
+
+/** True when the file still has the size and mtime it had when packed. */
+export function sameFile(path: string, size: number, mtime: number): boolean {
+  const st = statSync(path, { throwIfNoEntry: false });
+  return st !== undefined && st.size === size && st.mtimeMs === mtime;
+}
+
+/** COLDSTART_PACK_VERIFY=1: check every module's size and mtime at first use. */
+export function verifyMode(env: NodeJS.ProcessEnv = process.env): boolean {
+  const value = env['COLDSTART_PACK_VERIFY'];
+  return value !== undefined && value !== '' && value !== '0' && value !== 'false';
+}
+
+export function isFile(path: string): boolean {
+  return statSync(path, { throwIfNoEntry: false })?.isFile() === true;
+}

@@ -1,0 +1,109 @@
+// Loaded into every Node process of `coldstart pack -- <command>` through NODE_OPTIONS=--import:
+// records each module file loaded (with the format Node gave it) and each resolution answer
+// (parent directory, specifier, require/import -> file), and writes them at exit to
+// COLDSTART_PACK_RECORD/<pid>.json. Any failure leaves the program running unrecorded.
+import Module from 'node:module';
+import { writeFileSync, renameSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isMainThread } from 'node:worker_threads';
+import { has } from '../node-features.js';
+import { conditionsKey } from './activate.js';
+
+/** One process's recording, as the pack builder reads it. */
+export interface Recording {
+  readonly conditions: string;
+  /** [absolute path, format] */
+  readonly modules: [string, string][];
+  /** [absolute parent directory, specifier, 'r' | 'i', absolute path] */
+  readonly answers: [string, string, string, string][];
+}
+
+type AnyFn = (...args: any[]) => any;
+interface ModuleStatics {
+  _resolveFilename: AnyFn;
+  _extensions: Record<string, AnyFn>;
+  prototype: { _compile: AnyFn };
+}
+
+// coldstart's own files are loaded before any pack can serve them: never worth packing.
+const ownDir = fileURLToPath(new URL('..', import.meta.url));
+
+function install(dir: string): void {
+  const modules = new Map<string, string>();
+  const answers = new Map<string, [string, string, string, string]>();
+  const own = (path: string): boolean => path.startsWith(ownDir);
+  const answer = (parentDir: string, specifier: string, mode: string, target: string): void => {
+    if (own(target) || own(parentDir + '/') || !target.startsWith('/')) return;
+    answers.set(`${parentDir}\0${specifier}\0${mode}`, [parentDir, specifier, mode, target]);
+  };
+  const M = Module as unknown as ModuleStatics;
+
+  const resolveFilename = M._resolveFilename;
+  M._resolveFilename = function (this: unknown, request: string, parent: { filename?: unknown } | undefined, isMain: boolean, options?: { paths?: unknown }) {
+    const result = resolveFilename.apply(this, arguments as unknown as unknown[]);
+    if (!isMain && options?.paths === undefined && typeof parent?.filename === 'string' && typeof result === 'string') {
+      answer(dirname(parent.filename), request, 'r', result);
+    }
+    return result;
+  };
+  const compile = M.prototype._compile;
+  M.prototype._compile = function (this: unknown, content: unknown, filename: string, format?: unknown) {
+    // Node 22+ passes the format it decided ('module' for require(esm) of detected syntax).
+    if (typeof filename === 'string' && !own(filename) && (format === undefined || format === false || format === 'commonjs')) {
+      modules.set(filename, 'commonjs');
+    }
+    return compile.apply(this, arguments as unknown as unknown[]);
+  };
+  const json = M._extensions['.json'];
+  if (json !== undefined) {
+    M._extensions['.json'] = function (this: unknown, module: unknown, filename: string) {
+      if (!own(filename)) modules.set(filename, 'json');
+      return json.apply(this, arguments as unknown as unknown[]);
+    };
+  }
+
+  const esmFile = join(dir, `${process.pid}.esm.jsonl`);
+  if (has('registerHooks')) {
+    (Module as any).registerHooks({
+      resolve(specifier: string, context: { parentURL?: string; conditions?: readonly string[] }, next: AnyFn) {
+        const result = next(specifier, context);
+        if (context.parentURL?.startsWith('file:') && typeof result?.url === 'string' && result.url.startsWith('file:')) {
+          answer(dirname(fileURLToPath(context.parentURL)), specifier, context.conditions?.includes('require') ? 'r' : 'i', fileURLToPath(result.url));
+        }
+        return result;
+      },
+      load(url: string, context: unknown, next: AnyFn) {
+        const result = next(url, context);
+        if (url.startsWith('file:') && (result?.format === 'module' || result?.format === 'json')) {
+          const path = fileURLToPath(url);
+          if (!own(path)) modules.set(path, result.format);
+        }
+        return result;
+      },
+    });
+  } else if (has('asyncRegister')) {
+    // Node 20: ES modules are seen only off-thread; those hooks append to a file of their own.
+    (Module as any).register(new URL('./record-async.js', import.meta.url), { data: { file: esmFile, ownDir } });
+  }
+
+  process.once('exit', () => {
+    try {
+      const recording: Recording = { conditions: conditionsKey(), modules: [...modules], answers: [...answers.values()] };
+      const file = join(dir, `${process.pid}.json`);
+      writeFileSync(file + '.tmp', JSON.stringify(recording));
+      renameSync(file + '.tmp', file);
+    } catch {
+      // A recording that cannot be written must never change how the program exits.
+    }
+  });
+}
+
+const dir = process.env['COLDSTART_PACK_RECORD'];
+if (dir !== undefined && dir !== '' && isMainThread) {
+  try {
+    install(dir);
+  } catch (error) {
+    if (process.env['COLDSTART_DEBUG']) process.stderr.write(`coldstart: pack: recording off: ${(error as Error).message}\n`);
+  }
+}

@@ -1,0 +1,53 @@
+// Which files had code run after a given moment, from V8's precise call counts. Taking the
+// counts resets them, so each snapshot holds only the functions called since the previous one
+// and costs in proportion to those; snapshots are taken when a package entered from first-party
+// code finishes loading, and at exit. A file's top-level function (its evaluation) is not use.
+import { createRequire } from 'node:module';
+import { keyOf } from './recorder.js';
+import type { CoverageSnapshot } from './schema.js';
+
+interface ScriptCoverage {
+  url: string;
+  functions: { functionName: string; ranges: { startOffset: number; count: number }[] }[];
+}
+
+export interface Coverage {
+  snapshot(after: number | null): void;
+  readonly snapshots: CoverageSnapshot[];
+}
+
+export function startCoverage(skipPrefix: string): Coverage | undefined {
+  const { Session } = createRequire(import.meta.url)('node:inspector') as typeof import('node:inspector');
+  const session = new Session();
+  session.connect();
+  // An in-thread session answers synchronously: the callback has run when post() returns.
+  const post = (method: string, params?: object): any => {
+    let out: unknown;
+    session.post(method, params ?? {}, (error: Error | null, result: unknown) => {
+      if (error) throw error;
+      out = result;
+    });
+    return out;
+  };
+  post('Profiler.enable');
+  post('Profiler.startPreciseCoverage', { callCount: true, detailed: false });
+  const snapshots: CoverageSnapshot[] = [];
+  return {
+    snapshots,
+    snapshot(after) {
+      const taken = post('Profiler.takePreciseCoverage') as { result: ScriptCoverage[] } | undefined;
+      const used: string[] = [];
+      for (const script of taken?.result ?? []) {
+        if (script.url === '' || script.url.startsWith('node:')) continue;
+        const ran = script.functions.some((fn) => {
+          const range = fn.ranges[0];
+          if (range === undefined || range.count === 0) return false;
+          return !(fn.functionName === '' && range.startOffset === 0);
+        });
+        const key = keyOf(script.url);
+        if (ran && !key.startsWith(skipPrefix)) used.push(key);
+      }
+      snapshots.push({ after, used });
+    },
+  };
+}

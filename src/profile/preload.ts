@@ -1,0 +1,117 @@
+// Loaded into every Node process of a profiled command through NODE_OPTIONS=--import: records
+// module loads (CommonJS patch, ES module hooks, optional coverage) and writes them at exit to
+// COLDSTART_PROFILE_DIR/<pid>.json. Any failure leaves the program running unprofiled.
+import Module from 'node:module';
+import { realpathSync, writeFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isMainThread } from 'node:worker_threads';
+import { has } from '../node-features.js';
+import { patchCommonJs } from './cjs-patch.js';
+import { startCoverage } from './coverage.js';
+import { makeHooks } from './esm-hooks.js';
+import { GLOBAL_KEY } from './inject.js';
+import { Recorder, keyOf } from './recorder.js';
+import type { AsyncLoadInfo } from './esm-hooks-async.js';
+import type { ProcessProfile } from './schema.js';
+
+const ownDir = fileURLToPath(new URL('..', import.meta.url));
+
+function mainPath(): string | undefined {
+  const main = process.argv[1];
+  if (main === undefined) return undefined;
+  try {
+    return realpathSync(main);
+  } catch {
+    return main;
+  }
+}
+
+function install(dir: string): void {
+  const recorder = new Recorder(mainPath());
+  const holder = globalThis as unknown as Record<symbol, unknown>;
+  const frames = new Map<string, ReturnType<Recorder['enter']>[]>();
+  holder[Symbol.for(GLOBAL_KEY)] = {
+    s(url: string, info?: AsyncLoadInfo) {
+      if (info !== undefined) applyAsyncInfo(recorder, info);
+      const list = frames.get(url) ?? [];
+      list.push(recorder.enter());
+      frames.set(url, list);
+    },
+    e(url: string) {
+      const frame = frames.get(url)?.pop();
+      if (frame === undefined) return;
+      const duration = recorder.leave(frame);
+      const entry = recorder.modules.get(keyOf(url));
+      if (entry === undefined || entry.startMs !== null) return;
+      entry.startMs = frame.start;
+      entry.durMs = duration;
+      entry.evalMs = duration - frame.childMs;
+      recorder.finished(entry);
+    },
+  };
+
+  patchCommonJs(recorder, Module as any, ownDir);
+
+  let esmHooks: ProcessProfile['esmHooks'] = 'none';
+  if (has('registerHooks')) {
+    (Module as any).registerHooks(makeHooks(recorder, ownDir));
+    esmHooks = 'registerHooks';
+  } else if (has('asyncRegister')) {
+    (Module as any).register(new URL('./esm-hooks-async.js', import.meta.url), { data: { skipPrefix: ownDir } });
+    esmHooks = 'register';
+  }
+
+  if (process.env['COLDSTART_PROFILE_COVERAGE'] === '1') {
+    try {
+      const coverage = startCoverage(ownDir);
+      if (coverage !== undefined) {
+        recorder.coverage = coverage.snapshots;
+        recorder.onBoundary = (id) => coverage.snapshot(id);
+        process.once('exit', () => {
+          recorder.flushBoundary();
+          coverage.snapshot(null);
+        });
+      }
+    } catch {
+      // No inspector (a build without it, or one already attached): no defer candidates.
+    }
+  }
+
+  // Registered after coverage's own exit listener so the final snapshot is in the file.
+  process.once('exit', () => {
+    try {
+      const file = join(dir, `${process.pid}.json`);
+      writeFileSync(file + '.tmp', JSON.stringify(recorder.toProfile(esmHooks)));
+      renameSync(file + '.tmp', file);
+    } catch {
+      // A profile that cannot be written must never change how the program exits.
+    }
+  });
+}
+
+function applyAsyncInfo(recorder: Recorder, info: AsyncLoadInfo): void {
+  for (const [key, specifier, parentKey, format, resolveMs, readMs, size] of info.m) {
+    const entry = recorder.module(key, specifier, parentKey === '' ? undefined : parentKey, format as any);
+    entry.resolveMs = resolveMs;
+    entry.readMs = readMs;
+    entry.size = size < 0 ? null : size;
+  }
+  for (const [from, to] of info.e) recorder.edge(from, to);
+  // These CommonJS modules were loaded (and recorded without importer) before this news came.
+  for (const [key, specifier, parentKey] of info.h) {
+    const entry = recorder.modules.get(key);
+    if (entry === undefined || parentKey === '') continue;
+    if (entry.specifier === key) entry.specifier = specifier;
+    if (entry.parentKey === undefined) entry.parentKey = parentKey;
+  }
+}
+
+const dir = process.env['COLDSTART_PROFILE_DIR'];
+if (dir !== undefined && dir !== '' && isMainThread) {
+  try {
+    install(dir);
+  } catch (error) {
+    if (process.env['COLDSTART_DEBUG']) process.stderr.write(`coldstart: profile: recording off: ${(error as Error).message}\n`);
+  }
+}

@@ -1,0 +1,44 @@
+// Shared test helpers: project paths, temp dirs that clean up, and running real Node processes.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const dist = join(root, 'dist');
+export const bin = join(root, 'bin', 'coldstart.cjs');
+export const fixtures = join(root, 'test', 'fixtures');
+
+/** A fresh directory under the OS temp dir, removed when the test ends. */
+export function tempDir(t, prefix = 'coldstart-test-') {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Writes a tree `{ 'a/b.js': 'text', ... }` under `dir`. */
+export function writeTree(dir, files) {
+  for (const [name, text] of Object.entries(files)) {
+    const full = join(dir, name);
+    mkdirSync(dirname(full), { recursive: true });
+    writeFileSync(full, typeof text === 'string' ? text : JSON.stringify(text, null, 2));
+  }
+}
+
+/** Runs `node ...args` synchronously; returns { code, stdout, stderr }. */
+export function runNode(args, { cwd = root, env = {}, input } = {}) {
+  const result = spawnSync(process.execPath, args, {
+    cwd,
+    env: { ...process.env, NODE_OPTIONS: '', COLDSTART_DEBUG: '', COLDSTART_EAGER: '', ...env },
+    encoding: 'utf8',
+    input,
+    timeout: 120_000,
+  });
+  return { code: result.status, signal: result.signal, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Runs the coldstart CLI from the built package. */
+export function runCli(args, options) {
+  return runNode([bin, ...args], options);
+}

@@ -1,0 +1,109 @@
+// The coldstart command and the published package shape, from real processes.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { bin, fixtures, root, runCli, runNode, tempDir } from '../helpers.mjs';
+
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+
+test('--help lists the commands and exits 0; no arguments prints usage and exits 2', () => {
+  const help = runCli(['--help']);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /^coldstart \d+\.\d+\.\d+: make Node\.js programs start fast/);
+  assert.match(help.stdout, /\n  lazy +list the lazy\(\) declarations/);
+  assert.equal(help.stderr, '');
+  const bare = runCli([]);
+  assert.equal(bare.code, 2);
+  assert.equal(bare.stdout, help.stdout);
+});
+
+test('--version prints the package version', () => {
+  const result = runCli(['--version']);
+  assert.deepEqual([result.code, result.stdout], [0, `${pkg.version}\n`]);
+});
+
+test('an unknown command or flag exits 2 with one line and a hint', () => {
+  const unknown = runCli(['frobnicate']);
+  assert.equal(unknown.code, 2);
+  assert.equal(unknown.stderr, "coldstart: unknown command 'frobnicate' (run `coldstart --help` for the list)\n");
+  const flag = runCli(['--frobnicate']);
+  assert.equal(flag.code, 2);
+  assert.match(flag.stderr, /options go after a command/);
+  const badOption = runCli(['lazy', '--nope', '--', 'node', '-e', '0']);
+  assert.equal(badOption.code, 2);
+  assert.match(badOption.stderr, /^coldstart lazy: unknown option '--nope'\n/);
+  const noCommand = runCli(['lazy']);
+  assert.equal(noCommand.code, 2);
+  assert.match(noCommand.stderr, /no command given after `--`/);
+  const missing = runCli(['lazy', '--', 'no-such-program-coldstart']);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /command not found: no-such-program-coldstart/);
+});
+
+test('--help loads the CLI front only: no subcommand module', (t) => {
+  const dir = tempDir(t);
+  const counter = join(dir, 'count.cjs');
+  writeFileSync(counter, `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(join(dir, 'out.json'))}, JSON.stringify(Object.keys(require.cache))));`);
+  const result = runNode(['--require', counter, bin, '--help']);
+  assert.equal(result.code, 0);
+  const loaded = JSON.parse(readFileSync(join(dir, 'out.json'), 'utf8')).filter((f) => f !== counter);
+  assert.deepEqual(loaded.map((f) => f.slice(root.length + 1)).sort(), ['bin/coldstart.cjs', 'dist/cli/main.cjs']);
+});
+
+test('coldstart lazy passes the command through and reports its lazy modules on stderr', (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'app.mjs'), [
+    `import { lazy } from ${JSON.stringify(join(root, 'dist/index.js'))};`,
+    `const used = lazy('./used.cjs', import.meta.url);`,
+    `const unused = lazy('./unused.cjs', import.meta.url);`,
+    `console.log(used.value);`,
+    `process.exitCode = 3;`,
+  ].join('\n'));
+  writeFileSync(join(dir, 'used.cjs'), 'module.exports = { value: "from used" };');
+  writeFileSync(join(dir, 'unused.cjs'), 'throw new Error("must not load");');
+  const result = runCli(['lazy', '--', process.execPath, join(dir, 'app.mjs')], { cwd: dir });
+  assert.equal(result.code, 3);
+  assert.equal(result.stdout, 'from used\n');
+  assert.match(result.stderr, /\.\/used\.cjs {2}loaded in [\d.]+ ms, by get "value" at .*app\.mjs:4:18/);
+  assert.match(result.stderr, /\.\/unused\.cjs {2}not loaded \(declared at .*app\.mjs:3:16\)/);
+  const json = runCli(['lazy', '--json', '--', process.execPath, join(dir, 'app.mjs')], { cwd: dir });
+  const [proc] = JSON.parse(json.stderr);
+  assert.deepEqual(proc.records.map((r) => r.status), ['loaded', 'pending']);
+});
+
+test('the package resolves by name: import, require, --import and --require of coldstart/register', (t) => {
+  const dir = tempDir(t);
+  mkdirSync(join(dir, 'node_modules'));
+  symlinkSync(root, join(dir, 'node_modules', 'coldstart'), 'dir');
+  writeFileSync(join(dir, 'dep.cjs'), 'module.exports = { n: 7 };');
+  writeFileSync(join(dir, 'a.mjs'), "import { lazy } from 'coldstart';\nconsole.log(lazy('./dep.cjs', import.meta.url).n);\n");
+  writeFileSync(join(dir, 'b.cjs'), "const { lazy } = require('coldstart');\nconsole.log(lazy('./dep.cjs', __filename).n);\n");
+  for (const args of [['a.mjs'], ['b.cjs'], ['--import', 'coldstart/register', 'a.mjs'], ['--require', 'coldstart/register', 'b.cjs']]) {
+    const result = runNode(args, { cwd: dir });
+    assert.deepEqual([result.code, result.stdout, result.stderr], [0, '7\n', ''], args.join(' '));
+  }
+  // Both entries share one store: a record made through require() is visible through import.
+  writeFileSync(join(dir, 'c.mjs'), "import { createRequire } from 'node:module';\nimport { lazyRecords } from 'coldstart';\ncreateRequire(import.meta.url)('./b.cjs');\nconsole.log(lazyRecords().length);\n");
+  assert.equal(runNode(['c.mjs'], { cwd: dir }).stdout, '7\n1\n');
+});
+
+test("a module's own TypeScript types reach lazy() callers (tsc)", (t) => {
+  const dir = tempDir(t);
+  mkdirSync(join(dir, 'node_modules'));
+  symlinkSync(root, join(dir, 'node_modules', 'coldstart'), 'dir');
+  for (const name of ['heavy.ts', 'use.ts', 'misuse.ts']) writeFileSync(join(dir, name), readFileSync(join(fixtures, 'types', name)));
+  const tsconfig = (files) => JSON.stringify({
+    compilerOptions: { module: 'nodenext', target: 'es2022', strict: true, noEmit: true, skipLibCheck: true, types: [] },
+    files,
+  });
+  const tsc = join(root, 'node_modules/typescript/bin/tsc');
+  writeFileSync(join(dir, 'tsconfig.json'), tsconfig(['use.ts']));
+  writeFileSync(join(dir, 'package.json'), '{"type":"module"}');
+  const good = runNode([tsc, '-p', dir], { cwd: dir });
+  assert.equal(good.code, 0, good.stdout + good.stderr);
+  writeFileSync(join(dir, 'tsconfig.json'), tsconfig(['misuse.ts']));
+  const bad = runNode([tsc, '-p', dir], { cwd: dir });
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stdout, /misuse\.ts\(5,7\): error TS2339: Property 'notThere' does not exist/);
+});

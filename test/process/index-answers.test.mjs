@@ -1,0 +1,89 @@
+// Learned answers beside the index, in real processes: a warm run answers from the table with
+// the same output, and a table that is corrupt, from another index, foreign-owned or pointing
+// into a changed package is never used.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, readFileSync, realpathSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir, writeTree, runNode, dist } from '../helpers.mjs';
+
+const register = join(dist, 'register.cjs');
+const tableRel = 'node_modules/.cache/coldstart/index.v1.answers';
+
+function project(t) {
+  const root = realpathSync(tempDir(t, 'coldstart-answers-'));
+  writeTree(root, {
+    'package.json': { name: 'app', private: true },
+    'node_modules/.package-lock.json': '{"v":1}',
+    'node_modules/foo/package.json': { name: 'foo', version: '1.0.0', main: 'main.js' },
+    'node_modules/foo/main.js': 'module.exports = "foo@1 " + require("./lib/util");',
+    'node_modules/foo/lib/util.js': 'module.exports = "util";',
+    'node_modules/foo/lib/other.js': 'module.exports = "other";',
+    'app.cjs': 'console.log(require("foo"), require("foo/lib/util"));',
+  });
+  return root;
+}
+
+function run(root, env = {}) {
+  const stats = join(root, 'stats.jsonl');
+  rmSync(stats, { force: true });
+  const result = runNode(['--require', register, 'app.cjs'], { cwd: root, env: { COLDSTART_INDEX_STATS: stats, ...env } });
+  assert.equal(result.code, 0, result.stderr);
+  const report = JSON.parse(readFileSync(stats, 'utf8').trim().split('\n')[0]);
+  return { stdout: result.stdout, report };
+}
+
+test('the first run learns its answers; the next answers every lookup from the table', (t) => {
+  const root = project(t);
+  const plain = runNode(['app.cjs'], { cwd: root }).stdout;
+  const first = run(root);
+  assert.equal(first.stdout, plain);
+  assert.equal(first.report.learnedAnswers, 0);
+  const table = JSON.parse(readFileSync(join(root, tableRel), 'utf8'));
+  assert.equal(table.format, 'coldstart-answers/1');
+  assert.deepEqual(Object.values(table.answers).map((a) => a[0]).sort(), ['node_modules/foo/lib/util.js', 'node_modules/foo/lib/util.js', 'node_modules/foo/main.js']);
+  const second = run(root);
+  assert.equal(second.stdout, plain);
+  assert.equal(second.report.counts.hits, 3);
+  assert.equal(second.report.learnedAnswers, 3);
+  // Nothing new was learned, so the table was not rewritten.
+  assert.deepEqual(JSON.parse(readFileSync(join(root, tableRel), 'utf8')), table);
+});
+
+test('a corrupt table, or one learned from another index, is ignored and replaced', (t) => {
+  const root = project(t);
+  run(root);
+  const file = join(root, tableRel);
+  const good = readFileSync(file, 'utf8');
+  for (const bad of ['{"format":"coldstart-ans', JSON.stringify({ ...JSON.parse(good), index: '1:2' }), '[]', 'null']) {
+    writeFileSync(file, bad);
+    const result = run(root, { COLDSTART_DEBUG: '1' });
+    assert.equal(result.report.learnedAnswers, 0, bad);
+    assert.equal(result.report.counts.hits, 3);
+    assert.equal(JSON.parse(readFileSync(file, 'utf8')).format, 'coldstart-answers/1', 'rewritten whole');
+  }
+});
+
+test('a table that points somewhere wrong is refused when writable by others, and not trusted for a changed package', (t) => {
+  const root = project(t);
+  run(root);
+  const file = join(root, tableRel);
+  const table = JSON.parse(readFileSync(file, 'utf8'));
+  // Someone rewrites the answers to point at another file of the package.
+  for (const key of Object.keys(table.answers)) table.answers[key] = ['node_modules/foo/lib/other.js', null];
+  writeFileSync(file, JSON.stringify(table));
+  chmodSync(file, 0o666);
+  const refused = run(root);
+  assert.equal(refused.report.learnedAnswers, 0);
+  assert.equal(refused.stdout, 'foo@1 util util\n');
+  // The same table, owned and private, but the package changed since the index was built:
+  // its directory stamp no longer matches, so its answers go back to Node.
+  writeFileSync(file, JSON.stringify(table));
+  chmodSync(file, 0o644);
+  const later = new Date(Date.now() + 5000);
+  utimesSync(join(root, 'node_modules/foo'), later, later);
+  const changed = run(root);
+  assert.equal(changed.report.learnedAnswers, 0);
+  assert.equal(changed.stdout, 'foo@1 util util\n');
+  assert.deepEqual(changed.report.changedPackages, ['node_modules/foo']);
+});

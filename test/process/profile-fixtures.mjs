@@ -1,0 +1,67 @@
+// Small programs for the profiler's process tests, written into a temp dir per test (a committed
+// node_modules/ would be git-ignored). Each has a package loaded but never used, one that is
+// used after its load, local files, JSON and builtins.
+import { writeTree } from '../helpers.mjs';
+
+/** CommonJS only. Prints `hello`, exits 7, and with CACHE_OUT=file writes require.cache's keys. */
+export function writeCjsApp(dir) {
+  writeTree(dir, {
+    'package.json': { name: 'cjs-app', private: true },
+    'main.cjs': [
+      "const unused = require('unused-pkg');",
+      "const used = require('used-pkg');",
+      "const local = require('./local.cjs');",
+      "const data = require('./data.json');",
+      "const path = require('node:path');",
+      "process.stdout.write('hello ' + used.greet(local.name) + data.n + path.sep + '\\n');",
+      "process.stderr.write('to stderr\\n');",
+      "if (process.env.CACHE_OUT) require('node:fs').writeFileSync(process.env.CACHE_OUT, JSON.stringify(Object.keys(require.cache)));",
+      'process.exitCode = 7;',
+      '',
+    ].join('\n'),
+    'local.cjs': "module.exports = { name: 'local' };\n",
+    'data.json': { n: 1 },
+    'node_modules/unused-pkg/package.json': { name: 'unused-pkg', main: 'index.js' },
+    // Calls its own helper while it evaluates: that is part of loading, not use.
+    'node_modules/unused-pkg/index.js': "const lib = require('./lib.js');\nconst table = lib.build();\nmodule.exports = { table, run() { return lib.build(); } };\n",
+    'node_modules/unused-pkg/lib.js': 'exports.build = function build() { let x = 0; for (let i = 0; i < 1e5; i++) x += i; return x; };\n',
+    'node_modules/used-pkg/package.json': { name: 'used-pkg', main: 'index.js' },
+    'node_modules/used-pkg/index.js': "exports.greet = function greet(name) { return '[' + name + ']'; };\n",
+  });
+  return { main: 'main.cjs' };
+}
+
+/** ES modules only: the same shape with import statements. */
+export function writeEsmApp(dir) {
+  writeTree(dir, {
+    'package.json': { name: 'esm-app', private: true, type: 'module' },
+    'main.mjs': [
+      "import { build } from 'esm-unused';",
+      "import * as used from 'esm-used';",
+      "import { name } from './local.mjs';",
+      "import { sep } from 'node:path';",
+      "console.log('hello ' + used.greet(name) + sep);",
+      '',
+    ].join('\n'),
+    'local.mjs': "export const name = 'local';\n",
+    'node_modules/esm-unused/package.json': { name: 'esm-unused', type: 'module', exports: './index.js' },
+    'node_modules/esm-unused/index.js': "import { helper } from './helper.js';\nexport const table = helper();\nexport function build() { return helper(); }\n",
+    'node_modules/esm-unused/helper.js': 'export function helper() { let x = 0; for (let i = 0; i < 1e5; i++) x += i; return x; }\n',
+    'node_modules/esm-used/package.json': { name: 'esm-used', type: 'module', exports: './index.js' },
+    'node_modules/esm-used/index.js': "export function greet(name) { return '[' + name + ']'; }\n",
+  });
+  return {
+    main: 'main.mjs',
+    files: ['main.mjs', 'local.mjs', 'node_modules/esm-unused/index.js', 'node_modules/esm-unused/helper.js', 'node_modules/esm-used/index.js'],
+  };
+}
+
+/** A parent that starts a child Node process: both must be recorded. */
+export function writeParentChild(dir) {
+  writeTree(dir, {
+    'package.json': { name: 'pc', private: true, scripts: { start: 'node parent.cjs' } },
+    'parent.cjs': "const { execFileSync } = require('node:child_process');\nexecFileSync(process.execPath, [require('node:path').join(__dirname, 'child.mjs')], { stdio: 'inherit' });\n",
+    'child.mjs': "import './child-dep.mjs';\nconsole.log('child ran');\n",
+    'child-dep.mjs': 'export const x = 1;\n',
+  });
+}

@@ -1,0 +1,102 @@
+// `coldstart profile` on real processes: CommonJS-only and ESM-only programs, passthrough of
+// stdout/stderr/exit code, module counts against Node's own list, child processes, the files.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, realpathSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCli, runNode, tempDir } from '../helpers.mjs';
+import { writeCjsApp, writeEsmApp, writeParentChild } from './profile-fixtures.mjs';
+
+const realTemp = (t) => realpathSync(tempDir(t, 'coldstart-profile-test-'));
+const ownModules = (p) => p.modules.filter((m) => m.format !== 'builtin');
+
+test('a CommonJS program: passthrough, every module Node loaded, the unused package as candidate', (t) => {
+  const dir = realTemp(t);
+  const { main } = writeCjsApp(dir);
+  const cacheOut = join(dir, 'cache.json');
+  const jsonOut = join(dir, 'report.json');
+  const r = runCli(['profile', '--json', jsonOut, '--', process.execPath, main], { cwd: dir, env: { CACHE_OUT: cacheOut } });
+  assert.equal(r.code, 7, r.stderr);
+  assert.equal(r.stdout, 'hello [local]1/\n');
+  assert.match(r.stderr, /^to stderr\n/);
+  const report = JSON.parse(readFileSync(jsonOut, 'utf8'));
+  assert.equal(report.schema, 'coldstart.profile/1');
+  assert.equal(report.exitCode, 7);
+  assert.equal(report.processes.length, 1);
+  const [p] = report.processes;
+  // Node's own list of loaded CommonJS modules, taken by the same run.
+  const cache = JSON.parse(readFileSync(cacheOut, 'utf8')).sort();
+  assert.deepEqual(ownModules(p).map((m) => m.key).sort(), cache);
+  assert.equal(p.moduleCount, cache.length);
+  assert.deepEqual(p.byFormat, { commonjs: 5, json: 1 });
+  assert.ok(p.modules.some((m) => m.key === 'node:path' && m.format === 'builtin'));
+  const byKey = new Map(p.modules.map((m) => [m.key, m]));
+  const unused = byKey.get(join(dir, 'node_modules/unused-pkg/index.js'));
+  assert.equal(unused.specifier, 'unused-pkg');
+  assert.equal(byKey.get(join(dir, 'main.cjs')).id, unused.parent);
+  assert.ok(unused.inclusiveMs >= byKey.get(join(dir, 'node_modules/unused-pkg/lib.js')).inclusiveMs);
+  assert.ok(unused.size > 0 && unused.durMs >= unused.selfMs - 1e-9);
+  assert.deepEqual(report.deferCandidates.map((c) => c.package), ['unused-pkg']);
+  const [candidate] = report.deferCandidates;
+  assert.equal(candidate.line, 1);
+  assert.equal(candidate.replacement, "const unused = lazy('unused-pkg', __filename);");
+  assert.equal(candidate.modules, 2);
+  assert.match(r.stderr, /module loading: [\d.]+ ms of [\d.]+ ms/);
+  assert.match(r.stderr, /main\.cjs:1 +const unused = require\('unused-pkg'\);\n +replace with: const unused = lazy\('unused-pkg', __filename\);/);
+});
+
+test('an ES module program: every file, evaluation timed, the unused package as candidate', (t) => {
+  const dir = realTemp(t);
+  const { main, files } = writeEsmApp(dir);
+  const jsonOut = join(dir, 'report.json');
+  const r = runCli(['profile', '--json', jsonOut, '--', process.execPath, main], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'hello [local]/\n');
+  const [p] = JSON.parse(readFileSync(jsonOut, 'utf8')).processes;
+  assert.deepEqual(ownModules(p).map((m) => m.key).sort(), files.map((f) => join(dir, f)).sort());
+  for (const m of ownModules(p)) {
+    assert.equal(m.format, 'module', m.key);
+    assert.equal(typeof m.startMs, 'number', `evaluation of ${m.key} was observed`);
+  }
+  assert.ok(p.modules.some((m) => m.key === 'node:path'));
+  const report = JSON.parse(readFileSync(jsonOut, 'utf8'));
+  assert.deepEqual(report.deferCandidates.map((c) => c.package), ['esm-unused']);
+  assert.equal(report.deferCandidates[0].replacement, "const { build } = lazyNamed('esm-unused', import.meta.url, ['build']);");
+});
+
+test('child processes are recorded too, and --trace writes complete events', (t) => {
+  const dir = realTemp(t);
+  writeParentChild(dir);
+  const traceOut = join(dir, 'trace.json');
+  const r = runCli(['profile', '--no-coverage', '--trace', traceOut, '--', process.execPath, 'parent.cjs'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'child ran\n');
+  assert.equal((r.stderr.match(/^process \d+: /gm) ?? []).length, 2, r.stderr);
+  assert.match(r.stderr, /child-dep\.mjs|1 more under/);
+  const trace = JSON.parse(readFileSync(traceOut, 'utf8'));
+  const pids = new Set(trace.traceEvents.filter((e) => e.ph === 'X').map((e) => e.pid));
+  assert.equal(pids.size, 2);
+  assert.ok(trace.traceEvents.every((e) => e.ph === 'M' || (Number.isFinite(e.ts) && Number.isFinite(e.dur))));
+  assert.ok(trace.traceEvents.some((e) => e.ph === 'X' && e.name === 'child-dep.mjs'));
+});
+
+test('profile without a command, or with an unknown option, is a usage error', () => {
+  assert.equal(runCli(['profile']).code, 2);
+  const r = runCli(['profile', '--nope', '--', 'node', '-e', '0']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /unknown option '--nope'/);
+});
+
+test('a command that is not Node is reported as such, with its exit code', () => {
+  const r = runCli(['profile', '--', 'sh', '-c', 'exit 5']);
+  assert.equal(r.code, 5);
+  assert.match(r.stderr, /no Node process reported/);
+});
+
+test('the unprofiled program is untouched when recording is off', (t) => {
+  const dir = realTemp(t);
+  writeCjsApp(dir);
+  const r = runNode(['main.cjs'], { cwd: dir });
+  assert.equal(r.code, 7);
+  assert.equal(r.stdout, 'hello [local]1/\n');
+});

@@ -1,0 +1,68 @@
+// The defer transform as a pure function: a table of (case, source, expected output fragments),
+// plus the pattern matcher and the stand-in specifier format.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { transformDefer } from '../../dist/defer/transform.js';
+import { matchesDefer } from '../../dist/defer/config.js';
+import { findReferences } from '../../dist/defer/scope.js';
+
+const options = { defer: ['x', '@aws-sdk/*'], eager: false, nativeImportDefer: false, lazyRuntimePath: '/lazy.js', sourceMap: false };
+const run = (source, format = 'module', extra = {}) => transformDefer(source, '/app/main.mjs', format, { ...options, ...extra })?.code;
+
+const cases = [
+  ['import defer', 'import defer * as ns from "y";\nns.a;', ['import ns from "coldstart-defer:1:1:y";', 'ns.a;']],
+  ['named import read', 'import { a } from "x";\nconsole.log(a);', ['import __coldstart_defer0 from "coldstart-defer:1:1:x";', 'console.log(__coldstart_defer0.a);']],
+  ['callee keeps this undefined', 'import { a } from "x";\na(1);', ['(0, __coldstart_defer0.a)(1);']],
+  ['default and typeof', 'import d from "x";\ntypeof d;', ['typeof __coldstart_defer0.default;']],
+  ['namespace import needs no rewrite', 'import * as m from "x";\nm.a;', ['import m from "coldstart-defer:1:1:x";', 'm.a;']],
+  ['shorthand property', 'import { a } from "x";\n({ a });', ['({ a: __coldstart_defer0.a });']],
+  ['shadowing parameter is left alone', 'import { a } from "x";\nfunction f(a) { return a; }', ['function f(a) { return a; }']],
+  ['shadowing block let is left alone', 'import { a } from "x";\n{ let a = 1; a; }\na;', ['{ let a = 1; a; }\n__coldstart_defer0.a;']],
+  ['member property names are not references', 'import { a } from "x";\nobj.a; ({ a: 1 });', ['obj.a; ({ a: 1 });']],
+  ['glob pattern', 'import { S3 } from "@aws-sdk/client-s3";\nS3;', ['__coldstart_defer0.S3;']],
+  ['side-effect import stays', 'import "x";', undefined],
+  ['re-export keeps the import eager', 'import { a } from "x";\nexport { a };', undefined],
+  ['export * stays', 'export * from "x";', undefined],
+  ['unlisted module stays', 'import { a } from "z";\na;', undefined],
+  ['line breaks of a multi-line import are kept', 'import {\n  a,\n} from "x";\na;', ['from "coldstart-defer:1:1:x";\n\n\n__coldstart_defer0.a;']],
+  ['CommonJS require', '"use strict";\nconst m = require("x");\nm.go();', ['"use strict";const { lazyModules: __coldstart_lazyModules } = require("/lazy.js"); ', 'const __coldstart_defer0 = __coldstart_lazyModules(__filename, { m: "x" });', '__coldstart_defer0.m.go();'], 'commonjs'],
+  ['CommonJS destructuring', 'const { a, b: c } = require("x");\nc(a);', ['(0, __coldstart_defer0.m.b)(__coldstart_defer0.m.a);'], 'commonjs'],
+];
+
+for (const [name, source, expected, format] of cases) {
+  test(`transform: ${name}`, () => {
+    const code = run(source, format);
+    if (expected === undefined) return assert.equal(code, undefined);
+    assert.ok(code !== undefined, 'expected a rewrite');
+    for (const fragment of expected) assert.ok(code.includes(fragment), `missing ${JSON.stringify(fragment)} in:\n${code}`);
+  });
+}
+
+test('eager mode turns import defer into a plain import and defers nothing', () => {
+  assert.equal(run('import defer * as ns from "y";', 'module', { eager: true }), 'import * as ns from "y";');
+  assert.equal(run('import { a } from "x";\na;', 'module', { eager: true }), undefined);
+});
+
+test('native import defer is left to Node', () => {
+  assert.equal(run('import defer * as ns from "y";', 'module', { nativeImportDefer: true }), undefined);
+});
+
+test('source map is attached inline', () => {
+  const code = run('import defer * as ns from "y";', 'module', { sourceMap: true });
+  assert.match(code, /\/\/# sourceMappingURL=data:application\/json;charset=utf-8;base64,/);
+});
+
+test('matchesDefer: names cover subpaths, globs stay within a segment, relative only exact', () => {
+  assert.equal(matchesDefer(['lodash'], 'lodash/fp'), true);
+  assert.equal(matchesDefer(['lodash'], 'lodash-es'), false);
+  assert.equal(matchesDefer(['@aws-sdk/*'], '@aws-sdk/client-s3'), true);
+  assert.equal(matchesDefer(['@aws-sdk/*'], '@aws-sdkx/client'), false);
+  assert.equal(matchesDefer(['./heavy.js'], './heavy.js'), true);
+  assert.equal(matchesDefer(['heavy'], './heavy'), false);
+});
+
+test('findReferences: catch parameters, for-of bindings and class names shadow', async () => {
+  const { parseSync } = await import('oxc-parser');
+  const { program } = parseSync('a.mjs', 'try {} catch (a) { a; }\nfor (const a of []) a;\nclass a {}\n');
+  assert.deepEqual(findReferences(program, new Set(['a'])).map((r) => r.kind), []);
+});

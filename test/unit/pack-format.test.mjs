@@ -1,0 +1,70 @@
+// The pack's on-disk format and the in-memory server: round trip, alignment, checksums, and
+// the one-line reasons for foreign, truncated and corrupt packs.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decodePack, encodePack, FORMAT_VERSION } from '../../dist/pack/format.js';
+import { PackServer, newPackCounts } from '../../dist/pack/server.js';
+
+const input = () => ({
+  root: '/build/root',
+  node: 'v0',
+  conditions: 'c',
+  stamps: [['package.json', 1, 2]],
+  modules: [
+    { path: 'node_modules/a/index.js', format: 'commonjs', mtime: 5, bytes: Buffer.from('exports.a = "é";\n') },
+    { path: 'node_modules/a/data.json', format: 'json', mtime: 6, bytes: Buffer.from('{"x":1}') },
+    { path: 'src/own.mjs', format: 'module', mtime: 7, bytes: Buffer.from('export default 1;') },
+  ],
+  answers: [
+    ['node_modules/a', './data.json', 'r', 'node_modules/a/data.json', 'json'],
+    ['src', 'a', 'r', 'node_modules/a/index.js', 'commonjs'],
+  ],
+});
+
+test('encode then decode gives back every module byte for byte, 4-byte aligned', () => {
+  const { header, body } = decodePack(encodePack(input()));
+  assert.equal(header.modules.length, 3);
+  for (const [i, m] of input().modules.entries()) {
+    const [path, format, size, mtime, offset] = header.modules[i];
+    assert.deepEqual([path, format, size, mtime], [m.path, m.format, m.bytes.length, m.mtime]);
+    assert.equal(offset % 4, 0);
+    assert.equal(body.subarray(offset, offset + size).toString(), m.bytes.toString());
+  }
+  assert.equal(body.byteOffset % 4, 0);
+});
+
+test('foreign, truncated and corrupt packs are refused with a reason', () => {
+  const good = encodePack(input());
+  const cases = [
+    ['not a pack', Buffer.from('hello world, this is not a pack'), /not a coldstart pack/],
+    ['other version', Buffer.from(good.toString('latin1').replace(`\n${FORMAT_VERSION}\n`, '\n99\n'), 'latin1'), /pack format 99/],
+    ['truncated body', good.subarray(0, good.length - 3), /body is/],
+    ['truncated header', good.subarray(0, 60), /truncated header|JSON|Unterminated|Unexpected/],
+    ['empty', Buffer.alloc(0), /not a coldstart pack/],
+  ];
+  for (const [name, bytes, reason] of cases) assert.throws(() => decodePack(bytes), reason, name);
+});
+
+test('the server serves sources, answers only between node_modules files, and stops at a bad checksum', () => {
+  const bytes = encodePack(input());
+  const counts = newPackCounts();
+  const server = new PackServer(decodePack(bytes), '/run/here', { verify: false, conditions: 'c', counts });
+  assert.equal(server.source('/run/here/node_modules/a/index.js', ['commonjs']).source, 'exports.a = "é";\n');
+  assert.equal(server.source('/run/here/node_modules/a/index.js', ['module']), undefined, 'format not asked for');
+  assert.equal(server.answer('/run/here/node_modules/a', './data.json', 'r').path, '/run/here/node_modules/a/data.json');
+  assert.equal(server.answer('/run/here/src', 'a', 'r'), undefined, 'first-party parents are left to the index');
+  assert.equal(server.answer('/run/here/node_modules/a', './data.json', 'i'), undefined, 'mode is part of the key');
+  assert.equal(counts.hits, 1);
+
+  const other = new PackServer(decodePack(bytes), '/run/here', { verify: false, conditions: 'other', counts: newPackCounts() });
+  assert.equal(other.answer('/run/here/node_modules/a', './data.json', 'r'), undefined, 'other conditions: no answers');
+
+  const flipped = Buffer.from(bytes);
+  const decoded = decodePack(flipped);
+  const [, , , , offset] = decoded.header.modules[1];
+  decoded.body[offset + 2] ^= 0xff;
+  const broken = new PackServer(decoded, '/run/here', { verify: false, conditions: 'c', counts: newPackCounts() });
+  assert.equal(broken.source('/run/here/node_modules/a/data.json', ['json']), undefined);
+  assert.equal(broken.source('/run/here/node_modules/a/index.js', ['commonjs']), undefined, 'nothing more is served after a bad checksum');
+  assert.equal(broken.counts.stale, 1);
+});

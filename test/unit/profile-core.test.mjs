@@ -1,0 +1,167 @@
+// Pure parts of the profiler: marker injection, package roots, the import tree and its
+// inclusive times, savings, the lazy() line printed for an import, the check rules, the trace.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from '../helpers.mjs';
+import { injectMarkers, sourceText } from '../../dist/profile/inject.js';
+import { packageRootOf, keyOf } from '../../dist/profile/recorder.js';
+import { analyze, labelOf, isWrapper } from '../../dist/profile/analyze.js';
+import { deferCandidates, findImport, lazyLine, savingOf } from '../../dist/profile/defer.js';
+import { evaluate } from '../../dist/profile/check.js';
+import { renderTrace } from '../../dist/profile/render-trace.js';
+import { renderTree } from '../../dist/profile/render-text.js';
+
+test('markers keep line numbers and a hashbang first', () => {
+  const plain = injectMarkers('export const a = 1;\nthrow new Error("x");', 'file:///a.mjs');
+  assert.equal(plain.split('\n')[1], 'throw new Error("x");');
+  assert.match(plain, /^globalThis\[Symbol\.for\("coldstart\.profile"\)\]\?\.s\("file:\/\/\/a\.mjs"\);export const a/);
+  assert.match(plain, /\?\.e\("file:\/\/\/a\.mjs"\);\n$/);
+  const bang = injectMarkers('#!/usr/bin/env node\nimport x from "y";', 'file:///b.mjs', { m: [] });
+  assert.ok(bang.startsWith('#!/usr/bin/env node\nglobalThis'));
+  assert.match(bang, /\.s\("file:\/\/\/b\.mjs",\{"m":\[\]\}\);import x/);
+  // A source ending in a line comment must not swallow the end marker.
+  assert.match(injectMarkers('let a = 1 // done', 'file:///c.mjs'), /\/\/ done\n;globalThis/);
+  assert.equal(sourceText(new TextEncoder().encode('héllo')), 'héllo');
+  assert.equal(sourceText(null), undefined);
+});
+
+test('package roots and labels', () => {
+  const cases = [
+    ['/app/node_modules/typescript/lib/typescript.js', '/app/node_modules/typescript'],
+    ['/app/node_modules/@aws-sdk/client-s3/dist-cjs/index.js', '/app/node_modules/@aws-sdk/client-s3'],
+    ['/app/node_modules/a/node_modules/b/x.js', '/app/node_modules/a/node_modules/b'],
+    ['/app/src/main.js', ''],
+    ['node:fs', ''],
+  ];
+  for (const [path, root] of cases) assert.equal(packageRootOf(path), root, path);
+  assert.equal(keyOf('file:///x/y.mjs'), '/x/y.mjs');
+  assert.equal(labelOf('/app/node_modules/@s/p/lib/i.js', '/app'), '@s/p/lib/i.js');
+  assert.equal(labelOf('/app/src/main.js', '/app'), 'src/main.js');
+  assert.equal(isWrapper({ mainPath: '/usr/lib/node_modules/npm/bin/npm-cli.js', argv: [] }), true);
+  assert.equal(isWrapper({ mainPath: '/app/cli.js', argv: [] }), false);
+});
+
+const mod = (id, key, parent, selfMs, format = 'commonjs', specifier = key) => ({
+  id, key, specifier, parent, format, resolveMs: 0, readMs: 0, evalMs: selfMs, selfMs,
+  startMs: format === 'builtin' ? null : id, durMs: format === 'builtin' ? null : selfMs, size: null,
+});
+
+/** main -> a (-> a/x), main -> b -> shared, a/x -> shared (cached), main -> node:fs */
+function sampleProfile(coverage = null) {
+  return {
+    format: 1, pid: 42, ppid: 1, argv: ['node', '/app/main.js'], mainPath: '/app/main.js', nodeVersion: 'v20.0.0',
+    esmHooks: 'register', timeOrigin: 1000, wallMs: 100,
+    modules: [
+      mod(0, '/app/main.js', null, 1),
+      mod(1, '/app/node_modules/a/index.js', 0, 10, 'commonjs', 'a'),
+      mod(2, '/app/node_modules/a/x.js', 1, 5),
+      mod(3, '/app/node_modules/b/index.js', 0, 2, 'module', 'b'),
+      mod(4, '/app/node_modules/shared/index.js', 3, 4),
+      mod(5, 'node:fs', 0, 0, 'builtin'),
+    ],
+    edges: [[0, 1], [1, 2], [0, 3], [3, 4], [2, 4], [0, 5]],
+    coverage,
+  };
+}
+
+test('the tree sums inclusive times by first importer; builtins are counted apart', () => {
+  const view = analyze(sampleProfile());
+  assert.equal(view.roots.length, 1);
+  const root = view.roots[0];
+  assert.equal(root.inclusiveMs, 22);
+  assert.deepEqual(root.children.map((c) => [c.module.id, c.inclusiveMs]), [[1, 15], [3, 6], [5, 0]]);
+  assert.equal(view.moduleCount, 5);
+  assert.equal(view.builtinCount, 1);
+  assert.deepEqual(view.byFormat, { commonjs: 4, module: 1 });
+  assert.equal(view.loadingMs, 22);
+  const text = renderTree(view, { cwd: '/app', minMs: 4.5 });
+  assert.match(text, /a\/x\.js/);
+  assert.doesNotMatch(text, /shared|node:fs/);
+  assert.match(text, /4\.0 +└─ 1 more under 4\.5 ms each/);
+});
+
+test('saving counts only what nothing else pulls in', () => {
+  const view = analyze(sampleProfile());
+  // shared is also reached through a/x.js, so cutting b saves b only.
+  assert.deepEqual(savingOf(view, '/app/node_modules/b'), { savingMs: 2, count: 1 });
+  // cutting a removes a and a/x; shared stays (b imports it).
+  assert.deepEqual(savingOf(view, '/app/node_modules/a'), { savingMs: 15, count: 2 });
+});
+
+test('defer candidates: packages with no code run after their load', (t) => {
+  const dir = tempDir(t);
+  const main = join(dir, 'main.js');
+  writeFileSync(main, "const a = require('a');\nimport('b');\n");
+  const profile = sampleProfile([
+    { after: 1, used: ['/app/node_modules/a/x.js'] }, // ran during a's own load: not use
+    { after: 3, used: ['/app/node_modules/a/x.js'] }, // ran after a's load (while b loaded): use
+
+    { after: null, used: [main] },
+  ]);
+  profile.mainPath = main;
+  profile.modules[0].key = main;
+  profile.modules.forEach((m) => { m.key = m.key.replace('/app/', dir + '/'); });
+  for (const snapshot of profile.coverage) snapshot.used = snapshot.used.map((p) => p.replace('/app/', dir + '/'));
+  const candidates = deferCandidates(analyze(profile));
+  assert.deepEqual(candidates.map((c) => c.package), ['b']);
+  assert.equal(candidates[0].line, 2);
+  assert.equal(candidates[0].importer, main);
+});
+
+test('the lazy() line printed for each import form', () => {
+  const esm = { key: '/app/cli.mjs', format: 'module' };
+  const ts = { key: '/app/cli.ts', format: 'module' };
+  const cjs = { key: '/app/cli.cjs', format: 'commonjs' };
+  const cases = [
+    ["import * as ts from 'typescript';", 'typescript', ts, false, "const ts = lazy<typeof import('typescript')>('typescript', import.meta.url);"],
+    ["import ts from 'typescript';", 'typescript', esm, false, "const ts = /** @type {typeof import('typescript')} */ (lazy('typescript', import.meta.url));"],
+    ["import { ESLint, Linter as L } from 'eslint';", 'eslint', esm, false, "const { ESLint, Linter: L } = lazyNamed('eslint', import.meta.url, ['ESLint', 'Linter']);"],
+    ['import {\n  S3Client,\n} from "@aws-sdk/client-s3";', '@aws-sdk/client-s3', ts, false, "const { S3Client } = lazyNamed<typeof import('@aws-sdk/client-s3')>('@aws-sdk/client-s3', import.meta.url, ['S3Client']);"],
+    ["import chalk from 'chalk';", 'chalk', esm, true, "const { default: chalk } = lazyNamed('chalk', import.meta.url, ['default']);"],
+    ["const ts = require('typescript');", 'typescript', cjs, false, "const ts = lazy('typescript', __filename);"],
+    ["const { ESLint } = require('eslint');", 'eslint', cjs, false, "const { ESLint } = lazyNamed('eslint', __filename, ['ESLint']);"],
+    [null, '@scope/some-pkg', cjs, false, "const somePkg = lazy('@scope/some-pkg', __filename);"],
+  ];
+  for (const [statement, specifier, importer, esmPackage, expected] of cases) {
+    assert.equal(lazyLine(statement, specifier, importer, esmPackage), expected, String(statement));
+  }
+});
+
+test('findImport finds single and multi-line imports', (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'a.mjs');
+  writeFileSync(file, "// uses 'eslint' later\nimport x from 'y';\nimport {\n  ESLint,\n} from 'eslint';\nconst t = require(\"typescript\");\n");
+  assert.deepEqual(findImport(file, 'eslint'), { line: 3, statement: "import {\n  ESLint,\n} from 'eslint';" });
+  assert.deepEqual(findImport(file, 'typescript'), { line: 6, statement: 'const t = require("typescript");' });
+  assert.equal(findImport(file, 'nope'), undefined);
+  assert.equal(findImport(join(dir, 'missing.js'), 'y'), undefined);
+});
+
+test('check rules: forbid with the import chain, module budget, time budget with tolerance', () => {
+  const view = analyze(sampleProfile());
+  const ok = evaluate([view], 100, { forbid: ['zzz'], maxModules: 5, maxMs: 90, tolerance: 20 }, '/app');
+  assert.deepEqual(ok.violations, []);
+  assert.equal(ok.ok, true);
+  assert.equal(ok.moduleCount, 5);
+  const bad = evaluate([view], 120, { forbid: ['shared', 'node:fs'], maxModules: 4, maxMs: 90, tolerance: 20 }, '/app');
+  assert.deepEqual(bad.violations.map((v) => v.rule), ['forbid', 'forbid', 'max-modules', 'max-ms']);
+  assert.equal(bad.violations[0].message, "'shared' was loaded (process 42): main.js → b/index.js → shared/index.js");
+  assert.match(bad.violations[2].message, /^5 modules were loaded, more than the 4 allowed; most come through a\/index\.js \(2\)/);
+  assert.match(bad.violations[3].message, /took 120 ms, more than 90 ms \+ 20% \(108 ms\)/);
+  // npm/npx wrapper processes do not count.
+  const wrapper = analyze({ ...sampleProfile(), pid: 7, mainPath: '/usr/lib/node_modules/npm/bin/npm-cli.js' });
+  assert.equal(evaluate([view, wrapper], 1, { forbid: [], maxModules: 5, maxMs: undefined, tolerance: 0 }, '/app').ok, true);
+});
+
+test('trace events are complete events with pid, tid, ts and dur', () => {
+  const trace = renderTrace([sampleProfile()], '/app');
+  const complete = trace.traceEvents.filter((e) => e.ph === 'X');
+  assert.equal(complete.length, 1 + 5); // the process, and every module with a window
+  for (const e of complete) {
+    for (const field of ['pid', 'tid', 'ts', 'dur', 'name']) assert.ok(e[field] !== undefined, `${field} in ${JSON.stringify(e)}`);
+    assert.ok(Number.isInteger(e.ts) && e.ts >= 0 && e.dur >= 1);
+  }
+  assert.ok(trace.traceEvents.some((e) => e.ph === 'M' && e.name === 'process_name'));
+});
