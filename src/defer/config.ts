@@ -28,7 +28,17 @@ export function parseDeferSection(section: unknown, root: string, file: string):
   return { root, defer, deferNodeModules: (section as Record<string, unknown>)['deferNodeModules'] === true, file };
 }
 
+/** Answers "is this a file?" from data (the module-location index) where it can: false or
+ *  true for certain, undefined when it does not know. Set before the configuration is read. */
+let knownFiles: ((path: string) => boolean | undefined) | undefined;
+
+/** Lets the configuration lookup skip reading files the index knows are absent. */
+export function setKnownFiles(isFile: ((path: string) => boolean | undefined) | undefined): void {
+  knownFiles = isFile;
+}
+
 function readJson(file: string): unknown {
+  if (knownFiles?.(file) === false) return undefined;
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

@@ -4,7 +4,8 @@
 import { debug } from '../debug.js';
 import { installRecordsWriter } from '../lazy/eager.js';
 import { installDeferHooks } from '../defer/hooks.js';
-import { activateIndex } from './index-activate.js';
+import { prepareIndex } from './index-activate.js';
+import { setKnownFiles } from '../defer/config.js';
 import { activatePack } from '../pack/activate.js';
 
 /** Activates every configured feature; the returned function removes what can be removed. */
@@ -15,6 +16,15 @@ export function activate(): () => void {
   const activated = Symbol.for('coldstart.activated');
   if (guard[activated] !== undefined) return guard[activated] as () => void;
   let unregisterIndex = (): void => {};
+  let index: ReturnType<typeof prepareIndex> | undefined;
+  try {
+    // Opened first, hooked in last: the configuration lookups below ask it which files exist.
+    index = prepareIndex();
+    const view = index.view;
+    if (view !== undefined) setKnownFiles((path) => view.isFile(path));
+  } catch (error) {
+    debug('register', `index activation failed, continuing without it: ${(error as Error).message}`);
+  }
   try {
     if (process.env['COLDSTART_LAZY_RECORDS']) installRecordsWriter();
     // Before defer and the index: their hooks then run first and reach the pack's as `next`,
@@ -25,7 +35,7 @@ export function activate(): () => void {
     debug('register', `activation failed, continuing without coldstart: ${(error as Error).message}`);
   }
   try {
-    unregisterIndex = activateIndex();
+    if (index !== undefined) unregisterIndex = index.install();
   } catch (error) {
     debug('register', `index activation failed, continuing without it: ${(error as Error).message}`);
   }

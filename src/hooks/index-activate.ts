@@ -5,10 +5,13 @@ import { appendFileSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { debug } from '../debug.js';
 import { openIndex, type OpenResult } from '../index/load.js';
+import type { IndexView } from '../index/view.js';
 import { findProjectRoot, indexPathFor, tryLock } from '../index/store.js';
 import { globalPaths } from './conditions.js';
 import { installResolveHook, newCounts, type LookupCounts } from './resolve-hook.js';
 import { AnswerTable, answersPathFor } from '../index/answers.js';
+import { has } from '../node-features.js';
+import { installSourceHandler, newSourceCounts, type SourceCounts } from './cjs-source.js';
 
 /** What `coldstart doctor` reads back: one JSON line per process, written at exit. */
 export interface IndexRunReport {
@@ -26,6 +29,8 @@ export interface IndexRunReport {
   changedPackages: string[];
   /** Lookups answered from the learned-answers table (a subset of counts.hits). */
   learnedAnswers: number;
+  /** Node 20: `.js` files whose package "type" the index answered (no package.json probing). */
+  readonly sources: SourceCounts;
 }
 
 function off(value: string | undefined): boolean {
@@ -68,8 +73,23 @@ function buildUnderLock(root: string, file: string, report: IndexRunReport): boo
   }
 }
 
+/** An opened index, not yet hooked in: `view` lets start-up code ask it about files first. */
+export interface PreparedIndex {
+  readonly view: IndexView | undefined;
+  /** Installs the hooks (once); returns their uninstaller (or a no-op). */
+  install(): () => void;
+}
+
 /** Installs the index's resolve hook for this process; returns its uninstaller (or a no-op). */
 export function activateIndex(): () => void {
+  return prepareIndex().install();
+}
+
+/**
+ * Finds, checks (or builds) and opens this process's index, and writes the run report at exit.
+ * Never throws: with no usable index, `view` is undefined and install() does nothing.
+ */
+export function prepareIndex(): PreparedIndex {
   const env = process.env;
   const report: IndexRunReport = {
     pid: process.pid,
@@ -84,8 +104,12 @@ export function activateIndex(): () => void {
     sectionsLoaded: 0,
     changedPackages: [],
     learnedAnswers: 0,
+    sources: newSourceCounts(),
   };
-  let unregister = (): void => {};
+  let install = (): (() => void) => () => {};
+  let view: IndexView | undefined;
+  /** Copies what the run learned into the report; the stats writer calls it before writing. */
+  let collect = (): void => {};
   const statsFile = env['COLDSTART_INDEX_STATS'];
   try {
     if (off(env['COLDSTART_INDEX'])) {
@@ -113,17 +137,29 @@ export function activateIndex(): () => void {
         if (opened.ok) {
           if (report.state !== 'built') report.state = 'used';
           report.builtAt = opened.header.builtAt;
-          const view = opened.view;
-          const table = new AnswerTable(root, `${opened.header.builtAt}:${opened.mtime}`);
-          const tableFile = answersPathFor(file);
-          table.load(tableFile);
-          unregister = installResolveHook(view, report.counts, table);
-          process.once('exit', () => {
-            table.saveIfLearned(tableFile);
-            report.sectionsLoaded = view.stats.sectionsLoaded;
-            report.changedPackages = view.stats.changed;
-            report.learnedAnswers = table.served;
-          });
+          const opens = opened.view;
+          const tableStamp = `${opened.header.builtAt}:${opened.mtime}`;
+          view = opens;
+          let installed: (() => void) | undefined;
+          install = () => {
+            if (installed !== undefined) return installed;
+            const table = new AnswerTable(root, tableStamp);
+            const tableFile = answersPathFor(file);
+            table.load(tableFile);
+            const unhook = installResolveHook(opens, report.counts, table);
+            const unsource = has('registerHooks') || off(env['COLDSTART_INDEX_SOURCES']) ? () => {} : installSourceHandler(opens, report.sources);
+            installed = () => {
+              unsource();
+              unhook();
+            };
+            collect = () => {
+              report.sectionsLoaded = opens.stats.sectionsLoaded;
+              report.changedPackages = opens.stats.changed;
+              report.learnedAnswers = table.served;
+            };
+            process.once('exit', () => table.saveIfLearned(tableFile));
+            return installed;
+          };
         } else {
           report.state = report.buildMs === undefined ? opened.state : 'missing';
           report.reason = opened.reason;
@@ -139,11 +175,24 @@ export function activateIndex(): () => void {
   if (statsFile) {
     process.once('exit', () => {
       try {
+        collect();
         appendFileSync(statsFile, JSON.stringify(report) + '\n');
       } catch {
         // A report that cannot be written must never change how the program exits.
       }
     });
   }
-  return unregister;
+  return {
+    view,
+    install: () => {
+      try {
+        return install();
+      } catch (error) {
+        report.state = 'error';
+        report.reason = (error as Error).message;
+        debug('index', `index hooks could not be installed, running without them: ${report.reason}`);
+        return () => {};
+      }
+    },
+  };
 }

@@ -10,6 +10,7 @@ import { has } from '../node-features.js';
 import { programDeferConfig } from '../defer/config.js';
 import type { ModuleFormat } from './format.js';
 import type { PackServer } from './server.js';
+import { sourceHandlerMark } from '../hooks/cjs-source.js';
 
 interface ResolveContext {
   conditions?: readonly string[];
@@ -135,6 +136,8 @@ function patchExtensions(server: PackServer, countMisses: boolean): () => void {
       throw error;
     }
   };
+  // The index's own source handler (Node 20) sees the mark and stays out of the pack's way.
+  (js as unknown as Record<symbol, unknown>)[sourceHandlerMark] = true;
   handlers['.js'] = js;
   handlers['.json'] = json;
   return () => {

@@ -74,6 +74,10 @@ function describeRun(reports: IndexRunReport[]): string {
     if (r.state === 'used' || r.state === 'built') {
       lines.push(`  lookups: ${c.hits} answered from the index, ${c.notFound} misses (confirmed by Node), ${c.fellThrough} fell through to Node${share}; ${c.passed} builtins/URLs passed on`);
       lines.push(`  package sections read: ${r.sectionsLoaded}${r.changedPackages.length > 0 ? `; changed since the build: ${r.changedPackages.join(', ')}` : ''}`);
+      if (r.learnedAnswers > 0) lines.push(`  learned answers reused: ${r.learnedAnswers}`);
+      if (r.sources !== undefined && r.sources.served + r.sources.passed > 0) {
+        lines.push(`  .js package scopes: ${r.sources.served} answered from the index, ${r.sources.passed} left to Node`);
+      }
     }
   }
   return lines.join('\n') + '\n';

@@ -1,0 +1,135 @@
+// Node 20: the `.js` extension handler, answered from the index where it can be. For every
+// `.js` file require() loads, Node reads package.json in each directory from the file's up to
+// its package root to learn the "type" (readPackageScope): one failed open per directory
+// without one, ~30 for `eslint --version`. The index already lists which directories hold a
+// package.json and what its "type" says, so this handler asks it, reads the file in one go
+// (open, fstat, one read, close; Node 20 reads in 8 KiB chunks) and hands Node's own
+// Module.prototype._compile the same source and format Node would. Anything the index cannot
+// vouch for, and every ES module, goes to Node's handler unchanged.
+//
+// Not installed where module.registerHooks exists: there the CommonJS loader runs other tools'
+// in-thread load hooks from inside the handler, and replacing it would bypass them.
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import Module from 'node:module';
+import { dirname } from 'node:path';
+import type { ResolutionView } from '../resolve/view.js';
+
+type Handler = (this: unknown, module: CjsModule, filename: string) => unknown;
+interface CjsModule {
+  _compile(content: string, filename: string, format?: string): unknown;
+}
+
+/** What the handler did, for `coldstart doctor` and the tests. */
+export interface SourceCounts {
+  /** `.js` files whose "type" the index answered and whose source this handler read. */
+  served: number;
+  /** `.js` files handed to Node's handler (unknown scope, "type": "module", other tools). */
+  passed: number;
+}
+
+export function newSourceCounts(): SourceCounts {
+  return { served: 0, passed: 0 };
+}
+
+/** Marks a handler as a coldstart source server, so two of them never stack. */
+export const sourceHandlerMark = Symbol.for('coldstart.cjsSourceHandler');
+
+const UNKNOWN = Symbol('unknown');
+
+/**
+ * The "type" of the package scope `file` lies in, as Node 20's readPackageScope finds it: the
+ * nearest package.json upwards, stopping below a node_modules folder. undefined when there is
+ * no scope or no "type"; UNKNOWN when the index cannot tell (Node is asked then).
+ */
+export function scopeType(view: ResolutionView, file: string, memo: Map<string, string | undefined | typeof UNKNOWN>): string | undefined | typeof UNKNOWN {
+  const seen: string[] = [];
+  let dir = dirname(file);
+  let answer: string | undefined | typeof UNKNOWN;
+  for (;;) {
+    const known = memo.get(dir);
+    if (known !== undefined || memo.has(dir)) {
+      answer = known;
+      break;
+    }
+    seen.push(dir);
+    if (dir.endsWith('/node_modules')) {
+      answer = undefined;
+      break;
+    }
+    const facts = view.packageJson(dir);
+    if (facts === undefined || facts?.malformed) {
+      // Unknown to the index, or a package.json Node must raise its own error about.
+      answer = UNKNOWN;
+      break;
+    }
+    if (facts !== null) {
+      answer = facts.type;
+      break;
+    }
+    const parent = dirname(dir);
+    if (parent === dir) {
+      answer = undefined;
+      break;
+    }
+    dir = parent;
+  }
+  for (const d of seen) memo.set(d, answer);
+  return answer;
+}
+
+/** The whole file as UTF-8, in one read when its size is what fstat said. */
+function readSource(file: string): string {
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    // One byte more than fstat said: a short read then means the end of the file, and a file
+    // that grew since is noticed and read on.
+    let buffer = Buffer.allocUnsafe(size + 1);
+    let length = 0;
+    for (;;) {
+      const n = readSync(fd, buffer, length, buffer.length - length, null);
+      if (n === 0) break;
+      length += n;
+      if (length < buffer.length) {
+        if (length >= size) break;
+        continue;
+      }
+      const bigger = Buffer.allocUnsafe(buffer.length * 2);
+      buffer.copy(bigger, 0, 0, length);
+      buffer = bigger;
+    }
+    return buffer.toString('utf8', 0, length);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Installs the handler over Node's own `.js` handler; returns the function that removes it. */
+export function installSourceHandler(view: ResolutionView, counts: SourceCounts): () => void {
+  const handlers = (Module as unknown as { _extensions: Record<string, Handler> })._extensions;
+  const original = handlers['.js'];
+  // A pack (or a second copy of coldstart) serves sources already: leave its handler alone.
+  if (original === undefined || (original as unknown as Record<symbol, unknown>)[sourceHandlerMark] === true) return () => {};
+  const memo = new Map<string, string | undefined | typeof UNKNOWN>();
+  const js: Handler = function (this: unknown, module, filename) {
+    if (typeof filename !== 'string' || !filename.endsWith('.js')) {
+      counts.passed++;
+      return original.call(this, module, filename);
+    }
+    const type = scopeType(view, filename, memo);
+    if (type === UNKNOWN || type === 'module') {
+      counts.passed++;
+      return original.call(this, module, filename);
+    }
+    counts.served++;
+    // Node passes "commonjs" or, for a scope without "type", nothing (its syntax detection
+    // then decides); any other "type" value also means nothing to it.
+    return type === 'commonjs' ? module._compile(readSource(filename), filename, 'commonjs') : module._compile(readSource(filename), filename);
+  };
+  (js as unknown as Record<symbol, unknown>)[sourceHandlerMark] = true;
+  handlers['.js'] = js;
+  return () => {
+    // Another tool may have wrapped ours since; unwrapping it would drop their patch too.
+    if (handlers['.js'] === js) handlers['.js'] = original;
+  };
+}

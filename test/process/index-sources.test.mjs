@@ -1,0 +1,117 @@
+// Node 20: `.js` package scopes answered from the index, in real processes. Same output as plain
+// Node for every kind of scope (typed, untyped with ES module syntax, nested package.json,
+// "type": "module" under require), the handler steps aside for a pack, and `eslint --version`
+// on the real tree makes at most 5 failed file syscalls.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir, writeTree, runNode, runCli, dist, fixtures } from '../helpers.mjs';
+
+const register = join(dist, 'register.cjs');
+const hasRegisterHooks = typeof (await import('node:module')).registerHooks === 'function';
+
+function project(t) {
+  const root = realpathSync(tempDir(t, 'coldstart-sources-'));
+  writeTree(root, {
+    'package.json': { name: 'app', private: true },
+    'node_modules/.package-lock.json': '{"v":1}',
+    // "type": "commonjs", with a nested scope that says "module" and a deep file without one.
+    'node_modules/typed/package.json': { name: 'typed', type: 'commonjs', main: 'lib/a/b/deep.js' },
+    'node_modules/typed/lib/a/b/deep.js': 'module.exports = "deep:" + require("../../esm/x.js").default;',
+    'node_modules/typed/lib/esm/package.json': { type: 'module' },
+    'node_modules/typed/lib/esm/x.js': 'export default "esm-in-commonjs";',
+    // No "type": CommonJS, and a file with ES module syntax that Node's detection runs as ESM.
+    'node_modules/untyped/package.json': { name: 'untyped', main: 'index.js' },
+    'node_modules/untyped/index.js': 'module.exports = "untyped:" + require("./detected.js").value + ":" + __filename.endsWith("index.js");',
+    'node_modules/untyped/detected.js': 'export const value = "detected";',
+    // A package.json that is not JSON: Node's own error, word for word.
+    'node_modules/broken/package.json': '{ nope',
+    'node_modules/broken/index.js': 'module.exports = 1;',
+    'app.cjs': [
+      'const out = [require("typed"), require("untyped")];',
+      'try { require("./node_modules/broken/index.js"); out.push("no error"); } catch (e) { out.push(`${e.name}:${e.code ?? ""}:${e.message.includes("package.json")}`); }',
+      'console.log(out.join(" "));',
+    ].join('\n'),
+  });
+  return root;
+}
+
+function runWith(root, env = {}) {
+  const stats = join(root, 'stats.jsonl');
+  rmSync(stats, { force: true });
+  const r = runNode(['--require', register, 'app.cjs'], { cwd: root, env: { COLDSTART_INDEX_STATS: stats, COLDSTART_PACK: 'off', ...env } });
+  const report = existsSync(stats) ? JSON.parse(readFileSync(stats, 'utf8').trim().split('\n').at(-1)) : undefined;
+  return { ...r, report };
+}
+
+test('package scopes from the index give the output plain Node gives', (t) => {
+  const root = project(t);
+  const plain = runNode(['app.cjs'], { cwd: root });
+  assert.equal(plain.code, 0, plain.stderr);
+  assert.match(plain.stdout, /^deep:esm-in-commonjs untyped:detected:true \w*Error:\w*:true\n$/);
+  const built = runCli(['index'], { cwd: root });
+  assert.equal(built.code, 0, built.stderr);
+  const indexed = runWith(root);
+  assert.equal(indexed.code, 0, indexed.stderr);
+  assert.equal(indexed.stdout, plain.stdout);
+  assert.equal(indexed.report.state, 'used');
+  if (hasRegisterHooks) {
+    // Where registerHooks exists the handler is never installed (other tools' load hooks run inside Node's).
+    assert.deepEqual(indexed.report.sources, { served: 0, passed: 0 });
+  } else {
+    // deep.js, index.js and app.cjs's siblings: served; esm/x.js, detected.js (ESM) and broken: Node's.
+    assert.ok(indexed.report.sources.served >= 2, JSON.stringify(indexed.report.sources));
+    assert.ok(indexed.report.sources.passed >= 2, JSON.stringify(indexed.report.sources));
+  }
+  const switchedOff = runWith(root, { COLDSTART_INDEX_SOURCES: 'off' });
+  assert.equal(switchedOff.stdout, plain.stdout);
+  assert.deepEqual(switchedOff.report.sources, { served: 0, passed: 0 });
+});
+
+test('an error thrown in a served file points at its own line', (t) => {
+  const root = project(t);
+  writeTree(root, {
+    'node_modules/thrower/package.json': { name: 'thrower', type: 'commonjs' },
+    'node_modules/thrower/index.js': '\n\nthrow new Error("boom");\n',
+    'app.cjs': 'try { require("thrower"); } catch (e) { console.log(e.stack.split("\\n").find((l) => l.includes("thrower"))); }',
+  });
+  runCli(['index'], { cwd: root });
+  const plain = runNode(['app.cjs'], { cwd: root });
+  const indexed = runWith(root);
+  assert.match(plain.stdout, /thrower\/index\.js:3:/);
+  assert.equal(indexed.stdout, plain.stdout);
+});
+
+test('eslint --version on the real tree: at most 5 failed file syscalls with the index (strace)', (t) => {
+  if (spawnSync('strace', ['-V']).status !== 0) return t.skip('strace is not installed');
+  const root = join(fixtures, 'real-tree');
+  const eslint = join(root, 'node_modules/eslint/bin/eslint.js');
+  if (!existsSync(eslint)) return t.skip('the real tree is not installed: run npm ci in test/fixtures/real-tree');
+  const dir = tempDir(t, 'coldstart-sources-strace-');
+  const index = join(dir, 'index.v1');
+  const built = runCli(['index', root, '--index', index], { cwd: root });
+  assert.equal(built.code, 0, built.stderr);
+  const traced = (args, env) => {
+    const out = join(dir, 'strace.txt');
+    const r = spawnSync('strace', ['-f', '-qq', '-e', 'trace=file', '-o', out, process.execPath, ...args], {
+      cwd: root, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '', COLDSTART_PACK: 'off', ...env },
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const lines = readFileSync(out, 'utf8').split('\n').filter((l) => l.includes('"/'));
+    return { stdout: r.stdout, all: lines.length, failed: lines.filter((l) => / = -1 E/.test(l)).length };
+  };
+  const plain = traced([eslint, '--version'], {});
+  // Twice: the first run learns its answers, the second is the one measured.
+  traced(['--require', register, eslint, '--version'], { COLDSTART_INDEX: index });
+  const indexed = traced(['--require', register, eslint, '--version'], { COLDSTART_INDEX: index });
+  assert.equal(indexed.stdout, plain.stdout);
+  t.diagnostic(`file syscalls: plain ${plain.all} (${plain.failed} failed), index ${indexed.all} (${indexed.failed} failed)`);
+  assert.ok(indexed.all <= plain.all * 0.45, `index ${indexed.all} vs plain ${plain.all} file syscalls`);
+  if (!hasRegisterHooks) assert.ok(indexed.failed <= 5, `failed file syscalls with the index: ${indexed.failed}`);
+  // Node 22+: the failures left are Node's own package-scope probes from inside its `.js`
+  // handler, which coldstart leaves alone there (measured: 33 on Node 24, ~310 on Node 22.23,
+  // which repeats its probes uncached).
+  else assert.ok(indexed.failed * 5 <= plain.failed, `failed: index ${indexed.failed}, plain ${plain.failed}`);
+});
