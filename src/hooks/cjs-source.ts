@@ -3,13 +3,13 @@
 // its package root to learn the "type" (readPackageScope): one failed open per directory
 // without one, ~30 for `eslint --version`. The index already lists which directories hold a
 // package.json and what its "type" says, so this handler asks it, reads the file in one go
-// (open, fstat, one read, close; Node 20 reads in 8 KiB chunks) and hands Node's own
+// (open, read to the end, close; Node 20 reads in 8 KiB chunks) and hands Node's own
 // Module.prototype._compile the same source and format Node would. Anything the index cannot
 // vouch for, and every ES module, goes to Node's handler unchanged.
 //
 // Not installed where module.registerHooks exists: there the CommonJS loader runs other tools'
 // in-thread load hooks from inside the handler, and replacing it would bypass them.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import Module from 'node:module';
 import { dirname } from 'node:path';
 import type { ResolutionView } from '../resolve/view.js';
@@ -77,26 +77,28 @@ export function scopeType(view: ResolutionView, file: string, memo: Map<string, 
   return answer;
 }
 
-/** The whole file as UTF-8, in one read when its size is what fstat said. */
+/** Scratch space reused for every file: most sources fit, so a read is one or two syscalls. */
+let scratch: Buffer | undefined;
+
+/**
+ * The whole file as UTF-8: open, read until the end, close. No fstat first: on a network or
+ * FUSE filesystem each fstat is a round trip to the server, while reads of a file just opened
+ * are usually served from the page cache. (Node 20 reads in 8 KiB chunks.)
+ */
 function readSource(file: string): string {
   const fd = openSync(file, 'r');
   try {
-    const size = fstatSync(fd).size;
-    // One byte more than fstat said: a short read then means the end of the file, and a file
-    // that grew since is noticed and read on.
-    let buffer = Buffer.allocUnsafe(size + 1);
+    let buffer = (scratch ??= Buffer.allocUnsafe(128 * 1024));
     let length = 0;
     for (;;) {
+      if (length === buffer.length) {
+        const bigger = Buffer.allocUnsafe(buffer.length * 2);
+        buffer.copy(bigger, 0, 0, length);
+        buffer = scratch = bigger;
+      }
       const n = readSync(fd, buffer, length, buffer.length - length, null);
       if (n === 0) break;
       length += n;
-      if (length < buffer.length) {
-        if (length >= size) break;
-        continue;
-      }
-      const bigger = Buffer.allocUnsafe(buffer.length * 2);
-      buffer.copy(bigger, 0, 0, length);
-      buffer = bigger;
     }
     return buffer.toString('utf8', 0, length);
   } finally {
@@ -112,7 +114,13 @@ export function installSourceHandler(view: ResolutionView, counts: SourceCounts)
   if (original === undefined || (original as unknown as Record<symbol, unknown>)[sourceHandlerMark] === true) return () => {};
   const memo = new Map<string, string | undefined | typeof UNKNOWN>();
   const js: Handler = function (this: unknown, module, filename) {
-    if (typeof filename !== 'string' || !filename.endsWith('.js')) {
+    if (typeof filename !== 'string') return original.call(this, module, filename);
+    if (filename.endsWith('.cjs') && view.isFile(filename) === true) {
+      // No scope to look up: `.cjs` is CommonJS whatever package.json says.
+      counts.served++;
+      return module._compile(readSource(filename), filename, 'commonjs');
+    }
+    if (!filename.endsWith('.js')) {
       counts.passed++;
       return original.call(this, module, filename);
     }

@@ -125,7 +125,9 @@ export function prepareIndex(): PreparedIndex {
         const root = env['COLDSTART_ROOT'] ? realpathSync.native(found) : found;
         const file = indexPathFor(root);
         Object.assign(report, { root, index: file });
-        const options = { globalPaths: globalPaths() };
+        // COLDSTART_INDEX_VERIFY=0: trust package sections without a stat of each package root
+        // (images and clusters whose node_modules never change between installs).
+        const options = { globalPaths: globalPaths(), verify: !off(env['COLDSTART_INDEX_VERIFY']) };
         let opened: OpenResult = openIndex(root, file, options);
         if (!opened.ok && opened.state !== 'refused' && !off(env['COLDSTART_INDEX_BUILD'])) {
           debug('index', `${opened.reason}; building it`);

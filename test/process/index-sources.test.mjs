@@ -107,6 +107,10 @@ test('eslint --version on the real tree: at most 5 failed file syscalls with the
   traced(['--require', register, eslint, '--version'], { COLDSTART_INDEX: index });
   const indexed = traced(['--require', register, eslint, '--version'], { COLDSTART_INDEX: index });
   assert.equal(indexed.stdout, plain.stdout);
+  // COLDSTART_INDEX_VERIFY=0 trusts package sections without a stat of each package root.
+  const trusting = traced(['--require', register, eslint, '--version'], { COLDSTART_INDEX: index, COLDSTART_INDEX_VERIFY: '0' });
+  assert.equal(trusting.stdout, plain.stdout);
+  assert.ok(trusting.all + 20 < indexed.all, `verify off: ${trusting.all} file syscalls, verify on: ${indexed.all}`);
   t.diagnostic(`file syscalls: plain ${plain.all} (${plain.failed} failed), index ${indexed.all} (${indexed.failed} failed)`);
   assert.ok(indexed.all <= plain.all * 0.45, `index ${indexed.all} vs plain ${plain.all} file syscalls`);
   if (!hasRegisterHooks) assert.ok(indexed.failed <= 5, `failed file syscalls with the index: ${indexed.failed}`);
