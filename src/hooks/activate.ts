@@ -6,7 +6,7 @@ import { installRecordsWriter } from '../lazy/eager.js';
 import { installDeferHooks } from '../defer/hooks.js';
 import { prepareIndex } from './index-activate.js';
 import { setKnownFiles } from '../defer/config.js';
-import { activatePack } from '../pack/activate.js';
+import { activatePack, activePack } from '../pack/activate.js';
 
 /** Activates every configured feature; the returned function removes what can be removed. */
 export function activate(): () => void {
@@ -35,7 +35,9 @@ export function activate(): () => void {
     debug('register', `activation failed, continuing without coldstart: ${(error as Error).message}`);
   }
   try {
-    if (index !== undefined) unregisterIndex = index.install();
+    // A pack's recorded answers come first: a packed lookup then costs no index work.
+    const pack = activePack();
+    if (index !== undefined) unregisterIndex = index.install(pack === undefined ? undefined : (dir, specifier, mode) => pack.answer(dir, specifier, mode));
   } catch (error) {
     debug('register', `index activation failed, continuing without it: ${(error as Error).message}`);
   }

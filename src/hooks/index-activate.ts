@@ -8,7 +8,7 @@ import { openIndex, type OpenResult } from '../index/load.js';
 import type { IndexView } from '../index/view.js';
 import { findProjectRoot, indexPathFor, tryLock } from '../index/store.js';
 import { globalPaths } from './conditions.js';
-import { installResolveHook, newCounts, type LookupCounts } from './resolve-hook.js';
+import { installResolveHook, newCounts, type FirstAnswer, type LookupCounts } from './resolve-hook.js';
 import { AnswerTable, answersPathFor } from '../index/answers.js';
 import { has } from '../node-features.js';
 import { installSourceHandler, newSourceCounts, type SourceCounts } from './cjs-source.js';
@@ -76,8 +76,8 @@ function buildUnderLock(root: string, file: string, report: IndexRunReport): boo
 /** An opened index, not yet hooked in: `view` lets start-up code ask it about files first. */
 export interface PreparedIndex {
   readonly view: IndexView | undefined;
-  /** Installs the hooks (once); returns their uninstaller (or a no-op). */
-  install(): () => void;
+  /** Installs the hooks (once); `first` is asked before the index. Returns their uninstaller. */
+  install(first?: FirstAnswer): () => void;
 }
 
 /** Installs the index's resolve hook for this process; returns its uninstaller (or a no-op). */
@@ -106,7 +106,7 @@ export function prepareIndex(): PreparedIndex {
     learnedAnswers: 0,
     sources: newSourceCounts(),
   };
-  let install = (): (() => void) => () => {};
+  let install = (_first?: FirstAnswer): (() => void) => () => {};
   let view: IndexView | undefined;
   /** Copies what the run learned into the report; the stats writer calls it before writing. */
   let collect = (): void => {};
@@ -143,12 +143,12 @@ export function prepareIndex(): PreparedIndex {
           const tableStamp = `${opened.header.builtAt}:${opened.mtime}`;
           view = opens;
           let installed: (() => void) | undefined;
-          install = () => {
+          install = (first?: FirstAnswer) => {
             if (installed !== undefined) return installed;
             const table = new AnswerTable(root, tableStamp);
             const tableFile = answersPathFor(file);
             table.load(tableFile);
-            const unhook = installResolveHook(opens, report.counts, table);
+            const unhook = installResolveHook(opens, report.counts, table, first);
             const unsource = has('registerHooks') || off(env['COLDSTART_INDEX_SOURCES']) ? () => {} : installSourceHandler(opens, report.sources);
             installed = () => {
               unsource();
@@ -186,9 +186,9 @@ export function prepareIndex(): PreparedIndex {
   }
   return {
     view,
-    install: () => {
+    install: (first?: FirstAnswer) => {
       try {
-        return install();
+        return install(first);
       } catch (error) {
         report.state = 'error';
         report.reason = (error as Error).message;

@@ -2,6 +2,7 @@
 // where Node has it (require and import), else a patch of the CommonJS resolver (Node 20).
 // Each hook starts with a pass-through guard; the index answers, or Node does.
 import Module, { isBuiltin } from 'node:module';
+import { dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { has } from '../node-features.js';
 import { resolve } from '../resolve/resolve.js';
@@ -42,9 +43,15 @@ function extensions(): readonly string[] | undefined {
 }
 
 function skip(specifier: string): boolean {
+  // Relative and absolute paths, the bulk of a program's lookups, are never skipped.
+  const first = specifier.charCodeAt(0);
+  if (first === 46 /* . */ || first === 47 /* / */) return false;
   // Builtins, data: and other URLs are Node's; so are specifiers a loader may rewrite.
   return /^[a-z][a-z0-9+.-]*:/i.test(specifier) || isBuiltin(specifier);
 }
+
+/** An answerer asked before the index (the pack's recorded answers): a path and format, or undefined. */
+export type FirstAnswer = (dir: string, specifier: string, mode: 'r' | 'i') => { readonly path: string; readonly format: string } | undefined;
 
 /** The view the hooks read: the index's, which can also vouch for a learned answer. */
 export type HookView = ResolutionView & { answerStillValid?(path: string): boolean };
@@ -54,7 +61,11 @@ export type HookView = ResolutionView & { answerStillValid?(path: string): boole
  * file answer is learned for the next run. Only requests with Node's default extensions are
  * learned, since a loader that adds extensions changes the answers.
  */
-function answer(view: HookView, table: AnswerTable | undefined, request: ResolveRequest, conditionsKey: string): Resolution {
+function answer(view: HookView, table: AnswerTable | undefined, request: ResolveRequest, conditionsKey: string, first?: FirstAnswer): Resolution {
+  if (first !== undefined && request.parentPath !== undefined) {
+    const found = first(dirname(request.parentPath), request.specifier, request.mode === 'require' ? 'r' : 'i');
+    if (found !== undefined) return { kind: 'file', path: found.path, format: found.format === '' ? undefined : found.format };
+  }
   const key =
     table !== undefined && request.extensions === undefined && request.parentPath !== undefined
       ? table.key(request.mode, conditionsKey, request.parentPath, request.specifier)
@@ -75,12 +86,12 @@ function answer(view: HookView, table: AnswerTable | undefined, request: Resolve
  * Installs the resolve hook and returns the function that removes it. The view, the answer
  * table and the counters are passed in: the hook holds no state of its own.
  */
-export function installResolveHook(view: HookView, counts: LookupCounts, table?: AnswerTable): () => void {
-  if (has('registerHooks')) return installRegisterHooks(view, counts, table);
-  return installCjsPatch(view, counts, table);
+export function installResolveHook(view: HookView, counts: LookupCounts, table?: AnswerTable, first?: FirstAnswer): () => void {
+  if (has('registerHooks')) return installRegisterHooks(view, counts, table, first);
+  return installCjsPatch(view, counts, table, first);
 }
 
-function installRegisterHooks(view: HookView, counts: LookupCounts, table: AnswerTable | undefined): () => void {
+function installRegisterHooks(view: HookView, counts: LookupCounts, table: AnswerTable | undefined, first: FirstAnswer | undefined): () => void {
   const parents = new Map<string, string>();
   const urls = new Map<string, string>();
   const trace = debugEnabled();
@@ -97,7 +108,7 @@ function installRegisterHooks(view: HookView, counts: LookupCounts, table: Answe
     }
     const conditions = context.conditions ?? [];
     const mode = conditions.includes('require') ? 'require' : 'import';
-    const result = answer(view, table, { specifier, parentPath, mode, conditions, extensions: mode === 'require' ? extensions() : undefined }, conditions.join(','));
+    const result = answer(view, table, { specifier, parentPath, mode, conditions, extensions: mode === 'require' ? extensions() : undefined }, conditions.join(','), first);
     if (result.kind === 'file') {
       counts.hits++;
       let url = urls.get(result.path);
@@ -128,7 +139,7 @@ function installRegisterHooks(view: HookView, counts: LookupCounts, table: Answe
 type ResolveFilename = (request: string, parent: unknown, isMain: boolean, options?: { paths?: string[] }) => string;
 
 /** Node 20: require() only, in-thread, by wrapping Module._resolveFilename. */
-function installCjsPatch(view: HookView, counts: LookupCounts, table: AnswerTable | undefined): () => void {
+function installCjsPatch(view: HookView, counts: LookupCounts, table: AnswerTable | undefined, first: FirstAnswer | undefined): () => void {
   const mod = Module as unknown as { _resolveFilename: ResolveFilename };
   const original = mod._resolveFilename;
   const conditions = cjsConditions();
@@ -140,7 +151,7 @@ function installCjsPatch(view: HookView, counts: LookupCounts, table: AnswerTabl
       counts.passed++;
       return original.call(this, request, parent, isMain, options);
     }
-    const result = answer(view, table, { specifier: request, parentPath, mode: 'require', conditions, extensions: extensions() }, conditionsKey);
+    const result = answer(view, table, { specifier: request, parentPath, mode: 'require', conditions, extensions: extensions() }, conditionsKey, first);
     if (result.kind === 'file') {
       counts.hits++;
       return result.path;

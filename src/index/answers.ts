@@ -14,7 +14,7 @@ interface AnswerFile {
   readonly format: string;
   readonly index: string;
   /** key -> [root-relative path, format or null]. */
-  readonly answers: Record<string, [string, string | null]>;
+  readonly answers: Record<string, unknown>;
 }
 
 export interface Answer {
@@ -26,6 +26,10 @@ export class AnswerTable {
   readonly #root: string;
   readonly #indexId: string;
   readonly #known = new Map<string, Answer>();
+  /** The saved table as parsed, looked into one key at a time: a run uses a few hundred of
+   *  the answers every program sharing the index has learned, so none is converted up front. */
+  #saved: Record<string, unknown> | undefined;
+  #savedCount: number | undefined;
   #learned = 0;
   /** Answers served from the table, for `coldstart doctor`. */
   served = 0;
@@ -43,11 +47,18 @@ export class AnswerTable {
   }
 
   get(key: string): Answer | undefined {
-    return this.#known.get(key);
+    const known = this.#known.get(key);
+    if (known !== undefined || this.#saved === undefined) return known;
+    if (!Object.hasOwn(this.#saved, key)) return undefined;
+    const value = this.#saved[key];
+    if (!Array.isArray(value) || typeof value[0] !== 'string' || value[0].startsWith('..') || posix.isAbsolute(value[0])) return undefined;
+    const answer: Answer = { path: `${this.#root}/${value[0]}`, format: typeof value[1] === 'string' ? value[1] : undefined };
+    this.#known.set(key, answer);
+    return answer;
   }
 
   learn(key: string, path: string, format: string | undefined): void {
-    if (this.#known.size >= MAX_ANSWERS || !path.startsWith(`${this.#root}/`)) return;
+    if (this.#count() >= MAX_ANSWERS || !path.startsWith(`${this.#root}/`)) return;
     this.#known.set(key, { path, format });
     this.#learned++;
   }
@@ -65,19 +76,21 @@ export class AnswerTable {
         debug('index', `learned answers in ${file} belong to another index or format; ignoring them`);
         return;
       }
-      for (const [key, value] of Object.entries(data.answers)) {
-        if (!Array.isArray(value) || typeof value[0] !== 'string' || value[0].startsWith('..') || posix.isAbsolute(value[0])) continue;
-        this.#known.set(key, { path: `${this.#root}/${value[0]}`, format: typeof value[1] === 'string' ? value[1] : undefined });
-      }
+      this.#saved = data.answers;
     } catch (error) {
       debug('index', `learned answers in ${file} are corrupt (${(error as Error).message}); ignoring them`);
     }
   }
 
+  #count(): number {
+    this.#savedCount ??= this.#saved === undefined ? 0 : Object.keys(this.#saved).length;
+    return this.#known.size + this.#savedCount;
+  }
+
   /** Writes the table (temp file + rename) when this run learned something new. */
   saveIfLearned(file: string): void {
     if (this.#learned === 0) return;
-    const answers: Record<string, [string, string | null]> = {};
+    const answers: Record<string, unknown> = { ...this.#saved };
     const prefix = this.#root.length + 1;
     for (const [key, answer] of this.#known) answers[key] = [answer.path.slice(prefix), answer.format ?? null];
     const data: AnswerFile = { format: FORMAT, index: this.#indexId, answers };

@@ -1,4 +1,5 @@
-// Which files had code run after a given moment, from V8's precise call counts. Taking the
+// Which files had code run after a given moment, from V8's precise binary coverage (did a
+// function run, not how often: cheaper than call counts, and all this needs). Taking the
 // counts resets them, so each snapshot holds only the functions called since the previous one
 // and costs in proportion to those; snapshots are taken when a package entered from first-party
 // code finishes loading, and at exit. A file's top-level function (its evaluation) is not use.
@@ -30,7 +31,7 @@ export function startCoverage(skipPrefix: string): Coverage | undefined {
     return out;
   };
   post('Profiler.enable');
-  post('Profiler.startPreciseCoverage', { callCount: true, detailed: false });
+  post('Profiler.startPreciseCoverage', { callCount: false, detailed: false });
   const snapshots: CoverageSnapshot[] = [];
   return {
     snapshots,
