@@ -1,6 +1,6 @@
 // Every Node-version gate coldstart depends on, in one table: each entry names the Node
 // versions that have it and how it is detected at run time (detection, not version parsing).
-import * as nodeModule from 'node:module';
+import { Module as nodeModule } from 'node:module';
 
 interface Feature {
   /** Node versions that ship the feature unflagged, for the README and error messages. */

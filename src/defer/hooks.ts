@@ -2,7 +2,7 @@
 // (Node 20) the off-thread `module.register` hooks for ES modules plus a patch of CommonJS
 // compilation, paid only when the program uses defer. Called once from coldstart/register.
 import { readFileSync } from 'node:fs';
-import * as nodeModule from 'node:module';
+import { Module as nodeModule } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { debug } from '../debug.js';
 import { eagerMode } from '../lazy/eager.js';
@@ -46,7 +46,7 @@ function settings(): DeferSettings {
   };
 }
 
-/** Does the entry script itself use `import defer`? (Node 20 only: decides whether to pay for a worker.) */
+/** Does the entry script itself use `import defer`? (Decides whether to pay for the hooks.) */
 function entryUsesImportDefer(): boolean {
   const entry = process.argv[1];
   if (entry === undefined || entry === '') return false;
@@ -109,7 +109,7 @@ function syncHooks(state: DeferState, registerHooks: RegisterHooks): () => void 
 
 /** Node 20: CommonJS files never reach the async hooks, so their compilation is patched instead. */
 function patchCommonJs(state: DeferState): () => void {
-  const Module = nodeModule.Module as unknown as { prototype: { _compile(content: string, filename: string): unknown } };
+  const Module = nodeModule as unknown as { prototype: { _compile(content: string, filename: string): unknown } };
   const original = Module.prototype._compile;
   const patched = function (this: unknown, content: string, filename: string): unknown {
     const code = typeof content === 'string' && filename.startsWith('/') ? transformLoaded(state, pathToFileURL(filename).href, 'commonjs', content) : undefined;
@@ -123,8 +123,8 @@ function patchCommonJs(state: DeferState): () => void {
 
 /**
  * Installs the defer hooks when they can matter and returns their remover; undefined when there
- * was nothing to install. Cheap when no configuration exists: one package.json read, and on
- * Node 22.15+ a load hook that runs one regular expression per file.
+ * was nothing to install. Cheap when no configuration exists: one package.json read and one
+ * read of the entry script.
  */
 export function installDeferHooks(): (() => void) | undefined {
   try {
@@ -137,17 +137,18 @@ export function installDeferHooks(): (() => void) | undefined {
 
 function install(): (() => void) | undefined {
   const current = settings();
+  // Only a project that uses defer pays for hooks: a `defer` configuration (even an empty list,
+  // for `import defer` in files other than the entry), or an entry script with `import defer`.
+  // On Node 22.15+ even a pass-through load hook costs every module load (~1.1 ms for eslint's
+  // 210 on Node 24); on Node 20 the off-thread hooks cost a worker start.
+  const configured = current.root !== undefined;
+  if (!configured && !entryUsesImportDefer()) return undefined;
   if (has('registerHooks')) {
     const registerHooks = (nodeModule as unknown as { registerHooks: RegisterHooks }).registerHooks;
     return syncHooks(makeState(current), registerHooks);
   }
-  // Node 20: the off-thread hooks cost a worker start (~30 ms), so only a project that uses
-  // defer pays for them: a configuration with `defer`, or an entry script with `import defer`.
-  const configured = current.defer.length > 0;
-  const needsEsm = configured || entryUsesImportDefer();
-  if (!needsEsm) return undefined;
   const removers: (() => void)[] = [];
-  if (configured) removers.push(patchCommonJs(makeState(current)));
+  if (current.defer.length > 0) removers.push(patchCommonJs(makeState(current)));
   if (has('asyncRegister')) {
     (nodeModule as unknown as { register(specifier: string, parentURL: string, options: object): void }).register(distURL('defer/async-hooks.js'), import.meta.url, { data: current });
     debug('defer', 'installed the off-thread defer hooks (Node without registerHooks)');

@@ -10,7 +10,7 @@
 // Not installed where module.registerHooks exists: there the CommonJS loader runs other tools'
 // in-thread load hooks from inside the handler, and replacing it would bypass them.
 import { closeSync, openSync, readSync } from 'node:fs';
-import Module from 'node:module';
+import { Module } from 'node:module';
 import { dirname } from 'node:path';
 import type { ResolutionView } from '../resolve/view.js';
 
@@ -104,6 +104,12 @@ function readSource(file: string): string {
   } finally {
     closeSync(fd);
   }
+}
+
+/** The "type" of the package scope `file` lies in; undefined for none, null when the index cannot tell. */
+export function packageTypeOf(view: ResolutionView, file: string): string | undefined | null {
+  const type = scopeType(view, file, new Map());
+  return type === UNKNOWN ? null : type;
 }
 
 /** Installs the handler over Node's own `.js` handler; returns the function that removes it. */

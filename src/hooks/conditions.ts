@@ -1,6 +1,6 @@
 // The resolution conditions and search folders Node itself uses for require(), for the Node 20
 // CommonJS patch (registerHooks hands the hook its conditions; Module._resolveFilename does not).
-import Module from 'node:module';
+import { Module } from 'node:module';
 
 /** `--conditions` / `-C` values from the command line and NODE_OPTIONS, in order. */
 export function userConditions(execArgv: readonly string[] = process.execArgv, nodeOptions = process.env['NODE_OPTIONS'] ?? ''): string[] {

@@ -11,7 +11,8 @@ import { globalPaths } from './conditions.js';
 import { installResolveHook, newCounts, type FirstAnswer, type LookupCounts } from './resolve-hook.js';
 import { AnswerTable, answersPathFor } from '../index/answers.js';
 import { has } from '../node-features.js';
-import { installSourceHandler, newSourceCounts, type SourceCounts } from './cjs-source.js';
+import { installSourceHandler, newSourceCounts, packageTypeOf, type SourceCounts } from './cjs-source.js';
+import { entryKind, useRegisterHooks } from './entry.js';
 
 /** What `coldstart doctor` reads back: one JSON line per process, written at exit. */
 export interface IndexRunReport {
@@ -31,6 +32,8 @@ export interface IndexRunReport {
   learnedAnswers: number;
   /** Node 20: `.js` files whose package "type" the index answered (no package.json probing). */
   readonly sources: SourceCounts;
+  /** How the resolve hook went in: module.registerHooks, or the CommonJS resolver patch. */
+  hooks: 'registerHooks' | 'patch' | undefined;
 }
 
 function off(value: string | undefined): boolean {
@@ -105,6 +108,7 @@ export function prepareIndex(): PreparedIndex {
     changedPackages: [],
     learnedAnswers: 0,
     sources: newSourceCounts(),
+    hooks: undefined,
   };
   let install = (_first?: FirstAnswer): (() => void) => () => {};
   let view: IndexView | undefined;
@@ -146,9 +150,11 @@ export function prepareIndex(): PreparedIndex {
           install = (first?: FirstAnswer) => {
             if (installed !== undefined) return installed;
             const table = new AnswerTable(root, tableStamp);
-            const tableFile = answersPathFor(file);
+            const tableFile = answersPathFor(file, process.argv[1]);
             table.load(tableFile);
-            const unhook = installResolveHook(opens, report.counts, table, first);
+            const viaRegisterHooks = useRegisterHooks(() => entryKind((file) => packageTypeOf(opens, file)));
+            report.hooks = viaRegisterHooks ? 'registerHooks' : 'patch';
+            const unhook = installResolveHook(opens, report.counts, table, first, viaRegisterHooks);
             const unsource = has('registerHooks') || off(env['COLDSTART_INDEX_SOURCES']) ? () => {} : installSourceHandler(opens, report.sources);
             installed = () => {
               unsource();

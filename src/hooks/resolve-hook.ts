@@ -1,7 +1,7 @@
 // The thin glue Node calls to resolve a specifier through the index: `module.registerHooks`
 // where Node has it (require and import), else a patch of the CommonJS resolver (Node 20).
 // Each hook starts with a pass-through guard; the index answers, or Node does.
-import Module, { isBuiltin } from 'node:module';
+import { Module, isBuiltin } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { has } from '../node-features.js';
@@ -86,8 +86,8 @@ function answer(view: HookView, table: AnswerTable | undefined, request: Resolve
  * Installs the resolve hook and returns the function that removes it. The view, the answer
  * table and the counters are passed in: the hook holds no state of its own.
  */
-export function installResolveHook(view: HookView, counts: LookupCounts, table?: AnswerTable, first?: FirstAnswer): () => void {
-  if (has('registerHooks')) return installRegisterHooks(view, counts, table, first);
+export function installResolveHook(view: HookView, counts: LookupCounts, table?: AnswerTable, first?: FirstAnswer, viaRegisterHooks = has('registerHooks')): () => void {
+  if (viaRegisterHooks) return installRegisterHooks(view, counts, table, first);
   return installCjsPatch(view, counts, table, first);
 }
 
@@ -138,7 +138,7 @@ function installRegisterHooks(view: HookView, counts: LookupCounts, table: Answe
 
 type ResolveFilename = (request: string, parent: unknown, isMain: boolean, options?: { paths?: string[] }) => string;
 
-/** Node 20: require() only, in-thread, by wrapping Module._resolveFilename. */
+/** Node 20, and CommonJS programs on every Node: require() only, in-thread, by wrapping Module._resolveFilename. */
 function installCjsPatch(view: HookView, counts: LookupCounts, table: AnswerTable | undefined, first: FirstAnswer | undefined): () => void {
   const mod = Module as unknown as { _resolveFilename: ResolveFilename };
   const original = mod._resolveFilename;

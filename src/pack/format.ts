@@ -6,7 +6,7 @@
 //   <body: module bytes, zero-padded to 4>...       (offsets are relative to the body's start)
 
 export const MAGIC = 'coldstart-pack';
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
 
 /** What a module was when packed; paths are relative to the project root (relocatable). */
 export type ModuleFormat = 'commonjs' | 'module' | 'json';
@@ -39,12 +39,13 @@ export interface DecodedPack {
   readonly body: Buffer;
 }
 
-/** A checksum of `length` bytes at `offset` (4-aligned, zero-padded) of `body`, as 32-bit words. */
+/**
+ * CRC-32 of `length` bytes at `offset` of `body`, by zlib (native: a 9 MB module such as
+ * typescript.js takes ~1 ms, where a JavaScript hash took ~15 ms at start-up). Format 2.
+ */
 export function checksum(body: Buffer, offset: number, length: number): number {
-  const words = new Int32Array(body.buffer, body.byteOffset + offset, (length + 3) >>> 2);
-  let h = 0x811c9dc5 ^ length;
-  for (let i = 0; i < words.length; i++) h = Math.imul(h ^ words[i]!, 0x01000193) + i;
-  return h | 0;
+  const zlib = process.getBuiltinModule('node:zlib') as typeof import('node:zlib');
+  return zlib.crc32(body.subarray(offset, offset + length)) | 0;
 }
 
 const pad4 = (n: number): number => (n + 3) & ~3;

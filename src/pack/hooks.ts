@@ -3,7 +3,7 @@
 // loader's extension handlers, which also skips the package.json read Node does for each `.js`
 // file to learn its "type" (measured: 115 file syscalls under the project for `eslint
 // --version` on Node 24 through load hooks, 33 this way). Node 20: ES modules read the disk.
-import Module from 'node:module';
+import { Module } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { has } from '../node-features.js';
@@ -48,7 +48,10 @@ const jsonFormats: readonly ModuleFormat[] = ['json'];
 export function installPackHooks(server: PackServer): () => void {
   const removers: (() => void)[] = [];
   const deferred = (programDeferConfig()?.defer.length ?? 0) > 0;
-  if (has('registerHooks')) {
+  // A program that loaded only CommonJS and JSON when it was packed is served by the CommonJS
+  // patches alone, as on Node 20: registerHooks hooks slow every require() down (hooks/entry.ts).
+  const patchOnly = !deferred && !server.hasModules && process.env['COLDSTART_HOOKS'] !== 'registerHooks';
+  if (has('registerHooks') && !patchOnly) {
     const viaHooks = deferred && has('loadHookCommonJsSource');
     removers.push(installRegisterHooks(server, viaHooks ? allFormats : esmOnly));
     if (!deferred) removers.push(patchExtensions(server, false));

@@ -2,7 +2,7 @@
 // records each module file loaded (with the format Node gave it) and each resolution answer
 // (parent directory, specifier, require/import -> file), and writes them at exit to
 // COLDSTART_PACK_RECORD/<pid>.json. Any failure leaves the program running unrecorded.
-import Module from 'node:module';
+import { Module } from 'node:module';
 import { writeFileSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -74,6 +74,12 @@ export class PackServer {
     }
   }
 
+  /** Whether the recorded program loaded any ES module (it then needs ES module hooks). */
+  get hasModules(): boolean {
+    for (const entry of this.#modules.values()) if (entry.format === 'module') return true;
+    return false;
+  }
+
   get size(): number {
     return this.#modules.size;
   }

@@ -1,7 +1,7 @@
 // A ResolutionView answered from the real file system, memoised for its lifetime: the
 // reference the conformance tests compare Node against, and the index builder's own check.
 import { readFileSync, realpathSync, statSync } from 'node:fs';
-import Module from 'node:module';
+import { Module } from 'node:module';
 import { join } from 'node:path';
 import type { PackageFacts, ResolutionView } from './view.js';
 

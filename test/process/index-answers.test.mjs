@@ -4,11 +4,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, readFileSync, realpathSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { tempDir, writeTree, runNode, dist } from '../helpers.mjs';
 
 const register = join(dist, 'register.cjs');
-const tableRel = 'node_modules/.cache/coldstart/index.v1.answers';
+const { answersPathFor } = await import(pathToFileURL(join(dist, 'index', 'answers.js')).href);
+/** The table app.cjs's runs learn, relative to the project root. */
+const tableRel = (root) => relative(root, answersPathFor(join(root, 'node_modules/.cache/coldstart/index.v1'), join(root, 'app.cjs')));
 
 function project(t) {
   const root = realpathSync(tempDir(t, 'coldstart-answers-'));
@@ -39,7 +42,7 @@ test('the first run learns its answers; the next answers every lookup from the t
   const first = run(root);
   assert.equal(first.stdout, plain);
   assert.equal(first.report.learnedAnswers, 0);
-  const table = JSON.parse(readFileSync(join(root, tableRel), 'utf8'));
+  const table = JSON.parse(readFileSync(join(root, tableRel(root)), 'utf8'));
   assert.equal(table.format, 'coldstart-answers/1');
   assert.deepEqual(Object.values(table.answers).map((a) => a[0]).sort(), ['node_modules/foo/lib/util.js', 'node_modules/foo/lib/util.js', 'node_modules/foo/main.js']);
   const second = run(root);
@@ -47,13 +50,13 @@ test('the first run learns its answers; the next answers every lookup from the t
   assert.equal(second.report.counts.hits, 3);
   assert.equal(second.report.learnedAnswers, 3);
   // Nothing new was learned, so the table was not rewritten.
-  assert.deepEqual(JSON.parse(readFileSync(join(root, tableRel), 'utf8')), table);
+  assert.deepEqual(JSON.parse(readFileSync(join(root, tableRel(root)), 'utf8')), table);
 });
 
 test('a corrupt table, or one learned from another index, is ignored and replaced', (t) => {
   const root = project(t);
   run(root);
-  const file = join(root, tableRel);
+  const file = join(root, tableRel(root));
   const good = readFileSync(file, 'utf8');
   for (const bad of ['{"format":"coldstart-ans', JSON.stringify({ ...JSON.parse(good), index: '1:2' }), '[]', 'null']) {
     writeFileSync(file, bad);
@@ -67,7 +70,7 @@ test('a corrupt table, or one learned from another index, is ignored and replace
 test('a table that points somewhere wrong is refused when writable by others, and not trusted for a changed package', (t) => {
   const root = project(t);
   run(root);
-  const file = join(root, tableRel);
+  const file = join(root, tableRel(root));
   const table = JSON.parse(readFileSync(file, 'utf8'));
   // Someone rewrites the answers to point at another file of the package.
   for (const key of Object.keys(table.answers)) table.answers[key] = ['node_modules/foo/lib/other.js', null];

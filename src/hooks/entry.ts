@@ -1,0 +1,47 @@
+// Which loader a program starts in, and so which hooks pay for themselves. On Node 22.15+ a
+// `module.registerHooks` resolve hook turns off Node's own in-process resolve cache and runs for
+// every require() too (measured on Node 24.21, `eslint --version`: a pass-through resolve hook
+// adds ~2.5 ms, a pass-through load hook ~1.1 ms), while wrapping the CommonJS resolver costs
+// next to nothing. So a CommonJS program gets the CommonJS-level patches on every Node, and
+// registerHooks is used where ES modules need it. An `import()` from a CommonJS program then
+// resolves through Node itself: correct, only not served from the index.
+import { realpathSync } from 'node:fs';
+import { has } from '../node-features.js';
+
+export type EntryKind = 'module' | 'commonjs' | 'unknown';
+
+/**
+ * The kind of the entry script (process.argv[1]) by the rules Node applies: extension first,
+ * then the package scope's "type" (`typeOf`: the nearest package.json's "type", undefined for
+ * none, null when unknown). No entry (`node -e`, the REPL) runs as CommonJS.
+ */
+export function entryKind(typeOf: (file: string) => string | undefined | null): EntryKind {
+  const entry = process.argv[1];
+  if (entry === undefined || entry === '') return 'commonjs';
+  let path: string;
+  try {
+    path = realpathSync(entry);
+  } catch {
+    // An entry Node resolves itself (no extension given, a directory): do not guess.
+    return 'unknown';
+  }
+  if (path.endsWith('.mjs') || path.endsWith('.mts')) return 'module';
+  if (path.endsWith('.cjs') || path.endsWith('.cts')) return 'commonjs';
+  if (path.endsWith('.json') || path.endsWith('.node')) return 'commonjs';
+  const type = typeOf(path);
+  if (type === null) return 'unknown';
+  return type === 'module' ? 'module' : 'commonjs';
+}
+
+/**
+ * Whether to hook in through module.registerHooks (else the CommonJS-level patches):
+ * only where it exists, and not for a CommonJS entry. COLDSTART_HOOKS=registerHooks or
+ * COLDSTART_HOOKS=patch overrides the choice (for debugging and tests).
+ */
+export function useRegisterHooks(kind: () => EntryKind): boolean {
+  if (!has('registerHooks')) return false;
+  const forced = process.env['COLDSTART_HOOKS'];
+  if (forced === 'registerHooks') return true;
+  if (forced === 'patch') return false;
+  return kind() !== 'commonjs';
+}
