@@ -41,10 +41,11 @@ export function makeState(settings: DeferSettings): DeferState {
     defer: settings.defer,
     eager: settings.eager,
     nativeImportDefer: settings.nativeImportDefer,
-    lazyRuntimePath: distPath('lazy/lazy.js'),
+    // The CommonJS bundle: a transformed CommonJS file requires it without the ES module loader.
+    lazyRuntimePath: distPath('index.cjs'),
     sourceMap: true,
   };
-  const optionsKey = JSON.stringify([options, distURL('defer/runtime.js')]);
+  const optionsKey = JSON.stringify([options, distURL('defer-runtime.js')]);
   return { settings, cache: new DeferCache(settings.cacheDir ?? defaultCacheDir(settings.root)), options, optionsKey };
 }
 
@@ -161,7 +162,7 @@ export function targetHasTopLevelAwait(state: DeferState, url: string, format: s
 
 /** Source of the stand-in module: a deferred namespace, or for top-level await an evaluated one. */
 export function virtualSource(module: VirtualModule, eagerBecauseAsync: boolean): string {
-  const runtimeURL = distURL('defer/runtime.js');
+  const runtimeURL = distURL('defer-runtime.js');
   const args = [module.url, module.specifier, module.parent, module.line, module.column].map((value) => JSON.stringify(value)).join(', ');
   if (eagerBecauseAsync) {
     return `import * as evaluated from ${JSON.stringify(module.url)};\nimport { deferredNamespace } from ${JSON.stringify(runtimeURL)};\nexport default deferredNamespace(${args}, evaluated);\n`;

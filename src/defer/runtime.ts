@@ -1,12 +1,17 @@
 // The run-time half of `import defer`: a namespace object that evaluates its module on the first
 // string-keyed access, as the TC39 proposal's deferred namespace does, built on a Proxy. Loading
 // goes through require(), so evaluation is synchronous; each declaration is a lazy-pillar record.
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import { captureCallSite, type CallSite } from '../lazy/call-site.js';
 import { installRecordsWriter } from '../lazy/eager.js';
 import { LazyLoadError, topLevelAwaitError } from '../lazy/errors.js';
 import { store, type MutableRecord } from '../lazy/records.js';
+
+// Builtins through process.getBuiltinModule: a static `import ... from 'node:url'` makes Node
+// build an ES module facade of the builtin at start-up (this file is loaded by every run that
+// defers an import).
+function urlToPath(url: string): string {
+  return (process.getBuiltinModule('node:url') as typeof import('node:url')).fileURLToPath(url);
+}
 
 const toStringTag = 'Deferred Module';
 
@@ -38,8 +43,8 @@ function namespaceOf(value: unknown): Record<string, unknown> {
 }
 
 function requireTarget(url: string, parent: string): () => unknown {
-  const req = createRequire(parent);
-  const id = url.startsWith('file:') ? fileURLToPath(url) : url;
+  const req = (process.getBuiltinModule('node:module') as typeof import('node:module')).createRequire(parent);
+  const id = url.startsWith('file:') ? urlToPath(url) : url;
   return () => req(id);
 }
 
@@ -54,14 +59,14 @@ function symbolLike(key: string | symbol): boolean {
  * modules that had to be evaluated eagerly (top-level await).
  */
 export function deferredNamespace(url: string, specifier: string, parentURL: string, line: number, column: number, evaluated?: object): object {
-  const parent = parentURL.startsWith('file:') ? fileURLToPath(parentURL) : parentURL;
+  const parent = parentURL.startsWith('file:') ? urlToPath(parentURL) : parentURL;
   installRecordsWriter();
   const record: MutableRecord = {
     specifier,
     parent,
     declaredAt: fixedSite(`${parent}:${line}:${column}`),
     status: 'pending',
-    resolved: url.startsWith('file:') ? fileURLToPath(url) : url,
+    resolved: url.startsWith('file:') ? urlToPath(url) : url,
     trigger: undefined,
     firstUseAt: undefined,
     loadStartMs: undefined,
