@@ -1,6 +1,7 @@
-// Where coldstart's own files are at run time. The start-up entries are bundled (dist/register.js,
-// dist/chunks/*) while the files the defer hooks hand to Node stay per-file under dist/defer and
-// dist/lazy, so paths are taken from the nearest `dist` directory, not from this module's URL.
+// Where coldstart's own files are at run time. This code runs bundled (dist/register.cjs,
+// dist/index.js) and per-file (dist/defer/*.js, for the off-thread hooks and the tests), and the
+// files it hands to Node (dist/defer-runtime.js, dist/index.cjs) sit at the top of dist/, so
+// paths are taken from the nearest `dist` directory, not from this module's URL.
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -15,7 +16,7 @@ function distRoot(): string {
   return root;
 }
 
-/** Absolute path of a file of the built package, e.g. `defer/runtime.js`. */
+/** Absolute path of a file of the built package, e.g. `defer-runtime.js`. */
 export function distPath(file: string): string {
   return join(distRoot(), file);
 }

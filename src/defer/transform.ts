@@ -15,7 +15,7 @@ export interface TransformOptions {
   readonly eager: boolean;
   /** Node evaluates `import defer` itself (--js-defer-import-eval): leave those statements alone. */
   readonly nativeImportDefer: boolean;
-  /** Absolute path of the lazy pillar (dist/lazy/lazy.js) that CommonJS rewrites require. */
+  /** Absolute path of the CommonJS bundle (dist/index.cjs) that CommonJS rewrites require for lazyModules. */
   readonly lazyRuntimePath: string;
   /** Attach an inline source map (skipped when the file already names its own map). */
   readonly sourceMap: boolean;
