@@ -1,7 +1,8 @@
 // Builds dist/: writes the version module, compiles with tsc, and adds the CommonJS entries
 // (one-line shims that require() the ES modules, so one copy of coldstart's state exists).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -68,10 +69,10 @@ await build({
 writeFileSync(join(root, 'dist/package.json'), '{ "type": "module" }\n');
 writeFileSync(join(root, 'dist/chunks/package.json'), '{ "type": "module" }\n');
 
-for (const name of ['index', 'register']) {
+for (const [name, out] of [['index', 'index'], ['register', 'register-core']]) {
   await build({
     entryPoints: [join(root, `src/${name}.ts`)],
-    outfile: join(root, `dist/${name}.cjs`),
+    outfile: join(root, `dist/${out}.cjs`),
     bundle: true,
     format: 'cjs',
     platform: 'node',
@@ -83,6 +84,24 @@ for (const name of ['index', 'register']) {
     logLevel: 'warning',
   });
 }
+
+// dist/register.cjs runs the core through V8's code cache (src/register-loader.ts); the cache's
+// name carries a hash of the core, so a rebuilt core never meets an old cache. Old caches go.
+const coreHash = createHash('sha256').update(readFileSync(join(root, 'dist/register-core.cjs'))).digest('hex').slice(0, 16);
+for (const name of readdirSync(join(root, 'dist'))) {
+  if (name.endsWith('.v8cache') && !name.includes(coreHash)) rmSync(join(root, 'dist', name), { force: true });
+}
+await build({
+  entryPoints: [join(root, 'src/register-loader.ts')],
+  outfile: join(root, 'dist/register.cjs'),
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  packages: 'external',
+  define: { CORE_HASH: JSON.stringify(coreHash) },
+  logLevel: 'warning',
+});
 
 // `--import coldstart/register` runs the same CommonJS bundle as `--require`: one copy of the
 // code, compiled as a script, and no ES module facades of node:fs, node:path and node:url,

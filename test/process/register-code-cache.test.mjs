@@ -1,0 +1,55 @@
+// coldstart/register runs its core through V8's code cache kept beside it: written by the first
+// run, used by the next, rewritten when V8 rejects it, skipped where it cannot be written or when
+// switched off; the program's behaviour never changes.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { dist, runNode, tempDir } from '../helpers.mjs';
+
+/** A private copy of the built register files, so runs here do not race the other tests. */
+function copy(t) {
+  const dir = tempDir(t, 'coldstart-codecache-');
+  for (const name of ['register.cjs', 'register-core.cjs', 'package.json']) cpSync(join(dist, name), join(dir, name));
+  return dir;
+}
+
+const caches = (dir) => readdirSync(dir).filter((n) => n.endsWith('.v8cache'));
+const program = ['-e', 'console.log(typeof globalThis[Symbol.for("coldstart.activated")])'];
+
+function run(dir, env = {}) {
+  const r = runNode(['--require', join(dir, 'register.cjs'), ...program], { env: { COLDSTART_DEBUG: '1', COLDSTART_INDEX: '0', COLDSTART_PACK: 'off', ...env } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'function\n', 'coldstart/register activated');
+  return r.stderr.match(/code cache ([^(]+?) \(/)?.[1];
+}
+
+test('the first run writes the cache, the next uses it', (t) => {
+  const dir = copy(t);
+  assert.equal(run(dir), 'none yet');
+  assert.equal(caches(dir).length, 1);
+  assert.match(caches(dir)[0], new RegExp(`^register-core\\.[0-9a-f]{16}\\.${process.version}-${process.arch}\\.v8cache$`));
+  assert.equal(run(dir), 'used');
+});
+
+test('a corrupt cache is rejected by V8 and replaced; off means off', (t) => {
+  const dir = copy(t);
+  run(dir);
+  const file = join(dir, caches(dir)[0]);
+  writeFileSync(file, Buffer.alloc(4096, 7));
+  assert.equal(run(dir), 'rejected by V8');
+  assert.equal(run(dir), 'used');
+  assert.equal(run(dir, { COLDSTART_CODE_CACHE: '0' }), 'off');
+});
+
+test('a cache that cannot be written leaves the run as it was', (t) => {
+  const dir = copy(t);
+  run(dir);
+  // The cache's place taken by a directory: reading it and renaming onto it both fail.
+  const name = caches(dir)[0];
+  rmSync(join(dir, name));
+  mkdirSync(join(dir, name));
+  assert.equal(run(dir), 'none yet');
+  assert.equal(run(dir), 'none yet');
+  assert.deepEqual(readdirSync(dir).filter((n) => n.endsWith('.tmp')), [], 'no temp file left');
+});
