@@ -1,5 +1,7 @@
-// Builds dist/: writes the version module, compiles with tsc, and adds the CommonJS entries
-// (one-line shims that require() the ES modules, so one copy of coldstart's state exists).
+// Builds dist/: writes the version module, compiles with tsc (per-file output, types), then
+// bundles what programs load at start-up with esbuild: the `coldstart` API as ES module and
+// CommonJS, coldstart/register's core (CommonJS, run through V8's code cache by a small loader),
+// the defer runtime and the CLI front.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,21 +31,20 @@ execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.json')], { stdio
 // tsc's per-file output stays beside them for the CLI and for unit tests of internals.
 const { build } = await import('esbuild');
 
+/** What every bundle shares: Node 20 syntax, dependencies and builtins left external. */
+const common = { bundle: true, platform: 'node', target: 'node20', packages: 'external', logLevel: 'warning' };
+
 // defer-runtime: what the stand-ins for deferred imports import, one file instead of five.
 for (const [name, entry] of [['index', 'src/index.ts'], ['defer-runtime', 'src/defer/runtime.ts']]) {
   await build({
+    ...common,
     entryPoints: { [name]: join(root, entry) },
     outdir: join(root, 'dist'),
-    bundle: true,
     // Only what an entry imports dynamically (loaded when used) goes to a chunk of its own.
     splitting: true,
     chunkNames: 'chunks/[name]-[hash]',
     format: 'esm',
-    platform: 'node',
-    target: 'node20',
     sourcemap: true,
-    packages: 'external',
-    logLevel: 'warning',
     allowOverwrite: true,
   });
 }
@@ -51,15 +52,14 @@ for (const [name, entry] of [['index', 'src/index.ts'], ['defer-runtime', 'src/d
 // The CLI front (argv, help, the command table) as one CommonJS file; each subcommand stays a
 // separate ES module that main imports only when that command runs.
 await build({
+  ...common,
+  // The subcommands are not packages: only they are kept out of the bundle here.
+  packages: undefined,
   entryPoints: [join(root, 'src/cli/main.ts')],
   outfile: join(root, 'dist/cli/main.cjs'),
-  bundle: true,
   format: 'cjs',
-  platform: 'node',
-  target: 'node20',
   sourcemap: true,
   external: ['./commands/*'],
-  logLevel: 'warning',
 });
 
 // The CommonJS entries are real CommonJS bundles, not require(esm) shims: a CommonJS program
@@ -71,17 +71,13 @@ writeFileSync(join(root, 'dist/chunks/package.json'), '{ "type": "module" }\n');
 
 for (const [name, out] of [['index', 'index'], ['register', 'register-core']]) {
   await build({
+    ...common,
     entryPoints: [join(root, `src/${name}.ts`)],
     outfile: join(root, `dist/${out}.cjs`),
-    bundle: true,
     format: 'cjs',
-    platform: 'node',
-    target: 'node20',
     sourcemap: true,
-    packages: 'external',
     define: { 'import.meta.url': 'importMetaUrl' },
     inject: [join(root, 'scripts/build/import-meta-url.js')],
-    logLevel: 'warning',
   });
 }
 
@@ -92,15 +88,11 @@ for (const name of readdirSync(join(root, 'dist'))) {
   if (name.endsWith('.v8cache') && !name.includes(coreHash)) rmSync(join(root, 'dist', name), { force: true });
 }
 await build({
+  ...common,
   entryPoints: [join(root, 'src/register-loader.ts')],
   outfile: join(root, 'dist/register.cjs'),
-  bundle: true,
   format: 'cjs',
-  platform: 'node',
-  target: 'node20',
-  packages: 'external',
   define: { CORE_HASH: JSON.stringify(coreHash) },
-  logLevel: 'warning',
 });
 
 // `--import coldstart/register` runs the same CommonJS bundle as `--require`: one copy of the

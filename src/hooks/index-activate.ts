@@ -83,11 +83,6 @@ export interface PreparedIndex {
   install(first?: FirstAnswer): () => void;
 }
 
-/** Installs the index's resolve hook for this process; returns its uninstaller (or a no-op). */
-export function activateIndex(): () => void {
-  return prepareIndex().install();
-}
-
 /**
  * Finds, checks (or builds) and opens this process's index, and writes the run report at exit.
  * Never throws: with no usable index, `view` is undefined and install() does nothing.

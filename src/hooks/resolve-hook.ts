@@ -1,6 +1,7 @@
 // The thin glue Node calls to resolve a specifier through the index: `module.registerHooks`
-// where Node has it (require and import), else a patch of the CommonJS resolver (Node 20).
-// Each hook starts with a pass-through guard; the index answers, or Node does.
+// (require and import) for ES module programs on Node 22.15+, else a patch of the CommonJS
+// resolver (Node 20, and CommonJS programs everywhere: see entry.ts for why).
+// Each hook starts with a pass-through guard; a pack's recorded answer, the index, or Node.
 import { Module, isBuiltin } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';

@@ -40,8 +40,9 @@ export interface DecodedPack {
 }
 
 /**
- * CRC-32 of `length` bytes at `offset` of `body`, by zlib (native: a 9 MB module such as
- * typescript.js takes ~1 ms, where a JavaScript hash took ~15 ms at start-up). Format 2.
+ * CRC-32 of `length` bytes at `offset` of `body`, by zlib. Measured in a fresh Node 20 process
+ * on typescript.js (9 MB): 5.7 ms including loading zlib (~1.8 ms), where the JavaScript hash of
+ * format 1 took 18.8 ms. Format 2.
  */
 export function checksum(body: Buffer, offset: number, length: number): number {
   const zlib = process.getBuiltinModule('node:zlib') as typeof import('node:zlib');

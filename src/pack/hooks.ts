@@ -11,6 +11,7 @@ import { programDeferConfig } from '../defer/config.js';
 import type { ModuleFormat } from './format.js';
 import type { PackServer } from './server.js';
 import { sourceHandlerMark } from '../hooks/cjs-source.js';
+import { useRegisterHooks } from '../hooks/entry.js';
 
 interface ResolveContext {
   conditions?: readonly string[];
@@ -49,9 +50,10 @@ export function installPackHooks(server: PackServer): () => void {
   const removers: (() => void)[] = [];
   const deferred = (programDeferConfig()?.defer.length ?? 0) > 0;
   // A program that loaded only CommonJS and JSON when it was packed is served by the CommonJS
-  // patches alone, as on Node 20: registerHooks hooks slow every require() down (hooks/entry.ts).
-  const patchOnly = !deferred && !server.hasModules && process.env['COLDSTART_HOOKS'] !== 'registerHooks';
-  if (has('registerHooks') && !patchOnly) {
+  // patches alone, as on Node 20: registerHooks hooks slow every require() down (hooks/entry.ts,
+  // which also honours COLDSTART_HOOKS). Defer transforms need the load hooks whatever the program.
+  const viaRegisterHooks = deferred ? has('registerHooks') : useRegisterHooks(() => (server.hasModules ? 'module' : 'commonjs'));
+  if (viaRegisterHooks) {
     const viaHooks = deferred && has('loadHookCommonJsSource');
     removers.push(installRegisterHooks(server, viaHooks ? allFormats : esmOnly));
     if (!deferred) removers.push(patchExtensions(server, false));
