@@ -7,8 +7,4 @@ const ts = /** @type {typeof import('typescript')} */ (lazy('typescript', import
 const s3 = /** @type {typeof import('@aws-sdk/client-s3')} */ (lazy('@aws-sdk/client-s3', import.meta.url));
 const eslint = /** @type {typeof import('eslint')} */ (lazy('eslint', import.meta.url));
 
-// A builtin through process.getBuiltinModule (Node 20.16+) skips the ES module facade Node
-// builds for `import ... from 'node:fs/promises'` (~1 ms at start-up, measured).
-const { readFile } = process.getBuiltinModule('node:fs/promises');
-
-process.exitCode = await main(process.argv.slice(2), { ts, s3, eslint }, readFile);
+process.exitCode = await main(process.argv.slice(2), { ts, s3, eslint });
