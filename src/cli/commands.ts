@@ -2,7 +2,8 @@
 // command's module only when that command runs, so `coldstart --help` loads nothing else.
 
 export interface Command {
-  run(argv: string[]): Promise<number>;
+  /** The exit code; undefined when the command handed this process to a program that sets its own. */
+  run(argv: string[]): Promise<number | undefined>;
 }
 
 interface Entry {
@@ -35,7 +36,8 @@ export const commands = {
       'NODE_OPTIONS, so scripts, bins, npx and npm run work) and prints, after it exits, the',
       'import tree by inclusive time, the packages that could be deferred with the lazy() line',
       'to write, and what forced each lazy() load. The command\'s stdout, stderr and exit code',
-      'pass through; the report goes to stderr.',
+      'pass through; the report goes to stderr. `node <script>` with the Node running coldstart',
+      'runs in this process (one Node start-up fewer); other commands run as a child.',
       '',
       'Options:',
       '  --json FILE    write everything recorded as JSON (schema: docs/profile.md)',
@@ -44,6 +46,7 @@ export const commands = {
       '  --min-ms N     fold tree entries under N ms (default: 1% of loading time, at least 0.5)',
       '  --no-coverage  skip V8 call counts: faster, but no defer candidates',
       '  -q, --quiet    no text report (files only)',
+      '  --spawn        run `node <script>` as a child process too (a report even if it is killed)',
     ].join('\n'),
     load: () => import('./commands/profile.js'),
   },

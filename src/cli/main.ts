@@ -28,8 +28,11 @@ function helpText(): string {
   return lines.join('\n') + '\n';
 }
 
-/** Runs the CLI with `argv` (without node and script) and resolves to the exit code. */
-export async function main(argv: string[]): Promise<number> {
+/**
+ * Runs the CLI with `argv` (without node and script) and resolves to the exit code, or to
+ * undefined when a program now runs in this process (`coldstart profile -- node app.js`).
+ */
+export async function main(argv: string[]): Promise<number | undefined> {
   const [first, ...rest] = argv;
   if (first === undefined || first === '-h' || first === '--help' || first === 'help') {
     if (first === 'help' && rest[0] !== undefined) return main([rest[0], '--help']);

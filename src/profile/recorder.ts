@@ -5,6 +5,9 @@ import { fileURLToPath } from 'node:url';
 import type { CoverageSnapshot, ModuleEntry, ModuleFormat, ProcessProfile } from './schema.js';
 import { PROCESS_FORMAT } from './schema.js';
 
+/** Loads shorter than this (inclusive) take no coverage snapshot and are never defer candidates. */
+export const MIN_BOUNDARY_MS = 1;
+
 export interface Frame {
   readonly start: number;
   /** Time spent in nested windows and in work measured elsewhere (hooks), to subtract. */
@@ -129,6 +132,11 @@ export class Recorder {
     // An unknown importer (Node 20 loads CommonJS for an ES module without naming it) may be
     // first-party: a snapshot too many only makes the attribution finer.
     if (entry.parentKey !== undefined && packageRootOf(entry.parentKey) !== this.#firstPartyRoot) return;
+    // Each snapshot walks V8's heap (1-4 ms on eslint, whatever it returns). A package that
+    // loaded in under MIN_BOUNDARY_MS gets none: deferring it could not pay, and without its own
+    // snapshot its load-time calls count as use, so it is never proposed.
+    const inclusiveMs = entry.durMs ?? (entry.resolveMs ?? 0) + (entry.readMs ?? 0);
+    if (inclusiveMs < MIN_BOUNDARY_MS) return;
     this.flushBoundary();
     if (putOff) this.#pendingBoundary = entry.id;
     else this.onBoundary(entry.id);

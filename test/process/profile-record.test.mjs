@@ -2,7 +2,7 @@
 // stdout/stderr/exit code, module counts against Node's own list, child processes, the files.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, realpathSync } from 'node:fs';
+import { readFileSync, writeFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, runNode, tempDir } from '../helpers.mjs';
 import { writeCjsApp, writeEsmApp, writeParentChild } from './profile-fixtures.mjs';
@@ -78,6 +78,45 @@ test('child processes are recorded too, and --trace writes complete events', (t)
   assert.equal(pids.size, 2);
   assert.ok(trace.traceEvents.every((e) => e.ph === 'M' || (Number.isFinite(e.ts) && Number.isFinite(e.dur))));
   assert.ok(trace.traceEvents.some((e) => e.ph === 'X' && e.name === 'child-dep.mjs'));
+});
+
+test('`node <script>` runs in the coldstart process; --spawn runs it as a child; both record the same', (t) => {
+  for (const write of [writeCjsApp, writeEsmApp]) {
+    const dir = realTemp(t);
+    const { main } = write(dir);
+    const reports = {};
+    for (const mode of ['in-process', 'spawn']) {
+      const jsonOut = join(dir, `${mode}.json`);
+      const r = runCli(['profile', '--json', jsonOut, ...(mode === 'spawn' ? ['--spawn'] : []), '--', process.execPath, main], { cwd: dir, env: { CACHE_OUT: join(dir, 'cache.json') } });
+      reports[mode] = { r, report: JSON.parse(readFileSync(jsonOut, 'utf8')) };
+    }
+    const inProcess = reports['in-process'];
+    const spawned = reports.spawn;
+    assert.equal(inProcess.r.code, spawned.r.code);
+    assert.equal(inProcess.r.stdout, spawned.r.stdout);
+    const [a] = inProcess.report.processes;
+    const [b] = spawned.report.processes;
+    // In-process, the recording process is the coldstart command itself; spawned, it is a child.
+    assert.notEqual(a.ppid, b.ppid);
+    assert.deepEqual(ownModules(a).map((m) => m.key).sort(), ownModules(b).map((m) => m.key).sort());
+    assert.equal(a.mainPath, b.mainPath);
+    assert.deepEqual(inProcess.report.deferCandidates.map((c) => c.replacement), spawned.report.deferCandidates.map((c) => c.replacement));
+  }
+});
+
+test('in-process, an error thrown while loading prints as Node prints it, and the report still comes', (t) => {
+  const dir = realTemp(t);
+  writeFileSync(join(dir, 'boom.cjs'), "require('node:path');\nthrow new Error('boom at load');\n");
+  const plain = runNode(['boom.cjs'], { cwd: dir });
+  const r = runCli(['profile', '--no-coverage', '--', process.execPath, 'boom.cjs'], { cwd: dir });
+  assert.equal(r.code, plain.code);
+  assert.equal(r.code, 1);
+  // Node's own uncaught-exception output: the source line, the caret, the message, the frame
+  // (after the report: Node runs 'exit' listeners before it prints an uncaught error).
+  const head = plain.stderr.split('\n').slice(0, 6).join('\n');
+  assert.ok(r.stderr.includes(head), r.stderr);
+  assert.match(r.stderr, /coldstart profile: .*boom\.cjs +\(exit 1,/);
+  assert.match(r.stderr, /modules: 1 \(CommonJS 1\)/);
 });
 
 test('profile without a command, or with an unknown option, is a usage error', () => {
