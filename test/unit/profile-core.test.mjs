@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../helpers.mjs';
 import { injectMarkers, sourceText } from '../../dist/profile/inject.js';
-import { packageRootOf, keyOf } from '../../dist/profile/recorder.js';
+import { MIN_BOUNDARY_MS, Recorder, packageRootOf, keyOf } from '../../dist/profile/recorder.js';
 import { analyze, labelOf, isWrapper } from '../../dist/profile/analyze.js';
 import { deferCandidates, findImport, lazyLine, savingOf } from '../../dist/profile/defer.js';
 import { evaluate } from '../../dist/profile/check.js';
@@ -164,4 +164,22 @@ test('trace events are complete events with pid, tid, ts and dur', () => {
     assert.ok(Number.isInteger(e.ts) && e.ts >= 0 && e.dur >= 1);
   }
   assert.ok(trace.traceEvents.some((e) => e.ph === 'M' && e.name === 'process_name'));
+});
+
+test('a package that loaded in under MIN_BOUNDARY_MS takes no coverage snapshot; a slower one does', () => {
+  const recorder = new Recorder('/app/main.js');
+  const taken = [];
+  recorder.onBoundary = (id) => taken.push(id);
+  recorder.module('/app/main.js', '/app/main.js', undefined, 'commonjs');
+  const quick = recorder.module('/app/node_modules/quick/index.js', 'quick', '/app/main.js', 'commonjs');
+  quick.durMs = MIN_BOUNDARY_MS / 2;
+  recorder.finished(quick);
+  const slow = recorder.module('/app/node_modules/slow/index.js', 'slow', '/app/main.js', 'commonjs');
+  slow.durMs = MIN_BOUNDARY_MS * 3;
+  recorder.finished(slow);
+  // Loaded by another package, not by first-party code: no snapshot either.
+  const nested = recorder.module('/app/node_modules/slow/node_modules/dep/index.js', 'dep', '/app/node_modules/slow/index.js', 'commonjs');
+  nested.durMs = MIN_BOUNDARY_MS * 3;
+  recorder.finished(nested);
+  assert.deepEqual(taken, [slow.id]);
 });
