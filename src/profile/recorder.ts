@@ -132,12 +132,12 @@ export class Recorder {
     // An unknown importer (Node 20 loads CommonJS for an ES module without naming it) may be
     // first-party: a snapshot too many only makes the attribution finer.
     if (entry.parentKey !== undefined && packageRootOf(entry.parentKey) !== this.#firstPartyRoot) return;
+    this.flushBoundary();
     // Each snapshot walks V8's heap (1-4 ms on eslint, whatever it returns). A package that
     // loaded in under MIN_BOUNDARY_MS gets none: deferring it could not pay, and without its own
     // snapshot its load-time calls count as use, so it is never proposed.
     const inclusiveMs = entry.durMs ?? (entry.resolveMs ?? 0) + (entry.readMs ?? 0);
     if (inclusiveMs < MIN_BOUNDARY_MS) return;
-    this.flushBoundary();
     if (putOff) this.#pendingBoundary = entry.id;
     else this.onBoundary(entry.id);
   }
