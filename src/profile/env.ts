@@ -1,8 +1,10 @@
 // The environment that switches recording on in a command and every Node process it starts:
 // NODE_OPTIONS gains `--import <preload>`, which Node passes on to child processes.
 import { join } from 'node:path';
+import { distURL } from '../defer/paths.js';
 
-export const preloadUrl = new URL('./preload.js', import.meta.url).href;
+/** From dist/ itself: this code also runs bundled into dist/cli/commands/profile.js. */
+export const preloadUrl = distURL('profile/preload.js');
 
 /** NODE_OPTIONS with our preload added; a quoted URL survives spaces in the install path. */
 export function withPreload(nodeOptions: string | undefined): string {

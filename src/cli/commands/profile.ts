@@ -4,11 +4,11 @@
 import { mkdtempSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { runChild, splitCommand } from '../run-child.js';
 import { UsageError } from '../usage-error.js';
 import { commands } from '../commands.js';
 import { preloadUrl, profileEnv } from '../../profile/env.js';
+import { distPath } from '../../defer/paths.js';
 
 /** What the report needs: loaded while a spawned command runs, or before an in-process one. */
 async function reportModules(options: Options) {
@@ -165,7 +165,7 @@ async function runInProcess(script: string, command: string[], options: Options,
   });
   const Module = (await import('node:module')).default as unknown as { runMain(main?: string): void; _cache: Record<string, unknown> };
   // The program's require.cache holds what it would hold without coldstart: not our bin and CLI.
-  const ownRoot = fileURLToPath(new URL('../../..', import.meta.url));
+  const ownRoot = distPath('..');
   for (const key of Object.keys(Module._cache)) {
     if (key.startsWith(join(ownRoot, 'bin')) || key.startsWith(join(ownRoot, 'dist'))) delete Module._cache[key];
   }
