@@ -3,7 +3,7 @@
 // injected start call of the next ES module, so nothing has to be sent back before exit;
 // loads after the last ES module (JSON, builtins) are therefore not reported.
 import { fileURLToPath } from 'node:url';
-import { injectMarkers, sourceText } from './inject.js';
+import { injectMarkers, isMarkerURL, sourceText } from './inject.js';
 
 export interface AsyncLoadInfo {
   /** [key, specifier, parentKey or '', format, resolveMs, readMs, size or -1] */
@@ -30,6 +30,7 @@ interface Resolved { url: string; format?: string | null }
 interface Loaded { format?: string | null; source?: unknown }
 
 export async function resolve(specifier: string, context: ResolveContext, next: Next<ResolveContext, Resolved>): Promise<Resolved> {
+  if (isMarkerURL(specifier)) return next(specifier, context);
   const start = performance.now();
   const result = await next(specifier, context);
   const ms = performance.now() - start;

@@ -3,7 +3,7 @@
 // the CommonJS patch records those.
 import { keyOf } from './recorder.js';
 import type { Recorder } from './recorder.js';
-import { injectMarkers, sourceText } from './inject.js';
+import { injectMarkers, isMarkerURL, sourceText } from './inject.js';
 import type { ModuleFormat } from './schema.js';
 
 interface ResolveContext { conditions?: readonly string[]; parentURL?: string }
@@ -22,7 +22,7 @@ export function makeHooks(recorder: Recorder, skipPrefix: string) {
   const pending = new Map<string, { specifier: string; parentKey: string | undefined; resolveMs: number }>();
   return {
     resolve(specifier: string, context: ResolveContext, nextResolve: (s: string, c: ResolveContext) => Resolved): Resolved {
-      if (context.conditions?.includes('require')) return nextResolve(specifier, context);
+      if (context.conditions?.includes('require') || isMarkerURL(specifier)) return nextResolve(specifier, context);
       const start = performance.now();
       const result = nextResolve(specifier, context);
       const ms = performance.now() - start;

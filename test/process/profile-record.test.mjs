@@ -119,6 +119,20 @@ test('in-process, an error thrown while loading prints as Node prints it, and th
   assert.match(r.stderr, /modules: 1 \(CommonJS 1\)/);
 });
 
+test('an ES module error that quotes line 1 reads as without the profiler', (t) => {
+  const dir = realTemp(t);
+  writeFileSync(join(dir, 'bad-import.mjs'), "import { nope } from 'node:fs';\nconsole.log(nope);\n");
+  const plain = runNode(['bad-import.mjs'], { cwd: dir });
+  for (const mode of [[], ['--spawn']]) {
+    const r = runCli(['profile', '-q', '--no-coverage', ...mode, '--', process.execPath, 'bad-import.mjs'], { cwd: dir });
+    assert.equal(r.code, plain.code);
+    // The file line, the source line with its caret, and the message: no marker in sight.
+    const head = plain.stderr.split('\n').slice(0, 4).join('\n');
+    assert.match(head, /import \{ nope \} from 'node:fs';\n +\^+\nSyntaxError/);
+    assert.ok(r.stderr.includes(head), r.stderr);
+  }
+});
+
 test('profile without a command, or with an unknown option, is a usage error', () => {
   assert.equal(runCli(['profile']).code, 2);
   const r = runCli(['profile', '--nope', '--', 'node', '-e', '0']);

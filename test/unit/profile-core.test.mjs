@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../helpers.mjs';
-import { injectMarkers, sourceText } from '../../dist/profile/inject.js';
+import { injectMarkers, isMarkerURL, sourceText } from '../../dist/profile/inject.js';
 import { MIN_BOUNDARY_MS, Recorder, packageRootOf, keyOf } from '../../dist/profile/recorder.js';
 import { analyze, labelOf, isWrapper } from '../../dist/profile/analyze.js';
 import { deferCandidates, findImport, lazyLine, savingOf } from '../../dist/profile/defer.js';
@@ -13,16 +13,25 @@ import { evaluate } from '../../dist/profile/check.js';
 import { renderTrace } from '../../dist/profile/render-trace.js';
 import { renderTree } from '../../dist/profile/render-text.js';
 
-test('markers keep line numbers and a hashbang first', () => {
-  const plain = injectMarkers('export const a = 1;\nthrow new Error("x");', 'file:///a.mjs');
-  assert.equal(plain.split('\n')[1], 'throw new Error("x");');
-  assert.match(plain, /^globalThis\[Symbol\.for\("coldstart\.profile"\)\]\?\.s\("file:\/\/\/a\.mjs"\);export const a/);
-  assert.match(plain, /\?\.e\("file:\/\/\/a\.mjs"\);\n$/);
-  const bang = injectMarkers('#!/usr/bin/env node\nimport x from "y";', 'file:///b.mjs', { m: [] });
-  assert.ok(bang.startsWith('#!/usr/bin/env node\nglobalThis'));
-  assert.match(bang, /\.s\("file:\/\/\/b\.mjs",\{"m":\[\]\}\);import x/);
+test('markers move no code: a start call on a code-free first line, else a data: module imported last', () => {
+  const source = 'export const a = 1;\nthrow new Error("x");';
+  const plain = injectMarkers(source, 'file:///a.mjs');
+  assert.ok(plain.startsWith(source + '\n'));
+  assert.match(plain.slice(source.length), /^\n;globalThis\[Symbol\.for\("coldstart\.profile"\)\]\?\.e\("file:\/\/\/a\.mjs"\);\nimport "data:text\/javascript,[^"]+";\n$/);
+  const start = /import "([^"]+)"/.exec(plain)[1];
+  assert.ok(isMarkerURL(start));
+  assert.equal(decodeURIComponent(start.slice('data:text/javascript,'.length)), '/*coldstart-profile*/globalThis[Symbol.for("coldstart.profile")]?.s("file:///a.mjs");');
+  // A first line with no code (a comment, or blank after a hashbang) takes the call inline.
+  const commented = injectMarkers('// banner\nimport x from "y";', 'file:///b.mjs', { m: [] });
+  assert.ok(commented.startsWith('globalThis[Symbol.for("coldstart.profile")]?.s("file:///b.mjs",{"m":[]});// banner\nimport x from "y";\n'));
+  assert.ok(!commented.includes('data:'));
+  const bang = injectMarkers('#!/usr/bin/env node\n\nlet a = 1;', 'file:///c.mjs');
+  assert.ok(bang.startsWith('#!/usr/bin/env node\nglobalThis[Symbol.for("coldstart.profile")]?.s("file:///c.mjs");\nlet a = 1;'));
+  const bangCode = injectMarkers('#!/usr/bin/env node\nlet a = 1;', 'file:///d.mjs');
+  assert.ok(bangCode.startsWith('#!/usr/bin/env node\nlet a = 1;\n') && bangCode.includes('import "data:'));
+  assert.ok(!isMarkerURL('file:///b.mjs') && !isMarkerURL('data:text/javascript,export default 1'));
   // A source ending in a line comment must not swallow the end marker.
-  assert.match(injectMarkers('let a = 1 // done', 'file:///c.mjs'), /\/\/ done\n;globalThis/);
+  assert.match(injectMarkers('let a = 1 // done', 'file:///e.mjs'), /\/\/ done\n;globalThis/);
   assert.equal(sourceText(new TextEncoder().encode('héllo')), 'héllo');
   assert.equal(sourceText(null), undefined);
 });
