@@ -20,8 +20,11 @@ export function isMarkerURL(url: string): boolean {
 
 /** Where a start call can go without moving code: the start of a code-free first line. */
 function freeLineStart(source: string): number | undefined {
-  const at = source.startsWith('#!') ? source.indexOf('\n') + 1 : 0;
-  if (at === 0 && source.startsWith('#!')) return undefined;
+  let at = 0;
+  if (source.startsWith('#!')) {
+    at = source.indexOf('\n') + 1;
+    if (at === 0) return undefined;
+  }
   const eol = source.indexOf('\n', at);
   const line = source.slice(at, eol === -1 ? source.length : eol).trim();
   return line === '' || line.startsWith('//') ? at : undefined;

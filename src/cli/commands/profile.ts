@@ -10,7 +10,8 @@ import { commands } from '../commands.js';
 import { preloadUrl, profileEnv } from '../../profile/env.js';
 import { distPath } from '../../defer/paths.js';
 
-/** What the report needs: loaded while a spawned command runs, or before an in-process one. */
+/** What the report needs (bundled into this file; the trace and HTML renderers initialise only
+ *  when asked for): readied while a spawned command runs, or before an in-process one. */
 async function reportModules(options: Options) {
   const [lazy, records, analyze, report, text, trace, html] = await Promise.all([
     import('./lazy.js'),
@@ -123,8 +124,8 @@ export async function run(argv: string[]): Promise<number | undefined> {
   const script = options.spawn ? undefined : inProcessScript(command);
   if (script !== undefined) return runInProcess(script, command, options, dir);
   try {
-    // The command starts first: the report's code loads on the other core meanwhile, so the
-    // profiled run does not wait for it.
+    // The command starts first: the report's code initialises here while the command runs on
+    // the other core, so the profiled run does not wait for it.
     const [result, m] = await Promise.all([runChild(command, profileEnv(dir, options.coverage)), reportModules(options)]);
     report(m, dir, command, options, result.code, result.wallMs);
     return result.code;
@@ -165,10 +166,8 @@ async function runInProcess(script: string, command: string[], options: Options,
   });
   const Module = (await import('node:module')).default as unknown as { runMain(main?: string): void; _cache: Record<string, unknown> };
   // The program's require.cache holds what it would hold without coldstart: not our bin and CLI.
-  const ownRoot = distPath('..');
-  for (const key of Object.keys(Module._cache)) {
-    if (key.startsWith(join(ownRoot, 'bin')) || key.startsWith(join(ownRoot, 'dist'))) delete Module._cache[key];
-  }
+  const own = [join(distPath('..'), 'bin'), distPath('')];
+  for (const key of Object.keys(Module._cache)) if (own.some((dir) => key.startsWith(dir))) delete Module._cache[key];
   const { runMain } = Module;
   // From a tick of its own, not from this async function: an exception the program throws while
   // loading is then uncaught, and Node prints and exits exactly as it would without coldstart.
