@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { debug } from '../debug.js';
 import { eagerMode } from '../lazy/eager.js';
 import { has } from '../node-features.js';
+import { own } from '../hooks/foreign-hooks.js';
 import { programDeferConfig } from './config.js';
 import { virtualPrefix } from './detect.js';
 import { distURL } from './paths.js';
@@ -68,7 +69,7 @@ export function resolveVirtual(specifier: string, context: { parentURL?: string 
 
 function syncHooks(state: DeferState, registerHooks: RegisterHooks): () => void {
   let resolveHandle: { deregister(): void } | undefined;
-  const loadHandle = registerHooks({
+  const loadHandle = registerHooks(own({
     load(url, context, next) {
       const module = readVirtualURL(url);
       if (module !== undefined) {
@@ -100,7 +101,7 @@ function syncHooks(state: DeferState, registerHooks: RegisterHooks): () => void 
       if (resolveHandle === undefined && code.includes(virtualPrefix)) resolveHandle = registerHooks({ resolve: resolveVirtual });
       return { ...result, source: code };
     },
-  });
+  }));
   return () => {
     loadHandle.deregister();
     resolveHandle?.deregister();

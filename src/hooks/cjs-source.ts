@@ -1,4 +1,4 @@
-// Node 20: the `.js` extension handler, answered from the index where it can be. For every
+// The `.js` extension handler, answered from the index where it can be. For every
 // `.js` file require() loads, Node reads package.json in each directory from the file's up to
 // its package root to learn the "type" (readPackageScope): one failed open per directory
 // without one, ~30 for `eslint --version`. The index already lists which directories hold a
@@ -7,12 +7,17 @@
 // Module.prototype._compile the same source and format Node would. Anything the index cannot
 // vouch for, and every ES module, goes to Node's handler unchanged.
 //
-// Not installed where module.registerHooks exists: there the CommonJS loader runs other tools'
-// in-thread load hooks from inside the handler, and replacing it would bypass them.
+// Node 22+ does the same walk in C++ (failed opens of package.json, then a read of the one it
+// finds: 89 opens for `eslint --version` on Node 24). There Node's handler is also where other
+// tools' registerHooks load hooks run for require(), so this handler steps aside for good as
+// soon as one may exist (foreign-hooks.ts), and is not installed when the project configures
+// defer transforms, whose own load hook must see every CommonJS file.
 import { closeSync, openSync, readSync } from 'node:fs';
 import { Module } from 'node:module';
 import { dirname } from 'node:path';
 import type { ResolutionView } from '../resolve/view.js';
+import { foreignLoadHooks } from './foreign-hooks.js';
+import type { Prefetcher } from './prefetch.js';
 
 type Handler = (this: unknown, module: CjsModule, filename: string) => unknown;
 interface CjsModule {
@@ -25,6 +30,8 @@ export interface SourceCounts {
   served: number;
   /** `.js` files handed to Node's handler (unknown scope, "type": "module", other tools). */
   passed: number;
+  /** Why the handler left every file to Node since some point (another tool's load hooks). */
+  off?: string;
 }
 
 export function newSourceCounts(): SourceCounts {
@@ -86,7 +93,17 @@ let scratch: Buffer | undefined;
  * are usually served from the page cache. (Node 20 reads in 8 KiB chunks.)
  */
 function readSource(file: string): string {
-  const fd = openSync(file, 'r');
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (error) {
+    // Removed by hand deep inside a package since the index was built (not caught by the
+    // package-directory stamps): Node's "not found" error, saying what to do.
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    const missing = new Error(`Cannot find module '${file}' (the coldstart index answered it, but the file is gone: run \`coldstart index\` again)`) as NodeJS.ErrnoException;
+    missing.code = 'MODULE_NOT_FOUND';
+    throw missing;
+  }
   try {
     let buffer = (scratch ??= Buffer.allocUnsafe(128 * 1024));
     let length = 0;
@@ -113,18 +130,30 @@ export function packageTypeOf(view: ResolutionView, file: string): string | unde
 }
 
 /** Installs the handler over Node's own `.js` handler; returns the function that removes it. */
-export function installSourceHandler(view: ResolutionView, counts: SourceCounts): () => void {
+export function installSourceHandler(view: ResolutionView, counts: SourceCounts, startPrefetch?: () => Prefetcher | undefined): () => void {
   const handlers = (Module as unknown as { _extensions: Record<string, Handler> })._extensions;
   const original = handlers['.js'];
   // A pack (or a second copy of coldstart) serves sources already: leave its handler alone.
   if (original === undefined || (original as unknown as Record<symbol, unknown>)[sourceHandlerMark] === true) return () => {};
+  const foreign = foreignLoadHooks();
+  if (foreign.foreign) {
+    counts.off = foreign.reason;
+    return () => {};
+  }
+  // Started only once this handler is certain to serve files (slow filesystems: prefetch.ts).
+  const prefetch = startPrefetch?.();
   const memo = new Map<string, string | undefined | typeof UNKNOWN>();
   const js: Handler = function (this: unknown, module, filename) {
+    if (foreign.foreign) {
+      counts.passed++;
+      counts.off ??= foreign.reason;
+      return original.call(this, module, filename);
+    }
     if (typeof filename !== 'string') return original.call(this, module, filename);
     if (filename.endsWith('.cjs') && view.isFile(filename) === true) {
       // No scope to look up: `.cjs` is CommonJS whatever package.json says.
       counts.served++;
-      return module._compile(readSource(filename), filename, 'commonjs');
+      return module._compile(prefetch?.take(filename) ?? readSource(filename), filename, 'commonjs');
     }
     if (!filename.endsWith('.js')) {
       counts.passed++;
@@ -138,7 +167,8 @@ export function installSourceHandler(view: ResolutionView, counts: SourceCounts)
     counts.served++;
     // Node passes "commonjs" or, for a scope without "type", nothing (its syntax detection
     // then decides); any other "type" value also means nothing to it.
-    return type === 'commonjs' ? module._compile(readSource(filename), filename, 'commonjs') : module._compile(readSource(filename), filename);
+    const source = prefetch?.take(filename) ?? readSource(filename);
+    return type === 'commonjs' ? module._compile(source, filename, 'commonjs') : module._compile(source, filename);
   };
   (js as unknown as Record<symbol, unknown>)[sourceHandlerMark] = true;
   handlers['.js'] = js;

@@ -11,8 +11,21 @@ import { globalPaths } from './conditions.js';
 import { installResolveHook, newCounts, type FirstAnswer, type LookupCounts } from './resolve-hook.js';
 import { AnswerTable, answersPathFor } from '../index/answers.js';
 import { has } from '../node-features.js';
+import { programDeferConfig } from '../defer/config.js';
 import { installSourceHandler, newSourceCounts, packageTypeOf, type SourceCounts } from './cjs-source.js';
 import { entryKind, useRegisterHooks } from './entry.js';
+import { slowFilesystem, startPrefetch, type Prefetcher } from './prefetch.js';
+
+/** The prefetcher for this run: on a slow filesystem (or COLDSTART_PREFETCH=1), of the .js/.cjs files earlier runs loaded. */
+function prefetchFor(root: string, table: AnswerTable, setting: string | undefined): Prefetcher | undefined {
+  if (off(setting)) return undefined;
+  const forced = setting !== undefined && setting !== '';
+  const fs = forced ? 'forced' : slowFilesystem(root);
+  if (fs === undefined) return undefined;
+  const files = table.paths().filter((path) => path.endsWith('.js') || path.endsWith('.cjs'));
+  debug('prefetch', `${fs} filesystem: ${files.length} files to read ahead`);
+  return startPrefetch(files);
+}
 
 /** What `coldstart doctor` reads back: one JSON line per process, written at exit. */
 export interface IndexRunReport {
@@ -30,8 +43,10 @@ export interface IndexRunReport {
   changedPackages: string[];
   /** Lookups answered from the learned-answers table (a subset of counts.hits). */
   learnedAnswers: number;
-  /** Node 20: `.js` files whose package "type" the index answered (no package.json probing). */
+  /** `.js` files whose package "type" the index answered (no package.json probing). */
   readonly sources: SourceCounts;
+  /** Files taken from the prefetching worker (slow filesystems), and files it did not have yet. */
+  prefetch?: { taken: number; missed: number } | undefined;
   /** How the resolve hook went in: module.registerHooks, or the CommonJS resolver patch. */
   hooks: 'registerHooks' | 'patch' | undefined;
 }
@@ -150,7 +165,16 @@ export function prepareIndex(): PreparedIndex {
             const viaRegisterHooks = useRegisterHooks(() => entryKind((file) => packageTypeOf(opens, file)));
             report.hooks = viaRegisterHooks ? 'registerHooks' : 'patch';
             const unhook = installResolveHook(opens, report.counts, table, first, viaRegisterHooks);
-            const unsource = has('registerHooks') || off(env['COLDSTART_INDEX_SOURCES']) ? () => {} : installSourceHandler(opens, report.sources);
+            // Defer transforms (registerHooks Nodes) read CommonJS through their load hook instead.
+            const deferred = has('registerHooks') && (programDeferConfig()?.defer.length ?? 0) > 0;
+            let unsource = (): void => {};
+            if (!deferred && !off(env['COLDSTART_INDEX_SOURCES'])) {
+              unsource = installSourceHandler(opens, report.sources, () => {
+                const prefetch = prefetchFor(root, table, env['COLDSTART_PREFETCH']);
+                report.prefetch = prefetch?.stats;
+                return prefetch;
+              });
+            }
             installed = () => {
               unsource();
               unhook();

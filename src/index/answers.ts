@@ -57,6 +57,18 @@ export class AnswerTable {
     return answer;
   }
 
+  /** The files earlier runs resolved to, in the order they were first learned. */
+  paths(): string[] {
+    const seen = new Set<string>();
+    if (this.#saved !== undefined) {
+      for (const value of Object.values(this.#saved)) {
+        if (!Array.isArray(value) || typeof value[0] !== 'string' || value[0].startsWith('..') || posix.isAbsolute(value[0])) continue;
+        seen.add(`${this.#root}/${value[0]}`);
+      }
+    }
+    return [...seen];
+  }
+
   learn(key: string, path: string, format: string | undefined): void {
     if (this.#count() >= MAX_ANSWERS || !path.startsWith(`${this.#root}/`)) return;
     this.#known.set(key, { path, format });

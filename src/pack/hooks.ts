@@ -12,6 +12,7 @@ import type { ModuleFormat } from './format.js';
 import type { PackServer } from './server.js';
 import { sourceHandlerMark } from '../hooks/cjs-source.js';
 import { useRegisterHooks } from '../hooks/entry.js';
+import { foreignLoadHooks, own } from '../hooks/foreign-hooks.js';
 
 interface ResolveContext {
   conditions?: readonly string[];
@@ -100,7 +101,7 @@ function installRegisterHooks(server: PackServer, formats: readonly ModuleFormat
     if (server.formatOf(path) === undefined || formats.includes(server.formatOf(path)!)) counts.misses++;
     return nextLoad(url, context);
   };
-  const handle = (Module as unknown as { registerHooks: RegisterHooks }).registerHooks({ resolve, load });
+  const handle = (Module as unknown as { registerHooks: RegisterHooks }).registerHooks(own({ resolve, load }));
   return () => handle.deregister();
 }
 
@@ -118,7 +119,11 @@ function patchExtensions(server: PackServer, countMisses: boolean): () => void {
   const originalJs = handlers['.js']!;
   const originalJson = handlers['.json']!;
   const counts = server.counts;
+  // Other tools' registerHooks load hooks run inside Node's handlers: once one may exist, the
+  // pack leaves require() of every file to them (hooks/foreign-hooks.ts).
+  const foreign = foreignLoadHooks();
   const js: Handler = function (this: unknown, module, filename) {
+    if (foreign.foreign) return originalJs.call(this, module, filename);
     const served = server.source(filename, cjsFormats);
     if (served === undefined) {
       if (countMisses && server.formatOf(filename) === undefined) counts.misses++;
@@ -128,6 +133,7 @@ function patchExtensions(server: PackServer, countMisses: boolean): () => void {
     module._compile(served.source, filename);
   };
   const json: Handler = function (this: unknown, module, filename) {
+    if (foreign.foreign) return originalJson.call(this, module, filename);
     const served = server.source(filename, jsonFormats);
     if (served === undefined) {
       if (countMisses && server.formatOf(filename) === undefined) counts.misses++;

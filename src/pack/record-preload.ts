@@ -66,6 +66,8 @@ function install(dir: string): void {
   const esmFile = join(dir, `${process.pid}.esm.jsonl`);
   if (has('registerHooks')) {
     (Module as any).registerHooks({
+      // coldstart's own: the index and pack source handlers do not step aside for it.
+      [Symbol.for('coldstart.ownHooks')]: true,
       resolve(specifier: string, context: { parentURL?: string; conditions?: readonly string[] }, next: AnyFn) {
         const result = next(specifier, context);
         if (context.parentURL?.startsWith('file:') && typeof result?.url === 'string' && result.url.startsWith('file:')) {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
 import { has } from '../node-features.js';
+import { own } from '../hooks/foreign-hooks.js';
 import { patchCommonJs } from './cjs-patch.js';
 import { startCoverage } from './coverage.js';
 import { makeHooks } from './esm-hooks.js';
@@ -55,7 +56,7 @@ function install(dir: string): void {
 
   let esmHooks: ProcessProfile['esmHooks'] = 'none';
   if (has('registerHooks')) {
-    (Module as any).registerHooks(makeHooks(recorder, ownDir));
+    (Module as any).registerHooks(own(makeHooks(recorder, ownDir)));
     esmHooks = 'registerHooks';
   } else if (has('asyncRegister')) {
     (Module as any).register(new URL('./esm-hooks-async.js', import.meta.url), { data: { skipPrefix: ownDir } });

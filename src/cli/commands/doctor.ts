@@ -78,6 +78,7 @@ function describeRun(reports: IndexRunReport[]): string {
       if (r.sources !== undefined && r.sources.served + r.sources.passed > 0) {
         lines.push(`  .js package scopes: ${r.sources.served} answered from the index, ${r.sources.passed} left to Node`);
       }
+      if (r.sources?.off !== undefined) lines.push(`  .js sources left to Node's handler: ${r.sources.off}`);
     }
   }
   return lines.join('\n') + '\n';

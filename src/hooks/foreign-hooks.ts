@@ -1,0 +1,157 @@
+// Other tools' load hooks, and whether coldstart may serve CommonJS sources itself.
+//
+// Where module.registerHooks exists (Node 22.15+), Node's `.js` extension handler is the place
+// that runs every registered load hook for require(): a coverage instrumenter, a transpiler, a
+// mock library. coldstart's source handlers (index and pack) replace that handler for the files
+// they can vouch for, which skips the package.json walk Node does per file, but would also skip
+// those hooks. So they serve a file only while no other tool has a load hook in the process:
+//  - hooks registered after coldstart came in are seen by wrapping module.registerHooks;
+//  - hooks registered before it can only come from a preload that ran earlier (`--require` or
+//    `--import` before coldstart's own, NODE_OPTIONS first), so any earlier preload counts.
+// coldstart's own hook objects carry `ownHooks` and do not count.
+import { Module } from 'node:module';
+import { resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { distPath } from '../defer/paths.js';
+import { has } from '../node-features.js';
+
+/** Set on coldstart's own registerHooks objects, so the watcher does not count them. */
+export const ownHooks = Symbol.for('coldstart.ownHooks');
+
+interface WatchState {
+  /** A load hook of another tool is registered (or may be: an earlier preload). */
+  foreign: boolean;
+  /** Why, for COLDSTART_DEBUG and `coldstart doctor`. */
+  reason: string | undefined;
+}
+
+type RegisterHooks = (hooks: object) => unknown;
+const stateKey = Symbol.for('coldstart.foreignHooks');
+
+/** Marks a hooks object as coldstart's own and returns it. */
+export function own<T extends object>(hooks: T): T {
+  (hooks as Record<symbol, unknown>)[ownHooks] = true;
+  return hooks;
+}
+
+/**
+ * The preload flags of this process in the order Node runs them: every `--require` (NODE_OPTIONS
+ * first, then the command line), then every `--import`.
+ */
+export function preloadOrder(nodeOptions: string, execArgv: readonly string[]): string[] {
+  const requires: string[] = [];
+  const imports: string[] = [];
+  const scan = (args: readonly string[]): void => {
+    for (let i = 0; i < args.length; i++) {
+      const arg = args[i]!;
+      let flag = arg;
+      let value: string | undefined;
+      const eq = arg.indexOf('=');
+      if (arg.startsWith('--') && eq > 0) {
+        flag = arg.slice(0, eq);
+        value = arg.slice(eq + 1);
+      }
+      if (flag !== '--require' && flag !== '-r' && flag !== '--import') continue;
+      value ??= args[++i];
+      if (value === undefined) continue;
+      (flag === '--import' ? imports : requires).push(value);
+    }
+  };
+  scan(splitOptions(nodeOptions));
+  scan(execArgv);
+  return [...requires, ...imports];
+}
+
+/** NODE_OPTIONS split as Node splits it: on spaces, with double quotes grouping. */
+function splitOptions(text: string): string[] {
+  const out: string[] = [];
+  let current = '';
+  let quoted = false;
+  let started = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '\\' && quoted && i + 1 < text.length) {
+      current += text[++i];
+    } else if (c === '"') {
+      quoted = !quoted;
+      started = true;
+    } else if (c === ' ' && !quoted) {
+      if (started) out.push(current);
+      current = '';
+      started = false;
+    } else {
+      current += c;
+      started = true;
+    }
+  }
+  if (started) out.push(current);
+  return out;
+}
+
+function pathOf(value: string): string | undefined {
+  if (!value.startsWith('file:')) return value;
+  try {
+    return fileURLToPath(value);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a preload flag's value names a file of coldstart (its package, or its dist folder). */
+function isOwn(value: string, ownDir: string): boolean {
+  if (value === 'coldstart' || value.startsWith('coldstart/')) return true;
+  const path = pathOf(value);
+  return path !== undefined && resolve(path).startsWith(ownDir + sep);
+}
+
+/** Whether it names coldstart/register (through a symlink, as in pnpm, the layout decides). */
+function isRegister(value: string, ownDir: string): boolean {
+  if (value === 'coldstart/register') return true;
+  const path = pathOf(value);
+  if (path === undefined || !/(^|[\\/])register(\.c?js|\.mjs)?$/.test(path)) return false;
+  return resolve(path).startsWith(ownDir + sep) || /(^|[\\/])(dist|coldstart)[\\/]register(\.c?js|\.mjs)?$/.test(path);
+}
+
+/**
+ * Other tools' preloads that ran before coldstart/register: the ones ahead of it in Node's
+ * order, or all of them when coldstart was activated without a preload flag. coldstart's own
+ * preloads (the profiler's, the pack recorder's) do not count.
+ */
+export function preloadsBefore(order: readonly string[], ownDir: string): string[] {
+  const before: string[] = [];
+  for (const value of order) {
+    if (isRegister(value, ownDir)) return before;
+    if (!isOwn(value, ownDir)) before.push(value);
+  }
+  return before;
+}
+
+/** Starts watching (once per process: the first call wraps registerHooks) and returns the shared state. */
+export function foreignLoadHooks(): WatchState {
+  return watchForeignLoadHooks(distPath(''));
+}
+
+export function watchForeignLoadHooks(ownDir: string): WatchState {
+  const holder = Module as unknown as Record<symbol, WatchState | undefined> & { registerHooks?: RegisterHooks };
+  const existing = holder[stateKey];
+  if (existing !== undefined) return existing;
+  const state: WatchState = { foreign: false, reason: undefined };
+  holder[stateKey] = state;
+  if (!has('registerHooks')) return state;
+  const earlier = preloadsBefore(preloadOrder(process.env['NODE_OPTIONS'] ?? '', process.execArgv), ownDir);
+  if (earlier.length > 0) {
+    state.foreign = true;
+    state.reason = `preloaded before coldstart: ${earlier.join(', ')}`;
+  }
+  const original = holder.registerHooks!;
+  const wrapped = function registerHooks(this: unknown, hooks: object): unknown {
+    if (!state.foreign && hooks !== null && typeof hooks === 'object' && typeof (hooks as { load?: unknown }).load === 'function' && (hooks as Record<symbol, unknown>)[ownHooks] !== true) {
+      state.foreign = true;
+      state.reason = 'another tool registered a load hook';
+    }
+    return original.call(this, hooks);
+  };
+  Object.defineProperty(wrapped, 'length', { value: original.length });
+  holder.registerHooks = wrapped;
+  return state;
+}
