@@ -79,6 +79,7 @@ function describeRun(reports: IndexRunReport[]): string {
         lines.push(`  .js package scopes: ${r.sources.served} answered from the index, ${r.sources.passed} left to Node`);
       }
       if (r.sources?.off !== undefined) lines.push(`  .js sources left to Node's handler: ${r.sources.off}`);
+      if (r.prefetch !== undefined) lines.push(`  prefetch (slow filesystem): ${r.prefetch.taken} files read ahead by the worker, ${r.prefetch.missed} read by the program itself`);
     }
   }
   return lines.join('\n') + '\n';
