@@ -97,11 +97,13 @@ export function startPrefetch(files: readonly string[]): Prefetcher | undefined 
   let control: SharedArrayBuffer;
   let data: SharedArrayBuffer;
   try {
+    // Fetched here, not imported at the top: worker_threads is paid for only when prefetching.
+    const { Worker, isMainThread } = process.getBuiltinModule('node:worker_threads') as typeof import('node:worker_threads');
+    // A worker of the program has its own preloads: one reader per process is enough.
+    if (!isMainThread) return undefined;
     control = new SharedArrayBuffer(files.length * 12);
     // Pages of shared memory the worker never writes cost nothing: a generous ceiling.
     data = new SharedArrayBuffer(128 * 1024 * 1024);
-    // Required here, not at the top: loading worker_threads is paid only when prefetching.
-    const { Worker } = process.getBuiltinModule('node:worker_threads') as typeof import('node:worker_threads');
     const worker = new Worker(workerCode, {
       eval: true,
       workerData: { files, control, data, parallel: 8 },
