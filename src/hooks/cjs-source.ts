@@ -12,7 +12,7 @@
 // tools' registerHooks load hooks run for require(), so this handler steps aside for good as
 // soon as one may exist (foreign-hooks.ts), and is not installed when the project configures
 // defer transforms, whose own load hook must see every CommonJS file.
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { Module } from 'node:module';
 import { dirname } from 'node:path';
 import type { ResolutionView } from '../resolve/view.js';
@@ -84,13 +84,16 @@ export function scopeType(view: ResolutionView, file: string, memo: Map<string, 
   return answer;
 }
 
-/** Scratch space reused for every file: most sources fit, so a read is one or two syscalls. */
+/** Scratch space reused for every file that fits: most sources do, and need no allocation. */
 let scratch: Buffer | undefined;
+const SCRATCH_BYTES = 256 * 1024;
 
 /**
- * The whole file as UTF-8: open, read until the end, close. No fstat first: on a network or
- * FUSE filesystem each fstat is a round trip to the server, while reads of a file just opened
- * are usually served from the page cache. (Node 20 reads in 8 KiB chunks.)
+ * The whole file as UTF-8, read as Node's readFileSync reads it: open, fstat, read the size
+ * fstat gave, close. A file larger than the scratch buffer is read by readFileSync (growing a
+ * buffer by doubling cost tsc's 6 MB `_tsc.js` ~10 ms on Node 24, in copies, page faults and a
+ * garbage collection). A file fstat sees as empty (procfs and the like) is read until a read
+ * returns nothing.
  */
 function readSource(file: string): string {
   let fd: number;
@@ -105,15 +108,21 @@ function readSource(file: string): string {
     throw missing;
   }
   try {
-    let buffer = (scratch ??= Buffer.allocUnsafe(128 * 1024));
+    const size = fstatSync(fd).size;
+    // Node 22+ turns a large file into a string in C++, with no Buffer on the JS heap's books
+    // to make the next garbage collection a full one.
+    if (size > SCRATCH_BYTES) return readFileSync(fd, 'utf8');
+    let buffer = (scratch ??= Buffer.allocUnsafe(SCRATCH_BYTES));
     let length = 0;
     for (;;) {
+      if (size > 0 && length === size) break;
       if (length === buffer.length) {
+        // Only a file that fstat called empty, or that grew while being read, gets here.
         const bigger = Buffer.allocUnsafe(buffer.length * 2);
         buffer.copy(bigger, 0, 0, length);
-        buffer = scratch = bigger;
+        buffer = bigger;
       }
-      const n = readSync(fd, buffer, length, buffer.length - length, null);
+      const n = readSync(fd, buffer, length, (size > 0 ? size : buffer.length) - length, null);
       if (n === 0) break;
       length += n;
     }

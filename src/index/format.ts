@@ -107,13 +107,19 @@ export function encodeIndex(draft: HeaderDraft, sections: Map<string, { section:
 
 export interface DecodedIndex {
   readonly header: Header;
-  readonly buffer: Buffer;
+  /** The file's bytes from its start: at first the prefix and header only (see rest). */
+  buffer: Buffer;
   /** Byte position where sections start. */
   readonly base: number;
+  /**
+   * Reads the whole file, the first time a section is needed; undefined when that is no longer
+   * the file the header came from (sections then count as unreadable: Node answers).
+   */
+  rest?: (() => Buffer | undefined) | undefined;
 }
 
-/** Parses the prefix and header; throws an Error with a one-line reason when the file is bad. */
-export function decodeIndex(buffer: Buffer): DecodedIndex {
+/** Where the header ends, from the prefix; throws an Error with a one-line reason when bad. */
+export function headerEnd(buffer: Buffer): { start: number; length: number } {
   const first = buffer.indexOf(10);
   const second = first === -1 ? -1 : buffer.indexOf(10, first + 1);
   const third = second === -1 ? -1 : buffer.indexOf(10, second + 1);
@@ -122,8 +128,17 @@ export function decodeIndex(buffer: Buffer): DecodedIndex {
   const version = Number(buffer.toString('latin1', first + 1, second));
   if (version !== FORMAT_VERSION) throw new Error(`index format ${version}, this coldstart reads ${FORMAT_VERSION}`);
   const length = Number(buffer.toString('latin1', second + 1, third));
-  const start = third + 1;
-  if (!Number.isInteger(length) || length <= 0 || start + length > buffer.length) throw new Error('truncated index (header)');
+  if (!Number.isInteger(length) || length <= 0) throw new Error('truncated index (header)');
+  return { start: third + 1, length };
+}
+
+/**
+ * Parses the prefix and header of `buffer` (the file's first bytes, at least through the
+ * header; `fileSize` its full length); throws an Error with a one-line reason when bad.
+ */
+export function decodeIndex(buffer: Buffer, fileSize: number = buffer.length, rest?: () => Buffer | undefined): DecodedIndex {
+  const { start, length } = headerEnd(buffer);
+  if (start + length > buffer.length) throw new Error('truncated index (header)');
   let header: Header;
   try {
     header = JSON.parse(buffer.toString('utf8', start, start + length)) as Header;
@@ -131,18 +146,24 @@ export function decodeIndex(buffer: Buffer): DecodedIndex {
     throw new Error('corrupt index (header is not JSON)');
   }
   if (header === null || typeof header !== 'object' || header.version !== FORMAT_VERSION) throw new Error('corrupt index (header)');
-  if (header.totalBytes !== buffer.length) throw new Error(`truncated index (${buffer.length} of ${header.totalBytes} bytes)`);
+  if (header.totalBytes !== fileSize) throw new Error(`truncated index (${fileSize} of ${header.totalBytes} bytes)`);
   if (typeof header.sections !== 'object' || typeof header.nodeModules !== 'object' || !Array.isArray(header.stamps)) {
     throw new Error('corrupt index (header fields)');
   }
-  return { header, buffer, base: start + length };
+  return { header, buffer, base: start + length, rest: buffer.length < fileSize ? rest : undefined };
 }
 
 /** Parses one section on demand; undefined (never a throw) when its bytes are not valid. */
 export function decodeSection(index: DecodedIndex, at: readonly [number, number, ...number[]]): Section | undefined {
   const [offset, length] = at;
   const start = index.base + offset;
-  if (!(offset >= 0 && length > 0 && start + length <= index.buffer.length)) return undefined;
+  if (!(offset >= 0 && length > 0 && start + length <= index.header.totalBytes)) return undefined;
+  if (start + length > index.buffer.length && index.rest !== undefined) {
+    const whole = index.rest();
+    index.rest = undefined;
+    if (whole !== undefined) index.buffer = whole;
+  }
+  if (start + length > index.buffer.length) return undefined;
   try {
     const section = JSON.parse(index.buffer.toString('utf8', start, start + length)) as Section;
     if (section === null || typeof section.d !== 'object' || typeof section.p !== 'object') return undefined;
