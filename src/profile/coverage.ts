@@ -14,8 +14,6 @@ interface ScriptCoverage {
 
 export interface Coverage {
   snapshot(after: number | null): void;
-  /** Turns V8's precise coverage off (the code that runs after the last snapshot runs at full speed). */
-  stop(): void;
   readonly snapshots: CoverageSnapshot[];
 }
 
@@ -51,15 +49,6 @@ export function startCoverage(skipPrefix: string): Coverage | undefined {
         if (ran && !key.startsWith(skipPrefix)) used.push(key);
       }
       snapshots.push({ after, used });
-    },
-    stop() {
-      try {
-        post('Profiler.stopPreciseCoverage');
-        post('Profiler.disable');
-        session.disconnect();
-      } catch {
-        // Already disconnected: nothing left to stop.
-      }
     },
   };
 }

@@ -72,8 +72,6 @@ function install(dir: string): void {
         process.once('exit', () => {
           recorder.flushBoundary();
           coverage.snapshot(null);
-          // The report (in this process for `profile -- node script`) then runs at full speed.
-          coverage.stop();
         });
       }
     } catch {
