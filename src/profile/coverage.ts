@@ -3,6 +3,8 @@
 // counts resets them, so each snapshot holds only the functions called since the previous one
 // and costs in proportion to those; snapshots are taken when a package entered from first-party
 // code finishes loading, and at exit. A file's top-level function (its evaluation) is not use.
+// Coverage is left on to the end: switching V8 back to best-effort mode makes it collect source
+// positions for every compiled function, and measured no faster for the report that follows.
 import { createRequire } from 'node:module';
 import { keyOf } from './recorder.js';
 import type { CoverageSnapshot } from './schema.js';
