@@ -22,6 +22,8 @@ const table = {
    * then evaluates it outside the CommonJS loader, without require.cache: measured on 22.23).
    */
   loadHookCommonJsSource: { since: '24.0.0', detect: () => typeof mod['registerHooks'] === 'function' && Number(process.versions.node.split('.')[0]) >= 24 },
+  /** readFileSync(fd, 'utf8') reads a regular file in one read and decodes it in C++ (Node 20 reads a user fd in small chunks). */
+  oneReadUtf8: { since: '22.0.0', detect: () => Number(process.versions.node.split('.')[0]) >= 22 },
   /** Off-thread asynchronous hooks (costs ~30 ms per start: a worker thread). */
   asyncRegister: { since: '20.6.0', detect: () => typeof mod['register'] === 'function' },
   /** require() of a synchronous ES module graph without a flag. */
