@@ -2,8 +2,8 @@
 // `.js` file require() loads, Node reads package.json in each directory from the file's up to
 // its package root to learn the "type" (readPackageScope): one failed open per directory
 // without one, ~30 for `eslint --version`. The index already lists which directories hold a
-// package.json and what its "type" says, so this handler asks it, reads the file in one go
-// (open, read to the end, close; Node 20 reads in 8 KiB chunks) and hands Node's own
+// package.json and what its "type" says, so this handler asks it, reads the file (open, fstat,
+// one read of its size, close; see readSource) and hands Node's own
 // Module.prototype._compile the same source and format Node would. Anything the index cannot
 // vouch for, and every ES module, goes to Node's handler unchanged.
 //

@@ -1,6 +1,6 @@
 // Where the index lives and how it is read and written: the header at start and the rest on
-// first need, each after an ownership check on the open descriptor; writes go to a temp file renamed into place, so a
-// reader sees the old index or the new one, never half of one.
+// first need, each after an ownership check on the open descriptor; writes go to a temp file
+// renamed into place, so a reader sees the old index or the new one, never half of one.
 import { chmodSync, closeSync, fstatSync, mkdirSync, openSync, readSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
