@@ -109,7 +109,7 @@ function isRegister(value: string, ownDir: string): boolean {
   if (value === 'coldstart/register') return true;
   const path = pathOf(value);
   if (path === undefined || !/(^|[\\/])register(\.c?js|\.mjs)?$/.test(path)) return false;
-  return resolve(path).startsWith(ownDir + sep) || /(^|[\\/])(dist|coldstart)[\\/]register(\.c?js|\.mjs)?$/.test(path);
+  return resolve(path).startsWith(ownDir + sep) || /(^|[\\/])coldstart[\\/](dist[\\/])?register(\.c?js|\.mjs)?$/.test(path);
 }
 
 /**

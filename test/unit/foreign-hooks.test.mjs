@@ -24,7 +24,9 @@ test('the preloads ahead of coldstart/register are the ones that count', () => {
   assert.deepEqual(before('--require ./hook.cjs', ['--require', `${own}/register.cjs`]), ['./hook.cjs']);
   // By path (a symlinked copy too), by file URL; coldstart's own preloads are not other tools'.
   assert.deepEqual(before('', ['--import', `file://${own}/register.mjs`]), []);
-  assert.deepEqual(before('', ['--require', '../dist/register.cjs']), []);
+  assert.deepEqual(before('', ['--require', '../node_modules/coldstart/dist/register.cjs']), []);
+  // A project's own dist/register.js is not coldstart's.
+  assert.deepEqual(before('', ['--require', './dist/register.js', '--require', 'coldstart/register']), ['./dist/register.js']);
   assert.deepEqual(before('', ['--import', `${own}/profile/preload.js`, '--import', 'coldstart/register']), []);
   // Activated without a preload flag: every other preload ran before it.
   assert.deepEqual(before('', ['--require', 'y']), ['y']);
