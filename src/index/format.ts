@@ -112,10 +112,11 @@ export interface DecodedIndex {
   /** Byte position where sections start. */
   readonly base: number;
   /**
-   * Reads the whole file, the first time a section is needed; undefined when that is no longer
-   * the file the header came from (sections then count as unreadable: Node answers).
+   * Reads the file from `start` (to its end when `length` is undefined), the first time a
+   * section is needed; undefined when that is no longer the file the header came from
+   * (sections then count as unreadable: Node answers).
    */
-  rest?: (() => Buffer | undefined) | undefined;
+  rest?: ((start: number, length?: number) => Buffer | undefined) | undefined;
 }
 
 /** Where the header ends, from the prefix; throws an Error with a one-line reason when bad. */
@@ -136,7 +137,7 @@ export function headerEnd(buffer: Buffer): { start: number; length: number } {
  * Parses the prefix and header of `buffer` (the file's first bytes, at least through the
  * header; `fileSize` its full length); throws an Error with a one-line reason when bad.
  */
-export function decodeIndex(buffer: Buffer, fileSize: number = buffer.length, rest?: () => Buffer | undefined): DecodedIndex {
+export function decodeIndex(buffer: Buffer, fileSize: number = buffer.length, rest?: (start: number, length?: number) => Buffer | undefined): DecodedIndex {
   const { start, length } = headerEnd(buffer);
   if (start + length > buffer.length) throw new Error('truncated index (header)');
   let header: Header;
@@ -153,19 +154,33 @@ export function decodeIndex(buffer: Buffer, fileSize: number = buffer.length, re
   return { header, buffer, base: start + length, rest: buffer.length < fileSize ? rest : undefined };
 }
 
-/** Parses one section on demand; undefined (never a throw) when its bytes are not valid. */
-export function decodeSection(index: DecodedIndex, at: readonly [number, number, ...number[]]): Section | undefined {
+/**
+ * Parses one section on demand; undefined (never a throw) when its bytes are not valid. The
+ * first package section a run needs brings in the rest of the file in one read; `alone` (the
+ * project section, which the configuration lookups of most runs need) reads just its bytes.
+ */
+export function decodeSection(index: DecodedIndex, at: readonly [number, number, ...number[]], alone = false): Section | undefined {
   const [offset, length] = at;
   const start = index.base + offset;
   if (!(offset >= 0 && length > 0 && start + length <= index.header.totalBytes)) return undefined;
-  if (start + length > index.buffer.length && index.rest !== undefined) {
-    const whole = index.rest();
-    index.rest = undefined;
-    if (whole !== undefined) index.buffer = whole;
+  let bytes = index.buffer;
+  let from = start;
+  if (start + length > bytes.length && index.rest !== undefined) {
+    if (alone) {
+      const part = index.rest(start, length);
+      if (part === undefined) return undefined;
+      bytes = part;
+      from = 0;
+    } else {
+      const tail = index.rest(index.buffer.length);
+      index.rest = undefined;
+      if (tail !== undefined) index.buffer = Buffer.concat([index.buffer, tail]);
+      bytes = index.buffer;
+    }
   }
-  if (start + length > index.buffer.length) return undefined;
+  if (from + length > bytes.length) return undefined;
   try {
-    const section = JSON.parse(index.buffer.toString('utf8', start, start + length)) as Section;
+    const section = JSON.parse(bytes.toString('utf8', from, from + length)) as Section;
     if (section === null || typeof section.d !== 'object' || typeof section.p !== 'object') return undefined;
     return section;
   } catch {

@@ -58,9 +58,9 @@ export function readIndexFile(file: string): ReadResult {
       if (!sameFile(more, read)) return { ok: false, missing: false, reason: `ignoring ${file}: it changed while being read` };
       bytes = more.bytes;
     }
-    const rest = (): Buffer | undefined => {
-      const whole = readTrustedFile(file);
-      return whole.ok && sameFile(whole, read) ? whole.bytes : undefined;
+    const rest = (from: number, length?: number): Buffer | undefined => {
+      const part = readTrustedFile(file, length ?? Infinity, from);
+      return part.ok && sameFile(part, read) ? part.bytes : undefined;
     };
     return { ok: true, index: decodeIndex(bytes, read.size, rest), mtime: read.mtime };
   } catch (error) {
@@ -76,12 +76,14 @@ function sameFile(a: { ino: number; size: number; mtime: number }, b: { ino: num
 }
 
 /**
- * One read of a file coldstart trusts to steer resolution: refused when owned by another
- * user (root excepted) or writable by group or others.
+ * One read of a file coldstart trusts to steer resolution (`limit` bytes from `from`, the whole
+ * file by default): refused when owned by another user (root excepted) or writable by group or
+ * others.
  */
 export function readTrustedFile(
   file: string,
   limit = Infinity,
+  from = 0,
 ): { readonly ok: true; readonly bytes: Buffer; readonly mtime: number; readonly size: number; readonly ino: number } | { readonly ok: false; readonly missing: boolean; readonly reason: string } {
   let fd: number;
   try {
@@ -100,11 +102,11 @@ export function readTrustedFile(
     if (uid !== undefined && (st.mode & 0o022) !== 0) {
       return { ok: false, missing: false, reason: `refusing ${file}: writable by group or others (mode ${(st.mode & 0o777).toString(8)})` };
     }
-    const want = Math.min(st.size, limit);
+    const want = Math.max(0, Math.min(st.size - from, limit));
     const buffer = Buffer.allocUnsafe(want);
     let filled = 0;
     while (filled < want) {
-      const n = readSync(fd, buffer, filled, want - filled, filled);
+      const n = readSync(fd, buffer, filled, want - filled, from + filled);
       if (n === 0) break;
       filled += n;
     }

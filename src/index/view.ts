@@ -282,7 +282,7 @@ export class IndexView implements ResolutionView {
   #projectSection(): Section | null {
     if (this.#project === undefined) {
       const at = this.#index.header.project;
-      this.#project = at === null ? null : (decodeSection(this.#index, at) ?? null);
+      this.#project = at === null ? null : (decodeSection(this.#index, at, true) ?? null);
       if (this.#project === null && at !== null) debug('index', 'project section is corrupt; asking Node about it');
     }
     return this.#project;
