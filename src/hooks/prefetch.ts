@@ -137,7 +137,13 @@ export function startPrefetch(files: readonly string[]): Prefetcher | undefined 
         return undefined;
       }
       if (s === READING) {
-        Atomics.wait(state, i, READING, 2000);
+        try {
+          Atomics.wait(state, i, READING, 2000);
+        } catch {
+          // A host that forbids blocking this thread (not Node itself): read the file here.
+          stats.missed++;
+          return undefined;
+        }
         s = Atomics.load(state, i);
       }
       if (s !== READY) {
