@@ -51,8 +51,9 @@ export class AnswerTable {
     if (known !== undefined || this.#saved === undefined) return known;
     if (!Object.hasOwn(this.#saved, key)) return undefined;
     const value = this.#saved[key];
-    if (!Array.isArray(value) || typeof value[0] !== 'string' || value[0].startsWith('..') || posix.isAbsolute(value[0])) return undefined;
-    const answer: Answer = { path: `${this.#root}/${value[0]}`, format: typeof value[1] === 'string' ? value[1] : undefined };
+    const path = this.#savedPath(value);
+    if (path === undefined) return undefined;
+    const answer: Answer = { path, format: typeof (value as unknown[])[1] === 'string' ? ((value as unknown[])[1] as string) : undefined };
     this.#known.set(key, answer);
     return answer;
   }
@@ -62,11 +63,17 @@ export class AnswerTable {
     const seen = new Set<string>();
     if (this.#saved !== undefined) {
       for (const value of Object.values(this.#saved)) {
-        if (!Array.isArray(value) || typeof value[0] !== 'string' || value[0].startsWith('..') || posix.isAbsolute(value[0])) continue;
-        seen.add(`${this.#root}/${value[0]}`);
+        const path = this.#savedPath(value);
+        if (path !== undefined) seen.add(path);
       }
     }
     return [...seen];
+  }
+
+  /** The absolute path a saved answer names; undefined for a malformed one or one outside the root. */
+  #savedPath(value: unknown): string | undefined {
+    if (!Array.isArray(value) || typeof value[0] !== 'string' || value[0].startsWith('..') || posix.isAbsolute(value[0])) return undefined;
+    return `${this.#root}/${value[0]}`;
   }
 
   learn(key: string, path: string, format: string | undefined): void {

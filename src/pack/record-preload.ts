@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
 import { has } from '../node-features.js';
 import { conditionsKey } from './activate.js';
+import { ownHooks } from '../hooks/foreign-hooks.js';
 
 /** One process's recording, as the pack builder reads it. */
 export interface Recording {
@@ -67,7 +68,7 @@ function install(dir: string): void {
   if (has('registerHooks')) {
     (Module as any).registerHooks({
       // coldstart's own: the index and pack source handlers do not step aside for it.
-      [Symbol.for('coldstart.ownHooks')]: true,
+      [ownHooks]: true,
       resolve(specifier: string, context: { parentURL?: string; conditions?: readonly string[] }, next: AnyFn) {
         const result = next(specifier, context);
         if (context.parentURL?.startsWith('file:') && typeof result?.url === 'string' && result.url.startsWith('file:')) {
