@@ -104,29 +104,17 @@ const coreHash = createHash('sha256').update(readFileSync(join(root, 'dist/regis
 for (const name of readdirSync(join(root, 'dist'))) {
   if (name.endsWith('.v8cache') && !name.includes(coreHash)) rmSync(join(root, 'dist', name), { force: true });
 }
-await build({
-  ...common,
-  entryPoints: [join(root, 'src/register-loader.ts')],
-  outfile: join(root, 'dist/register.cjs'),
-  format: 'cjs',
-  define: { CORE_HASH: JSON.stringify(coreHash) },
-});
-
-// `--import coldstart/register` runs the same CommonJS bundle as `--require`: one copy of the
-// code, compiled as a script, and no ES module facades of node:fs, node:path and node:url,
-// which Node builds by reading every export (node:fs's lazy stream getters included).
-// Measured on Node 24: the auto-defer demo's --help, 40.5 ms with an ES module bundle.
-writeFileSync(
-  join(root, 'dist/register.js'),
-  [
-    '// coldstart/register for `node --import`: runs dist/register.cjs (see scripts/build.mjs).',
-    "import { createRequire } from 'node:module';",
-    'const require = createRequire(import.meta.url);',
-    "const file = require.resolve('./register.cjs');",
-    'require(file);',
-    '// Out of require.cache again: a program that lists it sees what it would see without coldstart.',
-    'delete require.cache[file];',
-    '',
-  ].join('\n'),
-);
+// The two entries of coldstart/register share that loader (src/register-loader.ts): for
+// `--require` a CommonJS file, for `--import` an ES module that imports nothing, so neither
+// builds ES module facades of builtins nor goes through the CommonJS loader to reach the core.
+for (const [entry, out, format] of [['register-entry-cjs', 'register.cjs', 'cjs'], ['register-entry-esm', 'register.js', 'esm']]) {
+  await build({
+    ...common,
+    entryPoints: [join(root, `src/${entry}.ts`)],
+    outfile: join(root, `dist/${out}`),
+    format,
+    define: { CORE_HASH: JSON.stringify(coreHash) },
+    allowOverwrite: true,
+  });
+}
 

@@ -1,48 +1,66 @@
-// dist/register.cjs: runs dist/register-core.cjs (the bundled activation code) through V8's code
-// cache. Compiling the 90 KB core, and lazily compiling the functions a start-up calls, was
-// most of coldstart's own start-up cost; with the cache, V8 deserialises both. Measured with
-// valgrind instruction counts, `node -r coldstart/register -e 0` over an empty preload: Node 20
-// 29 M -> 10 M instructions, Node 24 25 M -> 6 M (about 2 ms a start).
+// The loader both coldstart/register entries share (dist/register.cjs for `--require`,
+// dist/register.js for `--import`): runs dist/register-core.cjs (the bundled activation code)
+// through V8's code cache. Compiling the 110 KB core, and lazily compiling the functions a
+// start-up calls, was most of coldstart's own start-up cost; with the cache, V8 deserialises
+// both. Measured with valgrind instruction counts, `node -r coldstart/register -e 0` over an
+// empty preload: Node 20 29 M -> 10 M instructions, Node 24 25 M -> 6 M (about 2 ms a start).
+//
+// Builtins come from process.getBuiltinModule, never from `import` or `require`: an ES module
+// import of node:fs or node:module builds a facade by reading every export, and the `--import`
+// entry once went through createRequire, require.resolve and the CommonJS loader to reach this
+// code. Measured on Node 24 (valgrind, auto-defer demo `--help`): 135.3 M -> 131.6 M
+// instructions for loading the core this way instead, and handing it a `require` that answers
+// `node:` ids straight from getBuiltinModule.
 //
 // The cache sits beside the core (dist/register-core.<hash>.<node>-<arch>.v8cache): whoever can
 // write there can already change the code itself, so it adds nothing to trust. The name carries
 // a hash of the core's content, fixed at build time (V8 itself only checks the source length),
 // and V8 rejects a cache from another V8 version or flag set; a rejected, unreadable or missing
-// cache means compiling as Node would, and a fresh cache is written (temp file, rename) at exit.
-// A read-only installation simply runs without one. COLDSTART_CODE_CACHE=0 turns it off.
+// cache means compiling as Node would, and a fresh cache is written (temp file, rename) at exit,
+// so that it holds the functions a whole run compiled, hooks included (written right after
+// activation instead, the demo's --help cost 4.6 M instructions more). A read-only
+// installation simply runs without one. COLDSTART_CODE_CACHE=0 turns it off.
 //
-// Kept free of imports of coldstart's own modules: this file must stay tiny.
-import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { Script, constants as vmConstants } from 'node:vm';
+// Kept free of imports, of coldstart's own modules and of builtins alike: this file must stay tiny.
 
 declare const CORE_HASH: string;
 
-function run(): void {
-  const core = join(__dirname, 'register-core.cjs');
-  const source = readFileSync(core, 'utf8');
+type Wrapper = (exports: object, require: (id: string) => unknown, module: object, filename: string, dirname: string) => void;
+
+/** Runs the core that sits in `dir` (dist/). */
+export function runCore(dir: string): void {
+  const fs = process.getBuiltinModule('node:fs');
+  const vm = process.getBuiltinModule('node:vm');
+  const core = `${dir}/register-core.cjs`;
+  const source = fs.readFileSync(core, 'utf8');
   const setting = process.env['COLDSTART_CODE_CACHE'];
   const useCache = setting !== '0' && setting !== 'off' && setting !== 'false';
-  const cacheFile = join(__dirname, `register-core.${CORE_HASH}.${process.version}-${process.arch}.v8cache`);
+  const cacheFile = `${dir}/register-core.${CORE_HASH}.${process.version}-${process.arch}.v8cache`;
   let cachedData: Buffer | undefined;
   if (useCache) {
     try {
-      cachedData = readFileSync(cacheFile);
+      cachedData = fs.readFileSync(cacheFile);
     } catch {
       // no cache yet, or not readable: compile
     }
   }
   // The CommonJS wrapper, on the first line so the core's line numbers stay as they are.
-  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
     filename: core,
     ...(cachedData === undefined ? {} : { cachedData }),
     // Node 20.20+ has it; the core has no import(), but a stray one should behave as in Node.
-    ...(vmConstants?.USE_MAIN_CONTEXT_DEFAULT_LOADER === undefined ? {} : { importModuleDynamically: vmConstants.USE_MAIN_CONTEXT_DEFAULT_LOADER }),
+    ...(vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER === undefined ? {} : { importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER }),
   });
-  const wrapper = script.runInThisContext() as (e: object, r: NodeJS.Require, m: object, f: string, d: string) => void;
+  const wrapper = script.runInThisContext() as Wrapper;
   const module = { exports: {}, filename: core, id: core };
-  wrapper.call(module.exports, module.exports, createRequire(core), module, core, dirname(core));
+  // The core requires builtins only; anything else (none today) goes through a real require.
+  let fallback: NodeJS.Require | undefined;
+  const require = (id: string): unknown => {
+    if (id.startsWith('node:')) return process.getBuiltinModule(id);
+    fallback ??= process.getBuiltinModule('node:module').createRequire(core);
+    return fallback(id);
+  };
+  wrapper.call(module.exports, module.exports, require, module, core, dir);
   const debug = process.env['COLDSTART_DEBUG'];
   if (debug !== undefined && debug !== '' && debug !== '0') {
     const state = !useCache ? 'off' : cachedData === undefined ? 'none yet' : script.cachedDataRejected === true ? 'rejected by V8' : 'used';
@@ -53,12 +71,12 @@ function run(): void {
     process.once('exit', () => {
       const temp = `${cacheFile}.${process.pid}.tmp`;
       try {
-        writeFileSync(temp, script.createCachedData(), { mode: 0o644 });
-        renameSync(temp, cacheFile);
+        fs.writeFileSync(temp, script.createCachedData(), { mode: 0o644 });
+        fs.renameSync(temp, cacheFile);
       } catch {
         // A read-only installation runs without a cache; never a reason to fail.
         try {
-          unlinkSync(temp);
+          fs.unlinkSync(temp);
         } catch {
           // nothing was written
         }
@@ -66,5 +84,3 @@ function run(): void {
     });
   }
 }
-
-run();

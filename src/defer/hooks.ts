@@ -9,6 +9,7 @@ import { eagerMode } from '../lazy/eager.js';
 import { has } from '../node-features.js';
 import { own } from '../hooks/foreign-hooks.js';
 import { programDeferConfig } from './config.js';
+import { deferredNamespace } from './runtime.js';
 import { virtualPrefix } from './detect.js';
 import { distURL } from './paths.js';
 import {
@@ -17,6 +18,7 @@ import {
   mayBeAsyncModule,
   parseVirtual,
   readVirtualURL,
+  runtimeGlobal,
   sourceText,
   targetHasTopLevelAwait,
   transformLoaded,
@@ -68,6 +70,8 @@ export function resolveVirtual(specifier: string, context: { parentURL?: string 
 }
 
 function syncHooks(state: DeferState, registerHooks: RegisterHooks): () => void {
+  // The stand-ins this thread's hook writes take deferredNamespace from here (virtualSource).
+  (globalThis as Record<symbol, unknown>)[Symbol.for(runtimeGlobal)] ??= { deferredNamespace };
   let resolveHandle: { deregister(): void } | undefined;
   const loadHandle = registerHooks(own({
     load(url, context, next) {
@@ -76,12 +80,12 @@ function syncHooks(state: DeferState, registerHooks: RegisterHooks): () => void 
         let eager = false;
         if (mayBeAsyncModule(module)) {
           const known = knownTopLevelAwait(state, module.url);
-          if (known !== undefined) return { format: 'module', source: virtualSource(module, known), shortCircuit: true };
+          if (known !== undefined) return { format: 'module', source: virtualSource(module, known, true), shortCircuit: true };
           const target = next(module.url, { format: undefined, importAttributes: {} });
           const text = sourceText(target.source);
           eager = text !== undefined && targetHasTopLevelAwait(state, module.url, target.format ?? undefined, text);
         }
-        return { format: 'module', source: virtualSource(module, eager), shortCircuit: true };
+        return { format: 'module', source: virtualSource(module, eager, true), shortCircuit: true };
       }
       const result = next(url, context);
       if (!url.startsWith('file:')) return result;

@@ -164,3 +164,25 @@ test('pnpm-style layouts resolve through links to one real copy', (t) => {
   assert.equal(view.realpath(join(root, 'node_modules/.pnpm/a@1.0.0/node_modules/b/index.js')), join(root, 'node_modules/.pnpm/b@2.0.0/node_modules/b/index.js'));
   assert.equal(view.isFile(join(root, 'node_modules/b/index.js')), false, 'b is not hoisted');
 });
+
+test('a linked working copy: its own node_modules is indexed, deeper ones are left to Node', (t) => {
+  const root = realpathSync(tempDir(t, 'coldstart-linked-'));
+  writeTree(root, {
+    'app/package.json': { name: 'app' },
+    'lib/package.json': { name: 'lib', main: 'index.js' },
+    'lib/index.js': '',
+    'lib/node_modules/dep/package.json': { name: 'dep', main: 'dep.js' },
+    'lib/node_modules/dep/dep.js': '',
+    'lib/bench/node_modules/tool/package.json': { name: 'tool' },
+    'lib/bench/node_modules/tool/index.js': '',
+  });
+  mkdirSync(join(root, 'app/node_modules/.cache'), { recursive: true });
+  symlinkSync('../../lib', join(root, 'app/node_modules/lib'));
+  const file = join(root, 'app/node_modules/.cache/coldstart/index.v1');
+  buildIndex({ root: join(root, 'app'), file });
+  const view = openIndex(join(root, 'app'), file).view;
+  assert.equal(view.isFile(join(root, 'lib/index.js')), true);
+  assert.equal(view.isFile(join(root, 'lib/node_modules/dep/dep.js')), true, "the link's own dependencies are indexed");
+  assert.equal(view.isDirectory(join(root, 'lib/bench/node_modules')), true);
+  assert.equal(view.isFile(join(root, 'lib/bench/node_modules/tool/index.js')), undefined, 'a deeper node_modules is not indexed: unknown, so Node is asked');
+});
