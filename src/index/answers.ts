@@ -144,7 +144,9 @@ export class AnswerTable {
       return;
     }
     // What saveIfLearned writes starts with these fields and ends with the answers' end: a file
-    // of another format or index, or one cut short, is not searched (nor parsed) at all.
+    // of another format or index, or one cut short, is not searched (nor parsed) at all. An
+    // answer found by searching is checked exactly as a parsed one is (get, #savedPath, and the
+    // view's answerStillValid), so searching trusts nothing that parsing would not.
     const text = read.bytes.toString('utf8');
     if (!text.startsWith(prefixFor(this.#indexId)) || !text.endsWith('}}')) {
       debug('index', `learned answers in ${file} belong to another index or format, or are corrupt; ignoring them`);
