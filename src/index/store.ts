@@ -16,17 +16,30 @@ export const defaultIndexPath = 'node_modules/.cache/coldstart/index.v1';
 export function findProjectRoot(cwd: string = process.cwd()): string | undefined {
   const fromEnv = process.env['COLDSTART_ROOT'];
   if (fromEnv) return resolve(fromEnv);
+  // The index and the pack both ask at start: the second asks a map, not the filesystem.
+  const key = resolve(cwd);
+  if (roots.has(key)) return roots.get(key);
   const own = fileURLToPath(import.meta.url);
   const at = own.indexOf(`${sep}node_modules${sep}`);
-  if (at > 0) return own.slice(0, at);
-  let dir = resolve(cwd);
-  for (;;) {
-    if (statSync(join(dir, 'node_modules'), { throwIfNoEntry: false })?.isDirectory()) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) return undefined;
-    dir = parent;
+  let found: string | undefined;
+  if (at > 0) found = own.slice(0, at);
+  else {
+    for (let dir = key; ; ) {
+      if (statSync(join(dir, 'node_modules'), { throwIfNoEntry: false })?.isDirectory()) {
+        found = dir;
+        break;
+      }
+      const parent = dirname(dir);
+      if (parent === dir) break;
+      dir = parent;
+    }
   }
+  roots.set(key, found);
+  return found;
 }
+
+/** findProjectRoot's answers in this process, by directory asked from. */
+const roots = new Map<string, string | undefined>();
 
 /** COLDSTART_INDEX, else the default location under `root`. */
 export function indexPathFor(root: string, override?: string): string {
