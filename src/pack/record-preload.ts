@@ -6,8 +6,7 @@ import { Module } from 'node:module';
 import { writeFileSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isMainThread } from 'node:worker_threads';
-import { has } from '../node-features.js';
+import { has, inWorkerThread } from '../node-features.js';
 import { conditionsKey } from './activate.js';
 import { ownHooks } from '../hooks/foreign-hooks.js';
 
@@ -103,7 +102,7 @@ function install(dir: string): void {
 }
 
 const dir = process.env['COLDSTART_PACK_RECORD'];
-if (dir !== undefined && dir !== '' && isMainThread) {
+if (dir !== undefined && dir !== '' && !inWorkerThread()) {
   try {
     install(dir);
   } catch (error) {

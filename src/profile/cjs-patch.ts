@@ -2,6 +2,7 @@
 // require, children included), Module._resolveFilename (resolve time), the extension handlers
 // (read time, up to _compile) and Module.prototype._compile (source size). Returns an undo.
 import { builtinModules } from 'node:module';
+import { now } from './recorder.js';
 import type { Frame, Recorder } from './recorder.js';
 import type { ModuleFormat } from './schema.js';
 
@@ -82,12 +83,12 @@ export function patchCommonJs(recorder: Recorder, Module: ModuleStatics, skipPre
 
   Module._resolveFilename = function (this: unknown, request: string) {
     const frame = top();
-    const start = performance.now();
+    const start = now();
     const result = resolveFilename.apply(this, arguments as unknown as unknown[]);
     // require.resolve() also lands here; only the first resolve inside a _load window is its own.
     if (frame !== undefined && frame.request === request && frame.resolved === undefined && typeof result === 'string') {
       frame.resolved = result;
-      frame.resolveMs = performance.now() - start;
+      frame.resolveMs = now() - start;
     }
     return result;
   };
@@ -97,14 +98,14 @@ export function patchCommonJs(recorder: Recorder, Module: ModuleStatics, skipPre
       const frame = top();
       if (frame !== undefined && frame.request !== undefined && frame.key === undefined) {
         frame.key = filename;
-        frame.readStart = performance.now();
+        frame.readStart = now();
       }
       try {
         return handler.apply(this, arguments as unknown as unknown[]);
       } finally {
         // JSON and addons have no _compile: their whole handler is reading.
         if (frame !== undefined && frame.key === filename && frame.readMs === 0 && frame.size === null) {
-          frame.readMs = performance.now() - frame.readStart - frame.childMs;
+          frame.readMs = now() - frame.readStart - frame.childMs;
         }
       }
     };
@@ -113,7 +114,7 @@ export function patchCommonJs(recorder: Recorder, Module: ModuleStatics, skipPre
   Module.prototype._compile = function (this: unknown, content: string, filename: string) {
     const frame = top();
     if (frame !== undefined && frame.key === filename && frame.size === null) {
-      frame.readMs = performance.now() - frame.readStart;
+      frame.readMs = now() - frame.readStart;
       frame.size = typeof content === 'string' ? content.length : null;
     }
     return compile.apply(this, arguments as unknown as unknown[]);

@@ -1,13 +1,13 @@
 // In-thread ES module hooks (module.registerHooks, Node 22.15+): time each import's resolve and
 // read, and add evaluation markers to ES module sources. require() calls pass straight through:
 // the CommonJS patch records those.
-import { keyOf } from './recorder.js';
+import { keyOf, now } from './recorder.js';
 import type { Recorder } from './recorder.js';
 import { injectMarkers, isMarkerURL, sourceText } from './inject.js';
 import type { ModuleFormat } from './schema.js';
 
 interface ResolveContext { conditions?: readonly string[]; parentURL?: string }
-interface LoadContext { format?: string | null }
+interface LoadContext { format?: string | null; conditions?: readonly string[] }
 interface Resolved { url: string; format?: string | null }
 interface Loaded { format?: string | null; source?: unknown }
 
@@ -23,9 +23,9 @@ export function makeHooks(recorder: Recorder, skipPrefix: string) {
   return {
     resolve(specifier: string, context: ResolveContext, nextResolve: (s: string, c: ResolveContext) => Resolved): Resolved {
       if (context.conditions?.includes('require') || isMarkerURL(specifier)) return nextResolve(specifier, context);
-      const start = performance.now();
+      const start = now();
       const result = nextResolve(specifier, context);
-      const ms = performance.now() - start;
+      const ms = now() - start;
       recorder.charge(ms);
       const key = keyOf(result.url);
       const parentKey = context.parentURL === undefined ? undefined : keyOf(context.parentURL);
@@ -43,13 +43,15 @@ export function makeHooks(recorder: Recorder, skipPrefix: string) {
       return result;
     },
     load(url: string, context: LoadContext, nextLoad: (u: string, c: LoadContext) => Loaded): Loaded {
+      // A require() (its resolve passed through above): nothing pending, no path to compute.
+      if (context.conditions?.includes('require')) return nextLoad(url, context);
       const key = keyOf(url);
       const seen = pending.get(key);
       if (seen === undefined) return nextLoad(url, context);
       pending.delete(key);
-      const start = performance.now();
+      const start = now();
       const result = nextLoad(url, context);
-      const ms = performance.now() - start;
+      const ms = now() - start;
       recorder.charge(ms);
       const format = formatOf(result.format, url);
       // CommonJS imported by an ES module is loaded through Module._load: the patch records it.

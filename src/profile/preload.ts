@@ -5,8 +5,7 @@ import Module from 'node:module';
 import { realpathSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isMainThread } from 'node:worker_threads';
-import { has } from '../node-features.js';
+import { has, inWorkerThread } from '../node-features.js';
 import { own } from '../hooks/foreign-hooks.js';
 import { patchCommonJs } from './cjs-patch.js';
 import { startCoverage } from './coverage.js';
@@ -109,7 +108,7 @@ function applyAsyncInfo(recorder: Recorder, info: AsyncLoadInfo): void {
 }
 
 const dir = process.env['COLDSTART_PROFILE_DIR'];
-if (dir !== undefined && dir !== '' && isMainThread) {
+if (dir !== undefined && dir !== '' && !inWorkerThread()) {
   try {
     install(dir);
   } catch (error) {

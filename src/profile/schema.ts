@@ -1,5 +1,5 @@
 // The shape of what one profiled process writes at exit, shared by the recorder and the reports.
-// Times are milliseconds; `startMs` is relative to the process's own `performance.timeOrigin`.
+// Times are milliseconds; `startMs` is relative to the process's start (`timeOrigin`).
 
 export const PROCESS_FORMAT = 1;
 
@@ -45,7 +45,7 @@ export interface ProcessProfile {
   nodeVersion: string;
   /** How ES modules were observed: in-thread hooks, off-thread hooks, or not at all. */
   esmHooks: 'registerHooks' | 'register' | 'none';
-  /** performance.timeOrigin: epoch milliseconds when the process started. */
+  /** Epoch milliseconds when the process started (Date.now() less process.uptime()). */
   timeOrigin: number;
   /** From process start to the exit event. */
   wallMs: number;

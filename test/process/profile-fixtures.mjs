@@ -24,7 +24,7 @@ export function writeCjsApp(dir) {
     'node_modules/unused-pkg/package.json': { name: 'unused-pkg', main: 'index.js' },
     // Calls its own helper while it evaluates: that is part of loading, not use.
     'node_modules/unused-pkg/index.js': "const lib = require('./lib.js');\nconst table = lib.build();\nmodule.exports = { table, run() { return lib.build(); } };\n",
-    'node_modules/unused-pkg/lib.js': 'exports.build = function build() { let x = 0; for (let i = 0; i < 5e6; i++) x += i; return x; };\n',
+    'node_modules/unused-pkg/lib.js': 'exports.build = function build() { let x = 0; for (let i = 0; i < 3e7; i++) x += i; return x; };\n',
     'node_modules/used-pkg/package.json': { name: 'used-pkg', main: 'index.js' },
     'node_modules/used-pkg/index.js': "exports.greet = function greet(name) { return '[' + name + ']'; };\n",
   });
@@ -46,7 +46,7 @@ export function writeEsmApp(dir) {
     'local.mjs': "export const name = 'local';\n",
     'node_modules/esm-unused/package.json': { name: 'esm-unused', type: 'module', exports: './index.js' },
     'node_modules/esm-unused/index.js': "import { helper } from './helper.js';\nexport const table = helper();\nexport function build() { return helper(); }\n",
-    'node_modules/esm-unused/helper.js': 'export function helper() { let x = 0; for (let i = 0; i < 5e6; i++) x += i; return x; }\n',
+    'node_modules/esm-unused/helper.js': 'export function helper() { let x = 0; for (let i = 0; i < 3e7; i++) x += i; return x; }\n',
     'node_modules/esm-used/package.json': { name: 'esm-used', type: 'module', exports: './index.js' },
     'node_modules/esm-used/index.js': "export function greet(name) { return '[' + name + ']'; }\n",
   });

@@ -80,6 +80,24 @@ test('child processes are recorded too, and --trace writes complete events', (t)
   assert.ok(trace.traceEvents.some((e) => e.ph === 'X' && e.name === 'child-dep.mjs'));
 });
 
+test('a worker thread is not recorded: one process, the main thread\'s modules only', (t) => {
+  const dir = realTemp(t);
+  writeFileSync(join(dir, 'main.mjs'), "import { Worker } from 'node:worker_threads';\nimport { label } from './main-dep.mjs';\nconst w = new Worker(new URL('./worker.mjs', import.meta.url));\nw.on('message', (m) => console.log(label, m));\n");
+  writeFileSync(join(dir, 'main-dep.mjs'), "export const label = 'worker said';\n");
+  writeFileSync(join(dir, 'worker.mjs'), "import { parentPort } from 'node:worker_threads';\nimport { word } from './worker-dep.mjs';\n// The recorder's global: set only where the recorder installed.\nparentPort.postMessage(`${word} ${typeof globalThis[Symbol.for('coldstart.profile')]}`);\n");
+  writeFileSync(join(dir, 'worker-dep.mjs'), "export const word = 'hi';\n");
+  const jsonOut = join(dir, 'report.json');
+  for (const mode of [[], ['--spawn']]) {
+    const r = runCli(['profile', '--json', jsonOut, ...mode, '--', process.execPath, 'main.mjs'], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+    // Spawned, the worker gets the preload through NODE_OPTIONS too, and must leave it be.
+    assert.equal(r.stdout, 'worker said hi undefined\n');
+    const { processes } = JSON.parse(readFileSync(jsonOut, 'utf8'));
+    assert.equal(processes.length, 1);
+    assert.deepEqual(ownModules(processes[0]).map((m) => m.key).sort(), [join(dir, 'main-dep.mjs'), join(dir, 'main.mjs')]);
+  }
+});
+
 test('`node <script>` runs in the coldstart process; --spawn runs it as a child; both record the same', (t) => {
   for (const write of [writeCjsApp, writeEsmApp]) {
     const dir = realTemp(t);

@@ -157,7 +157,7 @@ async function runInProcess(script: string, command: string[], options: Options,
     try {
       // This process's lazy() records are read from memory: the program's own exit hook that
       // would write them to the file runs after this one.
-      report(m, dir, command, options, code, performance.now(), { pid: process.pid, records: m.lazyRecords() });
+      report(m, dir, command, options, code, process.uptime() * 1000, { pid: process.pid, records: m.lazyRecords() });
     } catch (error) {
       process.stderr.write(`coldstart profile: no report: ${(error as Error).message}\n`);
     } finally {
