@@ -70,16 +70,25 @@ await build({
 // Their builtins come from process.getBuiltinModule, not from an ES module import: importing
 // node:fs makes Node build a facade that reads every export, and its ReadStream getter loads all
 // of the streams code (~2 ms of every profiled run on Node 24, for an empty script 40 % of
-// what profiling added). Each `node:` import becomes a tiny CommonJS module of the bundle whose
-// exports are the builtin itself; named imports read its properties when used.
+// what profiling added). Each `node:` import becomes a small module of the bundle that takes
+// the builtin from process.getBuiltinModule and exports its plain data properties (their names
+// from the Node that builds; getters such as fs.promises are left out, so none runs, and a named
+// import of one fails the build).
 const builtinsFromProcess = {
   name: 'builtins-from-process',
   setup(b) {
     b.onResolve({ filter: /^node:/ }, (args) => ({ path: args.path, namespace: 'node-builtin' }));
-    b.onLoad({ filter: /.*/, namespace: 'node-builtin' }, (args) => ({
-      contents: `module.exports = process.getBuiltinModule(${JSON.stringify(args.path)});`,
-      loader: 'js',
-    }));
+    b.onLoad({ filter: /.*/, namespace: 'node-builtin' }, (args) => {
+      const builtin = process.getBuiltinModule(args.path);
+      const names = Object.keys(Object.getOwnPropertyDescriptors(builtin)).filter((name) => {
+        const descriptor = Object.getOwnPropertyDescriptor(builtin, name);
+        return /^[A-Za-z_$][\w$]*$/.test(name) && name !== 'default' && descriptor !== undefined && 'value' in descriptor;
+      });
+      const lines = [`const builtin = process.getBuiltinModule(${JSON.stringify(args.path)});`, 'const pick = (name) => builtin[name];', 'export default builtin;'];
+      // Marked pure, so that esbuild keeps only the names the bundle imports.
+      for (const name of names) lines.push(`export const ${name} = /* @__PURE__ */ pick(${JSON.stringify(name)});`);
+      return { contents: lines.join('\n'), loader: 'js' };
+    });
   },
 };
 for (const name of ['cli/commands/profile', 'profile/preload']) {
