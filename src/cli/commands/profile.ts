@@ -1,7 +1,7 @@
 // `coldstart profile -- <command>`: runs a command with module-load recording in every Node
 // process it starts, then reports where start-up time went (stderr), what could be deferred,
 // and what forced each lazy() load; --json, --trace and --html write files.
-import { mkdtempSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, realpathSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { runChild, splitCommand } from '../run-child.js';
@@ -90,12 +90,31 @@ function inProcessScript(command: string[]): string | undefined {
   }
 }
 
+/**
+ * Writes to fd 2 directly on Linux, where writes to files, pipes and terminals are synchronous
+ * anyway, so that printing the report does not create process.stderr: that loads Node's net and
+ * stream modules in a process whose program never wrote to stderr. Elsewhere, and for whatever a
+ * non-blocking descriptor refuses, the stream (asynchronous pipes keep their order there).
+ */
+function toStderr(text: string): void {
+  let rest = Buffer.from(text);
+  if (process.platform === 'linux') {
+    try {
+      while (rest.length > 0) rest = rest.subarray(writeSync(2, rest));
+      return;
+    } catch {
+      // EAGAIN on a non-blocking pipe: the stream queues what is left
+    }
+  }
+  process.stderr.write(rest);
+}
+
 /** Reads what every process recorded and prints or writes the reports; synchronous (it also runs at exit). */
 function report(m: ReportModules, dir: string, command: string[], options: Options, code: number, wallMs: number, ownRecords?: { pid: number; records: ReturnType<ReportModules['lazyRecords']> }): void {
   const profiles = m.readProfiles(dir);
   const cwd = process.cwd();
   if (profiles.length === 0) {
-    process.stderr.write('coldstart profile: no Node process reported its module loads\nhint: is the command a Node program? (NODE_OPTIONS must reach it)\n');
+    toStderr('coldstart profile: no Node process reported its module loads\nhint: is the command a Node program? (NODE_OPTIONS must reach it)\n');
     return;
   }
   const lazy = m.readRecordsFile(join(dir, 'lazy.jsonl'));
@@ -106,14 +125,14 @@ function report(m: ReportModules, dir: string, command: string[], options: Optio
     for (const view of profile.views) parts.push(m.renderSummary(view), m.renderTree(view, { cwd, minMs: options.minMs }));
     if (options.coverage) parts.push(m.renderCandidates(profile.candidates, cwd));
     if (profile.lazy.some((p) => p.records.length > 0)) parts.push(m.formatRecords(profile.lazy).trimEnd());
-    process.stderr.write('\n' + parts.join('\n\n') + '\n');
+    toStderr('\n' + parts.join('\n\n') + '\n');
   }
   const meta = { command, exitCode: code, wallMs, cwd };
   if (options.json !== undefined) writeFileSync(options.json, JSON.stringify(m.reportJson(profile, meta), null, 2) + '\n');
   if (options.trace !== undefined && m.renderTrace !== undefined) writeFileSync(options.trace, JSON.stringify(m.renderTrace(profiles, cwd)) + '\n');
   if (options.html !== undefined && m.renderHtml !== undefined) writeFileSync(options.html, m.renderHtml(profile, meta));
   for (const [flag, file] of [['json', options.json], ['trace', options.trace], ['html', options.html]] as const) {
-    if (file !== undefined) process.stderr.write(`coldstart profile: wrote ${flag} to ${file}\n`);
+    if (file !== undefined) toStderr(`coldstart profile: wrote ${flag} to ${file}\n`);
   }
 }
 
@@ -159,7 +178,7 @@ async function runInProcess(script: string, command: string[], options: Options,
       // would write them to the file runs after this one.
       report(m, dir, command, options, code, process.uptime() * 1000, { pid: process.pid, records: m.lazyRecords() });
     } catch (error) {
-      process.stderr.write(`coldstart profile: no report: ${(error as Error).message}\n`);
+      toStderr(`coldstart profile: no report: ${(error as Error).message}\n`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
