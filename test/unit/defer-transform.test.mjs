@@ -66,3 +66,31 @@ test('findReferences: catch parameters, for-of bindings and class names shadow',
   const { program } = parseSync('a.mjs', 'try {} catch (a) { a; }\nfor (const a of []) a;\nclass a {}\n');
   assert.deepEqual(findReferences(program, new Set(['a'])).map((r) => r.kind), []);
 });
+
+test('the transform cache without node_modules lives in the temp dir, found as os.tmpdir() finds it', async () => {
+  const { defaultCacheDir } = await import('../../dist/defer/cache.js');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const keys = ['TMPDIR', 'TMP', 'TEMP', 'COLDSTART_DEFER_CACHE'];
+  const saved = Object.fromEntries(keys.map((k) => [k, process.env[k]]));
+  const user = typeof process.getuid === 'function' ? String(process.getuid()) : 'user';
+  try {
+    delete process.env['COLDSTART_DEFER_CACHE'];
+    for (const [tmp, t, temp] of [['/tmp/a/', undefined, undefined], ['/var/tmp', undefined, undefined], ['/', undefined, undefined], [undefined, '/x/t/', undefined], [undefined, undefined, '/y'], [undefined, undefined, undefined], ['', '', '/z']]) {
+      for (const [k, v] of [['TMPDIR', tmp], ['TMP', t], ['TEMP', temp]]) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+      assert.equal(defaultCacheDir('/no/such/project'), join(tmpdir(), `coldstart-defer-${user}`), JSON.stringify([tmp, t, temp]));
+    }
+    process.env['COLDSTART_DEFER_CACHE'] = '/explicit';
+    assert.equal(defaultCacheDir('/no/such/project'), '/explicit');
+    process.env['COLDSTART_DEFER_CACHE'] = '0';
+    assert.equal(defaultCacheDir('/no/such/project'), undefined);
+  } finally {
+    for (const k of keys) {
+      if (saved[k] === undefined) delete process.env[k];
+      else process.env[k] = saved[k];
+    }
+  }
+});
