@@ -1,8 +1,13 @@
-// Which files had code run after a given moment, from V8's precise binary coverage (did a
-// function run, not how often: cheaper than call counts, and all this needs). Taking the
-// counts resets them, so each snapshot holds only the functions called since the previous one
-// and costs in proportion to those; snapshots are taken when a package entered from first-party
-// code finishes loading, and at exit. A file's top-level function (its evaluation) is not use.
+// Which files had code run after a given moment, from V8's precise call counts. Taking the
+// counts resets them, so each snapshot holds only the functions called since the previous one;
+// snapshots are taken when a package entered from first-party code finishes loading, and at
+// exit. A file's top-level function (its evaluation) is not use.
+//
+// Counts, not V8's cheaper binary mode: binary coverage reports a function as run only the first
+// time it is seen running, ever, so a package whose program calls only functions that already
+// ran while the package loaded (a helper it warms up, a constructor it uses once) looked unused
+// and was proposed for deferral. Tested: such a package is not a candidate.
+//
 // Coverage is left on to the end: switching V8 back to best-effort mode makes it collect source
 // positions for every compiled function, and measured no faster for the report that follows.
 import { createRequire } from 'node:module';
@@ -33,7 +38,7 @@ export function startCoverage(skipPrefix: string): Coverage | undefined {
     return out;
   };
   post('Profiler.enable');
-  post('Profiler.startPreciseCoverage', { callCount: false, detailed: false });
+  post('Profiler.startPreciseCoverage', { callCount: true, detailed: false });
   const snapshots: CoverageSnapshot[] = [];
   return {
     snapshots,

@@ -7,10 +7,10 @@ import { PROCESS_FORMAT } from './schema.js';
 
 /**
  * Loads shorter than this (inclusive, as timed under the recorder) take no coverage snapshot and
- * are never defer candidates. A snapshot costs 0.8-4 ms on eslint (Node 24, this 2-core
- * machine), so deferring a package that loads faster than about two of them cannot pay for
- * finding it. From 1 ms to 2.5 ms: `eslint --version` profiled with coverage went from 15
- * snapshots to 8 and from 1.54x to 1.46x of its plain wall time.
+ * are never defer candidates. A snapshot costs 1.7-5 ms on eslint (Node 24, this 2-core
+ * machine), so deferring a package that loads faster than that cannot pay for finding it.
+ * From 1 ms to 2.5 ms: `eslint --version` profiled with coverage went from 15 snapshots to 8-10
+ * and from 1.54x to 1.46x of its plain wall time (binary coverage then).
  */
 export const MIN_BOUNDARY_MS = 2.5;
 

@@ -26,7 +26,9 @@ export function writeCjsApp(dir) {
     'node_modules/unused-pkg/index.js': "const lib = require('./lib.js');\nconst table = lib.build();\nmodule.exports = { table, run() { return lib.build(); } };\n",
     'node_modules/unused-pkg/lib.js': 'exports.build = function build() { let x = 0; for (let i = 0; i < 3e7; i++) x += i; return x; };\n',
     'node_modules/used-pkg/package.json': { name: 'used-pkg', main: 'index.js' },
-    'node_modules/used-pkg/index.js': "exports.greet = function greet(name) { return '[' + name + ']'; };\n",
+    // Slow enough to get a coverage snapshot, and calls greet() while it loads: that the program
+    // calls the same function again afterwards must still count as use.
+    'node_modules/used-pkg/index.js': "function greet(name) { return '[' + name + ']'; }\nlet x = 0;\nfor (let i = 0; i < 3e7; i++) x += i;\ngreet('at load');\nexports.greet = greet;\n",
   });
   return { main: 'main.cjs' };
 }
@@ -48,7 +50,7 @@ export function writeEsmApp(dir) {
     'node_modules/esm-unused/index.js': "import { helper } from './helper.js';\nexport const table = helper();\nexport function build() { return helper(); }\n",
     'node_modules/esm-unused/helper.js': 'export function helper() { let x = 0; for (let i = 0; i < 3e7; i++) x += i; return x; }\n',
     'node_modules/esm-used/package.json': { name: 'esm-used', type: 'module', exports: './index.js' },
-    'node_modules/esm-used/index.js': "export function greet(name) { return '[' + name + ']'; }\n",
+    'node_modules/esm-used/index.js': "export function greet(name) { return '[' + name + ']'; }\nlet x = 0;\nfor (let i = 0; i < 3e7; i++) x += i;\ngreet('at load');\n",
   });
   return {
     main: 'main.mjs',
