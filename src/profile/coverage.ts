@@ -20,29 +20,57 @@ interface ScriptCoverage {
 }
 
 export interface Coverage {
+  /**
+   * At a boundary. The first call starts the counting: what ran before the first boundary never
+   * decides anything, and on Node 20 and 22 counting keeps V8 from optimizing, so the first
+   * package's load (often the heaviest) runs undisturbed. Later calls take a snapshot; at exit
+   * (`after` null) with no boundary seen, nothing is started.
+   */
   snapshot(after: number | null): void;
   readonly snapshots: CoverageSnapshot[];
+  /** False once starting failed (no inspector in this build, or one already attached). */
+  readonly available: boolean;
 }
 
-export function startCoverage(skipPrefix: string): Coverage | undefined {
-  const { Session } = createRequire(import.meta.url)('node:inspector') as typeof import('node:inspector');
-  const session = new Session();
-  session.connect();
-  // An in-thread session answers synchronously: the callback has run when post() returns.
-  const post = (method: string, params?: object): any => {
-    let out: unknown;
-    session.post(method, params ?? {}, (error: Error | null, result: unknown) => {
-      if (error) throw error;
-      out = result;
-    });
-    return out;
-  };
-  post('Profiler.enable');
-  post('Profiler.startPreciseCoverage', { callCount: true, detailed: false });
+export function lazyCoverage(skipPrefix: string): Coverage {
   const snapshots: CoverageSnapshot[] = [];
+  let post: ((method: string, params?: object) => any) | undefined;
+  let available = true;
+  const start = (): void => {
+    const { Session } = createRequire(import.meta.url)('node:inspector') as typeof import('node:inspector');
+    const session = new Session();
+    session.connect();
+    // An in-thread session answers synchronously: the callback has run when post() returns.
+    post = (method, params) => {
+      let out: unknown;
+      session.post(method, params ?? {}, (error: Error | null, result: unknown) => {
+        if (error) throw error;
+        out = result;
+      });
+      return out;
+    };
+    post('Profiler.enable');
+    // Starting resets every count, as taking a snapshot does.
+    post('Profiler.startPreciseCoverage', { callCount: true, detailed: false });
+  };
   return {
     snapshots,
+    get available() {
+      return available;
+    },
     snapshot(after) {
+      if (!available) return;
+      if (post === undefined) {
+        if (after === null) return;
+        try {
+          start();
+        } catch {
+          available = false;
+          return;
+        }
+        snapshots.push({ after, used: [] });
+        return;
+      }
       const taken = post('Profiler.takePreciseCoverage') as { result: ScriptCoverage[] } | undefined;
       const used: string[] = [];
       for (const script of taken?.result ?? []) {

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { has, inWorkerThread } from '../node-features.js';
 import { own } from '../hooks/foreign-hooks.js';
 import { patchCommonJs } from './cjs-patch.js';
-import { startCoverage } from './coverage.js';
+import { lazyCoverage } from './coverage.js';
 import { makeHooks } from './esm-hooks.js';
 import { GLOBAL_KEY } from './inject.js';
 import { Recorder, keyOf } from './recorder.js';
@@ -63,19 +63,15 @@ function install(dir: string): void {
   }
 
   if (process.env['COLDSTART_PROFILE_COVERAGE'] === '1') {
-    try {
-      const coverage = startCoverage(ownDir);
-      if (coverage !== undefined) {
-        recorder.coverage = coverage.snapshots;
-        recorder.onBoundary = (id) => coverage.snapshot(id);
-        process.once('exit', () => {
-          recorder.flushBoundary();
-          coverage.snapshot(null);
-        });
-      }
-    } catch {
+    const coverage = lazyCoverage(ownDir);
+    recorder.coverage = coverage.snapshots;
+    recorder.onBoundary = (id) => coverage.snapshot(id);
+    process.once('exit', () => {
+      recorder.flushBoundary();
+      coverage.snapshot(null);
       // No inspector (a build without it, or one already attached): no defer candidates.
-    }
+      if (!coverage.available) recorder.coverage = null;
+    });
   }
 
   // Registered after coverage's own exit listener so the final snapshot is in the file.
