@@ -22,7 +22,7 @@ interface ScriptCoverage {
 export interface Coverage {
   /**
    * At a boundary. The first call starts the counting: what ran before the first boundary never
-   * decides anything, and on Node 20 and 22 counting keeps V8 from optimizing, so the first
+   * decides anything, and on Node 20 and 22 V8 runs code much slower while it counts, so the first
    * package's load (often the heaviest) runs undisturbed. Later calls take a snapshot; at exit
    * (`after` null) with no boundary seen, nothing is started.
    */
@@ -50,7 +50,7 @@ export function lazyCoverage(skipPrefix: string): Coverage {
       return out;
     };
     post('Profiler.enable');
-    // Starting resets every count, as taking a snapshot does.
+    // Nothing was counted before this: the start is the first reset.
     post('Profiler.startPreciseCoverage', { callCount: true, detailed: false });
   };
   return {
