@@ -81,11 +81,10 @@ const builtinsFromProcess = {
   setup(b) {
     b.onResolve({ filter: /^node:/ }, (args) => ({ path: args.path, namespace: 'node-builtin' }));
     b.onLoad({ filter: /.*/, namespace: 'node-builtin' }, (args) => {
-      const builtin = process.getBuiltinModule(args.path);
-      const names = Object.keys(Object.getOwnPropertyDescriptors(builtin)).filter((name) => {
-        const descriptor = Object.getOwnPropertyDescriptor(builtin, name);
-        return /^[A-Za-z_$][\w$]*$/.test(name) && name !== 'default' && descriptor !== undefined && 'value' in descriptor;
-      });
+      const descriptors = Object.entries(Object.getOwnPropertyDescriptors(process.getBuiltinModule(args.path)));
+      const names = descriptors
+        .filter(([name, descriptor]) => /^[A-Za-z_$][\w$]*$/.test(name) && name !== 'default' && 'value' in descriptor)
+        .map(([name]) => name);
       const lines = [`const builtin = process.getBuiltinModule(${JSON.stringify(args.path)});`, 'const pick = (name) => builtin[name];', 'export default builtin;'];
       // Marked pure, so that esbuild keeps only the names the bundle imports.
       for (const name of names) lines.push(`export const ${name} = /* @__PURE__ */ pick(${JSON.stringify(name)});`);

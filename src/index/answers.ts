@@ -79,7 +79,8 @@ export class AnswerTable {
     if (value === undefined) return undefined;
     const path = this.#savedPath(value);
     if (path === undefined) return undefined;
-    const answer: Answer = { path, format: typeof (value as unknown[])[1] === 'string' ? ((value as unknown[])[1] as string) : undefined };
+    const format = (value as unknown[])[1];
+    const answer: Answer = { path, format: typeof format === 'string' ? format : undefined };
     this.#known.set(key, answer);
     return answer;
   }

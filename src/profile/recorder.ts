@@ -148,8 +148,8 @@ export class Recorder {
     // first-party: a snapshot too many only makes the attribution finer.
     if (entry.parentKey !== undefined && packageRootOf(entry.parentKey) !== this.#firstPartyRoot) return;
     this.flushBoundary();
-    // Each snapshot costs V8 a pass over every function of every script, plus its share of the
-    // functions first run since the last one. A package that loaded in under MIN_BOUNDARY_MS
+    // Each snapshot costs V8 a pass over every function of every script, plus a report of every
+    // function called since the last one. A package that loaded in under MIN_BOUNDARY_MS
     // gets none: deferring it could not pay, and without its own snapshot its load-time calls
     // count as use, so it is never proposed.
     const inclusiveMs = entry.durMs ?? (entry.resolveMs ?? 0) + (entry.readMs ?? 0);
