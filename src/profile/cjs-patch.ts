@@ -1,6 +1,7 @@
 // Records CommonJS loads by wrapping the loader's own steps: Module._load (the window of one
 // require, children included), Module._resolveFilename (resolve time), the extension handlers
 // (read time, up to _compile) and Module.prototype._compile (source size). Returns an undo.
+// `beforeCompile` sees each source and format before Node compiles it (see esm-start.ts).
 import { builtinModules } from 'node:module';
 import { now } from './recorder.js';
 import type { Frame, Recorder } from './recorder.js';
@@ -32,7 +33,7 @@ function isBuiltin(request: string): boolean {
 
 const formats: Record<string, ModuleFormat> = { '.json': 'json', '.node': 'addon' };
 
-export function patchCommonJs(recorder: Recorder, Module: ModuleStatics, skipPrefix: string): () => void {
+export function patchCommonJs(recorder: Recorder, Module: ModuleStatics, skipPrefix: string, beforeCompile?: (content: unknown, format: unknown) => void): () => void {
   const load = Module._load;
   const resolveFilename = Module._resolveFilename;
   const compile = Module.prototype._compile;
@@ -111,7 +112,8 @@ export function patchCommonJs(recorder: Recorder, Module: ModuleStatics, skipPre
     };
   }
 
-  Module.prototype._compile = function (this: unknown, content: string, filename: string) {
+  Module.prototype._compile = function (this: unknown, content: string, filename: string, format?: string) {
+    beforeCompile?.(content, format);
     const frame = top();
     if (frame !== undefined && frame.key === filename && frame.size === null) {
       frame.readMs = now() - frame.readStart;

@@ -10,8 +10,9 @@ import { own } from '../hooks/foreign-hooks.js';
 import { patchCommonJs } from './cjs-patch.js';
 import { lazyCoverage } from './coverage.js';
 import { makeHooks } from './esm-hooks.js';
+import { IN_PROCESS_KEY, installOnFirstModule } from './esm-start.js';
 import { GLOBAL_KEY } from './inject.js';
-import { Recorder, keyOf } from './recorder.js';
+import { Recorder, keyOf, now } from './recorder.js';
 import type { AsyncLoadInfo } from './esm-hooks-async.js';
 import type { ProcessProfile } from './schema.js';
 
@@ -51,16 +52,26 @@ function install(dir: string): void {
     },
   };
 
-  patchCommonJs(recorder, Module as any, ownDir);
-
   let esmHooks: ProcessProfile['esmHooks'] = 'none';
+  let beforeCompile: ((content: unknown, format: unknown) => void) | undefined;
   if (has('registerHooks')) {
-    (Module as any).registerHooks(own(makeHooks(recorder, ownDir)));
+    const register = (): void => {
+      (Module as any).registerHooks(own(makeHooks(recorder, ownDir)));
+      recorder.esmHooksFromMs = now();
+    };
+    // A program `coldstart profile` runs in its own process and that starts in the CommonJS
+    // loader gets the hooks at its first ES module (esm-start.ts); any other at once.
+    const inProcessCommonJs = holder[Symbol.for(IN_PROCESS_KEY)] === true;
+    delete holder[Symbol.for(IN_PROCESS_KEY)];
+    if (inProcessCommonJs) beforeCompile = installOnFirstModule(register, process.getBuiltinModule('node:diagnostics_channel'));
+    else register();
     esmHooks = 'registerHooks';
   } else if (has('asyncRegister')) {
     (Module as any).register(new URL('./esm-hooks-async.js', import.meta.url), { data: { skipPrefix: ownDir } });
+    recorder.esmHooksFromMs = now();
     esmHooks = 'register';
   }
+  patchCommonJs(recorder, Module as any, ownDir, beforeCompile);
 
   if (process.env['COLDSTART_PROFILE_COVERAGE'] === '1') {
     const coverage = lazyCoverage(ownDir);

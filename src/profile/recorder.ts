@@ -63,6 +63,8 @@ export class Recorder {
   readonly importers = new Map<string, { specifier: string; parentKey: string }>();
   coverage: CoverageSnapshot[] | null = null;
   /** Called when a package entry imported by first-party code finishes loading. */
+  /** When the ES module hooks went in (see ProcessProfile.esmHooksFromMs). */
+  esmHooksFromMs: number | null = null;
   onBoundary: ((id: number) => void) | undefined;
   #firstPartyRoot: string | undefined;
   #mainPath: string | undefined;
@@ -189,6 +191,7 @@ export class Recorder {
       mainPath: this.#mainPath ?? null,
       nodeVersion: process.version,
       esmHooks,
+      esmHooksFromMs: this.esmHooksFromMs,
       timeOrigin: Date.now() - now(),
       wallMs: now(),
       modules,

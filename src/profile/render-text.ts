@@ -7,6 +7,11 @@ import type { DeferCandidate } from './defer.js';
 const formatNames: Record<string, string> = { module: 'ESM', commonjs: 'CommonJS', json: 'JSON', addon: 'addon', wasm: 'wasm', other: 'other' };
 const hookNames = { registerHooks: 'module.registerHooks', register: 'module.register (off-thread)', none: 'not observed' };
 
+function esmHooksText(profile: ProcessView['profile']): string {
+  if (profile.esmHooks !== 'none' && profile.esmHooksFromMs === null) return `no ES module loaded (${hookNames[profile.esmHooks]} never needed)`;
+  return `ES modules seen through ${hookNames[profile.esmHooks]}`;
+}
+
 const ms = (value: number) => value.toFixed(1).padStart(8);
 
 export interface TextOptions {
@@ -25,7 +30,7 @@ export function renderSummary(view: ProcessView): string {
   const share = profile.wallMs > 0 ? ` (${Math.round((100 * view.loadingMs) / profile.wallMs)}%)` : '';
   return [
     `process ${profile.pid}: ${profile.argv.map((a, i) => (i === 0 ? 'node' : a)).join(' ')}`,
-    `  Node ${profile.nodeVersion}, ES modules seen through ${hookNames[profile.esmHooks]}${isWrapper(profile) ? ', a wrapper (npm/npx)' : ''}`,
+    `  Node ${profile.nodeVersion}, ${esmHooksText(profile)}${isWrapper(profile) ? ', a wrapper (npm/npx)' : ''}`,
     `  modules: ${view.moduleCount}${formats === '' ? '' : ` (${formats})`}, builtins ${view.builtinCount} counted apart`,
     `  module loading: ${view.loadingMs.toFixed(1)} ms of ${profile.wallMs.toFixed(1)} ms in the process${share}`,
   ].join('\n');

@@ -41,6 +41,7 @@ export function reportJson(profile: Profile, meta: { command: string[]; exitCode
       mainPath: view.profile.mainPath,
       nodeVersion: view.profile.nodeVersion,
       esmHooks: view.profile.esmHooks,
+      esmHooksFromMs: view.profile.esmHooksFromMs ?? null,
       wrapper: isWrapper(view.profile),
       timeOrigin: view.profile.timeOrigin,
       wallMs: view.profile.wallMs,

@@ -45,6 +45,12 @@ export interface ProcessProfile {
   nodeVersion: string;
   /** How ES modules were observed: in-thread hooks, off-thread hooks, or not at all. */
   esmHooks: 'registerHooks' | 'register' | 'none';
+  /**
+   * When those hooks went in, in ms since process start: at the preload, or, for a program run in
+   * coldstart's own process that starts in the CommonJS loader, at its first ES module; null
+   * when they never did (no ES module loaded, or no hooks).
+   */
+  esmHooksFromMs: number | null;
   /** Epoch milliseconds when the process started (Date.now() less process.uptime()). */
   timeOrigin: number;
   /** From process start to the exit event. */

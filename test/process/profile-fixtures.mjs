@@ -1,6 +1,7 @@
 // Small programs for the profiler's process tests, written into a temp dir per test (a committed
 // node_modules/ would be git-ignored). Each has a package loaded but never used, one that is
 // used after its load, local files, JSON and builtins.
+import { join } from 'node:path';
 import { writeTree } from '../helpers.mjs';
 
 /** CommonJS only. Prints `hello`, exits 7, and with CACHE_OUT=file writes require.cache's keys. */
@@ -66,4 +67,31 @@ export function writeParentChild(dir) {
     'child.mjs': "import './child-dep.mjs';\nconsole.log('child ran');\n",
     'child-dep.mjs': 'export const x = 1;\n',
   });
+}
+
+/**
+ * CommonJS programs that reach ES modules only later, one way each: import(), require() of a
+ * .mjs file, of a "type": "module" package, and of a file in a package without "type" that
+ * Node runs as an ES module for its syntax. Each ES module imports another statically.
+ * Returns { way: { dir, main, esm } }, `esm` the ES module files that program loads.
+ */
+export function writeLateEsmApps(dir) {
+  const pair = (a, b) => ({ [a]: "import { n } from './b" + b.slice(b.lastIndexOf('.')) + "';\nexport const value = n + 1;\n", [b]: 'export const n = 1;\n' });
+  const apps = {
+    'dynamic-import': { load: "import('./dyn/a.mjs').then((m) => console.log('value', m.value));", files: pair('dyn/a.mjs', 'dyn/b.mjs') },
+    'require-mjs': { load: "console.log('value', require('./mjs/a.mjs').value);", files: pair('mjs/a.mjs', 'mjs/b.mjs') },
+    'require-type-module': { load: "console.log('value', require('./typed/a.js').value);", files: { 'typed/package.json': '{"type":"module"}', ...pair('typed/a.js', 'typed/b.js') } },
+    'require-detected': { load: "console.log('value', require('./loose/a.js').value);", files: pair('loose/a.js', 'loose/b.js') },
+  };
+  const out = {};
+  for (const [way, { load, files }] of Object.entries(apps)) {
+    writeTree(join(dir, way), {
+      'package.json': { name: way, private: true },
+      'plain.cjs': 'module.exports = 1;\n',
+      'main.cjs': `require('./plain.cjs');\n${load}\n`,
+      ...files,
+    });
+    out[way] = { dir: join(dir, way), main: 'main.cjs', esm: Object.keys(files).filter((f) => !f.endsWith('package.json')) };
+  }
+  return out;
 }

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, runNode, tempDir } from '../helpers.mjs';
-import { writeCjsApp, writeEsmApp, writeParentChild } from './profile-fixtures.mjs';
+import { writeCjsApp, writeEsmApp, writeLateEsmApps, writeParentChild } from './profile-fixtures.mjs';
+import nodeModule from 'node:module';
 
 const realTemp = (t) => realpathSync(tempDir(t, 'coldstart-profile-test-'));
 const ownModules = (p) => p.modules.filter((m) => m.format !== 'builtin');
@@ -120,6 +121,40 @@ test('`node <script>` runs in the coldstart process; --spawn runs it as a child;
     assert.equal(a.mainPath, b.mainPath);
     assert.deepEqual(inProcess.report.deferCandidates.map((c) => c.replacement), spawned.report.deferCandidates.map((c) => c.replacement));
   }
+});
+
+// In its own process, a program that starts as CommonJS gets the ES module hooks only at its first
+// ES module: every way one can arrive must still be recorded, static imports included.
+test('a CommonJS program reaching ES modules late: every way records them; the hooks come in only then', { skip: typeof nodeModule.registerHooks !== 'function' && 'module.registerHooks is missing' }, (t) => {
+  const dir = realTemp(t);
+  for (const [way, app] of Object.entries(writeLateEsmApps(dir))) {
+    const reports = {};
+    for (const mode of ['in-process', 'spawn']) {
+      const jsonOut = join(app.dir, `${mode}.json`);
+      const r = runCli(['profile', '--no-coverage', '--json', jsonOut, ...(mode === 'spawn' ? ['--spawn'] : []), '--', process.execPath, app.main], { cwd: app.dir });
+      assert.equal(r.code, 0, `${way} ${mode}: ${r.stderr}`);
+      assert.equal(r.stdout, 'value 2\n', `${way} ${mode}`);
+      const [p] = JSON.parse(readFileSync(jsonOut, 'utf8')).processes;
+      const keys = ownModules(p).map((m) => m.key).sort();
+      assert.deepEqual(keys, ['main.cjs', 'plain.cjs', ...app.esm].map((f) => join(app.dir, f)).sort(), `${way} ${mode}`);
+      const b = ownModules(p).find((m) => m.key.endsWith(app.esm[1]));
+      assert.equal(b.format, 'module', `${way} ${mode}: ${app.esm[1]} came through the ES module hooks`);
+      reports[mode] = p;
+    }
+    // In-process, the hooks went in after plain.cjs had loaded; spawned (an --import preload), at once.
+    const inProcess = reports['in-process'];
+    const plain = inProcess.modules.find((m) => m.key === join(app.dir, 'plain.cjs'));
+    assert.ok(inProcess.esmHooksFromMs > plain.startMs + plain.durMs, `${way}: hooks at ${inProcess.esmHooksFromMs} ms, plain.cjs loaded by ${plain.startMs + plain.durMs} ms`);
+    assert.ok(reports.spawn.esmHooksFromMs < reports.spawn.modules.find((m) => m.key === join(app.dir, 'main.cjs')).startMs);
+  }
+  // A CommonJS program that loads no ES module never gets them.
+  const cjs = realTemp(t);
+  writeCjsApp(cjs);
+  const jsonOut = join(cjs, 'report.json');
+  const r = runCli(['profile', '--no-coverage', '--json', jsonOut, '--', process.execPath, 'main.cjs'], { cwd: cjs });
+  assert.equal(r.code, 7, r.stderr);
+  assert.equal(JSON.parse(readFileSync(jsonOut, 'utf8')).processes[0].esmHooksFromMs, null);
+  assert.match(r.stderr, /no ES module loaded \(module\.registerHooks never needed\)/);
 });
 
 test('in-process, an error thrown while loading prints as Node prints it, and the report still comes', (t) => {

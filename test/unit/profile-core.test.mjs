@@ -12,6 +12,7 @@ import { deferCandidates, findImport, lazyLine, savingOf } from '../../dist/prof
 import { evaluate } from '../../dist/profile/check.js';
 import { renderTrace } from '../../dist/profile/render-trace.js';
 import { renderTree } from '../../dist/profile/render-text.js';
+import { installOnFirstModule, mayImportStatically, startsInCommonJs } from '../../dist/profile/esm-start.js';
 
 test('markers move no code: a start call on a code-free first line, else a data: module imported last', () => {
   const source = 'export const a = 1;\nthrow new Error("x");';
@@ -191,4 +192,48 @@ test('a package that loaded in under MIN_BOUNDARY_MS takes no coverage snapshot;
   nested.durMs = MIN_BOUNDARY_MS * 3;
   recorder.finished(nested);
   assert.deepEqual(taken, [slow.id]);
+});
+
+test('the first ES module of a CommonJS program: import statements found, other words not; the loader Node starts in', (t) => {
+  for (const source of ["import x from 'y';", "'use strict';import{a}from\"b\"", "const a = 1;\nimport * as ns from 'x';", "export * from './x.js';", "export { a } from './x.js';", "  import './side-effect.js';", 'import defer * as ns from "x";']) {
+    assert.equal(mayImportStatically(source), true, source);
+  }
+  for (const source of ["const m = await import('x');", 'exports.a = 1; module.exports = { exports: 1 };', '/**\n * import foo from "bar"\n */', 'const { important } = x;', 'console.log(import.meta.url)', 'export const a = 1;', 'export { a };']) {
+    assert.equal(mayImportStatically(source), false, source);
+  }
+  const dir = tempDir(t);
+  const write = (name, text) => writeFileSync(join(dir, name), text);
+  write('a.mjs', '');
+  write('b.cjs', '');
+  write('c.js', '');
+  assert.equal(startsInCommonJs(join(dir, 'a.mjs'), ''), false);
+  assert.equal(startsInCommonJs(join(dir, 'b.cjs'), ''), true);
+  assert.equal(startsInCommonJs(join(dir, 'b.cjs'), '--import ./x.mjs'), false);
+  assert.equal(startsInCommonJs(join(dir, 'b.cjs'), '--experimental-loader=./x.mjs'), false);
+  assert.equal(startsInCommonJs(join(dir, 'missing.js'), ''), false);
+  write('package.json', '{"type":"module"}');
+  assert.equal(startsInCommonJs(join(dir, 'c.js'), ''), false);
+  write('package.json', '{"name":"x"}');
+  assert.equal(startsInCommonJs(join(dir, 'c.js'), ''), true);
+  write('package.json', '{ not json');
+  assert.equal(startsInCommonJs(join(dir, 'c.js'), ''), false);
+
+  // Installed once: by the import() channel or by a compile that may import, never twice.
+  const subscribed = new Map();
+  const channels = { subscribe: (name, fn) => subscribed.set(name, fn), unsubscribe: (name) => subscribed.delete(name) };
+  let installs = 0;
+  const check = installOnFirstModule(() => installs++, channels);
+  check('module.exports = 1;', 'commonjs');
+  check("require('x')", undefined);
+  check("import x from 'y'", 'commonjs-typescript');
+  assert.equal(installs, 0);
+  check('export const a = 1;', 'module');
+  assert.equal(installs, 1);
+  assert.equal(subscribed.size, 0);
+  check("import x from 'y'", undefined);
+  const viaChannel = installOnFirstModule(() => installs++, channels);
+  subscribed.get('tracing:module.import:start')();
+  assert.equal(installs, 2);
+  viaChannel("import x from 'y'", undefined);
+  assert.equal(installs, 2);
 });

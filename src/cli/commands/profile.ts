@@ -9,6 +9,7 @@ import { UsageError } from '../usage-error.js';
 import { commands } from '../commands.js';
 import { preloadUrl, profileEnv } from '../../profile/env.js';
 import { distPath } from '../../defer/paths.js';
+import { IN_PROCESS_KEY, startsInCommonJs } from '../../profile/esm-start.js';
 
 /** What the report needs (bundled into this file; the trace and HTML renderers initialise only
  *  when asked for): readied while a spawned command runs, or before an in-process one. */
@@ -164,9 +165,11 @@ async function runInProcess(script: string, command: string[], options: Options,
   let m: ReportModules;
   try {
     m = await reportModules(options);
+    const execFlags = `${process.execArgv.join(' ')} ${process.env['NODE_OPTIONS'] ?? ''}`;
     const env = profileEnv(dir, options.coverage);
     for (const key of ['NODE_OPTIONS', 'COLDSTART_PROFILE_DIR', 'COLDSTART_PROFILE_COVERAGE', 'COLDSTART_LAZY_RECORDS']) process.env[key] = env[key];
     process.argv = [process.argv[0]!, resolve(script), ...command.slice(2)];
+    if (startsInCommonJs(process.argv[1]!, execFlags)) (globalThis as Record<symbol, unknown>)[Symbol.for(IN_PROCESS_KEY)] = true;
     await import(preloadUrl);
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });

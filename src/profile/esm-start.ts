@@ -1,0 +1,100 @@
+// When a profiled program starts in the CommonJS loader, the ES module hooks wait for its first
+// ES module. A registerHooks hook, even one that passes everything through, sends every
+// require() down Node's slower hooked path: measured on `eslint --version` (21 interleaved runs,
+// a preload registering pass-through resolve and load hooks), +6.5 ms on Node 22, +10 ms on
+// Node 24, +6.4 ms on Node 26. The CommonJS patch records require() without them.
+//
+// An ES module reaches a CommonJS program in two ways, and both are seen in time:
+//  - import(): Node publishes `tracing:module.import:start` before it resolves the specifier
+//    (checked on Node 22.15, the first with registerHooks, and on 22, 24 and 26);
+//  - require() of an ES module: Module.prototype._compile runs before the module is linked,
+//    with format 'module' (a .mjs file, or "type": "module"), or with no format in a package
+//    without "type", where Node looks at the syntax. A module there without an import
+//    statement imports nothing statically, so only those are taken as ES modules (a word
+//    "import" at a line start in a comment of a CommonJS file installs the hooks early: a cost,
+//    never a lost record).
+import { readFileSync, realpathSync } from 'node:fs';
+import { dirname, join, sep } from 'node:path';
+
+/** Set by `coldstart profile` before it loads the preload into its own process. */
+export const IN_PROCESS_KEY = 'coldstart.profile.inProcessCommonJs';
+
+/**
+ * Whether Node's runMain will start `script` in the CommonJS loader, by Node's rules: no
+ * --import or loader flag, not .mjs/.mts, and .cjs/.cts or a package scope without
+ * "type": "module". `execFlags`: the process's own options (execArgv and NODE_OPTIONS).
+ */
+export function startsInCommonJs(script: string, execFlags: string): boolean {
+  if (/(?:^|\s)--(?:import|loader|experimental-loader|experimental-default-type)\b/.test(execFlags)) return false;
+  let path: string;
+  try {
+    path = realpathSync(script);
+  } catch {
+    return false;
+  }
+  if (path.endsWith('.mjs') || path.endsWith('.mts')) return false;
+  if (path.endsWith('.cjs') || path.endsWith('.cts')) return true;
+  return scopeType(path) !== 'module';
+}
+
+/** The nearest package.json's "type" as Node finds it (stopping below node_modules); 'module' when unreadable. */
+function scopeType(file: string): string | undefined {
+  let dir = dirname(file);
+  for (;;) {
+    if (dir.endsWith(`${sep}node_modules`)) return undefined;
+    let text: string | undefined;
+    try {
+      text = readFileSync(join(dir, 'package.json'), 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' && (error as NodeJS.ErrnoException).code !== 'ENOTDIR') return 'module';
+    }
+    if (text !== undefined) {
+      try {
+        const type = (JSON.parse(text) as { type?: unknown }).type;
+        return typeof type === 'string' ? type : undefined;
+      } catch {
+        // Node stops at a package.json it cannot parse; so do the hooks, to be safe.
+        return 'module';
+      }
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+/** An import or export-from statement: what makes a module load others when it is linked. */
+const staticImport = /(?:^|[\n;{}])\s*(?:import(?![\w$])\s*[\w$*{"']|export\s*(?:\*|\{[^}]*\}\s*from))/;
+
+export function mayImportStatically(source: string): boolean {
+  return staticImport.test(source);
+}
+
+/**
+ * Calls `install` once, at the first sign of an ES module: returns the check the CommonJS
+ * patch runs before each compile. `subscribe` is diagnostics_channel.subscribe (injected for tests).
+ */
+export function installOnFirstModule(
+  install: () => void,
+  channels: { subscribe(name: string, fn: () => void): void; unsubscribe(name: string, fn: () => void): unknown },
+): (source: unknown, format: unknown) => void {
+  let done = false;
+  const onImport = (): void => {
+    first();
+  };
+  const first = (): void => {
+    if (done) return;
+    done = true;
+    channels.unsubscribe('tracing:module.import:start', onImport);
+    install();
+  };
+  channels.subscribe('tracing:module.import:start', onImport);
+  return (source, format) => {
+    if (done) return;
+    if (format === undefined) {
+      if (typeof source === 'string' && mayImportStatically(source)) first();
+    } else if (typeof format === 'string' && !format.startsWith('commonjs')) {
+      first();
+    }
+  };
+}
