@@ -1,9 +1,10 @@
 // The auto-defer configuration: `"coldstart": { "defer": [...] }` in the program's package.json,
 // or the same object in coldstart.config.json next to it. Read once per process, lazily, and
 // never the reason a program fails: an unreadable or malformed file means "no configuration".
-import { readFileSync, realpathSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { debug } from '../debug.js';
+import { entryRealPath } from '../hooks/entry.js';
 
 export interface DeferConfig {
   /** The directory holding the package.json or coldstart.config.json the config came from. */
@@ -58,38 +59,63 @@ function readJson(file: string): unknown {
  * upwards that holds a package.json or a coldstart.config.json; the config file wins.
  */
 export function findDeferConfig(start: string): DeferConfig | undefined {
+  return lookUp(start).config;
+}
+
+interface Found {
+  config: DeferConfig | undefined;
+  /**
+   * The "type" of `start`'s package scope when the walk ended at its package.json (undefined:
+   * no "type"); null when it cannot tell (a coldstart.config.json came first, no package.json,
+   * or the walk left a node_modules directory, where Node's scope lookup stops).
+   */
+  scopeType: string | undefined | null;
+}
+
+function lookUp(start: string): Found {
   let dir = resolve(start);
+  let crossed = false;
   for (;;) {
     const configFile = join(dir, 'coldstart.config.json');
     const fromFile = readJson(configFile);
-    if (fromFile !== undefined) return parseDeferSection(fromFile, dir, configFile);
+    if (fromFile !== undefined) return { config: parseDeferSection(fromFile, dir, configFile), scopeType: null };
     const packageFile = join(dir, 'package.json');
-    const pkg = readJson(packageFile);
-    if (pkg !== undefined) return parseDeferSection((pkg as Record<string, unknown> | null)?.['coldstart'], dir, packageFile);
+    const pkg = readJson(packageFile) as Record<string, unknown> | null | undefined;
+    if (pkg !== undefined) {
+      const type = pkg?.['type'];
+      return { config: parseDeferSection(pkg?.['coldstart'], dir, packageFile), scopeType: crossed ? null : typeof type === 'string' ? type : undefined };
+    }
+    if (basename(dir) === 'node_modules') crossed = true;
     const parent = dirname(dir);
-    if (parent === dir) return undefined;
+    if (parent === dir) return { config: undefined, scopeType: null };
     dir = parent;
   }
 }
 
-let loaded: { config: DeferConfig | undefined } | undefined;
+let loaded: Found | undefined;
 
 /** The configuration of the running program (found from its entry script, else the cwd), read once. */
 export function programDeferConfig(): DeferConfig | undefined {
   if (loaded === undefined) {
-    let start = process.cwd();
-    const entry = process.argv[1];
-    if (entry !== undefined && entry !== '') {
-      try {
-        start = dirname(realpathSync(entry));
-      } catch {
-        // `node -e`, or an entry Node resolves itself (no extension): the cwd is the best guess
-      }
-    }
-    loaded = { config: findDeferConfig(start) };
+    // `node -e`, or an entry Node resolves itself (no extension): the cwd is the best guess.
+    const entry = entryRealPath();
+    loaded = entry === undefined ? { ...lookUp(process.cwd()), scopeType: null } : lookUp(dirname(entry));
     if (loaded.config) debug('defer', `config from ${loaded.config.file}: ${loaded.config.defer.join(', ') || '(empty)'}`);
   }
   return loaded.config;
+}
+
+/**
+ * Whether the entry script is certainly CommonJS by Node's rules (`.cjs`, or a `.js` file whose
+ * package scope says "type": "commonjs"), learnt from the configuration lookup at no extra cost.
+ */
+export function entryIsCommonJs(): boolean {
+  const entry = entryRealPath();
+  if (entry === undefined) return false;
+  if (entry.endsWith('.cjs') || entry.endsWith('.cts')) return true;
+  if (!entry.endsWith('.js')) return false;
+  programDeferConfig();
+  return loaded?.scopeType === 'commonjs';
 }
 
 /** Test seam: forget the configuration read so far. */

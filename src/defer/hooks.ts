@@ -8,7 +8,7 @@ import { debug } from '../debug.js';
 import { eagerMode } from '../lazy/eager.js';
 import { has } from '../node-features.js';
 import { own } from '../hooks/foreign-hooks.js';
-import { programDeferConfig } from './config.js';
+import { entryIsCommonJs, programDeferConfig } from './config.js';
 import { deferredNamespace } from './runtime.js';
 import { virtualPrefix } from './detect.js';
 import { distURL } from './paths.js';
@@ -53,6 +53,8 @@ function settings(): DeferSettings {
 function entryUsesImportDefer(): boolean {
   const entry = process.argv[1];
   if (entry === undefined || entry === '') return false;
+  // A CommonJS entry cannot hold an import statement: no need to read it.
+  if (entryIsCommonJs()) return false;
   try {
     return /\bimport\s+defer\b/.test(readFileSync(entry, 'utf8'));
   } catch {
@@ -128,8 +130,8 @@ function patchCommonJs(state: DeferState): () => void {
 
 /**
  * Installs the defer hooks when they can matter and returns their remover; undefined when there
- * was nothing to install. Cheap when no configuration exists: one package.json read and one
- * read of the entry script.
+ * was nothing to install. Cheap when no configuration exists: one package.json read, and a read
+ * of the entry script unless that package.json makes it CommonJS.
  */
 export function installDeferHooks(): (() => void) | undefined {
   try {

@@ -7,6 +7,7 @@ import { installDeferHooks } from '../defer/hooks.js';
 import { prepareIndex } from './index-activate.js';
 import { setKnownFiles } from '../defer/config.js';
 import { activatePack, activePack } from '../pack/activate.js';
+import { sharingStampStats } from '../index/stamps.js';
 
 /** Activates every configured feature; the returned function removes what can be removed. */
 export function activate(): () => void {
@@ -15,6 +16,10 @@ export function activate(): () => void {
   const guard = globalThis as Record<symbol, unknown>;
   const activated = Symbol.for('coldstart.activated');
   if (guard[activated] !== undefined) return guard[activated] as () => void;
+  return sharingStampStats(() => activateOnce(guard, activated));
+}
+
+function activateOnce(guard: Record<symbol, unknown>, activated: symbol): () => void {
   let unregisterIndex = (): void => {};
   let index: ReturnType<typeof prepareIndex> | undefined;
   try {

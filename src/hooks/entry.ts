@@ -10,6 +10,28 @@ import { has } from '../node-features.js';
 
 export type EntryKind = 'module' | 'commonjs' | 'unknown';
 
+let entryMemo: { entry: string; real: string | undefined } | undefined;
+
+/**
+ * The real path of the entry script (process.argv[1]); undefined for none or when it cannot be
+ * resolved (no extension given, a directory). Asked by several features at start-up, resolved
+ * once: each call would otherwise stat every component of the path again.
+ */
+export function entryRealPath(): string | undefined {
+  const entry = process.argv[1];
+  if (entry === undefined || entry === '') return undefined;
+  if (entryMemo?.entry !== entry) {
+    let real: string | undefined;
+    try {
+      real = realpathSync(entry);
+    } catch {
+      real = undefined;
+    }
+    entryMemo = { entry, real };
+  }
+  return entryMemo.real;
+}
+
 /**
  * The kind of the entry script (process.argv[1]) by the rules Node applies: extension first,
  * then the package scope's "type" (`typeOf`: the nearest package.json's "type", undefined for
@@ -18,13 +40,9 @@ export type EntryKind = 'module' | 'commonjs' | 'unknown';
 export function entryKind(typeOf: (file: string) => string | undefined | null): EntryKind {
   const entry = process.argv[1];
   if (entry === undefined || entry === '') return 'commonjs';
-  let path: string;
-  try {
-    path = realpathSync(entry);
-  } catch {
-    // An entry Node resolves itself (no extension given, a directory): do not guess.
-    return 'unknown';
-  }
+  const path = entryRealPath();
+  // An entry Node resolves itself (no extension given, a directory): do not guess.
+  if (path === undefined) return 'unknown';
   if (path.endsWith('.mjs') || path.endsWith('.mts')) return 'module';
   if (path.endsWith('.cjs') || path.endsWith('.cts')) return 'commonjs';
   if (path.endsWith('.json') || path.endsWith('.node')) return 'commonjs';

@@ -3,9 +3,34 @@
 // size, inode) when it exists at build time, plus the top node_modules directory itself (its
 // mtime moves when a package is added or removed there) and the project's package.json.
 // That is one stat per stamp, 3-5 per start for a typical npm, pnpm or yarn project.
-import { statSync } from 'node:fs';
+import { statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import type { Stamp } from './format.js';
+
+let shared: Map<string, Stats | undefined> | undefined;
+
+/**
+ * Runs `fn` with stamp stats shared: the index and the pack check the same files (package.json,
+ * node_modules, the lockfile) microseconds apart at start-up, and on a network filesystem each
+ * stat is a round trip. Outside `fn` every check stats afresh.
+ */
+export function sharingStampStats<T>(fn: () => T): T {
+  shared = new Map();
+  try {
+    return fn();
+  } finally {
+    shared = undefined;
+  }
+}
+
+/** stat for a staleness check; undefined when the path is absent. */
+export function stampStat(path: string): Stats | undefined {
+  if (shared === undefined) return statSync(path, { throwIfNoEntry: false });
+  if (shared.has(path)) return shared.get(path);
+  const st = statSync(path, { throwIfNoEntry: false });
+  shared.set(path, st);
+  return st;
+}
 
 /** Candidates, relative to the project root; only those present at build time are stamped. */
 export const stampCandidates = [
@@ -38,7 +63,7 @@ export function collectStamps(root: string): Stamp[] {
 export function staleReason(root: string, stamps: readonly Stamp[], nodePathEnv: string, currentNodePath: string): string | undefined {
   if (nodePathEnv !== currentNodePath) return 'NODE_PATH changed';
   for (const stamp of stamps) {
-    const st = statSync(join(root, stamp.path), { throwIfNoEntry: false });
+    const st = stampStat(join(root, stamp.path));
     if (st === undefined) return `${stamp.path} was removed`;
     if (st.mtimeMs !== stamp.mtime || st.ino !== stamp.ino || (stamp.size !== -1 && st.size !== stamp.size)) {
       return `${stamp.path} changed`;

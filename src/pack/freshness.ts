@@ -6,22 +6,9 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StoredStamp } from './format.js';
+import { stampCandidates, stampStat } from '../index/stamps.js';
 
-/** Candidates, relative to the project root; only those present at pack time are stamped. */
-export const stampCandidates = [
-  'package.json',
-  'node_modules',
-  'package-lock.json',
-  'npm-shrinkwrap.json',
-  'yarn.lock',
-  'pnpm-lock.yaml',
-  'bun.lock',
-  'bun.lockb',
-  'node_modules/.package-lock.json',
-  'node_modules/.modules.yaml',
-  'node_modules/.yarn-state.yml',
-  'node_modules/.pnpm/lock.yaml',
-] as const;
+// The same stamp files as the index's (index/stamps.ts), checked with the same shared stats.
 
 /**
  * mtime and size, no inode: a pack copied into a container image (or restored from a CI
@@ -40,7 +27,7 @@ export function collectStamps(root: string): StoredStamp[] {
 /** The first stamp that no longer matches, as a one-line reason; undefined when all match. */
 export function staleStamp(root: string, stamps: readonly StoredStamp[]): string | undefined {
   for (const [path, mtime, size] of stamps) {
-    const st = statSync(join(root, path), { throwIfNoEntry: false });
+    const st = stampStat(join(root, path));
     if (st === undefined) return `${path} was removed`;
     if (st.mtimeMs !== mtime || (size !== -1 && st.size !== size)) return `${path} changed`;
   }

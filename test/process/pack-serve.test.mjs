@@ -150,3 +150,22 @@ test('strace: far fewer file syscalls inside node_modules with the pack', (t) =>
   t.diagnostic(`file syscalls inside node_modules: plain ${plain}, packed ${packed}`);
   assert.ok(packed * 4 <= plain, `plain ${plain}, packed ${packed}`);
 });
+
+test('strace: the index and the pack share their start-up checks (the project package.json is stat-ed once)', (t) => {
+  if (spawnSync('strace', ['-V']).status !== 0) {
+    t.skip('strace is not installed');
+    return;
+  }
+  const { dir } = setup(t);
+  const indexed = runCli(['index', dir], { cwd: dir, env: { ...base, COLDSTART_INDEX: '' } });
+  assert.equal(indexed.code, 0, indexed.stderr);
+  const log = join(dir, 'strace.txt');
+  const env = { ...process.env, ...base, COLDSTART_INDEX: '', COLDSTART_PACK_STATS: join(dir, 'stats.jsonl'), NODE_OPTIONS: '' };
+  const r = spawnSync('strace', ['-f', '-qq', '-e', 'trace=%file', '-o', log, node, '--import', register, 'main.cjs'], { cwd: dir, env });
+  assert.equal(r.status, 0, String(r.stderr));
+  const stats = readFileSync(log, 'utf8').split('\n').filter((l) => /\b(?:statx|newfstatat|stat|stat64)\(/.test(l) && l.includes(`"${dir}/package.json"`));
+  // Both stamp it; Node itself only opens it. Before sharing, this was 2.
+  assert.equal(stats.length, 1, stats.join('\n'));
+  const report = JSON.parse(readFileSync(join(dir, 'stats.jsonl'), 'utf8').trim().split('\n').pop());
+  assert.equal(report.state, 'used');
+});

@@ -3,8 +3,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { transformDefer } from '../../dist/defer/transform.js';
-import { matchesDefer } from '../../dist/defer/config.js';
+import { entryIsCommonJs, matchesDefer, programDeferConfig, resetDeferConfig } from '../../dist/defer/config.js';
 import { findReferences } from '../../dist/defer/scope.js';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 
 const options = { defer: ['x', '@aws-sdk/*'], eager: false, nativeImportDefer: false, lazyRuntimePath: '/lazy.js', sourceMap: false };
 const run = (source, format = 'module', extra = {}) => transformDefer(source, '/app/main.mjs', format, { ...options, ...extra })?.code;
@@ -93,4 +96,43 @@ test('the transform cache without node_modules lives in the temp dir, found as o
       else process.env[k] = saved[k];
     }
   }
+});
+
+test('the entry is CommonJS when its package scope says so, learnt from the configuration lookup', (t) => {
+  const dir = realpathSync(mkdtempSync(join(tmpdir(), 'coldstart-entry-')));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const write = (name, text) => {
+    mkdirSync(dirname(join(dir, name)), { recursive: true });
+    writeFileSync(join(dir, name), text);
+  };
+  write('cjs/package.json', '{"type":"commonjs","coldstart":{"defer":["x"]}}');
+  write('cjs/bin/main.js', '');
+  write('esm/package.json', '{"type":"module"}');
+  write('esm/main.js', '');
+  write('none/package.json', '{}');
+  write('none/main.js', '');
+  write('none/main.cjs', '');
+  write('cjs/node_modules/loose.js', '');
+  write('config/coldstart.config.json', '{"defer":["y"]}');
+  write('config/package.json', '{"type":"commonjs"}');
+  write('config/main.js', '');
+  const saved = process.argv[1];
+  t.after(() => {
+    process.argv[1] = saved;
+    resetDeferConfig();
+  });
+  const ask = (entry) => {
+    process.argv[1] = join(dir, entry);
+    resetDeferConfig();
+    return entryIsCommonJs();
+  };
+  assert.equal(ask('cjs/bin/main.js'), true);
+  assert.deepEqual(programDeferConfig()?.defer, ['x']);
+  assert.equal(ask('esm/main.js'), false);
+  assert.equal(ask('none/main.js'), false, 'no "type": Node may find module syntax');
+  assert.equal(ask('none/main.cjs'), true);
+  assert.equal(ask('cjs/node_modules/loose.js'), false, "Node's scope lookup stops at node_modules");
+  assert.equal(ask('config/main.js'), false, 'a coldstart.config.json ended the walk: the scope is unknown');
+  assert.deepEqual(programDeferConfig()?.defer, ['y']);
+  assert.equal(ask('missing.js'), false);
 });
