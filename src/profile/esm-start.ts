@@ -1,5 +1,6 @@
-// When a profiled program starts in the CommonJS loader, the ES module hooks wait for its first
-// ES module. A registerHooks hook, even one that passes everything through, sends every
+// When a profiled program's main script is CommonJS, the ES module hooks wait for its first
+// ES module (from the start in coldstart's own process; in a child, once the main script has
+// loaded as CommonJS through them: preload.ts). A registerHooks hook, even one that passes everything through, sends every
 // require() down Node's slower hooked path: measured on `eslint --version` (21 interleaved runs,
 // a preload registering pass-through resolve and load hooks), +6.5 ms on Node 22, +10 ms on
 // Node 24, +6.4 ms on Node 26. The CommonJS patch records require() without them.

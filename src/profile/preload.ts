@@ -55,23 +55,51 @@ function install(dir: string): void {
   let esmHooks: ProcessProfile['esmHooks'] = 'none';
   let beforeCompile: ((content: unknown, format: unknown) => void) | undefined;
   if (has('registerHooks')) {
+    // A program that starts in the CommonJS loader gets the hooks at its first ES module
+    // (esm-start.ts): known before it starts when `coldstart profile` runs it in its own
+    // process; else (an --import preload makes Node start every program in the ES module
+    // loader) the hooks go in at once and come out when the main script loads as CommonJS.
+    const channels = process.getBuiltinModule('node:diagnostics_channel');
+    let handle: { deregister(): void } | undefined;
+    let watchMain = recorder.mainPath !== undefined;
+    const waitForFirstModule = (): void => {
+      beforeCompile = installOnFirstModule(register, channels);
+    };
     const register = (): void => {
-      (Module as any).registerHooks(own(makeHooks(recorder, ownDir)));
+      const hooks = makeHooks(recorder, ownDir);
+      handle = (Module as any).registerHooks(own({
+        resolve: hooks.resolve,
+        load(url: string, context: Parameters<typeof hooks.load>[1], next: Parameters<typeof hooks.load>[2]) {
+          const result = hooks.load(url, context, next);
+          if (watchMain && keyOf(url) === recorder.mainPath) {
+            watchMain = false;
+            if (result.format === 'commonjs') {
+              handle?.deregister();
+              handle = undefined;
+              recorder.esmHooksFromMs = null;
+              waitForFirstModule();
+            }
+          }
+          return result;
+        },
+      }));
       recorder.esmHooksFromMs = now();
     };
-    // A program `coldstart profile` runs in its own process and that starts in the CommonJS
-    // loader gets the hooks at its first ES module (esm-start.ts); any other at once.
     const inProcessCommonJs = holder[Symbol.for(IN_PROCESS_KEY)] === true;
     delete holder[Symbol.for(IN_PROCESS_KEY)];
-    if (inProcessCommonJs) beforeCompile = installOnFirstModule(register, process.getBuiltinModule('node:diagnostics_channel'));
-    else register();
+    if (inProcessCommonJs) {
+      watchMain = false;
+      waitForFirstModule();
+    } else {
+      register();
+    }
     esmHooks = 'registerHooks';
   } else if (has('asyncRegister')) {
     (Module as any).register(new URL('./esm-hooks-async.js', import.meta.url), { data: { skipPrefix: ownDir } });
     recorder.esmHooksFromMs = now();
     esmHooks = 'register';
   }
-  patchCommonJs(recorder, Module as any, ownDir, beforeCompile);
+  patchCommonJs(recorder, Module as any, ownDir, (content, format) => beforeCompile?.(content, format));
 
   if (process.env['COLDSTART_PROFILE_COVERAGE'] === '1') {
     const coverage = lazyCoverage(ownDir);

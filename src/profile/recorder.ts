@@ -69,6 +69,11 @@ export class Recorder {
   #firstPartyRoot: string | undefined;
   #mainPath: string | undefined;
 
+  /** Real path of the main script, when there is one. */
+  get mainPath(): string | undefined {
+    return this.#mainPath;
+  }
+
   constructor(mainPath: string | undefined) {
     this.#mainPath = mainPath;
     this.#firstPartyRoot = mainPath === undefined ? undefined : packageRootOf(mainPath);

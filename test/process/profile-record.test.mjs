@@ -125,7 +125,7 @@ test('`node <script>` runs in the coldstart process; --spawn runs it as a child;
 
 // In its own process, a program that starts as CommonJS gets the ES module hooks only at its first
 // ES module: every way one can arrive must still be recorded, static imports included.
-test('a CommonJS program reaching ES modules late: every way records them; the hooks come in only then', { skip: typeof nodeModule.registerHooks !== 'function' && 'module.registerHooks is missing' }, (t) => {
+test('a CommonJS program reaching ES modules late: every way records them, in-process and spawned; the hooks come in only then', { skip: typeof nodeModule.registerHooks !== 'function' && 'module.registerHooks is missing' }, (t) => {
   const dir = realTemp(t);
   for (const [way, app] of Object.entries(writeLateEsmApps(dir))) {
     const reports = {};
@@ -141,20 +141,23 @@ test('a CommonJS program reaching ES modules late: every way records them; the h
       assert.equal(b.format, 'module', `${way} ${mode}: ${app.esm[1]} came through the ES module hooks`);
       reports[mode] = p;
     }
-    // In-process, the hooks went in after plain.cjs had loaded; spawned (an --import preload), at once.
-    const inProcess = reports['in-process'];
-    const plain = inProcess.modules.find((m) => m.key === join(app.dir, 'plain.cjs'));
-    assert.ok(inProcess.esmHooksFromMs > plain.startMs + plain.durMs, `${way}: hooks at ${inProcess.esmHooksFromMs} ms, plain.cjs loaded by ${plain.startMs + plain.durMs} ms`);
-    assert.ok(reports.spawn.esmHooksFromMs < reports.spawn.modules.find((m) => m.key === join(app.dir, 'main.cjs')).startMs);
+    // Both ways the hooks (back) in only after plain.cjs had loaded: in-process they wait from
+    // the start; spawned (an --import preload) they come out when main.cjs loads as CommonJS.
+    for (const [mode, p] of Object.entries(reports)) {
+      const plain = p.modules.find((m) => m.key === join(app.dir, 'plain.cjs'));
+      assert.ok(p.esmHooksFromMs > plain.startMs + plain.durMs, `${way} ${mode}: hooks at ${p.esmHooksFromMs} ms, plain.cjs loaded by ${plain.startMs + plain.durMs} ms`);
+    }
   }
-  // A CommonJS program that loads no ES module never gets them.
+  // A CommonJS program that loads no ES module ends without them, both ways.
   const cjs = realTemp(t);
   writeCjsApp(cjs);
-  const jsonOut = join(cjs, 'report.json');
-  const r = runCli(['profile', '--no-coverage', '--json', jsonOut, '--', process.execPath, 'main.cjs'], { cwd: cjs });
-  assert.equal(r.code, 7, r.stderr);
-  assert.equal(JSON.parse(readFileSync(jsonOut, 'utf8')).processes[0].esmHooksFromMs, null);
-  assert.match(r.stderr, /no ES module loaded \(module\.registerHooks never needed\)/);
+  for (const mode of ['in-process', 'spawn']) {
+    const jsonOut = join(cjs, `${mode}.json`);
+    const r = runCli(['profile', '--no-coverage', '--json', jsonOut, ...(mode === 'spawn' ? ['--spawn'] : []), '--', process.execPath, 'main.cjs'], { cwd: cjs });
+    assert.equal(r.code, 7, r.stderr);
+    assert.equal(JSON.parse(readFileSync(jsonOut, 'utf8')).processes[0].esmHooksFromMs, null, mode);
+    assert.match(r.stderr, /no ES module loaded \(module\.registerHooks never needed\)/);
+  }
 });
 
 test('in-process, an error thrown while loading prints as Node prints it, and the report still comes', (t) => {
