@@ -25,10 +25,14 @@ export function sharingStampStats<T>(fn: () => T): T {
 
 /** stat for a staleness check; undefined when the path is absent. */
 export function stampStat(path: string): Stats | undefined {
-  if (shared === undefined) return statSync(path, { throwIfNoEntry: false });
-  if (shared.has(path)) return shared.get(path);
+  if (shared?.has(path) === true) return shared.get(path);
+  return freshStampStat(path);
+}
+
+/** stat that is never shared, but that later checks in the same start share (a build's stamps). */
+function freshStampStat(path: string): Stats | undefined {
   const st = statSync(path, { throwIfNoEntry: false });
-  shared.set(path, st);
+  shared?.set(path, st);
   return st;
 }
 
@@ -51,7 +55,8 @@ export const stampCandidates = [
 export function collectStamps(root: string): Stamp[] {
   const stamps: Stamp[] = [];
   for (const path of stampCandidates) {
-    const st = statSync(join(root, path), { throwIfNoEntry: false });
+    // A build during start-up (a missing or stale index) must leave later checks its own stats.
+    const st = freshStampStat(join(root, path));
     if (st === undefined) continue;
     // A directory's size is filesystem noise; its mtime and inode are what change.
     stamps.push({ path, mtime: st.mtimeMs, size: st.isDirectory() ? -1 : st.size, ino: st.ino });

@@ -73,7 +73,7 @@ function install(dir: string): void {
           const result = hooks.load(url, context, next);
           if (watchMain && keyOf(url) === recorder.mainPath) {
             watchMain = false;
-            if (result.format === 'commonjs') {
+            if (typeof result.format === 'string' && result.format.startsWith('commonjs')) {
               handle?.deregister();
               handle = undefined;
               recorder.esmHooksFromMs = null;

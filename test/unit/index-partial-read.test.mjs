@@ -47,3 +47,23 @@ test('a file replaced after the header was read gives no sections', (t) => {
   assert.equal(decodeSection(read.index, read.index.header.project, true), undefined);
   assert.equal(decodeSection(read.index, read.index.header.sections['node_modules/p7']), undefined);
 });
+
+test('start-up stamp stats are shared inside one activation only, and a build refreshes them', async (t) => {
+  const { sharingStampStats, stampStat, collectStamps, staleReason } = await import('../../dist/index/stamps.js');
+  const root = realpathSync(tempDir(t, 'coldstart-stamps-'));
+  writeTree(root, { 'package.json': { name: 'app' }, 'node_modules/.package-lock.json': '{}' });
+  const pkg = join(root, 'package.json');
+  const stamps = collectStamps(root);
+  sharingStampStats(() => {
+    assert.equal(stampStat(pkg).size, statSync(pkg).size);
+    writeFileSync(pkg, JSON.stringify({ name: 'app', version: '2.0.0' }));
+    // Within the activation the first answer stands (the index and the pack see the same tree)...
+    assert.equal(staleReason(root, stamps, '', ''), undefined);
+    // ...until a build stamps the tree again: later checks see what it saw.
+    const rebuilt = collectStamps(root);
+    assert.equal(stampStat(pkg).size, statSync(pkg).size);
+    assert.equal(staleReason(root, rebuilt, '', ''), undefined);
+  });
+  // Outside, every check stats afresh.
+  assert.equal(staleReason(root, stamps, '', ''), 'package.json changed');
+});
