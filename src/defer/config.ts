@@ -2,7 +2,7 @@
 // or the same object in coldstart.config.json next to it. Read once per process, lazily, and
 // never the reason a program fails: an unreadable or malformed file means "no configuration".
 import { readFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { debug } from '../debug.js';
 import { entryRealPath } from '../hooks/entry.js';
 
@@ -56,7 +56,8 @@ function readJson(file: string): unknown {
 
 /**
  * The configuration of the project that `start` (a directory) belongs to: the nearest directory
- * upwards that holds a package.json or a coldstart.config.json; the config file wins.
+ * upwards that holds a package.json or a coldstart.config.json (not looked for inside
+ * node_modules); the config file wins.
  */
 export function findDeferConfig(start: string): DeferConfig | undefined {
   return lookUp(start).config;
@@ -76,8 +77,10 @@ function lookUp(start: string): Found {
   let dir = resolve(start);
   let crossed = false;
   for (;;) {
+    // Inside node_modules only package.json counts: a coldstart.config.json is the program's
+    // own, and probing every directory of an installed bin for one costs failed opens.
     const configFile = join(dir, 'coldstart.config.json');
-    const fromFile = readJson(configFile);
+    const fromFile = inNodeModules(dir) ? undefined : readJson(configFile);
     if (fromFile !== undefined) return { config: parseDeferSection(fromFile, dir, configFile), scopeType: null };
     const packageFile = join(dir, 'package.json');
     const pkg = readJson(packageFile) as Record<string, unknown> | null | undefined;
@@ -90,6 +93,10 @@ function lookUp(start: string): Found {
     if (parent === dir) return { config: undefined, scopeType: null };
     dir = parent;
   }
+}
+
+function inNodeModules(dir: string): boolean {
+  return dir.includes(`${sep}node_modules${sep}`) || dir.endsWith(`${sep}node_modules`);
 }
 
 let loaded: Found | undefined;

@@ -26,7 +26,7 @@ function activateOnce(guard: Record<symbol, unknown>, activated: symbol): () => 
     // Opened first, hooked in last: the configuration lookups below ask it which files exist.
     index = prepareIndex();
     const view = index.view;
-    if (view !== undefined) setKnownFiles((path) => view.isFile(path));
+    if (view !== undefined) setKnownFiles((path) => view.isFileIfDecoded(path));
   } catch (error) {
     debug('register', `index activation failed, continuing without it: ${(error as Error).message}`);
   }

@@ -75,6 +75,23 @@ export class IndexView implements ResolutionView {
     return kind === undefined ? undefined : kind === 'file';
   }
 
+  /**
+   * isFile from what is already decoded: undefined where answering would decode a package or
+   * project section. For lookups that are cheaper to try on disk than to decode a section for
+   * (the defer configuration's few probes: decoding webpack's section for them cost
+   * `webpack --version` 1.6 ms on Node 24, where the failed opens cost microseconds).
+   */
+  isFileIfDecoded(path: string): boolean | undefined {
+    this.#peeking = true;
+    try {
+      return this.isFile(path);
+    } finally {
+      this.#peeking = false;
+    }
+  }
+
+  #peeking = false;
+
   isDirectory(path: string): boolean | undefined {
     const kind = this.#kindOfAbs(path);
     return kind === undefined ? undefined : kind === 'dir';
@@ -208,10 +225,12 @@ export class IndexView implements ResolutionView {
     if (place.kind === 'modules') names = this.#index.header.nodeModules[place.dir];
     else if (place.kind === 'package') {
       const hasSection = this.#index.header.sections[place.key] !== undefined;
+      if (hasSection && this.#peeking && !this.#sections.has(place.key)) return undefined;
       const section = hasSection ? this.#section(place.key) : undefined;
       if (hasSection && section === null) known = false;
       names = section?.d[place.sub];
     } else {
+      if (this.#peeking && this.#project === undefined) return undefined;
       const project = this.#projectSection();
       if (project === null) known = false;
       names = project?.d[dir];
@@ -224,7 +243,8 @@ export class IndexView implements ResolutionView {
       const kind = dir === '' ? 'dir' : this.#kind(dir);
       listing = kind === 'none' || kind === 'file' ? 'none' : undefined;
     }
-    this.#listings.set(dir, listing);
+    // A peek may have stopped short of a section: only full answers are kept.
+    if (!this.#peeking) this.#listings.set(dir, listing);
     return listing;
   }
 

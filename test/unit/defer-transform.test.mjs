@@ -98,7 +98,7 @@ test('the transform cache without node_modules lives in the temp dir, found as o
   }
 });
 
-test('the entry is CommonJS when its package scope says so, learnt from the configuration lookup', (t) => {
+test('the entry is CommonJS when its package scope says so, learnt from the configuration lookup; no config file inside node_modules', (t) => {
   const dir = realpathSync(mkdtempSync(join(tmpdir(), 'coldstart-entry-')));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const write = (name, text) => {
@@ -116,6 +116,9 @@ test('the entry is CommonJS when its package scope says so, learnt from the conf
   write('config/coldstart.config.json', '{"defer":["y"]}');
   write('config/package.json', '{"type":"commonjs"}');
   write('config/main.js', '');
+  write('cjs/node_modules/pkg/coldstart.config.json', '{"defer":["ignored"]}');
+  write('cjs/node_modules/pkg/package.json', '{"type":"commonjs","coldstart":{"defer":["z"]}}');
+  write('cjs/node_modules/pkg/bin/cli.js', '');
   const saved = process.argv[1];
   t.after(() => {
     process.argv[1] = saved;
@@ -135,4 +138,8 @@ test('the entry is CommonJS when its package scope says so, learnt from the conf
   assert.equal(ask('config/main.js'), false, 'a coldstart.config.json ended the walk: the scope is unknown');
   assert.deepEqual(programDeferConfig()?.defer, ['y']);
   assert.equal(ask('missing.js'), false);
+  // Inside node_modules only package.json is read: an installed bin's directories are not
+  // probed for a coldstart.config.json.
+  assert.equal(ask('cjs/node_modules/pkg/bin/cli.js'), true);
+  assert.deepEqual(programDeferConfig()?.defer, ['z']);
 });

@@ -186,3 +186,22 @@ test('a linked working copy: its own node_modules is indexed, deeper ones are le
   assert.equal(view.isDirectory(join(root, 'lib/bench/node_modules')), true);
   assert.equal(view.isFile(join(root, 'lib/bench/node_modules/tool/index.js')), undefined, 'a deeper node_modules is not indexed: unknown, so Node is asked');
 });
+
+test('isFileIfDecoded answers from decoded sections only, and decodes nothing', (t) => {
+  const { root, file } = project(t);
+  const opened = openIndex(root, file, { verify: true });
+  assert.equal(opened.ok, true, opened.reason);
+  const view = opened.view;
+  const main = join(root, 'node_modules/foo/lib/main.js');
+  const missing = join(root, 'node_modules/foo/lib/coldstart.config.json');
+  assert.equal(view.isFileIfDecoded(main), undefined);
+  assert.equal(view.isFileIfDecoded(missing), undefined);
+  assert.equal(view.stats.sectionsLoaded, 0);
+  // A peek leaves nothing behind that a full answer would not give.
+  assert.equal(view.isFile(main), true);
+  assert.equal(view.stats.sectionsLoaded, 1);
+  assert.equal(view.isFileIfDecoded(main), true);
+  assert.equal(view.isFileIfDecoded(missing), false);
+  // Top-level node_modules names are in the header: no section needed to say what is absent.
+  assert.equal(view.isFileIfDecoded(join(root, 'node_modules/nope/package.json')), false);
+});
