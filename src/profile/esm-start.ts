@@ -1,10 +1,11 @@
 // When a profiled program's main script is CommonJS, the ES module hooks wait for its first
 // ES module: from the start in coldstart's own process; in a child, once the main script has
 // loaded as CommonJS through them (preload.ts). A registerHooks hook, even one that passes
-// everything through, sends every require() down Node's slower hooked path: measured on
-// `eslint --version` (21 interleaved runs, a preload registering pass-through resolve and load
-// hooks), +6.5 ms on Node 22, +10 ms on Node 24, +6.4 ms on Node 26. The CommonJS patch
-// records require() without them.
+// everything through, sends every require() down Node's slower hooked path: a preload
+// registering pass-through resolve and load hooks costs `eslint --version` on Node 24 615 M
+// instructions instead of 565 M (valgrind, unseeded, median of 3), +5 to +15 ms of wall time
+// on Node 22, 24 and 26 (medians of 21 and 31 interleaved runs, two sessions). The CommonJS
+// patch records require() without them.
 //
 // An ES module reaches a CommonJS program in two ways, and both are seen in time:
 //  - import(): Node publishes `tracing:module.import:start` before it resolves the specifier
