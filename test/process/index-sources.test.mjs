@@ -81,7 +81,7 @@ test('an error thrown in a served file points at its own line', (t) => {
   assert.equal(indexed.stdout, plain.stdout);
 });
 
-test('eslint --version on the real tree: at most 5 failed file syscalls with the index (strace)', (t) => {
+test('eslint --version on the real tree: at most 2 failed file syscalls in the tree with the index (strace)', (t) => {
   if (spawnSync('strace', ['-V']).status !== 0) return t.skip('strace is not installed');
   const root = join(fixtures, 'real-tree');
   const eslint = join(root, 'node_modules/eslint/bin/eslint.js');
@@ -97,7 +97,9 @@ test('eslint --version on the real tree: at most 5 failed file syscalls with the
     });
     assert.equal(r.status, 0, r.stderr);
     const lines = readFileSync(out, 'utf8').split('\n').filter((l) => l.includes('"/'));
-    return { stdout: r.stdout, all: lines.length, failed: lines.filter((l) => / = -1 E/.test(l)).length };
+    // Failed lookups in the tree: not the loader's, the kernel's or a compile cache's probes.
+    const failedHere = lines.filter((l) => / = -1 E/.test(l) && l.includes(`"${root}/`));
+    return { stdout: r.stdout, all: lines.length, failed: failedHere.length, failedLines: failedHere.join('\n') };
   };
   const plain = traced([eslint, '--version'], {});
   // Twice: the first run learns its answers, the second is the one measured.
@@ -108,9 +110,12 @@ test('eslint --version on the real tree: at most 5 failed file syscalls with the
   const trusting = traced(['--require', register, eslint, '--version'], { COLDSTART_INDEX: index, COLDSTART_INDEX_VERIFY: '0' });
   assert.equal(trusting.stdout, plain.stdout);
   assert.ok(trusting.all + 20 < indexed.all, `verify off: ${trusting.all} file syscalls, verify on: ${indexed.all}`);
-  t.diagnostic(`file syscalls: plain ${plain.all} (${plain.failed} failed), index ${indexed.all} (${indexed.failed} failed)`);
+  t.diagnostic(`file syscalls: plain ${plain.all} (${plain.failed} failed in the tree), index ${indexed.all} (${indexed.failed} failed in the tree)`);
   assert.ok(indexed.all <= plain.all * 0.45, `index ${indexed.all} vs plain ${plain.all} file syscalls`);
-  assert.ok(indexed.failed <= 5, `failed file syscalls with the index: ${indexed.failed}`);
+  // At most: the defer configuration's probe of eslint/bin/package.json (trying it costs less
+  // than decoding eslint's index section to learn it is absent), and Node 22+'s own probe of the
+  // same file for the entry's package scope.
+  assert.ok(indexed.failed <= 2, `failed file syscalls in the tree with the index: ${indexed.failed}\n${indexed.failedLines}`);
 });
 
 // A load hook that rewrites one word, as a transpiler or coverage tool would.
