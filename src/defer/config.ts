@@ -54,15 +54,6 @@ function readJson(file: string): unknown {
   }
 }
 
-/**
- * The configuration of the project that `start` (a directory) belongs to: the nearest directory
- * upwards that holds a package.json or a coldstart.config.json (not looked for inside
- * node_modules); the config file wins.
- */
-export function findDeferConfig(start: string): DeferConfig | undefined {
-  return lookUp(start).config;
-}
-
 interface Found {
   config: DeferConfig | undefined;
   /**
@@ -73,6 +64,11 @@ interface Found {
   scopeType: string | undefined | null;
 }
 
+/**
+ * The configuration of the project that `start` (a directory) belongs to: the nearest directory
+ * upwards that holds a package.json or a coldstart.config.json (not looked for inside
+ * node_modules); the config file wins.
+ */
 function lookUp(start: string): Found {
   let dir = resolve(start);
   let crossed = false;

@@ -16,54 +16,31 @@
 //    statement imports nothing statically, so only those are taken as ES modules (a word
 //    "import" at a line start in a comment of a CommonJS file installs the hooks early: a cost,
 //    never a lost record).
-import { readFileSync, realpathSync } from 'node:fs';
-import { dirname, join, sep } from 'node:path';
+import { entryKind } from '../hooks/entry.js';
+import { packageScope } from '../resolve/facts.js';
+import { createFsView } from '../resolve/fs-view.js';
 
 /** Set by `coldstart profile` before it loads the preload into its own process. */
 export const IN_PROCESS_KEY = 'coldstart.profile.inProcessCommonJs';
 
 /**
- * Whether Node's runMain will start `script` in the CommonJS loader, by Node's rules: no
- * --import or loader flag, not .mjs/.mts, and .cjs/.cts or a package scope without
- * "type": "module". `execFlags`: the process's own options (execArgv and NODE_OPTIONS).
+ * Whether Node's runMain will start the script in process.argv[1] in the CommonJS loader, by
+ * Node's rules (hooks/entry.ts: .cjs, or a package scope without "type": "module"), given no
+ * --import or loader flag in `execFlags` (the process's execArgv and NODE_OPTIONS). An
+ * unreadable scope counts as not CommonJS: the hooks then go in at once.
  */
-export function startsInCommonJs(script: string, execFlags: string): boolean {
+export function startsInCommonJs(execFlags: string): boolean {
   if (/(?:^|\s)--(?:import|loader|experimental-loader|experimental-default-type)\b/.test(execFlags)) return false;
-  let path: string;
-  try {
-    path = realpathSync(script);
-  } catch {
-    return false;
-  }
-  if (path.endsWith('.mjs') || path.endsWith('.mts')) return false;
-  if (path.endsWith('.cjs') || path.endsWith('.cts')) return true;
-  return scopeType(path) !== 'module';
-}
-
-/** The nearest package.json's "type" as Node finds it (stopping below node_modules); 'module' when unreadable. */
-function scopeType(file: string): string | undefined {
-  let dir = dirname(file);
-  for (;;) {
-    if (dir.endsWith(`${sep}node_modules`)) return undefined;
-    let text: string | undefined;
+  const view = createFsView();
+  const typeOf = (file: string): string | undefined | null => {
     try {
-      text = readFileSync(join(dir, 'package.json'), 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' && (error as NodeJS.ErrnoException).code !== 'ENOTDIR') return 'module';
+      const scope = packageScope(view, file);
+      return scope?.malformed === true ? null : scope?.type;
+    } catch {
+      return null;
     }
-    if (text !== undefined) {
-      try {
-        const type = (JSON.parse(text) as { type?: unknown }).type;
-        return typeof type === 'string' ? type : undefined;
-      } catch {
-        // Node stops at a package.json it cannot parse; so do the hooks, to be safe.
-        return 'module';
-      }
-    }
-    const parent = dirname(dir);
-    if (parent === dir) return undefined;
-    dir = parent;
-  }
+  };
+  return entryKind(typeOf) === 'commonjs';
 }
 
 /** An import or export-from statement: what makes a module load others when it is linked. */

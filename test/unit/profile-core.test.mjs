@@ -12,7 +12,7 @@ import { deferCandidates, findImport, lazyLine, savingOf } from '../../dist/prof
 import { evaluate } from '../../dist/profile/check.js';
 import { renderTrace } from '../../dist/profile/render-trace.js';
 import { renderTree } from '../../dist/profile/render-text.js';
-import { installOnFirstModule, mayImportStatically, startsInCommonJs } from '../../dist/profile/esm-start.js';
+import { installOnFirstModule, mayImportStatically, startsInCommonJs as startsInCommonJsNow } from '../../dist/profile/esm-start.js';
 
 test('markers move no code: a start call on a code-free first line, else a data: module imported last', () => {
   const source = 'export const a = 1;\nthrow new Error("x");';
@@ -206,6 +206,15 @@ test('the first ES module of a CommonJS program: import statements found, other 
   write('a.mjs', '');
   write('b.cjs', '');
   write('c.js', '');
+  // The script is process.argv[1], as when `coldstart profile` runs it in its own process.
+  const saved = process.argv[1];
+  t.after(() => {
+    process.argv[1] = saved;
+  });
+  const startsInCommonJs = (script, flags) => {
+    process.argv[1] = script;
+    return startsInCommonJsNow(flags);
+  };
   assert.equal(startsInCommonJs(join(dir, 'a.mjs'), ''), false);
   assert.equal(startsInCommonJs(join(dir, 'b.cjs'), ''), true);
   assert.equal(startsInCommonJs(join(dir, 'b.cjs'), '--import ./x.mjs'), false);

@@ -169,7 +169,7 @@ async function runInProcess(script: string, command: string[], options: Options,
     const env = profileEnv(dir, options.coverage);
     for (const key of ['NODE_OPTIONS', 'COLDSTART_PROFILE_DIR', 'COLDSTART_PROFILE_COVERAGE', 'COLDSTART_LAZY_RECORDS']) process.env[key] = env[key];
     process.argv = [process.argv[0]!, resolve(script), ...command.slice(2)];
-    if (startsInCommonJs(process.argv[1]!, execFlags)) (globalThis as Record<symbol, unknown>)[Symbol.for(IN_PROCESS_KEY)] = true;
+    if (startsInCommonJs(execFlags)) (globalThis as Record<symbol, unknown>)[Symbol.for(IN_PROCESS_KEY)] = true;
     await import(preloadUrl);
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
