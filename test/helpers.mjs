@@ -10,6 +10,21 @@ export const dist = join(root, 'dist');
 export const bin = join(root, 'bin', 'coldstart.cjs');
 export const fixtures = join(root, 'test', 'fixtures');
 
+/**
+ * Sets process.argv[1] (the entry script, as Node sets it) for in-process tests; the original
+ * comes back when the test ends, after `cleanup` runs.
+ */
+export function entryScript(t, cleanup = () => {}) {
+  const saved = process.argv[1];
+  t.after(() => {
+    process.argv[1] = saved;
+    cleanup();
+  });
+  return (path) => {
+    process.argv[1] = path;
+  };
+}
+
 /** A fresh directory under the OS temp dir, removed when the test ends. */
 export function tempDir(t, prefix = 'coldstart-test-') {
   const dir = mkdtempSync(join(tmpdir(), prefix));

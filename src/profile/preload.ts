@@ -2,10 +2,11 @@
 // module loads (CommonJS patch, ES module hooks, optional coverage) and writes them at exit to
 // COLDSTART_PROFILE_DIR/<pid>.json. Any failure leaves the program running unprofiled.
 import Module from 'node:module';
-import { realpathSync, writeFileSync, renameSync } from 'node:fs';
+import { writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { has, inWorkerThread } from '../node-features.js';
+import { entryRealPath } from '../hooks/entry.js';
 import { own } from '../hooks/foreign-hooks.js';
 import { patchCommonJs } from './cjs-patch.js';
 import { lazyCoverage } from './coverage.js';
@@ -18,14 +19,10 @@ import type { ProcessProfile } from './schema.js';
 
 const ownDir = fileURLToPath(new URL('..', import.meta.url));
 
+/** The main script's real path (as the register features find it), else the path as given. */
 function mainPath(): string | undefined {
   const main = process.argv[1];
-  if (main === undefined) return undefined;
-  try {
-    return realpathSync(main);
-  } catch {
-    return main;
-  }
+  return main === undefined ? undefined : (entryRealPath() ?? main);
 }
 
 function install(dir: string): void {

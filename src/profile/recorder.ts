@@ -62,9 +62,9 @@ export class Recorder {
   /** First importer of each URL the ES module hooks resolved, for CommonJS loads that lack one. */
   readonly importers = new Map<string, { specifier: string; parentKey: string }>();
   coverage: CoverageSnapshot[] | null = null;
-  /** Called when a package entry imported by first-party code finishes loading. */
   /** When the ES module hooks went in (see ProcessProfile.esmHooksFromMs). */
   esmHooksFromMs: number | null = null;
+  /** Called when a package entry imported by first-party code finishes loading. */
   onBoundary: ((id: number) => void) | undefined;
   #firstPartyRoot: string | undefined;
   #mainPath: string | undefined;

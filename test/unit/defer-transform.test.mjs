@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { transformDefer } from '../../dist/defer/transform.js';
 import { entryIsCommonJs, matchesDefer, programDeferConfig, resetDeferConfig } from '../../dist/defer/config.js';
 import { findReferences } from '../../dist/defer/scope.js';
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { entryScript, tempDir } from '../helpers.mjs';
 
 const options = { defer: ['x', '@aws-sdk/*'], eager: false, nativeImportDefer: false, lazyRuntimePath: '/lazy.js', sourceMap: false };
 const run = (source, format = 'module', extra = {}) => transformDefer(source, '/app/main.mjs', format, { ...options, ...extra })?.code;
@@ -99,8 +99,7 @@ test('the transform cache without node_modules lives in the temp dir, found as o
 });
 
 test('the entry is CommonJS when its package scope says so, learnt from the configuration lookup; no config file inside node_modules', (t) => {
-  const dir = realpathSync(mkdtempSync(join(tmpdir(), 'coldstart-entry-')));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = realpathSync(tempDir(t, 'coldstart-entry-'));
   const write = (name, text) => {
     mkdirSync(dirname(join(dir, name)), { recursive: true });
     writeFileSync(join(dir, name), text);
@@ -119,13 +118,9 @@ test('the entry is CommonJS when its package scope says so, learnt from the conf
   write('cjs/node_modules/pkg/coldstart.config.json', '{"defer":["ignored"]}');
   write('cjs/node_modules/pkg/package.json', '{"type":"commonjs","coldstart":{"defer":["z"]}}');
   write('cjs/node_modules/pkg/bin/cli.js', '');
-  const saved = process.argv[1];
-  t.after(() => {
-    process.argv[1] = saved;
-    resetDeferConfig();
-  });
+  const setEntry = entryScript(t, resetDeferConfig);
   const ask = (entry) => {
-    process.argv[1] = join(dir, entry);
+    setEntry(join(dir, entry));
     resetDeferConfig();
     return entryIsCommonJs();
   };

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir } from '../helpers.mjs';
+import { entryScript, tempDir } from '../helpers.mjs';
 import { injectMarkers, isMarkerURL, sourceText } from '../../dist/profile/inject.js';
 import { MIN_BOUNDARY_MS, Recorder, packageRootOf, keyOf } from '../../dist/profile/recorder.js';
 import { analyze, labelOf, isWrapper } from '../../dist/profile/analyze.js';
@@ -207,12 +207,9 @@ test('the first ES module of a CommonJS program: import statements found, other 
   write('b.cjs', '');
   write('c.js', '');
   // The script is process.argv[1], as when `coldstart profile` runs it in its own process.
-  const saved = process.argv[1];
-  t.after(() => {
-    process.argv[1] = saved;
-  });
+  const setEntry = entryScript(t);
   const startsInCommonJs = (script, flags) => {
-    process.argv[1] = script;
+    setEntry(script);
     return startsInCommonJsNow(flags);
   };
   assert.equal(startsInCommonJs(join(dir, 'a.mjs'), ''), false);

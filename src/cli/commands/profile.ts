@@ -10,6 +10,7 @@ import { commands } from '../commands.js';
 import { preloadUrl, profileEnv } from '../../profile/env.js';
 import { distPath } from '../../defer/paths.js';
 import { IN_PROCESS_KEY, startsInCommonJs } from '../../profile/esm-start.js';
+import { now } from '../../profile/recorder.js';
 
 /** What the report needs (bundled into this file; the trace and HTML renderers initialise only
  *  when asked for): readied while a spawned command runs, or before an in-process one. */
@@ -179,7 +180,7 @@ async function runInProcess(script: string, command: string[], options: Options,
     try {
       // This process's lazy() records are read from memory: the program's own exit hook that
       // would write them to the file runs after this one.
-      report(m, dir, command, options, code, process.uptime() * 1000, { pid: process.pid, records: m.lazyRecords() });
+      report(m, dir, command, options, code, now(), { pid: process.pid, records: m.lazyRecords() });
     } catch (error) {
       toStderr(`coldstart profile: no report: ${(error as Error).message}\n`);
     } finally {
