@@ -3,7 +3,7 @@
 // resolver (Node 20, and CommonJS programs everywhere: see entry.ts for why).
 // Each hook starts with a pass-through guard; a pack's recorded answer, the index, or Node.
 import { Module, isBuiltin } from 'node:module';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { has } from '../node-features.js';
 import { resolve } from '../resolve/resolve.js';
@@ -48,14 +48,37 @@ function skip(specifier: string): boolean {
   const first = specifier.charCodeAt(0);
   if (first === 46 /* . */ || first === 47 /* / */) return false;
   // Builtins, data: and other URLs are Node's; so are specifiers a loader may rewrite.
-  return /^[a-z][a-z0-9+.-]*:/i.test(specifier) || isBuiltin(specifier);
+  return hasScheme(specifier) || isBuiltin(specifier);
+}
+
+/** `scheme:` at the start, as in a URL (a letter, then letters, digits, `+`, `.`, `-`). A scan,
+ *  not a regular expression: compiling one at its first use showed up in start-up profiles. */
+export function hasScheme(specifier: string): boolean {
+  for (let i = 0; i < specifier.length; i++) {
+    const code = specifier.charCodeAt(i);
+    const lower = code | 0x20; // maps A-Z onto a-z, and nothing else onto a-z
+    if (lower >= 97 && lower <= 122) continue;
+    if (i === 0) return false;
+    if (code === 58 /* : */) return true;
+    if (!(code >= 48 && code <= 57) && code !== 43 /* + */ && code !== 46 /* . */ && code !== 45 /* - */) return false;
+  }
+  return false;
 }
 
 /** An answerer asked before the index (the pack's recorded answers): a path and format, or undefined. */
 export type FirstAnswer = (dir: string, specifier: string, mode: 'r' | 'i') => { readonly path: string; readonly format: string } | undefined;
 
-/** The view the hooks read: the index's, which can also vouch for a learned answer. */
-export type HookView = ResolutionView & { answerStillValid?(path: string): boolean };
+/** The view the hooks read: the index's, which can also vouch for a learned answer and say
+ *  where it lists no files (first-party directories). */
+export type HookView = ResolutionView & { answerStillValid?(path: string): boolean; knowsFilesIn?(dir: string): boolean };
+
+/** `./x`, `../x`, `.` or `..`: a path relative to the importing file. */
+function isRelative(specifier: string): boolean {
+  if (specifier.charCodeAt(0) !== 46 /* . */) return false;
+  const second = specifier.charCodeAt(1);
+  if (second !== 46) return specifier.length === 1 || second === 47 /* / */;
+  return specifier.length === 2 || specifier.charCodeAt(2) === 47;
+}
 
 /**
  * Resolves through the learned-answers table first (one map lookup), then the resolver; a new
@@ -66,6 +89,12 @@ function answer(view: HookView, table: AnswerTable | undefined, request: Resolve
   if (first !== undefined && request.parentPath !== undefined) {
     const found = first(dirname(request.parentPath), request.specifier, request.mode === 'require' ? 'r' : 'i');
     if (found !== undefined) return { kind: 'file', path: found.path, format: found.format === '' ? undefined : found.format };
+  }
+  // A relative import between first-party files: the index lists no files there, so the
+  // resolver could only give up, after building paths and URLs. Straight to Node.
+  if (request.parentPath !== undefined && isRelative(request.specifier) && view.knowsFilesIn !== undefined) {
+    const dir = dirname(join(dirname(request.parentPath), request.specifier));
+    if (!view.knowsFilesIn(dir)) return { kind: 'unknown', reason: `${dir} is not listed in the index (first-party files are Node's to find)` };
   }
   const key =
     table !== undefined && request.extensions === undefined && request.parentPath !== undefined

@@ -92,6 +92,17 @@ export class IndexView implements ResolutionView {
 
   #peeking = false;
 
+  /**
+   * Whether the index lists the files of `dir`: false for first-party directories (the project's
+   * listings hold only directories, package.json and node_modules) and outside the index, where
+   * no file lookup can be answered and the resolve hook asks Node at once.
+   */
+  knowsFilesIn(dir: string): boolean {
+    const rel = this.#rel(dir);
+    if (rel === undefined) return false;
+    return this.#place(this.#canonical(rel)).kind !== 'project';
+  }
+
   isDirectory(path: string): boolean | undefined {
     const kind = this.#kindOfAbs(path);
     return kind === undefined ? undefined : kind === 'dir';

@@ -61,6 +61,32 @@ test('the first run builds the index, later runs resolve from it; output equals 
   }
 });
 
+test('relative imports between first-party files go to Node at once; inside node_modules the index answers them', (t) => {
+  const root = project(t);
+  writeTree(root, {
+    'src/main.mjs': 'import { up } from "../up.mjs"; import lib from "./lib/index.cjs"; import util from "foo/lib/util.js"; console.log(up, lib, util);',
+    'up.mjs': 'export const up = "up";',
+    'src/lib/index.cjs': 'module.exports = require("./dir") + require("..//lib/../lib/leaf.cjs");',
+    'src/lib/dir/index.js': 'module.exports = "dir+";',
+    'src/lib/leaf.cjs': 'module.exports = "leaf";',
+    'node_modules/foo/lib/util.js': 'module.exports = require("./near.js");',
+    'node_modules/foo/lib/near.js': 'module.exports = "near";',
+  });
+  const plain = runNode(['src/main.mjs'], { cwd: root });
+  assert.equal(plain.stdout, 'up dir+leaf near\n', plain.stderr);
+  run(root, 'src/main.mjs'); // builds the index
+  const used = run(root, 'src/main.mjs', { COLDSTART_DEBUG: '1' });
+  assert.equal(used.report.state, 'used');
+  assert.equal(used.stdout, plain.stdout);
+  const handed = used.stderr.split('\n').filter((line) => line.includes('first-party files are Node\'s to find'));
+  // ../up.mjs and ./lib/index.cjs from main.mjs (where registerHooks sees imports), ./dir and
+  // the un-normalised ../lib/leaf.cjs from lib/index.cjs.
+  assert.ok(handed.some((line) => line.includes('./dir from')), used.stderr);
+  assert.ok(handed.some((line) => line.includes('..//lib/../lib/leaf.cjs from')), used.stderr);
+  assert.ok(!used.stderr.includes('./near.js from'), 'a relative require inside a package is answered by the index');
+  assert.ok(used.report.counts.hits >= 2, JSON.stringify(used.report.counts));
+});
+
 function await_import_module() {
   return process.getBuiltinModule('node:module');
 }

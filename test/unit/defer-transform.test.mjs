@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { transformDefer } from '../../dist/defer/transform.js';
 import { entryIsCommonJs, matchesDefer, programDeferConfig, resetDeferConfig } from '../../dist/defer/config.js';
 import { findReferences } from '../../dist/defer/scope.js';
+import { mayBeAsyncModule, parseVirtual, readVirtualURL, virtualURL } from '../../dist/defer/load-core.js';
+import { hasScheme } from '../../dist/hooks/resolve-hook.js';
 import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { entryScript, tempDir } from '../helpers.mjs';
@@ -137,4 +139,35 @@ test('the entry is CommonJS when its package scope says so, learnt from the conf
   // probed for a coldstart.config.json.
   assert.equal(ask('cjs/node_modules/pkg/bin/cli.js'), true);
   assert.deepEqual(programDeferConfig()?.defer, ['z']);
+});
+
+test('stand-in specifiers and URLs: written and read back by hand, strange characters included', () => {
+  assert.deepEqual(parseVirtual('coldstart-defer:12:3:@aws-sdk/client-s3'), { line: 12, column: 3, specifier: '@aws-sdk/client-s3' });
+  assert.deepEqual(parseVirtual('coldstart-defer:1:1:x:y'), { line: 1, column: 1, specifier: 'x:y' });
+  assert.deepEqual(parseVirtual('coldstart-defer:1:1:'), { line: 1, column: 1, specifier: '' });
+  for (const bad of ['x', 'coldstart-defer:', 'coldstart-defer:1:x', 'coldstart-defer::1:x', 'coldstart-defer:1a:1:x', 'coldstart-defer:1:-1:x']) {
+    assert.equal(parseVirtual(bad), undefined, bad);
+  }
+  const odd = 'file:///a b/c&d=e/%41+ü#?.mjs';
+  const url = virtualURL(odd, 'module', 'pkg/sub?x=1&y', 'file:///p/main.mjs', 7, 9);
+  assert.ok(url.startsWith('coldstart-defer:?url='), url);
+  assert.doesNotThrow(() => new URL(url), 'a valid URL');
+  assert.deepEqual(readVirtualURL(url), { url: odd, format: 'module', specifier: 'pkg/sub?x=1&y', parent: 'file:///p/main.mjs', line: 7, column: 9 });
+  assert.equal(readVirtualURL(virtualURL('file:///x.js', null, 'x', '', 1, 2))?.format, '');
+  assert.equal(readVirtualURL('file:///x.js'), undefined);
+  assert.equal(readVirtualURL('coldstart-defer:?url=%E0%A4%A'), undefined, 'malformed encoding is not ours');
+  const mod = (u, format = '') => ({ url: u, format, specifier: 'x', parent: '', line: 1, column: 1 });
+  assert.equal(mayBeAsyncModule(mod('file:///a/x.mjs')), true);
+  assert.equal(mayBeAsyncModule(mod('file:///a/x.mts?v=1')), true);
+  assert.equal(mayBeAsyncModule(mod('file:///a/x.js#.mjs')), false);
+  assert.equal(mayBeAsyncModule(mod('file:///a/x.cjs')), false);
+  assert.equal(mayBeAsyncModule(mod('file:///a/x.js', 'module')), true);
+  assert.equal(mayBeAsyncModule(mod('node:fs')), false);
+});
+
+test('the resolve hook tells URL-like specifiers by a scan that agrees with the URL scheme grammar', () => {
+  const scheme = /^[a-z][a-z0-9+.-]*:/i;
+  const samples = ['node:fs', 'data:text/javascript,1', 'file:///x', 'C:\\x', 'a:', 'A1+.-:x', '1a:x', ':x', 'x', '', '@scope/pkg', 'pkg/sub:x', 'a b:x', 'é:x', 'Z:', 'a_b:x', '.:x', 'a[:x', 'a`:x', 'a@:x'];
+  for (let c = 32; c < 127; c++) samples.push(`a${String.fromCharCode(c)}:`, `${String.fromCharCode(c)}a:`);
+  for (const sample of samples) assert.equal(hasScheme(sample), scheme.test(sample), JSON.stringify(sample));
 });

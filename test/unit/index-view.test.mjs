@@ -57,6 +57,11 @@ test('the view answers files, directories, package.json facts and real paths fro
     assert.equal(view.isDirectory(join(root, rel)), isDirectory, `isDirectory ${rel}`);
   }
   assert.equal(view.isFile('/somewhere/else.js'), undefined);
+  // Where the hook may ask Node at once: first-party directories and places outside the index.
+  for (const [rel, known] of [['node_modules/foo/lib', true], ['node_modules', true], ['node_modules/linked', true], ['store/real-dep', true], ['', false], ['src', false], ['store', false]]) {
+    assert.equal(view.knowsFilesIn(join(root, rel)), known, `knowsFilesIn ${rel}`);
+  }
+  assert.equal(view.knowsFilesIn('/somewhere'), false);
   assert.equal(view.packageJson(join(root, 'node_modules/foo')).main, 'lib/main.js');
   assert.equal(view.packageJson(join(root, 'node_modules/foo/lib/esm')).type, 'module');
   assert.equal(view.packageJson(join(root, 'node_modules/foo/lib')), null);
