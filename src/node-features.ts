@@ -35,7 +35,7 @@ const table = {
   /** Type stripping of .ts files without a flag. */
   stripTypes: { since: '22.18.0, 23.6.0', detect: () => ['strip', 'transform'].includes(String(processFeature('typescript'))) },
   /** Native `import defer` (only behind --js-defer-import-eval on Node 26). */
-  nativeImportDefer: { since: '26.0.0 with --js-defer-import-eval', detect: () => process.execArgv.includes('--js-defer-import-eval') || /--js-defer-import-eval/.test(process.env['NODE_OPTIONS'] ?? '') },
+  nativeImportDefer: { since: '26.0.0 with --js-defer-import-eval', detect: () => process.execArgv.includes('--js-defer-import-eval') || (process.env['NODE_OPTIONS'] ?? '').includes('--js-defer-import-eval') },
 } satisfies Record<string, Feature>;
 
 export type FeatureName = keyof typeof table;

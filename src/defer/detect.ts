@@ -6,10 +6,39 @@ export const virtualPrefix = 'coldstart-defer:';
 
 /** Cheap test for files that may need the transform: most files are passed through on this alone. */
 export function mayNeedTransform(source: string, defer: readonly string[]): boolean {
-  if (/\bimport\s+defer\b/.test(source)) return true;
+  if (hasImportDefer(source)) return true;
   for (const pattern of defer) {
     const literal = pattern.includes('*') ? pattern.slice(0, pattern.indexOf('*')) : pattern;
     if (source.includes(literal)) return true;
   }
   return false;
+}
+
+/**
+ * Whether `import defer` (the words, any whitespace between) occurs in the text, as
+ * /\bimport\s+defer\b/ would say. A scan: compiling that expression at its first use cost more
+ * at start-up than the search itself.
+ */
+export function hasImportDefer(source: string): boolean {
+  for (let at = source.indexOf('import'); at !== -1; at = source.indexOf('import', at + 6)) {
+    if (at > 0 && isWordChar(source.charCodeAt(at - 1))) continue;
+    let next = at + 6;
+    while (next < source.length && isSpace(source.charCodeAt(next))) next++;
+    if (next === at + 6 || !source.startsWith('defer', next)) continue;
+    if (next + 5 < source.length && isWordChar(source.charCodeAt(next + 5))) continue;
+    return true;
+  }
+  return false;
+}
+
+/** The characters of \w: ASCII letters, digits and `_`. */
+function isWordChar(code: number): boolean {
+  return (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95;
+}
+
+/** The characters of \s: ASCII and Unicode white space and line terminators, as in a regular expression. */
+function isSpace(code: number): boolean {
+  if (code === 32 || (code >= 9 && code <= 13)) return true;
+  if (code < 160) return false;
+  return code === 160 || code === 0x1680 || (code >= 0x2000 && code <= 0x200a) || code === 0x2028 || code === 0x2029 || code === 0x202f || code === 0x205f || code === 0x3000 || code === 0xfeff;
 }

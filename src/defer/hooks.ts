@@ -10,7 +10,7 @@ import { has } from '../node-features.js';
 import { own } from '../hooks/foreign-hooks.js';
 import { entryIsCommonJs, programDeferConfig } from './config.js';
 import { deferredNamespace } from './runtime.js';
-import { virtualPrefix } from './detect.js';
+import { hasImportDefer, virtualPrefix } from './detect.js';
 import { distURL } from './paths.js';
 import {
   knownTopLevelAwait,
@@ -56,7 +56,7 @@ function entryUsesImportDefer(): boolean {
   // A CommonJS entry cannot hold an import statement: no need to read it.
   if (entryIsCommonJs()) return false;
   try {
-    return /\bimport\s+defer\b/.test(readFileSync(entry, 'utf8'));
+    return hasImportDefer(readFileSync(entry, 'utf8'));
   } catch {
     return false;
   }

@@ -108,9 +108,16 @@ function isOwn(value: string, ownDir: string): boolean {
 function isRegister(value: string, ownDir: string): boolean {
   if (value === 'coldstart/register') return true;
   const path = pathOf(value);
-  if (path === undefined || !/(^|[\\/])register(\.c?js|\.mjs)?$/.test(path)) return false;
-  return resolve(path).startsWith(ownDir + sep) || /(^|[\\/])coldstart[\\/](dist[\\/])?register(\.c?js|\.mjs)?$/.test(path);
+  if (path === undefined) return false;
+  // Split by hand, no regular expressions: this runs at every start with a preload flag.
+  const parts = path.replaceAll('\\', '/').split('/');
+  if (!registerNames.has(parts[parts.length - 1]!)) return false;
+  if (resolve(path).startsWith(ownDir + sep)) return true;
+  const dir = parts[parts.length - 2];
+  return dir === 'coldstart' || (dir === 'dist' && parts[parts.length - 3] === 'coldstart');
 }
+
+const registerNames = new Set(['register', 'register.js', 'register.cjs', 'register.mjs']);
 
 /**
  * Other tools' preloads that ran before coldstart/register: the ones ahead of it in Node's

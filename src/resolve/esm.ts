@@ -25,7 +25,7 @@ export function parsePackageName(specifier: string): { name: string; subpath: st
     separator = specifier.indexOf('/', separator + 1);
   }
   const name = separator === -1 ? specifier : specifier.slice(0, separator);
-  if (/^\.|%|\\/.test(name) || name === '') giveUp(`invalid package name ${specifier}`);
+  if (name === '' || name.startsWith('.') || name.includes('%') || name.includes('\\')) giveUp(`invalid package name ${specifier}`);
   return { name, subpath: '.' + (separator === -1 ? '' : specifier.slice(separator)), scoped };
 }
 

@@ -23,6 +23,11 @@ test('searching the text finds exactly what parsing finds', () => {
   for (const key of ['x', 'import\nnode,import\n\n', '\nx', 'node_modules/x/index.js', 'import\nnode,import\n\nx"', 'module']) {
     assert.equal(searchAnswer(text, key), undefined, JSON.stringify(key));
   }
+  // A value cut short or of another shape is no answer.
+  for (const cut of ['{"k":["x",nul', '{"k":["x\\"]}', '{"k":["x","y"', '{"k":["x"]}', '{"k":"x"}', '{"k":["x",1]}', '{"k":[' ]) {
+    assert.equal(searchAnswer(cut, 'k'), undefined, cut);
+  }
+  assert.deepEqual(searchAnswer('{"k":["a\\\\",null]}', 'k'), ['a\\', null], 'an escaped backslash ends before the quote');
 });
 
 test('a table is searched for its first lookups, parsed after, and ignored when foreign or cut short', (t) => {

@@ -7,6 +7,7 @@ import { entryIsCommonJs, matchesDefer, programDeferConfig, resetDeferConfig } f
 import { findReferences } from '../../dist/defer/scope.js';
 import { mayBeAsyncModule, parseVirtual, readVirtualURL, virtualURL } from '../../dist/defer/load-core.js';
 import { hasScheme } from '../../dist/hooks/resolve-hook.js';
+import { hasImportDefer } from '../../dist/defer/detect.js';
 import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { entryScript, tempDir } from '../helpers.mjs';
@@ -170,4 +171,15 @@ test('the resolve hook tells URL-like specifiers by a scan that agrees with the 
   const samples = ['node:fs', 'data:text/javascript,1', 'file:///x', 'C:\\x', 'a:', 'A1+.-:x', '1a:x', ':x', 'x', '', '@scope/pkg', 'pkg/sub:x', 'a b:x', 'é:x', 'Z:', 'a_b:x', '.:x', 'a[:x', 'a`:x', 'a@:x'];
   for (let c = 32; c < 127; c++) samples.push(`a${String.fromCharCode(c)}:`, `${String.fromCharCode(c)}a:`);
   for (const sample of samples) assert.equal(hasScheme(sample), scheme.test(sample), JSON.stringify(sample));
+});
+
+test('the import defer check agrees with /\\bimport\\s+defer\\b/', () => {
+  const pattern = /\bimport\s+defer\b/;
+  const samples = ['import defer * as ns from "x"', 'import\n\tdefer', 'import\u00a0defer', 'import\u2003defer x', 'import\ufeffdefer', 'importdefer', 'import deferred', 'reimport defer', '_import defer', 'import defer_', 'import defer$', '$import defer', 'import  import defer', 'import', 'defer', 'import defe', 'x import defer', 'import\u200bdefer', 'import defer', 'import\u0085defer', 'éimport defer', 'import defer9', 'Import defer'];
+  for (const sample of samples) assert.equal(hasImportDefer(sample), pattern.test(sample), JSON.stringify(sample));
+  for (let c = 0; c < 0x3010; c++) {
+    const ch = String.fromCharCode(c);
+    for (const sample of [`import${ch}defer`, `${ch}import defer`, `import defer${ch}`]) assert.equal(hasImportDefer(sample), pattern.test(sample), JSON.stringify(sample));
+  }
+  for (const ch of ['\ufeff', '\ufffe', '\u3000']) assert.equal(hasImportDefer(`import${ch}defer`), pattern.test(`import${ch}defer`));
 });

@@ -31,4 +31,8 @@ test('the preloads ahead of coldstart/register are the ones that count', () => {
   // Activated without a preload flag: every other preload ran before it.
   assert.deepEqual(before('', ['--require', 'y']), ['y']);
   assert.deepEqual(before('', ['--require', './register.cjs', '--require', 'coldstart/register']), ['./register.cjs']);
+  // Backslashes separate too; a look-alike directory or extension is another tool's.
+  assert.deepEqual(before('', ['--require', '..\\node_modules\\coldstart\\register']), []);
+  assert.deepEqual(before('', ['--require', 'vendor/coldstart/dist/register.mjs']), []);
+  assert.deepEqual(before('', ['--require', 'vendor/my-coldstart/register.js', '--require', 'x/coldstart/register.ts', '--require', 'coldstart/register']), ['vendor/my-coldstart/register.js', 'x/coldstart/register.ts']);
 });
