@@ -93,7 +93,7 @@ const builtinsFromProcess = {
   },
 };
 // The third is Node 20's defer hooks, which module.register runs in its loader worker: as tsc's
-// eleven files, the auto-defer demo's `--help` took 93 ms on Node 20; bundled, 77 ms (lazy():
+// eleven files, the auto-defer demo's `--help` took 93 ms on Node 20; bundled, ~75 ms (lazy():
 // 31 ms; the worker's own start is most of the rest).
 for (const name of ['cli/commands/profile', 'profile/preload', 'defer/async-hooks']) {
   await build({

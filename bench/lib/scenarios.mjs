@@ -10,7 +10,7 @@ const eslint = 'bench/node_modules/eslint/bin/eslint.js';
  * id: stable name used in flags and JSON; project: the directory `coldstart index` walks;
  * cwd: where the program runs; entry + args: what plain Node runs; bundle: the format esbuild writes;
  * external: packages left out of the bundle (eslint loads jiti only for TypeScript configs, and
- * esbuild cannot build eslint without that flag); lazy/importLazy: the demo's other versions.
+ * esbuild cannot build eslint without that flag); lazy/importLazy/autoDefer: the demo's other versions.
  */
 export const scenarios = [
   { id: 'eslint-version', title: 'eslint --version', project: 'bench', cwd: 'bench', entry: eslint, args: ['--version'], bundle: 'cjs', external: ['jiti'], many: true },
@@ -21,7 +21,7 @@ export const scenarios = [
   { id: 'prettier-check', title: 'prettier --check', project: 'bench', cwd: 'bench/fixtures/prettier', entry: 'bench/node_modules/prettier/bin/prettier.cjs', args: ['--check', 'formatted.js'], bundle: 'cjs' },
   {
     id: 'demo-help', title: 'demo CLI --help', project: 'examples/demo', cwd: 'examples/demo', entry: 'examples/demo/eager.mjs', args: ['--help'],
-    bundle: 'esm', external: ['jiti'], lazy: 'examples/demo/lazy.mjs', importLazy: 'examples/demo/import-lazy.cjs',
+    bundle: 'esm', external: ['jiti'], lazy: 'examples/demo/lazy.mjs', importLazy: 'examples/demo/import-lazy.cjs', autoDefer: 'examples/demo/autodefer/main.mjs',
     needs: ['examples/demo/eager.mjs', 'examples/demo/node_modules'],
   },
 ];

@@ -125,6 +125,12 @@ export const variants = [
   },
   { id: 'lazy', title: 'coldstart lazy()', applies: (cell) => Boolean(cell.scenario.lazy), prepare: (cell) => command(cell, { entry: cell.scenario.lazy }) },
   {
+    // The eager program's ordinary imports, made lazy by its package.json's "coldstart.defer";
+    // warmed, so the timed runs read their transforms from the cache and parse nothing.
+    id: 'auto-defer', title: 'coldstart auto-defer', applies: (cell) => Boolean(cell.scenario.autoDefer),
+    prepare: (cell) => warmed(command(cell, { pre: withIndex(cell), entry: cell.scenario.autoDefer, env: { ...NO_PACK, COLDSTART_DEFER_CACHE: stateDir(cell, 'defer-cache') } })),
+  },
+  {
     id: 'import-lazy', title: 'import-lazy', applies: (cell) => Boolean(cell.scenario.importLazy),
     prepare: (cell) => {
       if (!existsSync(join(cell.root, cell.scenario.importLazy))) throw new SetupError(`${cell.scenario.importLazy} missing`);
