@@ -14,6 +14,9 @@ import { sourceHandlerMark } from '../hooks/cjs-source.js';
 import { useRegisterHooks } from '../hooks/entry.js';
 import { foreignLoadHooks, own } from '../hooks/foreign-hooks.js';
 
+/** Where `coldstart profile`'s CommonJS patch listens for JSON files served from the pack. */
+const servedJsonKey = Symbol.for('coldstart.profile.servedJson');
+
 interface ResolveContext {
   conditions?: readonly string[];
   parentURL?: string | undefined;
@@ -139,6 +142,10 @@ function patchExtensions(server: PackServer, countMisses: boolean): () => void {
       if (countMisses && server.formatOf(filename) === undefined) counts.misses++;
       return originalJson.call(this, module, filename);
     }
+    // A profiler whose CommonJS patch this handler replaced (coldstart profile with --import
+    // coldstart/register) learns the load here: JSON has no _compile step to see it by.
+    const onServed = (globalThis as Record<symbol, unknown>)[servedJsonKey] as ((file: string, size: number) => void) | undefined;
+    onServed?.(filename, served.source.length);
     try {
       module.exports = JSON.parse(stripBOM(served.source));
     } catch (error) {

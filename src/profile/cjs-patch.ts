@@ -115,6 +115,13 @@ export function patchCommonJs(recorder: Recorder, Module: ModuleStatics, skipPre
   Module.prototype._compile = function (this: unknown, content: string, filename: string, format?: string) {
     beforeCompile?.(content, format);
     const frame = top();
+    // A `.js` handler installed after this patch (coldstart/register's index or pack, run by
+    // --import after the profiler's preload) may serve the source itself and call _compile
+    // without ours: the first _compile of a load window, before any child, is its module.
+    if (frame !== undefined && frame.request !== undefined && frame.key === undefined && frame.childMs === 0 && typeof filename === 'string') {
+      frame.key = filename;
+      frame.readStart = frame.start + frame.resolveMs;
+    }
     if (frame !== undefined && frame.key === filename && frame.size === null) {
       frame.readMs = now() - frame.readStart;
       frame.size = typeof content === 'string' ? content.length : null;
@@ -122,7 +129,21 @@ export function patchCommonJs(recorder: Recorder, Module: ModuleStatics, skipPre
     return compile.apply(this, arguments as unknown as unknown[]);
   };
 
+  // JSON served from a pack by a handler installed over ours (pack/hooks.ts) has no _compile:
+  // the pack reports it here.
+  const servedJsonKey = Symbol.for('coldstart.profile.servedJson');
+  const global = globalThis as Record<symbol, unknown>;
+  const onServedJson = (filename: string, size: number): void => {
+    const frame = top();
+    if (frame === undefined || frame.request === undefined || frame.key !== undefined || frame.childMs !== 0) return;
+    frame.key = filename;
+    frame.readMs = now() - frame.start - frame.resolveMs;
+    frame.size = size;
+  };
+  global[servedJsonKey] = onServedJson;
+
   return () => {
+    if (global[servedJsonKey] === onServedJson) global[servedJsonKey] = undefined;
     Module._load = load;
     Module._resolveFilename = resolveFilename;
     Module.prototype._compile = compile;

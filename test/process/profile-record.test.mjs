@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCli, runNode, tempDir } from '../helpers.mjs';
+import { pathToFileURL } from 'node:url';
+import { dist, runCli, runNode, tempDir } from '../helpers.mjs';
 import { writeCjsApp, writeEsmApp, writeLateEsmApps, writeParentChild } from './profile-fixtures.mjs';
 import nodeModule from 'node:module';
 
@@ -44,6 +45,42 @@ test('a CommonJS program: passthrough, every module Node loaded, the unused pack
   assert.equal(candidate.modules, 2);
   assert.match(r.stderr, /module loading: [\d.]+ ms of [\d.]+ ms/);
   assert.match(r.stderr, /main\.cjs:1 +const unused = require\('unused-pkg'\);\n +replace with: const unused = lazy\('unused-pkg', __filename\);/);
+});
+
+test('a program run with coldstart/register is recorded whole, with the index and with a pack serving its sources', (t) => {
+  const dir = realTemp(t);
+  const { main } = writeCjsApp(dir);
+  // --require runs before the profiler's own preload, --import after it: then the index's and
+  // the pack's source handlers are installed over the profiler's, and must not hide loads from it.
+  const preloads = { require: ['--require', join(dist, 'register.cjs')], import: ['--import', pathToFileURL(join(dist, 'register.js')).href] };
+  const profiled = (name, flag) => {
+    const cacheOut = join(dir, `${name}.cache.json`);
+    const jsonOut = join(dir, `${name}.json`);
+    const stats = { COLDSTART_INDEX_STATS: join(dir, `${name}.index.jsonl`), COLDSTART_PACK_STATS: join(dir, `${name}.pack.jsonl`) };
+    const r = runCli(['profile', '--json', jsonOut, '--', process.execPath, ...preloads[flag], main], { cwd: dir, env: { CACHE_OUT: cacheOut, ...stats } });
+    assert.equal(r.code, 7, r.stderr);
+    assert.equal(r.stdout, 'hello [local]1/\n');
+    const [p] = JSON.parse(readFileSync(jsonOut, 'utf8')).processes;
+    // coldstart's own files are not the program's (Node lists a --require preload in require.cache).
+    const cache = JSON.parse(readFileSync(cacheOut, 'utf8')).filter((key) => !key.startsWith(dist)).sort();
+    assert.deepEqual(ownModules(p).map((m) => m.key).sort(), cache, `${name} ${flag}`);
+    assert.deepEqual(p.byFormat, { commonjs: 5, json: 1 }, `${name} ${flag}`);
+    const lib = p.modules.find((m) => m.key === join(dir, 'node_modules/unused-pkg/lib.js'));
+    assert.ok(lib.size > 0 && lib.parent !== null, `${name} ${flag}: ${JSON.stringify(lib)}`);
+    return (kind) => JSON.parse(readFileSync(join(dir, `${name}.${kind}.jsonl`), 'utf8').trim().split('\n').at(-1));
+  };
+  runNode([...preloads.require, main], { cwd: dir }); // builds the index
+  for (const flag of ['require', 'import']) {
+    const indexed = profiled('index', flag);
+    assert.equal(indexed('index').state, 'used');
+    assert.ok(indexed('index').sources.served > 0, 'the index served sources: ' + JSON.stringify(indexed('index').sources));
+  }
+  assert.equal(runCli(['pack', '--', process.execPath, main], { cwd: dir }).code, 0);
+  for (const flag of ['require', 'import']) {
+    const packed = profiled('pack', flag);
+    assert.equal(packed('pack').state, 'used');
+    assert.ok(packed('pack').counts.hits > 0, JSON.stringify(packed('pack').counts));
+  }
 });
 
 test('an ES module program: every file, evaluation timed, the unused package as candidate', (t) => {
