@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { has } from '../node-features.js';
 import { resolve } from '../resolve/resolve.js';
+import { isRelativeRequest } from '../resolve/cjs.js';
 import type { Resolution, ResolutionView, ResolveRequest } from '../resolve/view.js';
 import type { AnswerTable } from '../index/answers.js';
 import { debug, debugEnabled } from '../debug.js';
@@ -72,14 +73,6 @@ export type FirstAnswer = (dir: string, specifier: string, mode: 'r' | 'i') => {
  *  where it lists no files (first-party directories). */
 export type HookView = ResolutionView & { answerStillValid?(path: string): boolean; knowsFilesIn?(dir: string): boolean };
 
-/** `./x`, `../x`, `.` or `..`: a path relative to the importing file. */
-function isRelative(specifier: string): boolean {
-  if (specifier.charCodeAt(0) !== 46 /* . */) return false;
-  const second = specifier.charCodeAt(1);
-  if (second !== 46) return specifier.length === 1 || second === 47 /* / */;
-  return specifier.length === 2 || specifier.charCodeAt(2) === 47;
-}
-
 /**
  * Resolves through the learned-answers table first (one map lookup), then the resolver; a new
  * file answer is learned for the next run. Only requests with Node's default extensions are
@@ -92,7 +85,7 @@ function answer(view: HookView, table: AnswerTable | undefined, request: Resolve
   }
   // A relative import between first-party files: the index lists no files there, so the
   // resolver could only give up, after building paths and URLs. Straight to Node.
-  if (request.parentPath !== undefined && isRelative(request.specifier) && view.knowsFilesIn !== undefined) {
+  if (request.parentPath !== undefined && isRelativeRequest(request.specifier) && view.knowsFilesIn !== undefined) {
     const dir = dirname(join(dirname(request.parentPath), request.specifier));
     if (!view.knowsFilesIn(dir)) return { kind: 'unknown', reason: `${dir} is not listed in the index (first-party files are Node's to find)` };
   }

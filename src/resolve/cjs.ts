@@ -87,7 +87,8 @@ function tryExports(ctx: CjsContext, nmPath: string, request: string, parentPath
     finalizeEsm(ctx, resolveExports(targetContext(ctx, pkg, undefined, false), pkg.exports, '.' + (match[2] ?? '')), parentPath));
 }
 
-function isRelativeRequest(request: string): boolean {
+/** `.`, `..`, `./x` or `../x`: a request relative to the requiring file. */
+export function isRelativeRequest(request: string): boolean {
   return request[0] === '.' && (request.length === 1 || request[1] === '/' ||
     (request[1] === '.' && (request.length === 2 || request[2] === '/')));
 }
