@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { has } from '../node-features.js';
 import { resolve } from '../resolve/resolve.js';
-import { isRelativeRequest } from '../resolve/cjs.js';
+import { isRelativeRequest } from '../resolve/esm.js';
 import type { Resolution, ResolutionView, ResolveRequest } from '../resolve/view.js';
 import type { AnswerTable } from '../index/answers.js';
 import { debug, debugEnabled } from '../debug.js';

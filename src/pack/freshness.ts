@@ -6,22 +6,16 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StoredStamp } from './format.js';
-import { stampCandidates, stampStat } from '../index/stamps.js';
-
-// The same stamp files as the index's (index/stamps.ts), checked with the same shared stats.
+import { collectStamps as collectIndexStamps, stampStat } from '../index/stamps.js';
 
 /**
- * mtime and size, no inode: a pack copied into a container image (or restored from a CI
- * cache) keeps its stamps valid when the copy preserves times, as `cp -a`, `tar` and
- * Docker's COPY do; one that does not preserve them is ignored, never wrong.
+ * The index's stamps (the same files, index/stamps.ts), kept as mtime and size, no inode: a pack
+ * copied into a container image (or restored from a CI cache) keeps its stamps valid when the
+ * copy preserves times, as `cp -a`, `tar` and Docker's COPY do; one that does not preserve them
+ * is ignored, never wrong.
  */
 export function collectStamps(root: string): StoredStamp[] {
-  const stamps: StoredStamp[] = [];
-  for (const path of stampCandidates) {
-    const st = statSync(join(root, path), { throwIfNoEntry: false });
-    if (st !== undefined) stamps.push([path, st.mtimeMs, st.isDirectory() ? -1 : st.size]);
-  }
-  return stamps;
+  return collectIndexStamps(root).map(({ path, mtime, size }) => [path, mtime, size]);
 }
 
 /** The first stamp that no longer matches, as a one-line reason; undefined when all match. */

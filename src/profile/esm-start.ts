@@ -4,7 +4,7 @@
 // everything through, sends every require() down Node's slower hooked path: a preload
 // registering pass-through resolve and load hooks costs `eslint --version` on Node 24 615 M
 // instructions instead of 565 M (valgrind, unseeded, median of 3), +5 to +15 ms of wall time
-// on Node 22, 24 and 26 (medians of 21 and 31 interleaved runs, two sessions). The CommonJS
+// on Node 22, 24 and 26 (medians of 21 and 31 interleaved runs, on two days). The CommonJS
 // patch records require() without them.
 //
 // An ES module reaches a CommonJS program in two ways, and both are seen in time:

@@ -3,7 +3,7 @@
 import { dirname, isAbsolute, normalize, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { packageJson, packageScope, realpath, stat } from './facts.js';
-import { targetContext, type EsmContext } from './esm.js';
+import { isRelativeRequest, targetContext, type EsmContext } from './esm.js';
 import { Failure, fail, giveUp } from './outcome.js';
 import { resolveExports, resolveImports } from './targets.js';
 
@@ -85,12 +85,6 @@ function tryExports(ctx: CjsContext, nmPath: string, request: string, parentPath
   if (pkg === null || pkg.exports === undefined || pkg.exports === null) return false;
   return esmStep(request, parentPath, () =>
     finalizeEsm(ctx, resolveExports(targetContext(ctx, pkg, undefined, false), pkg.exports, '.' + (match[2] ?? '')), parentPath));
-}
-
-/** `.`, `..`, `./x` or `../x`: a request relative to the requiring file. */
-export function isRelativeRequest(request: string): boolean {
-  return request[0] === '.' && (request.length === 1 || request[1] === '/' ||
-    (request[1] === '.' && (request.length === 2 || request[2] === '/')));
 }
 
 function hasTrailingSlash(request: string): boolean {

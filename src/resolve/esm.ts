@@ -111,11 +111,14 @@ export function finalize(ctx: EsmContext, url: URL, base: string): string {
   return realpath(ctx.view, path);
 }
 
+/** `.`, `..`, `./x` or `../x`: relative to the importing (or requiring) file. */
+export function isRelativeRequest(request: string): boolean {
+  return request[0] === '.' && (request.length === 1 || request[1] === '/' ||
+    (request[1] === '.' && (request.length === 2 || request[2] === '/')));
+}
+
 function isRelativeOrAbsolute(specifier: string): boolean {
-  if (specifier === '') return false;
-  if (specifier[0] === '/') return true;
-  return specifier[0] === '.' && (specifier.length === 1 || specifier[1] === '/' ||
-    (specifier[1] === '.' && (specifier.length === 2 || specifier[2] === '/')));
+  return specifier[0] === '/' || isRelativeRequest(specifier);
 }
 
 /** ESM_RESOLVE for a parent file; returns a real path or a builtin id. */
