@@ -42,7 +42,15 @@ function activateOnce(guard: Record<symbol, unknown>, activated: symbol): () => 
   try {
     // A pack's recorded answers come first: a packed lookup then costs no index work.
     const pack = activePack();
-    if (index !== undefined) unregisterIndex = index.install(pack === undefined ? undefined : (dir, specifier, mode) => pack.answer(dir, specifier, mode));
+    // Counted as the pack's own hooks count theirs, so doctor shows what the pack answered.
+    const first = pack === undefined
+      ? undefined
+      : (dir: string, specifier: string, mode: 'r' | 'i') => {
+        const found = pack.answer(dir, specifier, mode);
+        if (found !== undefined) pack.counts.answers++;
+        return found;
+      };
+    if (index !== undefined) unregisterIndex = index.install(first);
   } catch (error) {
     debug('register', `index activation failed, continuing without it: ${(error as Error).message}`);
   }

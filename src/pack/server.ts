@@ -19,6 +19,9 @@ export interface PackCounts {
   unanswered: number;
 }
 
+/** Where `coldstart profile` listens for the files a pack served (the same key in profile/preload.ts). */
+const profileKey = Symbol.for('coldstart.profile.packServed');
+
 export function newPackCounts(): PackCounts {
   return { hits: 0, misses: 0, stale: 0, answers: 0, unanswered: 0 };
 }
@@ -102,6 +105,7 @@ export class PackServer {
       return undefined;
     }
     this.counts.hits++;
+    (globalThis as Record<symbol, ((path: string) => void) | undefined>)[profileKey]?.(path);
     return { format: entry.format, source: this.#body.toString('utf8', entry.offset, entry.offset + entry.size) };
   }
 

@@ -19,6 +19,8 @@ export interface ProcessView {
   byFormat: Record<string, number>;
   moduleCount: number;
   builtinCount: number;
+  /** Modules whose source coldstart/register's pack served from memory. */
+  fromPackCount: number;
   /** Sum of every module's own time (resolve + read + eval). */
   loadingMs: number;
 }
@@ -69,6 +71,7 @@ export function analyze(profile: ProcessProfile): ProcessView {
   const byFormat: Record<string, number> = {};
   let moduleCount = 0;
   let builtinCount = 0;
+  let fromPackCount = 0;
   let loadingMs = 0;
   for (const module of profile.modules) {
     if (module.format === 'builtin') {
@@ -76,10 +79,11 @@ export function analyze(profile: ProcessProfile): ProcessView {
       continue;
     }
     moduleCount++;
+    if (module.fromPack === true) fromPackCount++;
     byFormat[module.format] = (byFormat[module.format] ?? 0) + 1;
     loadingMs += module.selfMs;
   }
-  return { profile, roots, nodes, byFormat, moduleCount, builtinCount, loadingMs };
+  return { profile, roots, nodes, byFormat, moduleCount, builtinCount, fromPackCount, loadingMs };
 }
 
 /** The package a module belongs to (`@scope/name`), or undefined outside node_modules. */

@@ -19,6 +19,9 @@ import type { ProcessProfile } from './schema.js';
 
 const ownDir = fileURLToPath(new URL('..', import.meta.url));
 
+/** Where coldstart/register's pack reports each file it serves (the same key in pack/server.ts). */
+const PACK_SERVED_KEY = 'coldstart.profile.packServed';
+
 /** The main script's real path (as the register features find it), else the path as given. */
 function mainPath(): string | undefined {
   const main = process.argv[1];
@@ -29,6 +32,8 @@ function install(dir: string): void {
   const recorder = new Recorder(mainPath());
   const holder = globalThis as unknown as Record<symbol, unknown>;
   const frames = new Map<string, ReturnType<Recorder['enter']>[]>();
+  // coldstart/register's pack names each file it serves (pack/server.ts).
+  holder[Symbol.for(PACK_SERVED_KEY)] = (path: string) => recorder.fromPack.add(path);
   holder[Symbol.for(GLOBAL_KEY)] = {
     s(url: string, info?: AsyncLoadInfo) {
       if (info !== undefined) applyAsyncInfo(recorder, info);

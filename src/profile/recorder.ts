@@ -60,6 +60,8 @@ export function packageRootOf(path: string): string {
 export class Recorder {
   readonly modules = new Map<string, Mutable>();
   readonly edges = new Set<string>();
+  /** Files whose source coldstart/register's pack served (it reports each hit). */
+  readonly fromPack = new Set<string>();
   readonly stack: Frame[] = [];
   /** First importer of each URL the ES module hooks resolved, for CommonJS loads that lack one. */
   readonly importers = new Map<string, { specifier: string; parentKey: string }>();
@@ -181,7 +183,10 @@ export class Recorder {
       const { parentKey: _omit, ...rest } = entry;
       const evalMs = Math.max(0, entry.evalMs);
       const found = entry.parentKey === undefined ? undefined : this.modules.get(entry.parentKey);
-      modules.push({ ...rest, parent: found?.id ?? null, evalMs, selfMs: entry.resolveMs + entry.readMs + evalMs });
+      modules.push({
+        ...rest, parent: found?.id ?? null, evalMs, selfMs: entry.resolveMs + entry.readMs + evalMs,
+        ...(this.fromPack.has(entry.key) ? { fromPack: true as const } : {}),
+      });
     }
     const edges: [number, number][] = [];
     for (const pair of this.edges) {

@@ -31,6 +31,7 @@ export function renderHtml(profile: Profile, meta: { command: string[]; exitCode
           read: m.readMs,
           eval: m.evalMs,
           size: m.size,
+          from: m.fromPack === true ? 'pack' : 'disk',
         })),
       builtins: view.builtinCount,
     })),
@@ -63,7 +64,7 @@ code{background:#f3f3f3;padding:1px 3px}
 <h2>Modules</h2>
 <table id="table"><thead><tr>
 <th data-k="label">module</th><th data-k="format">format</th><th class="n" data-k="incl">incl ms</th><th class="n" data-k="self">self ms</th>
-<th class="n" data-k="resolve">resolve ms</th><th class="n" data-k="read">read ms</th><th class="n" data-k="eval">eval ms</th><th class="n" data-k="size">size</th>
+<th class="n" data-k="resolve">resolve ms</th><th class="n" data-k="read">read ms</th><th class="n" data-k="eval">eval ms</th><th class="n" data-k="size">size</th><th data-k="from">source</th>
 </tr></thead><tbody></tbody></table>
 <script id="data" type="application/json">${json}</script>
 <script>
@@ -74,7 +75,8 @@ code{background:#f3f3f3;padding:1px 3px}
   document.getElementById('meta').textContent = data.command + ' \\u2014 exit ' + data.exitCode + ', ' + data.wallMs.toFixed(0) + ' ms wall, ' + data.processes.length + ' process(es)';
   data.processes.forEach(function (p, i) {
     var o = document.createElement('option'); o.value = i;
-    o.textContent = p.pid + ' ' + p.argv + ' (' + p.modules.length + ' modules, ' + p.loadingMs.toFixed(1) + ' ms loading)';
+    var packed = p.modules.filter(function (m) { return m.from === 'pack'; }).length;
+    o.textContent = p.pid + ' ' + p.argv + ' (' + p.modules.length + ' modules' + (packed > 0 ? ', ' + packed + ' from the pack' : '') + ', ' + p.loadingMs.toFixed(1) + ' ms loading)';
     sel.appendChild(o);
   });
   var cands = document.getElementById('cands');
@@ -129,7 +131,7 @@ code{background:#f3f3f3;padding:1px 3px}
     document.querySelector('#table tbody').innerHTML = rows.map(function (m) {
       return '<tr><td title="' + esc(m.path) + '">' + esc(m.label) + '</td><td>' + m.format + '</td><td class="n">' + m.incl.toFixed(2) +
         '</td><td class="n">' + m.self.toFixed(2) + '</td><td class="n">' + m.resolve.toFixed(2) + '</td><td class="n">' + m.read.toFixed(2) +
-        '</td><td class="n">' + m.eval.toFixed(2) + '</td><td class="n">' + (m.size === null ? '' : m.size) + '</td></tr>';
+        '</td><td class="n">' + m.eval.toFixed(2) + '</td><td class="n">' + (m.size === null ? '' : m.size) + '</td><td>' + m.from + '</td></tr>';
     }).join('');
     document.querySelectorAll('#table th').forEach(function (th) {
       if (th.dataset.k === k) th.setAttribute('aria-sort', dir > 0 ? 'ascending' : 'descending'); else th.removeAttribute('aria-sort');
@@ -138,7 +140,7 @@ code{background:#f3f3f3;padding:1px 3px}
   document.querySelectorAll('#table th').forEach(function (th) {
     th.onclick = function () {
       var k = th.dataset.k;
-      state.dir = state.sortKey === k ? -state.dir : (k === 'label' || k === 'format' ? 1 : -1);
+      state.dir = state.sortKey === k ? -state.dir : (k === 'label' || k === 'format' || k === 'from' ? 1 : -1);
       state.sortKey = k; drawTable();
     };
   });

@@ -31,7 +31,8 @@ export function renderSummary(view: ProcessView): string {
   return [
     `process ${profile.pid}: ${profile.argv.map((a, i) => (i === 0 ? 'node' : a)).join(' ')}`,
     `  Node ${profile.nodeVersion}, ${esmHooksText(profile)}${isWrapper(profile) ? ', a wrapper (npm/npx)' : ''}`,
-    `  modules: ${view.moduleCount}${formats === '' ? '' : ` (${formats})`}, builtins ${view.builtinCount} counted apart`,
+    `  modules: ${view.moduleCount}${formats === '' ? '' : ` (${formats})`}, builtins ${view.builtinCount} counted apart` +
+      (view.fromPackCount > 0 ? `; ${view.fromPackCount} served from the pack (marked [pack])` : ''),
     `  module loading: ${view.loadingMs.toFixed(1)} ms of ${profile.wallMs.toFixed(1)} ms in the process${share}`,
   ].join('\n');
 }
@@ -44,7 +45,7 @@ export function renderTree(view: ProcessView, options: TextOptions): string {
     const folded = nodes.filter((n) => !shown.includes(n) && n.module.format !== 'builtin');
     shown.forEach((node, i) => {
       const last = i === shown.length - 1 && folded.length === 0;
-      const label = labelOf(node.module.key, options.cwd);
+      const label = labelOf(node.module.key, options.cwd) + (node.module.fromPack === true ? ' [pack]' : '');
       lines.push(`  ${ms(node.inclusiveMs)}  ${ms(node.module.selfMs)}  ${prefix}${last ? '└─ ' : '├─ '}${label}`);
       walk(node.children, prefix + (last ? '   ' : '│  '));
     });

@@ -48,6 +48,7 @@ export function reportJson(profile: Profile, meta: { command: string[]; exitCode
       loadingMs: view.loadingMs,
       moduleCount: view.moduleCount,
       builtinCount: view.builtinCount,
+      fromPackCount: view.fromPackCount,
       byFormat: view.byFormat,
       modules: view.profile.modules.map((m) => ({
         ...m,

@@ -26,6 +26,8 @@ export interface ModuleEntry {
   durMs: number | null;
   /** Source length in characters, when the recorder saw the source. */
   size: number | null;
+  /** Present (true) when coldstart/register's pack served the source from memory. */
+  fromPack?: true;
 }
 
 export interface CoverageSnapshot {

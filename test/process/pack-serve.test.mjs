@@ -175,3 +175,57 @@ test('the index and the pack share their start-up checks: the project package.js
   // Both stamp it; before sharing, this was 2.
   assert.equal(readFileSync(countFile, 'utf8'), '1');
 });
+
+test('coldstart doctor reports the pack: fresh, stale, refused; and what a run took from it', (t) => {
+  const { dir } = setup(t);
+  const env = { ...base, COLDSTART_INDEX: '' };
+  assert.equal(runCli(['index', dir], { cwd: dir, env }).code, 0);
+  const fresh = runCli(['doctor'], { cwd: dir, env });
+  assert.match(fresh.stdout, new RegExp(`pack: +${join(dir, packRel).replace(/[/.]/g, '\\$&')}`));
+  assert.match(fresh.stdout, /pack built: .* 30 modules, \d+ resolution answers/);
+  assert.match(fresh.stdout, /pack state: +fresh/);
+  const json = JSON.parse(runCli(['doctor', '--json'], { cwd: dir, env }).stdout);
+  assert.equal(json.pack.state, 'fresh');
+  assert.equal(json.pack.modules, 30);
+
+  // A run: the command's output passes through; the report counts what the pack served.
+  const run = runCli(['doctor', '--', node, 'main.cjs'], { cwd: dir, env });
+  const plain = runNode(['main.cjs'], { cwd: dir, env: base });
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(run.stdout, plain.stdout);
+  const line = run.stderr.split('\n').find((l) => l.startsWith('  pack: '));
+  assert.ok(line !== undefined, run.stderr);
+  const served = Number(/(\d+) module loads served from it, (\d+) read from disk/.exec(line)?.[1]);
+  const fromDisk = Number(/(\d+) read from disk/.exec(line)?.[1]);
+  assert.ok(served >= 5, line);
+  assert.equal(fromDisk, 0, line);
+  assert.match(line, /[1-9]\d* resolutions answered/);
+
+  // With COLDSTART_INDEX off, the pack's report still appears for the process.
+  const noIndex = runCli(['doctor', '--json', '--', node, 'main.cjs'], { cwd: dir, env: base });
+  const report = JSON.parse(noIndex.stderr);
+  assert.equal(report.packRuns.length, 1);
+  assert.equal(report.packRuns[0].state, 'used');
+  assert.equal(report.packRuns[0].counts.misses, 0);
+
+  // Group-writable: refused, exit 1. Then a new package: stale, exit 1, and a run says why.
+  const file = join(dir, packRel);
+  chmodSync(file, 0o664);
+  const refused = runCli(['doctor'], { cwd: dir, env });
+  assert.equal(refused.code, 1);
+  assert.match(refused.stdout, /pack state: +REFUSED \(refusing .*writable by group or others/);
+  chmodSync(file, 0o644);
+  mkdirSync(join(dir, 'node_modules/added-later'));
+  const stale = runCli(['doctor'], { cwd: dir, env: base });
+  assert.equal(stale.code, 1);
+  assert.match(stale.stdout, /pack state: +STALE \(node_modules changed\)/);
+  const staleRun = runCli(['doctor', '--', node, 'main.cjs'], { cwd: dir, env: base });
+  assert.match(staleRun.stderr, /  pack: stale \(stale pack: node_modules changed\)/);
+
+  // No pack at all is fine (a pack is optional); --pack names another file; a bad flag is an error.
+  const other = runCli(['doctor', '--pack', join(dir, 'nowhere.pack')], { cwd: dir, env });
+  assert.match(other.stdout, /pack state: +none/);
+  const bad = runCli(['doctor', '--pack'], { cwd: dir, env });
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--pack needs a file/);
+});

@@ -57,7 +57,8 @@ test('a program run with coldstart/register is recorded whole, with the index an
     const cacheOut = join(dir, `${name}.cache.json`);
     const jsonOut = join(dir, `${name}.json`);
     const stats = { COLDSTART_INDEX_STATS: join(dir, `${name}.index.jsonl`), COLDSTART_PACK_STATS: join(dir, `${name}.pack.jsonl`) };
-    const r = runCli(['profile', '--json', jsonOut, '--', process.execPath, ...preloads[flag], main], { cwd: dir, env: { CACHE_OUT: cacheOut, ...stats } });
+    const htmlOut = join(dir, `${name}.html`);
+    const r = runCli(['profile', '--json', jsonOut, '--html', htmlOut, '--', process.execPath, ...preloads[flag], main], { cwd: dir, env: { CACHE_OUT: cacheOut, ...stats } });
     assert.equal(r.code, 7, r.stderr);
     assert.equal(r.stdout, 'hello [local]1/\n');
     const [p] = JSON.parse(readFileSync(jsonOut, 'utf8')).processes;
@@ -67,7 +68,18 @@ test('a program run with coldstart/register is recorded whole, with the index an
     assert.deepEqual(p.byFormat, { commonjs: 5, json: 1 }, `${name} ${flag}`);
     const lib = p.modules.find((m) => m.key === join(dir, 'node_modules/unused-pkg/lib.js'));
     assert.ok(lib.size > 0 && lib.parent !== null, `${name} ${flag}: ${JSON.stringify(lib)}`);
-    return (kind) => JSON.parse(readFileSync(join(dir, `${name}.${kind}.jsonl`), 'utf8').trim().split('\n').at(-1));
+    const report = (kind) => JSON.parse(readFileSync(join(dir, `${name}.${kind}.jsonl`), 'utf8').trim().split('\n').at(-1));
+    // Which modules the pack served: exactly as many as the pack counted, and only then.
+    const fromPack = p.modules.filter((m) => m.fromPack === true);
+    assert.equal(p.fromPackCount, fromPack.length);
+    assert.equal(fromPack.length, name === 'pack' ? report('pack').counts.hits : 0, `${name} ${flag}`);
+    assert.equal(readFileSync(htmlOut, 'utf8').split('"from":"pack"').length - 1, fromPack.length, `${name} ${flag}: HTML source column`);
+    if (name === 'pack') {
+      assert.ok(fromPack.some((m) => m.key === lib.key), `${flag}: lib.js came from the pack`);
+      assert.match(r.stderr, new RegExp(`; ${fromPack.length} served from the pack \\(marked \\[pack\\]\\)`));
+      assert.match(r.stderr, /unused-pkg\/index\.js \[pack\]/);
+    } else assert.doesNotMatch(r.stderr, /\[pack\]/);
+    return report;
   };
   runNode([...preloads.require, main], { cwd: dir }); // builds the index
   for (const flag of ['require', 'import']) {

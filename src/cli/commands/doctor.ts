@@ -1,12 +1,16 @@
-// `coldstart doctor [-- command]`: is an index in use, how fresh is it, and for a run, how
-// many lookups it answered versus handed to Node.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+// `coldstart doctor [-- command]`: is an index in use, how fresh is it, is there a pack and
+// would it be served; for a run, how many lookups the index answered versus handed to Node,
+// and how many module loads the pack served versus left to the disk.
+import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { staleReason } from '../../index/stamps.js';
 import { findProjectRoot, indexPathFor, readIndexFile } from '../../index/store.js';
 import type { IndexRunReport } from '../../hooks/index-activate.js';
+import type { PackRunReport } from '../../pack/activate.js';
+import { staleStamp } from '../../pack/freshness.js';
+import { packOff, packPathFor, readPackFile } from '../../pack/store.js';
 import { runChild } from '../run-child.js';
 import { commands } from '../commands.js';
 import { UsageError, exitCodes } from '../usage-error.js';
@@ -46,6 +50,61 @@ function status(indexFlag: string | undefined): IndexStatus {
   };
 }
 
+interface PackStatus {
+  pack: string | undefined;
+  state: 'fresh' | 'stale' | 'missing' | 'refused' | 'no-project' | 'off';
+  reason?: string;
+  builtAt?: number;
+  builtBy?: string;
+  modules?: number;
+  answers?: number;
+  bytes?: number;
+}
+
+/** What a run with coldstart/register would do with the pack, checked as activation checks it. */
+function packStatus(packFlag: string | undefined): PackStatus {
+  if (packFlag === undefined && packOff(process.env['COLDSTART_PACK'])) return { pack: undefined, state: 'off', reason: 'COLDSTART_PACK is off' };
+  const root = findProjectRoot();
+  if (root === undefined && packFlag === undefined && !process.env['COLDSTART_PACK']) {
+    return { pack: undefined, state: 'no-project', reason: 'no node_modules directory above the working directory' };
+  }
+  const file = packPathFor(root ?? '', packFlag);
+  const read = readPackFile(file);
+  if (!read.ok) return { pack: file, state: read.missing ? 'missing' : 'refused', reason: read.reason };
+  const h = read.pack.header;
+  let stale: string | undefined;
+  try {
+    stale = staleStamp(realpathSync.native(root ?? h.root), h.stamps);
+  } catch (error) {
+    stale = `project root ${root ?? h.root}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`;
+  }
+  return {
+    pack: file, state: stale === undefined ? 'fresh' : 'stale', ...(stale === undefined ? {} : { reason: stale }),
+    builtAt: h.createdAt, builtBy: h.node, modules: h.modules.length, answers: h.answers.length, bytes: read.size,
+  };
+}
+
+function megabytes(n: number): string {
+  return n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${(n / 1e3).toFixed(0)} kB`;
+}
+
+function describePack(p: PackStatus): string {
+  const lines = [`pack:         ${p.pack ?? '(none)'}`];
+  if (p.state === 'fresh' || p.state === 'stale') {
+    lines.push(`pack built:   ${age(Date.now() - (p.builtAt ?? 0))} ago by Node ${p.builtBy}; ${p.modules} modules, ${p.answers} resolution answers, ${megabytes(p.bytes ?? 0)}`);
+  }
+  const verdict = {
+    fresh: 'fresh: runs with coldstart/register serve its modules from memory',
+    stale: `STALE (${p.reason}): runs ignore it until it is rebuilt (coldstart pack -- <command>)`,
+    missing: 'none (optional: coldstart pack -- <command> records one)',
+    refused: `REFUSED (${p.reason}): runs ignore it`,
+    'no-project': `no project (${p.reason})`,
+    off: 'off (COLDSTART_PACK=off)',
+  }[p.state];
+  lines.push(`pack state:   ${verdict}`);
+  return lines.join('\n') + '\n';
+}
+
 function describe(s: IndexStatus): string {
   const lines = [`project root: ${s.root ?? '(none)'}`, `index:        ${s.index ?? '(none)'}`];
   if (s.state === 'fresh' || s.state === 'stale') {
@@ -63,9 +122,17 @@ function describe(s: IndexStatus): string {
   return lines.join('\n') + '\n';
 }
 
-function describeRun(reports: IndexRunReport[]): string {
-  if (reports.length === 0) return 'no Node process reported (was coldstart/register loaded?)\n';
+function describePackRun(r: PackRunReport): string {
+  if (r.state !== 'used') return `  pack: ${r.state}${r.reason ? ` (${r.reason})` : ''}`;
+  const c = r.counts;
+  return `  pack: ${c.hits} module loads served from it, ${c.misses} read from disk (not in the pack), ${c.stale} changed since packing (read from disk)` +
+    `; ${c.answers} resolutions answered, ${c.unanswered} passed on${r.verify ? ' (verify mode)' : ''}`;
+}
+
+function describeRun(reports: IndexRunReport[], packReports: PackRunReport[]): string {
+  if (reports.length === 0 && packReports.length === 0) return 'no Node process reported (was coldstart/register loaded?)\n';
   const lines = [];
+  const packByPid = new Map(packReports.map((r) => [r.pid, r]));
   for (const r of reports) {
     const c = r.counts;
     const total = c.hits + c.notFound + c.fellThrough;
@@ -81,8 +148,32 @@ function describeRun(reports: IndexRunReport[]): string {
       if (r.sources?.off !== undefined) lines.push(`  .js sources left to Node's handler: ${r.sources.off}`);
       if (r.prefetch !== undefined) lines.push(`  prefetch (slow filesystem): ${r.prefetch.taken} files read ahead by the worker, ${r.prefetch.missed} read by the program itself`);
     }
+    const pack = packByPid.get(r.pid);
+    if (pack !== undefined) {
+      lines.push(describePackRun(pack));
+      packByPid.delete(r.pid);
+    }
   }
+  // A process the index did not report on (COLDSTART_INDEX=off) may still have used the pack.
+  for (const r of packByPid.values()) lines.push(`process ${r.pid} ${r.entry ?? ''}:`, describePackRun(r));
   return lines.join('\n') + '\n';
+}
+
+/** One JSON line per process, as the register side appends them; unreadable lines are skipped. */
+function readReports<T>(file: string): T[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return []; // no process reported
+  }
+  return text.split('\n').filter((l) => l.trim() !== '').flatMap((l) => {
+    try {
+      return [JSON.parse(l) as T];
+    } catch {
+      return [];
+    }
+  });
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -91,43 +182,42 @@ export async function run(argv: string[]): Promise<number> {
   const command = dash === -1 ? [] : argv.slice(dash + 1);
   let json = false;
   let indexFlag: string | undefined;
+  let packFlag: string | undefined;
   for (let i = 0; i < options.length; i++) {
     const arg = options[i]!;
     if (arg === '--json') json = true;
-    else if (arg === '--index') {
-      indexFlag = options[++i];
-      if (indexFlag === undefined) throw new UsageError('--index needs a file', commands.doctor.usage);
+    else if (arg === '--index' || arg === '--pack') {
+      const value = options[++i];
+      if (value === undefined || value === '' || value.startsWith('-')) throw new UsageError(`${arg} needs a file`, commands.doctor.usage);
+      if (arg === '--index') indexFlag = value;
+      else packFlag = value;
     } else throw new UsageError(`unknown option '${arg}'`, commands.doctor.usage);
   }
   const before = status(indexFlag);
+  const pack = packStatus(packFlag);
   if (command.length === 0) {
-    process.stdout.write(json ? JSON.stringify(before, null, 2) + '\n' : describe(before));
-    return before.state === 'fresh' ? exitCodes.ok : exitCodes.failed;
+    process.stdout.write(json ? JSON.stringify({ ...before, pack }, null, 2) + '\n' : describe(before) + describePack(pack));
+    // A pack is optional: only one that runs would ignore (stale, refused) fails the check.
+    return before.state === 'fresh' && pack.state !== 'stale' && pack.state !== 'refused' ? exitCodes.ok : exitCodes.failed;
   }
   const dir = mkdtempSync(join(tmpdir(), 'coldstart-doctor-'));
   const statsFile = join(dir, 'index-stats.jsonl');
+  const packStatsFile = join(dir, 'pack-stats.jsonl');
   try {
-    const env: NodeJS.ProcessEnv = { ...process.env, COLDSTART_INDEX_STATS: statsFile };
+    const env: NodeJS.ProcessEnv = { ...process.env, COLDSTART_INDEX_STATS: statsFile, COLDSTART_PACK_STATS: packStatsFile };
     if (indexFlag !== undefined) env['COLDSTART_INDEX'] = indexFlag;
+    if (packFlag !== undefined) env['COLDSTART_PACK'] = packFlag;
     const options = env['NODE_OPTIONS'] ?? '';
     if (!/coldstart\/register|register\.(c?js)/.test(options)) {
       const register = pathToFileURL(join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '../../register.js')).href;
       env['NODE_OPTIONS'] = `${options} --import=${register}`.trim();
     }
     const result = await runChild(command, env);
-    let reports: IndexRunReport[] = [];
-    try {
-      reports = readFileSync(statsFile, 'utf8').split('\n').filter((l) => l.trim() !== '').flatMap((l) => {
-        try {
-          return [JSON.parse(l) as IndexRunReport];
-        } catch {
-          return [];
-        }
-      });
-    } catch {
-      // no process reported
-    }
-    process.stderr.write(json ? JSON.stringify({ index: before, runs: reports }, null, 2) + '\n' : describe(before) + describeRun(reports));
+    const reports = readReports<IndexRunReport>(statsFile);
+    const packReports = readReports<PackRunReport>(packStatsFile);
+    process.stderr.write(
+      json ? JSON.stringify({ index: before, pack, runs: reports, packRuns: packReports }, null, 2) + '\n' : describe(before) + describePack(pack) + describeRun(reports, packReports),
+    );
     return result.code;
   } finally {
     rmSync(dir, { recursive: true, force: true });
