@@ -71,11 +71,16 @@ function off(value: string | undefined): boolean {
  */
 function loadBuilder(): typeof import('../index/build.js') {
   const requireHere = createRequire(import.meta.url);
+  // The program must not find coldstart's builder among its own modules: what this load adds
+  // to require.cache (nothing else runs meanwhile) is taken out again.
+  const before = new Set(Object.keys(requireHere.cache));
   try {
     return requireHere('../index/build.js') as typeof import('../index/build.js');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw error;
     return requireHere('./index/build.js') as typeof import('../index/build.js');
+  } finally {
+    for (const key of Object.keys(requireHere.cache)) if (!before.has(key)) delete requireHere.cache[key];
   }
 }
 

@@ -3,8 +3,9 @@
 // changed meanwhile is left out) and writes the pack atomically.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { encodePack, type ModuleFormat, type StoredAnswer } from './format.js';
+import { checksum, encodePack, type ModuleFormat, type StoredAnswer } from './format.js';
 import { collectStamps } from './freshness.js';
+import { callsImportOrEval, type ParseSync } from './cache-check.js';
 import type { Recording } from './record-preload.js';
 import { writePackFile } from './store.js';
 
@@ -17,14 +18,26 @@ export interface BuildSummary {
   readonly sourceBytes: number;
   /** Loaded files outside the root, or that changed or vanished while packing. */
   readonly skipped: number;
+  /** CommonJS modules stored with a V8 code cache (Node 20), their bytes, and whose V8. */
+  readonly codeCacheModules: number;
+  readonly codeCacheBytes: number;
+  readonly codeCacheTag: string;
   readonly ms: number;
 }
 
 const formats = new Set<string>(['commonjs', 'module', 'json']);
 
-/** Reads every recording in `dir`: the main-thread JSON files and Node 20's off-thread lines. */
-export function readRecordings(dir: string): Recording[] {
-  const out: Recording[] = [];
+/** A recording as read back, with the code caches its process wrote (Node 20). */
+export interface ReadRecording extends Recording {
+  caches?: Map<string, { readonly data: Buffer; readonly sourceSum: number }>;
+}
+
+/**
+ * Reads every recording in `dir`: the main-thread JSON files, Node 20's off-thread lines and
+ * code caches.
+ */
+export function readRecordings(dir: string): ReadRecording[] {
+  const out: ReadRecording[] = [];
   for (const name of readdirSync(dir)) {
     if (!name.endsWith('.json')) continue;
     try {
@@ -39,6 +52,22 @@ export function readRecordings(dir: string): Recording[] {
         }
       }
       out.push(recording);
+      if (recording.codeCache !== undefined) {
+        // Caches are an extra: a missing or short file leaves the recording without them.
+        try {
+          const bytes = readFileSync(join(dir, name.replace(/\.json$/, '.v8cache')));
+          const caches = new Map<string, { data: Buffer; sourceSum: number }>();
+          let at = 0;
+          for (const [path, length, sourceSum] of recording.codeCache.entries) {
+            if (at + length > bytes.length) throw new Error('short cache file');
+            caches.set(path, { data: bytes.subarray(at, at + length), sourceSum });
+            at += length;
+          }
+          (recording as ReadRecording).caches = caches;
+        } catch {
+          // no caches from this process
+        }
+      }
     } catch {
       // A process killed while writing leaves nothing usable: the others still count.
     }
@@ -46,7 +75,11 @@ export function readRecordings(dir: string): Recording[] {
   return out;
 }
 
-export function buildPack(options: { root: string; file: string; recordings: Recording[]; conditions: string }): BuildSummary {
+/**
+ * `parse` (oxc-parser's parseSync) decides which CommonJS keeps its code cache; without it,
+ * none does.
+ */
+export function buildPack(options: { root: string; file: string; recordings: ReadRecording[]; conditions: string; parse?: ParseSync | undefined }): BuildSummary {
   const start = performance.now();
   const { root, file } = options;
   const inRoot = (path: string): string | undefined => {
@@ -56,9 +89,19 @@ export function buildPack(options: { root: string; file: string; recordings: Rec
   const loaded = new Map<string, string>();
   for (const recording of options.recordings) for (const [path, format] of recording.modules) loaded.set(path, format);
 
+  // Code caches of one V8 only (the first recording's): a pack is served by one Node at a time.
+  const codeCacheTag = options.recordings.find((r) => r.caches !== undefined)?.codeCache?.tag ?? '';
+  const caches = new Map<string, { data: Buffer; sourceSum: number }>();
+  for (const recording of options.recordings) {
+    if (recording.caches === undefined || recording.codeCache?.tag !== codeCacheTag) continue;
+    for (const [path, cache] of recording.caches) if (!caches.has(path)) caches.set(path, cache);
+  }
+
   // Stamps first: a file that changes after this point makes the pack stale, never wrong.
   const stamps = collectStamps(root);
-  const modules: { path: string; format: ModuleFormat; mtime: number; bytes: Buffer }[] = [];
+  const modules: { path: string; format: ModuleFormat; mtime: number; bytes: Buffer; codeCache?: Buffer }[] = [];
+  let codeCacheModules = 0;
+  let codeCacheBytes = 0;
   const packedFormat = new Map<string, string>();
   let skipped = 0;
   let sourceBytes = 0;
@@ -73,7 +116,17 @@ export function buildPack(options: { root: string; file: string; recordings: Rec
       const bytes = readFileSync(path);
       const after = statSync(path);
       if (before.mtimeMs !== after.mtimeMs || before.size !== after.size || bytes.length !== after.size) throw new Error('changed while packing');
-      modules.push({ path: rel, format: format as ModuleFormat, mtime: after.mtimeMs, bytes });
+      // A cache is kept only for the very bytes it was made from: V8 itself checks the length alone.
+      const cache = format === 'commonjs' ? caches.get(path) : undefined;
+      const codeCache =
+        cache !== undefined && options.parse !== undefined && cache.sourceSum === checksum(bytes, 0, bytes.length) && !callsImportOrEval(bytes.toString('utf8'), options.parse)
+          ? cache.data
+          : undefined;
+      if (codeCache !== undefined) {
+        codeCacheModules++;
+        codeCacheBytes += codeCache.length;
+      }
+      modules.push({ path: rel, format: format as ModuleFormat, mtime: after.mtimeMs, bytes, ...(codeCache === undefined ? {} : { codeCache }) });
       packedFormat.set(path, format);
       sourceBytes += bytes.length;
     } catch {
@@ -97,7 +150,7 @@ export function buildPack(options: { root: string; file: string; recordings: Rec
     }
   }
   const kept = [...answers.values()].filter((row): row is StoredAnswer => row !== null);
-  const bytes = encodePack({ root, node: process.version, conditions: options.conditions, stamps, modules, answers: kept });
+  const bytes = encodePack({ root, node: process.version, conditions: options.conditions, stamps, modules, answers: kept, codeCacheTag });
   writePackFile(file, bytes);
   return {
     file,
@@ -107,6 +160,9 @@ export function buildPack(options: { root: string; file: string; recordings: Rec
     bytes: bytes.length,
     sourceBytes,
     skipped,
+    codeCacheModules,
+    codeCacheBytes,
+    codeCacheTag: codeCacheModules > 0 ? codeCacheTag : '',
     ms: performance.now() - start,
   };
 }

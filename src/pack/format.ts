@@ -4,6 +4,10 @@
 //
 //   coldstart-pack\n   <format version>\n   <header byte length>\n   <header JSON, space-padded>
 //   <body: module bytes, zero-padded to 4>...       (offsets are relative to the body's start)
+//   <V8 code caches, zero-padded to 4>...           (optional; Node 20 only, see code-cache.ts)
+//
+// Code caches were added without a format change: a reader that does not know them reads
+// the first six fields of a module entry and the body offsets it needs, and serves sources.
 
 export const MAGIC = 'coldstart-pack';
 export const FORMAT_VERSION = 2;
@@ -11,8 +15,13 @@ export const FORMAT_VERSION = 2;
 /** What a module was when packed; paths are relative to the project root (relocatable). */
 export type ModuleFormat = 'commonjs' | 'module' | 'json';
 
-/** [path, format, size, mtimeMs, offset, checksum] */
-export type StoredModule = [string, ModuleFormat, number, number, number, number];
+/**
+ * [path, format, size, mtimeMs, offset, checksum], then, for CommonJS with a V8 code cache,
+ * [cache offset, cache length, cache checksum].
+ */
+export type StoredModule =
+  | [string, ModuleFormat, number, number, number, number]
+  | [string, ModuleFormat, number, number, number, number, number, number, number];
 
 /** [parent directory, specifier, 'r' (require) | 'i' (import), resolved path, its format or ''] */
 export type StoredAnswer = [string, string, 'r' | 'i', string, string];
@@ -23,8 +32,10 @@ export type StoredStamp = [string, number, number];
 export interface PackHeader {
   readonly root: string;
   readonly createdAt: number;
-  /** Node that recorded the runs; informational (the pack holds no code cache). */
+  /** Node that recorded the runs; informational. */
   readonly node: string;
+  /** `<node version>-<arch>` whose V8 made the code caches; absent or '' when there are none. */
+  readonly codeCache?: string;
   /** require and import condition sets at recording time; answers are used only when equal. */
   readonly conditions: string;
   readonly stamps: StoredStamp[];
@@ -56,25 +67,39 @@ export interface PackInput {
   readonly node: string;
   readonly conditions: string;
   readonly stamps: StoredStamp[];
-  readonly modules: { path: string; format: ModuleFormat; mtime: number; bytes: Buffer }[];
+  readonly modules: { path: string; format: ModuleFormat; mtime: number; bytes: Buffer; codeCache?: Buffer | undefined }[];
   readonly answers: StoredAnswer[];
+  /** Tag of the V8 that made the modules' code caches (code-cache.ts codeCacheTag). */
+  readonly codeCacheTag?: string;
 }
 
 export function encodePack(input: PackInput): Buffer {
+  const withCache = input.codeCacheTag ? input.modules.filter((m) => m.codeCache !== undefined && m.format === 'commonjs') : [];
   let bodyLength = 0;
   for (const m of input.modules) bodyLength += pad4(m.bytes.length);
+  for (const m of withCache) bodyLength += pad4(m.codeCache!.length);
   const body = Buffer.alloc(bodyLength);
   const modules: StoredModule[] = [];
+  const rows = new Map<object, StoredModule>();
   let at = 0;
   for (const m of input.modules) {
     m.bytes.copy(body, at);
-    modules.push([m.path, m.format, m.bytes.length, m.mtime, at, checksum(body, at, m.bytes.length)]);
+    const row: StoredModule = [m.path, m.format, m.bytes.length, m.mtime, at, checksum(body, at, m.bytes.length)];
+    modules.push(row);
+    rows.set(m, row);
     at += pad4(m.bytes.length);
+  }
+  for (const m of withCache) {
+    const cache = m.codeCache!;
+    cache.copy(body, at);
+    (rows.get(m) as number[] & StoredModule).push(at, cache.length, checksum(body, at, cache.length));
+    at += pad4(cache.length);
   }
   const header: PackHeader = {
     root: input.root,
     createdAt: Date.now(),
     node: input.node,
+    ...(withCache.length > 0 ? { codeCache: input.codeCacheTag! } : {}),
     conditions: input.conditions,
     stamps: input.stamps,
     modules,

@@ -13,6 +13,7 @@ import type { PackServer } from './server.js';
 import { sourceHandlerMark } from '../hooks/cjs-source.js';
 import { useRegisterHooks } from '../hooks/entry.js';
 import { foreignLoadHooks, own } from '../hooks/foreign-hooks.js';
+import { CommonJsCompiler, codeCachePays, codeCacheTag } from './code-cache.js';
 
 /** Where `coldstart profile`'s CommonJS patch listens for JSON files served from the pack. */
 const servedJsonKey = Symbol.for('coldstart.profile.servedJson');
@@ -30,7 +31,9 @@ type RegisterHooks = (hooks: object) => { deregister(): void };
 
 type Handler = (module: CjsModule, filename: string) => void;
 interface CjsModule {
+  id: string;
   exports: unknown;
+  require(id: string): unknown;
   _compile(content: string, filename: string): unknown;
 }
 type ResolveFilename = (request: string, parent: unknown, isMain: boolean, options?: { paths?: string[] }) => string;
@@ -125,12 +128,28 @@ function patchExtensions(server: PackServer, countMisses: boolean): () => void {
   // Other tools' registerHooks load hooks run inside Node's handlers: once one may exist, the
   // pack leaves require() of every file to them (hooks/foreign-hooks.ts).
   const foreign = foreignLoadHooks();
+  // Node 20, with a pack whose code caches this V8 made: packed CommonJS compiles from them.
+  let compiler = server.codeCacheTag !== '' && server.codeCacheTag === codeCacheTag() && codeCachePays() ? new CommonJsCompiler() : undefined;
   const js: Handler = function (this: unknown, module, filename) {
     if (foreign.foreign) return originalJs.call(this, module, filename);
     const served = server.source(filename, cjsFormats);
     if (served === undefined) {
       if (countMisses && server.formatOf(filename) === undefined) counts.misses++;
       return originalJs.call(this, module, filename);
+    }
+    if (compiler !== undefined) {
+      const cache = server.codeCache(filename);
+      if (cache !== undefined && compiler.eligible(module)) {
+        const compiled = compiler.run(module, served.source, filename, cache);
+        if (compiled !== undefined) {
+          // Turned down once (other V8 flags), turned down for all: stop paying for the attempt.
+          if (compiled.rejected) {
+            counts.codeCacheRejected++;
+            compiler = undefined;
+          } else counts.codeCache++;
+          return;
+        }
+      }
     }
     // Two arguments, as Node 20 passes them: its third parameter means "load as ESM" there.
     module._compile(served.source, filename);

@@ -2,12 +2,17 @@
 // records each module file loaded (with the format Node gave it) and each resolution answer
 // (parent directory, specifier, require/import -> file), and writes them at exit to
 // COLDSTART_PACK_RECORD/<pid>.json. Any failure leaves the program running unrecorded.
+// On Node 20 it also compiles the program's CommonJS as the pack will serve it (code-cache.ts)
+// and, at exit, when every function the run needed has been compiled, writes their V8 code
+// caches to <pid>.v8cache for the pack.
 import { Module } from 'node:module';
 import { writeFileSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { has, inWorkerThread } from '../node-features.js';
 import { conditionsKey } from './activate.js';
+import { CommonJsCompiler, codeCachePays, codeCacheTag } from './code-cache.js';
+import { checksum } from './format.js';
 import { ownHooks } from '../hooks/foreign-hooks.js';
 
 /** One process's recording, as the pack builder reads it. */
@@ -17,6 +22,11 @@ export interface Recording {
   readonly modules: [string, string][];
   /** [absolute parent directory, specifier, 'r' | 'i', absolute path] */
   readonly answers: [string, string, string, string][];
+  /**
+   * V8 code caches this process made (Node 20), in <pid>.v8cache one after another: the V8's
+   * tag, and per module [absolute path, cache length, checksum of the source it was made from].
+   */
+  readonly codeCache?: { tag: string; entries: [string, number, number][] };
 }
 
 type AnyFn = (...args: any[]) => any;
@@ -48,13 +58,34 @@ function install(dir: string): void {
     return result;
   };
   const compile = M.prototype._compile;
-  M.prototype._compile = function (this: unknown, content: unknown, filename: string, format?: unknown) {
+  const compiled: [string, import('node:vm').Script, string][] = [];
+  let compiler: CommonJsCompiler | undefined;
+  const patched = function (this: any, content: unknown, filename: string, format?: unknown) {
     // Node 22+ passes the format it decided ('module' for require(esm) of detected syntax).
     if (typeof filename === 'string' && !own(filename) && (format === undefined || format === false || format === 'commonjs')) {
       modules.set(filename, 'commonjs');
+      if (compiler !== undefined && typeof content === 'string' && compiler.eligible(this)) {
+        const done = compiler.run(this, content, filename);
+        if (done !== undefined) {
+          compiled.push([filename, done.script, content]);
+          return done.result;
+        }
+      }
     }
     return compile.apply(this, arguments as unknown as unknown[]);
   };
+  if (codeCachePays()) {
+    compiler = new CommonJsCompiler(compile, patched);
+    // A recorded module that calls import() reaches Node's loader as Node's own CommonJS does,
+    // through vm's USE_MAIN_CONTEXT_DEFAULT_LOADER, which warns once; the pack keeps no cache
+    // for such a module, so served runs never warn. The recording run must not either.
+    const emitWarning = process.emitWarning;
+    process.emitWarning = function (this: unknown, warning: unknown, ...rest: unknown[]) {
+      if (typeof warning === 'string' && warning.startsWith('vm.USE_MAIN_CONTEXT_DEFAULT_LOADER ')) return;
+      return (emitWarning as (...args: unknown[]) => void).call(this, warning, ...rest);
+    } as typeof process.emitWarning;
+  }
+  M.prototype._compile = patched;
   const json = M._extensions['.json'];
   if (json !== undefined) {
     M._extensions['.json'] = function (this: unknown, module: unknown, filename: string) {
@@ -92,6 +123,18 @@ function install(dir: string): void {
   process.once('exit', () => {
     try {
       const recording: Recording = { conditions: conditionsKey(), modules: [...modules], answers: [...answers.values()] };
+      if (compiled.length > 0) {
+        const entries: [string, number, number][] = [];
+        const caches: Buffer[] = [];
+        for (const [filename, script, content] of compiled) {
+          const cache = script.createCachedData();
+          const source = Buffer.from(content);
+          entries.push([filename, cache.length, checksum(source, 0, source.length)]);
+          caches.push(cache);
+        }
+        writeFileSync(join(dir, `${process.pid}.v8cache`), Buffer.concat(caches));
+        (recording as { codeCache?: Recording['codeCache'] }).codeCache = { tag: codeCacheTag(), entries };
+      }
       const file = join(dir, `${process.pid}.json`);
       writeFileSync(file + '.tmp', JSON.stringify(recording));
       renameSync(file + '.tmp', file);

@@ -17,13 +17,17 @@ export interface PackCounts {
   answers: number;
   /** Resolutions the pack could not answer: passed to the index, then to Node. */
   unanswered: number;
+  /** Packed CommonJS compiled from the pack's V8 code cache (Node 20, code-cache.ts). */
+  codeCache: number;
+  /** Code caches V8 turned down (another V8 or other V8 flags): the rest compile as usual. */
+  codeCacheRejected: number;
 }
 
 /** Where `coldstart profile` listens for the files a pack served (the same key in profile/preload.ts). */
 const profileKey = Symbol.for('coldstart.profile.packServed');
 
 export function newPackCounts(): PackCounts {
-  return { hits: 0, misses: 0, stale: 0, answers: 0, unanswered: 0 };
+  return { hits: 0, misses: 0, stale: 0, answers: 0, unanswered: 0, codeCache: 0, codeCacheRejected: 0 };
 }
 
 interface Entry {
@@ -35,6 +39,10 @@ interface Entry {
   readonly sum: number;
   /** undefined: not checked yet; then the verdict of the checks in force. */
   good: boolean | undefined;
+  /** [offset, length, checksum] of its V8 code cache, when it has one. */
+  readonly cache: readonly [number, number, number] | undefined;
+  /** undefined: not checked yet; then whether the cache's checksum held. */
+  cacheGood: boolean | undefined;
 }
 
 export interface Served {
@@ -53,6 +61,8 @@ export class PackServer {
   readonly #answers = new Map<string, Answer>();
   readonly #verify: boolean;
   readonly counts: PackCounts;
+  /** `<node version>-<arch>` of the V8 that made the code caches; '' when there are none or the pack moved. */
+  readonly codeCacheTag: string;
   #broken = false;
 
   /**
@@ -66,9 +76,19 @@ export class PackServer {
     this.#verify = options.verify;
     this.counts = options.counts;
     const bodyLength = pack.body.length;
-    for (const [rel, format, size, mtime, offset, sum] of pack.header.modules) {
-      if (typeof rel !== 'string' || !(offset >= 0 && offset + size <= bodyLength && offset % 4 === 0)) throw new Error(`corrupt module entry ${String(rel)}`);
-      this.#modules.set(join(root, rel), { rel, format, size, mtime, offset, sum, good: undefined });
+    const inBody = (offset: number, length: number): boolean => offset >= 0 && length >= 0 && offset + length <= bodyLength && offset % 4 === 0;
+    // Node 20's V8 keeps the file names a cache was made with (its stack traces would name the
+    // recorded paths): a pack used from another place serves its sources without caches.
+    this.codeCacheTag = typeof pack.header.codeCache === 'string' && pack.header.root === root ? pack.header.codeCache : '';
+    for (const row of pack.header.modules) {
+      const [rel, format, size, mtime, offset, sum, cacheOffset, cacheLength, cacheSum] = row as [string, ModuleFormat, number, number, number, number, number?, number?, number?];
+      if (typeof rel !== 'string' || !inBody(offset, size)) throw new Error(`corrupt module entry ${String(rel)}`);
+      let cache: Entry['cache'];
+      if (cacheOffset !== undefined) {
+        if (!inBody(cacheOffset, cacheLength!) || format !== 'commonjs') throw new Error(`corrupt code cache entry ${rel}`);
+        cache = [cacheOffset, cacheLength!, cacheSum!];
+      }
+      this.#modules.set(join(root, rel), { rel, format, size, mtime, offset, sum, good: undefined, cache, cacheGood: undefined });
     }
     if (pack.header.conditions !== options.conditions) return;
     for (const [dir, specifier, mode, target, format] of pack.header.answers) {
@@ -107,6 +127,19 @@ export class PackServer {
     this.counts.hits++;
     (globalThis as Record<symbol, ((path: string) => void) | undefined>)[profileKey]?.(path);
     return { format: entry.format, source: this.#body.toString('utf8', entry.offset, entry.offset + entry.size) };
+  }
+
+  /**
+   * The V8 code cache of `path`, a module `source` has just served; undefined when it has none
+   * or the cache fails its checksum (release builds of V8 do not check one: a corrupt cache
+   * must never reach it).
+   */
+  codeCache(path: string): Buffer | undefined {
+    const entry = this.#modules.get(path);
+    const cache = entry?.cache;
+    if (cache === undefined || this.#broken || entry!.good !== true) return undefined;
+    if (entry!.cacheGood === undefined) entry!.cacheGood = checksum(this.#body, cache[0], cache[1]) === cache[2];
+    return entry!.cacheGood ? this.#body.subarray(cache[0], cache[0] + cache[1]) : undefined;
   }
 
   /** The recorded answer for `specifier` required (`r`) or imported (`i`) from a file in `dir`. */

@@ -223,3 +223,17 @@ test('failed file syscalls drop with the index (strace)', (t) => {
   const indexed = failed(['--import', register, 'chain.cjs']);
   assert.ok(indexed * 2 < plain, `failed file syscalls in the project: ${plain} plain, ${indexed} with the index`);
 });
+
+test('the run that builds the index leaves nothing of coldstart in require.cache', (t) => {
+  const root = project(t);
+  writeFileSync(join(root, 'keys.cjs'), 'require("foo"); console.log(Object.keys(require.cache).join("\\n"));\n');
+  const plain = runNode(['keys.cjs'], { cwd: root });
+  for (const preload of [['--import', register], ['--require', join(dist, 'register.cjs')]]) {
+    rmSync(join(root, 'node_modules/.cache'), { recursive: true, force: true });
+    const building = runNode([...preload, 'keys.cjs'], { cwd: root });
+    assert.ok(existsSync(join(root, indexRel)), 'this run built the index');
+    // A --require preload is listed by Node itself, as any preload is.
+    const keys = building.stdout.split('\n').filter((key) => key !== join(dist, 'register.cjs'));
+    assert.deepEqual(keys, plain.stdout.split('\n'), preload[0]);
+  }
+});

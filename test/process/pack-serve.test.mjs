@@ -9,11 +9,13 @@ import { chmodSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { dist, fixtures, runCli, runNode, tempDir } from '../helpers.mjs';
+import { decodePack } from '../../dist/pack/format.js';
 
 const { makePackApp } = await import(pathToFileURL(join(fixtures, 'pack-app', 'make.mjs')).href);
 const register = pathToFileURL(join(dist, 'register.js')).href;
 const packRel = 'node_modules/.cache/coldstart/pack.v1';
 const node = process.execPath;
+const node20 = Number(process.versions.node.split('.')[0]) < 22;
 const base = { COLDSTART_INDEX: 'off', COLDSTART_PACK: '', COLDSTART_PACK_VERIFY: '', COLDSTART_ROOT: '' };
 
 function setup(t) {
@@ -38,9 +40,9 @@ test('pack records CommonJS, ES modules and JSON from several commands into one 
   const { summary, dir } = setup(t);
   assert.equal(summary.processes, 2);
   assert.equal(summary.file, join(dir, packRel));
-  // main.cjs, main.mjs, report.cjs, lib/local.cjs, dep-cjs (index, util, data.json, 20 chain
-  // files), dep-inner, dep-esm (esm.js, helper.js)
-  assert.equal(summary.modules, 30);
+  // main.cjs, main.mjs, report.cjs, lib/local.cjs, dep-cjs (index, util, data.json, typed,
+  // oneline, dyn, 20 chain files), dep-inner, dep-esm (esm.js, helper.js)
+  assert.equal(summary.modules, 33);
   assert.ok(summary.answers >= 5, `answers: ${summary.answers}`);
 });
 
@@ -129,6 +131,9 @@ test('a pack is relocatable: built in one directory, used from a copy elsewhere'
   assert.equal(run.packed.stdout, run.plain.stdout);
   assert.match(run.packed.stdout, new RegExp(copy.replace(/[/.]/g, '\\$&')));
   assert.equal(run.report.counts.misses, 0);
+  // Node 20's V8 keeps the recorded file names in a code cache: a moved pack serves without it.
+  assert.equal(run.report.counts.codeCache, 0);
+  if (node20) assert.ok(both(dir, 'main.cjs').report.counts.codeCache > 0, 'in place, the cache is used');
 });
 
 test('strace: far fewer file syscalls inside node_modules with the pack', (t) => {
@@ -182,11 +187,11 @@ test('coldstart doctor reports the pack: fresh, stale, refused; and what a run t
   assert.equal(runCli(['index', dir], { cwd: dir, env }).code, 0);
   const fresh = runCli(['doctor'], { cwd: dir, env });
   assert.match(fresh.stdout, new RegExp(`pack: +${join(dir, packRel).replace(/[/.]/g, '\\$&')}`));
-  assert.match(fresh.stdout, /pack built: .* 30 modules, \d+ resolution answers/);
+  assert.match(fresh.stdout, /pack built: .* 33 modules, \d+ resolution answers/);
   assert.match(fresh.stdout, /pack state: +fresh/);
   const json = JSON.parse(runCli(['doctor', '--json'], { cwd: dir, env }).stdout);
   assert.equal(json.pack.state, 'fresh');
-  assert.equal(json.pack.modules, 30);
+  assert.equal(json.pack.modules, 33);
 
   // A run: the command's output passes through; the report counts what the pack served.
   const run = runCli(['doctor', '--', node, 'main.cjs'], { cwd: dir, env });
@@ -228,4 +233,96 @@ test('coldstart doctor reports the pack: fresh, stale, refused; and what a run t
   const bad = runCli(['doctor', '--pack'], { cwd: dir, env });
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--pack needs a file/);
+});
+
+/** The pack's module rows by path, and where its body starts in the file. */
+function packRows(dir) {
+  const bytes = readFileSync(join(dir, packRel));
+  const { header } = decodePack(bytes);
+  return { header, bytes, bodyStart: bytes.length - header.bodyLength, rows: new Map(header.modules.map((row) => [row[0], row])) };
+}
+
+test('V8 code cache: Node 20 compiles packed CommonJS from the pack\'s cache, made at the end of the recorded runs; Node 22+ store none', (t) => {
+  const { dir, summary } = setup(t);
+  const { header, rows } = packRows(dir);
+  const cached = [...rows.values()].filter((row) => row.length > 6).map((row) => row[0]);
+  if (!node20) {
+    // Measured: no gain on Node 22+ (docs/pack.md), so nothing is stored or compiled by coldstart.
+    assert.equal(summary.codeCacheModules, 0);
+    assert.deepEqual(cached, []);
+    assert.equal(header.codeCache, undefined);
+    const run = both(dir, 'main.cjs');
+    assert.equal(run.packed.stdout, run.plain.stdout);
+    assert.equal(run.report.counts.codeCache, 0);
+    return;
+  }
+  assert.equal(header.codeCache, `${process.version}-${process.arch}`);
+  assert.equal(summary.codeCacheModules, cached.length);
+  assert.equal(summary.codeCacheTag, header.codeCache);
+  // Every CommonJS module but the entries (Node compiles a main module) and dyn.js, which calls
+  // import(); typed.js only names import() in a JSDoc type, and starts with a hashbang.
+  const commonjs = [...rows.values()].filter((row) => row[1] === 'commonjs').map((row) => row[0]);
+  assert.deepEqual(cached.sort(), commonjs.filter((p) => !['main.cjs', 'node_modules/dep-cjs/lib/dyn.js'].includes(p)).sort());
+  assert.ok(cached.includes('node_modules/dep-cjs/lib/typed.js'));
+
+  const run = both(dir, 'main.cjs');
+  assert.equal(run.packed.code, 0, run.packed.stderr);
+  assert.equal(run.packed.stdout, run.plain.stdout);
+  assert.equal(run.packed.stderr, run.plain.stderr, 'no warning: import() never runs in a module compiled from a cache');
+  // Stack columns on the first line and after a hashbang, require's properties and argument
+  // errors, `this`, a module that calls import(): as Node gives them (the outputs are equal).
+  assert.match(run.plain.stdout, /"oneline":"at exports.where \(.*oneline.js:1:23\)"/);
+  assert.match(run.plain.stdout, /"first":"at exports.first \(.*typed.js:3:23\)"/);
+  assert.match(run.plain.stdout, /dyn \{"value":"esm-helped-dynamic"\}/);
+  assert.equal(run.report.counts.codeCache, cached.length, JSON.stringify(run.report.counts));
+  assert.equal(run.report.counts.codeCacheRejected, 0);
+  const esm = both(dir, 'main.mjs');
+  assert.equal(esm.packed.stdout, esm.plain.stdout);
+  assert.ok(esm.report.counts.codeCache > 0, JSON.stringify(esm.report.counts));
+
+  // The recording run that called import() in dyn.js printed no warning either.
+  const again = runCli(['pack', '--', node, 'main.cjs'], { cwd: dir, env: base });
+  assert.equal(again.code, 0, again.stderr);
+  assert.doesNotMatch(again.stderr, /Warning/);
+});
+
+test('V8 code cache: other V8 flags, source maps, COLDSTART_CODE_CACHE=0, another V8\'s tag, a corrupt cache and --no-code-cache all leave it unused, output unchanged', { skip: !node20 && 'Node 20 only: Node 22+ store no code cache' }, (t) => {
+  const { dir } = setup(t);
+  const { rows, bytes, bodyStart, header } = packRows(dir);
+  const cached = [...rows.values()].filter((row) => row.length > 6).length;
+  const check = (name, args, env, expect) => {
+    const plain = runNode([...args, 'main.cjs'], { cwd: dir, env: base });
+    const statsFile = join(dir, `stats-${name}.jsonl`);
+    const packed = runNode([...args, '--import', register, 'main.cjs'], { cwd: dir, env: { ...base, COLDSTART_PACK_STATS: statsFile, ...env } });
+    assert.equal(packed.stdout, plain.stdout, name);
+    assert.equal(packed.stderr, plain.stderr, name);
+    const report = JSON.parse(readFileSync(statsFile, 'utf8').trim().split('\n').pop());
+    assert.equal(report.state, 'used', name);
+    assert.equal(report.counts.codeCache, expect.used, `${name}: ${JSON.stringify(report.counts)}`);
+    assert.equal(report.counts.codeCacheRejected, expect.rejected ?? 0, name);
+  };
+  // V8 turns a cache made under other flags down: the first refusal stops further attempts.
+  check('other V8 flags', ['--stack-size=900'], {}, { used: 0, rejected: 1 });
+  check('source maps', ['--enable-source-maps'], {}, { used: 0 });
+  check('switched off', [], { COLDSTART_CODE_CACHE: '0' }, { used: 0 });
+  check('as built', [], {}, { used: cached });
+
+  const file = join(dir, packRel);
+  // Another V8's caches (the tag names the Node that made them): not even offered to V8.
+  const tag = header.codeCache;
+  const foreign = tag.replace(/^v\d+/, 'v19');
+  assert.equal(foreign.length, tag.length); // the header keeps its length, the body its place
+  writeFileSync(file, Buffer.from(bytes.toString('latin1').replace(`"codeCache":"${tag}"`, `"codeCache":"${foreign}"`), 'latin1'));
+  check('another V8', [], {}, { used: 0 });
+  // A cache whose bytes changed fails its checksum and is not used; the others are.
+  const corrupt = Buffer.from(bytes);
+  const row = rows.get('node_modules/dep-cjs/index.js');
+  corrupt[bodyStart + row[6] + Math.floor(row[7] / 2)] ^= 0xff;
+  writeFileSync(file, corrupt);
+  check('a corrupt cache', [], {}, { used: cached - 1 });
+
+  const none = runCli(['pack', '--json', '--no-code-cache', '--', node, 'main.cjs'], { cwd: dir, env: base });
+  assert.equal(none.code, 0, none.stderr);
+  assert.equal(JSON.parse(none.stdout.trim().split('\n').pop()).codeCacheModules, 0);
+  check('--no-code-cache', [], {}, { used: 0 });
 });

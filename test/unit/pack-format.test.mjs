@@ -68,3 +68,45 @@ test('the server serves sources, answers only between node_modules files, and st
   assert.equal(broken.source('/run/here/node_modules/a/index.js', ['commonjs']), undefined, 'nothing more is served after a bad checksum');
   assert.equal(broken.counts.stale, 1);
 });
+
+test('code caches: stored after the sources for CommonJS only, offered in place, checked before V8 sees them', () => {
+  const withCache = () => {
+    const value = input();
+    value.modules[0].codeCache = Buffer.from('v8-cache-bytes-for-a');
+    value.modules[1].codeCache = Buffer.from('json has none'); // not CommonJS: dropped
+    return { ...value, codeCacheTag: 'v20.0.0-x64' };
+  };
+  const bytes = encodePack(withCache());
+  const { header, body } = decodePack(bytes);
+  assert.equal(header.codeCache, 'v20.0.0-x64');
+  assert.equal(header.modules[0].length, 9);
+  assert.equal(header.modules[1].length, 6);
+  const [, , , , sourceAt, , cacheAt, cacheLength] = header.modules[0];
+  assert.ok(cacheAt > sourceAt && cacheAt % 4 === 0);
+  assert.equal(body.toString('latin1', cacheAt, cacheAt + cacheLength), 'v8-cache-bytes-for-a');
+  // Without a tag, nothing is stored; a reader of the first six fields still serves sources.
+  assert.equal(decodePack(encodePack({ ...withCache(), codeCacheTag: undefined })).header.modules[0].length, 6);
+
+  const server = new PackServer(decodePack(bytes), '/build/root', { verify: false, conditions: 'c', counts: newPackCounts() });
+  assert.equal(server.codeCacheTag, 'v20.0.0-x64');
+  assert.equal(server.codeCache('/build/root/node_modules/a/index.js'), undefined, 'only after its source was served and checked');
+  server.source('/build/root/node_modules/a/index.js', ['commonjs']);
+  const cache = server.codeCache('/build/root/node_modules/a/index.js');
+  assert.equal(cache.toString(), 'v8-cache-bytes-for-a');
+  assert.equal(server.codeCache('/build/root/node_modules/a/data.json'), undefined);
+
+  // Moved elsewhere: the caches (which name the recorded paths) are not offered.
+  assert.equal(new PackServer(decodePack(bytes), '/run/here', { verify: false, conditions: 'c', counts: newPackCounts() }).codeCacheTag, '');
+
+  // A flipped cache byte: the source is still served, the cache is not.
+  const flipped = decodePack(Buffer.from(bytes));
+  flipped.body[cacheAt + 3] ^= 0xff;
+  const careful = new PackServer(flipped, '/build/root', { verify: false, conditions: 'c', counts: newPackCounts() });
+  assert.equal(careful.source('/build/root/node_modules/a/index.js', ['commonjs']).source, 'exports.a = "é";\n');
+  assert.equal(careful.codeCache('/build/root/node_modules/a/index.js'), undefined);
+
+  // A cache entry pointing outside the body is a corrupt pack.
+  const bad = decodePack(Buffer.from(bytes));
+  bad.header.modules[0][6] = bad.body.length;
+  assert.throws(() => new PackServer(bad, '/build/root', { verify: false, conditions: 'c', counts: newPackCounts() }), /corrupt code cache entry/);
+});

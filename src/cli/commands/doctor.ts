@@ -126,7 +126,8 @@ function describePackRun(r: PackRunReport): string {
   if (r.state !== 'used') return `  pack: ${r.state}${r.reason ? ` (${r.reason})` : ''}`;
   const c = r.counts;
   return `  pack: ${c.hits} module loads served from it, ${c.misses} read from disk (not in the pack), ${c.stale} changed since packing (read from disk)` +
-    `; ${c.answers} resolutions answered, ${c.unanswered} passed on${r.verify ? ' (verify mode)' : ''}`;
+    `; ${c.answers} resolutions answered, ${c.unanswered} passed on${r.verify ? ' (verify mode)' : ''}` +
+    (c.codeCache > 0 || c.codeCacheRejected > 0 ? `; ${c.codeCache} compiled from its V8 code cache${c.codeCacheRejected > 0 ? ' (V8 turned the cache down: other V8 flags or version)' : ''}` : '');
 }
 
 function describeRun(reports: IndexRunReport[], packReports: PackRunReport[]): string {

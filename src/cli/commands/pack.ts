@@ -17,13 +17,14 @@ interface Options {
   out: string | undefined;
   runs: string[][];
   json: boolean;
+  codeCache: boolean;
 }
 
 function parse(argv: string[]): Options {
   const usage = commands.pack.usage;
   const dash = argv.indexOf('--');
   const options = dash === -1 ? argv : argv.slice(0, dash);
-  const out: Options = { out: undefined, runs: [], json: false };
+  const out: Options = { out: undefined, runs: [], json: false, codeCache: true };
   for (let i = 0; i < options.length; i++) {
     const option = options[i]!;
     const eq = option.startsWith('--') ? option.indexOf('=') : -1;
@@ -37,6 +38,7 @@ function parse(argv: string[]): Options {
     // A --run string goes through the shell, so pipes and `&&` work as typed.
     else if (flag === '--run') out.runs.push(['/bin/sh', '-c', value()]);
     else if (flag === '--json') out.json = true;
+    else if (flag === '--no-code-cache') out.codeCache = false;
     else throw new UsageError(`unknown option '${option}'`, usage);
   }
   if (dash !== -1 && dash + 1 < argv.length) out.runs.push(argv.slice(dash + 1));
@@ -74,7 +76,8 @@ export async function run(argv: string[]): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'coldstart-pack-'));
   const start = performance.now();
   try {
-    const env = { ...process.env, NODE_OPTIONS: withPreload(process.env['NODE_OPTIONS']), COLDSTART_PACK_RECORD: dir, COLDSTART_PACK: 'off' };
+    const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: withPreload(process.env['NODE_OPTIONS']), COLDSTART_PACK_RECORD: dir, COLDSTART_PACK: 'off' };
+    if (!options.codeCache) env['COLDSTART_CODE_CACHE'] = '0';
     for (const command of options.runs) {
       const shown = command[0] === '/bin/sh' ? command[2]! : command.join(' ');
       process.stderr.write(`coldstart pack: recording ${shown}\n`);
@@ -86,13 +89,16 @@ export async function run(argv: string[]): Promise<number> {
       process.stderr.write('coldstart pack: no Node process reported its module loads; nothing written\nhint: is the command a Node program? (NODE_OPTIONS must reach it)\n');
       return 1;
     }
-    const summary = buildPack({ root, file, recordings, conditions: commonConditions(recordings) });
+    // The parser decides which code caches are kept; loaded only when a recording made some.
+    const parse = recordings.some((r) => r.caches !== undefined) ? (await import('oxc-parser')).parseSync : undefined;
+    const summary = buildPack({ root, file, recordings, conditions: commonConditions(recordings), parse });
     const totalMs = performance.now() - start;
     if (options.json) process.stdout.write(JSON.stringify({ ...summary, root, totalMs }) + '\n');
     else {
       process.stdout.write(
         `packed ${summary.modules} modules (${megabytes(summary.sourceBytes)}) and ${summary.answers} resolution answers from ${summary.processes} process${summary.processes === 1 ? '' : 'es'}` +
           ` into ${summary.file} (${megabytes(summary.bytes)}) in ${summary.ms.toFixed(0)} ms` +
+          (summary.codeCacheModules > 0 ? `; V8 code cache for ${summary.codeCacheModules} CommonJS modules (${megabytes(summary.codeCacheBytes)}, ${summary.codeCacheTag})` : '') +
           (summary.skipped > 0 ? `; ${summary.skipped} loaded files left out (outside ${root}, or changed while packing)` : '') +
           '\n',
       );

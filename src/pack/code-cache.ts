@@ -1,0 +1,192 @@
+// V8 code cache for packed CommonJS, on the Nodes where it pays. Measured on eslint 9
+// `--version` with a pack, local disk, 21 interleaved runs (docs/pack.md): Node 20.20 123 ->
+// 106 ms with a code cache made after a whole run (every function start-up compiled, not just
+// the top level), while Node 22, 24 and 26 gained nothing (their CommonJS compile path is
+// already as fast; Node's own NODE_COMPILE_CACHE gained nothing there either). So only Node 20
+// compiles packed CommonJS here; every other Node keeps Node's own `_compile`.
+//
+// A module must not be able to tell. The compile below is Node 20's Module.prototype._compile
+// step for step, with vm.Script in place of Node's internal compileFunction:
+// - the wrapper sits on a line of its own and the script's line offset is -1, so every line and
+//   column (the first line's included) is the file's: stack traces are unchanged;
+// - `require` has Node's properties (resolve, resolve.paths, main, extensions, cache) and
+//   Node's argument checks; `this` is module.exports;
+// - import(): Node 20 lets a vm script reach its default loader only through
+//   USE_MAIN_CONTEXT_DEFAULT_LOADER (the same call Node makes for its own CommonJS, with the
+//   file as referrer), which prints an ExperimentalWarning at the first import(); a callback
+//   of our own needs --experimental-vm-modules. So the pack keeps no cache for a source that
+//   calls import() or a direct eval (cache-check.ts, at build time), and only cached modules
+//   are compiled here when served. Recording runs compile every module here and keep that
+//   warning to themselves (record-preload.ts);
+// - Node's private executing flag (read by require(esm) to report cycles) is set and cleared
+//   as Node does, under the symbol Node itself uses (learnt from a module Node compiled);
+// - anything Node's _compile does that this cannot (source maps when enabled, a policy, a
+//   patched Module.wrap or wrapper, another tool's _compile, the main module's inspector break
+//   and stat cache) sends the module to Node's own _compile instead.
+import { Module } from 'node:module';
+import { dirname } from 'node:path';
+
+type Wrapper = (exports: unknown, require: unknown, module: unknown, filename: string, dirname: string) => unknown;
+interface CjsModule {
+  id: string;
+  exports: unknown;
+  require(id: string): unknown;
+  _compile(content: string, filename: string): unknown;
+}
+interface ModuleStatics {
+  new (id?: string, parent?: unknown): CjsModule;
+  prototype: { _compile: (content: string, filename: string) => unknown };
+  wrap: (source: string) => string;
+  wrapper: readonly string[];
+  _extensions: unknown;
+  _cache: unknown;
+  _resolveFilename(request: string, parent: unknown, isMain: boolean, options?: unknown): string;
+  _resolveLookupPaths(request: string, parent: unknown): unknown;
+  createRequire(filename: string): NodeJS.Require;
+}
+type VmScript = import('node:vm').Script;
+
+const M = Module as unknown as ModuleStatics;
+const HEAD = '(function (exports, require, module, __filename, __dirname) {\n';
+const TAIL = '\n})';
+const NODE_WRAPPER = ['(function (exports, require, module, __filename, __dirname) { ', '\n});'];
+
+/** Which V8 a cache belongs to: V8 rejects another version's, this keeps us from asking. */
+export function codeCacheTag(): string {
+  return `${process.version}-${process.arch}`;
+}
+
+/**
+ * Whether packed CommonJS is compiled with a code cache on this Node: Node 20 only (measured,
+ * above), not when COLDSTART_CODE_CACHE is 0/off/false, and only where Node exposes its default
+ * loader for vm scripts' import().
+ */
+export function codeCachePays(env: NodeJS.ProcessEnv = process.env): boolean {
+  const setting = env['COLDSTART_CODE_CACHE'];
+  if (setting === '0' || setting === 'off' || setting === 'false') return false;
+  if (Number(process.versions.node.split('.')[0]) >= 22) return false;
+  const vm = process.getBuiltinModule('node:vm');
+  return vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER !== undefined;
+}
+
+/** Flags that make Node's _compile do more than this one does. */
+function nodeOptionsBlock(): boolean {
+  const all = `${process.execArgv.join(' ')} ${process.env['NODE_OPTIONS'] ?? ''}`;
+  return all.includes('policy') || all.includes('--inspect-brk');
+}
+
+export interface Compiled {
+  readonly script: VmScript;
+  /** What the module's code returned, as Node's _compile returns it. */
+  readonly result: unknown;
+  /** V8 turned the cache down (another V8 or other flags): compiled from source instead. */
+  readonly rejected: boolean;
+}
+
+/**
+ * Compiles and runs CommonJS modules as Node 20's _compile does, with an optional code cache.
+ * `installed` is the _compile expected on Module.prototype (Node's own, or the recorder's
+ * wrapper of it): any other means another tool patched it, and then Node's path is taken.
+ */
+export class CommonJsCompiler {
+  readonly #nodeCompile: (content: string, filename: string) => unknown;
+  readonly #installed: unknown;
+  readonly #wrap: unknown;
+  readonly #vm = process.getBuiltinModule('node:vm');
+  readonly #blocked: boolean;
+  #executing: symbol | null | undefined;
+
+  constructor(nodeCompile = M.prototype._compile, installed: unknown = nodeCompile) {
+    this.#nodeCompile = nodeCompile;
+    this.#installed = installed;
+    this.#wrap = M.wrap;
+    // Node 20's _compile, recognised by what it calls; a replaced one is not copied here.
+    const text = Function.prototype.toString.call(nodeCompile);
+    this.#blocked = !text.includes('wrapSafe(') || !text.includes('makeRequireFunction(') || nodeOptionsBlock();
+  }
+
+  /** Whether `module` may be compiled here rather than by Node's _compile. */
+  eligible(module: CjsModule): boolean {
+    if (this.#blocked || module.id === '.') return false;
+    if (M.prototype._compile !== this.#installed || M.wrap !== this.#wrap) return false;
+    const wrapper = M.wrapper;
+    if (wrapper[0] !== NODE_WRAPPER[0] || wrapper[1] !== NODE_WRAPPER[1]) return false;
+    return (process as { sourceMapsEnabled?: boolean }).sourceMapsEnabled !== true && this.#executingSymbol() !== null;
+  }
+
+  /**
+   * Compiles `content` (with `cachedData` when given) and runs it as `module`. Returns undefined
+   * when the source does not compile this way: the caller then hands it to Node's _compile,
+   * which reports the error as Node does.
+   */
+  run(module: CjsModule, content: string, filename: string, cachedData?: Buffer): Compiled | undefined {
+    let script: VmScript;
+    try {
+      // A hashbang is only valid at the start of a script: `//` keeps every column in place.
+      const body = content.charCodeAt(0) === 0x23 && content.charCodeAt(1) === 0x21 ? `//${content.slice(2)}` : content;
+      script = new this.#vm.Script(HEAD + body + TAIL, {
+        filename,
+        lineOffset: -1,
+        ...(cachedData === undefined ? {} : { cachedData }),
+        importModuleDynamically: this.#vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+      });
+    } catch {
+      return undefined;
+    }
+    const wrapper = script.runInThisContext() as Wrapper;
+    const executing = this.#executingSymbol()!;
+    const target = module as unknown as Record<symbol, boolean>;
+    target[executing] = true;
+    const exports = module.exports;
+    // As Node: no try/finally, a module that throws stays marked as executing.
+    const result = wrapper.call(exports, exports, makeRequire(module), module, filename, dirname(filename));
+    target[executing] = false;
+    return { script, result, rejected: cachedData !== undefined && script.cachedDataRejected === true };
+  }
+
+  /**
+   * Node's private "executing" symbol, from a throwaway module compiled by Node's own _compile
+   * (an empty source: nothing runs). null when Node no longer sets one: then Node compiles.
+   */
+  #executingSymbol(): symbol | null {
+    if (this.#executing === undefined) {
+      this.#executing = null;
+      try {
+        const probe = new M('coldstart-code-cache-probe');
+        this.#nodeCompile.call(probe, '', `${dirname(process.execPath)}/[coldstart code cache probe]`);
+        this.#executing = Object.getOwnPropertySymbols(probe).find((s) => s.description === 'kIsExecuting') ?? null;
+      } catch {
+        // Node compiles every module then
+      }
+    }
+    return this.#executing;
+  }
+}
+
+/** Node's checks on require.resolve's argument, by asking a require Node made to make them. */
+function checkRequest(request: unknown, paths: boolean): void {
+  if (typeof request === 'string') return;
+  const nodeRequire = M.createRequire(`${process.cwd()}/`);
+  if (paths) nodeRequire.resolve.paths(request as string);
+  else nodeRequire.resolve(request as string);
+}
+
+/** The `require` Node 20 gives a module (lib/internal/modules/helpers.js makeRequireFunction). */
+function makeRequire(module: CjsModule): NodeJS.Require {
+  const require = function require(id: string): unknown {
+    return module.require(id);
+  } as NodeJS.Require;
+  const resolve = function resolve(request: string, options?: { paths?: string[] }): string {
+    checkRequest(request, false);
+    return M._resolveFilename(request, module, false, options);
+  } as NodeJS.RequireResolve;
+  resolve.paths = function paths(request: string): string[] | null {
+    checkRequest(request, true);
+    return M._resolveLookupPaths(request, module) as string[] | null;
+  };
+  require.resolve = resolve;
+  Object.defineProperty(require, 'main', { value: process.mainModule, writable: true, enumerable: true, configurable: true });
+  require.extensions = M._extensions as NodeJS.RequireExtensions;
+  require.cache = M._cache as NodeJS.Dict<NodeJS.Module>;
+  return require;
+}
