@@ -6,6 +6,7 @@ import { join, relative, sep } from 'node:path';
 import { checksum, encodePack, type ModuleFormat, type StoredAnswer } from './format.js';
 import { collectStamps } from './freshness.js';
 import { callsImportOrEval, type ParseSync } from './cache-check.js';
+import { detectFormat, type ModuleSyntaxParse } from './packages.js';
 import type { Recording } from './record-preload.js';
 import { writePackFile } from './store.js';
 
@@ -79,14 +80,24 @@ export function readRecordings(dir: string): ReadRecording[] {
  * `parse` (oxc-parser's parseSync) decides which CommonJS keeps its code cache; without it,
  * none does.
  */
-export function buildPack(options: { root: string; file: string; recordings: ReadRecording[]; conditions: string; parse?: ParseSync | undefined }): BuildSummary {
+export function buildPack(options: {
+  root: string;
+  file: string;
+  recordings: ReadRecording[];
+  conditions: string;
+  parse?: ParseSync | undefined;
+  /** Files of whole packages (packages.ts); a recorded format wins over theirs. */
+  packageFiles?: readonly [string, ModuleFormat | 'detect'][] | undefined;
+  /** Tells the format of package files listed as 'detect'. */
+  detect?: ModuleSyntaxParse | undefined;
+}): BuildSummary {
   const start = performance.now();
   const { root, file } = options;
   const inRoot = (path: string): string | undefined => {
     const rel = relative(root, path);
     return rel === '' || rel.startsWith('..') || rel.startsWith(sep) ? undefined : rel.split(sep).join('/');
   };
-  const loaded = new Map<string, string>();
+  const loaded = new Map<string, string>(options.packageFiles ?? []);
   for (const recording of options.recordings) for (const [path, format] of recording.modules) loaded.set(path, format);
 
   // Code caches of one V8 only (the first recording's): a pack is served by one Node at a time.
@@ -105,9 +116,10 @@ export function buildPack(options: { root: string; file: string; recordings: Rea
   const packedFormat = new Map<string, string>();
   let skipped = 0;
   let sourceBytes = 0;
-  for (const [path, format] of [...loaded].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+  for (const [path, listed] of [...loaded].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+    let format = listed;
     const rel = inRoot(path);
-    if (rel === undefined || !formats.has(format)) {
+    if (rel === undefined || !(formats.has(format) || (format === 'detect' && options.detect !== undefined))) {
       skipped++;
       continue;
     }
@@ -116,6 +128,7 @@ export function buildPack(options: { root: string; file: string; recordings: Rea
       const bytes = readFileSync(path);
       const after = statSync(path);
       if (before.mtimeMs !== after.mtimeMs || before.size !== after.size || bytes.length !== after.size) throw new Error('changed while packing');
+      if (format === 'detect') format = detectFormat(path, bytes.toString('utf8'), options.detect!);
       // A cache is kept only for the very bytes it was made from: V8 itself checks the length alone.
       const cache = format === 'commonjs' ? caches.get(path) : undefined;
       const codeCache =

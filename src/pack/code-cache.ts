@@ -75,14 +75,6 @@ function nodeOptionsBlock(): boolean {
   return all.includes('policy') || all.includes('--inspect-brk');
 }
 
-export interface Compiled {
-  readonly script: VmScript;
-  /** What the module's code returned, as Node's _compile returns it. */
-  readonly result: unknown;
-  /** V8 turned the cache down (another V8 or other flags): compiled from source instead. */
-  readonly rejected: boolean;
-}
-
 /**
  * Compiles and runs CommonJS modules as Node 20's _compile does, with an optional code cache.
  * `installed` is the _compile expected on Module.prototype (Node's own, or the recorder's
@@ -107,7 +99,8 @@ export class CommonJsCompiler {
 
   /** Whether `module` may be compiled here rather than by Node's _compile. */
   eligible(module: CjsModule): boolean {
-    if (this.#blocked || module.id === '.') return false;
+    // The main module: Node's _compile gives it the inspector break and the stat cache.
+    if (this.#blocked || module.id === '.' || (module as unknown) === process.mainModule) return false;
     if (M.prototype._compile !== this.#installed || M.wrap !== this.#wrap) return false;
     const wrapper = M.wrapper;
     if (wrapper[0] !== NODE_WRAPPER[0] || wrapper[1] !== NODE_WRAPPER[1]) return false;
@@ -115,11 +108,11 @@ export class CommonJsCompiler {
   }
 
   /**
-   * Compiles `content` (with `cachedData` when given) and runs it as `module`. Returns undefined
-   * when the source does not compile this way: the caller then hands it to Node's _compile,
-   * which reports the error as Node does.
+   * Compiles `content` (from `cachedData` when given: see the script's cachedDataRejected).
+   * Undefined when the source does not compile this way: the caller then hands it to Node's
+   * _compile, which reports the error as Node does.
    */
-  run(module: CjsModule, content: string, filename: string, cachedData?: Buffer): Compiled | undefined {
+  compile(content: string, filename: string, cachedData?: Buffer): VmScript | undefined {
     let script: VmScript;
     try {
       // A hashbang is only valid at the start of a script: `//` keeps every column in place.
@@ -133,6 +126,15 @@ export class CommonJsCompiler {
     } catch {
       return undefined;
     }
+    return script;
+  }
+
+  /**
+   * Runs a compiled module as Node's _compile does and returns what its code returned. A
+   * program may exit from inside it (process.exit in a module body): whatever must be kept or
+   * counted about the script is done before calling this.
+   */
+  execute(module: CjsModule, script: VmScript, filename: string): unknown {
     const wrapper = script.runInThisContext() as Wrapper;
     const executing = this.#executingSymbol()!;
     const target = module as unknown as Record<symbol, boolean>;
@@ -141,7 +143,7 @@ export class CommonJsCompiler {
     // As Node: no try/finally, a module that throws stays marked as executing.
     const result = wrapper.call(exports, exports, makeRequire(module), module, filename, dirname(filename));
     target[executing] = false;
-    return { script, result, rejected: cachedData !== undefined && script.cachedDataRejected === true };
+    return result;
   }
 
   /**

@@ -137,18 +137,19 @@ function patchExtensions(server: PackServer, countMisses: boolean): () => void {
       if (countMisses && server.formatOf(filename) === undefined) counts.misses++;
       return originalJs.call(this, module, filename);
     }
-    if (compiler !== undefined) {
+    const cjs = compiler;
+    if (cjs !== undefined) {
       const cache = server.codeCache(filename);
-      if (cache !== undefined && compiler.eligible(module)) {
-        const compiled = compiler.run(module, served.source, filename, cache);
-        if (compiled !== undefined) {
-          // Turned down once (other V8 flags), turned down for all: stop paying for the attempt.
-          if (compiled.rejected) {
-            counts.codeCacheRejected++;
-            compiler = undefined;
-          } else counts.codeCache++;
-          return;
-        }
+      const script = cache !== undefined && cjs.eligible(module) ? cjs.compile(served.source, filename, cache) : undefined;
+      if (script !== undefined) {
+        // Counted before the module runs, which may end the process. Turned down once (other V8
+        // flags), turned down for all: the remaining modules compile as Node compiles them.
+        if (script.cachedDataRejected === true) {
+          counts.codeCacheRejected++;
+          compiler = undefined;
+        } else counts.codeCache++;
+        cjs.execute(module, script, filename);
+        return;
       }
     }
     // Two arguments, as Node 20 passes them: its third parameter means "load as ESM" there.

@@ -65,10 +65,11 @@ function install(dir: string): void {
     if (typeof filename === 'string' && !own(filename) && (format === undefined || format === false || format === 'commonjs')) {
       modules.set(filename, 'commonjs');
       if (compiler !== undefined && typeof content === 'string' && compiler.eligible(this)) {
-        const done = compiler.run(this, content, filename);
-        if (done !== undefined) {
-          compiled.push([filename, done.script, content]);
-          return done.result;
+        const script = compiler.compile(content, filename);
+        if (script !== undefined) {
+          // Kept before it runs: a module that calls process.exit() never returns here.
+          compiled.push([filename, script, content]);
+          return compiler.execute(this, script, filename);
         }
       }
     }

@@ -284,6 +284,16 @@ test('V8 code cache: Node 20 compiles packed CommonJS from the pack\'s cache, ma
   const again = runCli(['pack', '--', node, 'main.cjs'], { cwd: dir, env: base });
   assert.equal(again.code, 0, again.stderr);
   assert.doesNotMatch(again.stderr, /Warning/);
+
+  // A module that ends the process from its body (as tsc does) still gets its cache.
+  writeFileSync(join(dir, 'exit.cjs'), "require('dep-exit');\n");
+  mkdirSync(join(dir, 'node_modules/dep-exit'));
+  writeFileSync(join(dir, 'node_modules/dep-exit/index.js'), "console.log('bye');\nprocess.exit(0);\n");
+  assert.equal(runCli(['pack', '--', node, 'exit.cjs'], { cwd: dir, env: base }).code, 0);
+  assert.equal(packRows(dir).rows.get('node_modules/dep-exit/index.js').length, 9);
+  const exits = both(dir, 'exit.cjs');
+  assert.equal(exits.packed.stdout, 'bye\n');
+  assert.equal(exits.report.counts.codeCache, 1);
 });
 
 test('V8 code cache: other V8 flags, source maps, COLDSTART_CODE_CACHE=0, another V8\'s tag, a corrupt cache and --no-code-cache all leave it unused, output unchanged', { skip: !node20 && 'Node 20 only: Node 22+ store no code cache' }, (t) => {
@@ -325,4 +335,62 @@ test('V8 code cache: other V8 flags, source maps, COLDSTART_CODE_CACHE=0, anothe
   assert.equal(none.code, 0, none.stderr);
   assert.equal(JSON.parse(none.stdout.trim().split('\n').pop()).codeCacheModules, 0);
   check('--no-code-cache', [], {}, { used: 0 });
+});
+
+test('--package packs whole packages from the index, each file with the format Node gives it', (t) => {
+  const dir = realpathSync(tempDir(t, 'coldstart-pack-'));
+  makePackApp(dir);
+  const built = runCli(['pack', '--json', '--package', 'dep-cjs'], { cwd: dir, env: base });
+  assert.equal(built.code, 0, built.stderr);
+  assert.match(built.stderr, /indexing/, 'no index yet: built first');
+  const summary = JSON.parse(built.stdout.trim().split('\n').pop());
+  assert.deepEqual(summary.packages, ['node_modules/dep-cjs']);
+  // package.json, index.js, data.json, lib/util.js, typed.js, oneline.js, dyn.js, 20 chain files
+  assert.equal(summary.modules, 27);
+  assert.equal(summary.processes, 0);
+  const run = both(dir, 'main.cjs');
+  assert.equal(run.packed.stdout, run.plain.stdout);
+  assert.equal(run.packed.stderr, run.plain.stderr);
+  // Every dep-cjs module main.cjs loads came from the pack; the rest from the disk.
+  assert.equal(run.report.counts.hits, 26, JSON.stringify(run.report.counts));
+  assert.ok(run.report.counts.misses >= 3, JSON.stringify(run.report.counts));
+
+  // A glob, and the formats: "type": "module", .cjs, and syntax where there is no "type".
+  const glob = runCli(['pack', '--json', '--package', 'dep-*', '--package', 'dep-cjs'], { cwd: dir, env: base });
+  assert.equal(glob.code, 0, glob.stderr);
+  assert.deepEqual(JSON.parse(glob.stdout.trim().split('\n').pop()).packages, ['node_modules/dep-cjs', 'node_modules/dep-detect', 'node_modules/dep-esm', 'node_modules/dep-inner']);
+  const { rows } = packRows(dir);
+  const format = (path) => rows.get(path)?.[1];
+  assert.equal(format('node_modules/dep-esm/esm.js'), 'module');
+  assert.equal(format('node_modules/dep-esm/cjs.cjs'), 'commonjs');
+  assert.equal(format('node_modules/dep-detect/index.js'), 'module');
+  assert.equal(format('node_modules/dep-detect/cjs.js'), 'commonjs');
+  assert.equal(format('node_modules/dep-inner/index.js'), 'commonjs');
+  assert.equal(format('node_modules/dep-esm/package.json'), 'json');
+  writeFileSync(join(dir, 'detect.mjs'), "import { four } from 'dep-detect';\nimport inner from 'dep-inner';\nconsole.log(four, inner);\n");
+  const detect = both(dir, 'detect.mjs');
+  assert.equal(detect.plain.stdout, '4 inner\n', detect.plain.stderr);
+  assert.equal(detect.packed.stdout, detect.plain.stdout);
+  assert.equal(detect.packed.stderr, detect.plain.stderr);
+  for (const entry of ['main.cjs', 'main.mjs']) {
+    const again = both(dir, entry);
+    assert.equal(again.packed.stdout, again.plain.stdout, entry);
+  }
+
+  // With a recorded command: the union, the recorded formats and answers kept.
+  const union = runCli(['pack', '--json', '--package', 'dep-detect', '--', node, 'main.cjs'], { cwd: dir, env: base });
+  const merged = JSON.parse(union.stdout.trim().split('\n').pop());
+  assert.equal(merged.processes, 1);
+  assert.ok(merged.answers > 0);
+  assert.ok(packRows(dir).rows.has('node_modules/dep-detect/index.js') && packRows(dir).rows.has('node_modules/dep-cjs/index.js'));
+
+  // A name nothing matches: a clear error, and the pack in place is left alone.
+  const before = readFileSync(join(dir, packRel));
+  const none = runCli(['pack', '--package', 'no-such-package'], { cwd: dir, env: base });
+  assert.equal(none.code, 1);
+  assert.match(none.stderr, /no installed package matches 'no-such-package'/);
+  assert.deepEqual(readFileSync(join(dir, packRel)), before);
+  const empty = runCli(['pack'], { cwd: dir, env: base });
+  assert.equal(empty.code, 2);
+  assert.match(empty.stderr, /nothing to pack/);
 });

@@ -1,13 +1,18 @@
-// `coldstart pack [--out FILE] [--run "CMD"]... [-- <command...>]`: runs each command with
-// module-load recording, then writes one pack of every module file they loaded and the
-// resolution answers they saw. Results on stdout, progress on stderr.
+// `coldstart pack [--out FILE] [--run "CMD"]... [--package NAME]... [-- <command...>]`: runs
+// each command with module-load recording, then writes one pack of every module file they
+// loaded and the resolution answers they saw, and of every file of the named packages (from
+// the module-location index). Results on stdout, progress on stderr.
 import { mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { runChild } from '../run-child.js';
 import { UsageError } from '../usage-error.js';
 import { commands } from '../commands.js';
-import { findProjectRoot } from '../../index/store.js';
+import { findProjectRoot, indexPathFor, readIndexFile } from '../../index/store.js';
+import { staleReason } from '../../index/stamps.js';
+import { buildIndex } from '../../index/build.js';
+import { packageFiles, packageNameOfRoot, type PackageFiles } from '../../pack/packages.js';
+import { matchesDefer } from '../../defer/config.js';
 import { buildPack, readRecordings } from '../../pack/build.js';
 import { packPathFor } from '../../pack/store.js';
 
@@ -16,6 +21,7 @@ const preloadUrl = new URL('../../pack/record-preload.js', import.meta.url).href
 interface Options {
   out: string | undefined;
   runs: string[][];
+  packages: string[];
   json: boolean;
   codeCache: boolean;
 }
@@ -24,7 +30,7 @@ function parse(argv: string[]): Options {
   const usage = commands.pack.usage;
   const dash = argv.indexOf('--');
   const options = dash === -1 ? argv : argv.slice(0, dash);
-  const out: Options = { out: undefined, runs: [], json: false, codeCache: true };
+  const out: Options = { out: undefined, runs: [], packages: [], json: false, codeCache: true };
   for (let i = 0; i < options.length; i++) {
     const option = options[i]!;
     const eq = option.startsWith('--') ? option.indexOf('=') : -1;
@@ -39,10 +45,13 @@ function parse(argv: string[]): Options {
     else if (flag === '--run') out.runs.push(['/bin/sh', '-c', value()]);
     else if (flag === '--json') out.json = true;
     else if (flag === '--no-code-cache') out.codeCache = false;
+    else if (flag === '--package' || flag === '-p') out.packages.push(value());
     else throw new UsageError(`unknown option '${option}'`, usage);
   }
   if (dash !== -1 && dash + 1 < argv.length) out.runs.push(argv.slice(dash + 1));
-  if (out.runs.length === 0) throw new UsageError('no command to record: give `-- <command...>` or --run "<command>"', usage);
+  if (out.runs.length === 0 && out.packages.length === 0) {
+    throw new UsageError('nothing to pack: give `-- <command...>`, --run "<command>" or --package <name>', usage);
+  }
   return out;
 }
 
@@ -58,8 +67,31 @@ function commonConditions(recordings: { conditions: string }[]): string {
   return [...tally].sort((a, b) => b[1] - a[1])[0]?.[0] ?? '';
 }
 
+/** Whether the package at root `key` (`node_modules/@scope/name`) is one `pattern` names. */
+function packageMatches(key: string, pattern: string): boolean {
+  const name = packageNameOfRoot(key);
+  return name !== undefined && matchesDefer([pattern], name);
+}
+
 function megabytes(n: number): string {
   return n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${(n / 1e3).toFixed(0)} kB`;
+}
+
+/**
+ * The files of the packages named by `patterns`, from the project's index; the index is built
+ * first when it is missing or stale, as the first run with coldstart/register would.
+ */
+function filesOfPackages(root: string, patterns: string[]): PackageFiles {
+  const file = indexPathFor(root);
+  let read = readIndexFile(file);
+  const stale = read.ok ? staleReason(root, read.index.header.stamps, read.index.header.nodePathEnv, process.env['NODE_PATH'] ?? '') : undefined;
+  if (!read.ok || stale !== undefined) {
+    process.stderr.write(`coldstart pack: ${read.ok ? stale : read.reason}; indexing ${root}\n`);
+    buildIndex({ root, file });
+    read = readIndexFile(file);
+    if (!read.ok) throw new Error(`the index just built cannot be read: ${read.reason}`);
+  }
+  return packageFiles(root, read.index, patterns);
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -73,6 +105,21 @@ export async function run(argv: string[]): Promise<number> {
   // The directory exists before the stamps are taken: creating it later would touch
   // node_modules' mtime and make the new pack stale at once.
   mkdirSync(dirname(file), { recursive: true });
+  let fromIndex: PackageFiles | undefined;
+  if (options.packages.length > 0) {
+    try {
+      fromIndex = filesOfPackages(root, options.packages);
+    } catch (error) {
+      process.stderr.write(`coldstart pack: cannot list the packages: ${(error as Error).message}\n`);
+      return 1;
+    }
+    const unmatched = options.packages.filter((pattern) => !fromIndex!.packages.some((key) => packageMatches(key, pattern)));
+    if (unmatched.length > 0) {
+      process.stderr.write(`coldstart pack: no installed package matches ${unmatched.map((p) => `'${p}'`).join(', ')}\nhint: names as in package.json ("eslint", "@aws-sdk/*"); is it installed under ${root}/node_modules?\n`);
+      return 1;
+    }
+    process.stderr.write(`coldstart pack: ${fromIndex.files.length} files from ${fromIndex.packages.length} package${fromIndex.packages.length === 1 ? '' : 's'}\n`);
+  }
   const dir = mkdtempSync(join(tmpdir(), 'coldstart-pack-'));
   const start = performance.now();
   try {
@@ -85,18 +132,26 @@ export async function run(argv: string[]): Promise<number> {
       if (result.code !== 0) process.stderr.write(`coldstart pack: warning: \`${shown}\` exited with ${result.code}; its loads are packed anyway\n`);
     }
     const recordings = readRecordings(dir);
-    if (recordings.length === 0) {
+    if (recordings.length === 0 && options.runs.length > 0) {
       process.stderr.write('coldstart pack: no Node process reported its module loads; nothing written\nhint: is the command a Node program? (NODE_OPTIONS must reach it)\n');
       return 1;
     }
-    // The parser decides which code caches are kept; loaded only when a recording made some.
-    const parse = recordings.some((r) => r.caches !== undefined) ? (await import('oxc-parser')).parseSync : undefined;
-    const summary = buildPack({ root, file, recordings, conditions: commonConditions(recordings), parse });
+    // The parser decides which code caches are kept, and the format of package files whose
+    // package has no "type"; loaded only when there is one of those.
+    const needsParser = recordings.some((r) => r.caches !== undefined) || fromIndex?.files.some(([, format]) => format === 'detect') === true;
+    const parseSync = needsParser ? (await import('oxc-parser')).parseSync : undefined;
+    const summary = buildPack({
+      root, file, recordings, conditions: commonConditions(recordings), parse: parseSync, packageFiles: fromIndex?.files, detect: parseSync,
+    });
     const totalMs = performance.now() - start;
-    if (options.json) process.stdout.write(JSON.stringify({ ...summary, root, totalMs }) + '\n');
+    if (options.json) process.stdout.write(JSON.stringify({ ...summary, root, totalMs, packages: fromIndex?.packages ?? [] }) + '\n');
     else {
       process.stdout.write(
-        `packed ${summary.modules} modules (${megabytes(summary.sourceBytes)}) and ${summary.answers} resolution answers from ${summary.processes} process${summary.processes === 1 ? '' : 'es'}` +
+        `packed ${summary.modules} modules (${megabytes(summary.sourceBytes)}) and ${summary.answers} resolution answers from ` +
+          [
+            ...(options.runs.length > 0 ? [`${summary.processes} process${summary.processes === 1 ? '' : 'es'}`] : []),
+            ...(fromIndex !== undefined ? [`${fromIndex.packages.length} package${fromIndex.packages.length === 1 ? '' : 's'}`] : []),
+          ].join(' and ') +
           ` into ${summary.file} (${megabytes(summary.bytes)}) in ${summary.ms.toFixed(0)} ms` +
           (summary.codeCacheModules > 0 ? `; V8 code cache for ${summary.codeCacheModules} CommonJS modules (${megabytes(summary.codeCacheBytes)}, ${summary.codeCacheTag})` : '') +
           (summary.skipped > 0 ? `; ${summary.skipped} loaded files left out (outside ${root}, or changed while packing)` : '') +
