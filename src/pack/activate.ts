@@ -1,14 +1,13 @@
 // Start-up of the pack under `coldstart/register`: find it (one open; a missing pack costs
 // that failed open and nothing else), check owner, format and stamps, install the hooks. Any
 // failure leaves the program running as if no pack existed.
-import { appendFileSync, realpathSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import { debug } from '../debug.js';
 import { cjsConditions, esmConditions } from '../hooks/conditions.js';
-import { findProjectRoot } from '../index/store.js';
-import { staleStamp, verifyMode } from './freshness.js';
+import { verifyMode } from './freshness.js';
 import { installPackHooks } from './hooks.js';
 import { PackServer, newPackCounts, type PackCounts } from './server.js';
-import { packOff, packPathFor, readPackFile } from './store.js';
+import { findPack, packOff } from './store.js';
 
 /** What `coldstart doctor` reads back: one JSON line per process, written at exit. */
 export interface PackRunReport {
@@ -72,38 +71,21 @@ export function activatePack(): () => void {
 }
 
 function open(report: PackRunReport): () => void {
-  const explicit = process.env['COLDSTART_PACK'];
-  const found = findProjectRoot();
-  if (found === undefined && !explicit) {
-    report.state = 'no-project';
-    report.reason = 'no node_modules directory above the working directory';
+  const found = findPack();
+  report.pack = found.file;
+  if (found.state !== 'fresh') {
+    report.state = found.state;
+    report.reason = found.reason;
+    if (found.state === 'stale') debug('pack', `${found.reason}; running without it (rebuild: coldstart pack -- <command>)`);
+    else if (found.state !== 'no-project') debug('pack', `${found.reason}; running without the pack`);
     return () => {};
   }
-  const file = found === undefined ? packPathFor('', explicit) : packPathFor(found);
-  report.pack = file;
-  const read = readPackFile(file);
-  if (!read.ok) {
-    report.state = read.missing ? 'missing' : 'refused';
-    report.reason = read.reason;
-    debug('pack', `${read.reason}; running without the pack`);
-    return () => {};
-  }
-  const header = read.pack.header;
-  // Paths in the pack are relative: this run's root is where they live now (a real path,
-  // because Node hands the loaders real paths).
-  const root = realpathSync.native(found ?? header.root);
-  const stale = staleStamp(root, header.stamps);
-  if (stale !== undefined) {
-    report.state = 'stale';
-    report.reason = `stale pack: ${stale}`;
-    debug('pack', `${report.reason}; running without it (rebuild: coldstart pack -- <command>)`);
-    return () => {};
-  }
+  const root = found.root;
   report.verify = verifyMode();
-  const server = new PackServer(read.pack, root, { verify: report.verify, conditions: conditionsKey(), counts: report.counts });
+  const server = new PackServer(found.pack, root, { verify: report.verify, conditions: conditionsKey(), counts: report.counts });
   report.modules = server.size;
   report.state = 'used';
-  debug('pack', `serving ${server.size} modules from ${file}${report.verify ? ' (verify mode)' : ''}`);
+  debug('pack', `serving ${server.size} modules from ${found.file}${report.verify ? ' (verify mode)' : ''}`);
   const uninstall = installPackHooks(server);
   active = server;
   return () => {

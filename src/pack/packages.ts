@@ -17,6 +17,8 @@ export interface PackageFiles {
   readonly files: [string, ModuleFormat | 'detect'][];
   /** Package roots (relative to the project root) that matched. */
   readonly packages: string[];
+  /** Patterns no installed package matched. */
+  readonly unmatched: string[];
 }
 
 /** The package name of a section root such as `node_modules/@scope/name` or `a/node_modules/b`. */
@@ -48,9 +50,13 @@ function typeAt(section: Section, sub: string): string | undefined {
 export function packageFiles(root: string, index: DecodedIndex, patterns: readonly string[]): PackageFiles {
   const files: [string, ModuleFormat | 'detect'][] = [];
   const packages: string[] = [];
+  const matched = new Set<string>();
   for (const [key, at] of Object.entries(index.header.sections)) {
     const name = packageNameOfRoot(key);
-    if (name === undefined || !matchesDefer(patterns, name)) continue;
+    if (name === undefined) continue;
+    const by = patterns.filter((pattern) => matchesDefer([pattern], name));
+    if (by.length === 0) continue;
+    for (const pattern of by) matched.add(pattern);
     const section = decodeSection(index, at);
     if (section === undefined) throw new Error(`the index's section for ${key} is unreadable (rebuild it: coldstart index)`);
     packages.push(key);
@@ -71,7 +77,7 @@ export function packageFiles(root: string, index: DecodedIndex, patterns: readon
       }
     }
   }
-  return { files, packages: packages.sort() };
+  return { files, packages: packages.sort(), unmatched: patterns.filter((pattern) => !matched.has(pattern)) };
 }
 
 /** The format Node gives a `.js` file of a package without "type": by its syntax. */

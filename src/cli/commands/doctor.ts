@@ -1,7 +1,7 @@
 // `coldstart doctor [-- command]`: is an index in use, how fresh is it, is there a pack and
 // would it be served; for a run, how many lookups the index answered versus handed to Node,
 // and how many module loads the pack served versus left to the disk.
-import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -9,8 +9,8 @@ import { staleReason } from '../../index/stamps.js';
 import { findProjectRoot, indexPathFor, readIndexFile } from '../../index/store.js';
 import type { IndexRunReport } from '../../hooks/index-activate.js';
 import type { PackRunReport } from '../../pack/activate.js';
-import { staleStamp } from '../../pack/freshness.js';
-import { packOff, packPathFor, readPackFile } from '../../pack/store.js';
+import { findPack, packOff, type FoundPack } from '../../pack/store.js';
+import { megabytes } from '../units.js';
 import { runChild } from '../run-child.js';
 import { commands } from '../commands.js';
 import { UsageError, exitCodes } from '../usage-error.js';
@@ -61,31 +61,22 @@ interface PackStatus {
   bytes?: number;
 }
 
-/** What a run with coldstart/register would do with the pack, checked as activation checks it. */
+/** What a run with coldstart/register would do with the pack: activation's own check. */
 function packStatus(packFlag: string | undefined): PackStatus {
   if (packFlag === undefined && packOff(process.env['COLDSTART_PACK'])) return { pack: undefined, state: 'off', reason: 'COLDSTART_PACK is off' };
-  const root = findProjectRoot();
-  if (root === undefined && packFlag === undefined && !process.env['COLDSTART_PACK']) {
-    return { pack: undefined, state: 'no-project', reason: 'no node_modules directory above the working directory' };
-  }
-  const file = packPathFor(root ?? '', packFlag);
-  const read = readPackFile(file);
-  if (!read.ok) return { pack: file, state: read.missing ? 'missing' : 'refused', reason: read.reason };
-  const h = read.pack.header;
-  let stale: string | undefined;
+  let found: FoundPack;
   try {
-    stale = staleStamp(realpathSync.native(root ?? h.root), h.stamps);
+    found = findPack(packFlag);
   } catch (error) {
-    stale = `project root ${root ?? h.root}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`;
+    // The pack names a root that is gone (a copy without its project): runs ignore it too.
+    return { pack: packFlag, state: 'refused', reason: (error as Error).message };
   }
+  if (found.state !== 'fresh' && found.state !== 'stale') return { pack: found.file, state: found.state, reason: found.reason };
+  const h = found.pack.header;
   return {
-    pack: file, state: stale === undefined ? 'fresh' : 'stale', ...(stale === undefined ? {} : { reason: stale }),
-    builtAt: h.createdAt, builtBy: h.node, modules: h.modules.length, answers: h.answers.length, bytes: read.size,
+    pack: found.file, state: found.state, ...(found.state === 'stale' ? { reason: found.reason.replace(/^stale pack: /, '') } : {}),
+    builtAt: h.createdAt, builtBy: h.node, modules: h.modules.length, answers: h.answers.length, bytes: found.size,
   };
-}
-
-function megabytes(n: number): string {
-  return n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${(n / 1e3).toFixed(0)} kB`;
 }
 
 function describePack(p: PackStatus): string {

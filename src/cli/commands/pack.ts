@@ -11,8 +11,8 @@ import { commands } from '../commands.js';
 import { findProjectRoot, indexPathFor, readIndexFile } from '../../index/store.js';
 import { staleReason } from '../../index/stamps.js';
 import { buildIndex } from '../../index/build.js';
-import { packageFiles, packageNameOfRoot, type PackageFiles } from '../../pack/packages.js';
-import { matchesDefer } from '../../defer/config.js';
+import { packageFiles, type PackageFiles } from '../../pack/packages.js';
+import { megabytes } from '../units.js';
 import { buildPack, readRecordings } from '../../pack/build.js';
 import { packPathFor } from '../../pack/store.js';
 
@@ -67,16 +67,6 @@ function commonConditions(recordings: { conditions: string }[]): string {
   return [...tally].sort((a, b) => b[1] - a[1])[0]?.[0] ?? '';
 }
 
-/** Whether the package at root `key` (`node_modules/@scope/name`) is one `pattern` names. */
-function packageMatches(key: string, pattern: string): boolean {
-  const name = packageNameOfRoot(key);
-  return name !== undefined && matchesDefer([pattern], name);
-}
-
-function megabytes(n: number): string {
-  return n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${(n / 1e3).toFixed(0)} kB`;
-}
-
 /**
  * The files of the packages named by `patterns`, from the project's index; the index is built
  * first when it is missing or stale, as the first run with coldstart/register would.
@@ -113,9 +103,8 @@ export async function run(argv: string[]): Promise<number> {
       process.stderr.write(`coldstart pack: cannot list the packages: ${(error as Error).message}\n`);
       return 1;
     }
-    const unmatched = options.packages.filter((pattern) => !fromIndex!.packages.some((key) => packageMatches(key, pattern)));
-    if (unmatched.length > 0) {
-      process.stderr.write(`coldstart pack: no installed package matches ${unmatched.map((p) => `'${p}'`).join(', ')}\nhint: names as in package.json ("eslint", "@aws-sdk/*"); is it installed under ${root}/node_modules?\n`);
+    if (fromIndex.unmatched.length > 0) {
+      process.stderr.write(`coldstart pack: no installed package matches ${fromIndex.unmatched.map((p) => `'${p}'`).join(', ')}\nhint: names as in package.json ("eslint", "@aws-sdk/*"); is it installed under ${root}/node_modules?\n`);
       return 1;
     }
     process.stderr.write(`coldstart pack: ${fromIndex.files.length} files from ${fromIndex.packages.length} package${fromIndex.packages.length === 1 ? '' : 's'}\n`);
