@@ -133,6 +133,10 @@ export async function run(argv: string[]): Promise<number> {
       root, file, recordings, conditions: commonConditions(recordings), parse: parseSync, packageFiles: fromIndex?.files, detect: parseSync,
     });
     const totalMs = performance.now() - start;
+    // Every process reads the whole pack once: a very large one costs each start that read.
+    if (summary.bytes > 64e6) {
+      process.stderr.write(`coldstart pack: warning: the pack is ${megabytes(summary.bytes)}, and every process reads all of it at start-up; pack what programs load (record a run) or fewer packages\n`);
+    }
     if (options.json) process.stdout.write(JSON.stringify({ ...summary, root, totalMs, packages: fromIndex?.packages ?? [] }) + '\n');
     else {
       process.stdout.write(
