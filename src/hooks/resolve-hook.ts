@@ -36,8 +36,6 @@ interface ResolveContext {
 }
 type NextResolve = (specifier: string, context?: ResolveContext) => unknown;
 
-const defaultExtensions = ['.js', '.json', '.node'];
-
 /** require.extensions in probing order, only when a loader changed it (else the resolver's default). */
 function extensions(): readonly string[] | undefined {
   const keys = Object.keys((Module as unknown as { _extensions: object })._extensions);
