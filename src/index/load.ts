@@ -1,12 +1,12 @@
 // Opens the index for a run: one read, the header, the staleness stamps; then a view whose
 // package sections are parsed on demand. Never throws: every failure is a reason string.
-import type { Header } from './format.js';
+import type { DecodedIndex, Header } from './format.js';
 import { staleReason } from './stamps.js';
 import { readIndexFile } from './store.js';
 import { IndexView, type IndexViewOptions } from './view.js';
 
 export type OpenResult =
-  | { readonly ok: true; readonly view: IndexView; readonly header: Header; readonly mtime: number }
+  | { readonly ok: true; readonly view: IndexView; readonly header: Header; readonly mtime: number; readonly index: DecodedIndex }
   | { readonly ok: false; readonly state: 'missing' | 'stale' | 'refused'; readonly reason: string; readonly header?: Header };
 
 /** `root` must be a real path: Node hands the hook real paths and the view compares prefixes. */
@@ -16,5 +16,5 @@ export function openIndex(root: string, file: string, options: IndexViewOptions 
   const header = read.index.header;
   const stale = staleReason(root, header.stamps, header.nodePathEnv, process.env['NODE_PATH'] ?? '');
   if (stale !== undefined) return { ok: false, state: 'stale', reason: `stale index: ${stale}`, header };
-  return { ok: true, view: new IndexView(read.index, root, options), header, mtime: read.mtime };
+  return { ok: true, view: new IndexView(read.index, root, options), header, mtime: read.mtime, index: read.index };
 }

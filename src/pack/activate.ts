@@ -75,8 +75,8 @@ function open(report: PackRunReport): () => void {
   report.pack = found.file;
   if (found.state !== 'fresh') {
     report.state = found.state;
-    report.reason = found.reason;
-    if (found.state === 'stale') debug('pack', `${found.reason}; running without it (rebuild: coldstart pack -- <command>)`);
+    report.reason = found.state === 'stale' ? `stale pack: ${found.reason}` : found.reason;
+    if (found.state === 'stale') debug('pack', `${report.reason}; running without it (rebuild: coldstart pack -- <command>)`);
     else if (found.state !== 'no-project') debug('pack', `${found.reason}; running without the pack`);
     return () => {};
   }

@@ -104,6 +104,6 @@ export function findPack(override?: string): FoundPack {
   // because Node hands the loaders real paths).
   const root = realpathSync.native(found ?? header.root);
   const stale = staleStamp(root, header.stamps);
-  if (stale !== undefined) return { state: 'stale', file, reason: `stale pack: ${stale}`, pack: read.pack, size: read.size };
+  if (stale !== undefined) return { state: 'stale', file, reason: stale, pack: read.pack, size: read.size };
   return { state: 'fresh', file, pack: read.pack, size: read.size, root };
 }

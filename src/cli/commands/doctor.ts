@@ -74,7 +74,7 @@ function packStatus(packFlag: string | undefined): PackStatus {
   if (found.state !== 'fresh' && found.state !== 'stale') return { pack: found.file, state: found.state, reason: found.reason };
   const h = found.pack.header;
   return {
-    pack: found.file, state: found.state, ...(found.state === 'stale' ? { reason: found.reason.replace(/^stale pack: /, '') } : {}),
+    pack: found.file, state: found.state, ...(found.state === 'stale' ? { reason: found.reason } : {}),
     builtAt: h.createdAt, builtBy: h.node, modules: h.modules.length, answers: h.answers.length, bytes: found.size,
   };
 }

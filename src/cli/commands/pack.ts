@@ -8,8 +8,8 @@ import { dirname, join } from 'node:path';
 import { runChild } from '../run-child.js';
 import { UsageError } from '../usage-error.js';
 import { commands } from '../commands.js';
-import { findProjectRoot, indexPathFor, readIndexFile } from '../../index/store.js';
-import { staleReason } from '../../index/stamps.js';
+import { findProjectRoot, indexPathFor } from '../../index/store.js';
+import { openIndex } from '../../index/load.js';
 import { buildIndex } from '../../index/build.js';
 import { packageFiles, type PackageFiles } from '../../pack/packages.js';
 import { megabytes } from '../units.js';
@@ -73,15 +73,14 @@ function commonConditions(recordings: { conditions: string }[]): string {
  */
 function filesOfPackages(root: string, patterns: string[]): PackageFiles {
   const file = indexPathFor(root);
-  let read = readIndexFile(file);
-  const stale = read.ok ? staleReason(root, read.index.header.stamps, read.index.header.nodePathEnv, process.env['NODE_PATH'] ?? '') : undefined;
-  if (!read.ok || stale !== undefined) {
-    process.stderr.write(`coldstart pack: ${read.ok ? stale : read.reason}; indexing ${root}\n`);
+  let opened = openIndex(root, file);
+  if (!opened.ok) {
+    process.stderr.write(`coldstart pack: ${opened.reason}; indexing ${root}\n`);
     buildIndex({ root, file });
-    read = readIndexFile(file);
-    if (!read.ok) throw new Error(`the index just built cannot be read: ${read.reason}`);
+    opened = openIndex(root, file);
+    if (!opened.ok) throw new Error(`the index just built cannot be used: ${opened.reason}`);
   }
-  return packageFiles(root, read.index, patterns);
+  return packageFiles(root, opened.index, patterns);
 }
 
 export async function run(argv: string[]): Promise<number> {
