@@ -1,6 +1,7 @@
 // Shared test helpers: project paths, temp dirs that clean up, and running real Node processes.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +10,14 @@ export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const dist = join(root, 'dist');
 export const bin = join(root, 'bin', 'coldstart.cjs');
 export const fixtures = join(root, 'test', 'fixtures');
+
+// The registry trees `npm test` installs before it runs (scripts/prepare-fixtures.mjs): a test
+// that needs one fails, rather than skips, when it is missing.
+export function installedTree(file) {
+  const full = join(root, file);
+  assert.ok(existsSync(full), `${file} is missing: run node scripts/prepare-fixtures.mjs (npm test runs it)`);
+  return full;
+}
 
 /**
  * Sets process.argv[1] (the entry script, as Node sets it) for in-process tests; the original

@@ -1,17 +1,13 @@
 // The demo CLI written with ordinary imports (examples/demo/autodefer/main.mjs, the eager program
 // plus a "coldstart.defer" entry) against the eager one: the same output and exit code in every
-// subcommand, and a --help that loads none of the three deferred packages. Skipped where the
-// demo's packages are not installed.
+// subcommand, and a --help that loads none of the three deferred packages.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { dist, root, runCli, runNode, tempDir } from '../helpers.mjs';
+import { dist, installedTree, root, runCli, runNode, tempDir } from '../helpers.mjs';
 
 const demo = join(root, 'examples/demo');
-const hasDemo = existsSync(join(demo, 'node_modules/typescript')) && existsSync(join(demo, 'autodefer/main.mjs'));
-const skip = !hasDemo && 'examples/demo/node_modules is not installed (cd examples/demo && npm ci)';
 const register = pathToFileURL(join(dist, 'register.js')).href;
 
 const commands = [
@@ -23,7 +19,8 @@ const commands = [
   ['no-such-command'],
 ];
 
-test('auto-defer demo: every subcommand prints what the eager program prints', { skip }, (t) => {
+test('auto-defer demo: every subcommand prints what the eager program prints', (t) => {
+  installedTree('examples/demo/node_modules/typescript/package.json');
   const env = { COLDSTART_DEFER_CACHE: tempDir(t, 'coldstart-defer-demo-'), COLDSTART_DEFER_STATS: '1' };
   let parsed = 0;
   for (const args of commands) {
@@ -40,7 +37,8 @@ test('auto-defer demo: every subcommand prints what the eager program prints', {
   assert.equal(parsed, 1, 'main.mjs was parsed once, then served from the transform cache');
 });
 
-test('auto-defer demo: --help loads none of the deferred packages; versions loads them', { skip }, (t) => {
+test('auto-defer demo: --help loads none of the deferred packages; versions loads them', (t) => {
+  installedTree('examples/demo/node_modules/typescript/package.json');
   const env = { COLDSTART_DEFER_CACHE: tempDir(t, 'coldstart-defer-demo-') };
   const forbid = ['typescript', '@aws-sdk/client-s3', 'eslint'].flatMap((name) => ['--forbid', name]);
   const help = runCli(['check', ...forbid, '--', process.execPath, '--import', register, 'autodefer/main.mjs', '--help'], { cwd: demo, env });

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir, writeTree, runNode, runCli, dist, fixtures } from '../helpers.mjs';
+import { installedTree, tempDir, writeTree, runNode, runCli, dist, fixtures } from '../helpers.mjs';
 
 const register = join(dist, 'register.cjs');
 const hasRegisterHooks = typeof (await import('node:module')).registerHooks === 'function';
@@ -85,7 +85,7 @@ test('eslint --version on the real tree: at most 2 failed file syscalls in the t
   if (spawnSync('strace', ['-V']).status !== 0) return t.skip('strace is not installed');
   const root = join(fixtures, 'real-tree');
   const eslint = join(root, 'node_modules/eslint/bin/eslint.js');
-  if (!existsSync(eslint)) return t.skip('the real tree is not installed: run npm ci in test/fixtures/real-tree');
+  installedTree('test/fixtures/real-tree/node_modules/eslint/bin/eslint.js');
   const dir = tempDir(t, 'coldstart-sources-strace-');
   const index = join(dir, 'index.v1');
   const built = runCli(['index', root, '--index', index], { cwd: root });

@@ -1,18 +1,18 @@
 // The profiler on real packages: the demo CLI (typescript, @aws-sdk/client-s3, eslint) and
-// `eslint --version` from the real fixture tree. Skipped where those trees are not installed.
+// `eslint --version` from the real fixture tree.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { root, runCli, tempDir } from '../helpers.mjs';
+import { installedTree, root, runCli, tempDir } from '../helpers.mjs';
 
 const demo = join(root, 'examples/demo');
-const hasDemo = existsSync(join(demo, 'node_modules/typescript')) && existsSync(join(demo, 'eager.mjs'));
+const needDemo = () => installedTree('examples/demo/node_modules/typescript/package.json');
 const realTree = join(root, 'test/fixtures/real-tree');
-const hasEslint = existsSync(join(realTree, 'node_modules/eslint/package.json'));
 const heavy = ['typescript', '@aws-sdk/client-s3', 'eslint'];
 
-test('eager demo: the three heavy packages are defer candidates, and the printed change works', { skip: !hasDemo && 'examples/demo/node_modules is not installed (cd examples/demo && npm ci)' }, (t) => {
+test('eager demo: the three heavy packages are defer candidates, and the printed change works', (t) => {
+  needDemo();
   const dir = realpathSync(tempDir(t, 'coldstart-profile-demo-'));
   const jsonOut = join(dir, 'report.json');
   const eager = runCli(['profile', '--json', jsonOut, '--', process.execPath, 'eager.mjs', '--help'], { cwd: demo });
@@ -42,7 +42,8 @@ test('eager demo: the three heavy packages are defer candidates, and the printed
   assert.match(versions.stdout, /^typescript \d/);
 });
 
-test('check fails the eager demo --help with --forbid typescript and passes the lazy one', { skip: !hasDemo && 'examples/demo/node_modules is not installed' }, () => {
+test('check fails the eager demo --help with --forbid typescript and passes the lazy one', () => {
+  needDemo();
   const eager = runCli(['check', '--forbid', 'typescript', '--', process.execPath, 'eager.mjs', '--help'], { cwd: demo });
   assert.equal(eager.code, 3, eager.stderr);
   assert.match(eager.stderr, /coldstart check: FAIL forbid: 'typescript' was loaded \(process \d+\): eager\.mjs → typescript\/lib\/typescript\.js/);
@@ -52,7 +53,8 @@ test('check fails the eager demo --help with --forbid typescript and passes the 
   assert.match(lazy.stderr, /coldstart check: ok \(\d+ modules/);
 });
 
-test('lazy demo: the lazy modules section says what forced each load', { skip: !hasDemo && 'examples/demo/node_modules is not installed' }, () => {
+test('lazy demo: the lazy modules section says what forced each load', () => {
+  needDemo();
   const r = runCli(['profile', '--no-coverage', '--', process.execPath, 'lazy.mjs', 'versions'], { cwd: demo });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /lazy modules of process \d+:/);
@@ -62,7 +64,8 @@ test('lazy demo: the lazy modules section says what forced each load', { skip: !
   assert.match(r.stderr, /typescript\/lib\/typescript\.js/);
 });
 
-test('eslint --version: the recorded modules are exactly the ones Node loaded', { skip: !hasEslint && 'test/fixtures/real-tree is not installed' }, (t) => {
+test('eslint --version: the recorded modules are exactly the ones Node loaded', (t) => {
+  installedTree('test/fixtures/real-tree/node_modules/eslint/package.json');
   const dir = realpathSync(tempDir(t, 'coldstart-profile-eslint-'));
   const lister = join(dir, 'list-cache.cjs');
   const cacheOut = join(dir, 'cache.json');

@@ -2,10 +2,10 @@
 // subpath of real installed trees, under require and import, coldstart's answer (over the
 // fs-backed view) must equal what the running Node answers in a child process.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
-import { dist, fixtures, tempDir } from '../helpers.mjs';
+import { dist, fixtures, installedTree, tempDir } from '../helpers.mjs';
 import { casesFor, compare, describeMismatches, nodeAnswers } from './resolve-cases.mjs';
 
 const { resolve } = await import(join(dist, 'resolve/resolve.js'));
@@ -45,8 +45,7 @@ function check(t, label, root, extra, allowedUnknown = []) {
 
 test('real tree (eslint, typescript, @aws-sdk/client-s3, webpack-cli, prettier): coldstart equals Node', (t) => {
   const root = join(fixtures, 'real-tree');
-  assert.ok(existsSync(join(root, 'node_modules', 'eslint', 'package.json')),
-    'the real tree is not installed: run npm ci in test/fixtures/real-tree');
+  installedTree('test/fixtures/real-tree/node_modules/eslint/package.json');
   const result = check(t, 'real-tree', root, []);
   assert.ok(result.total > 5000, `expected thousands of cases, got ${result.total}`);
 });
