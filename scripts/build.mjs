@@ -20,8 +20,21 @@ writeFileSync(
 // Nothing is deleted unless asked (`--clean`, which `npm pack` uses): a build must not pull
 // files from under a test run that is reading dist/ while another build runs.
 if (process.argv.includes('--clean')) rmSync(join(root, 'dist'), { recursive: true, force: true });
+// The published package (`npm pack` builds with --no-maps) ships no source maps: they would
+// name src/*.ts files it does not ship.
+const maps = !process.argv.includes('--no-maps');
 const tsc = join(root, 'node_modules/typescript/bin/tsc');
-execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.json')], { stdio: 'inherit' });
+execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.json'), ...(maps ? [] : ['--sourceMap', 'false'])], { stdio: 'inherit' });
+
+// The `require` condition's types: a .d.cts twin of every declaration file, importing twins.
+// TypeScript reads a .d.ts of this "type": "module" package as an ES module, which a CommonJS
+// program compiled with module node16/nodenext may not import (TS1479).
+for (const entry of readdirSync(join(root, 'dist'), { recursive: true, withFileTypes: true })) {
+  if (!entry.isFile() || !entry.name.endsWith('.d.ts')) continue;
+  const file = join(entry.parentPath, entry.name);
+  const text = readFileSync(file, 'utf8').replace(/(from\s+|import\()(['"])(\.{1,2}\/[^'"]*)\.js\2/g, '$1$2$3.cjs$2');
+  writeFileSync(file.slice(0, -'.d.ts'.length) + '.d.cts', text);
+}
 
 // The entries a program loads at start-up are bundled, one file each, built apart so that no
 // chunk is shared between them: every extra ES module file costs Node 20 ~1.5 ms of wall time
@@ -44,7 +57,7 @@ for (const [name, entry] of [['index', 'src/index.ts'], ['defer-runtime', 'src/d
     splitting: true,
     chunkNames: 'chunks/[name]-[hash]',
     format: 'esm',
-    sourcemap: true,
+    sourcemap: maps,
     allowOverwrite: true,
   });
 }
@@ -58,7 +71,7 @@ await build({
   entryPoints: [join(root, 'src/cli/main.ts')],
   outfile: join(root, 'dist/cli/main.cjs'),
   format: 'cjs',
-  sourcemap: true,
+  sourcemap: maps,
   external: ['./commands/*'],
 });
 
@@ -102,7 +115,7 @@ for (const name of ['cli/commands/profile', 'profile/preload', 'defer/async-hook
     entryPoints: [join(root, `src/${name}.ts`)],
     outfile: join(root, `dist/${name}.js`),
     format: 'esm',
-    sourcemap: true,
+    sourcemap: maps,
     allowOverwrite: true,
     // The command table's loaders of the other subcommands: never called from here.
     external: ['./commands/*'],
@@ -122,7 +135,7 @@ for (const [name, out] of [['index', 'index'], ['register', 'register-core']]) {
     entryPoints: [join(root, `src/${name}.ts`)],
     outfile: join(root, `dist/${out}.cjs`),
     format: 'cjs',
-    sourcemap: true,
+    sourcemap: maps,
     define: { 'import.meta.url': 'importMetaUrl' },
     inject: [join(root, 'scripts/build/import-meta-url.js')],
   });

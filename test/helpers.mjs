@@ -1,7 +1,7 @@
 // Shared test helpers: project paths, temp dirs that clean up, and running real Node processes.
 import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -65,4 +65,18 @@ export function runNode(args, { cwd = root, env = {}, input } = {}) {
 /** Runs the coldstart CLI from the built package. */
 export function runCli(args, options) {
   return runNode([bin, ...args], options);
+}
+
+const { checksum } = await import(join(dist, 'index', 'checksum.js'));
+
+/** A learned-answers table as saved: its checksum line, then the JSON. */
+export function readAnswerTable(file) {
+  const text = readFileSync(file, 'utf8');
+  return JSON.parse(text.slice(text.indexOf('\n') + 1));
+}
+
+/** Writes a learned-answers table with a valid checksum (as a program that forges one would). */
+export function writeAnswerTable(file, data) {
+  const json = Buffer.from(typeof data === 'string' ? data : JSON.stringify(data));
+  writeFileSync(file, Buffer.concat([Buffer.from(`${checksum(json)}\n`), json]));
 }

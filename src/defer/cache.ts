@@ -1,10 +1,11 @@
 // The on-disk cache of transformed files, keyed by a hash of the source, the file, coldstart's
 // version and the options. Fail safe: entries are written to a temp file and renamed, checked
 // against their key when read, and any error means "no entry" (one debug line), never a failure.
-import { existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { debug } from '../debug.js';
 import { VERSION } from '../generated/version.js';
+import { makeDirectory } from '../index/store.js';
 
 /** Bumped whenever the transform's output for the same input changes shape. */
 const cacheFormat = 3;
@@ -13,7 +14,7 @@ const cacheFormat = 3;
 export type CacheEntry = { readonly code: string } | 'unchanged';
 
 export class DeferCache {
-  readonly dir: string | undefined;
+  dir: string | undefined;
   #created = false;
 
   /** `dir` undefined disables the cache. */
@@ -80,11 +81,18 @@ export class DeferCache {
     if (this.dir === undefined) return;
     const file = join(this.dir, `${key}.js`);
     const temp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-    try {
-      if (!this.#created) {
-        mkdirSync(this.dir, { recursive: true });
+    if (!this.#created) {
+      try {
+        makeDirectory(this.dir);
         this.#created = true;
+      } catch (error) {
+        // A directory that cannot be made means no cache for the rest of the run.
+        debug('defer', `cannot make cache directory ${this.dir}: ${(error as Error).message}; caching nothing`);
+        this.dir = undefined;
+        return;
       }
+    }
+    try {
       writeFileSync(temp, `/*coldstart-defer ${key}*/${entry === 'unchanged' ? '\0unchanged' : entry.code}`);
       renameSync(temp, file);
     } catch (error) {

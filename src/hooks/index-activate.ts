@@ -43,7 +43,7 @@ export interface IndexRunReport {
   readonly root: string | undefined;
   readonly index: string | undefined;
   /** used: hook installed; built: built now, then used; missing/stale/refused/off/no-project: plain Node. */
-  state: 'used' | 'built' | 'missing' | 'stale' | 'refused' | 'off' | 'no-project' | 'error';
+  state: 'used' | 'built' | 'missing' | 'stale' | 'corrupt' | 'refused' | 'off' | 'no-project' | 'error';
   reason: string | undefined;
   builtAt: number | undefined;
   buildMs: number | undefined;
@@ -168,7 +168,8 @@ export function prepareIndex(): PreparedIndex {
           if (report.state !== 'built') report.state = 'used';
           report.builtAt = opened.header.builtAt;
           const opens = opened.view;
-          const tableStamp = `${opened.header.builtAt}:${opened.mtime}`;
+          // NODE_PATH changes what a bare specifier finds, so answers learned under another are dropped.
+          const tableStamp = `${opened.header.builtAt}:${opened.mtime}:${env['NODE_PATH'] ?? ''}`;
           view = opens;
           let installed: (() => void) | undefined;
           install = (first?: FirstAnswer) => {

@@ -4,9 +4,10 @@
 // that index (build time and mtime) and is dropped whole when the index changes.
 import { posix } from 'node:path';
 import { debug } from '../debug.js';
-import { readTrustedFile, writeIndexFile } from './store.js';
+import { checksum } from './checksum.js';
+import { readTrustedFile, writeFileAtomic } from './store.js';
 
-const FORMAT = 'coldstart-answers/1';
+const FORMAT = 'coldstart-answers/2';
 /** A bound on the file: a program that resolves more than this keeps what it has. */
 const MAX_ANSWERS = 50_000;
 /** Lookups answered by searching the saved text before it is parsed whole. */
@@ -170,7 +171,14 @@ export class AnswerTable {
     // of another format or index, or one cut short, is not searched (nor parsed) at all. An
     // answer found by searching is checked exactly as a parsed one is (get, #savedPath, and the
     // view's answerStillValid), so searching trusts nothing that parsing would not.
-    const text = read.bytes.toString('utf8');
+    // The first line is the checksum of the rest: a table edited in place is not believed.
+    const bytes = read.bytes;
+    const newline = bytes.indexOf(10);
+    if (newline === -1 || Number(bytes.toString('latin1', 0, newline)) !== checksum(bytes, newline + 1)) {
+      debug('index', `learned answers in ${file} fail their checksum; ignoring them`);
+      return;
+    }
+    const text = bytes.toString('utf8', newline + 1);
     if (!text.startsWith(prefixFor(this.#indexId)) || !text.endsWith('}}')) {
       debug('index', `learned answers in ${file} belong to another index or format, or are corrupt; ignoring them`);
       return;
@@ -193,7 +201,8 @@ export class AnswerTable {
     for (const [key, answer] of this.#known) answers[key] = [answer.path.slice(prefix), answer.format ?? null];
     const data: AnswerFile = { format: FORMAT, index: this.#indexId, answers };
     try {
-      writeIndexFile(file, Buffer.from(JSON.stringify(data)));
+      const json = Buffer.from(JSON.stringify(data));
+      writeFileAtomic(file, Buffer.concat([Buffer.from(`${checksum(json)}\n`), json]));
     } catch (error) {
       debug('index', `could not save learned answers to ${file}: ${(error as Error).message}`);
     }

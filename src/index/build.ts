@@ -1,12 +1,12 @@
 // Builds the index of a project and writes it atomically: walk, stamp, encode, rename.
 // Loaded only by `coldstart index` and by a run that finds no usable index, never otherwise.
 import { dirname, join } from 'node:path';
-import { mkdirSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { globalPaths } from '../hooks/conditions.js';
 import { VERSION } from '../generated/version.js';
 import { encodeIndex, type StoredFacts } from './format.js';
 import { collectStamps } from './stamps.js';
-import { writeIndexFile } from './store.js';
+import { makeDirectory, writeFileAtomic } from './store.js';
 import { readFacts, walkProject } from './walk.js';
 
 export interface BuildOptions {
@@ -50,7 +50,7 @@ export function buildIndex(options: BuildOptions): BuildSummary {
   const start = performance.now();
   const nodePathEnv = options.nodePathEnv ?? process.env['NODE_PATH'] ?? '';
   // Create the cache directory first: creating it moves node_modules' mtime, which is stamped.
-  mkdirSync(dirname(options.file), { recursive: true });
+  makeDirectory(dirname(options.file));
   const walk = walkProject(options.root, {
     nodePath: nodePathEnv.split(process.platform === 'win32' ? ';' : ':').filter((p) => p !== ''),
     onProgress: options.onProgress,
@@ -73,6 +73,6 @@ export function buildIndex(options: BuildOptions): BuildSummary {
     walk.sections,
     walk.project,
   );
-  writeIndexFile(options.file, bytes);
+  writeFileAtomic(options.file, bytes);
   return { root: walk.root, file: options.file, ...walk.counts, bytes: bytes.length, ms: performance.now() - start };
 }

@@ -4,11 +4,16 @@
 //
 //   coldstart-index\n          magic
 //   <format version>\n
-//   <header byte length>\n
+//   <header byte length> <header checksum>\n
 //   <header JSON><section><section>...   (section offsets are relative to the header's end)
+//
+// The header and each section carry a checksum, checked when they are first read, so a file
+// whose bytes changed in place is never believed (format 2).
+
+import { checksum } from './checksum.js';
 
 export const MAGIC = 'coldstart-index';
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
 
 /** A package.json as the index stores it: the fields resolution reads, or 0 when malformed. */
 export interface StoredFacts {
@@ -28,6 +33,8 @@ export interface StoredFacts {
 export interface Section {
   readonly d: Record<string, string[]>;
   readonly p: Record<string, StoredFacts | 0>;
+  /** Project section only: sub-directory -> [mtime, size] of its package.json at build time. */
+  readonly s?: Record<string, [number, number]>;
 }
 
 /** Something checked at every start: a path relative to the root and what it looked like. */
@@ -45,7 +52,7 @@ export interface Header {
   readonly builtRoot: string;
   readonly builtAt: number;
   readonly builtBy: string;
-  /** NODE_PATH when the index was built; a different NODE_PATH at run time makes it stale. */
+  /** NODE_PATH when the index was built (information: a run uses its own, see staleReason). */
   readonly nodePathEnv: string;
   /** NODE_PATH directories, relative to the root, walked like node_modules directories. */
   readonly nodePath: string[];
@@ -63,10 +70,11 @@ export interface Header {
   readonly links: Record<string, string>;
   /** Package roots that are not directly inside a node_modules directory (workspaces, links). */
   readonly extraRoots: string[];
-  /** Section root -> [offset, length, mtime of the root directory at build time]. */
-  readonly sections: Record<string, [number, number, number]>;
-  /** The project's own directories (outside node_modules): directories and package.json only. */
-  readonly project: [number, number] | null;
+  /** Section root -> [offset, length, mtime of the root directory at build time, checksum]. */
+  readonly sections: Record<string, [number, number, number, number]>;
+  /** The project's own directories (outside node_modules): directories and package.json only;
+   *  [offset, length, checksum]. */
+  readonly project: [number, number, number] | null;
   readonly counts: { readonly packages: number; readonly files: number; readonly dirs: number };
   /** Total byte length of the file, to notice truncation without parsing sections. */
   readonly totalBytes: number;
@@ -77,18 +85,18 @@ export type HeaderDraft = Omit<Header, 'sections' | 'project' | 'totalBytes' | '
 /** Serialises a header draft, the package sections and the project section into one buffer. */
 export function encodeIndex(draft: HeaderDraft, sections: Map<string, { section: Section; mtime: number }>, project: Section | null): Buffer {
   const chunks: Buffer[] = [];
-  const offsets: Record<string, [number, number, number]> = {};
+  const offsets: Record<string, [number, number, number, number]> = {};
   let offset = 0;
   for (const [key, { section, mtime }] of sections) {
     const bytes = Buffer.from(JSON.stringify(section), 'utf8');
-    offsets[key] = [offset, bytes.length, mtime];
+    offsets[key] = [offset, bytes.length, mtime, checksum(bytes)];
     chunks.push(bytes);
     offset += bytes.length;
   }
-  let projectAt: [number, number] | null = null;
+  let projectAt: [number, number, number] | null = null;
   if (project !== null) {
     const bytes = Buffer.from(JSON.stringify(project), 'utf8');
-    projectAt = [offset, bytes.length];
+    projectAt = [offset, bytes.length, checksum(bytes)];
     chunks.push(bytes);
     offset += bytes.length;
   }
@@ -98,7 +106,9 @@ export function encodeIndex(draft: HeaderDraft, sections: Map<string, { section:
   for (;;) {
     const header: Header = { version: FORMAT_VERSION, ...draft, sections: offsets, project: projectAt, totalBytes: total };
     const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
-    const prefix = Buffer.from(`${MAGIC}\n${FORMAT_VERSION}\n${headerBytes.length}\n`, 'utf8');
+    // Fixed width, so that the header's checksum cannot change the total it states.
+    const sum = String(checksum(headerBytes)).padStart(10, '0');
+    const prefix = Buffer.from(`${MAGIC}\n${FORMAT_VERSION}\n${headerBytes.length} ${sum}\n`, 'utf8');
     const size = prefix.length + headerBytes.length + offset;
     if (size === total) return Buffer.concat([prefix, headerBytes, ...chunks]);
     total = size;
@@ -120,7 +130,7 @@ export interface DecodedIndex {
 }
 
 /** Where the header ends, from the prefix; throws an Error with a one-line reason when bad. */
-export function headerEnd(buffer: Buffer): { start: number; length: number } {
+export function headerEnd(buffer: Buffer): { start: number; length: number; sum: number } {
   const first = buffer.indexOf(10);
   const second = first === -1 ? -1 : buffer.indexOf(10, first + 1);
   const third = second === -1 ? -1 : buffer.indexOf(10, second + 1);
@@ -128,9 +138,11 @@ export function headerEnd(buffer: Buffer): { start: number; length: number } {
   if (buffer.toString('latin1', 0, first) !== MAGIC) throw new Error('not a coldstart index (bad magic)');
   const version = Number(buffer.toString('latin1', first + 1, second));
   if (version !== FORMAT_VERSION) throw new Error(`index format ${version}, this coldstart reads ${FORMAT_VERSION}`);
-  const length = Number(buffer.toString('latin1', second + 1, third));
-  if (!Number.isInteger(length) || length <= 0) throw new Error('truncated index (header)');
-  return { start: third + 1, length };
+  const space = buffer.indexOf(32, second + 1);
+  const length = space === -1 || space > third ? NaN : Number(buffer.toString('latin1', second + 1, space));
+  const sum = space === -1 ? NaN : Number(buffer.toString('latin1', space + 1, third));
+  if (!Number.isInteger(length) || length <= 0 || !Number.isInteger(sum)) throw new Error('corrupt index (prefix)');
+  return { start: third + 1, length, sum };
 }
 
 /**
@@ -138,8 +150,9 @@ export function headerEnd(buffer: Buffer): { start: number; length: number } {
  * header; `fileSize` its full length); throws an Error with a one-line reason when bad.
  */
 export function decodeIndex(buffer: Buffer, fileSize: number = buffer.length, rest?: (start: number, length?: number) => Buffer | undefined): DecodedIndex {
-  const { start, length } = headerEnd(buffer);
+  const { start, length, sum } = headerEnd(buffer);
   if (start + length > buffer.length) throw new Error('truncated index (header)');
+  if (checksum(buffer, start, start + length) !== sum) throw new Error('corrupt index (header checksum)');
   let header: Header;
   try {
     header = JSON.parse(buffer.toString('utf8', start, start + length)) as Header;
@@ -159,8 +172,9 @@ export function decodeIndex(buffer: Buffer, fileSize: number = buffer.length, re
  * first package section a run needs brings in the rest of the file in one read; `alone` (the
  * project section, which the configuration lookups of most runs need) reads just its bytes.
  */
-export function decodeSection(index: DecodedIndex, at: readonly [number, number, ...number[]], alone = false): Section | undefined {
+export function decodeSection(index: DecodedIndex, at: readonly [number, number, number] | readonly [number, number, number, number], alone = false): Section | undefined {
   const [offset, length] = at;
+  const sum = at.length === 4 ? at[3] : at[2];
   const start = index.base + offset;
   if (!(offset >= 0 && length > 0 && start + length <= index.header.totalBytes)) return undefined;
   let bytes = index.buffer;
@@ -179,6 +193,7 @@ export function decodeSection(index: DecodedIndex, at: readonly [number, number,
     }
   }
   if (from + length > bytes.length) return undefined;
+  if (checksum(bytes, from, from + length) !== sum) return undefined;
   try {
     const section = JSON.parse(bytes.toString('utf8', from, from + length)) as Section;
     if (section === null || typeof section.d !== 'object' || typeof section.p !== 'object') return undefined;

@@ -64,9 +64,13 @@ export function collectStamps(root: string): Stamp[] {
   return stamps;
 }
 
-/** The first stamp that no longer matches, as a one-line reason; undefined when all match. */
-export function staleReason(root: string, stamps: readonly Stamp[], nodePathEnv: string, currentNodePath: string): string | undefined {
-  if (nodePathEnv !== currentNodePath) return 'NODE_PATH changed';
+/**
+ * The first stamp that no longer matches, as a one-line reason; undefined when all match.
+ * NODE_PATH is not a stamp: a run asks the index about its own Module.globalPaths, and a
+ * directory the index did not walk answers "unknown" (Node is asked), so pnpm's bin shims,
+ * which set NODE_PATH, share the one index with every other run.
+ */
+export function staleReason(root: string, stamps: readonly Stamp[]): string | undefined {
   for (const stamp of stamps) {
     const st = stampStat(join(root, stamp.path));
     if (st === undefined) return `${stamp.path} was removed`;

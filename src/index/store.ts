@@ -10,21 +10,23 @@ import { decodeIndex, headerEnd, type DecodedIndex } from './format.js';
 export const defaultIndexPath = 'node_modules/.cache/coldstart/index.v1';
 
 /**
- * The project root: COLDSTART_ROOT, else the directory holding the node_modules that holds
- * coldstart itself, else the nearest directory from `cwd` upwards that has a node_modules.
+ * The project root: COLDSTART_ROOT, else (in a run, `fromOwnLocation`) the directory holding
+ * the node_modules that holds coldstart itself, else the nearest directory from `cwd` upwards
+ * that has a node_modules. The CLI asks without `fromOwnLocation`: a global install, or the
+ * coldstart of another project, must not make it work on the wrong project.
  */
-export function findProjectRoot(cwd: string = process.cwd()): string | undefined {
+export function findProjectRoot(cwd: string = process.cwd(), fromOwnLocation = true): string | undefined {
   const fromEnv = process.env['COLDSTART_ROOT'];
   if (fromEnv) return resolve(fromEnv);
   // The index and the pack both ask at start: the second asks a map, not the filesystem.
-  const key = resolve(cwd);
+  const key = `${fromOwnLocation ? 'o' : 'c'}${resolve(cwd)}`;
   if (roots.has(key)) return roots.get(key);
-  const own = fileURLToPath(import.meta.url);
+  const own = fromOwnLocation ? fileURLToPath(import.meta.url) : '';
   const at = own.indexOf(`${sep}node_modules${sep}`);
   let found: string | undefined;
   if (at > 0) found = own.slice(0, at);
   else {
-    for (let dir = key; ; ) {
+    for (let dir = resolve(cwd); ; ) {
       if (statSync(join(dir, 'node_modules'), { throwIfNoEntry: false })?.isDirectory()) {
         found = dir;
         break;
@@ -49,7 +51,7 @@ export function indexPathFor(root: string, override?: string): string {
 
 export type ReadResult =
   | { readonly ok: true; readonly index: DecodedIndex; readonly mtime: number }
-  | { readonly ok: false; readonly missing: boolean; readonly reason: string };
+  | { readonly ok: false; readonly missing: boolean; readonly reason: string; readonly corrupt?: true };
 
 /**
  * Reads and decodes an index. Refuses a file owned by another user (root excepted) or
@@ -77,7 +79,7 @@ export function readIndexFile(file: string): ReadResult {
     };
     return { ok: true, index: decodeIndex(bytes, read.size, rest), mtime: read.mtime };
   } catch (error) {
-    return { ok: false, missing: false, reason: `ignoring ${file}: ${(error as Error).message}` };
+    return { ok: false, missing: false, corrupt: true, reason: `ignoring ${file}: ${(error as Error).message}` };
   }
 }
 
@@ -131,9 +133,43 @@ export function readTrustedFile(
   }
 }
 
+/**
+ * Creates `dir` and its missing parents, one level at a time. Node's own recursive mkdirSync
+ * never returns for a path under /proc (it retries the ENOENT forever); here every failure
+ * throws at once, so a cache directory that cannot be made means no cache.
+ */
+export function makeDirectory(dir: string): void {
+  const missing: string[] = [];
+  for (let at = resolve(dir); statSync(at, { throwIfNoEntry: false }) === undefined; at = dirname(at)) {
+    if (dirname(at) === at) break;
+    missing.push(at);
+  }
+  for (let i = missing.length - 1; i >= 0; i--) {
+    try {
+      mkdirSync(missing[i]!);
+    } catch (error) {
+      // Another process may have made it in between.
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+  if (statSync(dir, { throwIfNoEntry: false })?.isDirectory() !== true) throw new Error(`${dir} is not a directory`);
+}
+
+/**
+ * Removes a cache file found corrupt, so that the next run writes a new one instead of ignoring
+ * it again; only if it is still the file that was read (same mtime), never a newer one.
+ */
+export function removeIfUnchanged(file: string, mtime: number): void {
+  try {
+    if (statSync(file, { throwIfNoEntry: false })?.mtimeMs === mtime) unlinkSync(file);
+  } catch {
+    // not ours to remove (a read-only install): runs keep ignoring what is corrupt
+  }
+}
+
 /** Writes `bytes` to `file` atomically (temp file in the same directory, then rename). */
-export function writeIndexFile(file: string, bytes: Buffer): void {
-  mkdirSync(dirname(file), { recursive: true });
+export function writeFileAtomic(file: string, bytes: Buffer): void {
+  makeDirectory(dirname(file));
   const temp = `${file}.${process.pid}.${Math.random().toString(36).slice(2, 8)}.tmp`;
   try {
     writeFileSync(temp, bytes, { mode: 0o644 });
@@ -161,7 +197,7 @@ export function tryLock(file: string): (() => void) | undefined {
   const lock = `${file}.lock`;
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      mkdirSync(dirname(file), { recursive: true });
+      makeDirectory(dirname(file));
       const fd = openSync(lock, 'wx', 0o644);
       writeSync(fd, `${process.pid}\n`);
       closeSync(fd);

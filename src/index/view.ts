@@ -22,6 +22,8 @@ export interface IndexViewOptions {
   /** The directories require() searches after node_modules (Module.globalPaths: NODE_PATH,
    *  then Node's global folders). Defaults to the index's NODE_PATH entries. */
   readonly globalPaths?: readonly string[];
+  /** Called once, the first time a section fails its checksum. */
+  readonly onCorrupt?: () => void;
 }
 
 export interface ViewStats {
@@ -51,6 +53,7 @@ export class IndexView implements ResolutionView {
   readonly #prefix: string;
   readonly #verify: boolean;
   readonly #outside: boolean;
+  #onCorrupt: (() => void) | undefined;
   readonly #sections = new Map<string, Section | null>();
   /** Package roots checked against their build-time stamp in this run (verify mode). */
   readonly #unchanged = new Map<string, boolean>();
@@ -64,6 +67,7 @@ export class IndexView implements ResolutionView {
     this.root = root;
     this.#prefix = root.endsWith('/') ? root : `${root}/`;
     this.#verify = options.verify ?? true;
+    this.#onCorrupt = options.onCorrupt;
     const header = index.header;
     this.nodePath = options.globalPaths ?? header.nodePath.map((rel) => this.#abs(rel));
     this.#absent = header.absent ?? [];
@@ -132,7 +136,7 @@ export class IndexView implements ResolutionView {
       const place = this.#place(real);
       let stored: StoredFacts | 0 | undefined;
       if (place.kind === 'package') stored = this.#section(place.key)?.p[place.sub];
-      else if (place.kind === 'project') stored = this.#projectSection()?.p[real];
+      else if (place.kind === 'project') stored = this.#projectFacts(real);
       answer = stored === undefined ? undefined : this.#toFacts(real, stored);
     }
     this.#facts.set(real, answer);
@@ -197,12 +201,9 @@ export class IndexView implements ResolutionView {
   #place(rel: string): Place | { readonly kind: 'project' } {
     const inModules = placeOf(rel);
     if (inModules !== undefined) return inModules;
-    const header = this.#index.header;
-    for (const root of header.extraRoots) {
-      if (rel === root) return { kind: 'package', key: root, sub: '' };
-      if (rel.startsWith(root) && rel.charCodeAt(root.length) === 47) return { kind: 'package', key: root, sub: rel.slice(root.length + 1) };
-    }
-    for (const dir of header.nodePath) {
+    // Linked folders outside node_modules (header.extraRoots) are first-party code, as the
+    // project's own: their files are not listed, so questions about them go to Node.
+    for (const dir of this.#index.header.nodePath) {
       if (rel === dir) return { kind: 'modules', dir };
       if (rel.startsWith(dir) && rel.charCodeAt(dir.length) === 47) return placeIn(dir, rel.slice(dir.length + 1));
     }
@@ -274,6 +275,7 @@ export class IndexView implements ResolutionView {
       if (section === null) {
         this.stats.corrupt.push(key);
         debug('index', `section ${key} is corrupt; asking Node about it`);
+        this.#corrupt();
       } else this.stats.sectionsLoaded++;
     }
     this.#sections.set(key, section);
@@ -310,11 +312,31 @@ export class IndexView implements ResolutionView {
     return at === undefined || this.#packageUnchanged(place.key, at[2]);
   }
 
+  /** A first-party package.json as built, or undefined when it may have been edited since. */
+  #projectFacts(rel: string): StoredFacts | 0 | undefined {
+    const project = this.#projectSection();
+    const stored = project?.p[rel];
+    // The root package.json is one of the index's stamps, checked at every start.
+    if (stored === undefined || rel === '' || !this.#verify) return stored;
+    const built = project!.s?.[rel];
+    const st = statSync(this.#abs(`${rel}/package.json`), { throwIfNoEntry: false });
+    return built !== undefined && st !== undefined && st.mtimeMs === built[0] && st.size === built[1] ? stored : undefined;
+  }
+
+  #corrupt(): void {
+    const report = this.#onCorrupt;
+    this.#onCorrupt = undefined;
+    report?.();
+  }
+
   #projectSection(): Section | null {
     if (this.#project === undefined) {
       const at = this.#index.header.project;
       this.#project = at === null ? null : (decodeSection(this.#index, at, true) ?? null);
-      if (this.#project === null && at !== null) debug('index', 'project section is corrupt; asking Node about it');
+      if (this.#project === null && at !== null) {
+        debug('index', 'project section is corrupt; asking Node about it');
+        this.#corrupt();
+      }
     }
     return this.#project;
   }

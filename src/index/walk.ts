@@ -87,9 +87,15 @@ export function walkProject(rootDir: string, options: WalkOptions = {}): WalkRes
     // Only links that land on a package root are followed; anything else answers "unknown".
     const place = placeOf(target);
     if (place !== undefined && !(place.kind === 'package' && place.sub === '')) return `${name}@`;
-    if (place === undefined) extraRoots.add(target);
     links[toRel(full)] = target;
-    walkPackage(join(root, target), place === undefined);
+    if (place !== undefined) walkPackage(join(root, target));
+    else {
+      // A linked folder outside node_modules (a workspace, `npm link`, a `file:` or `link:`
+      // dependency) is code the user edits: its files are never listed, so every question about
+      // them goes to Node, and only its own node_modules (installed packages) are indexed.
+      extraRoots.add(target);
+      walkModulesDir(join(root, target, 'node_modules'), false);
+    }
     return `${name}/`;
   };
 
@@ -117,7 +123,7 @@ export function walkProject(rootDir: string, options: WalkOptions = {}): WalkRes
     }
   };
 
-  const walkTree = (abs: string, sub: string, section: { d: Record<string, string[]>; p: Record<string, StoredFacts | 0> }, linked: boolean): void => {
+  const walkTree = (abs: string, sub: string, section: { d: Record<string, string[]>; p: Record<string, StoredFacts | 0> }): void => {
     const entries = list(abs);
     if (entries === undefined) return;
     tick();
@@ -127,15 +133,9 @@ export function walkProject(rootDir: string, options: WalkOptions = {}): WalkRes
       const full = join(abs, entry.name);
       if (entry.isDirectory()) {
         names.push(`${entry.name}/`);
-        // A linked working copy outside node_modules (a workspace, a `file:` dependency) has
-        // its own node_modules indexed, but not the ones deeper inside it (its benchmarks' or
-        // test fixtures' trees): listed as a directory without a listing, every question about
-        // them falls through to Node. The demo's index, whose coldstart is a link to this
-        // repository, went from 509 packages and a 53 KB header, read by every start, to 127
-        // and 12 KB. Inside node_modules every level is indexed (pnpm's .pnpm store nests them).
-        if (entry.name === 'node_modules') {
-          if (!linked || sub === '') walkModulesDir(full, false);
-        } else walkTree(full, sub === '' ? entry.name : `${sub}/${entry.name}`, section, linked);
+        // Inside node_modules every level is indexed (pnpm's .pnpm store nests them).
+        if (entry.name === 'node_modules') walkModulesDir(full, false);
+        else walkTree(full, sub === '' ? entry.name : `${sub}/${entry.name}`, section);
       } else if (entry.isFile()) {
         names.push(entry.name);
         counts.files++;
@@ -148,8 +148,7 @@ export function walkProject(rootDir: string, options: WalkOptions = {}): WalkRes
     }
   };
 
-  /** `linked`: a package outside every node_modules, reached through a symlink. */
-  const walkPackage = (abs: string, linked = false): void => {
+  const walkPackage = (abs: string): void => {
     const key = toRel(abs);
     if (sections.has(key)) return;
     const st = statSync(abs, { throwIfNoEntry: false });
@@ -157,7 +156,7 @@ export function walkProject(rootDir: string, options: WalkOptions = {}): WalkRes
     const section = { d: {}, p: {} } as { d: Record<string, string[]>; p: Record<string, StoredFacts | 0> };
     // Registered before walking so that link cycles stop here.
     sections.set(key, { section, mtime: st.mtimeMs });
-    walkTree(abs, '', section, linked);
+    walkTree(abs, '', section);
     if (section.p[''] !== undefined) counts.packages++;
   };
 
@@ -178,7 +177,7 @@ export function walkProject(rootDir: string, options: WalkOptions = {}): WalkRes
   // The project's own directories: which exist, which hold a package.json or a node_modules.
   // Files are not listed: the project's sources change all the time, so questions about them
   // fall through to Node.
-  const project = { d: {}, p: {} } as { d: Record<string, string[]>; p: Record<string, StoredFacts | 0> };
+  const project = { d: {}, p: {}, s: {} } as { d: Record<string, string[]>; p: Record<string, StoredFacts | 0>; s: Record<string, [number, number]> };
   let projectDirs = 0;
   const walkProjectDir = (abs: string, sub: string): void => {
     if (projectDirs >= maxProjectDirs) return;
@@ -202,6 +201,9 @@ export function walkProject(rootDir: string, options: WalkOptions = {}): WalkRes
       } else if (entry.name === 'package.json' && entry.isFile()) {
         names.push('package.json');
         project.p[sub] = readFacts(full);
+        // The user edits these: each is checked against its mtime and size before it is used.
+        const st = statSync(full, { throwIfNoEntry: false });
+        if (st !== undefined) project.s[sub] = [st.mtimeMs, st.size];
       }
     }
   };

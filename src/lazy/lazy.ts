@@ -157,22 +157,33 @@ export function lazy<T = any>(specifier: string, parent: string | URL): T {
  * Lazy bindings of single exports (Python's `lazy from x import a, b`): each returned value is
  * a stand-in for one export, for functions, classes and objects. Destructure freely:
  *
- *     const { S3Client } = lazyNamed<typeof import('@aws-sdk/client-s3')>(
+ *     const { S3Client } = lazyNamed<typeof import('@aws-sdk/client-s3'), 'S3Client'>(
  *       '@aws-sdk/client-s3', import.meta.url, ['S3Client']);
+ *
+ * The names go in the second type argument too: TypeScript cannot infer one type argument when
+ * another is given, and without them the result could not be narrowed to the names listed.
  *
  * Primitive exports (numbers, strings, booleans) cannot be bound: a JavaScript binding cannot
  * run code when it is read. Read them from a lazy() module instead.
  */
-export function lazyNamed<M = any, K extends keyof M & string = keyof M & string>(
+export function lazyNamed<M = any, K extends keyof M & string = NamesOf<M>>(
   specifier: string,
   parent: string | URL,
-  names: readonly K[],
-): Pick<M, K> {
+  names: readonly ([K] extends [never] ? keyof M & string : K)[],
+): LazyBindings<M, K> {
   const record = declare(specifier, parent, captureCallSite(lazyNamed));
   const bindings: Record<string, unknown> = {};
-  for (const name of names) bindings[name] = makeProxy(record, name);
-  return bindings as Pick<M, K>;
+  for (const name of names) bindings[name as string] = makeProxy(record, name as string);
+  return bindings as LazyBindings<M, K>;
 }
+
+/** Untyped calls bind any name; a module type given alone binds none until the names are given. */
+type NamesOf<M> = 0 extends 1 & M ? keyof M & string : never;
+
+/** `Pick<M, K>`, or, when the names were not given as a type argument, a type that says so. */
+export type LazyBindings<M, K extends keyof M & string> = [K] extends [never]
+  ? { 'lazyNamed: give the names as the second type argument, lazyNamed<typeof import("x"), "a" | "b">(...)': never }
+  : Pick<M, K>;
 
 /**
  * A namespace object of lazily loaded modules whose getters replace themselves with plain data

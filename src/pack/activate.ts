@@ -22,9 +22,9 @@ export interface PackRunReport {
   readonly counts: PackCounts;
 }
 
-/** The condition sets answers depend on; a pack recorded under others answers nothing. */
+/** The condition sets (and NODE_PATH) answers depend on; a pack recorded under others answers nothing. */
 export function conditionsKey(): string {
-  return `${cjsConditions().join(',')}|${esmConditions().join(',')}`;
+  return `${cjsConditions().join(',')}|${esmConditions().join(',')}|${process.env['NODE_PATH'] ?? ''}`;
 }
 
 let active: PackServer | undefined;

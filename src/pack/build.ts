@@ -4,11 +4,11 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { checksum, encodePack, type ModuleFormat, type StoredAnswer } from './format.js';
-import { collectStamps } from './freshness.js';
+import { collectStamps, managed } from './freshness.js';
 import { callsImportOrEval, type ParseSync } from './cache-check.js';
 import { detectFormat, type ModuleSyntaxParse } from './packages.js';
 import type { Recording } from './record-preload.js';
-import { writePackFile } from './store.js';
+import { writeFileAtomic } from '../index/store.js';
 
 export interface BuildSummary {
   readonly file: string;
@@ -154,7 +154,9 @@ export function buildPack(options: {
     for (const [dir, specifier, mode, target] of recording.answers) {
       const relDir = dir === root ? '' : inRoot(dir);
       const relTarget = inRoot(target);
-      if (relDir === undefined || relTarget === undefined) continue;
+      // Only answers into node_modules, which the stamps keep fresh: first-party code (the
+      // project's, a workspace's) may be moved or gain a file that Node would find first.
+      if (relDir === undefined || relTarget === undefined || !managed(relTarget)) continue;
       const key = `${relDir}\0${specifier}\0${mode}`;
       const previous = answers.get(key);
       const row: StoredAnswer = [relDir, specifier, mode as 'r' | 'i', relTarget, packedFormat.get(target) ?? loaded.get(target) ?? ''];
@@ -164,7 +166,7 @@ export function buildPack(options: {
   }
   const kept = [...answers.values()].filter((row): row is StoredAnswer => row !== null);
   const bytes = encodePack({ root, node: process.version, conditions: options.conditions, stamps, modules, answers: kept, codeCacheTag });
-  writePackFile(file, bytes);
+  writeFileAtomic(file, bytes);
   return {
     file,
     processes: options.recordings.length,

@@ -2,15 +2,18 @@
 // and what it looked like on disk), then every module's bytes, each at a 4-byte-aligned offset
 // so that its checksum can be computed over 32-bit words. Pure: bytes in, data out, no fs.
 //
-//   coldstart-pack\n   <format version>\n   <header byte length>\n   <header JSON, space-padded>
+//   coldstart-pack\n   <format version>\n   <header byte length> <header checksum>\n   <header JSON, space-padded>
 //   <body: module bytes, zero-padded to 4>...       (offsets are relative to the body's start)
 //   <V8 code caches, zero-padded to 4>...           (optional; Node 20 only, see code-cache.ts)
 //
 // Code caches were added without a format change: a reader that does not know them reads
 // the first six fields of a module entry and the body offsets it needs, and serves sources.
 
+// The header's checksum is the index's JavaScript one: a run needs no zlib before it serves a module.
+import { checksum as wordChecksum } from '../index/checksum.js';
+
 export const MAGIC = 'coldstart-pack';
-export const FORMAT_VERSION = 2;
+export const FORMAT_VERSION = 3;
 
 /** What a module was when packed; paths are relative to the project root (relocatable). */
 export type ModuleFormat = 'commonjs' | 'module' | 'json';
@@ -107,11 +110,11 @@ export function encodePack(input: PackInput): Buffer {
     bodyLength,
   };
   let json = Buffer.from(JSON.stringify(header));
-  // The header length is written with a fixed width so that padding the JSON keeps the body aligned.
-  const preamble = (n: number): string => `${MAGIC}\n${FORMAT_VERSION}\n${String(n).padStart(10, '0')}\n`;
-  const headLength = preamble(0).length + json.length;
+  // Length and checksum are written with a fixed width so that padding the JSON keeps the body aligned.
+  const preamble = (n: number, sum: number): string => `${MAGIC}\n${FORMAT_VERSION}\n${String(n).padStart(10, '0')} ${String(sum).padStart(10, '0')}\n`;
+  const headLength = preamble(0, 0).length + json.length;
   if (headLength % 4 !== 0) json = Buffer.concat([json, Buffer.alloc(4 - (headLength % 4), 0x20)]);
-  return Buffer.concat([Buffer.from(preamble(json.length)), json, body]);
+  return Buffer.concat([Buffer.from(preamble(json.length, wordChecksum(json))), json, body]);
 }
 
 /** Decodes a pack; throws a one-line reason when it is foreign, truncated or corrupt. */
@@ -122,11 +125,15 @@ export function decodePack(bytes: Buffer): DecodedPack {
   const version = bytes.toString('latin1', magicEnd + 1, versionEnd);
   if (version !== String(FORMAT_VERSION)) throw new Error(`pack format ${version}, this coldstart reads ${FORMAT_VERSION}`);
   const lengthEnd = versionEnd + 11;
-  if (bytes[lengthEnd] !== 10) throw new Error('corrupt preamble');
+  const sumEnd = lengthEnd + 11;
+  if (bytes[lengthEnd] !== 32 || bytes[sumEnd] !== 10) throw new Error('corrupt preamble');
   const headerLength = Number(bytes.toString('latin1', versionEnd + 1, lengthEnd));
-  const bodyStart = lengthEnd + 1 + headerLength;
+  const sum = Number(bytes.toString('latin1', lengthEnd + 1, sumEnd));
+  const bodyStart = sumEnd + 1 + headerLength;
   if (!Number.isInteger(headerLength) || bodyStart > bytes.length) throw new Error('truncated header');
-  const header = JSON.parse(bytes.toString('utf8', lengthEnd + 1, bodyStart)) as PackHeader;
+  // The answers steer resolution: a header edited in place (same length, still JSON) is refused.
+  if (wordChecksum(bytes.subarray(sumEnd + 1, bodyStart)) !== sum) throw new Error('corrupt header (checksum)');
+  const header = JSON.parse(bytes.toString('utf8', sumEnd + 1, bodyStart)) as PackHeader;
   if (typeof header !== 'object' || header === null || !Array.isArray(header.modules) || !Array.isArray(header.answers) || !Array.isArray(header.stamps)) {
     throw new Error('corrupt header');
   }

@@ -1,8 +1,8 @@
 // Where the pack lives and how it is read and written: one open, an ownership check on the
 // descriptor, one read of the whole file; writes go to a temp file renamed into place, so a
 // reader sees the old pack or the new one, never half of one.
-import { chmodSync, closeSync, fstatSync, mkdirSync, openSync, readSync, realpathSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { closeSync, fstatSync, openSync, readSync, realpathSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { findProjectRoot } from '../index/store.js';
 import { decodePack, type DecodedPack } from './format.js';
 import { staleStamp } from './freshness.js';
@@ -62,25 +62,6 @@ export function readPackFile(file: string): ReadResult {
   }
 }
 
-/** Writes `bytes` to `file` atomically (temp file in the same directory, then rename). */
-export function writePackFile(file: string, bytes: Buffer): void {
-  mkdirSync(dirname(file), { recursive: true });
-  const temp = `${file}.${process.pid}.${Math.random().toString(36).slice(2, 8)}.tmp`;
-  try {
-    writeFileSync(temp, bytes, { mode: 0o644 });
-    // The umask may have added group write; the reader refuses that, so set it exactly.
-    chmodSync(temp, 0o644);
-    renameSync(temp, file);
-  } catch (error) {
-    try {
-      unlinkSync(temp);
-    } catch {
-      // nothing was written
-    }
-    throw error;
-  }
-}
-
 /** Where the pack of this run is and whether a run may serve it, checked as activation checks it. */
 export type FoundPack =
   | { readonly state: 'no-project'; readonly file: undefined; readonly reason: string }
@@ -91,10 +72,11 @@ export type FoundPack =
 /**
  * Finds and checks the pack (`override`: a file named by the caller, else COLDSTART_PACK, else
  * the project's): one open and read, the owner and format checks, the stamps. Never serves.
+ * `fromOwnLocation` as for findProjectRoot: a run's rule, not the CLI's.
  */
-export function findPack(override?: string): FoundPack {
+export function findPack(override?: string, fromOwnLocation = true): FoundPack {
   const explicit = override ?? process.env['COLDSTART_PACK'];
-  const found = findProjectRoot();
+  const found = findProjectRoot(process.cwd(), fromOwnLocation);
   if (found === undefined && !explicit) return { state: 'no-project', file: undefined, reason: 'no node_modules directory above the working directory' };
   const file = found === undefined ? packPathFor('', explicit) : packPathFor(found, override);
   const read = readPackFile(file);

@@ -1,6 +1,7 @@
 // The coldstart command and the published package shape, from real processes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bin, fixtures, root, runCli, runNode, tempDir } from '../helpers.mjs';
@@ -106,4 +107,53 @@ test("a module's own TypeScript types reach lazy() callers (tsc)", (t) => {
   const bad = runNode([tsc, '-p', dir], { cwd: dir });
   assert.notEqual(bad.code, 0);
   assert.match(bad.stdout, /misuse\.ts\(5,7\): error TS2339: Property 'notThere' does not exist/);
+  // lazyNamed() is narrowed to the names listed; forgetting them binds nothing, with a message.
+  writeFileSync(join(dir, 'unlisted.ts'), readFileSync(join(fixtures, 'types', 'unlisted.ts')));
+  writeFileSync(join(dir, 'tsconfig.json'), tsconfig(['unlisted.ts']));
+  const unlisted = runNode([tsc, '-p', dir], { cwd: dir });
+  assert.notEqual(unlisted.code, 0);
+  assert.match(unlisted.stdout, /unlisted\.ts\(5,9\): error TS2339: Property 'parse' does not exist on type 'Pick</);
+  assert.match(unlisted.stdout, /unlisted\.ts\(6,9\): error TS2339: Property 'Parser' does not exist on type '\{ .lazyNamed: give the names as the second type argument/);
+});
+
+test('TypeScript projects of every module setting compile against the package types (tsc)', (t) => {
+  const tsc = join(root, 'node_modules/typescript/bin/tsc');
+  const settings = [
+    // [module, moduleResolution, package type, file]
+    ['node16', 'node16', 'commonjs', 'use-cjs.ts'],
+    ['nodenext', 'nodenext', 'commonjs', 'use-cjs.ts'],
+    ['node16', 'node16', 'module', 'use.ts'],
+    ['nodenext', 'nodenext', 'module', 'use.ts'],
+    ['commonjs', undefined, 'commonjs', 'use-cjs.ts'],
+    ['esnext', 'bundler', 'module', 'use.ts'],
+    ['preserve', 'bundler', 'module', 'use.ts'],
+  ];
+  for (const [module, moduleResolution, type, file] of settings) {
+    const dir = tempDir(t);
+    mkdirSync(join(dir, 'node_modules'));
+    symlinkSync(root, join(dir, 'node_modules', 'coldstart'), 'dir');
+    for (const name of ['heavy.ts', file]) writeFileSync(join(dir, name), readFileSync(join(fixtures, 'types', name)));
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ type }));
+    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
+      compilerOptions: { module, moduleResolution, target: 'es2022', strict: true, noEmit: true, types: [] },
+      files: [file],
+    }));
+    const result = runNode([tsc, '-p', dir], { cwd: dir });
+    assert.equal(result.code, 0, `${module}/${moduleResolution ?? 'default'}, "type": "${type}": ${result.stdout}${result.stderr}`);
+  }
+});
+
+test('the published package: a LICENSE, no source maps naming unshipped sources, types for both conditions', () => {
+  const packed = spawnSync('npm', ['pack', '--dry-run', '--ignore-scripts', '--json'], { cwd: root, encoding: 'utf8' });
+  assert.equal(packed.status, 0, packed.stderr);
+  const files = JSON.parse(packed.stdout)[0].files.map((f) => f.path);
+  assert.ok(files.includes('LICENSE'));
+  assert.deepEqual(files.filter((f) => f.endsWith('.map')), []);
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  for (const [entry, conditions] of Object.entries(pkg.exports)) {
+    if (typeof conditions === 'string') continue;
+    for (const [condition, target] of Object.entries(conditions)) {
+      for (const file of [target.types, target.default]) assert.ok(files.includes(file.slice(2)), `${entry} ${condition}: ${file} is shipped`);
+    }
+  }
 });

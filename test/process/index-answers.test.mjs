@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, readFileSync, realpathSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { tempDir, writeTree, runNode, dist } from '../helpers.mjs';
+import { readAnswerTable, tempDir, writeAnswerTable, writeTree, runNode, dist } from '../helpers.mjs';
 
 const register = join(dist, 'register.cjs');
 const { answersPathFor } = await import(pathToFileURL(join(dist, 'index', 'answers.js')).href);
@@ -42,28 +42,33 @@ test('the first run learns its answers; the next answers every lookup from the t
   const first = run(root);
   assert.equal(first.stdout, plain);
   assert.equal(first.report.learnedAnswers, 0);
-  const table = JSON.parse(readFileSync(join(root, tableRel(root)), 'utf8'));
-  assert.equal(table.format, 'coldstart-answers/1');
+  const table = readAnswerTable(join(root, tableRel(root)));
+  assert.equal(table.format, 'coldstart-answers/2');
   assert.deepEqual(Object.values(table.answers).map((a) => a[0]).sort(), ['node_modules/foo/lib/util.js', 'node_modules/foo/lib/util.js', 'node_modules/foo/main.js']);
   const second = run(root);
   assert.equal(second.stdout, plain);
   assert.equal(second.report.counts.hits, 3);
   assert.equal(second.report.learnedAnswers, 3);
   // Nothing new was learned, so the table was not rewritten.
-  assert.deepEqual(JSON.parse(readFileSync(join(root, tableRel(root)), 'utf8')), table);
+  assert.deepEqual(readAnswerTable(join(root, tableRel(root))), table);
 });
 
 test('a corrupt table, or one learned from another index, is ignored and replaced', (t) => {
   const root = project(t);
   run(root);
   const file = join(root, tableRel(root));
-  const good = readFileSync(file, 'utf8');
-  for (const bad of ['{"format":"coldstart-ans', JSON.stringify({ ...JSON.parse(good), index: '1:2' }), '[]', 'null']) {
-    writeFileSync(file, bad);
+  const saved = readFileSync(file, 'utf8');
+  const good = JSON.stringify(readAnswerTable(file));
+  // The same bytes with one path edited in place (same length), under the old checksum line.
+  const edited = saved.replace('node_modules/foo/main.js', 'node_modules/foo/mainXjs');
+  assert.notEqual(edited, saved);
+  for (const bad of [edited, '{"format":"coldstart-ans', JSON.stringify({ ...JSON.parse(good), index: '1:2' }), '[]', 'null']) {
+    if (bad === edited) writeFileSync(file, bad);
+    else writeAnswerTable(file, bad);
     const result = run(root, { COLDSTART_DEBUG: '1' });
     assert.equal(result.report.learnedAnswers, 0, bad);
     assert.equal(result.report.counts.hits, 3);
-    assert.equal(JSON.parse(readFileSync(file, 'utf8')).format, 'coldstart-answers/1', 'rewritten whole');
+    assert.equal(readAnswerTable(file).format, 'coldstart-answers/2', 'rewritten whole');
   }
 });
 
@@ -71,17 +76,17 @@ test('a table that points somewhere wrong is refused when writable by others, an
   const root = project(t);
   run(root);
   const file = join(root, tableRel(root));
-  const table = JSON.parse(readFileSync(file, 'utf8'));
+  const table = readAnswerTable(file);
   // Someone rewrites the answers to point at another file of the package.
   for (const key of Object.keys(table.answers)) table.answers[key] = ['node_modules/foo/lib/other.js', null];
-  writeFileSync(file, JSON.stringify(table));
+  writeAnswerTable(file, table);
   chmodSync(file, 0o666);
   const refused = run(root);
   assert.equal(refused.report.learnedAnswers, 0);
   assert.equal(refused.stdout, 'foo@1 util util\n');
   // The same table, owned and private, but the package changed since the index was built:
   // its directory stamp no longer matches, so its answers go back to Node.
-  writeFileSync(file, JSON.stringify(table));
+  writeAnswerTable(file, table);
   chmodSync(file, 0o644);
   const later = new Date(Date.now() + 5000);
   utimesSync(join(root, 'node_modules/foo'), later, later);

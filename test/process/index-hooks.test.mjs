@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { tempDir, writeTree, runNode, runCli, dist } from '../helpers.mjs';
+import { readAnswerTable, tempDir, writeTree, runNode, runCli, dist } from '../helpers.mjs';
 
 const register = pathToFileURL(join(dist, 'register.js')).href;
 const indexRel = 'node_modules/.cache/coldstart/index.v1';
@@ -123,15 +123,19 @@ test('a corrupt, foreign-version or group-writable index is ignored and the prog
   const file = join(root, indexRel);
   const expected = 'foo@1 util MODULE_NOT_FOUND MODULE_NOT_FOUND\n';
   const noBuild = { COLDSTART_INDEX_BUILD: '0', COLDSTART_DEBUG: '1' };
-  writeFileSync(file, 'coldstart-index\n1\n99\n{"version":1}');
+  writeFileSync(file, 'coldstart-index\n2\n99 0\n{"version":2}');
   let r = run(root, 'app.cjs', noBuild);
   assert.equal(r.stdout, expected);
-  assert.equal(r.report.state, 'refused');
+  assert.equal(r.report.state, 'corrupt');
   assert.match(r.stderr, /coldstart: index: .*truncated/);
   writeFileSync(file, 'coldstart-index\n7\n2\n{}');
   r = run(root, 'app.cjs', noBuild);
   assert.equal(r.stdout, expected);
   assert.match(r.report.reason, /format 7/);
+  // A corrupt index is built anew by the next run that may build, not ignored run after run.
+  r = run(root);
+  assert.equal(r.report.state, 'built');
+  assert.equal(run(root).report.state, 'used');
   // Refused files are not rebuilt over: someone else's file is left alone.
   run(root, 'app.cjs', { COLDSTART_INDEX_BUILD: '0' });
   rmSync(file);
@@ -177,7 +181,7 @@ test('32 processes started at once with no index all succeed and leave one valid
   const tables = left.filter((n) => n.startsWith('index.v1.answers-'));
   assert.deepEqual(left.filter((n) => !tables.includes(n)), ['index.v1'], 'no temp or lock files left');
   // The learned answers the racing processes wrote (last rename wins) must be one whole file.
-  for (const table of tables) assert.equal(JSON.parse(readFileSync(join(dir, table), 'utf8')).format, 'coldstart-answers/1');
+  for (const table of tables) assert.equal(readAnswerTable(join(dir, table)).format, 'coldstart-answers/2');
   const doctor = runCli(['doctor'], { cwd: root });
   assert.equal(doctor.code, 0, doctor.stdout);
   assert.match(doctor.stdout, /state: +fresh/);

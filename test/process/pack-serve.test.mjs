@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { dist, fixtures, runCli, runNode, tempDir } from '../helpers.mjs';
 import { decodePack } from '../../dist/pack/format.js';
+import { checksum } from '../../dist/index/checksum.js';
 
 const { makePackApp } = await import(pathToFileURL(join(fixtures, 'pack-app', 'make.mjs')).href);
 const register = pathToFileURL(join(dist, 'register.js')).href;
@@ -101,6 +102,8 @@ test('corrupt, truncated, foreign and group/world-writable packs are ignored, pr
     truncated: good.subarray(0, Math.floor(good.length / 2)),
     foreign: Buffer.from(good.toString('latin1').replace(/^coldstart-pack\n\d+\n/, 'coldstart-pack\n7\n'), 'latin1'),
     garbage: Buffer.from('\0\0\0 not a pack at all'),
+    // An answer's target edited in place: same length, still JSON, caught by the header checksum.
+    'edited in place': Buffer.from(good.toString('latin1').replace('node_modules/', 'node_modulex/'), 'latin1'),
   };
   for (const [name, bytes] of Object.entries(cases)) {
     writeFileSync(file, bytes);
@@ -236,6 +239,16 @@ test('coldstart doctor reports the pack: fresh, stale, refused; and what a run t
 });
 
 /** The pack's module rows by path, and where its body starts in the file. */
+/** The pack with its header checksum made right again, for a test that edits the header on purpose. */
+function reseal(bytes) {
+  const second = bytes.indexOf(10, bytes.indexOf(10) + 1);
+  const lengthEnd = second + 11;
+  const headerStart = lengthEnd + 12;
+  const length = Number(bytes.toString('latin1', second + 1, lengthEnd));
+  bytes.write(String(checksum(bytes, headerStart, headerStart + length)).padStart(10, '0'), lengthEnd + 1, 'latin1');
+  return bytes;
+}
+
 function packRows(dir) {
   const bytes = readFileSync(join(dir, packRel));
   const { header } = decodePack(bytes);
@@ -322,7 +335,7 @@ test('V8 code cache: other V8 flags, source maps, COLDSTART_CODE_CACHE=0, anothe
   const tag = header.codeCache;
   const foreign = tag.replace(/^v\d+/, 'v19');
   assert.equal(foreign.length, tag.length); // the header keeps its length, the body its place
-  writeFileSync(file, Buffer.from(bytes.toString('latin1').replace(`"codeCache":"${tag}"`, `"codeCache":"${foreign}"`), 'latin1'));
+  writeFileSync(file, reseal(Buffer.from(bytes.toString('latin1').replace(`"codeCache":"${tag}"`, `"codeCache":"${foreign}"`), 'latin1')));
   check('another V8', [], {}, { used: 0 });
   // A cache whose bytes changed fails its checksum and is not used; the others are.
   const corrupt = Buffer.from(bytes);

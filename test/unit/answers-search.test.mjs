@@ -2,9 +2,9 @@
 // parsing the same table gives, whatever the keys and paths contain.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir, dist } from '../helpers.mjs';
+import { tempDir, dist, writeAnswerTable } from '../helpers.mjs';
 
 const { AnswerTable, searchAnswer } = await import(join(dist, 'index/answers.js'));
 
@@ -17,7 +17,7 @@ const answers = {
 };
 
 test('searching the text finds exactly what parsing finds', () => {
-  const text = JSON.stringify({ format: 'coldstart-answers/1', index: 'id', answers });
+  const text = JSON.stringify({ format: 'coldstart-answers/2', index: 'id', answers });
   for (const [key, value] of Object.entries(answers)) assert.deepEqual(searchAnswer(text, key), value, JSON.stringify(key));
   // Parts of keys, keys of the wrong mode, and a value's text are not keys.
   for (const key of ['x', 'import\nnode,import\n\n', '\nx', 'node_modules/x/index.js', 'import\nnode,import\n\nx"', 'module']) {
@@ -42,13 +42,13 @@ test('a table is searched for its first lookups, parsed after, and ignored when 
   const keyOf = (tab, n) => tab.key('import', 'node,import', join(dir, 'main.js'), `p${n}`);
   const many = {};
   for (let n = 0; n < 20; n++) many[`import\nnode,import\n\np${n}`] = [`node_modules/p${n}/index.js`, n % 2 === 0 ? null : 'module'];
-  writeFileSync(file, JSON.stringify({ format: 'coldstart-answers/1', index: 'id', answers: many }));
+  writeAnswerTable(file, { format: 'coldstart-answers/2', index: 'id', answers: many });
   const tab = table('id');
   for (let n = 0; n < 20; n++) {
     assert.deepEqual(tab.get(keyOf(tab, n)), { path: join(dir, `node_modules/p${n}/index.js`), format: n % 2 === 0 ? undefined : 'module' }, `p${n}`);
   }
   assert.equal(tab.get(keyOf(tab, 99)), undefined);
   assert.equal(table('other').get(keyOf(tab, 1)), undefined, 'a table of another index is ignored');
-  writeFileSync(file, JSON.stringify({ format: 'coldstart-answers/1', index: 'id', answers: many }).slice(0, -40));
+  writeAnswerTable(file, JSON.stringify({ format: 'coldstart-answers/2', index: 'id', answers: many }).slice(0, -40));
   assert.equal(table('id').get(keyOf(tab, 1)), undefined, 'a table cut short is ignored');
 });

@@ -41,6 +41,7 @@ test('foreign, truncated and corrupt packs are refused with a reason', () => {
     ['truncated body', good.subarray(0, good.length - 3), /body is/],
     ['truncated header', good.subarray(0, 60), /truncated header|JSON|Unterminated|Unexpected/],
     ['empty', Buffer.alloc(0), /not a coldstart pack/],
+    ['header edited in place', Buffer.from(good.toString('latin1').replace('node_modules/a', 'node_modules/b'), 'latin1'), /corrupt header \(checksum\)/],
   ];
   for (const [name, bytes, reason] of cases) assert.throws(() => decodePack(bytes), reason, name);
 });

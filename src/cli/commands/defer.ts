@@ -75,9 +75,18 @@ export async function run(argv: string[]): Promise<number> {
     if (!json && current.length === 0) process.stderr.write(`no auto-defer entries in ${target.file}\n`);
     return exitCodes.ok;
   }
-  const next = mode === 'add' ? [...current, ...names.filter((name) => !current.includes(name))] : current.filter((name) => !names.includes(name));
+  // A failed command changes nothing: an empty "defer" list alone would switch the hooks on.
   const unknown = mode === 'remove' ? names.filter((name) => !current.includes(name)) : [];
-  for (const name of unknown) process.stderr.write(`coldstart defer: '${name}' was not in the list\n`);
+  if (unknown.length > 0) {
+    for (const name of unknown) process.stderr.write(`coldstart defer: '${name}' is not in the list; ${target.file} is unchanged\n`);
+    process.stderr.write(`hint: coldstart defer --list shows the entries\n`);
+    return exitCodes.failed;
+  }
+  const next = mode === 'add' ? [...current, ...names.filter((name) => !current.includes(name))] : current.filter((name) => !names.includes(name));
+  if (next.length === current.length && next.every((name, i) => name === current[i])) {
+    process.stderr.write(`${target.file}: defer ${JSON.stringify(next)} (unchanged)\n`);
+    return exitCodes.ok;
+  }
   target.section(true)!['defer'] = next;
   write(target);
   process.stderr.write(`${target.file}: defer ${JSON.stringify(next)}\n`);

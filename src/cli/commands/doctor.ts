@@ -26,7 +26,7 @@ function age(ms: number): string {
 interface IndexStatus {
   root: string | undefined;
   index: string | undefined;
-  state: 'fresh' | 'stale' | 'missing' | 'refused' | 'no-project' | 'off';
+  state: 'fresh' | 'stale' | 'missing' | 'corrupt' | 'refused' | 'no-project' | 'off';
   reason?: string;
   builtAt?: number;
   builtBy?: string;
@@ -36,14 +36,14 @@ interface IndexStatus {
 }
 
 function status(indexFlag: string | undefined): IndexStatus {
-  const root = findProjectRoot();
+  const root = findProjectRoot(process.cwd(), false);
   if (root === undefined) return { root, index: undefined, state: 'no-project', reason: 'no node_modules directory above the working directory' };
   const file = indexPathFor(root, indexFlag);
   if (['0', 'off', 'false'].includes(process.env['COLDSTART_INDEX'] ?? '')) return { root, index: undefined, state: 'off', reason: 'COLDSTART_INDEX is off' };
   const read = readIndexFile(file);
-  if (!read.ok) return { root, index: file, state: read.missing ? 'missing' : 'refused', reason: read.reason };
+  if (!read.ok) return { root, index: file, state: read.missing ? 'missing' : read.corrupt ? 'corrupt' : 'refused', reason: read.reason };
   const h = read.index.header;
-  const stale = staleReason(root, h.stamps, h.nodePathEnv, process.env['NODE_PATH'] ?? '');
+  const stale = staleReason(root, h.stamps);
   return {
     root, index: file, state: stale === undefined ? 'fresh' : 'stale', reason: stale,
     builtAt: h.builtAt, builtBy: h.builtBy, packages: h.counts.packages, files: h.counts.files, bytes: h.totalBytes,
@@ -66,7 +66,7 @@ function packStatus(packFlag: string | undefined): PackStatus {
   if (packFlag === undefined && packOff(process.env['COLDSTART_PACK'])) return { pack: undefined, state: 'off', reason: 'COLDSTART_PACK is off' };
   let found: FoundPack;
   try {
-    found = findPack(packFlag);
+    found = findPack(packFlag, false);
   } catch (error) {
     // The pack names a root that is gone (a copy without its project): runs ignore it too.
     return { pack: packFlag, state: 'refused', reason: (error as Error).message };
@@ -88,7 +88,7 @@ function describePack(p: PackStatus): string {
     fresh: 'fresh: runs with coldstart/register serve its modules from memory',
     stale: `STALE (${p.reason}): runs ignore it until it is rebuilt (coldstart pack -- <command>)`,
     missing: 'none (optional: coldstart pack -- <command> records one)',
-    refused: `REFUSED (${p.reason}): runs ignore it`,
+    refused: `REFUSED (${p.reason}): runs ignore it; remove it${p.pack ? ` (rm ${p.pack})` : ''} and record a new one with coldstart pack -- <command>`,
     'no-project': `no project (${p.reason})`,
     off: 'off (COLDSTART_PACK=off)',
   }[p.state];
@@ -105,7 +105,8 @@ function describe(s: IndexStatus): string {
     fresh: 'fresh: runs with coldstart/register resolve from it',
     stale: `STALE (${s.reason}): the next run with coldstart/register rebuilds it; until then Node resolves`,
     missing: 'missing: the first run with coldstart/register builds it (or run `coldstart index`)',
-    refused: `REFUSED (${s.reason}): runs ignore it`,
+    corrupt: `CORRUPT (${s.reason}): the next run with coldstart/register builds a new one (or run \`coldstart index\`)`,
+    refused: `REFUSED (${s.reason}): runs ignore it; remove it${s.index ? ` (rm ${s.index})` : ''} and the next run, or coldstart index, builds a new one`,
     'no-project': `no project (${s.reason})`,
     off: 'off (COLDSTART_INDEX=0)',
   }[s.state];
@@ -113,7 +114,9 @@ function describe(s: IndexStatus): string {
   return lines.join('\n') + '\n';
 }
 
-function describePackRun(r: PackRunReport): string {
+function describePackRun(r: PackRunReport): string | undefined {
+  // No pack was ever made: optional, so nothing to say for each process.
+  if (r.state === 'missing') return undefined;
   if (r.state !== 'used') return `  pack: ${r.state}${r.reason ? ` (${r.reason})` : ''}`;
   const c = r.counts;
   return `  pack: ${c.hits} module loads served from it, ${c.misses} read from disk (not in the pack), ${c.stale} changed since packing (read from disk)` +
@@ -142,12 +145,16 @@ function describeRun(reports: IndexRunReport[], packReports: PackRunReport[]): s
     }
     const pack = packByPid.get(r.pid);
     if (pack !== undefined) {
-      lines.push(describePackRun(pack));
+      const line = describePackRun(pack);
+      if (line !== undefined) lines.push(line);
       packByPid.delete(r.pid);
     }
   }
   // A process the index did not report on (COLDSTART_INDEX=off) may still have used the pack.
-  for (const r of packByPid.values()) lines.push(`process ${r.pid} ${r.entry ?? ''}:`, describePackRun(r));
+  for (const r of packByPid.values()) {
+    const line = describePackRun(r);
+    if (line !== undefined) lines.push(`process ${r.pid} ${r.entry ?? ''}:`, line);
+  }
   return lines.join('\n') + '\n';
 }
 
@@ -189,8 +196,9 @@ export async function run(argv: string[]): Promise<number> {
   const pack = packStatus(packFlag);
   if (command.length === 0) {
     process.stdout.write(json ? JSON.stringify({ ...before, pack }, null, 2) + '\n' : describe(before) + describePack(pack));
-    // A pack is optional: only one that runs would ignore (stale, refused) fails the check.
-    return before.state === 'fresh' && pack.state !== 'stale' && pack.state !== 'refused' ? exitCodes.ok : exitCodes.failed;
+    // Both caches are optional: only one that runs would ignore (stale, refused) fails the check.
+    const bad = (state: string): boolean => state === 'stale' || state === 'corrupt' || state === 'refused' || state === 'no-project';
+    return bad(before.state) || bad(pack.state) ? exitCodes.failed : exitCodes.ok;
   }
   const dir = mkdtempSync(join(tmpdir(), 'coldstart-doctor-'));
   const statsFile = join(dir, 'index-stats.jsonl');

@@ -1,4 +1,5 @@
 // `coldstart index [dir]`: walks the project once and writes the module-location index.
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { buildIndex } from '../../index/build.js';
 import { findProjectRoot, indexPathFor } from '../../index/store.js';
@@ -20,7 +21,11 @@ export async function run(argv: string[]): Promise<number> {
     else if (dir === undefined) dir = arg;
     else throw new UsageError(`unexpected argument '${arg}'`, commands.index.usage);
   }
-  const root = dir !== undefined ? resolve(dir) : (findProjectRoot() ?? process.cwd());
+  const root = dir !== undefined ? resolve(dir) : (findProjectRoot(process.cwd(), false) ?? process.cwd());
+  if (statSync(root, { throwIfNoEntry: false })?.isDirectory() !== true) {
+    process.stderr.write(`coldstart index: ${root} is not a directory\n`);
+    return exitCodes.failed;
+  }
   const target = indexPathFor(root, file);
   const tty = process.stderr.isTTY === true;
   let summary;

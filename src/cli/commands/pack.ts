@@ -2,13 +2,13 @@
 // each command with module-load recording, then writes one pack of every module file they
 // loaded and the resolution answers they saw, and of every file of the named packages (from
 // the module-location index). Results on stdout, progress on stderr.
-import { mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { runChild } from '../run-child.js';
 import { UsageError } from '../usage-error.js';
 import { commands } from '../commands.js';
-import { findProjectRoot, indexPathFor } from '../../index/store.js';
+import { findProjectRoot, indexPathFor, makeDirectory } from '../../index/store.js';
 import { openIndex } from '../../index/load.js';
 import { buildIndex } from '../../index/build.js';
 import { packageFiles, type PackageFiles } from '../../pack/packages.js';
@@ -85,7 +85,7 @@ function filesOfPackages(root: string, patterns: string[]): PackageFiles {
 
 export async function run(argv: string[]): Promise<number> {
   const options = parse(argv);
-  const found = findProjectRoot();
+  const found = findProjectRoot(process.cwd(), false);
   if (found === undefined) {
     throw new UsageError('no project here: no node_modules directory above the working directory', 'run it in the project, or set COLDSTART_ROOT');
   }
@@ -93,7 +93,7 @@ export async function run(argv: string[]): Promise<number> {
   const file = packPathFor(root, options.out);
   // The directory exists before the stamps are taken: creating it later would touch
   // node_modules' mtime and make the new pack stale at once.
-  mkdirSync(dirname(file), { recursive: true });
+  makeDirectory(dirname(file));
   let fromIndex: PackageFiles | undefined;
   if (options.packages.length > 0) {
     try {

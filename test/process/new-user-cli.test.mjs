@@ -1,0 +1,123 @@
+// What a new user hit with the CLI and the caches: a global install indexing the wrong project,
+// a typo'd directory, a failed `defer --remove` that still edited package.json, pnpm's NODE_PATH
+// making the index stale, a cache directory that cannot be made, and doctor's messages.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { dist, root, runCli, runNode, tempDir, writeTree } from '../helpers.mjs';
+
+const register = join(dist, 'register.cjs');
+const indexRel = 'node_modules/.cache/coldstart/index.v1';
+
+function app(t) {
+  const dir = realpathSync(tempDir(t, 'coldstart-user-'));
+  writeTree(dir, {
+    'package.json': { name: 'app', private: true },
+    'node_modules/.package-lock.json': '{"lockfileVersion":3}',
+    'node_modules/foo/package.json': { name: 'foo', main: 'main.js' },
+    'node_modules/foo/main.js': 'module.exports = "foo";',
+    'app.js': 'let extra; try { extra = require("extra"); } catch (e) { extra = e.code; } console.log(require("foo"), extra);',
+  });
+  return dir;
+}
+
+test('a global install indexes the working directory\'s project, not its own location', (t) => {
+  const project = app(t);
+  // A copy of the package under <prefix>/lib/node_modules, as `npm i -g` lays it out.
+  const prefix = realpathSync(tempDir(t, 'coldstart-global-'));
+  const installed = join(prefix, 'lib/node_modules/coldstart');
+  mkdirSync(installed, { recursive: true });
+  for (const part of ['dist', 'bin', 'package.json']) cpSync(join(root, part), join(installed, part), { recursive: true });
+  symlinkSync(join(root, 'node_modules'), join(installed, 'node_modules'));
+  const cli = join(installed, 'bin/coldstart.cjs');
+  const built = runNode([cli, 'index'], { cwd: project });
+  assert.equal(built.code, 0, built.stderr);
+  assert.ok(existsSync(join(project, indexRel)), built.stderr);
+  assert.ok(!existsSync(join(prefix, 'lib/node_modules/.cache')), 'nothing written beside the global install');
+  const doctor = runNode([cli, 'doctor'], { cwd: project });
+  assert.match(doctor.stdout, new RegExp(`project root: ${project}\\n`));
+  assert.equal(doctor.code, 0, doctor.stdout);
+});
+
+test('coldstart index of a directory that does not exist fails with one line and writes nothing', (t) => {
+  const project = app(t);
+  const result = runCli(['index', './typo-dir'], { cwd: project });
+  assert.equal(result.code, 1);
+  assert.equal(result.stderr, `coldstart index: ${join(project, 'typo-dir')} is not a directory\n`);
+  assert.ok(!existsSync(join(project, 'typo-dir')));
+});
+
+test('coldstart defer --remove of a name not listed changes nothing', (t) => {
+  const project = app(t);
+  const before = readFileSync(join(project, 'package.json'), 'utf8');
+  const result = runCli(['defer', '--remove', 'notthere'], { cwd: project });
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /'notthere' is not in the list; .*package\.json is unchanged/);
+  assert.equal(readFileSync(join(project, 'package.json'), 'utf8'), before);
+  // Adding what is there already rewrites nothing either.
+  assert.equal(runCli(['defer', '--add', 'foo'], { cwd: project }).code, 0);
+  const added = readFileSync(join(project, 'package.json'), 'utf8');
+  assert.equal(runCli(['defer', '--add', 'foo'], { cwd: project }).code, 0);
+  assert.equal(readFileSync(join(project, 'package.json'), 'utf8'), added);
+});
+
+test('NODE_PATH (pnpm bin shims) keeps one fresh index, and its answers stay NODE_PATH\'s', (t) => {
+  const project = app(t);
+  writeTree(project, {
+    'node_modules/.pnpm/node_modules/extra/package.json': { name: 'extra', main: 'x.js' },
+    'node_modules/.pnpm/node_modules/extra/x.js': 'module.exports = "extra";',
+  });
+  const nodePath = join(project, 'node_modules/.pnpm/node_modules');
+  assert.equal(runCli(['index'], { cwd: project }).code, 0);
+  const stats = join(project, 'stats.jsonl');
+  const run = (env) => {
+    rmSync(stats, { force: true });
+    const plain = runNode(['app.js'], { cwd: project, env });
+    const ours = runNode(['--require', register, 'app.js'], { cwd: project, env: { ...env, COLDSTART_INDEX_STATS: stats } });
+    assert.equal(ours.stdout, plain.stdout);
+    return { stdout: ours.stdout, report: JSON.parse(readFileSync(stats, 'utf8').trim().split('\n')[0]) };
+  };
+  const shim = run({ NODE_PATH: nodePath });
+  assert.equal(shim.stdout, 'foo extra\n');
+  assert.equal(shim.report.state, 'used', 'not rebuilt for NODE_PATH');
+  // The answer learned under NODE_PATH is not given to a run without it.
+  const direct = run({ NODE_PATH: '' });
+  assert.equal(direct.stdout, 'foo MODULE_NOT_FOUND\n');
+  assert.equal(direct.report.state, 'used');
+  assert.equal(run({ NODE_PATH: nodePath }).stdout, 'foo extra\n');
+  const doctor = runCli(['doctor'], { cwd: project, env: { NODE_PATH: nodePath } });
+  assert.match(doctor.stdout, /state: +fresh/);
+  const doctorRun = runCli(['doctor', '--', process.execPath, 'app.js'], { cwd: project, env: { NODE_PATH: nodePath } });
+  assert.match(doctorRun.stderr, /index used/);
+  assert.doesNotMatch(doctorRun.stderr, /index built/);
+});
+
+test('a defer cache directory that cannot be made means no cache, at once', (t) => {
+  const project = app(t);
+  writeTree(project, {
+    'package.json': { name: 'app', private: true, type: 'module', coldstart: { defer: ['foo'] } },
+    'main.js': 'import foo from "foo"; console.log(foo);',
+  });
+  const result = runNode(['--import', join(dist, 'register.js'), 'main.js'], { cwd: project, env: { COLDSTART_DEFER_CACHE: '/proc/nope/cache' } });
+  assert.equal(result.signal, null, 'did not hang');
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout, 'foo\n');
+});
+
+test('doctor: a missing index and pack are fine, a refused one says what to do, runs say nothing of a pack never made', (t) => {
+  const project = app(t);
+  const missing = runCli(['doctor'], { cwd: project });
+  assert.equal(missing.code, 0, missing.stdout);
+  assert.match(missing.stdout, /state: +missing/);
+  assert.equal(runCli(['index'], { cwd: project }).code, 0);
+  const run = runCli(['doctor', '--', process.execPath, 'app.js'], { cwd: project });
+  assert.equal(run.code, 0, run.stderr);
+  assert.doesNotMatch(run.stderr, /pack: missing/);
+  writeFileSync(join(project, indexRel), 'not an index');
+  const { chmodSync } = process.getBuiltinModule('node:fs');
+  chmodSync(join(project, indexRel), 0o666);
+  const refused = runCli(['doctor'], { cwd: project });
+  assert.equal(refused.code, 1);
+  assert.match(refused.stdout, new RegExp(`REFUSED \\(.*\\): runs ignore it; remove it \\(rm ${join(project, indexRel)}\\) and the next run, or coldstart index, builds a new one`));
+});
