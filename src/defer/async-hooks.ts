@@ -14,6 +14,7 @@ import {
   virtualURL,
   type DeferSettings,
   type DeferState,
+  explainLoadError,
 } from './load-core.js';
 
 type NextResolve = (specifier: string, context?: object) => Promise<{ url: string; format?: string | null }>;
@@ -47,7 +48,12 @@ export async function load(url: string, context: { format?: string | null }, nex
     }
     return { format: 'module', source: virtualSource(module, eager), shortCircuit: true };
   }
-  const result = await next(url, context);
+  let result: Awaited<ReturnType<NextLoad>>;
+  try {
+    result = await next(url, context);
+  } catch (error) {
+    throw explainLoadError(error);
+  }
   // CommonJS is compiled by the patched CommonJS loader on the main thread, not here.
   if (!url.startsWith('file:') || (result.format !== 'module' && result.format !== 'module-typescript')) return result;
   const text = sourceText(result.source);

@@ -8,7 +8,7 @@ import { VERSION } from '../generated/version.js';
 import { makeDirectory } from '../index/store.js';
 
 /** Bumped whenever the transform's output for the same input changes shape. */
-const cacheFormat = 3;
+const cacheFormat = 4;
 
 /** An entry: the transformed code, or `unchanged` for a file the transform leaves as it is. */
 export type CacheEntry = { readonly code: string } | 'unchanged';

@@ -26,6 +26,7 @@ import {
   virtualURL,
   type DeferSettings,
   type DeferState,
+  explainLoadError,
 } from './load-core.js';
 
 type SyncResolve = (specifier: string, context: { parentURL?: string; conditions?: string[] }) => { url: string; format?: string | null };
@@ -89,7 +90,12 @@ function syncHooks(state: DeferState, registerHooks: RegisterHooks): () => void 
         }
         return { format: 'module', source: virtualSource(module, eager, true), shortCircuit: true };
       }
-      const result = next(url, context);
+      let result: ReturnType<typeof next>;
+      try {
+        result = next(url, context);
+      } catch (error) {
+        throw explainLoadError(error);
+      }
       if (!url.startsWith('file:')) return result;
       let text = sourceText(result.source);
       // `import` of a CommonJS file may come back without source; the transform needs it.

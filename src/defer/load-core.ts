@@ -236,3 +236,20 @@ export function sourceText(source: unknown): string | undefined {
   if (source instanceof ArrayBuffer) return Buffer.from(source).toString('utf8');
   return undefined;
 }
+
+/**
+ * The load of `url` by the loaders after ours (`next`), with a next step added to the error of
+ * one that compiled `import defer` before coldstart could lower it: tsx registered first hands
+ * the file to esbuild, which refuses the syntax. Registering coldstart/register first works.
+ */
+export function explainLoadError(error: unknown): unknown {
+  if (error instanceof Error && error.message.includes('Deferred imports are not available')) {
+    const before = error.message;
+    error.message +=
+      '\ncoldstart: a loader registered before coldstart/register (tsx, or another esbuild-based one) compiled this file and cannot handle `import defer`.' +
+      '\nRegister coldstart first: node --import coldstart/register --import tsx app.ts';
+    // The stack was written with the old message; it is what Node prints.
+    if (typeof error.stack === 'string') error.stack = error.stack.replace(before, error.message);
+  }
+  return error;
+}

@@ -182,11 +182,44 @@ export function transformDefer(source: string, file: string, format: string | un
 
   if (deferred.length === 0) return undefined;
   let code = s.toString();
-  if (options.sourceMap && !/\/\/[#@] sourceMappingURL=/.test(source)) {
-    const map = s.generateMap({ hires: 'boundary', source: file, includeContent: true });
-    code += `\n//# sourceMappingURL=data:application/json;charset=utf-8;base64,${Buffer.from(map.toString()).toString('base64')}\n`;
+  if (options.sourceMap) {
+    const upstream = inlineMap.exec(source);
+    if (upstream !== null) {
+      // Another loader's output (tsx, a TypeScript compiler) with its own inline map: ours is
+      // chained onto it, so stack traces still name the lines of the file the user wrote.
+      const composed = chainMap(s.generateMap({ hires: true, source: file }).toString(), upstream[1]!, file);
+      if (composed !== undefined) code = `${code.slice(0, code.length - (source.length - upstream.index))}${mapComment(composed)}`;
+    } else if (!/\/\/[#@] sourceMappingURL=/.test(source)) {
+      code += `\n${mapComment(s.generateMap({ hires: 'boundary', source: file, includeContent: true }).toString())}\n`;
+    }
   }
   return { code, deferred };
+}
+
+/** A trailing inline source map comment, its base64 JSON captured. */
+const inlineMap = /\/\/[#@] sourceMappingURL=data:application\/json;(?:charset=utf-8;)?base64,([A-Za-z0-9+/=]+)\s*$/;
+
+function mapComment(json: string): string {
+  return `//# sourceMappingURL=data:application/json;charset=utf-8;base64,${Buffer.from(json).toString('base64')}`;
+}
+
+/** Our map (output -> the loader's output) traced through the loader's (-> the original); undefined when unreadable. */
+function chainMap(ours: string, upstreamBase64: string, file: string): string | undefined {
+  try {
+    const upstream = JSON.parse(Buffer.from(upstreamBase64, 'base64').toString('utf8')) as object;
+    // Loaded on first need: only files that arrive with an inline map from another loader pay.
+    const require = process.getBuiltinModule('node:module').createRequire(import.meta.url);
+    const remapping = require('@jridgewell/remapping') as (map: string, loader: (source: string) => object | null) => { toString(): string };
+    // Asked once: the loader's map names the same file as its source, which must end the chain.
+    let given = false;
+    return remapping(ours, (source) => {
+      if (given || source !== file) return null;
+      given = true;
+      return upstream;
+    }).toString();
+  } catch {
+    return undefined;
+  }
 }
 
 const lazyRuntimeName = '__coldstart_lazyModules';

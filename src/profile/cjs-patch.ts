@@ -1,6 +1,8 @@
 // Records CommonJS loads by wrapping the loader's own steps: Module._load (the window of one
 // require, children included), Module._resolveFilename (resolve time), the extension handlers
-// (read time, up to _compile) and Module.prototype._compile (source size). Returns an undo.
+// (read time, up to _compile) and Module.prototype._compile (source size). Returns an undo, and
+// closeOpen for exit: loads still open then (a main module that calls process.exit(), as
+// commander and yargs do on --help) are recorded as they stand.
 // `beforeCompile` sees each source and format before Node compiles it (see esm-start.ts).
 import { builtinModules } from 'node:module';
 import { now } from './recorder.js';
@@ -33,7 +35,12 @@ function isBuiltin(request: string): boolean {
 
 const formats: Record<string, ModuleFormat> = { '.json': 'json', '.node': 'addon' };
 
-export function patchCommonJs(recorder: Recorder, Module: ModuleStatics, skipPrefix: string, beforeCompile?: (content: unknown, format: unknown) => void): () => void {
+export function patchCommonJs(
+  recorder: Recorder,
+  Module: ModuleStatics,
+  skipPrefix: string,
+  beforeCompile?: (content: unknown, format: unknown) => void,
+): { undo: () => void; closeOpen: () => void } {
   const load = Module._load;
   const resolveFilename = Module._resolveFilename;
   const compile = Module.prototype._compile;
@@ -56,7 +63,8 @@ export function patchCommonJs(recorder: Recorder, Module: ModuleStatics, skipPre
     }
   };
 
-  function finish(frame: CjsFrame, duration: number): void {
+  /** `atExit`: the load never returned; its record is kept, with no coverage boundary after it. */
+  function finish(frame: CjsFrame, duration: number, atExit = false): void {
     // CommonJS imported by an ES module comes without a parent; the ES hooks may know it.
     const imported = frame.parentFile === undefined && frame.key !== undefined ? recorder.importers.get(frame.key) : undefined;
     const parentKey = frame.parentFile ?? imported?.parentKey;
@@ -72,7 +80,7 @@ export function patchCommonJs(recorder: Recorder, Module: ModuleStatics, skipPre
         entry.startMs = frame.start;
         entry.durMs = duration;
         entry.size = frame.size;
-        recorder.finished(entry, frame.parentFile === undefined);
+        if (!atExit) recorder.finished(entry, frame.parentFile === undefined);
       }
     } else if (isBuiltin(frame.request)) {
       const key = frame.request.startsWith('node:') ? frame.request : `node:${frame.request}`;
@@ -142,11 +150,16 @@ export function patchCommonJs(recorder: Recorder, Module: ModuleStatics, skipPre
   };
   global[servedJsonKey] = onServedJson;
 
-  return () => {
+  const closeOpen = (): void => {
+    // Innermost first, so each outer window has its children's time when it closes.
+    for (let frame = top(); frame !== undefined && frame.request !== undefined; frame = top()) finish(frame, recorder.leave(frame), true);
+  };
+  const undo = (): void => {
     if (global[servedJsonKey] === onServedJson) global[servedJsonKey] = undefined;
     Module._load = load;
     Module._resolveFilename = resolveFilename;
     Module.prototype._compile = compile;
     for (const [ext, handler] of Object.entries(handlers)) Module._extensions[ext] = handler;
   };
+  return { undo, closeOpen };
 }

@@ -37,8 +37,11 @@ export function deferCandidates(view: ProcessView): DeferCandidate[] {
     if (module === undefined) return;
     const root = packageRootOf(module.key);
     const importerIds = [module.parent, ...(importersOf.get(module.id) ?? [])];
-    const importer = importerIds.map((id) => (id === null ? undefined : byId.get(id))).find((m) => m !== undefined && packageRootOf(m.key) === firstParty);
-    if (root === '' || root === firstParty || importer === undefined) return;
+    if (root === '' || root === firstParty) return;
+    const importer =
+      importerIds.map((id) => (id === null ? undefined : byId.get(id))).find((m) => m !== undefined && packageRootOf(m.key) === firstParty) ??
+      (importerIds.length === 1 && module.parent === null ? unnamedImporter(profile.modules, firstParty, module) : undefined);
+    if (importer === undefined) return;
     boundary.set(root, { index, module, importer });
   });
 
@@ -63,6 +66,16 @@ export function deferCandidates(view: ProcessView): DeferCandidate[] {
     });
   }
   return out.sort((a, b) => b.savingMs - a.savingMs);
+}
+
+/**
+ * Node 20 loads CommonJS for an ES module without naming the importer: the first-party ES
+ * module whose source imports the package is taken for it.
+ */
+function unnamedImporter(modules: readonly ModuleEntry[], firstParty: string, module: ModuleEntry): ModuleEntry | undefined {
+  const name = packageNameOf(module.key);
+  if (name === undefined) return undefined;
+  return modules.find((m) => m.format === 'module' && m.key.startsWith('/') && packageRootOf(m.key) === firstParty && findImport(m.key, name) !== undefined);
 }
 
 /** Own time of the modules that no longer load when every module of package `root` is cut out. */

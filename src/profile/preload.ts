@@ -101,7 +101,7 @@ function install(dir: string): void {
     recorder.esmHooksFromMs = now();
     esmHooks = 'register';
   }
-  patchCommonJs(recorder, Module as any, ownDir, (content, format) => beforeCompile?.(content, format));
+  const commonJs = patchCommonJs(recorder, Module as any, ownDir, (content, format) => beforeCompile?.(content, format));
 
   if (process.env['COLDSTART_PROFILE_COVERAGE'] === '1') {
     const coverage = lazyCoverage(ownDir);
@@ -118,6 +118,7 @@ function install(dir: string): void {
   // Registered after coverage's own exit listener so the final snapshot is in the file.
   process.once('exit', () => {
     try {
+      commonJs.closeOpen();
       const file = join(dir, `${process.pid}.json`);
       writeFileSync(file + '.tmp', JSON.stringify(recorder.toProfile(esmHooks)));
       renameSync(file + '.tmp', file);

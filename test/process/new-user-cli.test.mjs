@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { dist, root, runCli, runNode, tempDir, writeTree } from '../helpers.mjs';
+import { dist, installedTree, root, runCli, runNode, tempDir, writeTree } from '../helpers.mjs';
 
 const register = join(dist, 'register.cjs');
 const indexRel = 'node_modules/.cache/coldstart/index.v1';
@@ -120,4 +120,24 @@ test('doctor: a missing index and pack are fine, a refused one says what to do, 
   const refused = runCli(['doctor'], { cwd: project });
   assert.equal(refused.code, 1);
   assert.match(refused.stdout, new RegExp(`REFUSED \\(.*\\): runs ignore it; remove it \\(rm ${join(project, indexRel)}\\) and the next run, or coldstart index, builds a new one`));
+});
+
+test('profile names typescript as a defer candidate when the CLI calls process.exit(), and for an ES module main', (t) => {
+  const dir = realpathSync(tempDir(t, 'coldstart-exit-'));
+  mkdirSync(join(dir, 'node_modules'));
+  symlinkSync(installedTree('bench/node_modules/typescript/package.json').slice(0, -'/package.json'.length), join(dir, 'node_modules/typescript'));
+  writeTree(dir, {
+    'package.json': { name: 'cli', private: true },
+    'exits.cjs': "const ts = require('typescript');\nconsole.log('x');\nprocess.exit(0);\n",
+    'main.mjs': "import ts from 'typescript';\nconsole.log('x');\n",
+    'main-exits.mjs': "import ts from 'typescript';\nconsole.log('x');\nprocess.exit(0);\n",
+  });
+  for (const [file, line] of [['exits.cjs', "const ts = require('typescript');"], ['main.mjs', "import ts from 'typescript';"], ['main-exits.mjs', "import ts from 'typescript';"]]) {
+    const out = join(dir, `${file}.json`);
+    const result = runCli(['profile', '-q', '--json', out, '--', process.execPath, file], { cwd: dir });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, 'x\n');
+    const candidates = JSON.parse(readFileSync(out, 'utf8')).deferCandidates;
+    assert.deepEqual(candidates.map((c) => [c.package, c.importer, c.statement]), [['typescript', join(dir, file), line]], file);
+  }
 });
