@@ -1,6 +1,7 @@
 // Installs the defer transform into Node: `module.registerHooks` where it exists (22.15+), else
 // (Node 20) the off-thread `module.register` hooks for ES modules plus a patch of CommonJS
 // compilation, paid only when the program uses defer. Called once from coldstart/register.
+import { pnpActive, pnpReason } from '../pnp.js';
 import { readFileSync } from 'node:fs';
 import { Module as nodeModule } from 'node:module';
 import { pathToFileURL } from 'node:url';
@@ -162,7 +163,9 @@ function install(): (() => void) | undefined {
   }
   const removers: (() => void)[] = [];
   if (current.defer.length > 0) removers.push(patchCommonJs(makeState(current)));
-  if (has('asyncRegister')) {
+  // The loader worker cannot load the transform's packages from Yarn's zip archives.
+  if (has('asyncRegister') && pnpActive()) debug('defer', `not installed: ${pnpReason}; import defer needs Node 22.15+ there`);
+  else if (has('asyncRegister')) {
     (nodeModule as unknown as { register(specifier: string, parentURL: string, options: object): void }).register(distURL('defer/async-hooks.js'), import.meta.url, { data: current });
     debug('defer', 'installed the off-thread defer hooks (Node without registerHooks)');
   }

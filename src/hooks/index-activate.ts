@@ -1,6 +1,7 @@
 // Start-up of the module-location index under `coldstart/register`: find the project and its
 // index, check it is fresh, install the resolve hook. With no usable index, one process builds
 // it (under a lock, synchronously, then uses it); the others run as plain Node meanwhile.
+import { pnpActive, pnpReason } from '../pnp.js';
 import { appendFileSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { debug } from '../debug.js';
@@ -142,6 +143,8 @@ export function prepareIndex(): PreparedIndex {
   try {
     if (off(env['COLDSTART_INDEX'])) {
       report.reason = 'COLDSTART_INDEX is off';
+    } else if (pnpActive()) {
+      report.reason = pnpReason;
     } else {
       const found = findProjectRoot();
       if (found === undefined) {

@@ -1,6 +1,7 @@
 // Start-up of the pack under `coldstart/register`: find it (one open; a missing pack costs
 // that failed open and nothing else), check owner, format and stamps, install the hooks. Any
 // failure leaves the program running as if no pack existed.
+import { pnpActive, pnpReason } from '../pnp.js';
 import { appendFileSync } from 'node:fs';
 import { debug } from '../debug.js';
 import { cjsConditions, esmConditions } from '../hooks/conditions.js';
@@ -51,6 +52,7 @@ export function activatePack(): () => void {
   let remove = (): void => {};
   try {
     if (packOff(env['COLDSTART_PACK'])) report.reason = 'COLDSTART_PACK is off';
+    else if (pnpActive()) report.reason = pnpReason;
     else remove = open(report);
   } catch (error) {
     report.state = 'error';

@@ -141,3 +141,36 @@ test('profile names typescript as a defer candidate when the CLI calls process.e
     assert.deepEqual(candidates.map((c) => [c.package, c.importer, c.statement]), [['typescript', join(dir, file), line]], file);
   }
 });
+
+test("Yarn Plug'n'Play: the index and the pack step aside cleanly, nothing is written inside the zip cache", (t) => {
+  const dir = realpathSync(tempDir(t, 'coldstart-pnp-'));
+  // What matters of Yarn's runtime here: it sets process.versions.pnp, and packages live in zips.
+  writeTree(dir, {
+    'package.json': { name: 'app', private: true, type: 'commonjs' },
+    '.pnp.cjs': "process.versions.pnp = '3';\n",
+    'app.js': 'console.log("app", typeof process.versions.pnp);',
+  });
+  const installed = join(dir, '.yarn/cache/coldstart-npm-0.1.0-0123456789.zip/node_modules/coldstart');
+  mkdirSync(installed, { recursive: true });
+  for (const part of ['dist', 'bin', 'package.json']) cpSync(join(root, part), join(installed, part), { recursive: true });
+  symlinkSync(join(root, 'node_modules'), join(installed, 'node_modules'));
+  const stats = { COLDSTART_INDEX_STATS: join(dir, 'index.jsonl'), COLDSTART_PACK_STATS: join(dir, 'pack.jsonl') };
+  const plain = runNode(['-r', './.pnp.cjs', 'app.js'], { cwd: dir });
+  const ours = runNode(['-r', './.pnp.cjs', '--require', join(installed, 'dist/register.cjs'), 'app.js'], { cwd: dir, env: stats });
+  assert.equal(ours.stdout, plain.stdout);
+  assert.equal(ours.stderr, plain.stderr);
+  for (const file of Object.values(stats)) {
+    const report = JSON.parse(readFileSync(file, 'utf8').trim());
+    assert.equal(report.state, 'off');
+    assert.match(report.reason, /Plug'n'Play/);
+  }
+  assert.ok(!existsSync(join(dir, '.yarn/cache/coldstart-npm-0.1.0-0123456789.zip/node_modules/.cache')), 'nothing written in the zip cache');
+  const cli = join(installed, 'bin/coldstart.cjs');
+  const index = runNode([cli, 'index'], { cwd: dir });
+  assert.equal(index.code, 1);
+  assert.match(index.stderr, /^coldstart index: not needed here: Yarn Plug'n'Play resolves every module from its own map/);
+  const doctor = runNode([cli, 'doctor'], { cwd: dir });
+  assert.equal(doctor.code, 0, doctor.stdout);
+  assert.match(doctor.stdout, /state: +off \(Yarn Plug'n'Play/);
+  assert.match(doctor.stdout, /pack state: +off \(Yarn Plug'n'Play/);
+});

@@ -1,6 +1,7 @@
 // `coldstart doctor [-- command]`: is an index in use, how fresh is it, is there a pack and
 // would it be served; for a run, how many lookups the index answered versus handed to Node,
 // and how many module loads the pack served versus left to the disk.
+import { pnpProject, pnpReason } from '../../pnp.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +37,7 @@ interface IndexStatus {
 }
 
 function status(indexFlag: string | undefined): IndexStatus {
+  if (pnpProject(process.cwd())) return { root: process.cwd(), index: undefined, state: 'off', reason: pnpReason };
   const root = findProjectRoot(process.cwd(), false);
   if (root === undefined) return { root, index: undefined, state: 'no-project', reason: 'no node_modules directory above the working directory' };
   const file = indexPathFor(root, indexFlag);
@@ -64,6 +66,7 @@ interface PackStatus {
 /** What a run with coldstart/register would do with the pack: activation's own check. */
 function packStatus(packFlag: string | undefined): PackStatus {
   if (packFlag === undefined && packOff(process.env['COLDSTART_PACK'])) return { pack: undefined, state: 'off', reason: 'COLDSTART_PACK is off' };
+  if (pnpProject(process.cwd())) return { pack: undefined, state: 'off', reason: pnpReason };
   let found: FoundPack;
   try {
     found = findPack(packFlag, false);
@@ -90,7 +93,7 @@ function describePack(p: PackStatus): string {
     missing: 'none (optional: coldstart pack -- <command> records one)',
     refused: `REFUSED (${p.reason}): runs ignore it; remove it${p.pack ? ` (rm ${p.pack})` : ''} and record a new one with coldstart pack -- <command>`,
     'no-project': `no project (${p.reason})`,
-    off: 'off (COLDSTART_PACK=off)',
+    off: `off (${p.reason ?? 'COLDSTART_PACK=off'})`,
   }[p.state];
   lines.push(`pack state:   ${verdict}`);
   return lines.join('\n') + '\n';
@@ -108,7 +111,7 @@ function describe(s: IndexStatus): string {
     corrupt: `CORRUPT (${s.reason}): the next run with coldstart/register builds a new one (or run \`coldstart index\`)`,
     refused: `REFUSED (${s.reason}): runs ignore it; remove it${s.index ? ` (rm ${s.index})` : ''} and the next run, or coldstart index, builds a new one`,
     'no-project': `no project (${s.reason})`,
-    off: 'off (COLDSTART_INDEX=0)',
+    off: `off (${s.reason ?? 'COLDSTART_INDEX=0'})`,
   }[s.state];
   lines.push(`state:        ${verdict}`);
   return lines.join('\n') + '\n';

@@ -1,4 +1,5 @@
 // `coldstart index [dir]`: walks the project once and writes the module-location index.
+import { pnpProject, pnpReason } from '../../pnp.js';
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { buildIndex } from '../../index/build.js';
@@ -20,6 +21,11 @@ export async function run(argv: string[]): Promise<number> {
     else if (arg.startsWith('-')) throw new UsageError(`unknown option '${arg}'`, commands.index.usage);
     else if (dir === undefined) dir = arg;
     else throw new UsageError(`unexpected argument '${arg}'`, commands.index.usage);
+  }
+  if (dir === undefined && pnpProject(process.cwd())) {
+    process.stderr.write(`coldstart index: not needed here: ${pnpReason}\n`);
+    process.stderr.write('hint: lazy(), auto-defer and coldstart profile work in Plug\'n\'Play projects; the index and the pack do not apply\n');
+    return exitCodes.failed;
   }
   const root = dir !== undefined ? resolve(dir) : (findProjectRoot(process.cwd(), false) ?? process.cwd());
   if (statSync(root, { throwIfNoEntry: false })?.isDirectory() !== true) {

@@ -2,6 +2,7 @@
 // each command with module-load recording, then writes one pack of every module file they
 // loaded and the resolution answers they saw, and of every file of the named packages (from
 // the module-location index). Results on stdout, progress on stderr.
+import { pnpProject, pnpReason } from '../../pnp.js';
 import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -85,6 +86,9 @@ function filesOfPackages(root: string, patterns: string[]): PackageFiles {
 
 export async function run(argv: string[]): Promise<number> {
   const options = parse(argv);
+  if (pnpProject(process.cwd())) {
+    throw new UsageError(`not available here: ${pnpReason}`, 'lazy(), auto-defer and coldstart profile work in Plug\'n\'Play projects; the index and the pack do not apply');
+  }
   const found = findProjectRoot(process.cwd(), false);
   if (found === undefined) {
     throw new UsageError('no project here: no node_modules directory above the working directory', 'run it in the project, or set COLDSTART_ROOT');
