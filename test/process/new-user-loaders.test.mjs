@@ -64,3 +64,13 @@ test('import defer under tsx: works with coldstart registered first, and the oth
   assert.notEqual(second.code, 0);
   assert.match(second.stderr, /Register coldstart first: node --import coldstart\/register --import tsx/);
 });
+
+test("Node's own type stripping: auto-defer and import defer in .ts files, stack lines unchanged", { skip: process.features.typescript ? false : 'this Node does not strip types' }, (t) => {
+  const dir = project(t);
+  const plain = runNode(['plain.ts', 'err'], { cwd: dir });
+  const ours = runNode(['--import', 'coldstart/register', 'plain.ts', 'err'], { cwd: dir });
+  assert.match(stackLines(plain.stderr), /plain\.ts:11:11/);
+  assert.equal(stackLines(ours.stderr), stackLines(plain.stderr));
+  assert.equal(runNode(['--import', 'coldstart/register', 'plain.ts'], { cwd: dir }).stdout, 'start\ndep evaluated\nhello 1\n');
+  assert.equal(runNode(['--import', 'coldstart/register', 'deferred.ts'], { cwd: dir }).stdout, 'dep evaluated\nhello 2\n');
+});
