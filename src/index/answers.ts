@@ -128,6 +128,7 @@ export class AnswerTable {
    * Node 24. Past SEARCHES lookups the table is parsed once, as a big program needs.
    */
   #lookup(key: string): unknown {
+    this.#verify();
     if (this.#text !== undefined && this.#searches < SEARCHES) {
       this.#searches++;
       return searchAnswer(this.#text, key);
@@ -136,7 +137,24 @@ export class AnswerTable {
     return this.#saved !== undefined && Object.hasOwn(this.#saved, key) ? this.#saved[key] : undefined;
   }
 
+  /**
+   * The table's checksum, checked before its first answer, not at load: a start that looks
+   * nothing up hashes nothing. A table edited in place is dropped whole.
+   */
+  #verify(): void {
+    const pending = this.#unverified;
+    if (pending === undefined) return;
+    this.#unverified = undefined;
+    if (checksum(pending.bytes, pending.from) !== pending.sum) {
+      debug('index', `learned answers in ${pending.file} fail their checksum; ignoring them`);
+      this.#text = undefined;
+    }
+  }
+
+  #unverified: { readonly bytes: Buffer; readonly from: number; readonly sum: number; readonly file: string } | undefined;
+
   #parse(): void {
+    this.#verify();
     const text = this.#text;
     if (text === undefined) return;
     this.#text = undefined;
@@ -171,19 +189,17 @@ export class AnswerTable {
     // of another format or index, or one cut short, is not searched (nor parsed) at all. An
     // answer found by searching is checked exactly as a parsed one is (get, #savedPath, and the
     // view's answerStillValid), so searching trusts nothing that parsing would not.
-    // The first line is the checksum of the rest: a table edited in place is not believed.
+    // The first line is the checksum of the rest (#verify): a table edited in place is not believed.
     const bytes = read.bytes;
     const newline = bytes.indexOf(10);
-    if (newline === -1 || Number(bytes.toString('latin1', 0, newline)) !== checksum(bytes, newline + 1)) {
-      debug('index', `learned answers in ${file} fail their checksum; ignoring them`);
-      return;
-    }
+    const sum = newline === -1 ? NaN : Number(bytes.toString('latin1', 0, newline));
     const text = bytes.toString('utf8', newline + 1);
-    if (!text.startsWith(prefixFor(this.#indexId)) || !text.endsWith('}}')) {
+    if (!Number.isInteger(sum) || !text.startsWith(prefixFor(this.#indexId)) || !text.endsWith('}}')) {
       debug('index', `learned answers in ${file} belong to another index or format, or are corrupt; ignoring them`);
       return;
     }
     this.#text = text;
+    this.#unverified = { bytes, from: newline + 1, sum, file };
   }
 
   #count(): number {

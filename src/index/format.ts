@@ -127,6 +127,11 @@ export interface DecodedIndex {
    * (sections then count as unreadable: Node answers).
    */
   rest?: ((start: number, length?: number) => Buffer | undefined) | undefined;
+  /**
+   * Whether the header's bytes match their checksum, computed on first call. A run asks before
+   * its first answer from the index, so a start that looks nothing up (`node -e 0`) hashes nothing.
+   */
+  headerIntact(): boolean;
 }
 
 /** Where the header ends, from the prefix; throws an Error with a one-line reason when bad. */
@@ -148,11 +153,19 @@ export function headerEnd(buffer: Buffer): { start: number; length: number; sum:
 /**
  * Parses the prefix and header of `buffer` (the file's first bytes, at least through the
  * header; `fileSize` its full length); throws an Error with a one-line reason when bad.
+ * `checkHeader`: verify the header's checksum now (else headerIntact() does, when asked).
  */
-export function decodeIndex(buffer: Buffer, fileSize: number = buffer.length, rest?: (start: number, length?: number) => Buffer | undefined): DecodedIndex {
+export function decodeIndex(
+  buffer: Buffer,
+  fileSize: number = buffer.length,
+  rest?: (start: number, length?: number) => Buffer | undefined,
+  checkHeader = true,
+): DecodedIndex {
   const { start, length, sum } = headerEnd(buffer);
   if (start + length > buffer.length) throw new Error('truncated index (header)');
-  if (checksum(buffer, start, start + length) !== sum) throw new Error('corrupt index (header checksum)');
+  let intact: boolean | undefined;
+  const headerIntact = (): boolean => (intact ??= checksum(buffer, start, start + length) === sum);
+  if (checkHeader && !headerIntact()) throw new Error('corrupt index (header checksum)');
   let header: Header;
   try {
     header = JSON.parse(buffer.toString('utf8', start, start + length)) as Header;
@@ -164,7 +177,7 @@ export function decodeIndex(buffer: Buffer, fileSize: number = buffer.length, re
   if (typeof header.sections !== 'object' || typeof header.nodeModules !== 'object' || !Array.isArray(header.stamps)) {
     throw new Error('corrupt index (header fields)');
   }
-  return { header, buffer, base: start + length, rest: buffer.length < fileSize ? rest : undefined };
+  return { header, buffer, base: start + length, rest: buffer.length < fileSize ? rest : undefined, headerIntact };
 }
 
 /**

@@ -11,7 +11,8 @@ export type OpenResult =
 
 /** `root` must be a real path: Node hands the hook real paths and the view compares prefixes. */
 export function openIndex(root: string, file: string, options: IndexViewOptions = {}): OpenResult {
-  const read = readIndexFile(file);
+  // The view checks the header's checksum before its first answer (IndexView #intact).
+  const read = readIndexFile(file, false);
   if (!read.ok) return { ok: false, state: read.missing ? 'missing' : read.corrupt ? 'corrupt' : 'refused', reason: read.reason };
   const header = read.index.header;
   const stale = staleReason(root, header.stamps);

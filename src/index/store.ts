@@ -57,7 +57,7 @@ export type ReadResult =
  * Reads and decodes an index. Refuses a file owned by another user (root excepted) or
  * writable by group or others: whoever can write it decides which files Node loads.
  */
-export function readIndexFile(file: string): ReadResult {
+export function readIndexFile(file: string, checkHeader = true): ReadResult {
   // The header only: package sections are read the first time a run needs one (many warm runs
   // answer everything from the learned answers and need none), so a start does not copy a file
   // that grows with node_modules (890 KB for the demo's three packages, 53 KB of it header).
@@ -77,7 +77,7 @@ export function readIndexFile(file: string): ReadResult {
       const part = readTrustedFile(file, length ?? Infinity, from);
       return part.ok && sameFile(part, read) ? part.bytes : undefined;
     };
-    return { ok: true, index: decodeIndex(bytes, read.size, rest), mtime: read.mtime };
+    return { ok: true, index: decodeIndex(bytes, read.size, rest, checkHeader), mtime: read.mtime };
   } catch (error) {
     return { ok: false, missing: false, corrupt: true, reason: `ignoring ${file}: ${(error as Error).message}` };
   }

@@ -74,7 +74,26 @@ export class IndexView implements ResolutionView {
     this.#outside = [...header.extraRoots, ...header.nodePath].some((rel) => rel.startsWith('..'));
   }
 
+  /**
+   * The header's checksum, checked before the first answer: a header whose bytes changed in
+   * place answers nothing (every question goes to Node) and the file goes, to be built anew.
+   */
+  #intact(): boolean {
+    if (this.#headerOk === undefined) {
+      this.#headerOk = this.#index.headerIntact();
+      if (!this.#headerOk) {
+        this.stats.corrupt.push('(header)');
+        debug('index', 'the header fails its checksum; asking Node about everything');
+        this.#corrupt();
+      }
+    }
+    return this.#headerOk;
+  }
+
+  #headerOk: boolean | undefined;
+
   isFile(path: string): boolean | undefined {
+    if (!this.#intact()) return undefined;
     const kind = this.#kindOfAbs(path);
     return kind === undefined ? undefined : kind === 'file';
   }
@@ -102,17 +121,20 @@ export class IndexView implements ResolutionView {
    * no file lookup can be answered and the resolve hook asks Node at once.
    */
   knowsFilesIn(dir: string): boolean {
+    if (!this.#intact()) return false;
     const rel = this.#rel(dir);
     if (rel === undefined) return false;
     return this.#place(this.#canonical(rel)).kind !== 'project';
   }
 
   isDirectory(path: string): boolean | undefined {
+    if (!this.#intact()) return undefined;
     const kind = this.#kindOfAbs(path);
     return kind === undefined ? undefined : kind === 'dir';
   }
 
   realpath(path: string): string | undefined {
+    if (!this.#intact()) return undefined;
     const rel = this.#rel(path);
     if (rel === undefined) return undefined;
     const real = this.#canonical(rel);
@@ -121,6 +143,7 @@ export class IndexView implements ResolutionView {
   }
 
   packageJson(dir: string): PackageFacts | null | undefined {
+    if (!this.#intact()) return undefined;
     const rel = this.#rel(dir);
     if (rel === undefined) {
       const above = this.#index.header.ancestors?.[dir];
@@ -304,6 +327,7 @@ export class IndexView implements ResolutionView {
    * which must be exactly as safe as asking the view again.
    */
   answerStillValid(path: string): boolean {
+    if (!this.#intact()) return false;
     const rel = this.#rel(path);
     if (rel === undefined) return true;
     const place = placeOf(rel);

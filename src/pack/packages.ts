@@ -51,6 +51,7 @@ export function packageFiles(root: string, index: DecodedIndex, patterns: readon
   const files: [string, ModuleFormat | 'detect'][] = [];
   const packages: string[] = [];
   const matched = new Set<string>();
+  if (!index.headerIntact()) throw new Error('the index is corrupt (header checksum); run coldstart index again');
   for (const [key, at] of Object.entries(index.header.sections)) {
     const name = packageNameOfRoot(key);
     if (name === undefined) continue;

@@ -128,6 +128,18 @@ test('a corrupt package section answers "unknown" for that package only', (t) =>
   assert.equal(existsSync(file), false, 'removed, so that the next run builds a new one');
 });
 
+test('a header edited in place answers nothing through openIndex, and the file goes to be built anew', (t) => {
+  const { root, file } = project(t);
+  const text = readFileSync(file, 'latin1');
+  writeFileSync(file, Buffer.from(text.replace('"builtBy":"coldstart', '"builtBy":"coldstarT'), 'latin1'));
+  const opened = openIndex(root, file);
+  assert.equal(opened.ok, true, 'the checksum is checked at the first answer, not at open');
+  assert.equal(opened.view.isFile(join(root, 'node_modules/foo/lib/main.js')), undefined);
+  assert.equal(opened.view.packageJson(join(root, 'node_modules/foo')), undefined);
+  assert.deepEqual(opened.view.stats.corrupt, ['(header)']);
+  assert.equal(existsSync(file), false);
+});
+
 test("a section edited in place, still JSON of the same length, is caught by its checksum", (t) => {
   const { root, file } = project(t);
   const text = readFileSync(file, 'latin1');
