@@ -215,3 +215,10 @@ export function decodeSection(index: DecodedIndex, at: readonly [number, number,
     return undefined;
   }
 }
+
+/** The first section (or 'project') whose bytes fail their checksum or do not parse; for doctor, which checks them all. */
+export function firstCorruptSection(index: DecodedIndex): string | undefined {
+  for (const [key, at] of Object.entries(index.header.sections)) if (decodeSection(index, at) === undefined) return key;
+  const project = index.header.project;
+  return project !== null && decodeSection(index, project, true) === undefined ? 'project' : undefined;
+}

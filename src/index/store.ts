@@ -24,7 +24,9 @@ export function findProjectRoot(cwd: string = process.cwd(), fromOwnLocation = t
   const own = fromOwnLocation ? fileURLToPath(import.meta.url) : '';
   const at = own.indexOf(`${sep}node_modules${sep}`);
   let found: string | undefined;
-  if (at > 0) found = own.slice(0, at);
+  // Our own project only when the run is in it (its working directory or its entry script): a
+  // copy preloaded by path from a global install must not make another tree the root.
+  if (at > 0 && (within(key.slice(1), own.slice(0, at)) || within(process.argv[1] ?? '', own.slice(0, at)))) found = own.slice(0, at);
   else {
     for (let dir = resolve(cwd); ; ) {
       if (statSync(join(dir, 'node_modules'), { throwIfNoEntry: false })?.isDirectory()) {
@@ -38,6 +40,10 @@ export function findProjectRoot(cwd: string = process.cwd(), fromOwnLocation = t
   }
   roots.set(key, found);
   return found;
+}
+
+function within(path: string, dir: string): boolean {
+  return path === dir || (path.startsWith(dir) && path.charCodeAt(dir.length) === 47 /* / */);
 }
 
 /** findProjectRoot's answers in this process, by directory asked from. */

@@ -22,7 +22,7 @@ export interface IndexViewOptions {
   /** The directories require() searches after node_modules (Module.globalPaths: NODE_PATH,
    *  then Node's global folders). Defaults to the index's NODE_PATH entries. */
   readonly globalPaths?: readonly string[];
-  /** Called once, the first time a section fails its checksum. */
+  /** Called once, the first time the header or a section fails its checksum. */
   readonly onCorrupt?: () => void;
 }
 

@@ -38,6 +38,14 @@ test('a global install indexes the working directory\'s project, not its own loc
   const doctor = runNode([cli, 'doctor'], { cwd: project });
   assert.match(doctor.stdout, new RegExp(`project root: ${project}\\n`));
   assert.equal(doctor.code, 0, doctor.stdout);
+  // The global copy preloaded by path: the run's project is the working directory's, too.
+  const stats = join(project, 'stats.jsonl');
+  const run = runNode(['--require', join(installed, 'dist/register.cjs'), 'app.js'], { cwd: project, env: { COLDSTART_INDEX_STATS: stats } });
+  assert.equal(run.stdout, 'foo MODULE_NOT_FOUND\n', run.stderr);
+  const report = JSON.parse(readFileSync(stats, 'utf8').trim());
+  assert.equal(report.root, project);
+  assert.equal(report.state, 'used');
+  assert.ok(!existsSync(join(prefix, 'lib/node_modules/.cache')), 'nothing written beside the global install');
 });
 
 test('coldstart index of a directory that does not exist fails with one line and writes nothing', (t) => {
@@ -114,6 +122,12 @@ test('doctor: a missing index and pack are fine, a refused one says what to do, 
   const run = runCli(['doctor', '--', process.execPath, 'app.js'], { cwd: project });
   assert.equal(run.code, 0, run.stderr);
   assert.doesNotMatch(run.stderr, /pack: missing/);
+  // A section edited in place: runs check only what they read, doctor checks every section.
+  const good = readFileSync(join(project, indexRel), 'latin1');
+  writeFileSync(join(project, indexRel), Buffer.from(good.replace('"main":"main.js"', '"main":"mainXjs"'), 'latin1'));
+  const corrupt = runCli(['doctor'], { cwd: project });
+  assert.equal(corrupt.code, 1);
+  assert.match(corrupt.stdout, /state: +CORRUPT \(section node_modules\/foo fails its checksum\): the next run with coldstart\/register builds a new one/);
   writeFileSync(join(project, indexRel), 'not an index');
   const { chmodSync } = process.getBuiltinModule('node:fs');
   chmodSync(join(project, indexRel), 0o666);

@@ -1,6 +1,7 @@
 // `coldstart doctor [-- command]`: is an index in use, how fresh is it, is there a pack and
 // would it be served; for a run, how many lookups the index answered versus handed to Node,
 // and how many module loads the pack served versus left to the disk.
+import { firstCorruptSection } from '../../index/format.js';
 import { pnpProject, pnpReason } from '../../pnp.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,6 +46,9 @@ function status(indexFlag: string | undefined): IndexStatus {
   const read = readIndexFile(file);
   if (!read.ok) return { root, index: file, state: read.missing ? 'missing' : read.corrupt ? 'corrupt' : 'refused', reason: read.reason };
   const h = read.index.header;
+  // A run checks only the sections it reads; doctor checks them all.
+  const corrupt = firstCorruptSection(read.index);
+  if (corrupt !== undefined) return { root, index: file, state: 'corrupt', reason: `section ${corrupt} fails its checksum` };
   const stale = staleReason(root, h.stamps);
   return {
     root, index: file, state: stale === undefined ? 'fresh' : 'stale', reason: stale,
