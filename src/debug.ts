@@ -1,10 +1,12 @@
 // Debug lines behind COLDSTART_DEBUG=1, on stderr; the flag is read once per process.
+import { settingOn } from './settings.js';
+
 let enabled: boolean | undefined;
 
 export function debugEnabled(): boolean {
   if (enabled === undefined) {
     const value = process.env['COLDSTART_DEBUG'];
-    enabled = value !== undefined && value !== '' && value !== '0' && value !== 'false';
+    enabled = settingOn(value);
   }
   return enabled;
 }

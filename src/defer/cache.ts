@@ -1,6 +1,7 @@
 // The on-disk cache of transformed files, keyed by a hash of the source, the file, coldstart's
 // version and the options. Fail safe: entries are written to a temp file and renamed, checked
 // against their key when read, and any error means "no entry" (one debug line), never a failure.
+import { settingOff } from '../settings.js';
 import { existsSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { debug } from '../debug.js';
@@ -112,7 +113,7 @@ export class DeferCache {
  */
 export function defaultCacheDir(root: string | undefined): string | undefined {
   const setting = process.env['COLDSTART_DEFER_CACHE'];
-  if (setting === '0' || setting === 'false') return undefined;
+  if (settingOff(setting)) return undefined;
   if (setting !== undefined && setting !== '') return setting;
   if (root !== undefined && existsSync(join(root, 'node_modules'))) return join(root, 'node_modules', '.cache', 'coldstart', 'defer');
   const user = typeof process.getuid === 'function' ? String(process.getuid()) : 'user';

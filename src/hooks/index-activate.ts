@@ -1,6 +1,7 @@
 // Start-up of the module-location index under `coldstart/register`: find the project and its
 // index, check it is fresh, install the resolve hook. With no usable index, one process builds
 // it (under a lock, synchronously, then uses it); the others run as plain Node meanwhile.
+import { settingOff } from '../settings.js';
 import { pnpActive, pnpReason } from '../pnp.js';
 import { appendFileSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -61,9 +62,7 @@ export interface IndexRunReport {
   hooks: 'registerHooks' | 'patch' | undefined;
 }
 
-function off(value: string | undefined): boolean {
-  return value === '0' || value === 'off' || value === 'false';
-}
+const off = settingOff;
 
 /**
  * The builder loads only here, never on the path of a run that has an index. This code runs

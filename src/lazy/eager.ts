@@ -1,14 +1,15 @@
 // Process-wide switches read once: COLDSTART_EAGER (load every lazy module at declaration) and
 // COLDSTART_LAZY_RECORDS (write the lazy-load records to a JSON file when the process exits).
+import { settingOn } from '../settings.js';
 import { lazyRecords, store } from './records.js';
 
 let eager: boolean | undefined;
 
-/** True when COLDSTART_EAGER is set to anything but '', '0' or 'false'. */
+/** True when COLDSTART_EAGER is on (settings.ts: set, and not 0/off/false/no). */
 export function eagerMode(): boolean {
   if (eager === undefined) {
     const value = process.env['COLDSTART_EAGER'];
-    eager = value !== undefined && value !== '' && value !== '0' && value !== 'false';
+    eager = settingOn(value);
   }
   return eager;
 }

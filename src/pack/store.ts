@@ -1,6 +1,7 @@
 // Where the pack lives and how it is read and written: one open, an ownership check on the
 // descriptor, one read of the whole file; writes go to a temp file renamed into place, so a
 // reader sees the old pack or the new one, never half of one.
+import { settingOff } from '../settings.js';
 import { closeSync, fstatSync, openSync, readSync, realpathSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { findProjectRoot } from '../index/store.js';
@@ -12,7 +13,7 @@ export const defaultPackPath = 'node_modules/.cache/coldstart/pack.v1';
 
 /** COLDSTART_PACK values that switch serving off (recording runs use them too). */
 export function packOff(value: string | undefined): boolean {
-  return value === '0' || value === 'off' || value === 'false';
+  return settingOff(value);
 }
 
 /** `--out`, else COLDSTART_PACK, else the default location under `root`. */

@@ -111,6 +111,11 @@ test('a defer cache directory that cannot be made means no cache, at once', (t) 
   assert.equal(result.signal, null, 'did not hang');
   assert.equal(result.code, 0, result.stderr);
   assert.equal(result.stdout, 'foo\n');
+  // "off" means no cache, as for every other switch, not a directory named off.
+  const off = runNode(['--import', join(dist, 'register.js'), 'main.js'], { cwd: project, env: { COLDSTART_DEFER_CACHE: 'off' } });
+  assert.equal(off.stdout, 'foo\n', off.stderr);
+  assert.ok(!existsSync(join(project, 'off')));
+  assert.ok(!existsSync(join(project, 'node_modules/.cache/coldstart/defer')));
 });
 
 test('doctor: a missing index and pack are fine, a refused one says what to do, runs say nothing of a pack never made', (t) => {
