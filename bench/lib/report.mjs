@@ -53,7 +53,7 @@ export function markdown(doc) {
   if (head) out.push(head, '');
   const groups = [...new Set(doc.results.map((r) => `${r.fs}|${r.node}`))];
   for (const group of groups) {
-    const [fs, node] = group.split('|');
+    const [fs] = group.split('|');
     const records = doc.results.filter((r) => `${r.fs}|${r.node}` === group);
     out.push(`### ${fsTitle[fs]}, Node ${records[0].nodeVersion}`, '');
     const rows = records.map((r) => {

@@ -96,7 +96,7 @@ test('install, uninstall and upgrade make the index stale through the stamps', (
 });
 
 test('corrupt, truncated and foreign-version files are ignored with a reason', (t) => {
-  const { root, file } = project(t);
+  const { file } = project(t);
   const good = readFileSync(file);
   const variants = {
     garbage: [Buffer.from('hello world\n'), /not a coldstart index/],
