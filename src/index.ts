@@ -3,4 +3,4 @@ export { lazy, lazyNamed, lazyModules, isLazy, unwrap, lazyRecordOf } from './la
 export { lazyRecords, type LazyRecord, type LazyStatus } from './lazy/records.js';
 export { LazyLoadError } from './lazy/errors.js';
 export { eagerMode } from './lazy/eager.js';
-export { resolveWithIndex, type IndexResolveOptions, type IndexResolution } from './index/api.js';
+export { resolveWithIndex, type IndexResolveOptions, type IndexResolution } from './locations/api.js';

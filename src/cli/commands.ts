@@ -84,7 +84,7 @@ export const commands = {
       '  --index FILE  write the index here instead',
       '  --json        print the summary as JSON on stdout',
     ].join('\n'),
-    load: () => import('./commands/index.js'),
+    load: () => import('./commands/build-index.js'),
   },
   resolve: {
     summary: 'print what the index answers for a specifier: path and format',

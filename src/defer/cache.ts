@@ -6,7 +6,7 @@ import { existsSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 
 import { join } from 'node:path';
 import { debug } from '../debug.js';
 import { VERSION } from '../generated/version.js';
-import { makeDirectory } from '../index/store.js';
+import { makeDirectory } from '../locations/store.js';
 
 /** Bumped whenever the transform's output for the same input changes shape. */
 const cacheFormat = 4;

@@ -7,7 +7,7 @@ import { installDeferHooks } from '../defer/hooks.js';
 import { prepareIndex } from './index-activate.js';
 import { setKnownFiles } from '../defer/config.js';
 import { activatePack, activePack } from '../pack/activate.js';
-import { sharingStampStats } from '../index/stamps.js';
+import { sharingStampStats } from '../locations/stamps.js';
 
 /** Activates every configured feature; the returned function removes what can be removed. */
 export function activate(): () => void {

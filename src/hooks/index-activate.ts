@@ -6,12 +6,12 @@ import { pnpActive, pnpReason } from '../pnp.js';
 import { appendFileSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { debug } from '../debug.js';
-import { openIndex, type OpenResult } from '../index/load.js';
-import type { IndexView } from '../index/view.js';
-import { findProjectRoot, indexPathFor, tryLock } from '../index/store.js';
+import { openIndex, type OpenResult } from '../locations/load.js';
+import type { IndexView } from '../locations/view.js';
+import { findProjectRoot, indexPathFor, tryLock } from '../locations/store.js';
 import { globalPaths } from './conditions.js';
 import { installResolveHook, newCounts, type FirstAnswer, type LookupCounts } from './resolve-hook.js';
-import { AnswerTable, answersPathFor } from '../index/answers.js';
+import { AnswerTable, answersPathFor } from '../locations/answers.js';
 import { has } from '../node-features.js';
 import { programDeferConfig } from '../defer/config.js';
 import { installSourceHandler, newSourceCounts, packageTypeOf, type SourceCounts } from './cjs-source.js';
@@ -69,16 +69,16 @@ const off = settingOff;
  * from dist/hooks/ (tsc output), dist/chunks/ or dist/ itself (bundled entries), so the
  * builder's path is tried relative to each.
  */
-function loadBuilder(): typeof import('../index/build.js') {
+function loadBuilder(): typeof import('../locations/build.js') {
   const requireHere = createRequire(import.meta.url);
   // The program must not find coldstart's builder among its own modules: what this load adds
   // to require.cache (nothing else runs meanwhile) is taken out again.
   const before = new Set(Object.keys(requireHere.cache));
   try {
-    return requireHere('../index/build.js') as typeof import('../index/build.js');
+    return requireHere('../locations/build.js') as typeof import('../locations/build.js');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw error;
-    return requireHere('./index/build.js') as typeof import('../index/build.js');
+    return requireHere('./locations/build.js') as typeof import('../locations/build.js');
   } finally {
     for (const key of Object.keys(requireHere.cache)) if (!before.has(key)) delete requireHere.cache[key];
   }

@@ -9,7 +9,7 @@ import { has } from '../node-features.js';
 import { resolve } from '../resolve/resolve.js';
 import { isRelativeRequest } from '../resolve/esm.js';
 import type { Resolution, ResolutionView, ResolveRequest } from '../resolve/view.js';
-import type { AnswerTable } from '../index/answers.js';
+import type { AnswerTable } from '../locations/answers.js';
 import { debug, debugEnabled } from '../debug.js';
 import { cjsConditions } from './conditions.js';
 

@@ -10,7 +10,7 @@
 // the first six fields of a module entry and the body offsets it needs, and serves sources.
 
 // The header's checksum is the index's JavaScript one: a run needs no zlib before it serves a module.
-import { checksum as wordChecksum } from '../index/checksum.js';
+import { checksum as wordChecksum } from '../locations/checksum.js';
 
 export const MAGIC = 'coldstart-pack';
 export const FORMAT_VERSION = 3;

@@ -7,10 +7,10 @@ import { settingOn } from '../settings.js';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StoredStamp } from './format.js';
-import { collectStamps as collectIndexStamps, stampStat } from '../index/stamps.js';
+import { collectStamps as collectIndexStamps, stampStat } from '../locations/stamps.js';
 
 /**
- * The index's stamps (the same files, index/stamps.ts), kept as mtime and size, no inode: a pack
+ * The index's stamps (the same files, locations/stamps.ts), kept as mtime and size, no inode: a pack
  * copied into a container image (or restored from a CI cache) keeps its stamps valid when the
  * copy preserves times, as `cp -a`, `tar` and Docker's COPY do; one that does not preserve them
  * is ignored, never wrong.

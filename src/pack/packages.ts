@@ -5,7 +5,7 @@
 // package.json's "type", then, for a `.js` file in a package without one, by its syntax (Node
 // runs such a file as an ES module when it has import/export, which the parser tells).
 import { join } from 'node:path';
-import { decodeSection, type DecodedIndex, type Section, type StoredFacts } from '../index/format.js';
+import { decodeSection, type DecodedIndex, type Section, type StoredFacts } from '../locations/format.js';
 import { matchesDefer } from '../defer/config.js';
 import type { ModuleFormat } from './format.js';
 

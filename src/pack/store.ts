@@ -4,7 +4,7 @@
 import { settingOff } from '../settings.js';
 import { closeSync, fstatSync, openSync, readSync, realpathSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { findProjectRoot } from '../index/store.js';
+import { findProjectRoot } from '../locations/store.js';
 import { decodePack, type DecodedPack } from './format.js';
 import { staleStamp } from './freshness.js';
 

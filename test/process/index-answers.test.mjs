@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { readAnswerTable, tempDir, writeAnswerTable, writeTree, runNode, dist } from '../helpers.mjs';
 
 const register = join(dist, 'register.cjs');
-const { answersPathFor } = await import(pathToFileURL(join(dist, 'index', 'answers.js')).href);
+const { answersPathFor } = await import(pathToFileURL(join(dist, 'locations', 'answers.js')).href);
 /** The table app.cjs's runs learn, relative to the project root. */
 const tableRel = (root) => relative(root, answersPathFor(join(root, 'node_modules/.cache/coldstart/index.v1'), join(root, 'app.cjs')));
 

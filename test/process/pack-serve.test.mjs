@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { dist, fixtures, runCli, runNode, tempDir } from '../helpers.mjs';
 import { decodePack } from '../../dist/pack/format.js';
-import { checksum } from '../../dist/index/checksum.js';
+import { checksum } from '../../dist/locations/checksum.js';
 
 const { makePackApp } = await import(pathToFileURL(join(fixtures, 'pack-app', 'make.mjs')).href);
 const register = pathToFileURL(join(dist, 'register.js')).href;

@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir, dist, writeAnswerTable } from '../helpers.mjs';
 
-const { AnswerTable, searchAnswer } = await import(join(dist, 'index/answers.js'));
+const { AnswerTable, searchAnswer } = await import(join(dist, 'locations/answers.js'));
 
 const answers = {
   'import\nnode,import\n\nx': ['node_modules/x/index.js', null],

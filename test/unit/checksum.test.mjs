@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { dist } from '../helpers.mjs';
 
-const { checksum, checksumInJavaScript } = await import(join(dist, 'index/checksum.js'));
+const { checksum, checksumInJavaScript } = await import(join(dist, 'locations/checksum.js'));
 
 function bytes(n, seed) {
   const out = new Uint8Array(n);

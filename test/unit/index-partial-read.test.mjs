@@ -5,8 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { realpathSync, renameSync, readFileSync, writeFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { readIndexFile } from '../../dist/index/store.js';
-import { decodeSection } from '../../dist/index/format.js';
+import { readIndexFile } from '../../dist/locations/store.js';
+import { decodeSection } from '../../dist/locations/format.js';
 import { tempDir, writeTree, runCli } from '../helpers.mjs';
 
 function project(t) {
@@ -49,7 +49,7 @@ test('a file replaced after the header was read gives no sections', (t) => {
 });
 
 test('start-up stamp stats are shared inside one activation only, and a build refreshes them', async (t) => {
-  const { sharingStampStats, stampStat, collectStamps, staleReason } = await import('../../dist/index/stamps.js');
+  const { sharingStampStats, stampStat, collectStamps, staleReason } = await import('../../dist/locations/stamps.js');
   const root = realpathSync(tempDir(t, 'coldstart-stamps-'));
   writeTree(root, { 'package.json': { name: 'app' }, 'node_modules/.package-lock.json': '{}' });
   const pkg = join(root, 'package.json');

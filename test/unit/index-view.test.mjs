@@ -6,10 +6,10 @@ import { chmodSync, chownSync, existsSync, readFileSync, realpathSync, symlinkSy
 import { join } from 'node:path';
 import { tempDir, writeTree, dist } from '../helpers.mjs';
 
-const { buildIndex } = await import(join(dist, 'index/build.js'));
-const { readIndexFile } = await import(join(dist, 'index/store.js'));
-const { openIndex } = await import(join(dist, 'index/load.js'));
-const { placeOf } = await import(join(dist, 'index/paths.js'));
+const { buildIndex } = await import(join(dist, 'locations/build.js'));
+const { readIndexFile } = await import(join(dist, 'locations/store.js'));
+const { openIndex } = await import(join(dist, 'locations/load.js'));
+const { placeOf } = await import(join(dist, 'locations/paths.js'));
 
 function project(t) {
   const root = realpathSync(tempDir(t, 'coldstart-index-'));

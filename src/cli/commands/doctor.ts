@@ -2,14 +2,14 @@
 // would it be served; for a run, how many lookups the index answered versus handed to Node,
 // and how many module loads the pack served versus left to the disk.
 import { settingOff } from '../../settings.js';
-import { firstCorruptSection } from '../../index/format.js';
+import { firstCorruptSection } from '../../locations/format.js';
 import { pnpProject, pnpReason } from '../../pnp.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { staleReason } from '../../index/stamps.js';
-import { findProjectRoot, indexPathFor, readIndexFile } from '../../index/store.js';
+import { staleReason } from '../../locations/stamps.js';
+import { findProjectRoot, indexPathFor, readIndexFile } from '../../locations/store.js';
 import type { IndexRunReport } from '../../hooks/index-activate.js';
 import type { PackRunReport } from '../../pack/activate.js';
 import { findPack, packOff, type FoundPack } from '../../pack/store.js';

@@ -1,6 +1,6 @@
 // `coldstart resolve <specifier>`: what the index answers for a specifier (path and format),
 // to compare coldstart with Node's own require.resolve / import.meta.resolve.
-import { resolveFromIndex } from '../../index/resolve-from-index.js';
+import { resolveFromIndex } from '../../locations/resolve-from-index.js';
 import { commands } from '../commands.js';
 import { UsageError, exitCodes } from '../usage-error.js';
 

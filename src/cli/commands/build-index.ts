@@ -2,8 +2,8 @@
 import { pnpProject, pnpReason } from '../../pnp.js';
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { buildIndex } from '../../index/build.js';
-import { findProjectRoot, indexPathFor } from '../../index/store.js';
+import { buildIndex } from '../../locations/build.js';
+import { findProjectRoot, indexPathFor } from '../../locations/store.js';
 import { commands } from '../commands.js';
 import { UsageError, exitCodes } from '../usage-error.js';
 
