@@ -2,9 +2,9 @@
 // descriptor, one read of the whole file; writes go to a temp file renamed into place, so a
 // reader sees the old pack or the new one, never half of one.
 import { settingOff } from '../settings.js';
-import { closeSync, fstatSync, openSync, readSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { findProjectRoot } from '../locations/store.js';
+import { findProjectRoot, readTrustedFile } from '../locations/store.js';
 import { decodePack, type DecodedPack } from './format.js';
 import { staleStamp } from './freshness.js';
 
@@ -31,35 +31,12 @@ export type ReadResult =
  * by group or others: whoever can write the pack decides which code runs.
  */
 export function readPackFile(file: string): ReadResult {
-  let fd: number;
+  const read = readTrustedFile(file);
+  if (!read.ok) return read;
   try {
-    fd = openSync(file, 'r');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    return { ok: false, missing: code === 'ENOENT' || code === 'ENOTDIR', reason: `cannot open ${file}: ${code ?? 'error'}` };
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) return { ok: false, missing: false, reason: `${file} is not a regular file` };
-    const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
-    if (uid !== undefined && st.uid !== uid && st.uid !== 0) {
-      return { ok: false, missing: false, reason: `refusing ${file}: owned by uid ${st.uid}, not by this user (${uid}) or root` };
-    }
-    if (uid !== undefined && (st.mode & 0o022) !== 0) {
-      return { ok: false, missing: false, reason: `refusing ${file}: writable by group or others (mode ${(st.mode & 0o777).toString(8)})` };
-    }
-    const buffer = Buffer.allocUnsafeSlow(st.size);
-    let filled = 0;
-    while (filled < st.size) {
-      const n = readSync(fd, buffer, filled, st.size - filled, filled);
-      if (n === 0) break;
-      filled += n;
-    }
-    return { ok: true, pack: decodePack(filled === st.size ? buffer : buffer.subarray(0, filled)), size: filled };
+    return { ok: true, pack: decodePack(read.bytes), size: read.bytes.length };
   } catch (error) {
     return { ok: false, missing: false, reason: `ignoring ${file}: ${(error as Error).message}` };
-  } finally {
-    closeSync(fd);
   }
 }
 
