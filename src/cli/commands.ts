@@ -141,6 +141,24 @@ export const commands = {
     ].join('\n'),
     load: () => import('./commands/defer.js'),
   },
+  'build-defer': {
+    summary: 'rewrite compiled output (tsc) so import defer and configured imports load at first use',
+    usage: [
+      'Usage: coldstart build-defer <dir> [--defer NAME]... [--dry-run] [--json]',
+      '',
+      'Rewrites the .js/.mjs/.cjs files under dir (your compiler\'s output folder) in place:',
+      '`import defer * as ns` and the imports (or top-level requires) of the packages in the',
+      '"coldstart": { "defer": [...] } list of the nearest package.json load at first use, on',
+      'plain node 20.19+ with no --import. Source maps beside the files are updated. Running it',
+      'twice changes nothing the second time. For bundles, use coldstart/esbuild or coldstart/rollup.',
+      '',
+      'Options:',
+      '  --defer NAME  a package name or glob to make lazy (repeatable; replaces the configured list)',
+      '  --dry-run     print what would change and write nothing',
+      '  --json        print the report as JSON',
+    ].join('\n'),
+    load: () => import('./commands/build-defer.js'),
+  },
   pack: {
     summary: 'record what a command loads and write it into one pack file served from memory',
     usage: [

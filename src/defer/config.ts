@@ -95,6 +95,11 @@ function inNodeModules(dir: string): boolean {
   return dir.includes(`${sep}node_modules${sep}`) || dir.endsWith(`${sep}node_modules`);
 }
 
+/** The configuration of the project `dir` belongs to (for build-time lowering, which has no entry script). */
+export function deferConfigAt(dir: string): DeferConfig | undefined {
+  return lookUp(dir).config;
+}
+
 let loaded: Found | undefined;
 
 /** The configuration of the running program (found from its entry script, else the cwd), read once. */

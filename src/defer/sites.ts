@@ -1,0 +1,237 @@
+// What the defer transform rewrites, found once for both of its outputs: the run-time one (the
+// load hook's stand-in imports) and the build-time one (plain code for bundlers and tsc output).
+// A pure function of the source: it parses, lists the deferrable declarations and every
+// reference to their bindings, and decides which must stay eager.
+import type MagicString from 'magic-string';
+import { parseSync } from 'oxc-parser';
+import { matchesDefer } from './config.js';
+import { findReferences, hasDynamicScope, unparen, type Node, type Reference } from './scope.js';
+
+export interface SiteOptions {
+  /** Auto-defer patterns (package names, globs); empty for none. */
+  readonly defer: readonly string[];
+  /** COLDSTART_EAGER: auto-defer is off (`import defer` statements are still listed). */
+  readonly eager: boolean;
+  /** Node evaluates `import defer` itself: those statements are not listed. */
+  readonly nativeImportDefer: boolean;
+  /** Also list `const x = __importStar(require("x"))` and the like (compilers' interop wrappers), for
+   *  build-time lowering, which keeps the wrapper; the run-time transform does not. */
+  readonly interopRequire?: boolean;
+}
+
+export interface DeferSite {
+  /** `import defer * as ns`, an ordinary import of a configured module, or a top-level `const x = require(...)`. */
+  readonly kind: 'import-defer' | 'import' | 'require';
+  readonly specifier: string;
+  /** The statement (imports) or declarator (require) the rewrite replaces. */
+  readonly start: number;
+  readonly end: number;
+  /** The variable the rewrite declares. */
+  readonly object: string;
+  /** What references read through: the object, or `object.m` for a lazily required value. */
+  readonly read: string;
+  /** local name -> imported name (`default` for a default import, '' for a required value). */
+  readonly locals: ReadonlyMap<string, string>;
+  /** For a require: the declarator's initialiser as written (`require("x")`, maybe wrapped). */
+  readonly init?: string;
+  /** False when a reference leaves the module (`export { a }`): the declaration stays as written. */
+  keep: boolean;
+}
+
+export interface DeferPlan {
+  readonly program: Node;
+  readonly sites: readonly DeferSite[];
+  /** References to the locals of sites that are rewritten. */
+  readonly references: readonly Reference[];
+  readonly owner: ReadonlyMap<string, DeferSite>;
+  readonly commonjs: boolean;
+}
+
+let parses = 0;
+
+/** How many files this thread parsed: the evidence that a cached run parses nothing. */
+export function parseCount(): number {
+  return parses;
+}
+
+function isTypeScript(file: string, format: string | undefined): boolean {
+  return format?.endsWith('-typescript') === true || /\.[cm]?tsx?$/.test(file);
+}
+
+
+export function parse(source: string, file: string, format: string | undefined): Node {
+  parses++;
+  const ts = isTypeScript(file, format);
+  const commonjs = format === 'commonjs' || format === 'commonjs-typescript' || /\.c[jt]s$/.test(file);
+  const jsx = /\.[jt]sx$/.test(file);
+  const name = ts ? (jsx ? 'file.tsx' : 'file.ts') : jsx ? 'file.jsx' : 'file.js';
+  const result = parseSync(name, source, { sourceType: commonjs ? 'script' : 'module', lang: ts ? (jsx ? 'tsx' : 'ts') : jsx ? 'jsx' : 'js' } as never);
+  if (result.errors.length > 0) {
+    const first = result.errors[0] as { message?: string } | undefined;
+    throw new SyntaxError(first?.message ?? 'parse error');
+  }
+  return result.program as unknown as Node;
+}
+
+export function uniqueName(source: string, base: string): string {
+  let name = base;
+  for (let i = 1; source.includes(name); i++) name = `${base}${i}`;
+  return name;
+}
+
+/** Lists the declarations of `source` to defer; undefined when there are none. */
+export function planDefer(source: string, file: string, format: string | undefined, options: SiteOptions): DeferPlan | undefined {
+  const program = parse(source, file, format);
+  const commonjs = format === 'commonjs' || format === 'commonjs-typescript';
+  const autoDefer = !options.eager && options.defer.length > 0 && !hasDynamicScope(source);
+  const sites: DeferSite[] = [];
+  let counter = 0;
+  const objectName = () => uniqueName(source, `__coldstart_defer${counter++}`);
+
+  for (const statement of program['body'] as Node[]) {
+    if (statement.type === 'ImportDeclaration') {
+      const specifier = String(statement['source'].value);
+      if (statement['phase'] === 'defer') {
+        if (options.nativeImportDefer) continue;
+        const namespace = statement['specifiers'][0];
+        if (namespace?.type !== 'ImportNamespaceSpecifier') continue; // a syntax error Node reports itself
+        const object = namespace.local.name as string;
+        sites.push({ kind: 'import-defer', specifier, start: statement.start, end: statement.end, object, read: object, locals: new Map(), keep: false });
+        continue;
+      }
+      if (!autoDefer || statement['phase'] === 'source' || statement['importKind'] === 'type') continue;
+      if ((statement['attributes'] ?? []).length > 0 || statement['specifiers'].length === 0) continue;
+      if (!matchesDefer(options.defer, specifier)) continue;
+      const locals = new Map<string, string>();
+      let object: string | undefined;
+      for (const spec of statement['specifiers'] as Node[]) {
+        if (spec['importKind'] === 'type') continue;
+        if (spec.type === 'ImportNamespaceSpecifier') object = spec['local'].name;
+        else if (spec.type === 'ImportDefaultSpecifier') locals.set(spec['local'].name, 'default');
+        else locals.set(spec['local'].name, spec['imported'].type === 'Identifier' ? spec['imported'].name : String(spec['imported'].value));
+      }
+      if (object === undefined && locals.size === 0) continue;
+      object ??= objectName();
+      sites.push({ kind: 'import', specifier, start: statement.start, end: statement.end, object, read: object, locals, keep: false });
+    } else if (autoDefer && commonjs && statement.type === 'VariableDeclaration' && statement['kind'] === 'const') {
+      for (const declarator of statement['declarations'] as Node[]) {
+        const specifier = requireCall(declarator['init'], options.interopRequire === true);
+        if (specifier === undefined || !matchesDefer(options.defer, specifier)) continue;
+        const locals = new Map<string, string>();
+        const id = declarator['id'];
+        if (id.type === 'Identifier') locals.set(id.name, '');
+        else if (!simpleObjectPattern(id, locals)) continue;
+        const object = objectName();
+        const init = source.slice(declarator['init'].start, declarator['init'].end);
+        sites.push({ kind: 'require', specifier, start: declarator.start, end: declarator.end, object, read: `${object}.m`, locals, init, keep: false });
+      }
+    }
+  }
+  if (sites.length === 0) return undefined;
+
+  const owner = new Map<string, DeferSite>();
+  for (const site of sites) for (const local of site.locals.keys()) owner.set(local, site);
+  const all = owner.size === 0 ? [] : findReferences(program, new Set(owner.keys()));
+  for (const ref of all) if (ref.kind === 'export') owner.get(ref.name)!.keep = true;
+  const references = all.filter((ref) => !owner.get(ref.name)!.keep);
+  return { program, sites, references, owner, commonjs };
+}
+
+const identifierName = /^[A-Za-z_$][\w$]*$/;
+
+function member(object: string, name: string): string {
+  return identifierName.test(name) ? `${object}.${name}` : `${object}[${JSON.stringify(name)}]`;
+}
+
+/** Rewrites every reference of the plan to read through its site's object. */
+export function rewriteReferences(s: MagicString, plan: DeferPlan): void {
+  for (const ref of plan.references) {
+    const site = plan.owner.get(ref.name)!;
+    if (site.keep) continue;
+    const imported = site.locals.get(ref.name)!;
+    const expression = imported === '' ? site.read : member(site.read, imported);
+    const text = ref.kind === 'callee' ? `(0, ${expression})` : ref.kind === 'shorthand' ? `${ref.name}: ${expression}` : expression;
+    s.overwrite(ref.start, ref.end, text, { contentOnly: true });
+  }
+}
+
+/** The text that replaces `[start, end)`, padded with the line breaks it removes. */
+export function keepLines(source: string, start: number, end: number, text: string): string {
+  let breaks = 0;
+  for (let i = start; i < end; i++) if (source.charCodeAt(i) === 10) breaks++;
+  return text + '\n'.repeat(breaks);
+}
+
+/** 1-based line and column of `offset`, as stack traces count them. */
+export function position(source: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = source.indexOf('\n'); i !== -1 && i < offset; i = source.indexOf('\n', i + 1)) {
+    line++;
+    lineStart = i + 1;
+  }
+  return { line, column: offset - lineStart + 1 };
+}
+
+/** Helpers compilers wrap a require in (tsc, esbuild, Babel/SWC): their result is the module's. */
+const interopWrappers = new Set(['__importStar', '__importDefault', '__toESM', '_interop_require_wildcard', '_interop_require_default', '_interopRequireWildcard', '_interopRequireDefault']);
+
+/** `require("x")` (or, with `interop`, `__importStar(require("x"))`) -> "x"; anything else -> undefined. */
+function requireCall(node: Node | null | undefined, interop = false): string | undefined {
+  if (!node) return undefined;
+  let call = unparen(node);
+  if (interop && call.type === 'CallExpression' && call['callee'].type === 'Identifier' && interopWrappers.has(call['callee'].name) && call['arguments'].length >= 1) {
+    call = unparen(call['arguments'][0]);
+  }
+  if (call.type !== 'CallExpression' || call['callee'].type !== 'Identifier' || call['callee'].name !== 'require') return undefined;
+  const [argument] = call['arguments'] as Node[];
+  if (call['arguments'].length !== 1 || argument?.type !== 'Literal' || typeof argument['value'] !== 'string') return undefined;
+  return argument['value'];
+}
+
+/** `{ a, b: c }` (no defaults, rest or nesting): fills local -> property name. */
+function simpleObjectPattern(pattern: Node, locals: Map<string, string>): boolean {
+  if (pattern.type !== 'ObjectPattern') return false;
+  for (const property of pattern['properties'] as Node[]) {
+    if (property.type !== 'Property' || property['computed'] || property['value'].type !== 'Identifier') return false;
+    const key = property['key'];
+    const name = key.type === 'Identifier' ? key.name : typeof key.value === 'string' ? key.value : undefined;
+    if (name === undefined) return false;
+    locals.set(property['value'].name, name);
+  }
+  return locals.size > 0;
+}
+
+/** Where code may be inserted without breaking a 'use strict' prologue. */
+export function afterDirectives(program: Node): number {
+  let at = (program['body'] as Node[])[0]?.start ?? 0;
+  for (const statement of program['body'] as Node[]) {
+    if (statement.type === 'ExpressionStatement' && typeof statement['directive'] === 'string') at = statement.end;
+    else break;
+  }
+  return at;
+}
+
+/** Whether an ES module awaits at its top level (then it cannot be evaluated through require). */
+export function hasTopLevelAwait(source: string, file: string): boolean {
+  if (!/\bawait\b/.test(source)) return false;
+  let program: Node;
+  try {
+    program = parse(source, file, /\.[cm]?tsx?$/.test(file) ? 'module-typescript' : 'module');
+  } catch {
+    return false; // Node reports the syntax error when it loads the module
+  }
+  const search = (node: any): boolean => {
+    if (!node || typeof node !== 'object') return false;
+    if (Array.isArray(node)) return node.some(search);
+    if (typeof node.type !== 'string') return false;
+    if (node.type === 'AwaitExpression' || (node.type === 'ForOfStatement' && node.await)) return true;
+    if (/Function|ClassBody/.test(node.type)) return false;
+    for (const key in node) {
+      const child = node[key];
+      if (child && typeof child === 'object' && search(child)) return true;
+    }
+    return false;
+  };
+  return search(program['body']);
+}
