@@ -9,10 +9,15 @@ import type { DeferSite } from '../defer/sites.js';
 
 export type { DeferPluginOptions } from './options.js';
 
-/** The part of Rollup's plugin API this plugin uses (Rollup's own `Plugin` is compatible). */
+/** The hooks this plugin has, typed so that the object is a Rollup (or Vite, Rolldown) `Plugin`
+ *  without this package's types depending on Rollup's. */
 export interface RollupPlugin {
   name: string;
-  [hook: string]: unknown;
+  buildStart(): void;
+  resolveId(id: string): string | null;
+  load(id: string): string | null;
+  transform(this: any, code: string, id: string): Promise<{ code: string; map: string } | null>;
+  resolveImportMeta(property: string | null, options: { moduleId: string; format: string }): string | null;
 }
 
 const helperId = `\0${helperSpecifier}`;

@@ -157,3 +157,29 @@ test('the published package: a LICENSE, no source maps naming unshipped sources,
     }
   }
 });
+
+test('the bundler plugins resolve by name, from import and require, and give plugins', (t) => {
+  const dir = tempDir(t);
+  mkdirSync(join(dir, 'node_modules'));
+  symlinkSync(root, join(dir, 'node_modules', 'coldstart'), 'dir');
+  writeFileSync(join(dir, 'a.mjs'), "import esbuild from 'coldstart/esbuild';\nimport { coldstartDefer } from 'coldstart/rollup';\nconsole.log(esbuild({ defer: [] }).name, typeof coldstartDefer({ defer: [] }).transform);\n");
+  writeFileSync(join(dir, 'b.cjs'), "const { coldstartDefer } = require('coldstart/esbuild');\nconsole.log(typeof coldstartDefer({ defer: [] }).setup);\n");
+  assert.deepEqual([runNode(['a.mjs'], { cwd: dir }).stdout, runNode(['b.cjs'], { cwd: dir }).stdout], ['coldstart-defer function\n', 'function\n']);
+});
+
+test("the plugins' types are the bundlers' own Plugin types (tsc)", (t) => {
+  const dir = tempDir(t);
+  mkdirSync(join(dir, 'node_modules'));
+  for (const [name, target] of [['coldstart', root], ['rollup', join(root, 'node_modules/rollup')], ['esbuild', join(root, 'node_modules/esbuild')]]) symlinkSync(target, join(dir, 'node_modules', name), 'dir');
+  writeFileSync(join(dir, 'config.ts'), [
+    "import type { Plugin as RollupPlugin } from 'rollup';",
+    "import type { Plugin as EsbuildPlugin } from 'esbuild';",
+    "import rollupDefer from 'coldstart/rollup';",
+    "import { coldstartDefer } from 'coldstart/esbuild';",
+    "export const plugins: [RollupPlugin, EsbuildPlugin] = [rollupDefer({ defer: ['typescript'] }), coldstartDefer({ cwd: '.' })];",
+    '',
+  ].join('\n'));
+  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'nodenext', target: 'es2022', strict: true, noEmit: true, skipLibCheck: true, types: [] }, files: ['config.ts'] }));
+  const result = runNode([join(root, 'node_modules/typescript/bin/tsc'), '-p', dir], { cwd: dir });
+  assert.equal(result.code, 0, result.stdout + result.stderr);
+});
