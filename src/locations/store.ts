@@ -96,16 +96,16 @@ function sameFile(a: { ino: number; size: number; mtime: number }, b: { ino: num
   return a.ino === b.ino && a.size === b.size && a.mtime === b.mtime;
 }
 
+export type TrustedOpen =
+  | { readonly ok: true; readonly fd: number; readonly mtime: number; readonly size: number; readonly ino: number }
+  | { readonly ok: false; readonly missing: boolean; readonly reason: string };
+
 /**
- * One read of a file coldstart trusts to steer resolution (`limit` bytes from `from`, the whole
- * file by default): refused when owned by another user (root excepted) or writable by group or
- * others.
+ * Opens a file coldstart trusts to steer resolution or to supply code: refused when it is not a
+ * regular file, is owned by another user (root excepted), or is writable by group or others.
+ * The caller owns the descriptor it returns.
  */
-export function readTrustedFile(
-  file: string,
-  limit = Infinity,
-  from = 0,
-): { readonly ok: true; readonly bytes: Buffer; readonly mtime: number; readonly size: number; readonly ino: number } | { readonly ok: false; readonly missing: boolean; readonly reason: string } {
+export function openTrustedFile(file: string): TrustedOpen {
   let fd: number;
   try {
     fd = openSync(file, 'r');
@@ -113,29 +113,51 @@ export function readTrustedFile(
     const code = (error as NodeJS.ErrnoException).code;
     return { ok: false, missing: code === 'ENOENT' || code === 'ENOTDIR', reason: `cannot open ${file}: ${code ?? 'error'}` };
   }
+  let refusal: string | undefined;
   try {
     const st = fstatSync(fd);
-    if (!st.isFile()) return { ok: false, missing: false, reason: `${file} is not a regular file` };
     const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
-    if (uid !== undefined && st.uid !== uid && st.uid !== 0) {
-      return { ok: false, missing: false, reason: `refusing ${file}: owned by uid ${st.uid}, not by this user (${uid}) or root` };
-    }
-    if (uid !== undefined && (st.mode & 0o022) !== 0) {
-      return { ok: false, missing: false, reason: `refusing ${file}: writable by group or others (mode ${(st.mode & 0o777).toString(8)})` };
-    }
-    const want = Math.max(0, Math.min(st.size - from, limit));
-    const buffer = Buffer.allocUnsafe(want);
-    let filled = 0;
-    while (filled < want) {
-      const n = readSync(fd, buffer, filled, want - filled, from + filled);
-      if (n === 0) break;
-      filled += n;
-    }
-    return { ok: true, bytes: filled === want ? buffer : buffer.subarray(0, filled), mtime: st.mtimeMs, size: st.size, ino: st.ino };
+    if (!st.isFile()) refusal = `${file} is not a regular file`;
+    else if (uid !== undefined && st.uid !== uid && st.uid !== 0) refusal = `refusing ${file}: owned by uid ${st.uid}, not by this user (${uid}) or root`;
+    else if (uid !== undefined && (st.mode & 0o022) !== 0) refusal = `refusing ${file}: writable by group or others (mode ${(st.mode & 0o777).toString(8)})`;
+    else return { ok: true, fd, mtime: st.mtimeMs, size: st.size, ino: st.ino };
+  } catch (error) {
+    refusal = `ignoring ${file}: ${(error as Error).message}`;
+  }
+  closeSync(fd);
+  return { ok: false, missing: false, reason: refusal };
+}
+
+/** Up to `length` bytes at `position` of an open file (fewer only at its end). */
+export function readAt(fd: number, position: number, length: number): Buffer {
+  const buffer = Buffer.allocUnsafe(length);
+  let filled = 0;
+  while (filled < length) {
+    const n = readSync(fd, buffer, filled, length - filled, position + filled);
+    if (n === 0) break;
+    filled += n;
+  }
+  return filled === length ? buffer : buffer.subarray(0, filled);
+}
+
+/**
+ * One read of a file coldstart trusts (`limit` bytes from `from`, the whole file by default),
+ * with openTrustedFile's checks.
+ */
+export function readTrustedFile(
+  file: string,
+  limit = Infinity,
+  from = 0,
+): { readonly ok: true; readonly bytes: Buffer; readonly mtime: number; readonly size: number; readonly ino: number } | { readonly ok: false; readonly missing: boolean; readonly reason: string } {
+  const opened = openTrustedFile(file);
+  if (!opened.ok) return opened;
+  try {
+    const bytes = readAt(opened.fd, from, Math.max(0, Math.min(opened.size - from, limit)));
+    return { ok: true, bytes, mtime: opened.mtime, size: opened.size, ino: opened.ino };
   } catch (error) {
     return { ok: false, missing: false, reason: `ignoring ${file}: ${(error as Error).message}` };
   } finally {
-    closeSync(fd);
+    closeSync(opened.fd);
   }
 }
 

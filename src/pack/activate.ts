@@ -20,6 +20,8 @@ export interface PackRunReport {
   reason: string | undefined;
   verify: boolean;
   modules: number;
+  /** Bytes of the pack's body this process read (it reads the windows holding what it serves). */
+  bytesRead: number;
   readonly counts: PackCounts;
 }
 
@@ -47,6 +49,7 @@ export function activatePack(): () => void {
     reason: undefined,
     verify: false,
     modules: 0,
+    bytesRead: 0,
     counts: newPackCounts(),
   };
   let remove = (): void => {};
@@ -63,6 +66,7 @@ export function activatePack(): () => void {
   if (statsFile) {
     process.once('exit', () => {
       try {
+        if (active !== undefined) report.bytesRead = active.bytesRead;
         appendFileSync(statsFile, JSON.stringify(report) + '\n');
       } catch {
         // A report that cannot be written must never change how the program exits.

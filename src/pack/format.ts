@@ -47,6 +47,20 @@ export interface PackHeader {
   readonly bodyLength: number;
 }
 
+/** The module bytes of a pack: in memory, or read from the file as they are asked for. */
+export interface PackBody {
+  readonly length: number;
+  /** `length` bytes at `offset` (relative to the body's start). */
+  bytes(offset: number, length: number): Buffer;
+  /** Bytes read from the file so far (0 for a body held in memory). */
+  readonly bytesRead?: number;
+}
+
+/** A body held in memory (decodePack's, and the tests'). */
+export function bufferBody(buffer: Buffer): PackBody & { readonly buffer: Buffer } {
+  return { buffer, length: buffer.length, bytes: (offset, length) => buffer.subarray(offset, offset + length) };
+}
+
 export interface DecodedPack {
   readonly header: PackHeader;
   /** The bytes after the header; module offsets index into it. */
@@ -117,27 +131,45 @@ export function encodePack(input: PackInput): Buffer {
   return Buffer.concat([Buffer.from(preamble(json.length, wordChecksum(json))), json, body]);
 }
 
-/** Decodes a pack; throws a one-line reason when it is foreign, truncated or corrupt. */
-export function decodePack(bytes: Buffer): DecodedPack {
+/** Bytes a reader takes from the start of a pack first: the preamble and, for most packs, the header. */
+export const HEAD_BYTES = 64 * 1024;
+
+/**
+ * Decodes the preamble and header from the first bytes of a pack of `fileSize` bytes; `more`
+ * returns further bytes when the header is longer than `head`. Throws a one-line reason when
+ * the pack is foreign, truncated or corrupt.
+ */
+export function decodePackHead(head: Buffer, fileSize: number, more: (from: number, length: number) => Buffer): { header: PackHeader; bodyStart: number } {
   const magicEnd = MAGIC.length;
-  if (bytes.length < magicEnd + 14 || bytes.toString('latin1', 0, magicEnd + 1) !== `${MAGIC}\n`) throw new Error('not a coldstart pack');
-  const versionEnd = bytes.indexOf(10, magicEnd + 1);
-  const version = bytes.toString('latin1', magicEnd + 1, versionEnd);
+  if (head.length < magicEnd + 14 || head.toString('latin1', 0, magicEnd + 1) !== `${MAGIC}\n`) throw new Error('not a coldstart pack');
+  const versionEnd = head.indexOf(10, magicEnd + 1);
+  const version = head.toString('latin1', magicEnd + 1, versionEnd);
   if (version !== String(FORMAT_VERSION)) throw new Error(`pack format ${version}, this coldstart reads ${FORMAT_VERSION}`);
   const lengthEnd = versionEnd + 11;
   const sumEnd = lengthEnd + 11;
-  if (bytes[lengthEnd] !== 32 || bytes[sumEnd] !== 10) throw new Error('corrupt preamble');
-  const headerLength = Number(bytes.toString('latin1', versionEnd + 1, lengthEnd));
-  const sum = Number(bytes.toString('latin1', lengthEnd + 1, sumEnd));
+  if (head[lengthEnd] !== 32 || head[sumEnd] !== 10) throw new Error('corrupt preamble');
+  const headerLength = Number(head.toString('latin1', versionEnd + 1, lengthEnd));
+  const sum = Number(head.toString('latin1', lengthEnd + 1, sumEnd));
   const bodyStart = sumEnd + 1 + headerLength;
-  if (!Number.isInteger(headerLength) || bodyStart > bytes.length) throw new Error('truncated header');
+  if (!Number.isInteger(headerLength) || bodyStart > fileSize) throw new Error('truncated header');
+  let bytes = head;
+  if (bodyStart > head.length) {
+    bytes = Buffer.concat([head, more(head.length, bodyStart - head.length)]);
+    if (bytes.length < bodyStart) throw new Error('truncated header');
+  }
   // The answers steer resolution: a header edited in place (same length, still JSON) is refused.
   if (wordChecksum(bytes.subarray(sumEnd + 1, bodyStart)) !== sum) throw new Error('corrupt header (checksum)');
   const header = JSON.parse(bytes.toString('utf8', sumEnd + 1, bodyStart)) as PackHeader;
   if (typeof header !== 'object' || header === null || !Array.isArray(header.modules) || !Array.isArray(header.answers) || !Array.isArray(header.stamps)) {
     throw new Error('corrupt header');
   }
-  if (bytes.length - bodyStart !== header.bodyLength) throw new Error(`body is ${bytes.length - bodyStart} bytes, header says ${header.bodyLength}`);
+  if (fileSize - bodyStart !== header.bodyLength) throw new Error(`body is ${fileSize - bodyStart} bytes, header says ${header.bodyLength}`);
+  return { header, bodyStart };
+}
+
+/** Decodes a whole pack held in memory; throws as decodePackHead does. */
+export function decodePack(bytes: Buffer): DecodedPack {
+  const { header, bodyStart } = decodePackHead(bytes, bytes.length, () => Buffer.alloc(0));
   // A copy is made only if the body is misaligned (never for a file we wrote).
   let body = bytes.subarray(bodyStart);
   if (body.byteOffset % 4 !== 0) body = Buffer.from(body);

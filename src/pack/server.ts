@@ -1,8 +1,7 @@
 // The pack in memory for one process: module sources by absolute path and resolution answers
 // by (parent directory, specifier, mode), each checked before it is handed out. Knows nothing
 // about Node's loaders: the hooks in hooks.ts ask it and count what it says.
-import { join } from 'node:path';
-import { checksum, type DecodedPack, type ModuleFormat } from './format.js';
+import { bufferBody, checksum, type ModuleFormat, type PackBody, type PackHeader } from './format.js';
 import { isFile, managed, sameFile } from './freshness.js';
 
 /** What a run's loads came to, for `coldstart doctor` and `coldstart profile`. */
@@ -56,9 +55,13 @@ export interface Answer {
 }
 
 export class PackServer {
-  readonly #body: Buffer;
+  readonly #body: PackBody;
+  /** By root-relative path: the absolute paths a run asks about are made relative, not the other way round. */
   readonly #modules = new Map<string, Entry>();
-  readonly #answers = new Map<string, Answer>();
+  /** `${root-relative directory}\0${specifier}\0${mode}` -> [root-relative target, format]. */
+  readonly #answers = new Map<string, readonly [string, string]>();
+  readonly #root: string;
+  readonly #rootSlash: string;
   readonly #verify: boolean;
   readonly counts: PackCounts;
   /** `<node version>-<arch>` of the V8 that made the code caches; '' when there are none or the pack moved. */
@@ -71,11 +74,13 @@ export class PackServer {
    * files inside node_modules: those change only through the package manager, which the
    * start-up stamps watch. The program's own files are resolved by the index or Node.
    */
-  constructor(pack: DecodedPack, root: string, options: { verify: boolean; conditions: string; counts: PackCounts }) {
-    this.#body = pack.body;
+  constructor(pack: { readonly header: PackHeader; readonly body: Buffer | PackBody }, root: string, options: { verify: boolean; conditions: string; counts: PackCounts }) {
+    this.#body = Buffer.isBuffer(pack.body) ? bufferBody(pack.body) : pack.body;
     this.#verify = options.verify;
     this.counts = options.counts;
-    const bodyLength = pack.body.length;
+    this.#root = root;
+    this.#rootSlash = root.endsWith('/') ? root : `${root}/`;
+    const bodyLength = this.#body.length;
     const inBody = (offset: number, length: number): boolean => offset >= 0 && length >= 0 && offset + length <= bodyLength && offset % 4 === 0;
     // Node 20's V8 keeps the file names a cache was made with (its stack traces would name the
     // recorded paths): a pack used from another place serves its sources without caches.
@@ -88,13 +93,21 @@ export class PackServer {
         if (!inBody(cacheOffset, cacheLength!) || format !== 'commonjs') throw new Error(`corrupt code cache entry ${rel}`);
         cache = [cacheOffset, cacheLength!, cacheSum!];
       }
-      this.#modules.set(join(root, rel), { rel, format, size, mtime, offset, sum, good: undefined, cache, cacheGood: undefined });
+      this.#modules.set(rel, { rel, format, size, mtime, offset, sum, good: undefined, cache, cacheGood: undefined });
     }
     if (pack.header.conditions !== options.conditions) return;
-    for (const [dir, specifier, mode, target, format] of pack.header.answers) {
-      if (!managed(`${dir}/`) || !managed(target)) continue;
-      this.#answers.set(`${join(root, dir)}\0${specifier}\0${mode}`, { path: join(root, target), format });
-    }
+    for (const [dir, specifier, mode, target, format] of pack.header.answers) this.#answers.set(`${dir}\0${specifier}\0${mode}`, [target, format]);
+  }
+
+  /** `path` relative to the root ('' for the root itself); undefined outside it. */
+  #relative(path: string): string | undefined {
+    if (path.startsWith(this.#rootSlash)) return path.slice(this.#rootSlash.length);
+    return path === this.#root ? '' : undefined;
+  }
+
+  #entry(path: string): Entry | undefined {
+    const rel = this.#relative(path);
+    return rel === undefined ? undefined : this.#modules.get(rel);
   }
 
   /** Whether the recorded program loaded any ES module (it then needs ES module hooks). */
@@ -103,13 +116,18 @@ export class PackServer {
     return false;
   }
 
+  /** Bytes of module sources and caches read from the pack file so far. */
+  get bytesRead(): number {
+    return this.#body.bytesRead ?? 0;
+  }
+
   get size(): number {
     return this.#modules.size;
   }
 
   /** The recorded format of a packed path, without checking or counting anything. */
   formatOf(path: string): ModuleFormat | undefined {
-    return this.#broken ? undefined : this.#modules.get(path)?.format;
+    return this.#broken ? undefined : this.#entry(path)?.format;
   }
 
   /**
@@ -117,7 +135,7 @@ export class PackServer {
    * force; else undefined (the caller reads the disk). Counts a hit or a stale module.
    */
   source(path: string, formats: readonly ModuleFormat[]): Served | undefined {
-    const entry = this.#modules.get(path);
+    const entry = this.#entry(path);
     if (entry === undefined || this.#broken || !formats.includes(entry.format)) return undefined;
     if (entry.good === undefined) entry.good = this.#check(entry, path);
     if (!entry.good) {
@@ -126,7 +144,7 @@ export class PackServer {
     }
     this.counts.hits++;
     (globalThis as Record<symbol, ((path: string) => void) | undefined>)[profileKey]?.(path);
-    return { format: entry.format, source: this.#body.toString('utf8', entry.offset, entry.offset + entry.size) };
+    return { format: entry.format, source: this.#body.bytes(entry.offset, entry.size).toString('utf8') };
   }
 
   /**
@@ -135,21 +153,26 @@ export class PackServer {
    * must never reach it).
    */
   codeCache(path: string): Buffer | undefined {
-    const entry = this.#modules.get(path);
+    const entry = this.#entry(path);
     const cache = entry?.cache;
     if (cache === undefined || this.#broken || entry!.good !== true) return undefined;
-    if (entry!.cacheGood === undefined) entry!.cacheGood = checksum(this.#body, cache[0], cache[1]) === cache[2];
-    return entry!.cacheGood ? this.#body.subarray(cache[0], cache[0] + cache[1]) : undefined;
+    const bytes = this.#body.bytes(cache[0], cache[1]);
+    if (entry!.cacheGood === undefined) entry!.cacheGood = checksum(bytes, 0, cache[1]) === cache[2];
+    return entry!.cacheGood ? bytes : undefined;
   }
 
   /** The recorded answer for `specifier` required (`r`) or imported (`i`) from a file in `dir`. */
   answer(dir: string, specifier: string, mode: 'r' | 'i'): Answer | undefined {
     if (this.#broken) return undefined;
-    const found = this.#answers.get(`${dir}\0${specifier}\0${mode}`);
-    if (found === undefined) return undefined;
+    const relDir = this.#relative(dir);
+    if (relDir === undefined) return undefined;
+    const stored = this.#answers.get(`${relDir}\0${specifier}\0${mode}`);
+    // Kept only between files inside node_modules, which the start-up stamps watch.
+    if (stored === undefined || !managed(`${relDir}/`) || !managed(stored[0])) return undefined;
+    const found: Answer = { path: this.#rootSlash + stored[0], format: stored[1] };
     if (this.#verify) {
       // The target must still be there (and, when packed, unchanged) before Node is told to load it.
-      const entry = this.#modules.get(found.path);
+      const entry = this.#modules.get(stored[0]);
       if (entry !== undefined) {
         if (entry.good === undefined) entry.good = this.#check(entry, found.path);
         if (!entry.good) return undefined;
@@ -160,7 +183,7 @@ export class PackServer {
 
   #check(entry: Entry, path: string): boolean {
     if ((this.#verify || !managed(entry.rel)) && !sameFile(path, entry.size, entry.mtime)) return false;
-    if (checksum(this.#body, entry.offset, entry.size) !== entry.sum) {
+    if (checksum(this.#body.bytes(entry.offset, entry.size), 0, entry.size) !== entry.sum) {
       // A body that fails its checksum says the file is corrupt: serve nothing more from it.
       this.#broken = true;
       return false;

@@ -1,11 +1,12 @@
 // Where the pack lives and how it is read and written: one open, an ownership check on the
-// descriptor, one read of the whole file; writes go to a temp file renamed into place, so a
-// reader sees the old pack or the new one, never half of one.
+// descriptor, one read of the preamble and header; module bytes are read only when a module is
+// served, a window at a time. Writes go to a temp file renamed into place, so a reader sees the
+// old pack or the new one, never half of one (an open descriptor keeps reading the one it opened).
 import { settingOff } from '../settings.js';
-import { realpathSync } from 'node:fs';
+import { closeSync, realpathSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { findProjectRoot, readTrustedFile } from '../locations/store.js';
-import { decodePack, type DecodedPack } from './format.js';
+import { findProjectRoot, openTrustedFile, readAt } from '../locations/store.js';
+import { decodePackHead, HEAD_BYTES, type PackBody, type PackHeader } from './format.js';
 import { staleStamp } from './freshness.js';
 
 /** Default location, relative to the project root: beside the module-location index. */
@@ -22,20 +23,64 @@ export function packPathFor(root: string, override?: string): string {
   return fromEnv && !packOff(fromEnv) ? resolve(fromEnv) : join(root, defaultPackPath);
 }
 
+/** A pack opened for serving: its header, and its body read from the file on demand. */
+export interface OpenedPack {
+  readonly header: PackHeader;
+  readonly body: PackBody & { close(): void };
+}
+
 export type ReadResult =
-  | { readonly ok: true; readonly pack: DecodedPack; readonly size: number }
+  | { readonly ok: true; readonly pack: OpenedPack; readonly size: number }
   | { readonly ok: false; readonly missing: boolean; readonly reason: string };
 
+/** How much of the body one read takes: the modules a run loads were packed in the order it loaded them. */
+const WINDOW = 1024 * 1024;
+
 /**
- * Reads and decodes a pack. Refuses a file owned by another user (root excepted) or writable
- * by group or others: whoever can write the pack decides which code runs.
+ * The body of an open pack file: each read takes the asked bytes and what follows them, up to a
+ * window, and keeps them, so a run reads about what it serves in a few reads, and never the
+ * modules it does not load.
+ */
+class FileBody implements PackBody {
+  readonly #windows: { start: number; bytes: Buffer }[] = [];
+  #fd: number | undefined;
+  bytesRead = 0;
+  constructor(fd: number, readonly bodyStart: number, readonly length: number) {
+    this.#fd = fd;
+  }
+
+  bytes(offset: number, length: number): Buffer {
+    for (const window of this.#windows) {
+      if (offset >= window.start && offset + length <= window.start + window.bytes.length) return window.bytes.subarray(offset - window.start, offset - window.start + length);
+    }
+    if (this.#fd === undefined) throw new Error('pack closed');
+    const end = Math.min(this.length, Math.max(offset + length, offset + WINDOW));
+    const bytes = readAt(this.#fd, this.bodyStart + offset, end - offset);
+    this.bytesRead += bytes.length;
+    if (bytes.length < length) throw new Error('pack truncated while in use');
+    this.#windows.push({ start: offset, bytes });
+    return bytes.subarray(0, length);
+  }
+
+  close(): void {
+    if (this.#fd !== undefined) closeSync(this.#fd);
+    this.#fd = undefined;
+  }
+}
+
+/**
+ * Opens a pack and decodes its header. Refuses a file owned by another user (root excepted) or
+ * writable by group or others: whoever can write the pack decides which code runs.
  */
 export function readPackFile(file: string): ReadResult {
-  const read = readTrustedFile(file);
-  if (!read.ok) return read;
+  const opened = openTrustedFile(file);
+  if (!opened.ok) return opened;
   try {
-    return { ok: true, pack: decodePack(read.bytes), size: read.bytes.length };
+    const head = readAt(opened.fd, 0, Math.min(opened.size, HEAD_BYTES));
+    const { header, bodyStart } = decodePackHead(head, opened.size, (from, length) => readAt(opened.fd, from, length));
+    return { ok: true, pack: { header, body: new FileBody(opened.fd, bodyStart, header.bodyLength) }, size: opened.size };
   } catch (error) {
+    closeSync(opened.fd);
     return { ok: false, missing: false, reason: `ignoring ${file}: ${(error as Error).message}` };
   }
 }
@@ -44,12 +89,13 @@ export function readPackFile(file: string): ReadResult {
 export type FoundPack =
   | { readonly state: 'no-project'; readonly file: undefined; readonly reason: string }
   | { readonly state: 'missing' | 'refused'; readonly file: string; readonly reason: string }
-  | { readonly state: 'stale'; readonly file: string; readonly reason: string; readonly pack: DecodedPack; readonly size: number }
-  | { readonly state: 'fresh'; readonly file: string; readonly pack: DecodedPack; readonly size: number; readonly root: string };
+  | { readonly state: 'stale'; readonly file: string; readonly reason: string; readonly header: PackHeader; readonly size: number }
+  | { readonly state: 'fresh'; readonly file: string; readonly pack: OpenedPack; readonly size: number; readonly root: string };
 
 /**
  * Finds and checks the pack (`override`: a file named by the caller, else COLDSTART_PACK, else
- * the project's): one open and read, the owner and format checks, the stamps. Never serves.
+ * the project's): one open, the header, the owner and format checks, the stamps. Never serves;
+ * a fresh pack is returned open, for the caller to serve or close.
  * `fromOwnLocation` as for findProjectRoot: a run's rule, not the CLI's.
  */
 export function findPack(override?: string, fromOwnLocation = true): FoundPack {
@@ -60,10 +106,20 @@ export function findPack(override?: string, fromOwnLocation = true): FoundPack {
   const read = readPackFile(file);
   if (!read.ok) return { state: read.missing ? 'missing' : 'refused', file, reason: read.reason };
   const header = read.pack.header;
-  // Paths in the pack are relative: this run's root is where they live now (a real path,
-  // because Node hands the loaders real paths).
-  const root = realpathSync.native(found ?? header.root);
-  const stale = staleStamp(root, header.stamps);
-  if (stale !== undefined) return { state: 'stale', file, reason: stale, pack: read.pack, size: read.size };
+  let root: string;
+  let stale: string | undefined;
+  try {
+    // Paths in the pack are relative: this run's root is where they live now (a real path,
+    // because Node hands the loaders real paths).
+    root = realpathSync.native(found ?? header.root);
+    stale = staleStamp(root, header.stamps);
+  } catch (error) {
+    read.pack.body.close();
+    throw error;
+  }
+  if (stale !== undefined) {
+    read.pack.body.close();
+    return { state: 'stale', file, reason: stale, header, size: read.size };
+  }
   return { state: 'fresh', file, pack: read.pack, size: read.size, root };
 }

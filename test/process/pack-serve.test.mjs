@@ -407,3 +407,30 @@ test('--package packs whole packages from the index, each file with the format N
   assert.equal(empty.code, 2);
   assert.match(empty.stderr, /nothing to pack/);
 });
+
+test('a run reads from the pack only the windows holding what it serves: nothing for -e 0, not a big module it never loads', (t) => {
+  const dir = realpathSync(tempDir(t, 'coldstart-pack-'));
+  makePackApp(dir);
+  // A 3 MB package that only the second recorded command loads.
+  mkdirSync(join(dir, 'node_modules/big'), { recursive: true });
+  writeFileSync(join(dir, 'node_modules/big/package.json'), '{"name":"big","main":"index.js"}');
+  writeFileSync(join(dir, 'node_modules/big/index.js'), `exports.size = ${'1 + '.repeat(750_000)}0;\n`);
+  const built = runCli(['pack', '--run', `"${node}" main.cjs`, '--', node, '-e', 'require("big")'], { cwd: dir, env: base });
+  assert.equal(built.code, 0, built.stderr);
+  const packSize = readFileSync(join(dir, packRel)).length;
+  assert.ok(packSize > 3_000_000, `pack size ${packSize}`);
+  const run = (args) => {
+    const stats = join(dir, `stats-${Math.random().toString(36).slice(2)}.jsonl`);
+    const result = runNode(['--import', register, ...args], { cwd: dir, env: { ...base, COLDSTART_PACK_STATS: stats } });
+    assert.equal(result.code, 0, result.stderr);
+    return JSON.parse(readFileSync(stats, 'utf8').trim().split('\n').pop());
+  };
+  const idle = run(['-e', '0']);
+  assert.equal(idle.state, 'used');
+  assert.equal(idle.bytesRead, 0, 'nothing served, nothing read');
+  const small = run(['main.cjs']);
+  assert.ok(small.counts.hits >= 5, JSON.stringify(small));
+  assert.ok(small.bytesRead > 0 && small.bytesRead < 3_000_000, `main.cjs read ${small.bytesRead} of ${packSize} bytes`);
+  const big = run(['-e', 'require("big")']);
+  assert.ok(big.counts.hits >= 1 && big.bytesRead >= 3_000_000, JSON.stringify(big));
+});

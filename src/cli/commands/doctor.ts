@@ -80,7 +80,8 @@ function packStatus(packFlag: string | undefined): PackStatus {
     return { pack: packFlag, state: 'refused', reason: (error as Error).message };
   }
   if (found.state !== 'fresh' && found.state !== 'stale') return { pack: found.file, state: found.state, reason: found.reason };
-  const h = found.pack.header;
+  const h = found.state === 'fresh' ? found.pack.header : found.header;
+  if (found.state === 'fresh') found.pack.body.close();
   return {
     pack: found.file, state: found.state, ...(found.state === 'stale' ? { reason: found.reason } : {}),
     builtAt: h.createdAt, builtBy: h.node, modules: h.modules.length, answers: h.answers.length, bytes: found.size,
