@@ -49,7 +49,7 @@ export async function buildVariants(out = join(here, 'built')) {
   // Rollup: the JavaScript program of autodefer/ (Rollup reads no TypeScript by itself).
   const bundle = await rollup({
     input: join(here, 'autodefer/main.mjs'),
-    external: (id) => !id.startsWith('.') && !isAbsolute(id) && !id.startsWith('\0') && !id.startsWith('coldstart:'),
+    external: (id) => !id.startsWith('.') && !isAbsolute(id),
     plugins: [rollupDefer({ cwd: join(here, 'autodefer') })],
     onwarn(warning, warn) {
       if (warning.code !== 'UNRESOLVED_IMPORT') warn(warning);

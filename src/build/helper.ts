@@ -7,13 +7,16 @@ export const helperSpecifier = 'coldstart:defer-runtime';
 
 let text: string | undefined;
 
-/** The compiled helper module, without its source map comment. */
+/** The compiled helper module, without its comments (they explain runtime.ts, not the output). */
 export function helperModule(): string {
-  text ??= readFileSync(new URL('./runtime.js', import.meta.url), 'utf8').replace(/\n?\/\/# sourceMappingURL=[^\n]*\s*$/, '\n');
+  text ??= readFileSync(new URL('./runtime.js', import.meta.url), 'utf8')
+    .replace(/\n?\/\/# sourceMappingURL=[^\n]*\s*$/, '\n')
+    .replace(/^\s*\/\*\*[\s\S]*?\*\/\n/gm, '')
+    .replace(/^\s*\/\/.*\n/gm, '');
   return text;
 }
 
 /** The helper as declarations to append to a file. */
 export function helperInline(): string {
-  return `// coldstart: lazy imports (coldstart build-defer)\n${helperModule().replace(/^export /gm, '')}`;
+  return `// coldstart: lazy imports\n${helperModule().replace(/^export /gm, '')}`;
 }

@@ -8,12 +8,14 @@ import { mayNeedTransform } from '../defer/detect.js';
 import { afterDirectives, keepLines, planDefer, rewriteReferences, type DeferPlan, type DeferSite } from '../defer/sites.js';
 
 /** The helper's exported names, which emitted code calls. */
-export const helperNames = ['__coldstart_deferred', '__coldstart_load', '__coldstart_lazyRequire'] as const;
+export const helperNames = ['__coldstart_deferred', '__coldstart_external', '__coldstart_load', '__coldstart_lazyRequire'] as const;
 
 export interface LowerOptions {
   /** How each site's module is reached: an expression that evaluates (when the importing module
    *  does) to a function returning the module. Undefined keeps that declaration eager. */
   readonly loadOf: (site: DeferSite) => string | undefined;
+  /** Whether the module a site loads is CommonJS (a hint for bundlers that wrap it in a namespace). */
+  readonly commonjsTarget?: (site: DeferSite) => boolean;
   /** The helper: `{ inline }` appends its text (function declarations, hoisted) to the file;
    *  `{ from }` imports it from a module specifier (a bundler's virtual module). */
   readonly helper: { readonly inline: string } | { readonly from: string };
@@ -58,7 +60,7 @@ export function lowerDefer(source: string, file: string, plan: DeferPlan, option
       // Imports are hoisted: their lazy stand-ins go to the top, so that code running before the
       // import's line (a hoisted function called early) finds them, as it would the import.
       s.overwrite(site.start, site.end, keepLines(source, site.start, site.end, ''), { contentOnly: true });
-      top.push(`const ${site.object} = __coldstart_deferred(${load});`);
+      top.push(`const ${site.object} = __coldstart_deferred(${load}${options.commonjsTarget?.(site) === true ? ', true' : ''});`);
     }
   }
   if (deferred.length === 0 && kept.length === 0) return undefined;

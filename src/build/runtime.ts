@@ -14,6 +14,16 @@ export function __coldstart_load(parent: string, target: string): () => unknown 
   };
 }
 
+/**
+ * A load function for an external module, resolved now: with `resolve` (the importer's
+ * `import.meta.resolve`, which gives the `import` conditions) in ES module output; with
+ * require.resolve from `parent` where the bundler's CommonJS output has no import.meta.resolve.
+ */
+export function __coldstart_external(parent: string, resolve: ((specifier: string) => string) | undefined, specifier: string): () => unknown {
+  const target = typeof resolve === 'function' ? resolve(specifier) : (process.getBuiltinModule('node:module') as typeof import('node:module')).createRequire(parent).resolve(specifier);
+  return __coldstart_load(parent, target);
+}
+
 /** `{ m }`, whose first read calls `load` and keeps its value: a lazily required CommonJS value. */
 export function __coldstart_lazyRequire(load: () => unknown): { readonly m: unknown } {
   let done = false;
@@ -34,9 +44,11 @@ export function __coldstart_lazyRequire(load: () => unknown): { readonly m: unkn
  * the module evaluates on the first string-keyed access (not on symbols, not on "then"); an
  * evaluation error is thrown again, unchanged, at every later access. `load` may return a real
  * namespace (require of an ES module), a bundler's namespace object (`__esModule`), or CommonJS
- * exports (which become `default` plus their own keys, as `import * as` gives them).
+ * exports (which become `default` plus their own keys, as `import * as` gives them). `commonjs`
+ * says the module is CommonJS even when `load` gives a namespace (a bundler's chunk that wraps
+ * it as `export default`): its default is then the exports whose keys are named.
  */
-export function __coldstart_deferred(load: () => unknown): object {
+export function __coldstart_deferred(load: () => unknown, commonjs?: boolean): object {
   const tag = 'Deferred Module';
   const target = Object.create(null) as Record<string | symbol, unknown>;
   Object.defineProperty(target, Symbol.toStringTag, { value: tag });
@@ -56,6 +68,7 @@ export function __coldstart_deferred(load: () => unknown): object {
       failure = error;
       throw error;
     }
+    if (commonjs === true && Object.prototype.toString.call(value) === '[object Module]') value = (value as Record<string, unknown>)['default'];
     const object = value as Record<string, unknown>;
     const list: string[] = [];
     if (Object.prototype.toString.call(value) === '[object Module]') {

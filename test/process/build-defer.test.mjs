@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { dist, installedTree, root, runCli, runNode, tempDir, writeTree } from '../helpers.mjs';
 import { cases, program, show } from './defer-conformance-cases.mjs';
@@ -16,6 +16,8 @@ const { build } = await import(pathToFileURL(requireRoot.resolve('esbuild')).hre
 const { rollup } = await import(pathToFileURL(requireRoot.resolve('rollup')).href);
 const esbuildDefer = (await import(pathToFileURL(join(dist, 'build/esbuild.js')).href)).default;
 const rollupDefer = (await import(pathToFileURL(join(dist, 'build/rollup.js')).href)).default;
+const rolldown = (await import(pathToFileURL(requireRoot.resolve('rolldown')).href)).rolldown;
+const vite = await import(pathToFileURL(requireRoot.resolve('vite')).href);
 const tsc = join(dirname(requireRoot.resolve('typescript/package.json')), 'bin/tsc');
 
 /** Runs a conformance program's build and compares every case with the proposal (and our documented deviations). */
@@ -69,6 +71,52 @@ test('conformance: build-defer over a folder of ES modules, rewritten in place',
   assert.match(again.stderr, /rewrote 0 of \d+ files/, 'a second run changes nothing');
 });
 
+test('conformance: Rolldown, and a Vite server build, with the same plugin object', async (t) => {
+  const dir = tempDir(t, 'coldstart-build-conf-');
+  const main = program(join(dir, 'src'));
+  const bundle = await rolldown({ input: main, plugins: [rollupDefer({ defer: [] })], logLevel: 'silent' });
+  await bundle.write({ dir: join(dir, 'rolldown'), format: 'es', entryFileNames: 'main.mjs', chunkFileNames: '[name].mjs' });
+  assertConforms(join(dir, 'rolldown/main.mjs'), 'rolldown');
+  await vite.build({ root: dir, configFile: false, logLevel: 'silent', plugins: [rollupDefer({ defer: [] })], build: { ssr: main, outDir: join(dir, 'vite'), rolldownOptions: { output: { entryFileNames: 'main.mjs', chunkFileNames: '[name].mjs' } } } });
+  assertConforms(join(dir, 'vite/main.mjs'), 'vite');
+});
+
+/** A program with an external package, a bundled ES module and a bundled CommonJS module, all lazy. */
+const mixedProgram = {
+  'node_modules/heavy-pkg/package.json': '{"name":"heavy-pkg","main":"index.js"}',
+  'node_modules/heavy-pkg/index.js': 'globalThis.loaded.push("pkg"); exports.name = "pkg";',
+  'package.json': '{"type":"module"}',
+  'src/local.mjs': 'globalThis.loaded.push("local");\nexport const name = "local";\n',
+  'src/legacy.cjs': 'globalThis.loaded.push("legacy");\nmodule.exports = function legacy() {};\nmodule.exports.tag = "legacy-tag";\n',
+  'src/main.mjs': [
+    'import "./setup.mjs";',
+    'import { name } from "heavy-pkg";',
+    'import defer * as local from "./local.mjs";',
+    'import defer * as legacy from "./legacy.cjs";',
+    'console.log(JSON.stringify(globalThis.loaded));',
+    'console.log(name, local.name, legacy.tag, typeof legacy.default, JSON.stringify(Object.keys(legacy)), JSON.stringify(globalThis.loaded));',
+    '',
+  ].join('\n'),
+  'src/setup.mjs': 'globalThis.loaded = [];\n',
+};
+const mixedOutput = '[]\npkg local legacy-tag function ["default","tag"] ["pkg","local","legacy"]\n';
+
+test('Rolldown and Vite, ES module and CommonJS output: external, bundled and CommonJS modules load at first use, named exports kept', async (t) => {
+  const dir = tempDir(t, 'coldstart-build-mixed-');
+  writeTree(dir, mixedProgram);
+  const input = join(dir, 'src/main.mjs');
+  for (const format of ['es', 'cjs']) {
+    const ext = format === 'es' ? 'mjs' : 'cjs';
+    const bundle = await rolldown({ input, external: ['heavy-pkg'], plugins: [rollupDefer({ defer: ['heavy-pkg'] })], logLevel: 'silent' });
+    await bundle.write({ dir: join(dir, `rolldown-${format}`), format, entryFileNames: `main.${ext}`, chunkFileNames: `[name].${ext}` });
+    const rolled = runNode([join(dir, `rolldown-${format}/main.${ext}`)]);
+    assert.equal(rolled.stdout, mixedOutput, `rolldown ${format}: ${rolled.stderr}`);
+    await vite.build({ root: dir, configFile: false, logLevel: 'silent', plugins: [rollupDefer({ defer: ['heavy-pkg'] })], build: { ssr: input, outDir: join(dir, `vite-${format}`), rolldownOptions: { output: { format, entryFileNames: `main.${ext}`, chunkFileNames: `[name].${ext}` } } } });
+    const built = runNode([join(dir, `vite-${format}/main.${ext}`)]);
+    assert.equal(built.stdout, mixedOutput, `vite ${format}: ${built.stderr}`);
+  }
+});
+
 test('Rollup plugin, CommonJS output: external package and bundled module both load at first use', async (t) => {
   const dir = tempDir(t, 'coldstart-build-cjs-');
   writeTree(dir, {
@@ -78,7 +126,8 @@ test('Rollup plugin, CommonJS output: external package and bundled module both l
     'src/main.mjs': 'import "./setup.mjs";\nimport { name } from "heavy-pkg";\nimport defer * as local from "./local.mjs";\nconsole.log(JSON.stringify(globalThis.loaded));\nconsole.log(name, local.name, JSON.stringify(globalThis.loaded));\n',
     'src/setup.mjs': 'globalThis.loaded = [];\n',
   });
-  const bundle = await rollup({ input: join(dir, 'src/main.mjs'), external: ['heavy-pkg'], plugins: [rollupDefer({ defer: ['heavy-pkg'] })], onwarn() {} });
+  // The usual rule of a Node CLI's config: every bare import stays external.
+  const bundle = await rollup({ input: join(dir, 'src/main.mjs'), external: (id) => !id.startsWith('.') && !isAbsolute(id), plugins: [rollupDefer({ defer: ['heavy-pkg'] })], onwarn() {} });
   await bundle.write({ dir: join(dir, 'out'), format: 'cjs', entryFileNames: 'main.cjs', chunkFileNames: '[name].cjs' });
   const result = runNode([join(dir, 'out/main.cjs')]);
   assert.equal(result.code, 0, result.stderr);

@@ -17,11 +17,11 @@ const cases = [
   ['named import reads through the namespace', 'import { a } from "x";\na();', ['const __coldstart_defer0 = __coldstart_deferred(', '(0, __coldstart_defer0.a)();']],
   ['default import', 'import d from "x";\nd;', ['__coldstart_defer0.default;']],
   ['namespace import keeps its name', 'import * as m from "x";\nm.a;', ['const m = __coldstart_deferred(', 'm.a;']],
-  ['the helper is imported once', 'import { a } from "x";\nimport { b } from "x/sub";\na; b;', ['import { __coldstart_deferred, __coldstart_load, __coldstart_lazyRequire } from "coldstart:defer-runtime";']],
+  ['the helper is imported once', 'import { a } from "x";\nimport { b } from "x/sub";\na; b;', ['import { __coldstart_deferred, __coldstart_external, __coldstart_load, __coldstart_lazyRequire } from "coldstart:defer-runtime";']],
   ['a hoisted use before the import line finds the stand-in', 'f();\nfunction f() { return a; }\nimport { a } from "x";', ['const __coldstart_defer0', 'f();']],
   ['an exported binding stays eager', 'import { a } from "x";\nexport { a };', undefined],
   ['an unlisted module stays eager', 'import { a } from "z";\na;', undefined],
-  ['CommonJS require', '"use strict";\nconst m = require("x");\nm.go();', ['"use strict";const { __coldstart_deferred, __coldstart_load, __coldstart_lazyRequire } = require("coldstart:defer-runtime"); ', 'const __coldstart_defer0 = __coldstart_lazyRequire(() => (require("x")));', '__coldstart_defer0.m.go();'], { format: 'commonjs' }],
+  ['CommonJS require', '"use strict";\nconst m = require("x");\nm.go();', ['"use strict";const { __coldstart_deferred, __coldstart_external, __coldstart_load, __coldstart_lazyRequire } = require("coldstart:defer-runtime"); ', 'const __coldstart_defer0 = __coldstart_lazyRequire(() => (require("x")));', '__coldstart_defer0.m.go();'], { format: 'commonjs' }],
   ["tsc's interop wrapper is kept inside the lazy load", 'const ts = __importStar(require("x"));\nts.go();', ['__coldstart_lazyRequire(() => (__importStar(require("x"))))', '__coldstart_defer0.m.go();'], { format: 'commonjs' }],
 ];
 
@@ -56,7 +56,7 @@ test('lower: the inline helper goes after the code, before a source map comment 
   const source = 'import defer * as ns from "y";\nns.a;\n//# sourceMappingURL=main.js.map\n';
   const result = lower(source, { helper: { inline: helperInline() } });
   assert.ok(result.code.trimEnd().endsWith('//# sourceMappingURL=main.js.map'), result.code.slice(-200));
-  assert.match(result.code, /\nfunction __coldstart_deferred\(load\)/);
+  assert.match(result.code, /\nfunction __coldstart_deferred\(load, commonjs\)/);
   assert.doesNotMatch(result.code, /^export /m);
 });
 
