@@ -162,7 +162,7 @@ export const commands = {
   pack: {
     summary: 'record what a command loads and write it into one pack file served from memory',
     usage: [
-      'Usage: coldstart pack [--out FILE] [--run "<command>"]... [--package NAME]... [-- <command...>]',
+      'Usage: coldstart pack [--lazy] [--out FILE] [--run "<command>"]... [--package NAME]... [-- <command...>]',
       '',
       'Runs each command with module-load recording (in every Node process it starts, through',
       'NODE_OPTIONS) and writes ONE pack: every module file they loaded (CommonJS, ES modules,',
@@ -182,6 +182,10 @@ export const commands = {
       '  --run "CMD"        a shell command to record; repeatable',
       '  -p, --package NAME every file of an installed package (globs: "@aws-sdk/*"); repeatable',
       '  --no-code-cache    store no V8 code cache',
+      '  --lazy             learned deferral: also store each CommonJS module rewritten so that its',
+      '                     top-level requires not needed while it loads load at first use',
+      '                     (COLDSTART_EAGER=1 serves the originals; "coldstart": {"eager": [globs]}',
+      '                     keeps modules as they are)',
       '  --json             print the summary as JSON',
     ].join('\n'),
     load: () => import('./commands/pack.js'),

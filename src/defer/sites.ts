@@ -17,6 +17,9 @@ export interface SiteOptions {
   /** Also list `const x = __importStar(require("x"))` and the like (compilers' interop wrappers), for
    *  build-time lowering, which keeps the wrapper; the run-time transform does not. */
   readonly interopRequire?: boolean;
+  /** Learned deferral: every top-level `const`/`let`/`var` of a require (configured or not),
+   *  including `require("x").y`; whether each may load later is the caller's decision. */
+  readonly allRequires?: boolean;
 }
 
 export interface DeferSite {
@@ -81,9 +84,14 @@ export function uniqueName(source: string, base: string): string {
 
 /** Lists the declarations of `source` to defer; undefined when there are none. */
 export function planDefer(source: string, file: string, format: string | undefined, options: SiteOptions): DeferPlan | undefined {
-  const program = parse(source, file, format);
+  return planProgram(parse(source, file, format), source, format, options);
+}
+
+/** planDefer over a program already parsed from `source`. */
+export function planProgram(program: Node, source: string, format: string | undefined, options: SiteOptions): DeferPlan | undefined {
   const commonjs = format === 'commonjs' || format === 'commonjs-typescript';
-  const autoDefer = !options.eager && options.defer.length > 0 && !hasDynamicScope(source);
+  const everyRequire = options.allRequires === true;
+  const autoDefer = !options.eager && (options.defer.length > 0 || everyRequire) && !hasDynamicScope(source);
   const sites: DeferSite[] = [];
   let counter = 0;
   const objectName = () => uniqueName(source, `__coldstart_defer${counter++}`);
@@ -113,10 +121,10 @@ export function planDefer(source: string, file: string, format: string | undefin
       if (object === undefined && locals.size === 0) continue;
       object ??= objectName();
       sites.push({ kind: 'import', specifier, start: statement.start, end: statement.end, object, read: object, locals, keep: false });
-    } else if (autoDefer && commonjs && statement.type === 'VariableDeclaration' && statement['kind'] === 'const') {
+    } else if (autoDefer && commonjs && statement.type === 'VariableDeclaration' && (statement['kind'] === 'const' || everyRequire)) {
       for (const declarator of statement['declarations'] as Node[]) {
-        const specifier = requireCall(declarator['init'], options.interopRequire === true);
-        if (specifier === undefined || !matchesDefer(options.defer, specifier)) continue;
+        const specifier = requireCall(everyRequire ? memberBase(declarator['init']) : declarator['init'], options.interopRequire === true);
+        if (specifier === undefined || !(everyRequire || matchesDefer(options.defer, specifier))) continue;
         const locals = new Map<string, string>();
         const id = declarator['id'];
         if (id.type === 'Identifier') locals.set(id.name, '');
@@ -171,6 +179,13 @@ export function position(source: string, offset: number): { line: number; column
     lineStart = i + 1;
   }
   return { line, column: offset - lineStart + 1 };
+}
+
+/** `require("x").a.b` -> `require("x")`: the call a member chain starts from. */
+function memberBase(node: Node | null | undefined): Node | null | undefined {
+  let current = node ? unparen(node) : node;
+  while (current && current.type === 'MemberExpression' && !current['computed']) current = unparen(current['object']);
+  return current;
 }
 
 /** Helpers compilers wrap a require in (tsc, esbuild, Babel/SWC): their result is the module's. */

@@ -4,6 +4,7 @@
 import { pnpActive, pnpReason } from '../pnp.js';
 import { appendFileSync } from 'node:fs';
 import { debug } from '../debug.js';
+import { settingOn } from '../settings.js';
 import { cjsConditions, esmConditions } from '../hooks/conditions.js';
 import { verifyMode } from './freshness.js';
 import { installPackHooks } from './hooks.js';
@@ -22,6 +23,8 @@ export interface PackRunReport {
   modules: number;
   /** Bytes of the pack's body this process read (it reads the windows holding what it serves). */
   bytesRead: number;
+  /** Requires that loaded at first use (or never) in the modules served with learned deferral. */
+  deferredRequires: number;
   readonly counts: PackCounts;
 }
 
@@ -50,6 +53,7 @@ export function activatePack(): () => void {
     verify: false,
     modules: 0,
     bytesRead: 0,
+    deferredRequires: 0,
     counts: newPackCounts(),
   };
   let remove = (): void => {};
@@ -66,7 +70,10 @@ export function activatePack(): () => void {
   if (statsFile) {
     process.once('exit', () => {
       try {
-        if (active !== undefined) report.bytesRead = active.bytesRead;
+        if (active !== undefined) {
+          report.bytesRead = active.bytesRead;
+          report.deferredRequires = active.deferredRequires;
+        }
         appendFileSync(statsFile, JSON.stringify(report) + '\n');
       } catch {
         // A report that cannot be written must never change how the program exits.
@@ -88,7 +95,8 @@ function open(report: PackRunReport): () => void {
   }
   const root = found.root;
   report.verify = verifyMode();
-  const server = new PackServer(found.pack, root, { verify: report.verify, conditions: conditionsKey(), counts: report.counts });
+  // COLDSTART_EAGER=1 turns learned deferral off with every other lazy load.
+  const server = new PackServer(found.pack, root, { verify: report.verify, conditions: conditionsKey(), counts: report.counts, lazy: !settingOn(process.env['COLDSTART_EAGER']) });
   report.modules = server.size;
   report.state = 'used';
   debug('pack', `serving ${server.size} modules from ${found.file}${report.verify ? ' (verify mode)' : ''}`);

@@ -9,6 +9,7 @@ import { callsImportOrEval, type ParseSync } from './cache-check.js';
 import { detectFormat, type ModuleSyntaxParse } from './packages.js';
 import type { Recording } from './record-preload.js';
 import { writeFileAtomic } from '../locations/store.js';
+import { learnDeferral } from './learn.js';
 
 export interface BuildSummary {
   readonly file: string;
@@ -23,6 +24,8 @@ export interface BuildSummary {
   readonly codeCacheModules: number;
   readonly codeCacheBytes: number;
   readonly codeCacheTag: string;
+  /** Learned deferral (--lazy): modules rewritten, requires made lazy, candidates refused by reason. */
+  readonly lazy?: { readonly modules: number; readonly requires: number; readonly analyzed: number; readonly refused: Record<string, number> };
   readonly ms: number;
 }
 
@@ -90,6 +93,10 @@ export function buildPack(options: {
   packageFiles?: readonly [string, ModuleFormat | 'detect'][] | undefined;
   /** Tells the format of package files listed as 'detect'. */
   detect?: ModuleSyntaxParse | undefined;
+  /** Learned deferral: store a rewritten source for CommonJS modules whose requires can load at first use. */
+  lazy?: boolean | undefined;
+  /** Files kept eager whatever learned deferral finds (the `coldstart.eager` configuration). */
+  keepEager?: ((path: string) => boolean) | undefined;
 }): BuildSummary {
   const start = performance.now();
   const { root, file } = options;
@@ -110,7 +117,7 @@ export function buildPack(options: {
 
   // Stamps first: a file that changes after this point makes the pack stale, never wrong.
   const stamps = collectStamps(root);
-  const modules: { path: string; format: ModuleFormat; mtime: number; bytes: Buffer; codeCache?: Buffer }[] = [];
+  const modules: { path: string; format: ModuleFormat; mtime: number; bytes: Buffer; codeCache?: Buffer; lazy?: { source: Buffer; deferred: string[] } }[] = [];
   let codeCacheModules = 0;
   let codeCacheBytes = 0;
   const packedFormat = new Map<string, string>();
@@ -147,6 +154,38 @@ export function buildPack(options: {
     }
   }
 
+  let lazySummary: BuildSummary['lazy'];
+  if (options.lazy === true) {
+    // Where each require went in the recorded runs: the graph the rules are checked on.
+    const required = new Map<string, string>();
+    for (const recording of options.recordings) {
+      for (const [dir, specifier, mode, target] of recording.answers) if (mode === 'r') required.set(`${dir}\0${specifier}`, target);
+    }
+    const absolute = modules.map((m) => ({ path: join(root, m.path), format: m.format, bytes: m.bytes, entry: m }));
+    // Load order per recording (modules are listed as each began to evaluate).
+    const orders = options.recordings.map((r) => new Map(r.modules.map(([path], i) => [path, i])));
+    const loadedBefore = (a: string, b: string): boolean => {
+      let seen = false;
+      for (const order of orders) {
+        const ib = order.get(b);
+        if (ib === undefined) continue;
+        const ia = order.get(a);
+        if (ia === undefined || ia >= ib) return false;
+        seen = true;
+      }
+      return seen;
+    };
+    const learned = learnDeferral({ modules: absolute, resolve: (dir, specifier) => required.get(`${dir}\0${specifier}`), keepEager: options.keepEager, loadedBefore });
+    let requires = 0;
+    for (const m of absolute) {
+      const found = learned.rewritten.get(m.path);
+      if (found === undefined) continue;
+      m.entry.lazy = found;
+      requires += found.deferred.length;
+    }
+    lazySummary = { modules: learned.rewritten.size, requires, analyzed: learned.analyzed, refused: Object.fromEntries(learned.refused) };
+  }
+
   // An answer seen differently by two processes (a changed tree mid-run) is not kept.
   const answers = new Map<string, StoredAnswer | null>();
   for (const recording of options.recordings) {
@@ -178,6 +217,7 @@ export function buildPack(options: {
     codeCacheModules,
     codeCacheBytes,
     codeCacheTag: codeCacheModules > 0 ? codeCacheTag : '',
+    ...(lazySummary === undefined ? {} : { lazy: lazySummary }),
     ms: performance.now() - start,
   };
 }

@@ -44,8 +44,14 @@ export interface PackHeader {
   readonly stamps: StoredStamp[];
   readonly modules: StoredModule[];
   readonly answers: StoredAnswer[];
+  /** Learned deferral (`coldstart pack --lazy`): [path, offset, length, checksum, deferred
+   *  specifiers] of each module's rewritten source, served in place of the original. */
+  readonly lazy?: StoredLazy[];
   readonly bodyLength: number;
 }
+
+/** [path, offset, length, checksum, specifiers it loads at first use] */
+export type StoredLazy = [string, number, number, number, string[]];
 
 /** The module bytes of a pack: in memory, or read from the file as they are asked for. */
 export interface PackBody {
@@ -84,7 +90,7 @@ export interface PackInput {
   readonly node: string;
   readonly conditions: string;
   readonly stamps: StoredStamp[];
-  readonly modules: { path: string; format: ModuleFormat; mtime: number; bytes: Buffer; codeCache?: Buffer | undefined }[];
+  readonly modules: { path: string; format: ModuleFormat; mtime: number; bytes: Buffer; codeCache?: Buffer | undefined; lazy?: { source: Buffer; deferred: string[] } | undefined }[];
   readonly answers: StoredAnswer[];
   /** Tag of the V8 that made the modules' code caches (code-cache.ts codeCacheTag). */
   readonly codeCacheTag?: string;
@@ -95,6 +101,7 @@ export function encodePack(input: PackInput): Buffer {
   let bodyLength = 0;
   for (const m of input.modules) bodyLength += pad4(m.bytes.length);
   for (const m of withCache) bodyLength += pad4(m.codeCache!.length);
+  for (const m of input.modules) if (m.lazy !== undefined) bodyLength += pad4(m.lazy.source.length);
   const body = Buffer.alloc(bodyLength);
   const modules: StoredModule[] = [];
   const rows = new Map<object, StoredModule>();
@@ -112,6 +119,13 @@ export function encodePack(input: PackInput): Buffer {
     (rows.get(m) as number[] & StoredModule).push(at, cache.length, checksum(body, at, cache.length));
     at += pad4(cache.length);
   }
+  const lazy: StoredLazy[] = [];
+  for (const m of input.modules) {
+    if (m.lazy === undefined) continue;
+    m.lazy.source.copy(body, at);
+    lazy.push([m.path, at, m.lazy.source.length, checksum(body, at, m.lazy.source.length), m.lazy.deferred]);
+    at += pad4(m.lazy.source.length);
+  }
   const header: PackHeader = {
     root: input.root,
     createdAt: Date.now(),
@@ -121,6 +135,7 @@ export function encodePack(input: PackInput): Buffer {
     stamps: input.stamps,
     modules,
     answers: input.answers,
+    ...(lazy.length > 0 ? { lazy } : {}),
     bodyLength,
   };
   let json = Buffer.from(JSON.stringify(header));

@@ -42,11 +42,17 @@ interface Entry {
   readonly cache: readonly [number, number, number] | undefined;
   /** undefined: not checked yet; then whether the cache's checksum held. */
   cacheGood: boolean | undefined;
+  /** [offset, length, checksum] of its learned-deferral source, served in its place. */
+  lazy: readonly [number, number, number] | undefined;
+  /** Requires that source loads at first use. */
+  deferred: readonly string[] | undefined;
 }
 
 export interface Served {
   readonly format: ModuleFormat;
   readonly source: string;
+  /** The learned-deferral source was served (no code cache fits it). */
+  readonly lazy: boolean;
 }
 
 export interface Answer {
@@ -74,7 +80,13 @@ export class PackServer {
    * files inside node_modules: those change only through the package manager, which the
    * start-up stamps watch. The program's own files are resolved by the index or Node.
    */
-  constructor(pack: { readonly header: PackHeader; readonly body: Buffer | PackBody }, root: string, options: { verify: boolean; conditions: string; counts: PackCounts }) {
+  /** Serve learned-deferral sources (off under COLDSTART_EAGER). */
+  readonly #lazy: boolean;
+  /** Requires made lazy in the modules served so far (learned deferral). */
+  deferredRequires = 0;
+
+  constructor(pack: { readonly header: PackHeader; readonly body: Buffer | PackBody }, root: string, options: { verify: boolean; conditions: string; counts: PackCounts; lazy?: boolean }) {
+    this.#lazy = options.lazy ?? true;
     this.#body = Buffer.isBuffer(pack.body) ? bufferBody(pack.body) : pack.body;
     this.#verify = options.verify;
     this.counts = options.counts;
@@ -93,7 +105,14 @@ export class PackServer {
         if (!inBody(cacheOffset, cacheLength!) || format !== 'commonjs') throw new Error(`corrupt code cache entry ${rel}`);
         cache = [cacheOffset, cacheLength!, cacheSum!];
       }
-      this.#modules.set(rel, { rel, format, size, mtime, offset, sum, good: undefined, cache, cacheGood: undefined });
+      this.#modules.set(rel, { rel, format, size, mtime, offset, sum, good: undefined, cache, cacheGood: undefined, lazy: undefined, deferred: undefined });
+    }
+    for (const row of pack.header.lazy ?? []) {
+      const [rel, offset, length, sum, deferred] = row;
+      const entry = this.#modules.get(rel);
+      if (entry === undefined || entry.format !== 'commonjs' || !inBody(offset, length) || !Array.isArray(deferred)) throw new Error(`corrupt learned-deferral entry ${String(rel)}`);
+      entry.lazy = [offset, length, sum];
+      entry.deferred = deferred;
     }
     if (pack.header.conditions !== options.conditions) return;
     for (const [dir, specifier, mode, target, format] of pack.header.answers) this.#answers.set(`${dir}\0${specifier}\0${mode}`, [target, format]);
@@ -144,7 +163,11 @@ export class PackServer {
     }
     this.counts.hits++;
     (globalThis as Record<symbol, ((path: string) => void) | undefined>)[profileKey]?.(path);
-    return { format: entry.format, source: this.#body.bytes(entry.offset, entry.size).toString('utf8') };
+    if (this.#servesLazy(entry)) {
+      this.deferredRequires += entry.deferred!.length;
+      return { format: entry.format, source: this.#body.bytes(entry.lazy![0], entry.lazy![1]).toString('utf8'), lazy: true };
+    }
+    return { format: entry.format, source: this.#body.bytes(entry.offset, entry.size).toString('utf8'), lazy: false };
   }
 
   /**
@@ -155,7 +178,7 @@ export class PackServer {
   codeCache(path: string): Buffer | undefined {
     const entry = this.#entry(path);
     const cache = entry?.cache;
-    if (cache === undefined || this.#broken || entry!.good !== true) return undefined;
+    if (cache === undefined || this.#broken || entry!.good !== true || (this.#lazy && entry!.lazy !== undefined)) return undefined;
     const bytes = this.#body.bytes(cache[0], cache[1]);
     if (entry!.cacheGood === undefined) entry!.cacheGood = checksum(bytes, 0, cache[1]) === cache[2];
     return entry!.cacheGood ? bytes : undefined;
@@ -181,9 +204,16 @@ export class PackServer {
     return found;
   }
 
+  /** Whether `entry` is served from its learned-deferral source (which is then the one checked). */
+  #servesLazy(entry: Entry): boolean {
+    return this.#lazy && entry.lazy !== undefined;
+  }
+
   #check(entry: Entry, path: string): boolean {
     if ((this.#verify || !managed(entry.rel)) && !sameFile(path, entry.size, entry.mtime)) return false;
-    if (checksum(this.#body.bytes(entry.offset, entry.size), 0, entry.size) !== entry.sum) {
+    // The bytes that will be served are checked, and only those: a run never reads the other copy.
+    const [offset, length, sum] = this.#servesLazy(entry) ? entry.lazy! : [entry.offset, entry.size, entry.sum];
+    if (checksum(this.#body.bytes(offset, length), 0, length) !== sum) {
       // A body that fails its checksum says the file is corrupt: serve nothing more from it.
       this.#broken = true;
       return false;

@@ -33,33 +33,48 @@ export type ReadResult =
   | { readonly ok: true; readonly pack: OpenedPack; readonly size: number }
   | { readonly ok: false; readonly missing: boolean; readonly reason: string };
 
-/** How much of the body one read takes: the modules a run loads were packed in the order it loaded them. */
+/** How much of the body one read takes: modules are packed sorted by path, a package's files together. */
 const WINDOW = 1024 * 1024;
 
 /**
- * The body of an open pack file: each read takes the asked bytes and what follows them, up to a
- * window, and keeps them, so a run reads about what it serves in a few reads, and never the
- * modules it does not load.
+ * The body of an open pack file, read in aligned windows as modules in them are first served
+ * and kept: a run reads each byte at most once, about what it serves in a few reads, and never
+ * the modules it does not load. A module larger than a window is read on its own, not kept.
  */
 class FileBody implements PackBody {
-  readonly #windows: { start: number; bytes: Buffer }[] = [];
+  readonly #windows = new Map<number, Buffer>();
   #fd: number | undefined;
   bytesRead = 0;
   constructor(fd: number, readonly bodyStart: number, readonly length: number) {
     this.#fd = fd;
   }
 
-  bytes(offset: number, length: number): Buffer {
-    for (const window of this.#windows) {
-      if (offset >= window.start && offset + length <= window.start + window.bytes.length) return window.bytes.subarray(offset - window.start, offset - window.start + length);
-    }
+  #read(offset: number, length: number): Buffer {
     if (this.#fd === undefined) throw new Error('pack closed');
-    const end = Math.min(this.length, Math.max(offset + length, offset + WINDOW));
-    const bytes = readAt(this.#fd, this.bodyStart + offset, end - offset);
-    this.bytesRead += bytes.length;
+    const bytes = readAt(this.#fd, this.bodyStart + offset, length);
     if (bytes.length < length) throw new Error('pack truncated while in use');
-    this.#windows.push({ start: offset, bytes });
-    return bytes.subarray(0, length);
+    this.bytesRead += bytes.length;
+    return bytes;
+  }
+
+  #window(index: number): Buffer {
+    let window = this.#windows.get(index);
+    if (window === undefined) {
+      const start = index * WINDOW;
+      window = this.#read(start, Math.min(WINDOW, this.length - start));
+      this.#windows.set(index, window);
+    }
+    return window;
+  }
+
+  bytes(offset: number, length: number): Buffer {
+    if (length > WINDOW) return this.#read(offset, length);
+    const first = Math.floor(offset / WINDOW);
+    const last = Math.floor((offset + length - 1) / WINDOW);
+    if (length === 0 || first === last) return this.#window(first).subarray(offset - first * WINDOW, offset - first * WINDOW + length);
+    // Across a window boundary: the two windows, joined for this module alone.
+    const head = this.#window(first).subarray(offset - first * WINDOW);
+    return Buffer.concat([head, this.#window(last).subarray(0, length - head.length)]);
   }
 
   close(): void {

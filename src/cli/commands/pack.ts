@@ -3,7 +3,7 @@
 // loaded and the resolution answers they saw, and of every file of the named packages (from
 // the module-location index). Results on stdout, progress on stderr.
 import { pnpProject, pnpReason } from '../../pnp.js';
-import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { runChild } from '../run-child.js';
@@ -25,13 +25,14 @@ interface Options {
   packages: string[];
   json: boolean;
   codeCache: boolean;
+  lazy: boolean;
 }
 
 function parse(argv: string[]): Options {
   const usage = commands.pack.usage;
   const dash = argv.indexOf('--');
   const options = dash === -1 ? argv : argv.slice(0, dash);
-  const out: Options = { out: undefined, runs: [], packages: [], json: false, codeCache: true };
+  const out: Options = { out: undefined, runs: [], packages: [], json: false, codeCache: true, lazy: false };
   for (let i = 0; i < options.length; i++) {
     const option = options[i]!;
     const eq = option.startsWith('--') ? option.indexOf('=') : -1;
@@ -46,6 +47,7 @@ function parse(argv: string[]): Options {
     else if (flag === '--run') out.runs.push(['/bin/sh', '-c', value()]);
     else if (flag === '--json') out.json = true;
     else if (flag === '--no-code-cache') out.codeCache = false;
+    else if (flag === '--lazy') out.lazy = true;
     else if (flag === '--package' || flag === '-p') out.packages.push(value());
     else throw new UsageError(`unknown option '${option}'`, usage);
   }
@@ -54,6 +56,36 @@ function parse(argv: string[]): Options {
     throw new UsageError('nothing to pack: give `-- <command...>`, --run "<command>" or --package <name>', usage);
   }
   return out;
+}
+
+/**
+ * The project's `"coldstart": { "eager": [...] }` list (or coldstart.config.json's): globs of
+ * module paths, relative to the root, that learned deferral leaves alone, and whose requires it
+ * never makes lazy (`*` within a path segment, `**` across them).
+ */
+function eagerMatcher(root: string): ((path: string) => boolean) | undefined {
+  const patterns = readEagerList(root);
+  if (patterns.length === 0) return undefined;
+  const expressions = patterns.map((pattern) => new RegExp(`^${pattern.split('**').map((part) => part.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*')).join('.*')}$`));
+  return (path) => {
+    const rel = path.startsWith(`${root}/`) ? path.slice(root.length + 1) : path;
+    return expressions.some((re) => re.test(rel));
+  };
+}
+
+function readEagerList(root: string): string[] {
+  for (const [file, pick] of [['coldstart.config.json', (o: any) => o], ['package.json', (o: any) => o?.coldstart]] as const) {
+    let data: unknown;
+    try {
+      data = JSON.parse(readFileSync(join(root, file), 'utf8'));
+    } catch {
+      continue;
+    }
+    const list = pick(data)?.eager;
+    if (Array.isArray(list)) return list.filter((item): item is string => typeof item === 'string' && item !== '');
+    if (file === 'coldstart.config.json') return [];
+  }
+  return [];
 }
 
 function withPreload(nodeOptions: string | undefined): string {
@@ -131,9 +163,11 @@ export async function run(argv: string[]): Promise<number> {
     // The parser decides which code caches are kept, and the format of package files whose
     // package has no "type"; loaded only when there is one of those.
     const needsParser = recordings.some((r) => r.caches !== undefined) || fromIndex?.files.some(([, format]) => format === 'detect') === true;
+    if (options.lazy && recordings.length === 0) throw new UsageError('--lazy learns from recorded runs: give `-- <command...>` or --run "<command>"', commands.pack.usage);
     const parseSync = needsParser ? (await import('oxc-parser')).parseSync : undefined;
     const summary = buildPack({
       root, file, recordings, conditions: commonConditions(recordings), parse: parseSync, packageFiles: fromIndex?.files, detect: parseSync,
+      lazy: options.lazy, keepEager: options.lazy ? eagerMatcher(root) : undefined,
     });
     const totalMs = performance.now() - start;
     // Every process reads the whole pack once: a very large one costs each start that read.
@@ -151,6 +185,7 @@ export async function run(argv: string[]): Promise<number> {
           ` into ${summary.file} (${megabytes(summary.bytes)}) in ${summary.ms.toFixed(0)} ms` +
           (summary.codeCacheModules > 0 ? `; V8 code cache for ${summary.codeCacheModules} CommonJS modules (${megabytes(summary.codeCacheBytes)}, ${summary.codeCacheTag})` : '') +
           (summary.skipped > 0 ? `; ${summary.skipped} loaded files left out (outside ${root}, or changed while packing)` : '') +
+          (summary.lazy !== undefined ? `; learned deferral: ${summary.lazy.requires} requires in ${summary.lazy.modules} of ${summary.lazy.analyzed} CommonJS modules load at first use` : '') +
           '\n',
       );
     }

@@ -1,0 +1,220 @@
+// Learned deferral, the analysis half: which top-level requires of a CommonJS module can load at
+// first use without the program noticing, and the rewrite that makes them do so. Pure: source
+// in, decisions and text out. `coldstart pack --lazy` runs it over every module a recorded
+// program loaded, with the load graph the recording saw; a served run parses nothing.
+// Why each rule exists: docs/decisions/learned-deferral.md.
+import MagicString from 'magic-string';
+import { afterDirectives, keepLines, parse, planProgram, rewriteReferences, uniqueName, type DeferPlan, type DeferSite } from './sites.js';
+import type { Node } from './scope.js';
+
+/** A top-level require a module makes while it evaluates (any `require("x")` outside a function). */
+export interface EagerRequire {
+  readonly specifier: string;
+}
+
+export interface ModuleFacts {
+  /** Why loading this module has effects beyond its exports (undefined: none the parser can see). */
+  readonly sideEffect: string | undefined;
+  /** Every require call it makes while it evaluates, deferrable or not. */
+  readonly eagerRequires: readonly string[];
+  /** Declarations that could load at first use, if their target is safe to defer. */
+  readonly candidates: readonly DeferSite[];
+}
+
+/** Names whose properties a module must not write for its loading to be deferrable. */
+const sharedObjects = new Set([
+  'global', 'globalThis', 'window', 'self', 'process', 'console', 'Buffer', 'require', 'module',
+  'Object', 'Array', 'String', 'Number', 'Boolean', 'Symbol', 'BigInt', 'Function', 'Error', 'TypeError', 'RangeError', 'SyntaxError',
+  'Promise', 'RegExp', 'Date', 'Map', 'Set', 'WeakMap', 'WeakSet', 'JSON', 'Math', 'Reflect', 'Proxy', 'Intl', 'URL', 'URLSearchParams',
+  'Uint8Array', 'ArrayBuffer', 'DataView', 'EventTarget', 'AbortController', 'TextEncoder', 'TextDecoder',
+]);
+
+/** process methods that change what others see (listeners, warnings, output, exit, directory). */
+const processEffects = new Set(['on', 'once', 'addListener', 'prependListener', 'prependOnceListener', 'removeListener', 'removeAllListeners', 'off', 'setMaxListeners', 'emit', 'emitWarning', 'exit', 'abort', 'kill', 'chdir', 'umask', 'setUncaughtExceptionCaptureCallback', 'setSourceMapsEnabled', 'dlopen', 'send', 'disconnect']);
+
+/** Object.defineProperty and friends, whose first argument they change. */
+const definers = new Set(['defineProperty', 'defineProperties', 'assign', 'setPrototypeOf', 'set', 'deleteProperty']);
+
+function rootName(node: Node): string | undefined {
+  let current = node;
+  while (current.type === 'MemberExpression' || current.type === 'ParenthesizedExpression' || current.type === 'ChainExpression') {
+    current = current.type === 'MemberExpression' ? current['object'] : current['expression'];
+  }
+  return current.type === 'Identifier' ? current['name'] : undefined;
+}
+
+function isFunctionLike(node: Node): boolean {
+  return node.type === 'FunctionDeclaration' || node.type === 'FunctionExpression' || node.type === 'ArrowFunctionExpression';
+}
+
+/** Every name the file declares anywhere (any scope): an assignment to anything else writes a global. */
+function declaredNames(program: Node): Set<string> {
+  const names = new Set<string>(['exports', 'module', 'require', '__filename', '__dirname', 'arguments', 'undefined']);
+  const add = (pattern: Node | null | undefined): void => {
+    if (!pattern) return;
+    if (pattern.type === 'Identifier') names.add(pattern['name']);
+    else if (pattern.type === 'ObjectPattern') for (const p of pattern['properties']) add(p.type === 'RestElement' ? p.argument : p.value);
+    else if (pattern.type === 'ArrayPattern') for (const e of pattern['elements']) add(e);
+    else if (pattern.type === 'RestElement') add(pattern['argument']);
+    else if (pattern.type === 'AssignmentPattern') add(pattern['left']);
+  };
+  const walk = (node: any): void => {
+    if (!node || typeof node !== 'object') return;
+    if (Array.isArray(node)) {
+      for (const child of node) walk(child);
+      return;
+    }
+    if (typeof node.type !== 'string') return;
+    if (node.type === 'VariableDeclarator') add(node.id);
+    else if ((node.type === 'FunctionDeclaration' || node.type === 'ClassDeclaration' || node.type === 'FunctionExpression' || node.type === 'ClassExpression') && node.id) names.add(node.id.name);
+    if (isFunctionLike(node)) for (const param of node.params ?? []) add(param);
+    if (node.type === 'CatchClause') add(node.param);
+    for (const key in node) {
+      const child = node[key];
+      if (child && typeof child === 'object') walk(child);
+    }
+  };
+  walk(program);
+  return names;
+}
+
+/** `require("x")` -> "x" (a string literal argument only). */
+function requireSpecifier(node: Node): string | undefined {
+  if (node.type !== 'CallExpression' || node['callee'].type !== 'Identifier' || node['callee'].name !== 'require') return undefined;
+  const [argument] = node['arguments'] as Node[];
+  return node['arguments'].length === 1 && argument?.type === 'Literal' && typeof argument['value'] === 'string' ? argument['value'] : undefined;
+}
+
+/**
+ * What the module does while it evaluates, as far as the parser can tell: the requires it makes
+ * and the first effect it has beyond its own exports. Writes to shared objects count wherever
+ * they are (a top-level call may run any function of the file); calls on process and console
+ * count at the top level only.
+ */
+function evaluationFacts(program: Node): { sideEffect: string | undefined; eagerRequires: string[]; functionRanges: [number, number][] } {
+  const declared = declaredNames(program);
+  const eagerRequires: string[] = [];
+  const functionRanges: [number, number][] = [];
+  let sideEffect: string | undefined;
+  const effect = (reason: string): void => {
+    sideEffect ??= reason;
+  };
+  const written = (target: Node, inFunction: boolean): void => {
+    if (target.type === 'Identifier') {
+      if (!declared.has(target['name'])) effect(`assigns the global ${target['name']}`);
+      return;
+    }
+    if (target.type !== 'MemberExpression') return;
+    const root = rootName(target);
+    if (root === undefined || declared.has(root)) return;
+    if (root === 'module') {
+      // module.exports.x is the module's own; module.constructor, module.parent, ... are shared.
+      let first = target;
+      while (first['object'].type === 'MemberExpression') first = first['object'];
+      if (first['property']?.name !== 'exports') effect(`writes module.${first['property']?.name ?? '[…]'}`);
+    } else if (root === 'Error' && inFunction) {
+      // Error.prepareStackTrace / stackTraceLimit set inside a function are, in practice, set and
+      // restored around one stack capture (callsites, depd): not a load-time effect.
+    } else if (sharedObjects.has(root) && root !== 'exports') {
+      effect(`writes ${root}.${target['property']?.name ?? '[…]'}`);
+    }
+  };
+  const walk = (node: any, inFunction: boolean): void => {
+    if (!node || typeof node !== 'object') return;
+    if (Array.isArray(node)) {
+      for (const child of node) walk(child, inFunction);
+      return;
+    }
+    if (typeof node.type !== 'string') return;
+    let deferred = inFunction;
+    if (isFunctionLike(node)) {
+      deferred = true;
+      functionRanges.push([node.start, node.end]);
+    } else if ((node.type === 'PropertyDefinition' || node.type === 'AccessorProperty') && !node.static && node.value) {
+      functionRanges.push([node.value.start, node.value.end]);
+      walk(node.value, true);
+      return;
+    }
+    switch (node.type) {
+      case 'AssignmentExpression':
+        written(node.left, inFunction);
+        break;
+      case 'UpdateExpression':
+        written(node.argument, inFunction);
+        break;
+      case 'UnaryExpression':
+        if (node.operator === 'delete') written(node.argument, inFunction);
+        break;
+      case 'CallExpression': {
+        const specifier = requireSpecifier(node);
+        if (specifier !== undefined && !inFunction) eagerRequires.push(specifier);
+        const callee = node.callee?.type === 'MemberExpression' ? node.callee : undefined;
+        const root = callee ? rootName(callee) : undefined;
+        if (root !== undefined && !declared.has(root)) {
+          const method = callee!.property?.name;
+          if ((root === 'Object' || root === 'Reflect') && definers.has(method)) {
+            const first = node.arguments?.[0];
+            const target = first ? rootName(first) : undefined;
+            if (target !== undefined && sharedObjects.has(target) && !declared.has(target)) effect(`${root}.${method} on ${target}`);
+          } else if (!inFunction && root === 'console') effect(`calls console.${method ?? '…'} while it loads`);
+          else if (!inFunction && root === 'process') {
+            // process.on(...), process.emitWarning(...), process.stdout.write(...), not process.argv.includes(...).
+            const object = callee!.object;
+            const direct = object.type === 'Identifier';
+            const stream = object.type === 'MemberExpression' && ['stdout', 'stderr', 'stdin'].includes(object.property?.name);
+            if ((direct && processEffects.has(method)) || stream) effect(`calls process.${stream ? `${object.property.name}.` : ''}${method ?? '…'} while it loads`);
+          }
+        }
+        if (node.callee?.type === 'Identifier' && node.callee.name === 'eval') effect('calls eval');
+        break;
+      }
+      case 'WithStatement':
+        effect('uses with');
+        break;
+    }
+    for (const key in node) {
+      if (key === 'type') continue;
+      const child = node[key];
+      if (child && typeof child === 'object') walk(child, deferred);
+    }
+  };
+  walk(program['body'], false);
+  return { sideEffect, eagerRequires, functionRanges };
+}
+
+/** The facts of one CommonJS module: its effects, its eager requires, and its deferrable declarations. */
+export function commonJsFacts(source: string, file: string): ModuleFacts & { readonly plan: DeferPlan | undefined } {
+  const program = parse(source, file, 'commonjs');
+  const facts = evaluationFacts(program);
+  const plan = planProgram(program, source, 'commonjs', { defer: [], eager: false, nativeImportDefer: false, interopRequire: true, allRequires: true });
+  if (plan === undefined) return { sideEffect: facts.sideEffect, eagerRequires: facts.eagerRequires, candidates: [], plan };
+  const inFunction = (at: number): boolean => facts.functionRanges.some(([start, end]) => at >= start && at < end);
+  const candidates = plan.sites.filter((site) => {
+    if (site.keep || site.kind !== 'require') return false;
+    const refs = plan.references.filter((ref) => plan.owner.get(ref.name) === site);
+    // Needed while the module evaluates (or reassigned): nothing to gain, or not the same binding.
+    return refs.every((ref) => ref.kind !== 'write' && ref.kind !== 'export' && inFunction(ref.start));
+  });
+  return { sideEffect: facts.sideEffect, eagerRequires: facts.eagerRequires, candidates, plan };
+}
+
+/**
+ * The module's source with `accepted` declarations loading at first use: each becomes a getter
+ * made by a helper declared on the first line (no line is added), and every reference reads
+ * through it. Undefined when nothing is accepted.
+ */
+export function lowerLearned(source: string, facts: { plan: DeferPlan | undefined }, accepted: ReadonlySet<DeferSite>): string | undefined {
+  const plan = facts.plan;
+  if (plan === undefined || accepted.size === 0) return undefined;
+  const s = new MagicString(source);
+  const helper = uniqueName(source, '__coldstart_lazy');
+  for (const site of plan.sites) {
+    if (!accepted.has(site)) site.keep = true;
+    else s.overwrite(site.start, site.end, keepLines(source, site.start, site.end, `${site.object} = ${helper}(() => (${site.init}))`), { contentOnly: true });
+  }
+  rewriteReferences(s, plan);
+  s.appendLeft(afterDirectives(plan.program), `function ${helper}(load) { let done = false, value; return { get m() { if (!done) { value = load(); done = true; } return value; } }; } `);
+  return s.toString();
+}
+
+export type { DeferSite, Node };

@@ -1,0 +1,135 @@
+// Learned deferral at pack time: for every CommonJS module a recorded program loaded, the
+// top-level requires that can load at first use, decided with the load graph the recording saw,
+// and the rewritten source the pack stores beside the original. Served runs parse nothing.
+// The rules, and why each exists: docs/decisions/learned-deferral.md.
+import { isBuiltin } from 'node:module';
+import { dirname } from 'node:path';
+import { commonJsFacts, lowerLearned, type DeferSite } from '../defer/learned.js';
+
+export interface LearnInput {
+  /** Absolute path, format and bytes of every packed module. */
+  readonly modules: readonly { readonly path: string; readonly format: string; readonly bytes: Buffer }[];
+  /** Where `specifier` required from a file in `dir` went in the recorded runs (an absolute path). */
+  readonly resolve: (dir: string, specifier: string) => string | undefined;
+  /** Paths or globs the user wants kept eager (the `coldstart.eager` list), as a test. */
+  readonly keepEager?: ((path: string) => boolean) | undefined;
+  /** Whether every recorded run that loaded `b` had loaded `a` before it: `a`'s effects, if any,
+   *  have happened by the time `b` evaluates, so deferring a load of `a` from `b` changes nothing. */
+  readonly loadedBefore?: ((a: string, b: string) => boolean) | undefined;
+}
+
+export interface Learned {
+  /** The rewritten source of each module that defers something, and what it defers. */
+  readonly rewritten: Map<string, { source: Buffer; deferred: string[] }>;
+  /** Candidates refused, by reason, for the summary and the docs' evidence. */
+  readonly refused: Map<string, number>;
+  readonly analyzed: number;
+}
+
+export function learnDeferral(input: LearnInput): Learned {
+  const byPath = new Map(input.modules.map((m) => [m.path, m]));
+  const facts = new Map<string, ReturnType<typeof commonJsFacts> | null>();
+  const factsOf = (path: string) => {
+    if (!facts.has(path)) {
+      const m = byPath.get(path);
+      let value: ReturnType<typeof commonJsFacts> | null = null;
+      if (m !== undefined && m.format === 'commonjs') {
+        try {
+          value = commonJsFacts(m.bytes.toString('utf8'), path);
+        } catch {
+          value = null; // Node parses it its own way: leave it as it is
+        }
+      }
+      facts.set(path, value);
+    }
+    return facts.get(path)!;
+  };
+  const target = (from: string, specifier: string): string | undefined => (isBuiltin(specifier) ? `builtin:${specifier}` : input.resolve(dirname(from), specifier));
+  // Builtins load with no effect a program sees, but for the deprecated ones, which warn when loaded.
+  const quietBuiltin = (to: string): boolean => !/^builtin:(?:node:)?(?:punycode|sys|_.*)$/.test(to);
+
+  /** What a module loads while it evaluates, as paths (builtins apart). */
+  const children = (path: string): string[] => {
+    const f = factsOf(path);
+    if (f === null) return [];
+    const out: string[] = [];
+    for (const specifier of f.eagerRequires) {
+      const to = target(path, specifier);
+      if (to !== undefined && !to.startsWith('builtin:')) out.push(to);
+    }
+    return out;
+  };
+
+  // A module whose loading has effects beyond its exports, itself or through what it loads,
+  // that would move if `importer` loaded it later: modules the recorded runs had loaded before
+  // the importer began are already in the cache then, their effects done.
+  const before = input.loadedBefore ?? (() => false);
+  const ownEffect = (path: string): string | undefined => {
+    const m = byPath.get(path);
+    if (m === undefined) return 'not recorded';
+    if (m.format === 'json') return undefined;
+    if (m.format !== 'commonjs') return `an ES module (${m.format})`;
+    const f = factsOf(path);
+    if (f === null) return 'does not parse';
+    return f.sideEffect;
+  };
+  const effectOf = (path: string, importer: string): string | undefined => {
+    const seen = new Set<string>();
+    const visit = (at: string): string | undefined => {
+      if (seen.has(at) || before(at, importer)) return undefined;
+      seen.add(at);
+      const own = ownEffect(at);
+      if (own !== undefined) return at === path ? own : `loads ${at} which ${own}`;
+      for (const child of children(at)) {
+        const inner = visit(child);
+        if (inner !== undefined) return inner;
+      }
+      return undefined;
+    };
+    return visit(path);
+  };
+
+  /** Whether loading `from` comes back to `to`: deferral would change which partial exports a cycle sees. */
+  const reaches = (from: string, to: string): boolean => {
+    const seen = new Set<string>();
+    const queue = [from];
+    while (queue.length > 0) {
+      const at = queue.pop()!;
+      if (at === to) return true;
+      if (seen.has(at)) continue;
+      seen.add(at);
+      queue.push(...children(at));
+    }
+    return false;
+  };
+
+  const rewritten = new Map<string, { source: Buffer; deferred: string[] }>();
+  const refused = new Map<string, number>();
+  const refuse = (reason: string): void => {
+    refused.set(reason, (refused.get(reason) ?? 0) + 1);
+  };
+  let analyzed = 0;
+  for (const m of input.modules) {
+    if (m.format !== 'commonjs') continue;
+    const f = factsOf(m.path);
+    if (f === null) continue;
+    analyzed++;
+    if (input.keepEager?.(m.path) === true) continue;
+    const accepted = new Set<DeferSite>();
+    for (const site of f.candidates) {
+      const to = target(m.path, site.specifier);
+      if (to === undefined) refuse('target not recorded');
+      else if (to.startsWith('builtin:')) {
+        if (quietBuiltin(to)) accepted.add(site);
+        else refuse('a deprecated builtin (it warns when loaded)');
+      }
+      else if (input.keepEager?.(to) === true) refuse('kept eager by configuration');
+      else if (effectOf(to, m.path) !== undefined) refuse('target has effects when loaded');
+      else if (reaches(to, m.path)) refuse('cycle back to the importer');
+      else accepted.add(site);
+    }
+    const source = lowerLearned(m.bytes.toString('utf8'), f, accepted);
+    if (source !== undefined) rewritten.set(m.path, { source: Buffer.from(source), deferred: [...accepted].map((site) => site.specifier) });
+  }
+  return { rewritten, refused, analyzed };
+}
