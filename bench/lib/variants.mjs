@@ -123,6 +123,19 @@ export const variants = [
       return warmed(command(cell, { pre, env: { COLDSTART_PACK: pack } }));
     },
   },
+  {
+    // The same, with learned deferral: requires the recorded run never needed load at first use.
+    id: 'coldstart-lazy-pack', title: 'coldstart lazy pack',
+    prepare: (cell) => {
+      const pre = withIndex(cell);
+      const pack = join(stateDir(cell), 'lazy-pack.v1');
+      once(cell, `lazy-pack|${cell.root}|${cell.scenario.id}|${cell.node.label}`, () => {
+        const plain = command(cell);
+        coldstartCli(cell, ['pack', '--lazy', '--out', pack, '--', plain.file, ...plain.args], plain.cwd);
+      });
+      return warmed(command(cell, { pre, env: { COLDSTART_PACK: pack } }));
+    },
+  },
   { id: 'lazy', title: 'coldstart lazy()', applies: (cell) => Boolean(cell.scenario.lazy), prepare: (cell) => command(cell, { entry: cell.scenario.lazy }) },
   {
     // The eager program's ordinary imports, made lazy by its package.json's "coldstart.defer";

@@ -3,6 +3,7 @@
 // in, decisions and text out. `coldstart pack --lazy` runs it over every module a recorded
 // program loaded, with the load graph the recording saw; a served run parses nothing.
 // Why each rule exists: docs/decisions/learned-deferral.md.
+import { isBuiltin } from 'node:module';
 import MagicString from 'magic-string';
 import { afterDirectives, keepLines, parse, planProgram, rewriteReferences, uniqueName, type DeferPlan, type DeferSite } from './sites.js';
 import type { Node } from './scope.js';
@@ -78,6 +79,13 @@ function declaredNames(program: Node): Set<string> {
   return names;
 }
 
+/** `(require("x"))`, `require("x").y` -> the require call. */
+function unwrap(node: Node): Node {
+  let current = node;
+  while (current.type === 'ParenthesizedExpression' || (current.type === 'MemberExpression' && !current['computed'])) current = current.type === 'MemberExpression' ? current['object'] : current['expression'];
+  return current;
+}
+
 /** `require("x")` -> "x" (a string literal argument only). */
 function requireSpecifier(node: Node): string | undefined {
   if (node.type !== 'CallExpression' || node['callee'].type !== 'Identifier' || node['callee'].name !== 'require') return undefined;
@@ -93,6 +101,17 @@ function requireSpecifier(node: Node): string | undefined {
  */
 function evaluationFacts(program: Node): { sideEffect: string | undefined; eagerRequires: string[]; functionRanges: [number, number][] } {
   const declared = declaredNames(program);
+  // Names bound to a builtin module (`const fs = require("fs")`): writing their properties
+  // patches Node for every module (graceful-fs patches fs this way).
+  const builtinBindings = new Set<string>();
+  for (const statement of program['body'] as Node[]) {
+    if (statement.type !== 'VariableDeclaration') continue;
+    for (const declarator of statement['declarations'] as Node[]) {
+      const init = declarator['init'];
+      const specifier = init ? requireSpecifier(unwrap(init)) : undefined;
+      if (specifier !== undefined && isBuiltin(specifier) && declarator['id'].type === 'Identifier') builtinBindings.add(declarator['id'].name);
+    }
+  }
   const eagerRequires: string[] = [];
   const functionRanges: [number, number][] = [];
   let sideEffect: string | undefined;
@@ -105,8 +124,23 @@ function evaluationFacts(program: Node): { sideEffect: string | undefined; eager
       return;
     }
     if (target.type !== 'MemberExpression') return;
+    const base = unwrap(target);
+    const required = base.type === 'CallExpression' ? requireSpecifier(base) : undefined;
+    if (required !== undefined && isBuiltin(required)) {
+      effect(`patches the builtin module ${required}`);
+      return;
+    }
     const root = rootName(target);
-    if (root === undefined || declared.has(root)) return;
+    if (root !== undefined && builtinBindings.has(root)) {
+      effect(`patches the builtin module bound to ${root}`);
+      return;
+    }
+    // require.extensions, require.cache: the loader every module shares (`require` is the wrapper's own name).
+    if (root === 'require') {
+      effect(`writes require.${target['object'].type === 'MemberExpression' ? (target['object']['property']?.name ?? '[…]') : (target['property']?.name ?? '[…]')}`);
+      return;
+    }
+    if (root === undefined || (declared.has(root) && root !== 'module')) return;
     if (root === 'module') {
       // module.exports.x is the module's own; module.constructor, module.parent, ... are shared.
       let first = target;
@@ -155,7 +189,7 @@ function evaluationFacts(program: Node): { sideEffect: string | undefined; eager
           if ((root === 'Object' || root === 'Reflect') && definers.has(method)) {
             const first = node.arguments?.[0];
             const target = first ? rootName(first) : undefined;
-            if (target !== undefined && sharedObjects.has(target) && !declared.has(target)) effect(`${root}.${method} on ${target}`);
+            if (target !== undefined && ((sharedObjects.has(target) && !declared.has(target)) || builtinBindings.has(target))) effect(`${root}.${method} on ${target}`);
           } else if (!inFunction && root === 'console') effect(`calls console.${method ?? '…'} while it loads`);
           else if (!inFunction && root === 'process') {
             // process.on(...), process.emitWarning(...), process.stdout.write(...), not process.argv.includes(...).
