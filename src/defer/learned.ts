@@ -135,13 +135,18 @@ function evaluationFacts(program: Node): { sideEffect: string | undefined; eager
       effect(`patches the builtin module bound to ${root}`);
       return;
     }
-    // require.extensions, require.cache: the loader every module shares (`require` is the wrapper's own name).
+    // require.extensions, require.cache: the loader every module shares (`require` is the
+    // wrapper's own name). Inside a function such writes are what the module offers its callers
+    // (import-fresh deletes a cache entry when called, pirates adds a hook when asked), so they
+    // count at the top level only, as Error's do.
     if (root === 'require') {
+      if (inFunction) return;
       effect(`writes require.${target['object'].type === 'MemberExpression' ? (target['object']['property']?.name ?? '[…]') : (target['property']?.name ?? '[…]')}`);
       return;
     }
     if (root === undefined || (declared.has(root) && root !== 'module')) return;
     if (root === 'module') {
+      if (inFunction) return;
       // module.exports.x is the module's own; module.constructor, module.parent, ... are shared.
       let first = target;
       while (first['object'].type === 'MemberExpression') first = first['object'];

@@ -25,7 +25,13 @@ export interface BuildSummary {
   readonly codeCacheBytes: number;
   readonly codeCacheTag: string;
   /** Learned deferral (--lazy): modules rewritten, requires made lazy, candidates refused by reason. */
-  readonly lazy?: { readonly modules: number; readonly requires: number; readonly analyzed: number; readonly refused: Record<string, number> };
+  readonly lazy?: {
+    readonly modules: number;
+    readonly requires: number;
+    readonly analyzed: number;
+    readonly refused: Record<string, number>;
+    readonly refusals: { module: string; specifier: string; reason: string }[];
+  };
   readonly ms: number;
 }
 
@@ -183,7 +189,9 @@ export function buildPack(options: {
       m.entry.lazy = found;
       requires += found.deferred.length;
     }
-    lazySummary = { modules: learned.rewritten.size, requires, analyzed: learned.analyzed, refused: Object.fromEntries(learned.refused) };
+    const rel = (path: string): string => inRoot(path) ?? path;
+    const refusals = learned.refusals.map((r) => ({ module: rel(r.module), specifier: r.specifier, reason: r.reason.replaceAll(`${root}/`, '') }));
+    lazySummary = { modules: learned.rewritten.size, requires, analyzed: learned.analyzed, refused: Object.fromEntries(learned.refused), refusals };
   }
 
   // An answer seen differently by two processes (a changed tree mid-run) is not kept.

@@ -23,6 +23,8 @@ export interface Learned {
   readonly rewritten: Map<string, { source: Buffer; deferred: string[] }>;
   /** Candidates refused, by reason, for the summary and the docs' evidence. */
   readonly refused: Map<string, number>;
+  /** Each refusal: the importer, the specifier and why (`coldstart pack --lazy --json` lists them). */
+  readonly refusals: { module: string; specifier: string; reason: string }[];
   readonly analyzed: number;
 }
 
@@ -73,10 +75,43 @@ export function learnDeferral(input: LearnInput): Learned {
     if (f === null) return 'does not parse';
     return f.sideEffect;
   };
+  /**
+   * Modules the importer loads while it evaluates whatever is deferred: the closure of its
+   * requires that are not candidates. An effect among them happens during the importer's
+   * evaluation either way (`debug`, which eslint's cli.js requires at its last line).
+   */
+  const ensuredMemo = new Map<string, Set<string>>();
+  const ensured = (importer: string): Set<string> => {
+    let set = ensuredMemo.get(importer);
+    if (set !== undefined) return set;
+    set = new Set<string>();
+    const f = factsOf(importer);
+    if (f !== null) {
+      const remaining = [...f.eagerRequires];
+      for (const site of f.candidates) {
+        const at = remaining.indexOf(site.specifier);
+        if (at !== -1) remaining.splice(at, 1);
+      }
+      const queue: string[] = [];
+      for (const specifier of remaining) {
+        const to = target(importer, specifier);
+        if (to !== undefined && !to.startsWith('builtin:')) queue.push(to);
+      }
+      while (queue.length > 0) {
+        const at = queue.pop()!;
+        if (set.has(at)) continue;
+        set.add(at);
+        queue.push(...children(at));
+      }
+    }
+    ensuredMemo.set(importer, set);
+    return set;
+  };
   const effectOf = (path: string, importer: string): string | undefined => {
     const seen = new Set<string>();
+    const done = ensured(importer);
     const visit = (at: string): string | undefined => {
-      if (seen.has(at) || before(at, importer)) return undefined;
+      if (seen.has(at) || before(at, importer) || (at !== path && done.has(at))) return undefined;
       seen.add(at);
       const own = ownEffect(at);
       if (own !== undefined) return at === path ? own : `loads ${at} which ${own}`;
@@ -105,8 +140,11 @@ export function learnDeferral(input: LearnInput): Learned {
 
   const rewritten = new Map<string, { source: Buffer; deferred: string[] }>();
   const refused = new Map<string, number>();
-  const refuse = (reason: string): void => {
+  const refusals: Learned['refusals'] = [];
+  let current = { module: '', specifier: '' };
+  const refuse = (reason: string, detail = reason): void => {
     refused.set(reason, (refused.get(reason) ?? 0) + 1);
+    refusals.push({ ...current, reason: detail });
   };
   let analyzed = 0;
   for (const m of input.modules) {
@@ -117,6 +155,7 @@ export function learnDeferral(input: LearnInput): Learned {
     if (input.keepEager?.(m.path) === true) continue;
     const accepted = new Set<DeferSite>();
     for (const site of f.candidates) {
+      current = { module: m.path, specifier: site.specifier };
       const to = target(m.path, site.specifier);
       if (to === undefined) refuse('target not recorded');
       else if (to.startsWith('builtin:')) {
@@ -124,12 +163,12 @@ export function learnDeferral(input: LearnInput): Learned {
         else refuse('a deprecated builtin (it warns when loaded)');
       }
       else if (input.keepEager?.(to) === true) refuse('kept eager by configuration');
-      else if (effectOf(to, m.path) !== undefined) refuse('target has effects when loaded');
+      else if (effectOf(to, m.path) !== undefined) refuse('target has effects when loaded', `${to} ${effectOf(to, m.path)}`);
       else if (reaches(to, m.path)) refuse('cycle back to the importer');
       else accepted.add(site);
     }
     const source = lowerLearned(m.bytes.toString('utf8'), f, accepted);
     if (source !== undefined) rewritten.set(m.path, { source: Buffer.from(source), deferred: [...accepted].map((site) => site.specifier) });
   }
-  return { rewritten, refused, analyzed };
+  return { rewritten, refused, refusals, analyzed };
 }

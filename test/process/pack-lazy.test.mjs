@@ -32,6 +32,9 @@ const tree = {
   ...pkg('uses-leak', user('leak-pkg')),
   ...pkg('ext-pkg', 'require.extensions[".txt"] = (m, f) => { m.exports = require("fs").readFileSync(f, "utf8"); };\nmodule.exports = {};\n'),
   ...pkg('uses-ext', user('ext-pkg')),
+  // require.cache written inside a function is what the module offers its callers: not an effect.
+  ...pkg('fresh-pkg', 'module.exports = (id) => { delete require.cache[require.resolve(id)]; return require(id); };\n'),
+  ...pkg('uses-fresh', user('fresh-pkg')),
   ...pkg('modpatch-pkg', 'module.constructor.prototype.patchedByTest = "module";\nmodule.exports = {};\n'),
   ...pkg('uses-modpatch', user('modpatch-pkg')),
   // Reaches an effect through what it loads.
@@ -58,7 +61,7 @@ const tree = {
   ...pkg('thrower-user', 'const missing = require("./gone-later");\nmodule.exports = () => missing.x;\n', { 'node_modules/thrower-user/gone-later.js': 'module.exports = { x: "here" };\n' }),
   'main.js': [
     'require("early-effect");',
-    'for (const name of ["uses-polyfill", "uses-patch", "uses-exit", "uses-stack", "uses-global", "uses-leak", "uses-ext", "uses-modpatch", "uses-indirect", "reassign-pkg", "toplevel-pkg", "try-pkg", "lazy-user", "late-user", "thrower-user"]) require(name);',
+    'for (const name of ["uses-polyfill", "uses-patch", "uses-exit", "uses-stack", "uses-global", "uses-leak", "uses-ext", "uses-modpatch", "uses-fresh", "uses-indirect", "reassign-pkg", "toplevel-pkg", "try-pkg", "lazy-user", "late-user", "thrower-user"]) require(name);',
     'console.log([].fancy?.(), require("fs").patchedByTest, Error.stackTraceLimit, globalThis.fromGlobal, typeof leaked, typeof require.extensions[".txt"], module.constructor.prototype.patchedByTest, globalThis.fromIndirect, globalThis.sideRan);',
     'console.log(require("cyc-a").get(), require("try-pkg")(), process.env.EARLY_EFFECT);',
     'if (process.argv[2] === "--use") console.log(require("lazy-user")(21).join(" "), require("thrower-user")());',
@@ -97,6 +100,7 @@ test('pack --lazy: each safety rule decides as documented (the pack header)', (t
   assert.deepEqual(of('toplevel-pkg'), [], 'a binding read while the module evaluates stays eager');
   assert.deepEqual(of('try-pkg'), [], 'requires in try and side-effect-only requires are never candidates');
   assert.deepEqual(of('lazy-user'), ['heavy-pure', 'heavy-pure', 'node:path'], 'pure targets and builtins load at first use');
+  assert.deepEqual(of('uses-fresh'), ['fresh-pkg'], 'a require.cache write inside a function is not a load-time effect');
   assert.deepEqual(of('late-user'), ['early-effect'], 'an effect the recorded runs had done before the importer ran does not block');
   assert.deepEqual(of('thrower-user'), ['./gone-later']);
   assert.ok(summary.lazy.refused['target has effects when loaded'] >= 9, JSON.stringify(summary.lazy));
