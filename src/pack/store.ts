@@ -67,8 +67,14 @@ class FileBody implements PackBody {
     return window;
   }
 
+  /** The last module larger than a window: it is checked, then served, by two calls. */
+  #large: { offset: number; bytes: Buffer } | undefined;
+
   bytes(offset: number, length: number): Buffer {
-    if (length > WINDOW) return this.#read(offset, length);
+    if (length > WINDOW) {
+      if (this.#large?.offset !== offset || this.#large.bytes.length !== length) this.#large = { offset, bytes: this.#read(offset, length) };
+      return this.#large.bytes;
+    }
     const first = Math.floor(offset / WINDOW);
     const last = Math.floor((offset + length - 1) / WINDOW);
     if (length === 0 || first === last) return this.#window(first).subarray(offset - first * WINDOW, offset - first * WINDOW + length);
