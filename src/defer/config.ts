@@ -100,6 +100,17 @@ export function deferConfigAt(dir: string): DeferConfig | undefined {
   return lookUp(dir).config;
 }
 
+/**
+ * The `eager` list of the project whose root is `dir` (coldstart.config.json first, as for
+ * `defer`): globs of module paths that learned deferral (`coldstart pack --lazy`) leaves alone.
+ */
+export function eagerListAt(dir: string): string[] {
+  const fromFile = readJson(join(dir, 'coldstart.config.json')) as Record<string, unknown> | null | undefined;
+  const section = fromFile !== undefined ? fromFile : ((readJson(join(dir, 'package.json')) as Record<string, unknown> | null | undefined)?.['coldstart'] as Record<string, unknown> | undefined);
+  const list = section?.['eager'];
+  return Array.isArray(list) ? list.filter((item): item is string => typeof item === 'string' && item !== '') : [];
+}
+
 let loaded: Found | undefined;
 
 /** The configuration of the running program (found from its entry script, else the cwd), read once. */

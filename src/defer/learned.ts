@@ -256,4 +256,4 @@ export function lowerLearned(source: string, facts: { plan: DeferPlan | undefine
   return s.toString();
 }
 
-export type { DeferSite, Node };
+export type { DeferSite };

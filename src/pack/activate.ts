@@ -4,7 +4,7 @@
 import { pnpActive, pnpReason } from '../pnp.js';
 import { appendFileSync } from 'node:fs';
 import { debug } from '../debug.js';
-import { settingOn } from '../settings.js';
+import { eagerMode } from '../lazy/eager.js';
 import { cjsConditions, esmConditions } from '../hooks/conditions.js';
 import { verifyMode } from './freshness.js';
 import { installPackHooks } from './hooks.js';
@@ -96,7 +96,7 @@ function open(report: PackRunReport): () => void {
   const root = found.root;
   report.verify = verifyMode();
   // COLDSTART_EAGER=1 turns learned deferral off with every other lazy load.
-  const server = new PackServer(found.pack, root, { verify: report.verify, conditions: conditionsKey(), counts: report.counts, lazy: !settingOn(process.env['COLDSTART_EAGER']) });
+  const server = new PackServer(found.pack, root, { verify: report.verify, conditions: conditionsKey(), counts: report.counts, lazy: !eagerMode() });
   report.modules = server.size;
   report.state = 'used';
   debug('pack', `serving ${server.size} modules from ${found.file}${report.verify ? ' (verify mode)' : ''}`);

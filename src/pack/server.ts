@@ -51,8 +51,6 @@ interface Entry {
 export interface Served {
   readonly format: ModuleFormat;
   readonly source: string;
-  /** The learned-deferral source was served (no code cache fits it). */
-  readonly lazy: boolean;
 }
 
 export interface Answer {
@@ -165,9 +163,9 @@ export class PackServer {
     (globalThis as Record<symbol, ((path: string) => void) | undefined>)[profileKey]?.(path);
     if (this.#servesLazy(entry)) {
       this.deferredRequires += entry.deferred!.length;
-      return { format: entry.format, source: this.#body.bytes(entry.lazy![0], entry.lazy![1]).toString('utf8'), lazy: true };
+      return { format: entry.format, source: this.#body.bytes(entry.lazy![0], entry.lazy![1]).toString('utf8') };
     }
-    return { format: entry.format, source: this.#body.bytes(entry.offset, entry.size).toString('utf8'), lazy: false };
+    return { format: entry.format, source: this.#body.bytes(entry.offset, entry.size).toString('utf8') };
   }
 
   /**

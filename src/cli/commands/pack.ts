@@ -3,7 +3,8 @@
 // loaded and the resolution answers they saw, and of every file of the named packages (from
 // the module-location index). Results on stdout, progress on stderr.
 import { pnpProject, pnpReason } from '../../pnp.js';
-import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { eagerListAt } from '../../defer/config.js';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { runChild } from '../run-child.js';
@@ -64,28 +65,13 @@ function parse(argv: string[]): Options {
  * never makes lazy (`*` within a path segment, `**` across them).
  */
 function eagerMatcher(root: string): ((path: string) => boolean) | undefined {
-  const patterns = readEagerList(root);
+  const patterns = eagerListAt(root);
   if (patterns.length === 0) return undefined;
   const expressions = patterns.map((pattern) => new RegExp(`^${pattern.split('**').map((part) => part.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*')).join('.*')}$`));
   return (path) => {
     const rel = path.startsWith(`${root}/`) ? path.slice(root.length + 1) : path;
     return expressions.some((re) => re.test(rel));
   };
-}
-
-function readEagerList(root: string): string[] {
-  for (const [file, pick] of [['coldstart.config.json', (o: any) => o], ['package.json', (o: any) => o?.coldstart]] as const) {
-    let data: unknown;
-    try {
-      data = JSON.parse(readFileSync(join(root, file), 'utf8'));
-    } catch {
-      continue;
-    }
-    const list = pick(data)?.eager;
-    if (Array.isArray(list)) return list.filter((item): item is string => typeof item === 'string' && item !== '');
-    if (file === 'coldstart.config.json') return [];
-  }
-  return [];
 }
 
 function withPreload(nodeOptions: string | undefined): string {
