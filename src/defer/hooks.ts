@@ -73,7 +73,7 @@ export function resolveVirtual(specifier: string, context: { parentURL?: string 
   return { url: virtualURL(resolved.url, resolved.format, virtual.specifier, parentURL, virtual.line, virtual.column), format: 'module', shortCircuit: true };
 }
 
-function syncHooks(state: DeferState, registerHooks: RegisterHooks): () => void {
+function syncHooks(state: DeferState, registerHooks: RegisterHooks, standIns: boolean): () => void {
   // The stand-ins this thread's hook writes take deferredNamespace from here (virtualSource).
   (globalThis as Record<symbol, unknown>)[Symbol.for(runtimeGlobal)] ??= { deferredNamespace };
   let resolveHandle: { deregister(): void } | undefined;
@@ -109,7 +109,11 @@ function syncHooks(state: DeferState, registerHooks: RegisterHooks): () => void 
       }
       if (text === undefined) return result;
       const code = transformLoaded(state, url, result.format ?? undefined, text);
-      if (code === undefined) return result;
+      if (code === undefined) {
+        // A learned-deferral source the pack served carries stand-in imports already.
+        if (standIns && resolveHandle === undefined && text.includes(virtualPrefix)) resolveHandle = registerHooks({ resolve: resolveVirtual });
+        return result;
+      }
       // Registered on first need: any resolve hook turns off Node's in-process resolve cache.
       if (resolveHandle === undefined && code.includes(virtualPrefix)) resolveHandle = registerHooks({ resolve: resolveVirtual });
       return { ...result, source: code };
@@ -140,26 +144,29 @@ function patchCommonJs(state: DeferState): () => void {
  * was nothing to install. Cheap when no configuration exists: one package.json read, and a read
  * of the entry script unless that package.json makes it CommonJS.
  */
-export function installDeferHooks(): (() => void) | undefined {
+export function installDeferHooks(standIns = false): (() => void) | undefined {
   try {
-    return install();
+    return install(standIns);
   } catch (error) {
     debug('defer', `not installed: ${(error as Error).message}`);
     return undefined;
   }
 }
 
-function install(): (() => void) | undefined {
+/** `standIns`: the pack serves ES modules rewritten by learned deferral, whose imports are stand-ins. */
+function install(standIns: boolean): (() => void) | undefined {
   const current = settings();
   // Only a project that uses defer pays for hooks: a `defer` configuration (even an empty list,
   // for `import defer` in files other than the entry), or an entry script with `import defer`.
   // On Node 22.15+ even a pass-through load hook costs every module load (2 % more instructions
   // for `eslint --version` on Node 24); on Node 20 the off-thread hooks cost a worker start.
   const configured = current.root !== undefined;
-  if (!configured && !entryUsesImportDefer()) return undefined;
+  // The pack serves ES modules only where registerHooks exists: stand-ins need nothing elsewhere.
+  const needStandIns = standIns && has('registerHooks');
+  if (!configured && !needStandIns && !entryUsesImportDefer()) return undefined;
   if (has('registerHooks')) {
     const registerHooks = (nodeModule as unknown as { registerHooks: RegisterHooks }).registerHooks;
-    return syncHooks(makeState(current), registerHooks);
+    return syncHooks(makeState(current), registerHooks, needStandIns);
   }
   const removers: (() => void)[] = [];
   if (current.defer.length > 0) removers.push(patchCommonJs(makeState(current)));

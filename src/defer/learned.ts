@@ -5,7 +5,8 @@
 // Why each rule exists: docs/decisions/learned-deferral.md.
 import { isBuiltin } from 'node:module';
 import MagicString from 'magic-string';
-import { afterDirectives, keepLines, parse, planProgram, rewriteReferences, uniqueName, type DeferPlan, type DeferSite } from './sites.js';
+import { virtualPrefix } from './detect.js';
+import { afterDirectives, keepLines, parse, planProgram, position, rewriteReferences, uniqueName, type DeferPlan, type DeferSite } from './sites.js';
 import type { Node } from './scope.js';
 
 /** A top-level require a module makes while it evaluates (any `require("x")` outside a function). */
@@ -99,7 +100,7 @@ function requireSpecifier(node: Node): string | undefined {
  * they are (a top-level call may run any function of the file); calls on process and console
  * count at the top level only.
  */
-function evaluationFacts(program: Node): { sideEffect: string | undefined; eagerRequires: string[]; functionRanges: [number, number][] } {
+function evaluationFacts(program: Node): { sideEffect: string | undefined; eagerRequires: string[]; functionRanges: [number, number][]; topLevelAwait: boolean } {
   const declared = declaredNames(program);
   // Names bound to a builtin module (`const fs = require("fs")`): writing their properties
   // patches Node for every module (graceful-fs patches fs this way).
@@ -115,6 +116,13 @@ function evaluationFacts(program: Node): { sideEffect: string | undefined; eager
   const eagerRequires: string[] = [];
   const functionRanges: [number, number][] = [];
   let sideEffect: string | undefined;
+  let topLevelAwait = false;
+  // An ES module's static imports and re-exports load before its body runs.
+  for (const statement of program['body'] as Node[]) {
+    if ((statement.type === 'ImportDeclaration' || statement.type === 'ExportAllDeclaration' || statement.type === 'ExportNamedDeclaration') && statement['source']) {
+      if (statement['importKind'] !== 'type' && statement['exportKind'] !== 'type') eagerRequires.push(String(statement['source'].value));
+    }
+  }
   const effect = (reason: string): void => {
     sideEffect ??= reason;
   };
@@ -210,6 +218,12 @@ function evaluationFacts(program: Node): { sideEffect: string | undefined; eager
       case 'WithStatement':
         effect('uses with');
         break;
+      case 'AwaitExpression':
+        if (!inFunction) topLevelAwait = true;
+        break;
+      case 'ForOfStatement':
+        if (!inFunction && node.await) topLevelAwait = true;
+        break;
     }
     for (const key in node) {
       if (key === 'type') continue;
@@ -218,23 +232,30 @@ function evaluationFacts(program: Node): { sideEffect: string | undefined; eager
     }
   };
   walk(program['body'], false);
-  return { sideEffect, eagerRequires, functionRanges };
+  return { sideEffect, eagerRequires, functionRanges, topLevelAwait };
 }
 
-/** The facts of one CommonJS module: its effects, its eager requires, and its deferrable declarations. */
-export function commonJsFacts(source: string, file: string): ModuleFacts & { readonly plan: DeferPlan | undefined } {
-  const program = parse(source, file, 'commonjs');
+/** The facts of one module (CommonJS or ES module): its effects, what it loads while it evaluates, and its deferrable declarations. */
+export function moduleFacts(source: string, file: string, format: 'commonjs' | 'module' = 'commonjs'): ModuleFacts & { readonly plan: DeferPlan | undefined; readonly topLevelAwait: boolean } {
+  const program = parse(source, file, format);
   const facts = evaluationFacts(program);
-  const plan = planProgram(program, source, 'commonjs', { defer: [], eager: false, nativeImportDefer: false, interopRequire: true, allRequires: true });
-  if (plan === undefined) return { sideEffect: facts.sideEffect, eagerRequires: facts.eagerRequires, candidates: [], plan };
+  const plan = planProgram(program, source, format, { defer: [], eager: false, nativeImportDefer: false, interopRequire: true, learned: true });
+  const base = { sideEffect: facts.sideEffect, eagerRequires: facts.eagerRequires, topLevelAwait: facts.topLevelAwait, plan };
+  if (plan === undefined) return { ...base, candidates: [] };
   const inFunction = (at: number): boolean => facts.functionRanges.some(([start, end]) => at >= start && at < end);
+  const wanted = format === 'module' ? 'import' : 'require';
   const candidates = plan.sites.filter((site) => {
-    if (site.keep || site.kind !== 'require') return false;
+    if (site.keep || site.kind !== wanted) return false;
     const refs = plan.references.filter((ref) => plan.owner.get(ref.name) === site);
     // Needed while the module evaluates (or reassigned): nothing to gain, or not the same binding.
     return refs.every((ref) => ref.kind !== 'write' && ref.kind !== 'export' && inFunction(ref.start));
   });
-  return { sideEffect: facts.sideEffect, eagerRequires: facts.eagerRequires, candidates, plan };
+  return { ...base, candidates };
+}
+
+/** moduleFacts of a CommonJS module. */
+export function commonJsFacts(source: string, file: string): ReturnType<typeof moduleFacts> {
+  return moduleFacts(source, file, 'commonjs');
 }
 
 /**
@@ -247,12 +268,22 @@ export function lowerLearned(source: string, facts: { plan: DeferPlan | undefine
   if (plan === undefined || accepted.size === 0) return undefined;
   const s = new MagicString(source);
   const helper = uniqueName(source, '__coldstart_lazy');
+  let requires = false;
   for (const site of plan.sites) {
-    if (!accepted.has(site)) site.keep = true;
-    else s.overwrite(site.start, site.end, keepLines(source, site.start, site.end, `${site.object} = ${helper}(() => (${site.init}))`), { contentOnly: true });
+    if (!accepted.has(site)) {
+      site.keep = true;
+    } else if (site.kind === 'require') {
+      requires = true;
+      s.overwrite(site.start, site.end, keepLines(source, site.start, site.end, `${site.object} = ${helper}(() => (${site.init}))`), { contentOnly: true });
+    } else {
+      // An import: the stand-in the defer hooks answer with a deferred namespace (as auto-defer's).
+      const { line, column } = position(source, site.start);
+      const text = `import ${site.object} from ${JSON.stringify(`${virtualPrefix}${line}:${column}:${site.specifier}`)};`;
+      s.overwrite(site.start, site.end, keepLines(source, site.start, site.end, text), { contentOnly: true });
+    }
   }
   rewriteReferences(s, plan);
-  s.appendLeft(afterDirectives(plan.program), `function ${helper}(load) { let done = false, value; return { get m() { if (!done) { value = load(); done = true; } return value; } }; } `);
+  if (requires) s.appendLeft(afterDirectives(plan.program), `function ${helper}(load) { let done = false, value; return { get m() { if (!done) { value = load(); done = true; } return value; } }; } `);
   return s.toString();
 }
 

@@ -17,9 +17,10 @@ export interface SiteOptions {
   /** Also list `const x = __importStar(require("x"))` and the like (compilers' interop wrappers), for
    *  build-time lowering, which keeps the wrapper; the run-time transform does not. */
   readonly interopRequire?: boolean;
-  /** Learned deferral: every top-level `const`/`let`/`var` of a require (configured or not),
-   *  including `require("x").y`; whether each may load later is the caller's decision. */
-  readonly allRequires?: boolean;
+  /** Learned deferral: every import, and every top-level `const`/`let`/`var` of a require
+   *  (configured or not, including `require("x").y`); whether each may load later is the
+   *  caller's decision. */
+  readonly learned?: boolean;
 }
 
 export interface DeferSite {
@@ -90,8 +91,8 @@ export function planDefer(source: string, file: string, format: string | undefin
 /** planDefer over a program already parsed from `source`. */
 export function planProgram(program: Node, source: string, format: string | undefined, options: SiteOptions): DeferPlan | undefined {
   const commonjs = format === 'commonjs' || format === 'commonjs-typescript';
-  const everyRequire = options.allRequires === true;
-  const autoDefer = !options.eager && (options.defer.length > 0 || everyRequire) && !hasDynamicScope(source);
+  const every = options.learned === true;
+  const autoDefer = !options.eager && (options.defer.length > 0 || every) && !hasDynamicScope(source);
   const sites: DeferSite[] = [];
   let counter = 0;
   const objectName = () => uniqueName(source, `__coldstart_defer${counter++}`);
@@ -109,7 +110,7 @@ export function planProgram(program: Node, source: string, format: string | unde
       }
       if (!autoDefer || statement['phase'] === 'source' || statement['importKind'] === 'type') continue;
       if ((statement['attributes'] ?? []).length > 0 || statement['specifiers'].length === 0) continue;
-      if (!matchesDefer(options.defer, specifier)) continue;
+      if (!(every || matchesDefer(options.defer, specifier))) continue;
       const locals = new Map<string, string>();
       let object: string | undefined;
       for (const spec of statement['specifiers'] as Node[]) {
@@ -121,10 +122,10 @@ export function planProgram(program: Node, source: string, format: string | unde
       if (object === undefined && locals.size === 0) continue;
       object ??= objectName();
       sites.push({ kind: 'import', specifier, start: statement.start, end: statement.end, object, read: object, locals, keep: false });
-    } else if (autoDefer && commonjs && statement.type === 'VariableDeclaration' && (statement['kind'] === 'const' || everyRequire)) {
+    } else if (autoDefer && commonjs && statement.type === 'VariableDeclaration' && (statement['kind'] === 'const' || every)) {
       for (const declarator of statement['declarations'] as Node[]) {
-        const specifier = requireCall(everyRequire ? memberBase(declarator['init']) : declarator['init'], options.interopRequire === true);
-        if (specifier === undefined || !(everyRequire || matchesDefer(options.defer, specifier))) continue;
+        const specifier = requireCall(every ? memberBase(declarator['init']) : declarator['init'], options.interopRequire === true);
+        if (specifier === undefined || !(every || matchesDefer(options.defer, specifier))) continue;
         const locals = new Map<string, string>();
         const id = declarator['id'];
         if (id.type === 'Identifier') locals.set(id.name, '');

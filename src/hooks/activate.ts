@@ -35,7 +35,7 @@ function activateOnce(guard: Record<symbol, unknown>, activated: symbol): () => 
     // Before defer and the index: their hooks then run first and reach the pack's as `next`,
     // so defer transforms packed sources too. A missing pack costs one failed open.
     activatePack();
-    installDeferHooks();
+    installDeferHooks(activePack()?.hasLazyModules === true);
   } catch (error) {
     debug('register', `activation failed, continuing without coldstart: ${(error as Error).message}`);
   }

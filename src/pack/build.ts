@@ -165,7 +165,7 @@ export function buildPack(options: {
     // Where each require went in the recorded runs: the graph the rules are checked on.
     const required = new Map<string, string>();
     for (const recording of options.recordings) {
-      for (const [dir, specifier, mode, target] of recording.answers) if (mode === 'r') required.set(`${dir}\0${specifier}`, target);
+      for (const [dir, specifier, mode, target] of recording.answers) required.set(`${dir}\0${specifier}\0${mode}`, target);
     }
     const absolute = modules.map((m) => ({ path: join(root, m.path), format: m.format, bytes: m.bytes, entry: m }));
     // Load order per recording (modules are listed as each began to evaluate).
@@ -181,7 +181,7 @@ export function buildPack(options: {
       }
       return seen;
     };
-    const learned = learnDeferral({ modules: absolute, resolve: (dir, specifier) => required.get(`${dir}\0${specifier}`), keepEager: options.keepEager, loadedBefore });
+    const learned = learnDeferral({ modules: absolute, resolve: (dir, specifier, mode) => required.get(`${dir}\0${specifier}\0${mode}`), keepEager: options.keepEager, loadedBefore });
     let requires = 0;
     for (const m of absolute) {
       const found = learned.rewritten.get(m.path);

@@ -4,13 +4,13 @@
 // The rules, and why each exists: docs/decisions/learned-deferral.md.
 import { isBuiltin } from 'node:module';
 import { dirname } from 'node:path';
-import { commonJsFacts, lowerLearned, type DeferSite } from '../defer/learned.js';
+import { lowerLearned, moduleFacts, type DeferSite } from '../defer/learned.js';
 
 export interface LearnInput {
   /** Absolute path, format and bytes of every packed module. */
   readonly modules: readonly { readonly path: string; readonly format: string; readonly bytes: Buffer }[];
-  /** Where `specifier` required from a file in `dir` went in the recorded runs (an absolute path). */
-  readonly resolve: (dir: string, specifier: string) => string | undefined;
+  /** Where `specifier` required (`r`) or imported (`i`) from a file in `dir` went in the recorded runs (an absolute path). */
+  readonly resolve: (dir: string, specifier: string, mode: 'r' | 'i') => string | undefined;
   /** Paths or globs the user wants kept eager (the `coldstart.eager` list), as a test. */
   readonly keepEager?: ((path: string) => boolean) | undefined;
   /** Whether every recorded run that loaded `b` had loaded `a` before it: `a`'s effects, if any,
@@ -30,14 +30,14 @@ export interface Learned {
 
 export function learnDeferral(input: LearnInput): Learned {
   const byPath = new Map(input.modules.map((m) => [m.path, m]));
-  const facts = new Map<string, ReturnType<typeof commonJsFacts> | null>();
+  const facts = new Map<string, ReturnType<typeof moduleFacts> | null>();
   const factsOf = (path: string) => {
     if (!facts.has(path)) {
       const m = byPath.get(path);
-      let value: ReturnType<typeof commonJsFacts> | null = null;
-      if (m !== undefined && m.format === 'commonjs') {
+      let value: ReturnType<typeof moduleFacts> | null = null;
+      if (m !== undefined && (m.format === 'commonjs' || m.format === 'module')) {
         try {
-          value = commonJsFacts(m.bytes.toString('utf8'), path);
+          value = moduleFacts(m.bytes.toString('utf8'), path, m.format);
         } catch {
           value = null; // Node parses it its own way: leave it as it is
         }
@@ -46,7 +46,9 @@ export function learnDeferral(input: LearnInput): Learned {
     }
     return facts.get(path)!;
   };
-  const target = (from: string, specifier: string): string | undefined => (isBuiltin(specifier) ? `builtin:${specifier}` : input.resolve(dirname(from), specifier));
+  const modeOf = (path: string): 'r' | 'i' => (byPath.get(path)?.format === 'module' ? 'i' : 'r');
+  const target = (from: string, specifier: string): string | undefined =>
+    isBuiltin(specifier) ? `builtin:${specifier}` : input.resolve(dirname(from), specifier, modeOf(from));
   // Builtins load with no effect a program sees, but for the deprecated ones, which warn when loaded.
   const quietBuiltin = (to: string): boolean => !/^builtin:(?:node:)?(?:punycode|sys|_.*)$/.test(to);
 
@@ -70,9 +72,11 @@ export function learnDeferral(input: LearnInput): Learned {
     const m = byPath.get(path);
     if (m === undefined) return 'not recorded';
     if (m.format === 'json') return undefined;
-    if (m.format !== 'commonjs') return `an ES module (${m.format})`;
+    if (m.format !== 'commonjs' && m.format !== 'module') return `has format ${m.format}`;
     const f = factsOf(path);
     if (f === null) return 'does not parse';
+    // A deferred load is a synchronous require(esm), which an awaiting module refuses.
+    if (f.topLevelAwait) return 'awaits at top level';
     return f.sideEffect;
   };
   /**
@@ -148,7 +152,7 @@ export function learnDeferral(input: LearnInput): Learned {
   };
   let analyzed = 0;
   for (const m of input.modules) {
-    if (m.format !== 'commonjs') continue;
+    if (m.format !== 'commonjs' && m.format !== 'module') continue;
     const f = factsOf(m.path);
     if (f === null) continue;
     analyzed++;
@@ -159,9 +163,11 @@ export function learnDeferral(input: LearnInput): Learned {
       const to = target(m.path, site.specifier);
       if (to === undefined) refuse('target not recorded');
       else if (to.startsWith('builtin:')) {
-        if (quietBuiltin(to)) accepted.add(site);
+        // An ES module's import of a builtin stays: its namespace is Node's own facade.
+        if (m.format === 'module') refuse('a builtin imported by an ES module');
+        else if (quietBuiltin(to)) accepted.add(site);
         else refuse('a deprecated builtin (it warns when loaded)');
-      }
+      } else if (m.format === 'commonjs' && byPath.get(to)?.format === 'module') refuse('an ES module required by CommonJS');
       else if (input.keepEager?.(to) === true) refuse('kept eager by configuration');
       else if (effectOf(to, m.path) !== undefined) refuse('target has effects when loaded', `${to} ${effectOf(to, m.path)}`);
       else if (reaches(to, m.path)) refuse('cycle back to the importer');

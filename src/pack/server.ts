@@ -82,6 +82,8 @@ export class PackServer {
   readonly #lazy: boolean;
   /** Requires made lazy in the modules served so far (learned deferral). */
   deferredRequires = 0;
+  /** Whether some ES module has a learned-deferral source: its stand-in imports need the defer hooks. */
+  hasLazyModules = false;
 
   constructor(pack: { readonly header: PackHeader; readonly body: Buffer | PackBody }, root: string, options: { verify: boolean; conditions: string; counts: PackCounts; lazy?: boolean }) {
     this.#lazy = options.lazy ?? true;
@@ -108,7 +110,10 @@ export class PackServer {
     for (const row of pack.header.lazy ?? []) {
       const [rel, offset, length, sum, deferred] = row;
       const entry = this.#modules.get(rel);
-      if (entry === undefined || entry.format !== 'commonjs' || !inBody(offset, length) || !Array.isArray(deferred)) throw new Error(`corrupt learned-deferral entry ${String(rel)}`);
+      if (entry === undefined || (entry.format !== 'commonjs' && entry.format !== 'module') || !inBody(offset, length) || !Array.isArray(deferred)) {
+        throw new Error(`corrupt learned-deferral entry ${String(rel)}`);
+      }
+      if (entry.format === 'module') this.hasLazyModules = true;
       entry.lazy = [offset, length, sum];
       entry.deferred = deferred;
     }

@@ -140,3 +140,59 @@ test('pack --lazy: "coldstart": { "eager": [...] } keeps matching modules as the
   assert.ok(!rewritten.has('node_modules/lazy-user/index.js'));
   assert.ok(rewritten.has('node_modules/late-user/index.js'));
 });
+
+const esmPkg = (name, source) => ({
+  [`node_modules/${name}/package.json`]: JSON.stringify({ name, version: '1.0.0', type: 'module', exports: './index.js' }),
+  [`node_modules/${name}/index.js`]: source,
+});
+const esmTree = {
+  'package.json': '{"name":"lazy-esm-app","private":true,"type":"module"}',
+  // A performance mark is the one trace of evaluation the rules do not count as an effect.
+  ...esmPkg('esm-heavy', 'performance.mark("esm-heavy evaluated");\nexport const double = (n) => n * 2;\n'),
+  ...esmPkg('esm-heavy2', 'export const x = 1;\nexport default "d";\n'),
+  ...esmPkg('esm-user', 'import { double } from "esm-heavy";\nimport * as other from "esm-heavy2";\nimport d from "esm-heavy2";\nexport const run = (n) => [double(n), other.x, d].join(" ");\n'),
+  ...esmPkg('esm-effect', 'globalThis.esmEffect = "ran";\nexport const y = 1;\n'),
+  ...esmPkg('esm-effect-user', 'import { y } from "esm-effect";\nexport const f = () => y;\n'),
+  ...esmPkg('esm-tla', 'await 0;\nexport const z = 1;\n'),
+  ...esmPkg('esm-tla-user', 'import { z } from "esm-tla";\nexport const g = () => z;\n'),
+  ...esmPkg('esm-reexport', 'import { x } from "esm-heavy2";\nexport { x };\n'),
+  'main.js': [
+    'import { run } from "esm-user";',
+    'import { f } from "esm-effect-user";',
+    'import { g } from "esm-tla-user";',
+    'import { x } from "esm-reexport";',
+    'console.log(globalThis.esmEffect, f(), g(), x);',
+    'if (process.argv[2] === "--use") console.log(run(21));',
+    'if (process.env.SHOW_EVALUATED) console.log("esm-heavy evaluated:", performance.getEntriesByName("esm-heavy evaluated").length);',
+    '',
+  ].join('\n'),
+};
+
+const registerHooks = typeof (await import('node:module')).registerHooks === 'function';
+
+test('pack --lazy, ES modules: imports nothing reads at load become deferred namespaces; effects, top-level await and re-exports stay', { skip: registerHooks ? false : 'the pack serves ES modules on Node 22.15+ only' }, (t) => {
+  const dir = realpathSync(tempDir(t, 'coldstart-lazy-esm-'));
+  writeTree(dir, esmTree);
+  const built = runCli(['pack', '--lazy', '--', process.execPath, 'main.js'], { cwd: dir, env: base });
+  assert.equal(built.code, 0, built.stderr);
+  const read = readPackFile(join(dir, 'node_modules/.cache/coldstart/pack.v1'));
+  read.pack.body.close();
+  const deferred = new Map((read.pack.header.lazy ?? []).map((row) => [row[0], row[4]]));
+  assert.deepEqual(deferred.get('node_modules/esm-user/index.js'), ['esm-heavy', 'esm-heavy2', 'esm-heavy2']);
+  assert.equal(deferred.get('node_modules/esm-effect-user/index.js'), undefined, 'a target with an effect stays eager');
+  assert.equal(deferred.get('node_modules/esm-tla-user/index.js'), undefined, 'a target that awaits at top level stays eager');
+  assert.equal(deferred.get('node_modules/esm-reexport/index.js'), undefined, 'a re-exported binding stays eager');
+  for (const args of [[], ['--use']]) {
+    const plain = runNode(['main.js', ...args], { cwd: dir, env: base });
+    assert.equal(plain.code, 0, plain.stderr);
+    const stats = join(dir, `stats-${args.length}.jsonl`);
+    const lazy = runNode(['--import', register, 'main.js', ...args], { cwd: dir, env: { ...base, COLDSTART_PACK_STATS: stats } });
+    assert.deepEqual([lazy.code, lazy.stdout, lazy.stderr], [plain.code, plain.stdout, plain.stderr], args.join(' '));
+    const report = JSON.parse(readFileSync(stats, 'utf8').trim().split('\n').pop());
+    assert.equal(report.deferredRequires, 3, JSON.stringify(report));
+  }
+  const show = { ...base, SHOW_EVALUATED: '1' };
+  assert.match(runNode(['main.js'], { cwd: dir, env: show }).stdout, /esm-heavy evaluated: 1/);
+  assert.match(runNode(['--import', register, 'main.js'], { cwd: dir, env: show }).stdout, /esm-heavy evaluated: 0/, 'not evaluated when not used');
+  assert.match(runNode(['--import', register, 'main.js', '--use'], { cwd: dir, env: show }).stdout, /42 1 d\nesm-heavy evaluated: 1/);
+});
