@@ -5,7 +5,7 @@
 // each module is reached at run time: that is all that differs between them.
 import MagicString from 'magic-string';
 import { mayNeedTransform } from '../defer/detect.js';
-import { afterDirectives, keepLines, planDefer, rewriteReferences, type DeferPlan, type DeferSite } from '../defer/sites.js';
+import { insertAfterDirectives, keepLines, planDefer, rewriteReferences, type DeferPlan, type DeferSite } from '../defer/sites.js';
 
 /** The helper's exported names, which emitted code calls. */
 export const helperNames = ['__coldstart_deferred', '__coldstart_external', '__coldstart_load', '__coldstart_lazyRequire'] as const;
@@ -73,7 +73,7 @@ export function lowerDefer(source: string, file: string, plan: DeferPlan, option
       appendBeforeMapComment(s, source, `\n${options.helper.inline}`);
     }
     // On the first statement's line: no line is added, so every line number stays right.
-    if (top.length > 0) s.appendLeft(afterDirectives(plan.program), `${top.join(' ')} `);
+    if (top.length > 0) insertAfterDirectives(s, plan.program, source, `${top.join(' ')} `);
   }
   return { code: s.toString(), map: s.generateMap({ hires: true, source: file, includeContent: true }).toString(), deferred, kept };
 }

@@ -17,14 +17,15 @@ export interface ChildResult {
   wallMs: number;
 }
 
-export function runChild(command: string[], env: NodeJS.ProcessEnv): Promise<ChildResult> {
+/** `stdoutToStderr`: the command's output goes to our stderr, leaving stdout to a `--json` result. */
+export function runChild(command: string[], env: NodeJS.ProcessEnv, stdoutToStderr = false): Promise<ChildResult> {
   const [file, ...args] = command as [string, ...string[]];
   const start = process.uptime() * 1000;
   return new Promise((resolve, reject) => {
     // Taken when a child is started: node:child_process pulls in net and the streams, ~1.5 ms
     // that `coldstart profile` running a script in its own process never needs.
     const { spawn } = process.getBuiltinModule('node:child_process');
-    const child = spawn(file, args, { stdio: 'inherit', env });
+    const child = spawn(file, args, { stdio: stdoutToStderr ? ['inherit', 2, 'inherit'] : 'inherit', env });
     // Signals meant for the command (Ctrl-C) reach it through the shared process group; we
     // only wait for it to finish instead of dying first and orphaning it.
     const ignore = () => {};

@@ -31,7 +31,7 @@ export async function resolve(specifier: string, context: { parentURL?: string }
   const virtual = parseVirtual(specifier);
   if (virtual === undefined) return next(specifier, context);
   const resolved = await next(virtual.specifier, context);
-  return { url: virtualURL(resolved.url, resolved.format, virtual.specifier, context.parentURL ?? '', virtual.line, virtual.column), format: 'module', shortCircuit: true };
+  return { url: virtualURL(resolved.url, resolved.format, virtual.specifier, context.parentURL ?? '', virtual.line, virtual.column, virtual.checked), format: 'module', shortCircuit: true };
 }
 
 export async function load(url: string, context: { format?: string | null }, next: NextLoad): Promise<unknown> {

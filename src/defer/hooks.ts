@@ -70,10 +70,10 @@ export function resolveVirtual(specifier: string, context: { parentURL?: string 
   if (virtual === undefined) return next(specifier, context);
   const parentURL = context.parentURL ?? '';
   const resolved = next(virtual.specifier, context);
-  return { url: virtualURL(resolved.url, resolved.format, virtual.specifier, parentURL, virtual.line, virtual.column), format: 'module', shortCircuit: true };
+  return { url: virtualURL(resolved.url, resolved.format, virtual.specifier, parentURL, virtual.line, virtual.column, virtual.checked), format: 'module', shortCircuit: true };
 }
 
-function syncHooks(state: DeferState, registerHooks: RegisterHooks, standIns: boolean): () => void {
+function syncHooks(state: DeferState, registerHooks: RegisterHooks): () => void {
   // The stand-ins this thread's hook writes take deferredNamespace from here (virtualSource).
   (globalThis as Record<symbol, unknown>)[Symbol.for(runtimeGlobal)] ??= { deferredNamespace };
   let resolveHandle: { deregister(): void } | undefined;
@@ -82,7 +82,7 @@ function syncHooks(state: DeferState, registerHooks: RegisterHooks, standIns: bo
       const module = readVirtualURL(url);
       if (module !== undefined) {
         let eager = false;
-        if (mayBeAsyncModule(module)) {
+        if (!module.checked && mayBeAsyncModule(module)) {
           const known = knownTopLevelAwait(state, module.url);
           if (known !== undefined) return { format: 'module', source: virtualSource(module, known, true), shortCircuit: true };
           const target = next(module.url, { format: undefined, importAttributes: {} });
@@ -111,12 +111,39 @@ function syncHooks(state: DeferState, registerHooks: RegisterHooks, standIns: bo
       const code = transformLoaded(state, url, result.format ?? undefined, text);
       if (code === undefined) {
         // A learned-deferral source the pack served carries stand-in imports already.
-        if (standIns && resolveHandle === undefined && text.includes(virtualPrefix)) resolveHandle = registerHooks({ resolve: resolveVirtual });
+        if (resolveHandle === undefined && result.format === 'module' && text.includes(virtualPrefix)) resolveHandle = registerHooks({ resolve: resolveVirtual });
         return result;
       }
       // Registered on first need: any resolve hook turns off Node's in-process resolve cache.
       if (resolveHandle === undefined && code.includes(virtualPrefix)) resolveHandle = registerHooks({ resolve: resolveVirtual });
       return { ...result, source: code };
+    },
+  }));
+  return () => {
+    loadHandle.deregister();
+    resolveHandle?.deregister();
+  };
+}
+
+/**
+ * Only the stand-ins of learned deferral (sources the pack serves already rewritten): no
+ * transform runs, so no file is scanned or parsed. The resolve hook comes in with the first
+ * served module that imports a stand-in.
+ */
+function standInHooks(registerHooks: RegisterHooks): () => void {
+  (globalThis as Record<symbol, unknown>)[Symbol.for(runtimeGlobal)] ??= { deferredNamespace };
+  let resolveHandle: { deregister(): void } | undefined;
+  const loadHandle = registerHooks(own({
+    load(url, context, next) {
+      const module = readVirtualURL(url);
+      // Checked at pack time: the target does not await at top level.
+      if (module !== undefined) return { format: 'module', source: virtualSource(module, false, true), shortCircuit: true };
+      const result = next(url, context);
+      if (resolveHandle === undefined && result.format === 'module') {
+        const text = sourceText(result.source);
+        if (text !== undefined && text.includes(virtualPrefix)) resolveHandle = registerHooks({ resolve: resolveVirtual });
+      }
+      return result;
     },
   }));
   return () => {
@@ -163,10 +190,13 @@ function install(standIns: boolean): (() => void) | undefined {
   const configured = current.root !== undefined;
   // The pack serves ES modules only where registerHooks exists: stand-ins need nothing elsewhere.
   const needStandIns = standIns && has('registerHooks');
-  if (!configured && !needStandIns && !entryUsesImportDefer()) return undefined;
+  if (!configured && !entryUsesImportDefer()) {
+    if (!needStandIns) return undefined;
+    return standInHooks((nodeModule as unknown as { registerHooks: RegisterHooks }).registerHooks);
+  }
   if (has('registerHooks')) {
     const registerHooks = (nodeModule as unknown as { registerHooks: RegisterHooks }).registerHooks;
-    return syncHooks(makeState(current), registerHooks, needStandIns);
+    return syncHooks(makeState(current), registerHooks);
   }
   const removers: (() => void)[] = [];
   if (current.defer.length > 0) removers.push(patchCommonJs(makeState(current)));

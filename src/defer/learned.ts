@@ -6,7 +6,7 @@
 import { isBuiltin } from 'node:module';
 import MagicString from 'magic-string';
 import { virtualPrefix } from './detect.js';
-import { afterDirectives, keepLines, parse, planProgram, position, rewriteReferences, uniqueName, type DeferPlan, type DeferSite } from './sites.js';
+import { insertAfterDirectives, keepLines, parse, planProgram, position, rewriteReferences, uniqueName, type DeferPlan, type DeferSite } from './sites.js';
 import type { Node } from './scope.js';
 
 /** A top-level require a module makes while it evaluates (any `require("x")` outside a function). */
@@ -80,6 +80,15 @@ function declaredNames(program: Node): Set<string> {
   return names;
 }
 
+/** The names a declarator's pattern binds. */
+function patternNamesOf(pattern: Node): string[] {
+  if (pattern.type === 'Identifier') return [pattern['name']];
+  if (pattern.type === 'ObjectPattern') return (pattern['properties'] as Node[]).flatMap((p) => patternNamesOf(p.type === 'RestElement' ? p['argument'] : p['value']));
+  if (pattern.type === 'ArrayPattern') return (pattern['elements'] as (Node | null)[]).flatMap((e) => (e ? patternNamesOf(e) : []));
+  if (pattern.type === 'AssignmentPattern') return patternNamesOf(pattern['left']);
+  return [];
+}
+
 /** `(require("x"))`, `require("x").y` -> the require call. */
 function unwrap(node: Node): Node {
   let current = node;
@@ -105,18 +114,23 @@ function evaluationFacts(program: Node): { sideEffect: string | undefined; eager
   // Names bound to a builtin module (`const fs = require("fs")`): writing their properties
   // patches Node for every module (graceful-fs patches fs this way).
   const builtinBindings = new Set<string>();
+  // Names bound to another package's or file's module: a call of one of its methods while this
+  // module loads may register something there (a plugin, a locale, a helper) that others read.
+  const moduleBindings = new Set<string>();
   for (const statement of program['body'] as Node[]) {
     if (statement.type !== 'VariableDeclaration') continue;
     for (const declarator of statement['declarations'] as Node[]) {
       const init = declarator['init'];
       const specifier = init ? requireSpecifier(unwrap(init)) : undefined;
-      if (specifier !== undefined && isBuiltin(specifier) && declarator['id'].type === 'Identifier') builtinBindings.add(declarator['id'].name);
+      if (specifier === undefined) continue;
+      for (const name of patternNamesOf(declarator['id'])) (isBuiltin(specifier) ? builtinBindings : moduleBindings).add(name);
     }
   }
   const eagerRequires: string[] = [];
   const functionRanges: [number, number][] = [];
   let sideEffect: string | undefined;
   let topLevelAwait = false;
+  const statementCalls = new Set<Node>();
   // An ES module's static imports and re-exports load before its body runs.
   for (const statement of program['body'] as Node[]) {
     if ((statement.type === 'ImportDeclaration' || statement.type === 'ExportAllDeclaration' || statement.type === 'ExportNamedDeclaration') && statement['source']) {
@@ -182,6 +196,11 @@ function evaluationFacts(program: Node): { sideEffect: string | undefined; eager
       walk(node.value, true);
       return;
     }
+    if (node.type === 'ExpressionStatement') {
+      let expression = node.expression;
+      while (expression?.type === 'ParenthesizedExpression' || (expression?.type === 'UnaryExpression' && expression.operator === 'void')) expression = expression.type === 'UnaryExpression' ? expression.argument : expression.expression;
+      if (expression?.type === 'CallExpression') statementCalls.add(expression);
+    }
     switch (node.type) {
       case 'AssignmentExpression':
         written(node.left, inFunction);
@@ -197,6 +216,16 @@ function evaluationFacts(program: Node): { sideEffect: string | undefined; eager
         if (specifier !== undefined && !inFunction) eagerRequires.push(specifier);
         const callee = node.callee?.type === 'MemberExpression' ? node.callee : undefined;
         const root = callee ? rootName(callee) : undefined;
+        // A call whose value is dropped (a statement of its own) is made for what it does:
+        // `registry.add(...)`, `chai.use(...)`, `moment.defineLocale(...)`. One whose value is
+        // kept (`const map = util.toHash([...])`) is taken to be a helper.
+        if (callee !== undefined && !inFunction && statementCalls.has(node)) {
+          const base = unwrap(callee);
+          const required = base.type === 'CallExpression' ? requireSpecifier(base) : undefined;
+          if ((required !== undefined && !isBuiltin(required)) || (root !== undefined && moduleBindings.has(root))) {
+            effect(`calls ${required ?? root}.${callee.property?.name ?? '…'} of another module while it loads`);
+          }
+        }
         if (root !== undefined && !declared.has(root)) {
           const method = callee!.property?.name;
           if ((root === 'Object' || root === 'Reflect') && definers.has(method)) {
@@ -278,12 +307,13 @@ export function lowerLearned(source: string, facts: { plan: DeferPlan | undefine
     } else {
       // An import: the stand-in the defer hooks answer with a deferred namespace (as auto-defer's).
       const { line, column } = position(source, site.start);
-      const text = `import ${site.object} from ${JSON.stringify(`${virtualPrefix}${line}:${column}:${site.specifier}`)};`;
+      // `=`: the target was checked here for top-level await; the hooks need not read it to know.
+      const text = `import ${site.object} from ${JSON.stringify(`${virtualPrefix}${line}:${column}:=${site.specifier}`)};`;
       s.overwrite(site.start, site.end, keepLines(source, site.start, site.end, text), { contentOnly: true });
     }
   }
   rewriteReferences(s, plan);
-  if (requires) s.appendLeft(afterDirectives(plan.program), `function ${helper}(load) { let done = false, value; return { get m() { if (!done) { value = load(); done = true; } return value; } }; } `);
+  if (requires) insertAfterDirectives(s, plan.program, source, `function ${helper}(load) { let done = false, value; return { get m() { if (!done) { value = load(); done = true; } return value; } }; } `);
   return s.toString();
 }
 

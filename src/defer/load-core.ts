@@ -95,7 +95,7 @@ export function transformLoaded(state: DeferState, url: string, format: string |
 }
 
 /** Parsed form of the specifier the transform emits: `coldstart-defer:<line>:<col>:<specifier>`. */
-export function parseVirtual(specifier: string): { line: number; column: number; specifier: string } | undefined {
+export function parseVirtual(specifier: string): { line: number; column: number; specifier: string; checked: boolean } | undefined {
   // String scanning, no regular expression: this runs for every import of a transformed file,
   // and compiling a pattern at its first use showed up in start-up profiles.
   if (!specifier.startsWith(virtualPrefix)) return undefined;
@@ -105,7 +105,10 @@ export function parseVirtual(specifier: string): { line: number; column: number;
   const line = digits(specifier, virtualPrefix.length, lineEnd);
   const column = digits(specifier, lineEnd + 1, columnEnd);
   if (line === undefined || column === undefined) return undefined;
-  return { line, column, specifier: specifier.slice(columnEnd + 1) };
+  // `=` before the specifier: written by learned deferral, which checked at pack time that the
+  // target does not await at top level (no specifier starts with `=`).
+  const checked = specifier.charCodeAt(columnEnd + 1) === 61;
+  return { line, column, specifier: specifier.slice(columnEnd + (checked ? 2 : 1)), checked };
 }
 
 /** The decimal number spelled by text[from, to), undefined unless it is all digits. */
@@ -126,9 +129,9 @@ function digits(text: string, from: number, to: number): number | undefined {
 const virtualKeys = ['url', 'format', 'specifier', 'parent', 'at'] as const;
 
 /** The URL of the stand-in module for one deferred import, carrying what its source needs. */
-export function virtualURL(resolved: string, format: string | null | undefined, specifier: string, parentURL: string, line: number, column: number): string {
+export function virtualURL(resolved: string, format: string | null | undefined, specifier: string, parentURL: string, line: number, column: number, checked = false): string {
   const values = [resolved, format ?? '', specifier, parentURL, `${line}:${column}`];
-  return `${virtualPrefix}?${virtualKeys.map((key, i) => `${key}=${encodeURIComponent(values[i]!)}`).join('&')}`;
+  return `${virtualPrefix}?${virtualKeys.map((key, i) => `${key}=${encodeURIComponent(values[i]!)}`).join('&')}${checked ? '&checked=1' : ''}`;
 }
 
 export interface VirtualModule {
@@ -139,6 +142,8 @@ export interface VirtualModule {
   readonly parent: string;
   readonly line: number;
   readonly column: number;
+  /** Learned deferral checked at pack time that the target does not await at top level. */
+  readonly checked: boolean;
 }
 
 export function readVirtualURL(url: string): VirtualModule | undefined {
@@ -162,6 +167,7 @@ export function readVirtualURL(url: string): VirtualModule | undefined {
     parent: fields.get('parent') ?? '',
     line: digits(at, 0, colon) ?? 0,
     column: digits(at, colon + 1, at.length) ?? 0,
+    checked: fields.get('checked') === '1',
   };
 }
 

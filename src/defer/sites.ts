@@ -218,14 +218,22 @@ function simpleObjectPattern(pattern: Node, locals: Map<string, string>): boolea
   return locals.size > 0;
 }
 
-/** Where code may be inserted without breaking a 'use strict' prologue. */
-export function afterDirectives(program: Node): number {
+/**
+ * Inserts `text` where code may go without breaking a 'use strict' prologue: after the last
+ * directive (with a `;` first when that directive has none: `'use strict'` alone on its line
+ * is valid, `'use strict'function f() {}` is not), else before the first statement. On that
+ * line: no line is added.
+ */
+export function insertAfterDirectives(s: MagicString, program: Node, source: string, text: string): void {
   let at = (program['body'] as Node[])[0]?.start ?? 0;
+  let directive = false;
   for (const statement of program['body'] as Node[]) {
-    if (statement.type === 'ExpressionStatement' && typeof statement['directive'] === 'string') at = statement.end;
-    else break;
+    if (statement.type === 'ExpressionStatement' && typeof statement['directive'] === 'string') {
+      at = statement.end;
+      directive = true;
+    } else break;
   }
-  return at;
+  s.appendLeft(at, directive && source.charCodeAt(at - 1) !== 59 ? `;${text}` : text);
 }
 
 /** Whether an ES module awaits at its top level (then it cannot be evaluated through require). */

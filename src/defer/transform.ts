@@ -4,7 +4,7 @@
 // numbers survive even without the inline source map it attaches.
 import MagicString from 'magic-string';
 import { mayNeedTransform, virtualPrefix } from './detect.js';
-import { afterDirectives, keepLines, planDefer, position, rewriteReferences } from './sites.js';
+import { insertAfterDirectives, keepLines, planDefer, position, rewriteReferences } from './sites.js';
 
 export { hasTopLevelAwait, parseCount } from './sites.js';
 
@@ -56,7 +56,7 @@ export function transformDefer(source: string, file: string, format: string | un
   }
   rewriteReferences(s, plan);
   if (plan.commonjs && plan.sites.some((site) => site.kind === 'require' && !site.keep)) {
-    s.appendLeft(afterDirectives(plan.program), `const { lazyModules: ${lazyRuntimeName} } = require(${JSON.stringify(options.lazyRuntimePath)}); `);
+    insertAfterDirectives(s, plan.program, source, `const { lazyModules: ${lazyRuntimeName} } = require(${JSON.stringify(options.lazyRuntimePath)}); `);
   }
 
   if (deferred.length === 0) return undefined;

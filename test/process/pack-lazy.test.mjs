@@ -32,6 +32,12 @@ const tree = {
   ...pkg('uses-leak', user('leak-pkg')),
   ...pkg('ext-pkg', 'require.extensions[".txt"] = (m, f) => { m.exports = require("fs").readFileSync(f, "utf8"); };\nmodule.exports = {};\n'),
   ...pkg('uses-ext', user('ext-pkg')),
+  // A plugin that registers itself into another module's state while it loads.
+  ...pkg('reg-pkg', 'const entries = new Map();\nexports.add = (k, v) => entries.set(k, v);\nexports.get = (k) => entries.get(k);\n'),
+  ...pkg('plug-pkg', 'require("reg-pkg").add("hello", () => "hi from plugin");\nexports.version = 1;\n'),
+  ...pkg('uses-plug', user('plug-pkg')),
+  // "use strict" with no semicolon: the rewrite must not glue code to it.
+  ...pkg('strict-nosemi', "'use strict'\n\nconst heavy = require('heavy-pure')\nmodule.exports = (n) => heavy.double(n)\n"),
   // require.cache written inside a function is what the module offers its callers: not an effect.
   ...pkg('fresh-pkg', 'module.exports = (id) => { delete require.cache[require.resolve(id)]; return require(id); };\n'),
   ...pkg('uses-fresh', user('fresh-pkg')),
@@ -61,9 +67,9 @@ const tree = {
   ...pkg('thrower-user', 'const missing = require("./gone-later");\nmodule.exports = () => missing.x;\n', { 'node_modules/thrower-user/gone-later.js': 'module.exports = { x: "here" };\n' }),
   'main.js': [
     'require("early-effect");',
-    'for (const name of ["uses-polyfill", "uses-patch", "uses-exit", "uses-stack", "uses-global", "uses-leak", "uses-ext", "uses-modpatch", "uses-fresh", "uses-indirect", "reassign-pkg", "toplevel-pkg", "try-pkg", "lazy-user", "late-user", "thrower-user"]) require(name);',
+    'for (const name of ["uses-polyfill", "uses-patch", "uses-exit", "uses-stack", "uses-global", "uses-leak", "uses-ext", "uses-modpatch", "uses-fresh", "uses-plug", "strict-nosemi", "uses-indirect", "reassign-pkg", "toplevel-pkg", "try-pkg", "lazy-user", "late-user", "thrower-user"]) require(name);',
     'console.log([].fancy?.(), require("fs").patchedByTest, Error.stackTraceLimit, globalThis.fromGlobal, typeof leaked, typeof require.extensions[".txt"], module.constructor.prototype.patchedByTest, globalThis.fromIndirect, globalThis.sideRan);',
-    'console.log(require("cyc-a").get(), require("try-pkg")(), process.env.EARLY_EFFECT);',
+    'console.log(require("cyc-a").get(), require("try-pkg")(), process.env.EARLY_EFFECT, require("reg-pkg").get("hello")?.() ?? "NOT registered", require("strict-nosemi")(4));',
     'if (process.argv[2] === "--use") console.log(require("lazy-user")(21).join(" "), require("thrower-user")());',
     '',
   ].join('\n'),
@@ -92,7 +98,7 @@ test('pack --lazy: each safety rule decides as documented (the pack header)', (t
   const of = (name) => deferred.get(`node_modules/${name}/index.js`) ?? [];
   // Targets with effects stay eager: globals, prototypes, builtin modules, process handlers,
   // Error settings, implicit globals, require.extensions, and effects reached through a load.
-  for (const name of ['uses-polyfill', 'uses-patch', 'uses-exit', 'uses-stack', 'uses-global', 'uses-leak', 'uses-ext', 'uses-modpatch', 'uses-indirect']) {
+  for (const name of ['uses-polyfill', 'uses-patch', 'uses-exit', 'uses-stack', 'uses-global', 'uses-leak', 'uses-ext', 'uses-modpatch', 'uses-plug', 'uses-indirect']) {
     assert.deepEqual(of(name), [], `${name} must keep its require eager`);
   }
   assert.deepEqual(of('cyc-a'), [], 'a require inside a cycle stays eager');
@@ -100,10 +106,11 @@ test('pack --lazy: each safety rule decides as documented (the pack header)', (t
   assert.deepEqual(of('toplevel-pkg'), [], 'a binding read while the module evaluates stays eager');
   assert.deepEqual(of('try-pkg'), [], 'requires in try and side-effect-only requires are never candidates');
   assert.deepEqual(of('lazy-user'), ['heavy-pure', 'heavy-pure', 'node:path'], 'pure targets and builtins load at first use');
+  assert.deepEqual(of('strict-nosemi'), ['heavy-pure'], "'use strict' with no semicolon is rewritten too");
   assert.deepEqual(of('uses-fresh'), ['fresh-pkg'], 'a require.cache write inside a function is not a load-time effect');
   assert.deepEqual(of('late-user'), ['early-effect'], 'an effect the recorded runs had done before the importer ran does not block');
   assert.deepEqual(of('thrower-user'), ['./gone-later']);
-  assert.ok(summary.lazy.refused['target has effects when loaded'] >= 9, JSON.stringify(summary.lazy));
+  assert.ok(summary.lazy.refused['target has effects when loaded'] >= 10, JSON.stringify(summary.lazy));
 });
 
 test('pack --lazy: the program prints what plain Node prints, loads less, and COLDSTART_EAGER=1 serves the originals', (t) => {

@@ -434,3 +434,19 @@ test('a run reads from the pack only the windows holding what it serves: nothing
   const big = run(['-e', 'require("big")']);
   assert.ok(big.counts.hits >= 1 && big.bytesRead >= 3_000_000, JSON.stringify(big));
 });
+
+test('a pack written with --out in a project that has no cache folder yet is fresh for the runs that then build the index', (t) => {
+  const dir = realpathSync(tempDir(t, 'coldstart-pack-'));
+  makePackApp(dir);
+  const out = join(dir, 'elsewhere.pack');
+  const built = runCli(['pack', '--out', out, '--json', '--', node, 'main.cjs'], { cwd: dir, env: base });
+  assert.equal(built.code, 0, built.stderr);
+  assert.doesNotThrow(() => JSON.parse(built.stdout), '--json leaves stdout to the summary: the command\'s own output goes to stderr');
+  for (let i = 0; i < 2; i++) {
+    const stats = join(dir, `stats-${i}.jsonl`);
+    // With the index on: the first run builds it under node_modules/.cache.
+    const run = runNode(['--import', register, 'main.cjs'], { cwd: dir, env: { ...base, COLDSTART_INDEX: '', COLDSTART_PACK: out, COLDSTART_PACK_STATS: stats } });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(JSON.parse(readFileSync(stats, 'utf8').trim()).state, 'used', `run ${i + 1}`);
+  }
+});

@@ -22,6 +22,7 @@ const cases = [
   ['an exported binding stays eager', 'import { a } from "x";\nexport { a };', undefined],
   ['an unlisted module stays eager', 'import { a } from "z";\na;', undefined],
   ['CommonJS require', '"use strict";\nconst m = require("x");\nm.go();', ['"use strict";const { __coldstart_deferred, __coldstart_external, __coldstart_load, __coldstart_lazyRequire } = require("coldstart:defer-runtime"); ', 'const __coldstart_defer0 = __coldstart_lazyRequire(() => (require("x")));', '__coldstart_defer0.m.go();'], { format: 'commonjs' }],
+  ['"use strict" with no semicolon gets one before the helper', '"use strict"\nconst m = require("x");\nm.go();', ['"use strict";const { __coldstart_deferred'], { format: 'commonjs' }],
   ["tsc's interop wrapper is kept inside the lazy load", 'const ts = __importStar(require("x"));\nts.go();', ['__coldstart_lazyRequire(() => (__importStar(require("x"))))', '__coldstart_defer0.m.go();'], { format: 'commonjs' }],
 ];
 

@@ -32,6 +32,7 @@ const cases = [
   ['unlisted module stays', 'import { a } from "z";\na;', undefined],
   ['line breaks of a multi-line import are kept', 'import {\n  a,\n} from "x";\na;', ['from "coldstart-defer:1:1:x";\n\n\n__coldstart_defer0.a;']],
   ['CommonJS require', '"use strict";\nconst m = require("x");\nm.go();', ['"use strict";const { lazyModules: __coldstart_lazyModules } = require("/lazy.js"); ', 'const __coldstart_defer0 = __coldstart_lazyModules(__filename, { m: "x" });', '__coldstart_defer0.m.go();'], 'commonjs'],
+  ['CommonJS after "use strict" with no semicolon', '"use strict"\nconst m = require("x");\nm.go();', ['"use strict";const { lazyModules: __coldstart_lazyModules }'], 'commonjs'],
   ['CommonJS destructuring', 'const { a, b: c } = require("x");\nc(a);', ['(0, __coldstart_defer0.m.b)(__coldstart_defer0.m.a);'], 'commonjs'],
 ];
 
@@ -143,9 +144,12 @@ test('the entry is CommonJS when its package scope says so, learnt from the conf
 });
 
 test('stand-in specifiers and URLs: written and read back by hand, strange characters included', () => {
-  assert.deepEqual(parseVirtual('coldstart-defer:12:3:@aws-sdk/client-s3'), { line: 12, column: 3, specifier: '@aws-sdk/client-s3' });
-  assert.deepEqual(parseVirtual('coldstart-defer:1:1:x:y'), { line: 1, column: 1, specifier: 'x:y' });
-  assert.deepEqual(parseVirtual('coldstart-defer:1:1:'), { line: 1, column: 1, specifier: '' });
+  assert.deepEqual(parseVirtual('coldstart-defer:12:3:@aws-sdk/client-s3'), { line: 12, column: 3, specifier: '@aws-sdk/client-s3', checked: false });
+  assert.deepEqual(parseVirtual('coldstart-defer:1:1:x:y'), { line: 1, column: 1, specifier: 'x:y', checked: false });
+  assert.deepEqual(parseVirtual('coldstart-defer:1:1:'), { line: 1, column: 1, specifier: '', checked: false });
+  // Learned deferral's stand-ins: `=` says the target was checked for top-level await at pack time.
+  assert.deepEqual(parseVirtual('coldstart-defer:4:2:=./x.mjs'), { line: 4, column: 2, specifier: './x.mjs', checked: true });
+  assert.equal(readVirtualURL(virtualURL('file:///x.mjs', 'module', './x.mjs', 'file:///p.mjs', 4, 2, true))?.checked, true);
   for (const bad of ['x', 'coldstart-defer:', 'coldstart-defer:1:x', 'coldstart-defer::1:x', 'coldstart-defer:1a:1:x', 'coldstart-defer:1:-1:x']) {
     assert.equal(parseVirtual(bad), undefined, bad);
   }
@@ -153,7 +157,7 @@ test('stand-in specifiers and URLs: written and read back by hand, strange chara
   const url = virtualURL(odd, 'module', 'pkg/sub?x=1&y', 'file:///p/main.mjs', 7, 9);
   assert.ok(url.startsWith('coldstart-defer:?url='), url);
   assert.doesNotThrow(() => new URL(url), 'a valid URL');
-  assert.deepEqual(readVirtualURL(url), { url: odd, format: 'module', specifier: 'pkg/sub?x=1&y', parent: 'file:///p/main.mjs', line: 7, column: 9 });
+  assert.deepEqual(readVirtualURL(url), { url: odd, format: 'module', specifier: 'pkg/sub?x=1&y', parent: 'file:///p/main.mjs', line: 7, column: 9, checked: false });
   assert.equal(readVirtualURL(virtualURL('file:///x.js', null, 'x', '', 1, 2))?.format, '');
   assert.equal(readVirtualURL('file:///x.js'), undefined);
   assert.equal(readVirtualURL('coldstart-defer:?url=%E0%A4%A'), undefined, 'malformed encoding is not ours');

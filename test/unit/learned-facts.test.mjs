@@ -21,6 +21,8 @@ const effects = [
   ['require.extensions at the top level', 'require.extensions[".x"] = () => {};', /require\.extensions/],
   ['module.constructor at the top level', 'module.constructor.prototype.x = 1;', /module\.constructor/],
   ['Error.prepareStackTrace at the top level', 'Error.prepareStackTrace = () => {};', /Error/],
+  ['registering into another module (a call made for what it does)', 'const reg = require("./reg");\nreg.add("x", 1);', /calls reg\.add of another module/],
+  ['registering through require itself', 'require("chai").use(plugin);', /calls chai\.use of another module/],
 ];
 const noEffects = [
   ['reading process.argv', 'if (process.argv.includes("--x")) exports.x = 1;'],
@@ -28,6 +30,8 @@ const noEffects = [
   ['Error.prepareStackTrace saved and restored in a function', 'function f() { const old = Error.prepareStackTrace; Error.prepareStackTrace = (_, s) => s; const s = new Error().stack; Error.prepareStackTrace = old; return s; }'],
   ['require.cache deleted in a function', 'module.exports = (id) => { delete require.cache[id]; return require(id); };'],
   ['console in a function', 'module.exports = () => console.log("later");'],
+  ['a helper of another module whose value is kept', 'const util = require("./util");\nconst RULES = util.toHash(["a"]);\nmodule.exports = RULES;'],
+  ['a builtin helper called for what it does', 'const util = require("util");\nutil.inspect.defaultOptions;'],
   ['a local shadowing a global name', 'const process = { on() {} };\nprocess.on("x");\nconst Array = [];\nArray.x = 1;'],
 ];
 
@@ -45,6 +49,14 @@ const cases = [
   ['eval makes names unresolvable', 'const a = require("a");\nmodule.exports = () => eval("a");', []],
 ];
 for (const [name, source, expected] of cases) test(`candidates: ${name}`, () => assert.deepEqual(candidates(source), expected));
+
+test("lowerLearned: after 'use strict' with no semicolon, the helper is separated by one", () => {
+  const source = "'use strict'\nconst a = require('a')\nmodule.exports = () => a\n";
+  const facts = commonJsFacts(source, '/m/index.js');
+  const code = lowerLearned(source, facts, new Set(facts.candidates));
+  assert.match(code, /^'use strict';function __coldstart_lazy/);
+  assert.doesNotThrow(() => new Function('require', 'module', code));
+});
 
 test('lowerLearned: a getter per accepted declaration, the helper on the first line, lines kept', () => {
   const source = '"use strict";\nconst a = require("a");\nconst { b } = require("b");\nmodule.exports = () => [a.x, b()];\n';

@@ -116,6 +116,9 @@ export async function run(argv: string[]): Promise<number> {
   // The directory exists before the stamps are taken: creating it later would touch
   // node_modules' mtime and make the new pack stale at once.
   makeDirectory(dirname(file));
+  // The index's and the pack's home too, whatever --out says: a first run that builds the index
+  // there would otherwise touch node_modules itself and make the new pack stale at once.
+  makeDirectory(join(root, 'node_modules/.cache/coldstart'));
   let fromIndex: PackageFiles | undefined;
   if (options.packages.length > 0) {
     try {
@@ -138,7 +141,7 @@ export async function run(argv: string[]): Promise<number> {
     for (const command of options.runs) {
       const shown = command[0] === '/bin/sh' ? command[2]! : command.join(' ');
       process.stderr.write(`coldstart pack: recording ${shown}\n`);
-      const result = await runChild(command, env);
+      const result = await runChild(command, env, options.json);
       if (result.code !== 0) process.stderr.write(`coldstart pack: warning: \`${shown}\` exited with ${result.code}; its loads are packed anyway\n`);
     }
     const recordings = readRecordings(dir);
