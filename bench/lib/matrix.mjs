@@ -84,7 +84,7 @@ export async function measureScenario({ root, fs, node, scenario, variants, opti
   return { records: [...records.values()], commands, reference };
 }
 
-const MANY_VARIANTS = ['plain', 'cache-require-paths', 'coldstart', 'coldstart-pack', 'esbuild'];
+const MANY_VARIANTS = ['plain', 'cache-require-paths', 'coldstart', 'coldstart-pack', 'coldstart-lazy-pack', 'esbuild'];
 
 /** N copies at once, by our own spawn and by mpirun, for the variants that passed the check. */
 export async function measureMany({ node, scenario, measured, counts, rounds, mpi }) {
