@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { svgChart } from './lib/chart.mjs';
 import { fuseUnavailable, mountFuseTree } from './lib/fuse.mjs';
+import { startSlurm } from './lib/slurm.mjs';
 import { measureMany, measureScenario } from './lib/matrix.mjs';
 import { mpiWorks } from './lib/many.mjs';
 import { UsageError, parseOptions, usage } from './lib/options.mjs';
@@ -49,6 +50,8 @@ async function run(options) {
   for (const s of skipped) log(`skipped: ${s}`);
   const results = [];
   const many = [];
+  /** Slurm, started at the first many-process scenario: undefined not yet tried, null unavailable. */
+  let slurm;
   for (const fs of options.fs) {
     let tree;
     if (fs === 'fuse') {
@@ -69,19 +72,25 @@ async function run(options) {
       // Local state (bundles, warmed caches) starts empty so every run sets up alike; the smoke run,
       // which CI may start while a real run is going, uses none of it and leaves it alone.
       if (options.profile !== 'smoke') for (const dir of ['state', 'bundles']) rmSync(join(work, dir), { recursive: true, force: true });
-      tree = { root: repoRoot, close() {} };
+      tree = { root: repoRoot, coldstart: repoRoot, close() {} };
     }
     try {
       const memo = new Map();
       for (const node of nodes) {
         for (const scenario of scenarios) {
-          const measured = await measureScenario({ root: tree.root, fs, node, scenario, variants, options, tools, memo, notes });
+          const measured = await measureScenario({ root: tree.root, coldstart: tree.coldstart, work, fs, node, scenario, variants, options, tools, memo, notes });
           results.push(...measured.records);
           const manyHere = fs === 'fuse' && scenario.many && options.many.length > 0 && (options.profile !== 'quick' || node === nodes.at(-1));
           if (manyHere) {
             const mpi = tools.mpirun && mpiWorks(node.path);
             if (!mpi && !skipped.some((s) => s.startsWith('mpirun'))) skipped.push('mpirun launches: mpirun missing or cannot start processes (Debian: openmpi-bin)');
-            many.push(...await measureMany({ node, scenario, measured, counts: options.many, rounds: options.manyRounds, mpi }));
+            if (slurm === undefined && options.many.includes(32)) {
+              const started = startSlurm(work, Math.max(...options.many));
+              slurm = started.reason === undefined ? started : null;
+              if (slurm) process.once('exit', () => slurm.stop()); // also when the run fails
+              if (started.reason !== undefined) skipped.push(`srun launches: ${started.reason}`);
+            }
+            many.push(...await measureMany({ node, scenario, measured, counts: options.many, rounds: options.manyRounds, mpi, slurm }));
           }
         }
       }
@@ -89,6 +98,7 @@ async function run(options) {
       tree.close();
     }
   }
+  slurm?.stop();
   const doc = {
     format: 1, profile: options.profile, date: new Date().toISOString(), machine: describeMachine(),
     nodes: nodes.map(({ label, version, path, compileCache }) => ({ label, version, path, compileCache })),

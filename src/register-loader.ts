@@ -32,14 +32,35 @@ export function runCore(dir: string): void {
   const fs = process.getBuiltinModule('node:fs');
   const vm = process.getBuiltinModule('node:vm');
   const core = `${dir}/register-core.cjs`;
-  const source = fs.readFileSync(core, 'utf8');
-  const setting = process.env['COLDSTART_CODE_CACHE'];
-  const useCache = setting !== '0' && setting !== 'off' && setting !== 'false';
+  // One open, one fstat, one read per file: on a network filesystem each call is a round trip,
+  // and readFileSync reads a file of unknown size in several chunks.
+  const readWhole = (path: string): Buffer => {
+    const fd = fs.openSync(path, 'r');
+    try {
+      const size = fs.fstatSync(fd).size;
+      const bytes = Buffer.allocUnsafe(size);
+      let at = 0;
+      while (at < size) {
+        const n = fs.readSync(fd, bytes, at, size - at, at);
+        if (n === 0) break;
+        at += n;
+      }
+      return at === size ? bytes : bytes.subarray(0, at);
+    } finally {
+      fs.closeSync(fd);
+    }
+  };
+  const source = readWhole(core).toString('utf8');
+  const off = (value: string | undefined): boolean => value !== undefined && ['0', 'off', 'false', 'no'].includes(value.trim().toLowerCase());
+  const on = (value: string | undefined): boolean => value !== undefined && value.trim() !== '' && !off(value);
+  const useCache = !off(process.env['COLDSTART_CODE_CACHE']);
+  // A shared install (COLDSTART_SHARED=1, see settings.ts) is never written to at run time.
+  const mayWrite = !on(process.env['COLDSTART_SHARED']);
   const cacheFile = `${dir}/register-core.${CORE_HASH}.${process.version}-${process.arch}.v8cache`;
   let cachedData: Buffer | undefined;
   if (useCache) {
     try {
-      cachedData = fs.readFileSync(cacheFile);
+      cachedData = readWhole(cacheFile);
     } catch {
       // no cache yet, or not readable: compile
     }
@@ -66,7 +87,7 @@ export function runCore(dir: string): void {
     const state = !useCache ? 'off' : cachedData === undefined ? 'none yet' : script.cachedDataRejected === true ? 'rejected by V8' : 'used';
     process.stderr.write(`coldstart: register: code cache ${state} (${cacheFile})\n`);
   }
-  if (useCache && (cachedData === undefined || script.cachedDataRejected === true)) {
+  if (useCache && mayWrite && (cachedData === undefined || script.cachedDataRejected === true)) {
     // At exit, so the functions this run compiled are in the cache too.
     process.once('exit', () => {
       const temp = `${cacheFile}.${process.pid}.tmp`;

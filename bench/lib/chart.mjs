@@ -40,7 +40,8 @@ export function svgChart(doc) {
         if (r.status === 'ok' && r.ratio !== null) {
           const length = Math.max(1, Math.min(r.ratio, maxRatio) * scale);
           parts.push(`<rect x="${labelWidth}" y="${y + 1}" width="${length.toFixed(1)}" height="${barHeight - 2}" fill="${colour(r.variant)}"/>`);
-          parts.push(`<text x="${labelWidth + length + 4}" y="${y + 10}" font-size="10">${Math.round(r.median)} ms (${r.ratio.toFixed(2)}x)</text>`);
+          const ops = r.mountOps && !r.mountOps.error ? ` · ${r.mountOps.ops} ops on the mount` : '';
+          parts.push(`<text x="${labelWidth + length + 4}" y="${y + 10}" font-size="10">${Math.round(r.median)} ms (${r.ratio.toFixed(2)}x)${ops}</text>`);
         } else {
           const text = r.status === 'ok' ? `${Math.round(r.median)} ms` : r.status === 'broken' ? 'broken: output differs' : 'not run';
           parts.push(`<text x="${labelWidth + 4}" y="${y + 10}" font-size="10" fill="${r.status === 'broken' ? '#dc2626' : '#6b7280'}">${escape(text)}</text>`);

@@ -2,16 +2,33 @@
 // entry and negative caches off, so every stat and failed lookup is a round trip to a userspace
 // daemon, as on network and FUSE filesystems. Mounted for the run and always unmounted after.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join, sep } from 'node:path';
 import { log } from './setup.mjs';
 
 const BINDFS_OPTIONS = 'attr_timeout=0,entry_timeout=0,negative_timeout=0';
 
-// What the FUSE tree holds: the same layout as the repository, so scenario paths work unchanged
-// and coldstart itself (dist/, bin/) is read through the mount as an installed copy would be.
+// What the FUSE tree holds: the same layout as the repository, so scenario paths work unchanged.
+// coldstart itself is installed into bench/node_modules/coldstart as npm would install it (its
+// published files and its dependencies), so the variants read it through the mount.
 const COPIED = ['package.json', 'dist', 'bin', 'bench/package.json', 'bench/node_modules', 'bench/fixtures',
   'examples/demo'];
+
+/** Where the tree's installed coldstart lives, relative to the tree's root. */
+export const INSTALLED_COLDSTART = 'bench/node_modules/coldstart';
+
+/** Copies coldstart's published files and its production dependencies into `target`. */
+function installColdstart(repoRoot, target) {
+  rmSync(target, { recursive: true, force: true });
+  mkdirSync(target, { recursive: true });
+  for (const path of ['package.json', 'bin', 'dist']) cpSync(join(repoRoot, path), join(target, path), { recursive: true, filter: (from) => !/\.(map|v8cache)$/.test(from) });
+  const list = spawnSync('npm', ['ls', '--omit=dev', '--all', '--parseable'], { cwd: repoRoot, encoding: 'utf8' });
+  const prefix = join(repoRoot, 'node_modules') + sep;
+  for (const dir of list.stdout.split('\n')) {
+    if (!dir.startsWith(prefix)) continue;
+    cpSync(dir, join(target, 'node_modules', dir.slice(prefix.length)), { recursive: true });
+  }
+}
 
 function isMounted(dir) {
   try {
@@ -55,6 +72,7 @@ export function mountFuseTree(repoRoot, work) {
     const copy = spawnSync('cp', ['-a', from, to], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
     if (copy.status !== 0) throw new Error(`copying ${path} for the FUSE tree failed: ${copy.stderr.trim()}`);
   }
+  installColdstart(repoRoot, join(source, INSTALLED_COLDSTART));
   log(`FUSE tree copied in ${Math.round(performance.now() - started)} ms`);
   mkdirSync(mount, { recursive: true });
   const result = spawnSync('bindfs', ['-o', BINDFS_OPTIONS, source, mount], { encoding: 'utf8' });
@@ -78,5 +96,5 @@ export function mountFuseTree(repoRoot, work) {
   }
   process.on('exit', close);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, onSignal);
-  return { root: mount, source, close };
+  return { root: mount, source, coldstart: join(mount, INSTALLED_COLDSTART), close };
 }

@@ -2,7 +2,9 @@
 // setup and output check, then interleaved timed runs (so drift in machine load hits every
 // variant alike), syscall counts and peak RSS.
 import { countSyscalls, difference, runOnce, runWithRss, stats } from './measure.mjs';
+import { countOnMount } from './mountops.mjs';
 import { launchMpi, launchTogether } from './many.mjs';
+import { launchSrun } from './slurm.mjs';
 import { log } from './setup.mjs';
 import { SetupError } from './variants.mjs';
 
@@ -12,16 +14,16 @@ const tick = () => new Promise((resolve) => setImmediate(resolve));
 
 function record(base, variant, fields) {
   return { ...base, variant: variant.id, variantTitle: variant.title, median: null, min: null, max: null, runs: 0,
-    samples: [], ratio: null, syscalls: null, rssKiB: null, reason: null, ...fields };
+    samples: [], ratio: null, syscalls: null, mountOps: null, rssKiB: null, reason: null, ...fields };
 }
 
 /**
  * Returns { records, commands, reference }: one record per applicable variant, the commands of
  * the variants that passed the check (for the many-process runs) and plain Node's output.
  */
-export async function measureScenario({ root, fs, node, scenario, variants, options, tools, memo, notes }) {
+export async function measureScenario({ root, coldstart, work, fs, node, scenario, variants, options, tools, memo, notes }) {
   const base = { fs, node: node.label, nodeVersion: node.version, scenario: scenario.id, scenarioTitle: scenario.title };
-  const cell = { root, node, scenario, memo, notes };
+  const cell = { root, coldstart, work, fs, node, scenario, memo, notes };
   const applicable = variants.filter((v) => !v.applies || v.applies(cell));
   const [plain, ...others] = applicable;
   const plainCommand = plain.prepare(cell);
@@ -64,11 +66,13 @@ export async function measureScenario({ root, fs, node, scenario, variants, opti
       } else records.get(id).samples.push(Math.round(result.ms * 10) / 10);
     }
   }
-  // Syscall counts do not depend on the filesystem, so they are taken on local disk only.
-  if (options.strace && tools.strace && fs === 'local') {
+  // Syscall counts do not depend on the filesystem, so they are taken on local disk only; on the
+  // slow mount, what counts is the operations each process sends to it.
+  if (options.strace && tools.strace) {
     for (const [id, command] of commands) {
       await tick();
-      records.get(id).syscalls = countSyscalls(command);
+      if (fs === 'local') records.get(id).syscalls = countSyscalls(command);
+      else records.get(id).mountOps = countOnMount(command, root);
     }
   }
   const plainRecord = records.get(plain.id);
@@ -84,15 +88,17 @@ export async function measureScenario({ root, fs, node, scenario, variants, opti
   return { records: [...records.values()], commands, reference };
 }
 
-const MANY_VARIANTS = ['plain', 'cache-require-paths', 'coldstart', 'coldstart-pack', 'coldstart-lazy-pack', 'esbuild'];
+const MANY_VARIANTS = ['plain', 'cache-require-paths', 'coldstart', 'coldstart-pack', 'coldstart-lazy-pack', 'coldstart-staged', 'esbuild'];
 
 /** N copies at once, by our own spawn and by mpirun, for the variants that passed the check. */
-export async function measureMany({ node, scenario, measured, counts, rounds, mpi }) {
+export async function measureMany({ node, scenario, measured, counts, rounds, mpi, slurm }) {
   const base = { fs: 'fuse', node: node.label, nodeVersion: node.version, scenario: scenario.id, scenarioTitle: scenario.title };
   const out = [];
   const chosen = MANY_VARIANTS.filter((id) => measured.records.some((r) => r.variant === id));
-  for (const launcher of mpi ? ['spawn', 'mpirun'] : ['spawn']) {
-    for (const n of counts) {
+  const launchers = ['spawn', ...(mpi ? ['mpirun'] : []), ...(slurm ? ['srun'] : [])];
+  for (const launcher of launchers) {
+    // srun: 32 processes, the count the cluster recipe is shown with (docs/scale.md).
+    for (const n of launcher === 'srun' ? counts.filter((c) => c === 32) : counts) {
       const records = chosen.map((id) => {
         const variantRecord = measured.records.find((r) => r.variant === id);
         const ok = measured.commands.has(id);
@@ -102,7 +108,7 @@ export async function measureMany({ node, scenario, measured, counts, rounds, mp
       for (let round = 0; round < rounds; round++) {
         for (const r of records.filter((x) => x.status === 'ok')) {
           const command = measured.commands.get(r.variant);
-          const launch = launcher === 'mpirun' ? launchMpi : launchTogether;
+          const launch = launcher === 'mpirun' ? launchMpi : launcher === 'srun' ? (...a) => launchSrun(slurm, ...a) : launchTogether;
           const { ms, problem } = await launch(command, n, measured.reference);
           if (problem) Object.assign(r, { status: 'broken', reason: problem });
           else r.samples.push(Math.round(ms));

@@ -9,7 +9,8 @@ stderr, JSON + SVG chart in bench/results/.
 
 Profiles:
   (default)   full run: Node 20 and 24, every scenario and variant, local disk and FUSE,
-              10 timed runs each, many-process launches of 8 and 32 (about 12 minutes)
+              10 timed runs each, many-process launches of 8, 32 and 64 by our own spawn
+              and by mpirun where it runs (about 20 minutes)
   --quick     the same matrix with 3 runs and one many-process round (a few minutes)
   --smoke     one scenario, two variants, one run, local disk, this Node (a few seconds)
 
@@ -29,7 +30,7 @@ Exit codes: 0 done (broken variants are results, not failures), 1 the harness fa
 2 bad usage, 3 --strict and some variant broken.`;
 
 const profiles = {
-  full: { runs: 10, fuseRuns: 5, nodes: ['20', '24'], fs: ['local', 'fuse'], many: [8, 32], manyRounds: 2, strace: true, scenarios: null, variants: null },
+  full: { runs: 10, fuseRuns: 5, nodes: ['20', '24'], fs: ['local', 'fuse'], many: [8, 32, 64], manyRounds: 2, strace: true, scenarios: null, variants: null },
   quick: { runs: 3, fuseRuns: 3, nodes: ['20', '24'], fs: ['local', 'fuse'], many: [8, 32], manyRounds: 1, strace: true, scenarios: null, variants: null },
   smoke: { runs: 1, fuseRuns: 1, nodes: ['self'], fs: ['local'], many: [], manyRounds: 0, strace: true, scenarios: ['eslint-version'], variants: ['plain', 'coldstart'] },
 };

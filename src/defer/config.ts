@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { debug } from '../debug.js';
-import { entryRealPath } from '../hooks/entry.js';
+import { entryRealPath, knownJson } from '../hooks/entry.js';
 
 export interface DeferConfig {
   /** The directory holding the package.json or coldstart.config.json the config came from. */
@@ -39,6 +39,8 @@ export function setKnownFiles(isFile: ((path: string) => boolean | undefined) | 
 }
 
 function readJson(file: string): unknown {
+  const known = knownJson(file);
+  if (known !== undefined) return known === null ? undefined : known.value;
   if (knownFiles?.(file) === false) return undefined;
   let text: string;
   try {

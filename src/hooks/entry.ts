@@ -13,6 +13,44 @@ export type EntryKind = 'module' | 'commonjs' | 'unknown';
 
 let entryMemo: { entry: string; real: string | undefined } | undefined;
 
+/** What a fresh pack recorded about its entries at pack time (pack/start-facts.ts). */
+export interface StartFacts {
+  /** The real path of an entry, when recorded. */
+  realPath(entry: string): string | undefined;
+  /** A package.json's "type" and "coldstart" fields; null: it does not exist; undefined: not recorded. */
+  json(file: string): { readonly value: unknown } | null | undefined;
+}
+
+let startFacts: StartFacts | undefined;
+
+/** Lets start-up questions about the entry be answered by the pack serving this process. */
+export function useStartFacts(facts: StartFacts | undefined): void {
+  startFacts = facts;
+  entryMemo = undefined;
+}
+
+/**
+ * The "type" of `file`'s package scope as the pack recorded it (undefined: no "type"); null
+ * when the pack did not record that scope.
+ */
+export function knownScopeType(file: string): string | undefined | null {
+  if (startFacts === undefined) return null;
+  for (let dir = file.slice(0, file.lastIndexOf('/')); dir !== ''; dir = dir.slice(0, dir.lastIndexOf('/'))) {
+    const known = startFacts.json(`${dir}/package.json`);
+    if (known === undefined) return null;
+    if (known !== null) {
+      const type = (known.value as { type?: unknown } | null)?.type;
+      return typeof type === 'string' ? type : undefined;
+    }
+  }
+  return null;
+}
+
+/** What the pack recorded about `file` (see StartFacts.json). */
+export function knownJson(file: string): { readonly value: unknown } | null | undefined {
+  return startFacts?.json(file);
+}
+
 /**
  * The real path of the entry script (process.argv[1]); undefined for none or when it cannot be
  * resolved (no extension given, a directory). Asked by several features at start-up, resolved
@@ -22,9 +60,9 @@ export function entryRealPath(): string | undefined {
   const entry = process.argv[1];
   if (entry === undefined || entry === '') return undefined;
   if (entryMemo?.entry !== entry) {
-    let real: string | undefined;
+    let real = startFacts?.realPath(entry);
     try {
-      real = realpathSync(entry);
+      real ??= realpathSync(entry);
     } catch {
       real = undefined;
     }

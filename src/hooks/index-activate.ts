@@ -1,7 +1,7 @@
 // Start-up of the module-location index under `coldstart/register`: find the project and its
 // index, check it is fresh, install the resolve hook. With no usable index, one process builds
 // it (under a lock, synchronously, then uses it); the others run as plain Node meanwhile.
-import { settingOff } from '../settings.js';
+import { settingOff, sharedInstall } from '../settings.js';
 import { pnpActive, pnpReason } from '../pnp.js';
 import { appendFileSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -15,7 +15,7 @@ import { AnswerTable, answersPathFor } from '../locations/answers.js';
 import { has } from '../node-features.js';
 import { programDeferConfig } from '../defer/config.js';
 import { installSourceHandler, newSourceCounts, packageTypeOf, type SourceCounts } from './cjs-source.js';
-import { entryKind, useRegisterHooks } from './entry.js';
+import { entryKind, knownScopeType, useRegisterHooks } from './entry.js';
 import { slowFilesystem, startPrefetch, type Prefetcher } from './prefetch.js';
 
 /** Fewer files than this are read by the program itself, even on a slow filesystem. */
@@ -58,6 +58,8 @@ export interface IndexRunReport {
   readonly sources: SourceCounts;
   /** Files taken from the prefetching worker (slow filesystems), and files it did not have yet. */
   prefetch?: { taken: number; missed: number } | undefined;
+  /** COLDSTART_SHARED=1: the index trusted as built, nothing written into the tree. */
+  shared?: boolean;
   /** How the resolve hook went in: module.registerHooks, or the CommonJS resolver patch. */
   hooks: 'registerHooks' | 'patch' | undefined;
 }
@@ -157,9 +159,12 @@ export function prepareIndex(): PreparedIndex {
         Object.assign(report, { root, index: file });
         // COLDSTART_INDEX_VERIFY=0: trust package sections without a stat of each package root
         // (images and clusters whose node_modules never change between installs).
-        const options = { globalPaths: globalPaths(), verify: !off(env['COLDSTART_INDEX_VERIFY']) };
+        // A shared install (COLDSTART_SHARED=1) trusts its index as built and writes nothing.
+        const shared = sharedInstall();
+        report.shared = shared;
+        const options = { globalPaths: globalPaths(), verify: !shared && !off(env['COLDSTART_INDEX_VERIFY']), trusted: shared };
         let opened: OpenResult = openIndex(root, file, options);
-        if (!opened.ok && opened.state !== 'refused' && !off(env['COLDSTART_INDEX_BUILD'])) {
+        if (!opened.ok && opened.state !== 'refused' && !shared && !off(env['COLDSTART_INDEX_BUILD'])) {
           debug('index', `${opened.reason}; building it`);
           if (buildUnderLock(root, file, report)) {
             opened = openIndex(root, file, options);
@@ -179,7 +184,10 @@ export function prepareIndex(): PreparedIndex {
             const table = new AnswerTable(root, tableStamp);
             const tableFile = answersPathFor(file, process.argv[1]);
             table.load(tableFile);
-            const viaRegisterHooks = useRegisterHooks(() => entryKind((file) => packageTypeOf(opens, file)));
+            const viaRegisterHooks = useRegisterHooks(() => entryKind((file) => {
+              const known = knownScopeType(file);
+              return known !== null ? known : packageTypeOf(opens, file);
+            }));
             report.hooks = viaRegisterHooks ? 'registerHooks' : 'patch';
             const unhook = installResolveHook(opens, report.counts, table, first, viaRegisterHooks);
             // Defer transforms (registerHooks Nodes) read CommonJS through their load hook instead.
@@ -201,7 +209,7 @@ export function prepareIndex(): PreparedIndex {
               report.changedPackages = opens.stats.changed;
               report.learnedAnswers = table.served;
             };
-            process.once('exit', () => table.saveIfLearned(tableFile));
+            if (!shared) process.once('exit', () => table.saveIfLearned(tableFile));
             return installed;
           };
         } else {

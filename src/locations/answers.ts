@@ -96,6 +96,7 @@ export class AnswerTable {
   }
 
   get(key: string): Answer | undefined {
+    this.#ensureRead();
     const known = this.#known.get(key);
     if (known !== undefined) return known;
     const value = this.#lookup(key);
@@ -111,6 +112,7 @@ export class AnswerTable {
   /** The files earlier runs resolved to, in the order they were first learned. */
   paths(): string[] {
     const seen = new Set<string>();
+    this.#ensureRead();
     this.#parse();
     if (this.#saved !== undefined) {
       for (const value of Object.values(this.#saved)) {
@@ -178,9 +180,24 @@ export class AnswerTable {
     this.#learned++;
   }
 
-  /** Reads the table saved beside `indexFile`; an unreadable, foreign or other-index table is ignored. */
+  /** The file named by load(), read at the first question: a start the pack answers reads nothing. */
+  #pending: string | undefined;
+
+  /** Names the table saved beside the index, to be read when the first answer is asked for. */
   load(file: string): void {
-    const read = readTrustedFile(file);
+    this.#pending = file;
+  }
+
+  #ensureRead(): void {
+    const file = this.#pending;
+    if (file === undefined) return;
+    this.#pending = undefined;
+    this.#read(file);
+  }
+
+  /** Reads a saved table; an unreadable, foreign or other-index table is ignored. */
+  #read(file: string): void {
+    const read = readTrustedFile(file, Infinity, 0, this.#root);
     if (!read.ok) {
       if (!read.missing) debug('index', `learned answers ignored: ${read.reason}`);
       return;
@@ -203,6 +220,7 @@ export class AnswerTable {
   }
 
   #count(): number {
+    this.#ensureRead();
     this.#parse();
     this.#savedCount ??= this.#saved === undefined ? 0 : Object.keys(this.#saved).length;
     return this.#known.size + this.#savedCount;
@@ -211,6 +229,7 @@ export class AnswerTable {
   /** Writes the table (temp file + rename) when this run learned something new. */
   saveIfLearned(file: string): void {
     if (this.#learned === 0) return;
+    this.#ensureRead();
     this.#parse();
     const answers: Record<string, unknown> = { ...this.#saved };
     const prefix = this.#root.length + 1;

@@ -10,15 +10,16 @@ export type OpenResult =
   | { readonly ok: false; readonly state: 'missing' | 'stale' | 'corrupt' | 'refused'; readonly reason: string; readonly header?: Header };
 
 /** `root` must be a real path: Node hands the hook real paths and the view compares prefixes. */
-export function openIndex(root: string, file: string, options: IndexViewOptions = {}): OpenResult {
+export function openIndex(root: string, file: string, options: IndexViewOptions & { readonly trusted?: boolean } = {}): OpenResult {
   // The view checks the header's checksum before its first answer (IndexView #intact).
-  const read = readIndexFile(file, false);
+  const read = readIndexFile(file, false, root);
   if (!read.ok) return { ok: false, state: read.missing ? 'missing' : read.corrupt ? 'corrupt' : 'refused', reason: read.reason };
   const header = read.index.header;
-  const stale = staleReason(root, header.stamps);
+  // A shared install's index was checked when it was built (settings.ts sharedInstall).
+  const stale = options.trusted === true ? undefined : staleReason(root, header.stamps);
   if (stale !== undefined) return { ok: false, state: 'stale', reason: `stale index: ${stale}`, header };
   // A section that fails its checksum is answered by Node in this run; the file goes, so the
   // next run builds a new one.
-  const onCorrupt = options.onCorrupt ?? ((): void => removeIfUnchanged(file, read.mtime));
+  const onCorrupt = options.onCorrupt ?? (options.trusted === true ? (): void => {} : (): void => removeIfUnchanged(file, read.mtime));
   return { ok: true, view: new IndexView(read.index, root, { ...options, onCorrupt }), header, mtime: read.mtime, index: read.index };
 }

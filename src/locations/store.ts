@@ -63,24 +63,24 @@ export type ReadResult =
  * Reads and decodes an index. Refuses a file owned by another user (root excepted) or
  * writable by group or others: whoever can write it decides which files Node loads.
  */
-export function readIndexFile(file: string, checkHeader = true): ReadResult {
+export function readIndexFile(file: string, checkHeader = true, treeRoot?: string): ReadResult {
   // The header only: package sections are read the first time a run needs one (many warm runs
   // answer everything from the learned answers and need none), so a start does not copy a file
   // that grows with node_modules (890 KB for the demo's three packages, 53 KB of it header).
-  const read = readTrustedFile(file, HEAD_BYTES);
+  const read = readTrustedFile(file, HEAD_BYTES, 0, treeRoot);
   if (!read.ok) return read;
   try {
     let bytes = read.bytes;
     const { start, length } = headerEnd(bytes);
     if (start + length > bytes.length && bytes.length < read.size) {
       // A header longer than the first read: read up to its end.
-      const more = readTrustedFile(file, start + length);
+      const more = readTrustedFile(file, start + length, 0, treeRoot);
       if (!more.ok) return more;
       if (!sameFile(more, read)) return { ok: false, missing: false, reason: `ignoring ${file}: it changed while being read` };
       bytes = more.bytes;
     }
     const rest = (from: number, length?: number): Buffer | undefined => {
-      const part = readTrustedFile(file, length ?? Infinity, from);
+      const part = readTrustedFile(file, length ?? Infinity, from, treeRoot);
       return part.ok && sameFile(part, read) ? part.bytes : undefined;
     };
     return { ok: true, index: decodeIndex(bytes, read.size, rest, checkHeader), mtime: read.mtime };
@@ -102,10 +102,12 @@ export type TrustedOpen =
 
 /**
  * Opens a file coldstart trusts to steer resolution or to supply code: refused when it is not a
- * regular file, is owned by another user (root excepted), or is writable by group or others.
+ * regular file, is writable by group or others, or is owned by someone other than this user,
+ * root, or the owner of `treeRoot` (the project it describes: a shared install belongs to
+ * whoever installed it, who can change the code itself anyway; see docs/scale.md).
  * The caller owns the descriptor it returns.
  */
-export function openTrustedFile(file: string): TrustedOpen {
+export function openTrustedFile(file: string, treeRoot?: string): TrustedOpen {
   let fd: number;
   try {
     fd = openSync(file, 'r');
@@ -118,7 +120,9 @@ export function openTrustedFile(file: string): TrustedOpen {
     const st = fstatSync(fd);
     const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
     if (!st.isFile()) refusal = `${file} is not a regular file`;
-    else if (uid !== undefined && st.uid !== uid && st.uid !== 0) refusal = `refusing ${file}: owned by uid ${st.uid}, not by this user (${uid}) or root`;
+    else if (uid !== undefined && st.uid !== uid && st.uid !== 0 && !ownsTree(st.uid, treeRoot)) {
+      refusal = `refusing ${file}: owned by uid ${st.uid}, not by this user (${uid}), root${treeRoot === undefined ? '' : ` or the owner of ${treeRoot}`}`;
+    }
     else if (uid !== undefined && (st.mode & 0o022) !== 0) refusal = `refusing ${file}: writable by group or others (mode ${(st.mode & 0o777).toString(8)})`;
     else return { ok: true, fd, mtime: st.mtimeMs, size: st.size, ino: st.ino };
   } catch (error) {
@@ -126,6 +130,11 @@ export function openTrustedFile(file: string): TrustedOpen {
   }
   closeSync(fd);
   return { ok: false, missing: false, reason: refusal };
+}
+
+/** Whether `uid` owns the directory `treeRoot` (asked only for a file another user owns). */
+function ownsTree(uid: number, treeRoot: string | undefined): boolean {
+  return treeRoot !== undefined && statSync(treeRoot, { throwIfNoEntry: false })?.uid === uid;
 }
 
 /** Up to `length` bytes at `position` of an open file (fewer only at its end). */
@@ -148,8 +157,9 @@ export function readTrustedFile(
   file: string,
   limit = Infinity,
   from = 0,
+  treeRoot?: string,
 ): { readonly ok: true; readonly bytes: Buffer; readonly mtime: number; readonly size: number; readonly ino: number } | { readonly ok: false; readonly missing: boolean; readonly reason: string } {
-  const opened = openTrustedFile(file);
+  const opened = openTrustedFile(file, treeRoot);
   if (!opened.ok) return opened;
   try {
     const bytes = readAt(opened.fd, from, Math.max(0, Math.min(opened.size - from, limit)));

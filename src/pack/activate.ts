@@ -2,6 +2,7 @@
 // that failed open and nothing else), check owner, format and stamps, install the hooks. Any
 // failure leaves the program running as if no pack existed.
 import { pnpActive, pnpReason } from '../pnp.js';
+import { sharedInstall } from '../settings.js';
 import { appendFileSync } from 'node:fs';
 import { debug } from '../debug.js';
 import { eagerMode } from '../lazy/eager.js';
@@ -10,6 +11,7 @@ import { verifyMode } from './freshness.js';
 import { installPackHooks } from './hooks.js';
 import { PackServer, newPackCounts, type PackCounts } from './server.js';
 import { findPack, packOff } from './store.js';
+import { useStartFacts } from '../hooks/entry.js';
 
 /** What `coldstart doctor` reads back: one JSON line per process, written at exit. */
 export interface PackRunReport {
@@ -20,6 +22,8 @@ export interface PackRunReport {
   state: 'used' | 'missing' | 'stale' | 'refused' | 'off' | 'no-project' | 'error';
   reason: string | undefined;
   verify: boolean;
+  /** COLDSTART_SHARED=1: stamps trusted, nothing written into the tree. */
+  shared: boolean;
   modules: number;
   /** Bytes of the pack's body this process read (it reads the windows holding what it serves). */
   bytesRead: number;
@@ -51,6 +55,7 @@ export function activatePack(): () => void {
     state: 'off',
     reason: undefined,
     verify: false,
+    shared: false,
     modules: 0,
     bytesRead: 0,
     deferredRequires: 0,
@@ -84,7 +89,9 @@ export function activatePack(): () => void {
 }
 
 function open(report: PackRunReport): () => void {
-  const found = findPack();
+  const trusted = sharedInstall();
+  report.shared = trusted;
+  const found = findPack(undefined, true, trusted);
   report.pack = found.file;
   if (found.state !== 'fresh') {
     report.state = found.state;
@@ -96,10 +103,12 @@ function open(report: PackRunReport): () => void {
   const root = found.root;
   report.verify = verifyMode();
   // COLDSTART_EAGER=1 turns learned deferral off with every other lazy load.
-  const server = new PackServer(found.pack, root, { verify: report.verify, conditions: conditionsKey(), counts: report.counts, lazy: !eagerMode() });
+  const server = new PackServer(found.pack, root, { verify: report.verify, conditions: conditionsKey(), counts: report.counts, lazy: !eagerMode(), trusted });
   report.modules = server.size;
   report.state = 'used';
   debug('pack', `serving ${server.size} modules from ${found.file}${report.verify ? ' (verify mode)' : ''}`);
+  // Before the hooks: installing them asks for the program's configuration.
+  useStartFacts(server.startFacts);
   const uninstall = installPackHooks(server);
   active = server;
   return () => {

@@ -10,6 +10,7 @@ import { detectFormat, type ModuleSyntaxParse } from './packages.js';
 import type { Recording } from './record-preload.js';
 import { writeFileAtomic } from '../locations/store.js';
 import { learnDeferral } from './learn.js';
+import { startFacts } from './start-facts.js';
 
 export interface BuildSummary {
   readonly file: string;
@@ -212,7 +213,8 @@ export function buildPack(options: {
     }
   }
   const kept = [...answers.values()].filter((row): row is StoredAnswer => row !== null);
-  const bytes = encodePack({ root, node: process.version, conditions: options.conditions, stamps, modules, answers: kept, codeCacheTag });
+  const starts = startFacts(root, options.recordings.map((r) => r.entry));
+  const bytes = encodePack({ root, node: process.version, conditions: options.conditions, stamps, modules, answers: kept, starts, codeCacheTag });
   writeFileAtomic(file, bytes);
   return {
     file,

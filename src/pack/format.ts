@@ -47,8 +47,19 @@ export interface PackHeader {
   /** Learned deferral (`coldstart pack --lazy`): [path, offset, length, checksum, deferred
    *  specifiers] of each module's rewritten source, served in place of the original. */
   readonly lazy?: StoredLazy[];
+  /** Start-up facts of the recorded entries (absent in packs without any). */
+  readonly starts?: StoredStart[];
   readonly bodyLength: number;
 }
+
+/**
+ * What activation would read from disk about an entry script before the program runs, read at
+ * pack time instead: [entry as Node names it, its real path, and each package.json the
+ * configuration lookup reads upwards from it, with the fields it uses ("type", "coldstart"),
+ * or null where there is none]. Kept only for entries inside node_modules, which the stamps
+ * keep fresh. Paths are root-relative.
+ */
+export type StoredStart = [string, string, [string, { type?: unknown; coldstart?: unknown } | null][]];
 
 /** [path, offset, length, checksum, specifiers it loads at first use] */
 export type StoredLazy = [string, number, number, number, string[]];
@@ -92,6 +103,7 @@ export interface PackInput {
   readonly stamps: StoredStamp[];
   readonly modules: { path: string; format: ModuleFormat; mtime: number; bytes: Buffer; codeCache?: Buffer | undefined; lazy?: { source: Buffer; deferred: string[] } | undefined }[];
   readonly answers: StoredAnswer[];
+  readonly starts?: StoredStart[] | undefined;
   /** Tag of the V8 that made the modules' code caches (code-cache.ts codeCacheTag). */
   readonly codeCacheTag?: string;
 }
@@ -136,6 +148,7 @@ export function encodePack(input: PackInput): Buffer {
     modules,
     answers: input.answers,
     ...(lazy.length > 0 ? { lazy } : {}),
+    ...(input.starts !== undefined && input.starts.length > 0 ? { starts: input.starts } : {}),
     bodyLength,
   };
   let json = Buffer.from(JSON.stringify(header));

@@ -18,6 +18,8 @@ import { ownHooks } from '../hooks/foreign-hooks.js';
 /** One process's recording, as the pack builder reads it. */
 export interface Recording {
   readonly conditions: string;
+  /** process.argv[1] of the process (absolute, as Node names it), if it ran a script. */
+  readonly entry?: string | undefined;
   /** [absolute path, format] */
   readonly modules: [string, string][];
   /** [absolute parent directory, specifier, 'r' | 'i', absolute path] */
@@ -123,7 +125,7 @@ function install(dir: string): void {
 
   process.once('exit', () => {
     try {
-      const recording: Recording = { conditions: conditionsKey(), modules: [...modules], answers: [...answers.values()] };
+      const recording: Recording = { conditions: conditionsKey(), entry: process.argv[1], modules: [...modules], answers: [...answers.values()] };
       if (compiled.length > 0) {
         const entries: [string, number, number][] = [];
         const caches: Buffer[] = [];

@@ -1,6 +1,7 @@
 // The pack in memory for one process: module sources by absolute path and resolution answers
 // by (parent directory, specifier, mode), each checked before it is handed out. Knows nothing
 // about Node's loaders: the hooks in hooks.ts ask it and count what it says.
+import type { StartFacts } from '../hooks/entry.js';
 import { bufferBody, checksum, type ModuleFormat, type PackBody, type PackHeader } from './format.js';
 import { isFile, managed, sameFile } from './freshness.js';
 
@@ -67,10 +68,14 @@ export class PackServer {
   readonly #root: string;
   readonly #rootSlash: string;
   readonly #verify: boolean;
+  readonly #trusted: boolean;
   readonly counts: PackCounts;
   /** `<node version>-<arch>` of the V8 that made the code caches; '' when there are none or the pack moved. */
   readonly codeCacheTag: string;
   #broken = false;
+  /** Start-up facts (pack/start-facts.ts), root-relative. */
+  readonly #realPaths = new Map<string, string>();
+  readonly #json = new Map<string, { readonly value: unknown } | null>();
 
   /**
    * `root` is the project root of this run (a real path), which need not be where the pack was
@@ -85,10 +90,11 @@ export class PackServer {
   /** Whether some ES module has a learned-deferral source: its stand-in imports need the defer hooks. */
   hasLazyModules = false;
 
-  constructor(pack: { readonly header: PackHeader; readonly body: Buffer | PackBody }, root: string, options: { verify: boolean; conditions: string; counts: PackCounts; lazy?: boolean }) {
+  constructor(pack: { readonly header: PackHeader; readonly body: Buffer | PackBody }, root: string, options: { verify: boolean; conditions: string; counts: PackCounts; lazy?: boolean; trusted?: boolean }) {
     this.#lazy = options.lazy ?? true;
     this.#body = Buffer.isBuffer(pack.body) ? bufferBody(pack.body) : pack.body;
     this.#verify = options.verify;
+    this.#trusted = options.trusted ?? false;
     this.counts = options.counts;
     this.#root = root;
     this.#rootSlash = root.endsWith('/') ? root : `${root}/`;
@@ -117,6 +123,15 @@ export class PackServer {
       entry.lazy = [offset, length, sum];
       entry.deferred = deferred;
     }
+    for (const row of pack.header.starts ?? []) {
+      const [entry, real, files] = row;
+      if (typeof entry !== 'string' || typeof real !== 'string' || !Array.isArray(files)) throw new Error('corrupt start-up entry');
+      this.#realPaths.set(entry, real);
+      for (const [file, value] of files) {
+        if (typeof file !== 'string' || typeof value !== 'object') throw new Error(`corrupt start-up entry ${entry}`);
+        this.#json.set(file, value === null ? null : { value });
+      }
+    }
     if (pack.header.conditions !== options.conditions) return;
     for (const [dir, specifier, mode, target, format] of pack.header.answers) this.#answers.set(`${dir}\0${specifier}\0${mode}`, [target, format]);
   }
@@ -130,6 +145,22 @@ export class PackServer {
   #entry(path: string): Entry | undefined {
     const rel = this.#relative(path);
     return rel === undefined ? undefined : this.#modules.get(rel);
+  }
+
+  /** What the pack recorded about its entries, for start-up code to ask before the disk; undefined when nothing. */
+  get startFacts(): StartFacts | undefined {
+    if (this.#realPaths.size === 0) return undefined;
+    return {
+      realPath: (entry) => {
+        const rel = this.#relative(entry);
+        const real = rel === undefined ? undefined : this.#realPaths.get(rel);
+        return real === undefined ? undefined : `${this.#rootSlash}${real}`;
+      },
+      json: (file) => {
+        const rel = this.#relative(file);
+        return rel === undefined ? undefined : this.#json.get(rel);
+      },
+    };
   }
 
   /** Whether the recorded program loaded any ES module (it then needs ES module hooks). */
@@ -213,7 +244,8 @@ export class PackServer {
   }
 
   #check(entry: Entry, path: string): boolean {
-    if ((this.#verify || !managed(entry.rel)) && !sameFile(path, entry.size, entry.mtime)) return false;
+    // A shared install's own files were checked at pack time (settings.ts sharedInstall).
+    if ((this.#verify || (!this.#trusted && !managed(entry.rel))) && !sameFile(path, entry.size, entry.mtime)) return false;
     // The bytes that will be served are checked, and only those: a run never reads the other copy.
     const [offset, length, sum] = this.#servesLazy(entry) ? entry.lazy! : [entry.offset, entry.size, entry.sum];
     if (checksum(this.#body.bytes(offset, length), 0, length) !== sum) {

@@ -93,8 +93,8 @@ class FileBody implements PackBody {
  * Opens a pack and decodes its header. Refuses a file owned by another user (root excepted) or
  * writable by group or others: whoever can write the pack decides which code runs.
  */
-export function readPackFile(file: string): ReadResult {
-  const opened = openTrustedFile(file);
+export function readPackFile(file: string, treeRoot?: string): ReadResult {
+  const opened = openTrustedFile(file, treeRoot);
   if (!opened.ok) return opened;
   try {
     const head = readAt(opened.fd, 0, Math.min(opened.size, HEAD_BYTES));
@@ -117,14 +117,14 @@ export type FoundPack =
  * Finds and checks the pack (`override`: a file named by the caller, else COLDSTART_PACK, else
  * the project's): one open, the header, the owner and format checks, the stamps. Never serves;
  * a fresh pack is returned open, for the caller to serve or close.
- * `fromOwnLocation` as for findProjectRoot: a run's rule, not the CLI's.
+ * `fromOwnLocation` as for findProjectRoot: a run's rule, not the CLI's. `trusted`: skip the stamps.
  */
-export function findPack(override?: string, fromOwnLocation = true): FoundPack {
+export function findPack(override?: string, fromOwnLocation = true, trusted = false): FoundPack {
   const explicit = override ?? process.env['COLDSTART_PACK'];
   const found = findProjectRoot(process.cwd(), fromOwnLocation);
   if (found === undefined && !explicit) return { state: 'no-project', file: undefined, reason: 'no node_modules directory above the working directory' };
   const file = found === undefined ? packPathFor('', explicit) : packPathFor(found, override);
-  const read = readPackFile(file);
+  const read = readPackFile(file, found);
   if (!read.ok) return { state: read.missing ? 'missing' : 'refused', file, reason: read.reason };
   const header = read.pack.header;
   let root: string;
@@ -132,8 +132,10 @@ export function findPack(override?: string, fromOwnLocation = true): FoundPack {
   try {
     // Paths in the pack are relative: this run's root is where they live now (a real path,
     // because Node hands the loaders real paths).
-    root = realpathSync.native(found ?? header.root);
-    stale = staleStamp(root, header.stamps);
+    // The root found from the working directory (or our own location) is real already.
+    root = found !== undefined && !process.env['COLDSTART_ROOT'] ? found : realpathSync.native(found ?? header.root);
+    // A shared install's pack was checked when it was built (settings.ts sharedInstall).
+    stale = trusted ? undefined : staleStamp(root, header.stamps);
   } catch (error) {
     read.pack.body.close();
     throw error;

@@ -1,7 +1,7 @@
 // `coldstart doctor [-- command]`: is an index in use, how fresh is it, is there a pack and
 // would it be served; for a run, how many lookups the index answered versus handed to Node,
 // and how many module loads the pack served versus left to the disk.
-import { settingOff } from '../../settings.js';
+import { sharedInstall, settingOff } from '../../settings.js';
 import { firstCorruptSection } from '../../locations/format.js';
 import { pnpProject, pnpReason } from '../../pnp.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -44,7 +44,7 @@ function status(indexFlag: string | undefined): IndexStatus {
   if (root === undefined) return { root, index: undefined, state: 'no-project', reason: 'no node_modules directory above the working directory' };
   const file = indexPathFor(root, indexFlag);
   if (settingOff(process.env['COLDSTART_INDEX'])) return { root, index: undefined, state: 'off', reason: 'COLDSTART_INDEX is off' };
-  const read = readIndexFile(file);
+  const read = readIndexFile(file, true, root);
   if (!read.ok) return { root, index: file, state: read.missing ? 'missing' : read.corrupt ? 'corrupt' : 'refused', reason: read.reason };
   const h = read.index.header;
   // A run checks only the sections it reads; doctor checks them all.
@@ -95,7 +95,9 @@ function describePack(p: PackStatus): string {
   }
   const verdict = {
     fresh: 'fresh: runs with coldstart/register serve its modules from memory',
-    stale: `STALE (${p.reason}): runs ignore it until it is rebuilt (coldstart pack -- <command>)`,
+    stale: sharedInstall()
+      ? `STALE (${p.reason}), yet served: COLDSTART_SHARED=1 trusts it as built; rebuild it (coldstart pack -- <command>)`
+      : `STALE (${p.reason}): runs ignore it until it is rebuilt (coldstart pack -- <command>)`,
     missing: 'none (optional: coldstart pack -- <command> records one)',
     refused: `REFUSED (${p.reason}): runs ignore it; remove it${p.pack ? ` (rm ${p.pack})` : ''} and record a new one with coldstart pack -- <command>`,
     'no-project': `no project (${p.reason})`,
@@ -112,7 +114,9 @@ function describe(s: IndexStatus): string {
   }
   const verdict = {
     fresh: 'fresh: runs with coldstart/register resolve from it',
-    stale: `STALE (${s.reason}): the next run with coldstart/register rebuilds it; until then Node resolves`,
+    stale: sharedInstall()
+      ? `STALE (${s.reason}), yet used: COLDSTART_SHARED=1 trusts it as built; rebuild it (coldstart index)`
+      : `STALE (${s.reason}): the next run with coldstart/register rebuilds it; until then Node resolves`,
     missing: 'missing: the first run with coldstart/register builds it (or run `coldstart index`)',
     corrupt: `CORRUPT (${s.reason}): the next run with coldstart/register builds a new one (or run \`coldstart index\`)`,
     refused: `REFUSED (${s.reason}): runs ignore it; remove it${s.index ? ` (rm ${s.index})` : ''} and the next run, or coldstart index, builds a new one`,
@@ -120,6 +124,9 @@ function describe(s: IndexStatus): string {
     off: `off (${s.reason ?? 'COLDSTART_INDEX=0'})`,
   }[s.state];
   lines.push(`state:        ${verdict}`);
+  lines.push(`mode:         ${sharedInstall()
+    ? 'shared install (COLDSTART_SHARED=1): index and pack trusted as built, no stamps checked at start, nothing written into the tree'
+    : 'per project: stamps checked at every start; learned answers, the index (when missing) and a code cache written beside them'}`);
   return lines.join('\n') + '\n';
 }
 
@@ -129,7 +136,7 @@ function describePackRun(r: PackRunReport): string | undefined {
   if (r.state !== 'used') return `  pack: ${r.state}${r.reason ? ` (${r.reason})` : ''}`;
   const c = r.counts;
   return `  pack: ${c.hits} module loads served from it, ${c.misses} read from disk (not in the pack), ${c.stale} changed since packing (read from disk)` +
-    `; ${c.answers} resolutions answered, ${c.unanswered} passed on${r.verify ? ' (verify mode)' : ''}` +
+    `; ${c.answers} resolutions answered, ${c.unanswered} passed on${r.verify ? ' (verify mode)' : ''}${r.shared === true ? ' (shared install)' : ''}` +
     (c.codeCache > 0 || c.codeCacheRejected > 0 ? `; ${c.codeCache} compiled from its V8 code cache${c.codeCacheRejected > 0 ? ' (V8 turned the cache down: other V8 flags or version)' : ''}` : '') +
     ((r.deferredRequires ?? 0) > 0
       ? `; learned deferral: ${r.deferredRequires} requires in the served modules load at first use, not at start, and ${Math.max(0, r.modules - c.hits - c.stale)} of the ${r.modules} packed modules were not loaded`
