@@ -10,7 +10,8 @@ const scripts = join(import.meta.dirname, '..', 'slurm');
 
 /** Starts Slurm under `work`; returns { env, stop() } or { reason } when it cannot start here. */
 export function startSlurm(work, cpus) {
-  if (spawnSync('srun', ['--version']).status !== 0 || spawnSync('munged', ['--version']).status !== 0) {
+  // `srun --version` itself fails before a configuration exists: look the programs up instead.
+  if (spawnSync('sh', ['-c', 'command -v srun salloc sbcast slurmctld slurmd munged mungekey'], { stdio: 'ignore' }).status !== 0) {
     return { reason: 'slurm-wlm or munge is not installed (Debian: apt-get install slurm-wlm munge)' };
   }
   const base = join(work, 'slurm');

@@ -4,7 +4,6 @@
 // SetupError, which the report shows instead of a time.
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { cleanEnv, runOnce } from './measure.mjs';
 
 export class SetupError extends Error {}
@@ -146,17 +145,16 @@ export const variants = [
     // The cluster recipe (docs/scale.md): the lazy pack, the index and coldstart's own files
     // copied to node-local storage, as `srun --bcast` or a container layer would, and
     // COLDSTART_SHARED=1, so the shared filesystem sees only what Node itself asks of it.
-    // `--import` rather than `--require`: Node reads the working directory's package.json for a
-    // --require (three operations on the mount) and not for an --import; on Node 24 both cost
-    // the same instructions (valgrind, eslint --version: 515-520 M either way).
+    // COLDSTART_ROOT names the project, so no directory is searched for it (taken as the real
+    // path it must be under COLDSTART_SHARED=1).
     id: 'coldstart-staged', title: 'coldstart lazy pack, staged node-local', applies: (cell) => cell.fs === 'fuse',
     prepare: (cell) => {
       withIndex(cell);
       const pack = lazyPack(cell);
       const stage = join(cell.work, 'node-local', `node${cell.node.label}`, cell.scenario.id);
       const stagedIn = (dir) => ({
-        pre: ['--import', pathToFileURL(join(dir, 'dist', 'register.js')).href],
-        env: { COLDSTART_PACK: join(dir, 'pack.v1'), COLDSTART_INDEX: join(dir, 'index.v1') },
+        pre: ['--require', join(dir, 'dist', 'register.cjs')],
+        env: { COLDSTART_PACK: join(dir, 'pack.v1'), COLDSTART_INDEX: join(dir, 'index.v1'), COLDSTART_ROOT: join(cell.root, cell.scenario.project) },
       });
       const staged = stagedIn(stage);
       const tar = `${stage}.tar`;

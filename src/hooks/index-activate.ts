@@ -154,7 +154,8 @@ export function prepareIndex(): PreparedIndex {
       } else {
         // Node hands the hook real paths; the working directory and our own location already
         // are real, only a root named in the environment may go through a symlink.
-        const root = env['COLDSTART_ROOT'] ? realpathSync.native(found) : found;
+        // A shared install (COLDSTART_SHARED=1) takes COLDSTART_ROOT as the real path it must be.
+        const root = env['COLDSTART_ROOT'] && !sharedInstall() ? realpathSync.native(found) : found;
         const file = indexPathFor(root);
         Object.assign(report, { root, index: file });
         // COLDSTART_INDEX_VERIFY=0: trust package sections without a stat of each package root

@@ -133,7 +133,8 @@ export function findPack(override?: string, fromOwnLocation = true, trusted = fa
     // Paths in the pack are relative: this run's root is where they live now (a real path,
     // because Node hands the loaders real paths).
     // The root found from the working directory (or our own location) is real already.
-    root = found !== undefined && !process.env['COLDSTART_ROOT'] ? found : realpathSync.native(found ?? header.root);
+    // A shared install (COLDSTART_SHARED=1) takes COLDSTART_ROOT as the real path it must be.
+    root = found !== undefined && (!process.env['COLDSTART_ROOT'] || trusted) ? found : realpathSync.native(found ?? header.root);
     // A shared install's pack was checked when it was built (settings.ts sharedInstall).
     stale = trusted ? undefined : staleStamp(root, header.stamps);
   } catch (error) {
