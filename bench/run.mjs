@@ -14,7 +14,7 @@ import { mpiWorks } from './lib/many.mjs';
 import { UsageError, parseOptions, usage } from './lib/options.mjs';
 import { markdown } from './lib/report.mjs';
 import { selectScenarios } from './lib/scenarios.mjs';
-import { describeMachine, ensureDeps, findNode, findTools, log } from './lib/setup.mjs';
+import { describeMachine, ensureDeps, findNode, findTools, installDebianTools, log } from './lib/setup.mjs';
 import { selectVariants } from './lib/variants.mjs';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
@@ -36,6 +36,8 @@ async function run(options) {
   const started = performance.now();
   ensureDeps(benchDir, 'the benchmark programs');
   if (!options.scenarios || options.scenarios.includes('demo-help')) ensureDeps(join(repoRoot, 'examples', 'demo'), 'the demo CLI', { onlyIfMissing: true });
+  // Not for the smoke run, which `npm test` starts: tests install nothing on the machine.
+  if (options.profile !== 'smoke') installDebianTools();
   const tools = findTools();
   const nodes = options.nodes.map((spec) => ({ ...findNode(spec, work), compileCache: false }));
   for (const node of nodes) node.compileCache = hasCompileCache(node.path);

@@ -63,6 +63,23 @@ export function findNode(spec, workDir) {
   return { label: spec, path, version };
 }
 
+/** Debian packages a full run uses, by the program that tells whether each is there. */
+const DEBIAN = { strace: 'strace', bindfs: 'bindfs fuse3', mpirun: 'openmpi-bin', srun: 'slurm-wlm munge', '/usr/bin/time': 'time' };
+
+/**
+ * Installs the Debian packages a run uses and lacks (as root, where apt-get exists); a package
+ * that cannot be installed leaves its part skipped with a message, as on any other machine.
+ */
+export function installDebianTools() {
+  if (process.getuid?.() !== 0 || run('sh', ['-c', 'command -v apt-get']).status !== 0) return;
+  const missing = Object.entries(DEBIAN).filter(([program]) => run('sh', ['-c', `command -v ${program}`]).status !== 0).flatMap(([, pkgs]) => pkgs.split(' '));
+  if (missing.length === 0) return;
+  log(`installing Debian packages: ${missing.join(' ')} ...`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const ok = run('apt-get', ['update', '-qq'], { env }).status === 0 && run('apt-get', ['install', '-y', '-qq', ...missing], { env }).status === 0;
+  if (!ok) log(`apt-get could not install ${missing.join(' ')}; the parts that need them are skipped`);
+}
+
 /** Which optional tools this machine has; each missing one skips its part with a message. */
 export function findTools() {
   const has = (file, args = ['--version']) => {
