@@ -55,12 +55,13 @@ export function fuseUnavailable(tools) {
 }
 
 /**
- * Copies the programs to `<work>/fuse-src` and mounts them at `<work>/fuse-mnt`. Returns
- * { root, close() }; close() is idempotent and also runs on exit and on SIGINT/SIGTERM/SIGHUP.
+ * Copies the programs to `<work>/<name>-src` and mounts them at `<work>/<name>-mnt`. Returns
+ * { root, source, coldstart, remount(readOnly), close() }; close() is idempotent and also runs on
+ * exit and on SIGINT/SIGTERM/SIGHUP.
  */
-export function mountFuseTree(repoRoot, work) {
-  const source = join(work, 'fuse-src');
-  const mount = join(work, 'fuse-mnt');
+export function mountFuseTree(repoRoot, work, name = 'fuse') {
+  const source = join(work, `${name}-src`);
+  const mount = join(work, `${name}-mnt`);
   unmount(mount); // a run killed with SIGKILL may have left its mount behind
   rmSync(source, { recursive: true, force: true });
   const started = performance.now();
@@ -75,11 +76,14 @@ export function mountFuseTree(repoRoot, work) {
   installColdstart(repoRoot, join(source, INSTALLED_COLDSTART));
   log(`FUSE tree copied in ${Math.round(performance.now() - started)} ms`);
   mkdirSync(mount, { recursive: true });
-  const result = spawnSync('bindfs', ['-o', BINDFS_OPTIONS, source, mount], { encoding: 'utf8' });
-  if (result.status !== 0 || !isMounted(mount)) {
-    rmSync(source, { recursive: true, force: true });
-    throw new Error(`bindfs failed: ${(result.stderr || result.error?.message || `exit ${result.status}`).trim()}`);
-  }
+  const bind = (readOnly) => {
+    const result = spawnSync('bindfs', ['-o', `${BINDFS_OPTIONS}${readOnly ? ',ro' : ''}`, source, mount], { encoding: 'utf8' });
+    if (result.status !== 0 || !isMounted(mount)) {
+      rmSync(source, { recursive: true, force: true });
+      throw new Error(`bindfs failed: ${(result.stderr || result.error?.message || `exit ${result.status}`).trim()}`);
+    }
+  };
+  bind(false);
   let closed = false;
   const onSignal = (signal) => {
     close();
@@ -96,5 +100,10 @@ export function mountFuseTree(repoRoot, work) {
   }
   process.on('exit', close);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, onSignal);
-  return { root: mount, source, coldstart: join(mount, INSTALLED_COLDSTART), close };
+  /** Mounts the same tree again, read-only or not (what an image or a read-only export gives). */
+  const remount = (readOnly) => {
+    unmount(mount);
+    bind(readOnly);
+  };
+  return { root: mount, source, coldstart: join(mount, INSTALLED_COLDSTART), remount, close };
 }
