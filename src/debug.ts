@@ -1,12 +1,11 @@
 // Debug lines behind COLDSTART_DEBUG=1, on stderr; the flag is read once per process.
-import { settingOn } from './settings.js';
+import { isOn } from './settings.js';
 
 let enabled: boolean | undefined;
 
 export function debugEnabled(): boolean {
   if (enabled === undefined) {
-    const value = process.env['COLDSTART_DEBUG'];
-    enabled = settingOn(value);
+    enabled = isOn('COLDSTART_DEBUG');
   }
   return enabled;
 }

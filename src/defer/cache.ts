@@ -1,7 +1,7 @@
 // The on-disk cache of transformed files, keyed by a hash of the source, the file, coldstart's
 // version and the options. Fail safe: entries are written to a temp file and renamed, checked
 // against their key when read, and any error means "no entry" (one debug line), never a failure.
-import { settingOff } from '../settings.js';
+import { pathSetting, settingOff } from '../settings.js';
 import { existsSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { debug } from '../debug.js';
@@ -112,9 +112,9 @@ export class DeferCache {
  * node_modules/.cache/coldstart/defer under the project root, else a directory in the OS temp dir.
  */
 export function defaultCacheDir(root: string | undefined): string | undefined {
-  const setting = process.env['COLDSTART_DEFER_CACHE'];
-  if (settingOff(setting)) return undefined;
-  if (setting !== undefined && setting !== '') return setting;
+  const chosen = pathSetting('COLDSTART_DEFER_CACHE');
+  if (settingOff(chosen)) return undefined;
+  if (chosen !== undefined) return chosen;
   if (root !== undefined && existsSync(join(root, 'node_modules'))) return join(root, 'node_modules', '.cache', 'coldstart', 'defer');
   const user = typeof process.getuid === 'function' ? String(process.getuid()) : 'user';
   return join(temporaryDir(), `coldstart-defer-${user}`);

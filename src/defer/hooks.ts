@@ -1,6 +1,7 @@
 // Installs the defer transform into Node: `module.registerHooks` where it exists (22.15+), else
 // (Node 20) the off-thread `module.register` hooks for ES modules plus a patch of CommonJS
 // compilation, paid only when the program uses defer. Called once from coldstart/register.
+import { setting } from '../settings.js';
 import { pnpActive, pnpReason } from '../pnp.js';
 import { readFileSync } from 'node:fs';
 import { Module as nodeModule } from 'node:module';
@@ -39,7 +40,7 @@ type RegisterHooks = (hooks: {
 
 function settings(): DeferSettings {
   const config = programDeferConfig();
-  const stats = process.env['COLDSTART_DEFER_STATS'];
+  const stats = setting('COLDSTART_DEFER_STATS');
   return {
     defer: config?.defer ?? [],
     root: config?.root,

@@ -1,6 +1,7 @@
 // What `coldstart/register` does at start-up: cheap checks of the environment, then each
 // feature installs itself. Nothing here may throw: a broken activation must leave the program
 // running as if coldstart were absent.
+import { pathSetting } from '../settings.js';
 import { debug } from '../debug.js';
 import { installRecordsWriter } from '../lazy/eager.js';
 import { installDeferHooks } from '../defer/hooks.js';
@@ -31,7 +32,7 @@ function activateOnce(guard: Record<symbol, unknown>, activated: symbol): () => 
     debug('register', `index activation failed, continuing without it: ${(error as Error).message}`);
   }
   try {
-    if (process.env['COLDSTART_LAZY_RECORDS']) installRecordsWriter();
+    if (pathSetting('COLDSTART_LAZY_RECORDS') !== undefined) installRecordsWriter();
     // Before defer and the index: their hooks then run first and reach the pack's as `next`,
     // so defer transforms packed sources too. A missing pack costs one failed open.
     activatePack();

@@ -6,6 +6,7 @@
 // nothing. So a CommonJS program gets the CommonJS-level patches on every Node, and
 // registerHooks is used where ES modules need it. An `import()` from a CommonJS program then
 // resolves through Node itself: correct, only not served from the index.
+import { setting } from '../settings.js';
 import { realpathSync } from 'node:fs';
 import { has } from '../node-features.js';
 
@@ -97,7 +98,7 @@ export function entryKind(typeOf: (file: string) => string | undefined | null): 
  */
 export function useRegisterHooks(kind: () => EntryKind): boolean {
   if (!has('registerHooks')) return false;
-  const forced = process.env['COLDSTART_HOOKS'];
+  const forced = setting('COLDSTART_HOOKS');
   if (forced === 'registerHooks') return true;
   if (forced === 'patch') return false;
   return kind() !== 'commonjs';

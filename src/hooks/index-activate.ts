@@ -1,7 +1,7 @@
 // Start-up of the module-location index under `coldstart/register`: find the project and its
 // index, check it is fresh, install the resolve hook. With no usable index, one process builds
 // it (under a lock, synchronously, then uses it); the others run as plain Node meanwhile.
-import { settingOff, sharedInstall } from '../settings.js';
+import { isOff, pathSetting, setting, settingOff, sharedInstall } from '../settings.js';
 import { pnpActive, pnpReason } from '../pnp.js';
 import { appendFileSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -140,9 +140,9 @@ export function prepareIndex(): PreparedIndex {
   let view: IndexView | undefined;
   /** Copies what the run learned into the report; the stats writer calls it before writing. */
   let collect = (): void => {};
-  const statsFile = env['COLDSTART_INDEX_STATS'];
+  const statsFile = pathSetting('COLDSTART_INDEX_STATS');
   try {
-    if (off(env['COLDSTART_INDEX'])) {
+    if (isOff('COLDSTART_INDEX')) {
       report.reason = 'COLDSTART_INDEX is off';
     } else if (pnpActive()) {
       report.reason = pnpReason;
@@ -155,7 +155,7 @@ export function prepareIndex(): PreparedIndex {
         // Node hands the hook real paths; the working directory and our own location already
         // are real, only a root named in the environment may go through a symlink.
         // A shared install (COLDSTART_SHARED=1) takes COLDSTART_ROOT as the real path it must be.
-        const root = env['COLDSTART_ROOT'] && !sharedInstall() ? realpathSync.native(found) : found;
+        const root = pathSetting('COLDSTART_ROOT') !== undefined && !sharedInstall() ? realpathSync.native(found) : found;
         const file = indexPathFor(root);
         Object.assign(report, { root, index: file });
         // COLDSTART_INDEX_VERIFY=0: trust package sections without a stat of each package root
@@ -163,9 +163,9 @@ export function prepareIndex(): PreparedIndex {
         // A shared install (COLDSTART_SHARED=1) trusts its index as built and writes nothing.
         const shared = sharedInstall();
         report.shared = shared;
-        const options = { globalPaths: globalPaths(), verify: !shared && !off(env['COLDSTART_INDEX_VERIFY']), trusted: shared };
+        const options = { globalPaths: globalPaths(), verify: !shared && !isOff('COLDSTART_INDEX_VERIFY'), trusted: shared };
         let opened: OpenResult = openIndex(root, file, options);
-        if (!opened.ok && opened.state !== 'refused' && !shared && !off(env['COLDSTART_INDEX_BUILD'])) {
+        if (!opened.ok && opened.state !== 'refused' && !shared && !isOff('COLDSTART_INDEX_BUILD')) {
           debug('index', `${opened.reason}; building it`);
           if (buildUnderLock(root, file, report)) {
             opened = openIndex(root, file, options);
@@ -194,9 +194,9 @@ export function prepareIndex(): PreparedIndex {
             // Defer transforms (registerHooks Nodes) read CommonJS through their load hook instead.
             const deferred = has('registerHooks') && (programDeferConfig()?.defer.length ?? 0) > 0;
             let unsource = (): void => {};
-            if (!deferred && !off(env['COLDSTART_INDEX_SOURCES'])) {
+            if (!deferred && !isOff('COLDSTART_INDEX_SOURCES')) {
               unsource = installSourceHandler(opens, report.sources, () => {
-                const prefetch = prefetchFor(root, table, env['COLDSTART_PREFETCH']);
+                const prefetch = prefetchFor(root, table, setting('COLDSTART_PREFETCH'));
                 report.prefetch = prefetch?.stats;
                 return prefetch;
               });

@@ -1,6 +1,6 @@
 // Process-wide switches read once: COLDSTART_EAGER (load every lazy module at declaration) and
 // COLDSTART_LAZY_RECORDS (write the lazy-load records to a JSON file when the process exits).
-import { settingOn } from '../settings.js';
+import { isOn, pathSetting } from '../settings.js';
 import { lazyRecords, store } from './records.js';
 
 let eager: boolean | undefined;
@@ -8,8 +8,7 @@ let eager: boolean | undefined;
 /** True when COLDSTART_EAGER is on (settings.ts: set, and not 0/off/false/no). */
 export function eagerMode(): boolean {
   if (eager === undefined) {
-    const value = process.env['COLDSTART_EAGER'];
-    eager = settingOn(value);
+    eager = isOn('COLDSTART_EAGER');
   }
   return eager;
 }
@@ -19,8 +18,8 @@ export function installRecordsWriter(): void {
   const state = store();
   if (state.exitHookInstalled) return;
   state.exitHookInstalled = true;
-  const file = process.env['COLDSTART_LAZY_RECORDS'];
-  if (file === undefined || file === '') return;
+  const file = pathSetting('COLDSTART_LAZY_RECORDS');
+  if (file === undefined) return;
   process.once('exit', () => {
     try {
       process.getBuiltinModule('node:fs').writeFileSync(file, JSON.stringify({ pid: process.pid, records: lazyRecords() }) + '\n', { flag: 'a' });

@@ -1,6 +1,7 @@
 // Where the index lives and how it is read and written: the header at start and the rest on
 // first need, each after an ownership check on the open descriptor; writes go to a temp file
 // renamed into place, so a reader sees the old index or the new one, never half of one.
+import { pathSetting, setting } from '../settings.js';
 import { chmodSync, closeSync, fstatSync, mkdirSync, openSync, readSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +17,7 @@ export const defaultIndexPath = 'node_modules/.cache/coldstart/index.v1';
  * coldstart of another project, must not make it work on the wrong project.
  */
 export function findProjectRoot(cwd: string = process.cwd(), fromOwnLocation = true): string | undefined {
-  const fromEnv = process.env['COLDSTART_ROOT'];
+  const fromEnv = pathSetting('COLDSTART_ROOT');
   if (fromEnv) return resolve(fromEnv);
   // The index and the pack both ask at start: the second asks a map, not the filesystem.
   const key = `${fromOwnLocation ? 'o' : 'c'}${resolve(cwd)}`;
@@ -51,7 +52,7 @@ const roots = new Map<string, string | undefined>();
 
 /** COLDSTART_INDEX, else the default location under `root`. */
 export function indexPathFor(root: string, override?: string): string {
-  const fromEnv = override ?? process.env['COLDSTART_INDEX'];
+  const fromEnv = override ?? setting('COLDSTART_INDEX');
   return fromEnv ? resolve(fromEnv) : join(root, defaultIndexPath);
 }
 

@@ -2,7 +2,7 @@
 // that failed open and nothing else), check owner, format and stamps, install the hooks. Any
 // failure leaves the program running as if no pack existed.
 import { pnpActive, pnpReason } from '../pnp.js';
-import { sharedInstall } from '../settings.js';
+import { pathSetting, setting, sharedInstall } from '../settings.js';
 import { appendFileSync } from 'node:fs';
 import { debug } from '../debug.js';
 import { eagerMode } from '../lazy/eager.js';
@@ -63,7 +63,7 @@ export function activatePack(): () => void {
   };
   let remove = (): void => {};
   try {
-    if (packOff(env['COLDSTART_PACK'])) report.reason = 'COLDSTART_PACK is off';
+    if (packOff(setting('COLDSTART_PACK', env))) report.reason = 'COLDSTART_PACK is off';
     else if (pnpActive()) report.reason = pnpReason;
     else remove = open(report);
   } catch (error) {
@@ -71,7 +71,7 @@ export function activatePack(): () => void {
     report.reason = (error as Error).message;
     debug('pack', `not used: ${report.reason}`);
   }
-  const statsFile = env['COLDSTART_PACK_STATS'];
+  const statsFile = pathSetting('COLDSTART_PACK_STATS', env);
   if (statsFile) {
     process.once('exit', () => {
       try {

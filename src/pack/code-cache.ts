@@ -23,7 +23,7 @@
 // - anything Node's _compile does that this cannot (source maps when enabled, a policy, a
 //   patched Module.wrap or wrapper, another tool's _compile, the main module's inspector break
 //   and stat cache) sends the module to Node's own _compile instead.
-import { settingOff } from '../settings.js';
+import { isOff } from '../settings.js';
 import { Module } from 'node:module';
 import { dirname } from 'node:path';
 
@@ -63,8 +63,7 @@ export function codeCacheTag(): string {
  * loader for vm scripts' import().
  */
 export function codeCachePays(env: NodeJS.ProcessEnv = process.env): boolean {
-  const setting = env['COLDSTART_CODE_CACHE'];
-  if (settingOff(setting)) return false;
+  if (isOff('COLDSTART_CODE_CACHE', env)) return false;
   if (Number(process.versions.node.split('.')[0]) >= 22) return false;
   const vm = process.getBuiltinModule('node:vm');
   return vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER !== undefined;

@@ -3,7 +3,7 @@
 // directory), 3-6 stats. Per module, at first use: its size and mtime, for files outside
 // node_modules always (the program's own code, edited by hand) and for every file under
 // COLDSTART_PACK_VERIFY=1. A mismatch sends that module to the disk, never a stale source.
-import { settingOn } from '../settings.js';
+import { isOn } from '../settings.js';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StoredStamp } from './format.js';
@@ -42,7 +42,7 @@ export function sameFile(path: string, size: number, mtime: number): boolean {
 
 /** COLDSTART_PACK_VERIFY=1: check every module's size and mtime at first use. */
 export function verifyMode(env: NodeJS.ProcessEnv = process.env): boolean {
-  return settingOn(env['COLDSTART_PACK_VERIFY']);
+  return isOn('COLDSTART_PACK_VERIFY', env);
 }
 
 export function isFile(path: string): boolean {

@@ -5,6 +5,7 @@
 // On Node 20 it also compiles the program's CommonJS as the pack will serve it (code-cache.ts)
 // and, at exit, when every function the run needed has been compiled, writes their V8 code
 // caches to <pid>.v8cache for the pack.
+import { isOn, pathSetting } from '../settings.js';
 import { Module } from 'node:module';
 import { writeFileSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -147,11 +148,11 @@ function install(dir: string): void {
   });
 }
 
-const dir = process.env['COLDSTART_PACK_RECORD'];
+const dir = pathSetting('COLDSTART_PACK_RECORD');
 if (dir !== undefined && dir !== '' && !inWorkerThread()) {
   try {
     install(dir);
   } catch (error) {
-    if (process.env['COLDSTART_DEBUG']) process.stderr.write(`coldstart: pack: recording off: ${(error as Error).message}\n`);
+    if (isOn('COLDSTART_DEBUG')) process.stderr.write(`coldstart: pack: recording off: ${(error as Error).message}\n`);
   }
 }

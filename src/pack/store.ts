@@ -2,7 +2,7 @@
 // descriptor, one read of the preamble and header; module bytes are read only when a module is
 // served, a window at a time. Writes go to a temp file renamed into place, so a reader sees the
 // old pack or the new one, never half of one (an open descriptor keeps reading the one it opened).
-import { settingOff } from '../settings.js';
+import { pathSetting, setting, settingOff } from '../settings.js';
 import { closeSync, realpathSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { findProjectRoot, openTrustedFile, readAt } from '../locations/store.js';
@@ -19,7 +19,7 @@ export function packOff(value: string | undefined): boolean {
 
 /** `--out`, else COLDSTART_PACK, else the default location under `root`. */
 export function packPathFor(root: string, override?: string): string {
-  const fromEnv = override ?? process.env['COLDSTART_PACK'];
+  const fromEnv = override ?? setting('COLDSTART_PACK');
   return fromEnv && !packOff(fromEnv) ? resolve(fromEnv) : join(root, defaultPackPath);
 }
 
@@ -120,7 +120,7 @@ export type FoundPack =
  * `fromOwnLocation` as for findProjectRoot: a run's rule, not the CLI's. `trusted`: skip the stamps.
  */
 export function findPack(override?: string, fromOwnLocation = true, trusted = false): FoundPack {
-  const explicit = override ?? process.env['COLDSTART_PACK'];
+  const explicit = override ?? setting('COLDSTART_PACK');
   const found = findProjectRoot(process.cwd(), fromOwnLocation);
   if (found === undefined && !explicit) return { state: 'no-project', file: undefined, reason: 'no node_modules directory above the working directory' };
   const file = found === undefined ? packPathFor('', explicit) : packPathFor(found, override);
@@ -134,7 +134,7 @@ export function findPack(override?: string, fromOwnLocation = true, trusted = fa
     // because Node hands the loaders real paths).
     // The root found from the working directory (or our own location) is real already.
     // A shared install (COLDSTART_SHARED=1) takes COLDSTART_ROOT as the real path it must be.
-    root = found !== undefined && (!process.env['COLDSTART_ROOT'] || trusted) ? found : realpathSync.native(found ?? header.root);
+    root = found !== undefined && (pathSetting('COLDSTART_ROOT') === undefined || trusted) ? found : realpathSync.native(found ?? header.root);
     // A shared install's pack was checked when it was built (settings.ts sharedInstall).
     stale = trusted ? undefined : staleStamp(root, header.stamps);
   } catch (error) {

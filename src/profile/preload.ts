@@ -1,6 +1,7 @@
 // Loaded into every Node process of a profiled command through NODE_OPTIONS=--import: records
 // module loads (CommonJS patch, ES module hooks, optional coverage) and writes them at exit to
 // COLDSTART_PROFILE_DIR/<pid>.json. Any failure leaves the program running unprofiled.
+import { isOn, pathSetting } from '../settings.js';
 import Module from 'node:module';
 import { writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
@@ -103,7 +104,7 @@ function install(dir: string): void {
   }
   const commonJs = patchCommonJs(recorder, Module as any, ownDir, (content, format) => beforeCompile?.(content, format));
 
-  if (process.env['COLDSTART_PROFILE_COVERAGE'] === '1') {
+  if (isOn('COLDSTART_PROFILE_COVERAGE')) {
     const coverage = lazyCoverage(ownDir);
     recorder.coverage = coverage.snapshots;
     recorder.onBoundary = (id) => coverage.snapshot(id);
@@ -145,11 +146,11 @@ function applyAsyncInfo(recorder: Recorder, info: AsyncLoadInfo): void {
   }
 }
 
-const dir = process.env['COLDSTART_PROFILE_DIR'];
+const dir = pathSetting('COLDSTART_PROFILE_DIR');
 if (dir !== undefined && dir !== '' && !inWorkerThread()) {
   try {
     install(dir);
   } catch (error) {
-    if (process.env['COLDSTART_DEBUG']) process.stderr.write(`coldstart: profile: recording off: ${(error as Error).message}\n`);
+    if (isOn('COLDSTART_DEBUG')) process.stderr.write(`coldstart: profile: recording off: ${(error as Error).message}\n`);
   }
 }

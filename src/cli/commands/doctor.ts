@@ -1,7 +1,7 @@
 // `coldstart doctor [-- command]`: is an index in use, how fresh is it, is there a pack and
 // would it be served; for a run, how many lookups the index answered versus handed to Node,
 // and how many module loads the pack served versus left to the disk.
-import { sharedInstall, settingOff } from '../../settings.js';
+import { isOff, setting, sharedInstall } from '../../settings.js';
 import { firstCorruptSection } from '../../locations/format.js';
 import { pnpProject, pnpReason } from '../../pnp.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -43,7 +43,7 @@ function status(indexFlag: string | undefined): IndexStatus {
   const root = findProjectRoot(process.cwd(), false);
   if (root === undefined) return { root, index: undefined, state: 'no-project', reason: 'no node_modules directory above the working directory' };
   const file = indexPathFor(root, indexFlag);
-  if (settingOff(process.env['COLDSTART_INDEX'])) return { root, index: undefined, state: 'off', reason: 'COLDSTART_INDEX is off' };
+  if (isOff('COLDSTART_INDEX')) return { root, index: undefined, state: 'off', reason: 'COLDSTART_INDEX is off' };
   const read = readIndexFile(file, true, root);
   if (!read.ok) return { root, index: file, state: read.missing ? 'missing' : read.corrupt ? 'corrupt' : 'refused', reason: read.reason };
   const h = read.index.header;
@@ -70,7 +70,7 @@ interface PackStatus {
 
 /** What a run with coldstart/register would do with the pack: activation's own check. */
 function packStatus(packFlag: string | undefined): PackStatus {
-  if (packFlag === undefined && packOff(process.env['COLDSTART_PACK'])) return { pack: undefined, state: 'off', reason: 'COLDSTART_PACK is off' };
+  if (packFlag === undefined && packOff(setting('COLDSTART_PACK'))) return { pack: undefined, state: 'off', reason: 'COLDSTART_PACK is off' };
   if (pnpProject(process.cwd())) return { pack: undefined, state: 'off', reason: pnpReason };
   let found: FoundPack;
   try {
