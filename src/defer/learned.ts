@@ -3,6 +3,7 @@
 // in, decisions and text out. `coldstart pack --lazy` runs it over every module a recorded
 // program loaded, with the load graph the recording saw; a served run parses nothing.
 // Why each rule exists: docs/decisions/learned-deferral.md.
+import { learnedLoadKey } from '../lazy/learned-records.js';
 import { isBuiltin } from 'node:module';
 import MagicString from 'magic-string';
 import { virtualPrefix } from './detect.js';
@@ -303,7 +304,9 @@ export function lowerLearned(source: string, facts: { plan: DeferPlan | undefine
       site.keep = true;
     } else if (site.kind === 'require') {
       requires = true;
-      s.overwrite(site.start, site.end, keepLines(source, site.start, site.end, `${site.object} = ${helper}(() => (${site.init}))`), { contentOnly: true });
+      const { line, column } = position(source, site.start);
+      const load = `${site.object} = ${helper}(() => (${site.init}), ${JSON.stringify(site.specifier)}, ${line}, ${column})`;
+      s.overwrite(site.start, site.end, keepLines(source, site.start, site.end, load), { contentOnly: true });
     } else {
       // An import: the stand-in the defer hooks answer with a deferred namespace (as auto-defer's).
       const { line, column } = position(source, site.start);
@@ -313,7 +316,12 @@ export function lowerLearned(source: string, facts: { plan: DeferPlan | undefine
     }
   }
   rewriteReferences(s, plan);
-  if (requires) insertAfterDirectives(s, plan.program, source, `function ${helper}(load) { let done = false, value; return { get m() { if (!done) { value = load(); done = true; } return value; } }; } `);
+  // Under `coldstart profile` (or `lazy`) a global records each first use (lazy/learned-records.ts);
+  // otherwise it is one property read per deferred require, at its first use.
+  if (requires) {
+    const recorded = `globalThis[Symbol.for(${JSON.stringify(learnedLoadKey)})]`;
+    insertAfterDirectives(s, plan.program, source, `function ${helper}(load, specifier, line, column) { let done = false, value; return { get m() { if (!done) { const seen = ${recorded}; value = seen === undefined ? load() : seen(load, specifier, typeof __filename === "string" ? __filename : "", line, column); done = true; } return value; } }; } `);
+  }
   return s.toString();
 }
 

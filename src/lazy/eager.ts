@@ -1,6 +1,7 @@
 // Process-wide switches read once: COLDSTART_EAGER (load every lazy module at declaration) and
 // COLDSTART_LAZY_RECORDS (write the lazy-load records to a JSON file when the process exits).
 import { isOn, pathSetting } from '../settings.js';
+import { recordLearnedLoads } from './learned-records.js';
 import { lazyRecords, store } from './records.js';
 
 let eager: boolean | undefined;
@@ -20,6 +21,7 @@ export function installRecordsWriter(): void {
   state.exitHookInstalled = true;
   const file = pathSetting('COLDSTART_LAZY_RECORDS');
   if (file === undefined) return;
+  recordLearnedLoads();
   process.once('exit', () => {
     try {
       process.getBuiltinModule('node:fs').writeFileSync(file, JSON.stringify({ pid: process.pid, records: lazyRecords() }) + '\n', { flag: 'a' });

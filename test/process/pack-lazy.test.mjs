@@ -203,3 +203,28 @@ test('pack --lazy, ES modules: imports nothing reads at load become deferred nam
   assert.match(runNode(['--import', register, 'main.js'], { cwd: dir, env: show }).stdout, /esm-heavy evaluated: 0/, 'not evaluated when not used');
   assert.match(runNode(['--import', register, 'main.js', '--use'], { cwd: dir, env: show }).stdout, /42 1 d\nesm-heavy evaluated: 1/);
 });
+
+test('coldstart lazy and profile show each learned-deferral load: where it was required, what forced it, and where', (t) => {
+  const dir = realpathSync(tempDir(t, 'coldstart-learned-records-'));
+  writeTree(dir, {
+    'package.json': '{"name":"records-app","private":true}',
+    'node_modules/heavy/package.json': JSON.stringify({ name: 'heavy', version: '1.0.0' }),
+    'node_modules/heavy/index.js': 'exports.run = () => "ran";\n',
+    'node_modules/tool/package.json': JSON.stringify({ name: 'tool', version: '1.0.0' }),
+    'node_modules/tool/index.js': 'const heavy = require("heavy");\nexports.help = () => "help";\nexports.work = () => heavy.run();\n',
+    'main.js': 'const tool = require("tool");\nconsole.log(tool.help());\nif (process.argv[2] === "work") console.log(tool.work());\n',
+  });
+  const packed = runCli(['pack', '--lazy', '--', process.execPath, 'main.js'], { cwd: dir, env: base });
+  assert.equal(packed.code, 0, packed.stderr);
+  const env = { ...base, NODE_OPTIONS: `--import ${register}` };
+  const listed = runCli(['lazy', '--', process.execPath, 'main.js', 'work'], { cwd: dir, env });
+  assert.equal(listed.code, 0, listed.stderr);
+  const said = `${listed.stdout}\n${listed.stderr}`;
+  // heavy was deferred at pack time (the recorded run never used it), and `work` forced it here.
+  assert.match(said, /heavy\s+loaded.*, by first use \(learned deferral\) at .*node_modules\/tool\/index\.js:3:\d+ \(declared at .*node_modules\/tool\/index\.js:1:7\)/);
+  const quiet = runCli(['lazy', '--', process.execPath, 'main.js'], { cwd: dir, env });
+  assert.match(`${quiet.stdout}\n${quiet.stderr}`, /heavy\s+not loaded \(declared at .*tool\/index\.js:1:7\)|^(?![\s\S]*heavy\s+loaded)/);
+  const profile = runCli(['profile', '--', process.execPath, 'main.js', 'work'], { cwd: dir, env });
+  assert.equal(profile.code, 0, profile.stderr);
+  assert.match(`${profile.stdout}\n${profile.stderr}`, /heavy.*first use \(learned deferral\)/);
+});

@@ -63,8 +63,9 @@ test('lowerLearned: a getter per accepted declaration, the helper on the first l
   const facts = commonJsFacts(source, '/m/index.js');
   const code = lowerLearned(source, facts, new Set(facts.candidates));
   assert.equal(code.split('\n').length, source.split('\n').length);
-  assert.match(code, /^"use strict";function __coldstart_lazy\(load\)/);
-  assert.match(code, /const __coldstart_defer0 = __coldstart_lazy\(\(\) => \(require\("a"\)\)\);/);
+  assert.match(code, /^"use strict";function __coldstart_lazy\(load, specifier, line, column\)/);
+  // The specifier and where it was required travel with it, for the lazy-load records.
+  assert.match(code, /const __coldstart_defer0 = __coldstart_lazy\(\(\) => \(require\("a"\)\), "a", 2, 7\);/);
   assert.match(code, /\[__coldstart_defer0\.m\.x, \(0, __coldstart_defer1\.m\.b\)\(\)\]/);
   assert.equal(lowerLearned(source, facts, new Set()), undefined);
 });

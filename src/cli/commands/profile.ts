@@ -171,6 +171,8 @@ async function runInProcess(script: string, command: string[], options: Options,
     for (const key of ['NODE_OPTIONS', 'COLDSTART_PROFILE_DIR', 'COLDSTART_PROFILE_COVERAGE', 'COLDSTART_LAZY_RECORDS']) process.env[key] = env[key];
     process.argv = [process.argv[0]!, resolve(script), ...command.slice(2)];
     if (startsInCommonJs(execFlags)) (globalThis as Record<symbol, unknown>)[Symbol.for(IN_PROCESS_KEY)] = true;
+    // Activation ran before the records were asked for: learned-deferral loads report from now on.
+    (await import('../../lazy/learned-records.js')).recordLearnedLoads();
     await import(preloadUrl);
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
