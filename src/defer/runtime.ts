@@ -1,6 +1,7 @@
 // The run-time half of `import defer`: a namespace object that evaluates its module on the first
 // string-keyed access, as the TC39 proposal's deferred namespace does, built on a Proxy. Loading
 // goes through require(), so evaluation is synchronous; each declaration is a lazy-pillar record.
+import { debug } from '../debug.js';
 import { captureCallSite, type CallSite } from '../lazy/call-site.js';
 import { installRecordsWriter } from '../lazy/eager.js';
 import { LazyLoadError, topLevelAwaitError } from '../lazy/errors.js';
@@ -110,8 +111,13 @@ export function deferredNamespace(url: string, specifier: string, parentURL: str
     } catch (cause) {
       record.loadDurationMs = performance.now() - start;
       const code = (cause as { code?: unknown } | null)?.code;
-      const reason = code === 'ERR_REQUIRE_ASYNC_MODULE' ? topLevelAwaitError(specifier, cause) : cause;
-      const error = new LazyLoadError(specifier, record.declaredAt.toString(), site.toString(), reason);
+      // The module's own error, unchanged, as the proposal and native Node throw it (and the same
+      // object at every later use); where it was declared and first used is in the records and
+      // under COLDSTART_DEBUG. Only an await coldstart could not run ahead is coldstart's error.
+      const error = code === 'ERR_REQUIRE_ASYNC_MODULE'
+        ? new LazyLoadError(specifier, record.declaredAt.toString(), site.toString(), topLevelAwaitError(specifier, cause))
+        : cause;
+      debug('defer', `${specifier} (declared at ${record.declaredAt}, first used at ${site}) failed to load: ${(cause as Error)?.message ?? String(cause)}`);
       record.error = error;
       record.status = 'failed';
       throw error;

@@ -54,6 +54,8 @@ export const cases = [
     dep: (n) => `globalThis.evaluations.push(${n});\nexport const x = 1;\nexport function then() {}\n` },
   { name: 'evaluation error is rethrown at every use', code: '(() => { const out = []; for (let i = 0; i < 2; i++) { try { ns.x; out.push("no"); } catch (e) { out.push(String(e.message).includes("boom")); } } return out; })()',
     value: [true, true], evaluated: true, dep: (n) => `globalThis.evaluations.push(${n});\nexport const x = 1;\nthrow new Error("boom");\n` },
+  { name: 'evaluation error is the module\'s own, the same object at every use', code: '(() => { const out = []; for (let i = 0; i < 2; i++) { try { ns.x; } catch (e) { out.push(e); } } return [out[0] === out[1], out[0].code, out[0].message]; })()',
+    value: [true, 'E_BOOM', 'boom'], evaluated: true, dep: (n) => `globalThis.evaluations.push(${n});\nexport const x = 1;\nthrow Object.assign(new Error("boom"), { code: "E_BOOM" });\n` },
   { name: 'top-level await module is evaluated before the importer body', code: 'globalThis.evaluatedBeforeBody.includes(N)', value: true, evaluated: true,
     dep: (n) => `globalThis.evaluations.push(${n});\nawait 0;\nexport const x = 1;\n` },
 ];
