@@ -2,7 +2,7 @@
 // what users would pick instead. Each variant turns a cell (tree root, Node, scenario) into a
 // command, doing its one-off setup first (index, bundle, warmed cache); a setup that fails throws
 // SetupError, which the report shows instead of a time.
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { cleanEnv, runOnce } from './measure.mjs';
 
@@ -160,11 +160,8 @@ export const variants = [
       const tar = `${stage}.tar`;
       once(cell, `stage|${stage}`, () => {
         rmSync(stage, { recursive: true, force: true });
-        mkdirSync(stage, { recursive: true });
-        cpSync(join(cell.coldstart, 'dist'), join(stage, 'dist'), { recursive: true, filter: (from) => !from.endsWith('.v8cache') });
-        cpSync(pack, staged.env.COLDSTART_PACK, { preserveTimestamps: true });
-        cpSync(join(cell.root, cell.scenario.project, 'node_modules', '.cache', 'coldstart', 'index.v1'), staged.env.COLDSTART_INDEX, { preserveTimestamps: true });
-        runOnce(command(cell, staged)); // as an image build would: writes coldstart's code cache into the stage
+        // `coldstart stage` copies the runtime, pack and index, and warms the runtime's code cache.
+        coldstartCli(cell, ['stage', '--out', stage, '--pack', pack], join(cell.root, cell.scenario.project));
         const packed = runOnce({ file: 'tar', args: ['-cf', tar, '-C', stage, '.'], cwd: stage, env: cleanEnv() });
         if (packed.code !== 0) throw new SetupError(`tar of the stage failed: ${whyFailed(packed)}`);
       });

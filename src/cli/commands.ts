@@ -103,6 +103,24 @@ export const commands = {
     ].join('\n'),
     load: () => import('./commands/resolve.js'),
   },
+  stage: {
+    summary: 'copy the runtime, pack and index into one folder for many processes (clusters, images)',
+    usage: [
+      'Usage: coldstart stage --out DIR [--pack FILE] [--index FILE]',
+      '',
+      'For a read-only install shared by many processes (docs/scale.md): checks that the',
+      "project's pack and index are fresh, then copies them and coldstart's runtime into DIR,",
+      'warms the runtime\'s code cache there, and writes DIR/env.sh. Copy DIR to node-local',
+      'storage (Slurm sbcast, a container layer) and `source DIR/env.sh` there: Node processes',
+      'started from that shell are served from DIR with COLDSTART_SHARED=1 and write nothing.',
+      '',
+      'Options:',
+      '  -o, --out DIR   where the stage goes (required)',
+      '  --pack FILE     the pack to stage (default: COLDSTART_PACK or the project\'s)',
+      '  --index FILE    the index to stage (default: COLDSTART_INDEX or the project\'s)',
+    ].join('\n'),
+    load: () => import('./commands/stage.js'),
+  },
   doctor: {
     summary: 'are the index and the pack in use and fresh; with -- <command>, what they served',
     usage: [

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, readFileSync, realpathSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, readFileSync, realpathSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { dist, root, runCli, runNode, tempDir, writeTree } from '../helpers.mjs';
@@ -158,4 +158,30 @@ test('a pack owned by the owner of the tree is trusted; one owned by someone els
   chownSync(pack, 4343, 4343);
   chmodSync(pack, 0o664);
   assert.match(asUser(4242).reason, /writable by group or others/);
+});
+
+test('coldstart stage: one relocatable folder that serves the program wherever it is copied; a stale pack is not staged', (t) => {
+  const { dir, entry } = setup(t);
+  const stage = join(realpathSync(tempDir(t, 'coldstart-stage-')), 'stage');
+  const made = runCli(['stage', '--out', stage], { cwd: dir, env: base });
+  assert.equal(made.code, 0, made.stderr);
+  // Moved, as sbcast or an image layer would place it, then used through its env.sh.
+  const placed = join(realpathSync(tempDir(t, 'coldstart-node-local-')), 'cs');
+  cpSync(stage, placed, { recursive: true, preserveTimestamps: true });
+  const stats = join(placed, 'stats.jsonl');
+  const shell = `. ${JSON.stringify(join(placed, 'env.sh'))}; COLDSTART_PACK_STATS=${JSON.stringify(stats)} ${JSON.stringify(process.execPath)} ${JSON.stringify(entry)}`;
+  const r = spawnSync('bash', ['-c', shell], { cwd: dir, encoding: 'utf8', env: { ...process.env, ...base, NODE_OPTIONS: '' } });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim(), 'tool 1.2.3 42');
+  const report = JSON.parse(readFileSync(stats, 'utf8').trim().split('\n')[0]);
+  assert.equal(report.state, 'used');
+  assert.equal(report.shared, true);
+  assert.equal(report.pack, join(placed, 'pack.v1'));
+  // A stale pack is refused at staging time, the one moment it is checked.
+  const later = new Date(Date.now() + 5000);
+  utimesSync(join(dir, 'package.json'), later, later);
+  const refused = runCli(['stage', '--out', join(placed, '..', 'again')], { cwd: dir, env: base });
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /the (pack|index) cannot be staged: .*stale/i);
+  assert.equal(runCli(['stage'], { cwd: dir, env: base }).code, 2);
 });
