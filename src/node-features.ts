@@ -1,5 +1,6 @@
 // Every Node-version gate coldstart depends on, in one table: each entry names the Node
 // versions that have it and how it is detected at run time (detection, not version parsing).
+import { hasLaunchFlag } from './node-options.js';
 import { Module as nodeModule } from 'node:module';
 
 interface Feature {
@@ -35,7 +36,7 @@ const table = {
   /** Type stripping of .ts files without a flag. */
   stripTypes: { since: '22.18.0, 23.6.0', detect: () => ['strip', 'transform'].includes(String(processFeature('typescript'))) },
   /** Native `import defer` (only behind --js-defer-import-eval on Node 26). */
-  nativeImportDefer: { since: '26.0.0 with --js-defer-import-eval', detect: () => process.execArgv.includes('--js-defer-import-eval') || (process.env['NODE_OPTIONS'] ?? '').includes('--js-defer-import-eval') },
+  nativeImportDefer: { since: '26.0.0 with --js-defer-import-eval', detect: () => hasLaunchFlag('--js-defer-import-eval') },
 } satisfies Record<string, Feature>;
 
 export type FeatureName = keyof typeof table;

@@ -1,6 +1,7 @@
 // The resolution conditions and search folders Node itself uses for require(), for the Node 20
 // CommonJS patch (registerHooks hands the hook its conditions; Module._resolveFilename does not).
 import { Module } from 'node:module';
+import { hasLaunchFlag, splitNodeOptions } from '../node-options.js';
 
 /** `--conditions` / `-C` values from the command line and NODE_OPTIONS, in order. */
 export function userConditions(execArgv: readonly string[] = process.execArgv, nodeOptions = process.env['NODE_OPTIONS'] ?? ''): string[] {
@@ -17,14 +18,14 @@ export function userConditions(execArgv: readonly string[] = process.execArgv, n
     }
   };
   // NODE_OPTIONS come first in Node's option parsing, the command line after.
-  scan(nodeOptions.split(/\s+/).filter((s) => s !== ''));
+  scan(splitNodeOptions(nodeOptions));
   scan(execArgv);
   return out;
 }
 
 /** The condition set of require() on this Node: require, node, node-addons, user, module-sync. */
 export function cjsConditions(): string[] {
-  const noAddons = process.execArgv.includes('--no-addons') || /(^|\s)--no-addons(\s|$)/.test(process.env['NODE_OPTIONS'] ?? '');
+  const noAddons = hasLaunchFlag('--no-addons');
   const out = ['require', 'node', ...(noAddons ? [] : ['node-addons']), ...userConditions()];
   if ((process.features as unknown as Record<string, unknown>)['require_module'] === true) out.push('module-sync');
   return out;
@@ -38,7 +39,7 @@ export function globalPaths(): string[] {
 
 /** The condition set of import on this Node: node, import, module-sync, node-addons, user. */
 export function esmConditions(): string[] {
-  const noAddons = process.execArgv.includes('--no-addons') || /(^|\s)--no-addons(\s|$)/.test(process.env['NODE_OPTIONS'] ?? '');
+  const noAddons = hasLaunchFlag('--no-addons');
   const out = ['node', 'import'];
   if ((process.features as unknown as Record<string, unknown>)['require_module'] === true) out.push('module-sync');
   if (!noAddons) out.push('node-addons');

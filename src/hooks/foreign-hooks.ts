@@ -9,6 +9,7 @@
 //  - hooks registered before it can only come from a preload that ran earlier (`--require` or
 //    `--import` before coldstart's own, NODE_OPTIONS first), so any earlier preload counts.
 // coldstart's own hook objects carry `ownHooks` and do not count.
+import { splitNodeOptions } from '../node-options.js';
 import { Module } from 'node:module';
 import { resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -57,35 +58,9 @@ export function preloadOrder(nodeOptions: string, execArgv: readonly string[]): 
       (flag === '--import' ? imports : requires).push(value);
     }
   };
-  scan(splitOptions(nodeOptions));
+  scan(splitNodeOptions(nodeOptions));
   scan(execArgv);
   return [...requires, ...imports];
-}
-
-/** NODE_OPTIONS split as Node splits it: on spaces, with double quotes grouping. */
-function splitOptions(text: string): string[] {
-  const out: string[] = [];
-  let current = '';
-  let quoted = false;
-  let started = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (c === '\\' && quoted && i + 1 < text.length) {
-      current += text[++i];
-    } else if (c === '"') {
-      quoted = !quoted;
-      started = true;
-    } else if (c === ' ' && !quoted) {
-      if (started) out.push(current);
-      current = '';
-      started = false;
-    } else {
-      current += c;
-      started = true;
-    }
-  }
-  if (started) out.push(current);
-  return out;
 }
 
 function pathOf(value: string): string | undefined {

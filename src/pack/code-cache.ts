@@ -23,6 +23,7 @@
 // - anything Node's _compile does that this cannot (source maps when enabled, a policy, a
 //   patched Module.wrap or wrapper, another tool's _compile, the main module's inspector break
 //   and stat cache) sends the module to Node's own _compile instead.
+import { launchFlags } from '../node-options.js';
 import { isOff } from '../settings.js';
 import { Module } from 'node:module';
 import { dirname } from 'node:path';
@@ -71,8 +72,7 @@ export function codeCachePays(env: NodeJS.ProcessEnv = process.env): boolean {
 
 /** Flags that make Node's _compile do more than this one does. */
 function nodeOptionsBlock(): boolean {
-  const all = `${process.execArgv.join(' ')} ${process.env['NODE_OPTIONS'] ?? ''}`;
-  return all.includes('policy') || all.includes('--inspect-brk');
+  return launchFlags().some((flag) => flag.includes('policy') || flag.startsWith('--inspect-brk'));
 }
 
 /**

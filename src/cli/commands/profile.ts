@@ -1,6 +1,7 @@
 // `coldstart profile -- <command>`: runs a command with module-load recording in every Node
 // process it starts, then reports where start-up time went (stderr), what could be deferred,
 // and what forced each lazy() load; --json, --trace and --html write files.
+import { launchFlags } from '../../node-options.js';
 import { mkdtempSync, realpathSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
@@ -166,7 +167,7 @@ async function runInProcess(script: string, command: string[], options: Options,
   let m: ReportModules;
   try {
     m = await reportModules(options);
-    const execFlags = `${process.execArgv.join(' ')} ${process.env['NODE_OPTIONS'] ?? ''}`;
+    const execFlags = launchFlags().join(' ');
     const env = profileEnv(dir, options.coverage);
     for (const key of ['NODE_OPTIONS', 'COLDSTART_PROFILE_DIR', 'COLDSTART_PROFILE_COVERAGE', 'COLDSTART_LAZY_RECORDS']) process.env[key] = env[key];
     process.argv = [process.argv[0]!, resolve(script), ...command.slice(2)];
