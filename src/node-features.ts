@@ -61,9 +61,8 @@ export function since(name: FeatureName): string {
 export const featureNames = Object.keys(table) as FeatureName[];
 
 /**
- * Whether this code runs in a worker thread, answered without loading node:worker_threads: in
- * the main thread that builtin pulls in the worker plumbing and the streams, about 1 ms of a
- * profiled run on Node 24. In a worker, Node replaces process.chdir with a stub it marks
+ * Whether this code runs in a worker thread, answered without loading node:worker_threads, which
+ * pulls in the worker plumbing and the streams (docs/decisions/startup-costs.md#lazy-builtins). In a worker, Node replaces process.chdir with a stub it marks
  * `disabled` (lib/internal/bootstrap/switches/is_not_main_thread.js, Node 20 to 26); should a
  * future Node stop marking it, the check falls back to the builtin. Tested on every Node: a
  * profiled program's worker is not recorded.

@@ -1,25 +1,17 @@
 // The loader both coldstart/register entries share (dist/register.cjs for `--require`,
 // dist/register.js for `--import`): runs dist/register-core.cjs (the bundled activation code)
-// through V8's code cache. Compiling the 110 KB core, and lazily compiling the functions a
-// start-up calls, was most of coldstart's own start-up cost; with the cache, V8 deserialises
-// both. Measured with valgrind instruction counts, `node -r coldstart/register -e 0` over an
-// empty preload: Node 20 29 M -> 10 M instructions, Node 24 25 M -> 6 M (about 2 ms a start).
-//
-// Builtins come from process.getBuiltinModule, never from `import` or `require`: an ES module
-// import of node:fs or node:module builds a facade by reading every export, and the `--import`
-// entry once went through createRequire, require.resolve and the CommonJS loader to reach this
-// code. Measured on Node 24 (valgrind, auto-defer demo `--help`): 135.3 M -> 131.6 M
-// instructions for loading the core this way instead, and handing it a `require` that answers
-// `node:` ids straight from getBuiltinModule.
+// through V8's code cache, because compiling the core was most of coldstart's own start-up
+// (docs/decisions/startup-costs.md#register-core-code-cache). Builtins come from
+// process.getBuiltinModule, never from `import` or `require`, which would build facades and go
+// through the CommonJS loader (docs/decisions/startup-costs.md#register-builtins).
 //
 // The cache sits beside the core (dist/register-core.<hash>.<node>-<arch>.v8cache): whoever can
 // write there can already change the code itself, so it adds nothing to trust. The name carries
 // a hash of the core's content, fixed at build time (V8 itself only checks the source length),
 // and V8 rejects a cache from another V8 version or flag set; a rejected, unreadable or missing
 // cache means compiling as Node would, and a fresh cache is written (temp file, rename) at exit,
-// so that it holds the functions a whole run compiled, hooks included (written right after
-// activation instead, the demo's --help cost 4.6 M instructions more). A read-only
-// installation simply runs without one. COLDSTART_CODE_CACHE=0 turns it off.
+// so that it holds the functions a whole run compiled, hooks included. A read-only
+// installation, or a shared one (COLDSTART_SHARED=1), runs without writing one. COLDSTART_CODE_CACHE=0 turns it off.
 //
 // Kept free of imports, of coldstart's own modules and of builtins alike: this file must stay tiny.
 

@@ -22,8 +22,8 @@ export function runChild(command: string[], env: NodeJS.ProcessEnv, stdoutToStde
   const [file, ...args] = command as [string, ...string[]];
   const start = process.uptime() * 1000;
   return new Promise((resolve, reject) => {
-    // Taken when a child is started: node:child_process pulls in net and the streams, ~1.5 ms
-    // that `coldstart profile` running a script in its own process never needs.
+    // Taken when a child is started: `coldstart profile` running a script in its own process never
+    // needs what node:child_process pulls in (docs/decisions/startup-costs.md#lazy-builtins).
     const { spawn } = process.getBuiltinModule('node:child_process');
     const child = spawn(file, args, { stdio: stdoutToStderr ? ['inherit', 2, 'inherit'] : 'inherit', env });
     // Signals meant for the command (Ctrl-C) reach it through the shared process group; we

@@ -25,9 +25,8 @@ export class DeferCache {
 
   /**
    * The entry's key: 128 bits from four multiplicative hash lanes over the parts and their
-   * lengths. Not a cryptographic hash (the cache is the user's own directory), but loading
-   * node:crypto for sha256 cost ~4 ms at start-up on Node 24, more than the whole transform
-   * of a cached run.
+   * lengths. Not a cryptographic hash (the cache is the user's own directory): loading
+   * node:crypto costs more than a cached run's whole transform (docs/decisions/startup-costs.md#defer-cache-key).
    */
   key(parts: readonly string[]): string {
     let h1 = 0x811c9dc5;

@@ -186,8 +186,8 @@ function install(standIns: boolean): (() => void) | undefined {
   const current = settings();
   // Only a project that uses defer pays for hooks: a `defer` configuration (even an empty list,
   // for `import defer` in files other than the entry), or an entry script with `import defer`.
-  // On Node 22.15+ even a pass-through load hook costs every module load (2 % more instructions
-  // for `eslint --version` on Node 24); on Node 20 the off-thread hooks cost a worker start.
+  // On Node 22.15+ even a pass-through load hook costs every module load
+  // (docs/decisions/startup-costs.md#commonjs-patch-vs-registerhooks); on Node 20 the off-thread hooks cost a worker start.
   const configured = current.root !== undefined;
   // The pack serves ES modules only where registerHooks exists: stand-ins need nothing elsewhere.
   const needStandIns = standIns && has('registerHooks');

@@ -124,8 +124,8 @@ function digits(text: string, from: number, to: number): number | undefined {
 }
 
 // The stand-in's URL is `coldstart-defer:?url=..&format=..&specifier=..&parent=..&at=<line>:<col>`,
-// every value percent-encoded. Written and read by hand: URLSearchParams cost ~0.1 ms per
-// deferred import at start-up (measured with --cpu-prof on the auto-defer demo, Node 22).
+// every value percent-encoded. Written and read by hand: URLSearchParams is slower per deferred
+// import at start-up (docs/decisions/startup-costs.md#defer-standin-urls).
 const virtualKeys = ['url', 'format', 'specifier', 'parent', 'at'] as const;
 
 /** The URL of the stand-in module for one deferred import, carrying what its source needs. */
@@ -222,8 +222,8 @@ export const runtimeGlobal = 'coldstart.deferRuntime';
  * Source of the stand-in module: a deferred namespace, or for top-level await an evaluated one.
  * `inThread`: the hook runs in the thread that evaluates the stand-in and has set
  * `runtimeGlobal` there (registerHooks); otherwise (the off-thread hooks of Node 20) the
- * stand-in imports dist/defer-runtime.js. Measured on Node 24 (valgrind, the auto-defer demo's
- * --help), the global saves resolving, reading, compiling and linking that 9.7 KB module.
+ * stand-in imports dist/defer-runtime.js; the global saves loading that module
+ * (docs/decisions/startup-costs.md#defer-standin-urls).
  */
 export function virtualSource(module: VirtualModule, eagerBecauseAsync: boolean, inThread = false): string {
   const args = [module.url, module.specifier, module.parent, module.line, module.column].map((value) => JSON.stringify(value)).join(', ');

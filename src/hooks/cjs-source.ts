@@ -98,8 +98,8 @@ function goneError(file: string): Error {
 
 /**
  * The whole file as UTF-8. Node 22+: readFileSync(path, 'utf8'), one call that opens, reads,
- * decodes and closes in C++ (608 files of the AWS SDK, Node 24: 5.5-7.7 ms, against 9.6-10.2
- * ms for the descriptor steps below, each a call into C++). Node 20, where that is no faster:
+ * decodes and closes in C++, faster than the descriptor steps below
+ * (docs/decisions/startup-costs.md#cjs-source-one-read). Node 20, where that is no faster:
  * open, fstat, one read of the size fstat gave into a buffer of that size (the reused scratch
  * buffer when it fits), close; a file fstat sees as empty (procfs and the like) is read until a
  * read returns nothing.

@@ -1,9 +1,7 @@
 // Which loader a program starts in, and so which hooks pay for themselves. On Node 22.15+ a
 // `module.registerHooks` resolve hook turns off Node's own in-process resolve cache and runs for
-// every require() too (measured on Node 24.21, `eslint --version`, valgrind, unseeded, median
-// of 3: 565 M instructions plain, 608 M with a pass-through resolve hook, 576 M with a
-// pass-through load hook, 615 M with both), while wrapping the CommonJS resolver costs next to
-// nothing. So a CommonJS program gets the CommonJS-level patches on every Node, and
+// every require() too, while wrapping the CommonJS resolver costs next to nothing
+// (docs/decisions/startup-costs.md#commonjs-patch-vs-registerhooks). So a CommonJS program gets the CommonJS-level patches on every Node, and
 // registerHooks is used where ES modules need it. An `import()` from a CommonJS program then
 // resolves through Node itself: correct, only not served from the index.
 import { setting } from '../settings.js';

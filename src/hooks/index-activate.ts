@@ -28,8 +28,8 @@ function prefetchFor(root: string, table: AnswerTable, setting: string | undefin
   const fs = forced ? 'forced' : slowFilesystem(root);
   if (fs === undefined) return undefined;
   const files = table.paths().filter((path) => path.endsWith('.js') || path.endsWith('.cjs'));
-  // Starting the worker costs ~10 ms of a core: a program of a few files (tsc: two) cannot win
-  // that back, and measured 13 ms slower on the FUSE mount with it.
+  // Starting the worker costs more than a program of a few files can win back
+  // (docs/decisions/startup-costs.md#prefetch-threshold).
   if (!forced && files.length < PREFETCH_MIN_FILES) {
     debug('prefetch', `${fs} filesystem, but only ${files.length} files to read ahead: not worth a worker`);
     return undefined;

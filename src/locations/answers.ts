@@ -124,10 +124,9 @@ export class AnswerTable {
   }
 
   /**
-   * A saved answer's raw value. The first few are found by searching the file's text: a warm
-   * start of a small program (the auto-defer demo's --help: 4 lookups in a 61 KB table learned
-   * by all its commands) then parses nothing, which saved 2.2 M of its 127 M instructions on
-   * Node 24. Past SEARCHES lookups the table is parsed once, as a big program needs.
+   * A saved answer's raw value. The first few are found by searching the file's text, so a warm
+   * start of a small program parses nothing (docs/decisions/startup-costs.md#answers-search-before-parse);
+   * past SEARCHES lookups the table is parsed once, as a big program needs.
    */
   #lookup(key: string): unknown {
     this.#verify();
@@ -247,8 +246,7 @@ export class AnswerTable {
 /**
  * Where the table of `indexFile` for the program started as `entry` (process.argv[1]) lives.
  * One table per program: a run reads the few hundred answers its own program learned, not
- * those of every program sharing the index (measured on Node 24: a shared 72 KB table took
- * ~1.7 ms to read at each start).
+ * those of every program sharing the index (docs/decisions/startup-costs.md#answers-search-before-parse).
  */
 export function answersPathFor(indexFile: string, entry: string | undefined): string {
   const text = entry ?? '';

@@ -101,8 +101,7 @@ export class IndexView implements ResolutionView {
   /**
    * isFile from what is already decoded: undefined where answering would decode a package or
    * project section. For lookups that are cheaper to try on disk than to decode a section for
-   * (the defer configuration's few probes: decoding webpack's section for them cost
-   * `webpack --version` 1.6 ms on Node 24, where the failed opens cost microseconds).
+   * (the defer configuration's few probes; docs/decisions/startup-costs.md#index-small-probes).
    */
   isFileIfDecoded(path: string): boolean | undefined {
     this.#peeking = true;

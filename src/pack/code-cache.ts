@@ -1,9 +1,6 @@
-// V8 code cache for packed CommonJS, on the Nodes where it pays. Measured on eslint 9
-// `--version` with a pack, local disk, 21 interleaved runs (docs/pack.md): Node 20.20 123 ->
-// 106 ms with a code cache made after a whole run (every function start-up compiled, not just
-// the top level), while Node 22, 24 and 26 gained nothing (their CommonJS compile path is
-// already as fast; Node's own NODE_COMPILE_CACHE gained nothing there either). So only Node 20
-// compiles packed CommonJS here; every other Node keeps Node's own `_compile`.
+// V8 code cache for packed CommonJS, on the Nodes where it pays: Node 20 only, where a cache made
+// after a whole run saves compiling every function start-up needs; Nodes 22+ gained nothing
+// (docs/decisions/startup-costs.md#pack-code-cache-node20). Every other Node keeps Node's own `_compile`.
 //
 // A module must not be able to tell. The compile below is Node 20's Module.prototype._compile
 // step for step, with vm.Script in place of Node's internal compileFunction:
@@ -59,8 +56,7 @@ export function codeCacheTag(): string {
 }
 
 /**
- * Whether packed CommonJS is compiled with a code cache on this Node: Node 20 only (measured,
- * above), not when COLDSTART_CODE_CACHE is 0/off/false, and only where Node exposes its default
+ * Whether packed CommonJS is compiled with a code cache on this Node: Node 20 only (above), not when COLDSTART_CODE_CACHE is 0/off/false, and only where Node exposes its default
  * loader for vm scripts' import().
  */
 export function codeCachePays(env: NodeJS.ProcessEnv = process.env): boolean {

@@ -84,11 +84,7 @@ export interface DecodedPack {
   readonly body: Buffer;
 }
 
-/**
- * CRC-32 of `length` bytes at `offset` of `body`, by zlib. Measured in a fresh Node 20 process
- * on typescript.js (9 MB): 5.7 ms including loading zlib (~1.8 ms), where the JavaScript hash of
- * format 1 took 18.8 ms. Format 2.
- */
+/** CRC-32 of `length` bytes at `offset` of `body`, by zlib, native and fast (docs/decisions/startup-costs.md#pack-checksum). */
 export function checksum(body: Buffer, offset: number, length: number): number {
   const zlib = process.getBuiltinModule('node:zlib') as typeof import('node:zlib');
   return zlib.crc32(body.subarray(offset, offset + length)) | 0;

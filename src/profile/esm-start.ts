@@ -1,10 +1,8 @@
 // When a profiled program's main script is CommonJS, the ES module hooks wait for its first
 // ES module: from the start in coldstart's own process; in a child, once the main script has
 // loaded as CommonJS through them (preload.ts). A registerHooks hook, even one that passes
-// everything through, sends every require() down Node's slower hooked path: a preload
-// registering pass-through resolve and load hooks costs `eslint --version` on Node 24 615 M
-// instructions instead of 565 M (valgrind, unseeded, median of 3), +5 to +15 ms of wall time
-// on Node 22, 24 and 26 (medians of 21 and 31 interleaved runs, on two days). The CommonJS
+// everything through, sends every require() down Node's slower hooked path
+// (docs/decisions/startup-costs.md#commonjs-patch-vs-registerhooks). The CommonJS
 // patch records require() without them.
 //
 // An ES module reaches a CommonJS program in two ways, and both are seen in time:

@@ -5,8 +5,8 @@
 //   line comment; the line after a hashbang), where nothing can point at it;
 // - otherwise it lives in a tiny data: module imported at the end of the source. Imports are
 //   requests in source order, so it is evaluated last among the module's dependencies, just
-//   before the module's first statement. That costs a module record (~0.1 ms on Node 24), so it
-//   is only the fallback;
+//   before the module's first statement. That costs a module record, so it is only the fallback
+//   (docs/decisions/startup-costs.md#profile-inject-fallback);
 // - the end call is a statement appended after the last one.
 
 export const GLOBAL_KEY = 'coldstart.profile';

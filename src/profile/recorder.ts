@@ -7,12 +7,8 @@ import { PROCESS_FORMAT } from './schema.js';
 
 /**
  * Loads shorter than this (inclusive, as timed under the recorder) take no coverage snapshot and
- * are never defer candidates. A snapshot costs 1.3-5 ms on eslint (Node 22 and 24, this 2-core
- * machine), so deferring a package that loads faster than that cannot pay for finding it.
- * From 1 ms to 2.5 ms: `eslint --version` profiled with coverage went from 15 snapshots to 8-10
- * and from 1.54x to 1.46x of its plain wall time (binary coverage then). From 2.5 ms to 5 ms:
- * 3-4 snapshots, and on Node 22 from 1.54x to 1.36-1.39x (call counts; counting also starts at
- * the first snapshot, later in the run).
+ * are never defer candidates: a snapshot costs more than deferring such a package could win
+ * (docs/decisions/startup-costs.md#profile-snapshot-threshold).
  */
 export const MIN_BOUNDARY_MS = 5;
 
@@ -29,8 +25,8 @@ interface Mutable extends ModuleEntry {
 
 /**
  * Milliseconds since the process started, the recorder's one clock. Not performance.now(): the
- * `performance` global loads perf_hooks on first use (11 internal modules, 1.7 M instructions
- * on Node 24) in every profiled process, and a program that never touches it should not pay.
+ * `performance` global loads perf_hooks on first use, which a program that never touches it
+ * should not pay for (docs/decisions/startup-costs.md#profile-clock).
  */
 export function now(): number {
   return process.uptime() * 1000;
