@@ -46,9 +46,19 @@ export function runCore(dir: string): void {
   const off = (value: string | undefined): boolean => value !== undefined && ['0', 'off', 'false', 'no'].includes(value.trim().toLowerCase());
   const on = (value: string | undefined): boolean => value !== undefined && value.trim() !== '' && !off(value);
   const useCache = !off(process.env['COLDSTART_CODE_CACHE']);
-  // A shared install (COLDSTART_SHARED=1, see settings.ts) is never written to at run time.
-  const mayWrite = !on(process.env['COLDSTART_SHARED']);
-  const cacheFile = `${dir}/register-core.${CORE_HASH}.${process.version}-${process.arch}.v8cache`;
+  // A shared install (COLDSTART_SHARED=1, see settings.ts) is never written to at run time; a
+  // staged runtime outside the project (`coldstart stage`, on node-local disk) may keep its cache.
+  const root = process.env['COLDSTART_ROOT'];
+  const mayWrite = !on(process.env['COLDSTART_SHARED']) || (root !== undefined && root !== '' && !`${dir}/`.startsWith(`${root.replace(/\/+$/, '')}/`));
+  // Node 20's V8 keeps the file name a cache was made with, so stack traces would name where the
+  // core was when cached: there the cache's name also carries the folder (Node 22+ use the new name).
+  let where = '';
+  if (Number(process.versions.node.split('.')[0]) < 22) {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < dir.length; i++) h = Math.imul(h ^ dir.charCodeAt(i), 0x01000193);
+    where = `.${(h >>> 0).toString(16)}`;
+  }
+  const cacheFile = `${dir}/register-core.${CORE_HASH}${where}.${process.version}-${process.arch}.v8cache`;
   let cachedData: Buffer | undefined;
   if (useCache) {
     try {

@@ -64,7 +64,7 @@ export function lowerDefer(source: string, file: string, plan: DeferPlan, option
     }
   }
   if (deferred.length === 0 && kept.length === 0) return undefined;
-  rewriteReferences(s, plan);
+  rewriteReferences(s, plan, source);
   if (deferred.length > 0) {
     if ('from' in options.helper) {
       const names = helperNames.join(', ');

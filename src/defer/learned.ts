@@ -315,7 +315,7 @@ export function lowerLearned(source: string, facts: { plan: DeferPlan | undefine
       s.overwrite(site.start, site.end, keepLines(source, site.start, site.end, text), { contentOnly: true });
     }
   }
-  rewriteReferences(s, plan);
+  rewriteReferences(s, plan, source);
   // Under `coldstart profile` (or `lazy`) a global records each first use (lazy/learned-records.ts);
   // otherwise it is one property read per deferred require, at its first use.
   if (requires) {

@@ -153,15 +153,56 @@ function member(object: string, name: string): string {
 }
 
 /** Rewrites every reference of the plan to read through its site's object. */
-export function rewriteReferences(s: MagicString, plan: DeferPlan): void {
+export function rewriteReferences(s: MagicString, plan: DeferPlan, source: string): void {
+  let starts: Set<number> | undefined;
   for (const ref of plan.references) {
     const site = plan.owner.get(ref.name)!;
     if (site.keep) continue;
     const imported = site.locals.get(ref.name)!;
     const expression = imported === '' ? site.read : member(site.read, imported);
-    const text = ref.kind === 'callee' ? `(0, ${expression})` : ref.kind === 'shorthand' ? `${ref.name}: ${expression}` : expression;
+    let text = ref.kind === 'callee' ? `(0, ${expression})` : ref.kind === 'shorthand' ? `${ref.name}: ${expression}` : expression;
+    // A statement that now opens with `(` would continue the previous line's expression in code
+    // written without semicolons (`a.join(' ')` then `debug(x)`): the `;` keeps the boundary that
+    // automatic semicolon insertion gave the original. Only in a statement list, where an empty
+    // statement changes nothing (not as the body of an `if` or a loop).
+    if (ref.kind === 'callee') {
+      starts ??= statementListStarts(plan.program);
+      if (starts.has(ref.start) && !afterStatementEnd(source, ref.start)) text = `;${text}`;
+    }
     s.overwrite(ref.start, ref.end, text, { contentOnly: true });
   }
+}
+
+/** Whether only white space separates `at` from a `;`, `{` or `:` before it, or from the start. */
+function afterStatementEnd(source: string, at: number): boolean {
+  let i = at - 1;
+  while (i >= 0 && /\s/.test(source[i]!)) i--;
+  return i < 0 || source[i] === ';' || source[i] === '{' || source[i] === ':';
+}
+
+/** Start offsets of the expression statements that sit directly in a statement list. */
+function statementListStarts(program: Node): Set<number> {
+  const out = new Set<number>();
+  const visit = (node: unknown): void => {
+    if (node === null || typeof node !== 'object') return;
+    if (Array.isArray(node)) {
+      for (const child of node) visit(child);
+      return;
+    }
+    const record = node as Record<string, unknown>;
+    const type = record['type'];
+    const list = type === 'Program' || type === 'BlockStatement' || type === 'StaticBlock' ? record['body'] : type === 'SwitchCase' ? record['consequent'] : undefined;
+    if (Array.isArray(list)) {
+      for (const statement of list as Record<string, unknown>[]) {
+        if (statement?.['type'] === 'ExpressionStatement') out.add(statement['start'] as number);
+      }
+    }
+    for (const key in record) {
+      if (key !== 'type' && key !== 'start' && key !== 'end' && key !== 'loc' && key !== 'range') visit(record[key]);
+    }
+  };
+  visit(program);
+  return out;
 }
 
 /** The text that replaces `[start, end)`, padded with the line breaks it removes. */

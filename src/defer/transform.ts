@@ -54,7 +54,7 @@ export function transformDefer(source: string, file: string, format: string | un
     }
     s.overwrite(site.start, site.end, keepLines(source, site.start, site.end, text), { contentOnly: true });
   }
-  rewriteReferences(s, plan);
+  rewriteReferences(s, plan, source);
   if (plan.commonjs && plan.sites.some((site) => site.kind === 'require' && !site.keep)) {
     insertAfterDirectives(s, plan.program, source, `const { lazyModules: ${lazyRuntimeName} } = require(${JSON.stringify(options.lazyRuntimePath)}); `);
   }

@@ -106,6 +106,12 @@ function open(report: PackRunReport): () => void {
   const server = new PackServer(found.pack, root, { verify: report.verify, conditions: conditionsKey(), counts: report.counts, lazy: !eagerMode(), trusted });
   report.modules = server.size;
   report.state = 'used';
+  // A tree mounted at another path than the one named (COLDSTART_ROOT) matches nothing: say so.
+  const entry = process.argv[1];
+  if (entry !== undefined && entry !== '' && !entry.startsWith(`${root.replace(/\/+$/, '')}/`)) {
+    report.reason = `the entry ${entry} is outside the project root ${root}: nothing it loads from there can be served (is COLDSTART_ROOT where the project is?)`;
+    debug('pack', report.reason);
+  }
   debug('pack', `serving ${server.size} modules from ${found.file}${report.verify ? ' (verify mode)' : ''}`);
   // Before the hooks: installing them asks for the program's configuration.
   useStartFacts(server.startFacts);

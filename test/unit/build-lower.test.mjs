@@ -73,3 +73,8 @@ test('lower: TypeScript keeps its types and drops type-only imports from the pla
   assert.ok(result.code.includes('const v: B = __coldstart_defer0.a as T;'), result.code);
   assert.ok(result.code.includes('import type { T } from "x";'), result.code);
 });
+
+test('lower: a rewritten call that opens a statement keeps its boundary in code without semicolons', () => {
+  const out = lower('import { a } from "x"\nconst s = [1, 2].join(" ")\na(s)\n');
+  assert.match(out.code, /join\(" "\)\n;\(0, /);
+});

@@ -187,3 +187,8 @@ test('the import defer check agrees with /\\bimport\\s+defer\\b/', () => {
   }
   for (const ch of ['\ufeff', '\ufffe', '\u3000']) assert.equal(hasImportDefer(`import${ch}defer`), pattern.test(`import${ch}defer`));
 });
+
+test('auto-defer: a rewritten call that opens a statement keeps its boundary in code without semicolons', () => {
+  const code = run('import { a } from "x"\nconst s = [1, 2].join(" ")\na(s)\n');
+  assert.match(code, /join\(" "\)\n;\(0, __coldstart_defer0\.a\)\(s\)/);
+});

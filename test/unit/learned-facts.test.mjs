@@ -69,3 +69,18 @@ test('lowerLearned: a getter per accepted declaration, the helper on the first l
   assert.match(code, /\[__coldstart_defer0\.m\.x, \(0, __coldstart_defer1\.m\.b\)\(\)\]/);
   assert.equal(lowerLearned(source, facts, new Set()), undefined);
 });
+
+test('code without semicolons: a rewritten call that opens a statement does not join the line before it', () => {
+  // semver's comparator.js: a line ending in `.join(' ')`, then `debug(...)`.
+  const source = "'use strict'\nconst debug = require('debug')\nfunction f (comp) {\n  comp = comp.trim().split(/\\s+/).join(' ')\n  debug('comparator', comp)\n  if (comp) debug(1)\n  debug(2);\n  return comp\n}\nmodule.exports = f\n";
+  const facts = commonJsFacts(source, '/m/comparator.js');
+  const code = lowerLearned(source, facts, new Set(facts.candidates));
+  assert.match(code, /\.join\(' '\)\n {2};\(0, __coldstart_defer0\.m\)\('comparator', comp\)/);
+  // The body of an `if` keeps its call: a `;` there would make it an empty statement.
+  assert.match(code, /if \(comp\) \(0, __coldstart_defer0\.m\)\(1\)/);
+  const calls = [];
+  const module = { exports: {} };
+  new Function('require', 'module', 'exports', '__filename', code)(() => (...args) => calls.push(args), module, module.exports, '/m/comparator.js');
+  assert.equal(module.exports(' a  b '), 'a b');
+  assert.deepEqual(calls, [['comparator', 'a b'], [1], [2]]);
+});

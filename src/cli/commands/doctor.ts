@@ -99,7 +99,7 @@ function describePack(p: PackStatus): string {
       ? `STALE (${p.reason}), yet served: COLDSTART_SHARED=1 trusts it as built; rebuild it (coldstart pack -- <command>)`
       : `STALE (${p.reason}): runs ignore it until it is rebuilt (coldstart pack -- <command>)`,
     missing: 'none (optional: coldstart pack -- <command> records one)',
-    refused: `REFUSED (${p.reason}): runs ignore it; remove it${p.pack ? ` (rm ${p.pack})` : ''} and record a new one with coldstart pack -- <command>`,
+    refused: `REFUSED (${p.reason}): runs ignore it; remove it${p.pack ? ` (rm ${p.pack})` : ''} and record a new one with coldstart pack -- <command> (a staged copy: copy the stage again)`,
     'no-project': `no project (${p.reason})`,
     off: `off (${p.reason ?? 'COLDSTART_PACK=off'})`,
   }[p.state];
@@ -137,6 +137,7 @@ function describePackRun(r: PackRunReport): string | undefined {
   const c = r.counts;
   return `  pack: ${c.hits} module loads served from it, ${c.misses} read from disk (not in the pack), ${c.stale} changed since packing (read from disk)` +
     `; ${c.answers} resolutions answered, ${c.unanswered} passed on${r.verify ? ' (verify mode)' : ''}${r.shared === true ? ' (shared install)' : ''}` +
+    (r.reason !== undefined ? `; note: ${r.reason}` : '') +
     (c.codeCache > 0 || c.codeCacheRejected > 0 ? `; ${c.codeCache} compiled from its V8 code cache${c.codeCacheRejected > 0 ? ' (V8 turned the cache down: other V8 flags or version)' : ''}` : '') +
     ((r.deferredRequires ?? 0) > 0
       ? `; learned deferral: ${r.deferredRequires} requires in the served modules load at first use, not at start, and ${Math.max(0, r.modules - c.hits - c.stale)} of the ${r.modules} packed modules were not loaded`

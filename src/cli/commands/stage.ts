@@ -18,10 +18,13 @@ function envScript(root: string): string {
   const quote = (text: string): string => `'${text.replaceAll("'", "'\\''")}'`;
   return [
     '# Source this file where the stage lives (after copying it there): every Node process started',
-    '# from this shell then serves the program from the stage, trusting it as built, and writes',
-    '# nothing into the project. Made by `coldstart stage`; see docs/scale.md.',
+    '# from this shell then serves the program from the stage, trusting it as built (edits made to',
+    '# the program since are not seen: stage again), and writes nothing into the project.',
+    '# Made by `coldstart stage`; see docs/scale.md.',
     'here=$(cd "$(dirname "${BASH_SOURCE[0]:-$0}")" && pwd)',
-    `export COLDSTART_SHARED=1 COLDSTART_ROOT=${quote(root)} COLDSTART_PACK="$here/pack.v1" COLDSTART_INDEX="$here/index.v1"`,
+    '# The project as the processes see it: set COLDSTART_ROOT before sourcing where it is mounted elsewhere.',
+    `[ -n "\${COLDSTART_ROOT:-}" ] || COLDSTART_ROOT=${quote(root)}`,
+    'export COLDSTART_SHARED=1 COLDSTART_ROOT COLDSTART_PACK="$here/pack.v1" COLDSTART_INDEX="$here/index.v1"',
     'export NODE_OPTIONS="${NODE_OPTIONS:+$NODE_OPTIONS }--require \\"$here/dist/register.cjs\\""',
     '',
   ].join('\n');
@@ -32,6 +35,7 @@ export async function run(argv: string[]): Promise<number> {
   let out: string | undefined;
   let packFlag: string | undefined;
   let indexFlag: string | undefined;
+  let rootFlag: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = (flag: string): string => {
@@ -42,6 +46,7 @@ export async function run(argv: string[]): Promise<number> {
     if (arg === '--out' || arg === '-o') out = value(arg);
     else if (arg === '--pack') packFlag = value(arg);
     else if (arg === '--index') indexFlag = value(arg);
+    else if (arg === '--root') rootFlag = value(arg);
     else throw new UsageError(`unknown argument '${arg}'`, usage);
   }
   if (out === undefined) throw new UsageError('--out DIR is required: where the stage goes', usage);
@@ -69,7 +74,7 @@ export async function run(argv: string[]): Promise<number> {
     cpSync(distPath(''), join(dir, 'dist'), { recursive: true, filter: (from) => !/\.(map|d\.ts|d\.cts|v8cache)$/.test(from) });
     cpSync(pack.file, join(dir, 'pack.v1'), { preserveTimestamps: true });
     cpSync(indexFile, join(dir, 'index.v1'), { preserveTimestamps: true });
-    writeFileSync(join(dir, 'env.sh'), envScript(root));
+    writeFileSync(join(dir, 'env.sh'), envScript(rootFlag === undefined ? root : resolve(rootFlag)));
   } catch (error) {
     return fail(`cannot write the stage to ${dir}: ${(error as Error).message}`, '--out must name a folder you can write');
   }
