@@ -265,6 +265,65 @@ function evaluationFacts(program: Node): { sideEffect: string | undefined; eager
   return { sideEffect, eagerRequires, functionRanges, topLevelAwait };
 }
 
+/**
+ * Ranges of the module's own functions that run while it loads: those called at the top level
+ * (`main()`), immediately invoked ones, those handed to a call there (`list.forEach(register)`),
+ * and, transitively, the local functions they call. A deferred binding read in one of them is
+ * needed while the module evaluates anyway, and deferring it would only move its load after
+ * whatever the top level did first (a program that sets FORCE_COLOR, then calls main(), which
+ * uses chalk: chalk would read the changed environment).
+ */
+function loadTimeFunctions(program: Node): [number, number][] {
+  const local = new Map<string, Node>();
+  for (const statement of program['body'] as Node[]) {
+    const declaration = statement.type === 'ExportNamedDeclaration' || statement.type === 'ExportDefaultDeclaration' ? statement['declaration'] : statement;
+    if (declaration?.type === 'FunctionDeclaration' && declaration['id']) local.set(declaration['id'].name, declaration);
+    if (declaration?.type === 'VariableDeclaration') {
+      for (const declarator of declaration['declarations'] as Node[]) {
+        const init = declarator['init'] ? unwrap(declarator['init']) : undefined;
+        if (declarator['id']?.type === 'Identifier' && init && isFunctionLike(init)) local.set(declarator['id'].name, init);
+      }
+    }
+  }
+  const running = new Set<Node>();
+  const pending: Node[] = [];
+  const run = (fn: Node | undefined): void => {
+    if (fn !== undefined && !running.has(fn)) {
+      running.add(fn);
+      pending.push(fn);
+    }
+  };
+  // Names called or handed to a call in `node`, not counting nested functions unless `deep`.
+  const visit = (node: any, deep: boolean): void => {
+    if (!node || typeof node !== 'object') return;
+    if (Array.isArray(node)) {
+      for (const child of node) visit(child, deep);
+      return;
+    }
+    if (typeof node.type !== 'string') return;
+    if (isFunctionLike(node) && !deep) return;
+    if (node.type === 'CallExpression' || node.type === 'NewExpression') {
+      const callee = unwrap(node.callee);
+      if (callee.type === 'Identifier') run(local.get(callee.name));
+      else if (isFunctionLike(callee)) run(callee);
+      for (const argument of node.arguments as Node[]) {
+        const value = unwrap(argument);
+        if (value.type === 'Identifier') run(local.get(value.name));
+        else if (isFunctionLike(value)) run(value);
+      }
+    }
+    for (const key in node) {
+      if (key === 'type') continue;
+      const child = node[key];
+      if (child && typeof child === 'object') visit(child, deep);
+    }
+  };
+  visit(program['body'], false);
+  // A running function runs what it calls, nested callbacks included.
+  while (pending.length > 0) visit(pending.pop()!['body'], true);
+  return [...running].map((fn) => [fn.start as number, fn.end as number]);
+}
+
 /** The facts of one module (CommonJS or ES module): its effects, what it loads while it evaluates, and its deferrable declarations. */
 export function moduleFacts(source: string, file: string, format: 'commonjs' | 'module' = 'commonjs'): ModuleFacts & { readonly plan: DeferPlan | undefined; readonly topLevelAwait: boolean } {
   const program = parse(source, file, format);
@@ -272,7 +331,9 @@ export function moduleFacts(source: string, file: string, format: 'commonjs' | '
   const plan = planProgram(program, source, format, { defer: [], eager: false, nativeImportDefer: false, interopRequire: true, learned: true });
   const base = { sideEffect: facts.sideEffect, eagerRequires: facts.eagerRequires, topLevelAwait: facts.topLevelAwait, plan };
   if (plan === undefined) return { ...base, candidates: [] };
-  const inFunction = (at: number): boolean => facts.functionRanges.some(([start, end]) => at >= start && at < end);
+  const atLoad = loadTimeFunctions(program);
+  const inFunction = (at: number): boolean =>
+    facts.functionRanges.some(([start, end]) => at >= start && at < end) && !atLoad.some(([start, end]) => at >= start && at < end);
   const wanted = format === 'module' ? 'import' : 'require';
   const candidates = plan.sites.filter((site) => {
     if (site.keep || site.kind !== wanted) return false;

@@ -84,3 +84,15 @@ test('code without semicolons: a rewritten call that opens a statement does not 
   assert.equal(module.exports(' a  b '), 'a b');
   assert.deepEqual(calls, [['comparator', 'a b'], [1], [2]]);
 });
+
+test('a binding read by a function that runs while the module loads is not deferred (called, handed to a call, or invoked at once)', () => {
+  const names = (source) => commonJsFacts(source, '/m/main.js').candidates.map((c) => c.specifier);
+  // The trial's program: the environment changes, then main() reads chalk while the file loads.
+  assert.deepEqual(names("const chalk = require('chalk')\nif (process.argv.includes('--plain')) process.env.FORCE_COLOR = '0'\nfunction main () { console.log(chalk.red('x')) }\nmain()\n"), []);
+  assert.deepEqual(names("const a = require('a')\nfunction helper () { return a.x }\nfunction main () { return helper() }\nmain()\n"), []);
+  assert.deepEqual(names("const a = require('a')\nconst run = () => a.x\n;[1].forEach(run)\n"), []);
+  assert.deepEqual(names("const a = require('a')\n;(function () { a.x })()\n"), []);
+  // Only exported, or run later: deferred.
+  assert.deepEqual(names("const a = require('a')\nfunction main () { return a.x }\nmodule.exports = main\n"), ['a']);
+  assert.deepEqual(names("const a = require('a')\nfunction later () { return a.x }\nsetTimeout\nmodule.exports = { later }\n"), ['a']);
+});

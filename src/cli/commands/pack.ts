@@ -2,6 +2,7 @@
 // each command with module-load recording, then writes one pack of every module file they
 // loaded and the resolution answers they saw, and of every file of the named packages (from
 // the module-location index). Results on stdout, progress on stderr.
+import { has } from '../../node-features.js';
 import { pnpProject, pnpReason } from '../../pnp.js';
 import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { eagerListAt } from '../../defer/config.js';
@@ -174,7 +175,7 @@ export async function run(argv: string[]): Promise<number> {
           ` into ${summary.file} (${megabytes(summary.bytes)}) in ${summary.ms.toFixed(0)} ms` +
           (summary.codeCacheModules > 0 ? `; V8 code cache for ${summary.codeCacheModules} CommonJS modules (${megabytes(summary.codeCacheBytes)}, ${summary.codeCacheTag})` : '') +
           (summary.skipped > 0 ? `; ${summary.skipped} loaded files left out (outside ${root}, or changed while packing)` : '') +
-          (summary.lazy !== undefined ? `; learned deferral: ${summary.lazy.requires} requires in ${summary.lazy.modules} of ${summary.lazy.analyzed} CommonJS modules load at first use` : '') +
+          (summary.lazy !== undefined ? `; learned deferral: ${summary.lazy.requires} requires and imports in ${summary.lazy.modules} of ${summary.lazy.analyzed} modules load at first use${has('registerHooks') ? '' : ' (on this Node, only the CommonJS ones are served rewritten: ES modules need 22.15+)'}` : '') +
           '\n',
       );
     }
