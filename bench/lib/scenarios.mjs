@@ -18,6 +18,12 @@ export const scenarios = [
   { id: 'tsc-version', title: 'tsc --version', project: 'bench', cwd: 'bench', entry: 'bench/node_modules/typescript/bin/tsc', args: ['--version'], bundle: 'cjs' },
   { id: 'aws-s3', title: "require('@aws-sdk/client-s3')", project: 'bench', cwd: 'bench', entry: 'bench/fixtures/require-s3.cjs', args: [], bundle: 'cjs' },
   { id: 'webpack-version', title: 'webpack --version', project: 'bench', cwd: 'bench', entry: 'bench/node_modules/webpack/bin/webpack.js', args: ['--version'], bundle: 'cjs' },
+  // The other --version commands of issue #18's table; vitest is an ES module program.
+  { id: 'vitest-version', title: 'vitest --version', project: 'bench', cwd: 'bench', entry: 'bench/node_modules/vitest/vitest.mjs', args: ['--version'], bundle: 'esm' },
+  { id: 'prettier-version', title: 'prettier --version', project: 'bench', cwd: 'bench', entry: 'bench/node_modules/prettier/bin/prettier.cjs', args: ['--version'], bundle: 'cjs' },
+  { id: 'npm-version', title: 'npm --version', project: 'bench', cwd: 'bench', entry: 'bench/node_modules/npm/bin/npm-cli.js', args: ['--version'], bundle: 'cjs' },
+  // An empty script: what Node itself costs to start, and what each variant adds to that.
+  { id: 'empty', title: 'empty script (node -e 0)', project: 'bench', cwd: 'bench', entry: 'bench/fixtures/empty.cjs', args: [] },
   { id: 'prettier-check', title: 'prettier --check', project: 'bench', cwd: 'bench/fixtures/prettier', entry: 'bench/node_modules/prettier/bin/prettier.cjs', args: ['--check', 'formatted.js'], bundle: 'cjs' },
   {
     id: 'demo-help', title: 'demo CLI --help', project: 'examples/demo', cwd: 'examples/demo', entry: 'examples/demo/eager.mjs', args: ['--help'],

@@ -1,0 +1,35 @@
+// Issue #18's headline figure from a benchmark run: for each variant, the geometric mean over the
+// six `--version` commands (eslint, webpack-cli, vitest, npm, prettier, tsc) of the command's
+// median time divided by the median time of an empty script in the same run, filesystem and Node.
+// Usage: node bench/startup-ratio.mjs [results.json] [--fs local] [--node 24]
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const args = process.argv.slice(2);
+const flag = (name, fallback) => {
+  const at = args.indexOf(name);
+  return at === -1 ? fallback : args.splice(at, 2)[1];
+};
+const fs = flag('--fs', 'local');
+const node = flag('--node', '24');
+const file = args[0] ?? join(import.meta.dirname, 'results', 'bench.json');
+const doc = JSON.parse(readFileSync(file, 'utf8'));
+const commands = ['eslint-version', 'webpack-version', 'vitest-version', 'npm-version', 'prettier-version', 'tsc-version'];
+const rows = doc.results.filter((r) => r.fs === fs && r.node === node);
+const base = rows.find((r) => r.scenario === 'empty' && r.variant === 'plain');
+if (base?.median == null) {
+  process.stderr.write(`no empty-script run for ${fs}, Node ${node} in ${file}\n`);
+  process.exit(1);
+}
+const out = [`| variant | ${commands.map((c) => c.replace('-version', '')).join(' | ')} | geometric mean |`, `|---|${commands.map(() => '--:').join('|')}|--:|`];
+for (const variant of [...new Set(rows.map((r) => r.variant))]) {
+  const ratios = commands.map((c) => {
+    const r = rows.find((x) => x.scenario === c && x.variant === variant);
+    return r?.status === 'ok' && r.median != null ? r.median / base.median : undefined;
+  });
+  const known = ratios.filter((x) => x !== undefined);
+  const mean = known.length === commands.length ? Math.exp(known.reduce((a, x) => a + Math.log(x), 0) / known.length) : undefined;
+  const title = rows.find((r) => r.variant === variant).variantTitle;
+  out.push(`| ${title} | ${ratios.map((x) => (x === undefined ? '-' : `${x.toFixed(2)}x`)).join(' | ')} | ${mean === undefined ? '-' : `${mean.toFixed(2)}x`} |`);
+}
+process.stdout.write(`${out.join('\n')}\n\nTime over an empty script (${base.median} ms), ${fs}, Node ${rows[0].nodeVersion}, from ${file}.\n`);
