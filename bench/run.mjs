@@ -73,7 +73,7 @@ async function run(options) {
     } else {
       // Local state (bundles, warmed caches) starts empty so every run sets up alike; the smoke run,
       // which CI may start while a real run is going, uses none of it and leaves it alone.
-      if (options.profile !== 'smoke') for (const dir of ['state', 'bundles']) rmSync(join(work, dir), { recursive: true, force: true });
+      if (options.profile !== 'smoke') for (const dir of ['state', 'bundles', 'tmp']) rmSync(join(work, dir), { recursive: true, force: true });
       tree = { root: repoRoot, coldstart: repoRoot, close() {} };
     }
     try {

@@ -31,7 +31,7 @@ export async function launchTogether(command, n, expected) {
  * with -x; the launcher's own output must be exactly the N outputs (in any order of lines).
  */
 export async function launchMpi(command, n, expected) {
-  const exported = Object.keys(command.env).filter((key) => /^(NODE_COMPILE_CACHE|CACHE_REQUIRE_PATHS_FILE|V8_COMPILE_CACHE_CACHE_DIR|COLDSTART_\w+)$/.test(key));
+  const exported = Object.keys(command.env).filter((key) => /^(NODE_COMPILE_CACHE|CACHE_REQUIRE_PATHS_FILE|V8_COMPILE_CACHE_CACHE_DIR|TMPDIR|COLDSTART_\w+)$/.test(key));
   // mpirun gives each rank a pseudo-terminal for stdout, and programs colour their output on a
   // terminal; NO_COLOR keeps the output comparable with plain Node's piped run.
   const args = ['--oversubscribe', '--allow-run-as-root', '-n', String(n), '-x', 'NO_COLOR=1', ...exported.flatMap((key) => ['-x', key]),

@@ -1,6 +1,8 @@
 // Measuring one scenario on one tree and Node: plain Node's reference output, each variant's
 // setup and output check, then interleaved timed runs (so drift in machine load hits every
 // variant alike), syscall counts and peak RSS.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { countSyscalls, difference, runOnce, runWithRss, stats } from './measure.mjs';
 import { countOnMount } from './mountops.mjs';
 import { launchMpi, launchTogether } from './many.mjs';
@@ -11,6 +13,20 @@ import { SetupError } from './variants.mjs';
 // Lets signal handlers run between runs: spawnSync blocks the event loop, and without a turn of
 // it a SIGINT/SIGTERM would wait for the whole run to end before the FUSE mount is removed.
 const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * Each variant gets its own temporary folder, and with it its own default compile cache: programs
+ * that call module.enableCompileCache() (npm, tsc, webpack, vitest) keep it in os.tmpdir(), keyed
+ * by file name, so variants that serve different sources of the same file (the lazy pack's
+ * rewritten ones) would replace each other's entries at every alternation, a cost no user who
+ * keeps one setup pays.
+ */
+function ownTemp(command, work, fs, node, scenario, variant) {
+  // On local disk whatever the tree: a temporary folder is local on any machine.
+  const dir = join(work, 'tmp', fs, `node${node.label}`, scenario.id, variant.id);
+  mkdirSync(dir, { recursive: true });
+  return { ...command, env: { ...command.env, TMPDIR: dir } };
+}
 
 function record(base, variant, fields) {
   return { ...base, variant: variant.id, variantTitle: variant.title, median: null, min: null, max: null, runs: 0,
@@ -26,7 +42,7 @@ export async function measureScenario({ root, coldstart, work, fs, node, scenari
   const cell = { root, coldstart, work, fs, node, scenario, memo, notes };
   const applicable = variants.filter((v) => !v.applies || v.applies(cell));
   const [plain, ...others] = applicable;
-  const plainCommand = plain.prepare(cell);
+  const plainCommand = ownTemp(plain.prepare(cell), work, fs, node, scenario, plain);
   runOnce(plainCommand); // warm-up: the page cache, and what the program itself caches
   const reference = runWithRss(plainCommand, tools.time);
   if (reference.error || reference.signal) {
@@ -38,7 +54,7 @@ export async function measureScenario({ root, coldstart, work, fs, node, scenari
   for (const variant of others) {
     let command;
     try {
-      command = variant.prepare(cell);
+      command = ownTemp(variant.prepare(cell), work, fs, node, scenario, variant);
     } catch (error) {
       const reason = error instanceof SetupError ? error.message : `setup threw: ${error.message}`;
       records.set(variant.id, record(base, variant, { status: 'setup-failed', reason }));

@@ -127,6 +127,18 @@ function syncHooks(state: DeferState, registerHooks: RegisterHooks): () => void 
 }
 
 /**
+ * The load step of a learned-deferral stand-in (`coldstart-defer:` URL), for the pack's own
+ * hooks to answer in the same registration; undefined for any other URL.
+ */
+export function standInLoad(url: string): { format: 'module'; source: string; shortCircuit: true } | undefined {
+  const module = readVirtualURL(url);
+  if (module === undefined) return undefined;
+  (globalThis as Record<symbol, unknown>)[Symbol.for(runtimeGlobal)] ??= { deferredNamespace };
+  // Checked at pack time: the target does not await at top level.
+  return { format: 'module', source: virtualSource(module, false, true), shortCircuit: true };
+}
+
+/**
  * Only the stand-ins of learned deferral (sources the pack serves already rewritten): no
  * transform runs, so no file is scanned or parsed. The resolve hook comes in with the first
  * served module that imports a stand-in.

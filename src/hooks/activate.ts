@@ -36,7 +36,8 @@ function activateOnce(guard: Record<symbol, unknown>, activated: symbol): () => 
     // Before defer and the index: their hooks then run first and reach the pack's as `next`,
     // so defer transforms packed sources too. A missing pack costs one failed open.
     activatePack();
-    installDeferHooks(activePack()?.hasLazyModules === true);
+    const pack = activePack();
+    installDeferHooks(pack?.hasLazyModules === true && !pack.servesStandIns);
   } catch (error) {
     debug('register', `activation failed, continuing without coldstart: ${(error as Error).message}`);
   }

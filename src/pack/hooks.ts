@@ -14,6 +14,8 @@ import { sourceHandlerMark } from '../hooks/cjs-source.js';
 import { useRegisterHooks } from '../hooks/entry.js';
 import { foreignLoadHooks, own } from '../hooks/foreign-hooks.js';
 import { CommonJsCompiler, codeCachePays, codeCacheTag } from './code-cache.js';
+import { resolveVirtual, standInLoad } from '../defer/hooks.js';
+import { virtualPrefix } from '../defer/detect.js';
 
 /** Where `coldstart profile`'s CommonJS patch listens for JSON files served from the pack. */
 const servedJsonKey = Symbol.for('coldstart.profile.servedJson');
@@ -62,7 +64,10 @@ export function installPackHooks(server: PackServer): () => void {
   const viaRegisterHooks = deferred ? has('registerHooks') : useRegisterHooks(() => (server.hasModules ? 'module' : 'commonjs'));
   if (viaRegisterHooks) {
     const viaHooks = deferred && has('loadHookCommonJsSource');
-    removers.push(installRegisterHooks(server, viaHooks ? allFormats : esmOnly));
+    // Learned deferral's stand-ins are answered by these hooks too: a second registration would
+    // put every require() through one more hooked step.
+    server.servesStandIns = server.hasLazyModules;
+    removers.push(installRegisterHooks(server, viaHooks ? allFormats : esmOnly, server.servesStandIns));
     if (!deferred) removers.push(patchExtensions(server, false));
   } else {
     if (!deferred) removers.push(patchExtensions(server, true));
@@ -73,11 +78,12 @@ export function installPackHooks(server: PackServer): () => void {
   };
 }
 
-function installRegisterHooks(server: PackServer, formats: readonly ModuleFormat[]): () => void {
+function installRegisterHooks(server: PackServer, formats: readonly ModuleFormat[], standIns: boolean): () => void {
   const dirs = new Map<string, string>();
   const urls = new Map<string, string>();
   const counts = server.counts;
   const resolve = (specifier: string, context: ResolveContext, nextResolve: NextResolve): unknown => {
+    if (standIns && specifier.startsWith(virtualPrefix)) return resolveVirtual(specifier, context, nextResolve as never);
     const parentURL = context.parentURL;
     if (parentURL === undefined || !parentURL.startsWith('file:')) return nextResolve(specifier, context);
     let dir = dirs.get(parentURL);
@@ -99,7 +105,7 @@ function installRegisterHooks(server: PackServer, formats: readonly ModuleFormat
     return found.format === '' ? { url, shortCircuit: true } : { url, format: found.format, shortCircuit: true };
   };
   const load = (url: string, context: LoadContext, nextLoad: NextLoad): unknown => {
-    if (!url.startsWith('file:')) return nextLoad(url, context);
+    if (!url.startsWith('file:')) return (standIns ? standInLoad(url) : undefined) ?? nextLoad(url, context);
     const path = fileURLToPath(url);
     const served = server.source(path, formats);
     if (served !== undefined) return { format: served.format, source: served.source, shortCircuit: true };

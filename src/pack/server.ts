@@ -89,6 +89,8 @@ export class PackServer {
   deferredRequires = 0;
   /** Whether some ES module has a learned-deferral source: its stand-in imports need the defer hooks. */
   hasLazyModules = false;
+  /** Set by the pack's hooks when they answer the stand-ins themselves (pack/hooks.ts). */
+  servesStandIns = false;
 
   constructor(pack: { readonly header: PackHeader; readonly body: Buffer | PackBody }, root: string, options: { verify: boolean; conditions: string; counts: PackCounts; lazy?: boolean; trusted?: boolean }) {
     this.#lazy = options.lazy ?? true;
@@ -119,7 +121,8 @@ export class PackServer {
       if (entry === undefined || (entry.format !== 'commonjs' && entry.format !== 'module') || !inBody(offset, length) || !Array.isArray(deferred)) {
         throw new Error(`corrupt learned-deferral entry ${String(rel)}`);
       }
-      if (entry.format === 'module') this.hasLazyModules = true;
+      // Under COLDSTART_EAGER no rewritten source is served, so no stand-in is ever imported.
+      if (entry.format === 'module' && this.#lazy) this.hasLazyModules = true;
       entry.lazy = [offset, length, sum];
       entry.deferred = deferred;
     }
