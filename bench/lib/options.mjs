@@ -10,7 +10,7 @@ stderr, JSON + SVG chart in bench/results/.
 Profiles:
   (default)   full run: Node 20 and 24, every scenario and variant, local disk and FUSE,
               10 timed runs each, many-process launches of 8, 32 and 64 by our own spawn,
-              mpirun and srun where they run (about 25 minutes)
+              mpirun and srun where they run (about 30 minutes)
   --quick     the same matrix with 3 runs and one many-process round (a few minutes)
   --smoke     one scenario, two variants, one run, local disk, this Node (a few seconds)
 
