@@ -139,6 +139,13 @@ export function entryIsCommonJs(): boolean {
   return loaded?.scopeType === 'commonjs';
 }
 
+/** The "type" of the entry's package scope as the configuration lookup found it (undefined: none
+ *  given; null: not known). */
+export function entryScopeType(): string | undefined | null {
+  programDeferConfig();
+  return loaded?.scopeType ?? null;
+}
+
 /** Test seam: forget the configuration read so far. */
 export function resetDeferConfig(): void {
   loaded = undefined;

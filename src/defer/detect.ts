@@ -6,7 +6,7 @@ export const virtualPrefix = 'coldstart-defer:';
 
 /** Cheap test for files that may need the transform: most files are passed through on this alone. */
 export function mayNeedTransform(source: string, defer: readonly string[]): boolean {
-  if (hasImportDefer(source)) return true;
+  if (usesDeferredImport(source)) return true;
   for (const pattern of defer) {
     const literal = pattern.includes('*') ? pattern.slice(0, pattern.indexOf('*')) : pattern;
     if (source.includes(literal)) return true;
@@ -25,6 +25,33 @@ export function hasImportDefer(source: string): boolean {
     let next = at + 6;
     while (next < source.length && isSpace(source.charCodeAt(next))) next++;
     if (next === at + 6 || !source.startsWith('defer', next)) continue;
+    if (next + 5 < source.length && isWordChar(source.charCodeAt(next + 5))) continue;
+    return true;
+  }
+  return false;
+}
+
+/** Either form of the proposal: the `import defer` statement or the `import.defer()` call. */
+export function usesDeferredImport(source: string): boolean {
+  return hasImportDefer(source) || hasImportDeferCall(source);
+}
+
+/**
+ * Whether `import.defer` (white space allowed around the dot) occurs in the text, as
+ * /(?<![\w$.])import\s*\.\s*defer\b/ would say; a scan, for the same reason as hasImportDefer.
+ */
+export function hasImportDeferCall(source: string): boolean {
+  for (let at = source.indexOf('import'); at !== -1; at = source.indexOf('import', at + 6)) {
+    if (at > 0) {
+      const before = source.charCodeAt(at - 1);
+      if (isWordChar(before) || before === 36 || before === 46) continue;
+    }
+    let next = at + 6;
+    while (next < source.length && isSpace(source.charCodeAt(next))) next++;
+    if (source.charCodeAt(next) !== 46) continue;
+    next++;
+    while (next < source.length && isSpace(source.charCodeAt(next))) next++;
+    if (!source.startsWith('defer', next)) continue;
     if (next + 5 < source.length && isWordChar(source.charCodeAt(next + 5))) continue;
     return true;
   }

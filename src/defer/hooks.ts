@@ -10,9 +10,10 @@ import { debug } from '../debug.js';
 import { eagerMode } from '../lazy/eager.js';
 import { has } from '../node-features.js';
 import { own } from '../hooks/foreign-hooks.js';
-import { entryIsCommonJs, programDeferConfig } from './config.js';
+import { entryIsCommonJs, entryScopeType, programDeferConfig } from './config.js';
+import { entryRealPath } from '../hooks/entry.js';
 import { deferredNamespace } from './runtime.js';
-import { hasImportDefer, virtualPrefix } from './detect.js';
+import { usesDeferredImport, virtualPrefix } from './detect.js';
 import { distURL } from './paths.js';
 import {
   knownTopLevelAwait,
@@ -52,17 +53,30 @@ function settings(): DeferSettings {
   };
 }
 
-/** Does the entry script itself use `import defer`? (Decides whether to pay for the hooks.) */
-function entryUsesImportDefer(): boolean {
+/**
+ * What the entry script says about `import defer`: `uses` when it holds either form itself;
+ * `module-program` when it is a first-party ES module (outside node_modules), whose imports are
+ * the program's own files and may use the syntax; `none` otherwise. A CommonJS entry cannot
+ * hold an import statement and is not read.
+ */
+function entryDeferKind(): 'uses' | 'module-program' | 'none' {
   const entry = process.argv[1];
-  if (entry === undefined || entry === '') return false;
-  // A CommonJS entry cannot hold an import statement: no need to read it.
-  if (entryIsCommonJs()) return false;
+  if (entry === undefined || entry === '') return 'none';
+  if (entryIsCommonJs()) return 'none';
+  let text: string;
   try {
-    return hasImportDefer(readFileSync(entry, 'utf8'));
+    text = readFileSync(entry, 'utf8');
   } catch {
-    return false;
+    return 'none';
   }
+  if (usesDeferredImport(text)) return 'uses';
+  const real = entryRealPath();
+  if (real === undefined || real.includes('/node_modules/')) return 'none';
+  if (real.endsWith('.mjs') || real.endsWith('.mts') || entryScopeType() === 'module') return 'module-program';
+  // A `.js` or `.ts` file in a package without "type": Node runs it as an ES module when it
+  // holds module syntax (an import or export statement starting a line, for this check).
+  if (entryScopeType() === undefined && (real.endsWith('.js') || real.endsWith('.ts')) && /^\s*(?:import|export)[\s{*'"]/m.test(text)) return 'module-program';
+  return 'none';
 }
 
 /** The resolve hook for the stand-ins the transform emits: resolves the real specifier at the import. */
@@ -100,8 +114,9 @@ function syncHooks(state: DeferState, registerHooks: RegisterHooks): () => void 
       }
       if (!url.startsWith('file:')) return result;
       let text = sourceText(result.source);
-      // `import` of a CommonJS file may come back without source; the transform needs it.
-      if (text === undefined && (result.format === 'commonjs' || result.format === 'commonjs-typescript')) {
+      // `import` of a CommonJS file may come back without source; auto-defer needs it (without a
+      // `defer` list only an `import.defer()` call could matter there: not worth a read per file).
+      if (text === undefined && state.settings.defer.length > 0 && (result.format === 'commonjs' || result.format === 'commonjs-typescript')) {
         try {
           text = readFileSync(new URL(url), 'utf8');
         } catch {
@@ -196,19 +211,22 @@ export function installDeferHooks(standIns = false): (() => void) | undefined {
 /** `standIns`: the pack serves ES modules rewritten by learned deferral, whose imports are stand-ins. */
 function install(standIns: boolean): (() => void) | undefined {
   const current = settings();
-  // Only a project that uses defer pays for hooks: a `defer` configuration (even an empty list,
-  // for `import defer` in files other than the entry), or an entry script with `import defer`.
-  // On Node 22.15+ even a pass-through load hook costs every module load
-  // (docs/decisions/startup-costs.md#commonjs-patch-vs-registerhooks); on Node 20 the off-thread hooks cost a worker start.
+  // Only a program that can use defer pays for hooks: on Node 22.15+ even a pass-through load
+  // hook costs every module load (docs/decisions/startup-costs.md#commonjs-patch-vs-registerhooks).
   const configured = current.root !== undefined;
   // The pack serves ES modules only where registerHooks exists: stand-ins need nothing elsewhere.
   const needStandIns = standIns && has('registerHooks');
-  if (!configured && !entryUsesImportDefer()) {
+  // Without a configuration: an entry that uses the syntax, or (where hooks run in-thread) a
+  // first-party ES module program, whose other files may. Node 20 would start a loader worker
+  // (~40 ms) for every such program, so there only the entry's own use counts.
+  const entry = configured ? 'uses' : entryDeferKind();
+  if (entry === 'none' || (entry === 'module-program' && !has('registerHooks'))) {
     if (!needStandIns) return undefined;
     return standInHooks((nodeModule as unknown as { registerHooks: RegisterHooks }).registerHooks);
   }
   if (has('registerHooks')) {
     const registerHooks = (nodeModule as unknown as { registerHooks: RegisterHooks }).registerHooks;
+    debug('defer', `load hook installed: ${configured ? 'a defer configuration' : entry === 'uses' ? 'the entry uses import defer' : 'a first-party ES module program'}`);
     return syncHooks(makeState(current), registerHooks);
   }
   const removers: (() => void)[] = [];

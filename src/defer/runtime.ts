@@ -54,12 +54,25 @@ function symbolLike(key: string | symbol): boolean {
   return typeof key === 'symbol' || key === 'then';
 }
 
+/** One deferred namespace per module, whichever import asked for it first (the proposal's
+ *  GetModuleNamespace keeps one per module and phase). */
+const namespaces = new Map<string, object>();
+
 /**
  * The deferred namespace of the module at `url` (already resolved by the hook, so resolution
  * errors surfaced at the import), declared at `parentURL:line:column`. `evaluated` is passed for
  * modules that had to be evaluated eagerly (top-level await).
  */
 export function deferredNamespace(url: string, specifier: string, parentURL: string, line: number, column: number, evaluated?: object): object {
+  let made = namespaces.get(url);
+  if (made === undefined) {
+    made = makeNamespace(url, specifier, parentURL, line, column, evaluated);
+    namespaces.set(url, made);
+  }
+  return made;
+}
+
+function makeNamespace(url: string, specifier: string, parentURL: string, line: number, column: number, evaluated?: object): object {
   const parent = parentURL.startsWith('file:') ? urlToPath(parentURL) : parentURL;
   installRecordsWriter();
   const record: MutableRecord = {

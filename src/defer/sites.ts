@@ -5,6 +5,7 @@
 import type MagicString from 'magic-string';
 import { parseSync } from 'oxc-parser';
 import { matchesDefer } from './config.js';
+import { hasImportDeferCall } from './detect.js';
 import { findReferences, hasDynamicScope, unparen, type Node, type Reference } from './scope.js';
 
 export interface SiteOptions {
@@ -21,6 +22,8 @@ export interface SiteOptions {
    *  (configured or not, including `require("x").y`); whether each may load later is the
    *  caller's decision. */
   readonly learned?: boolean;
+  /** Also list the `import.defer(...)` calls (the run-time transform rewrites them). */
+  readonly dynamic?: boolean;
 }
 
 export interface DeferSite {
@@ -49,6 +52,8 @@ export interface DeferPlan {
   readonly references: readonly Reference[];
   readonly owner: ReadonlyMap<string, DeferSite>;
   readonly commonjs: boolean;
+  /** The `import.defer(...)` calls (ImportExpression nodes of phase "defer"), when asked for. */
+  readonly calls: readonly Node[];
 }
 
 let parses = 0;
@@ -136,14 +141,35 @@ export function planProgram(program: Node, source: string, format: string | unde
       }
     }
   }
-  if (sites.length === 0) return undefined;
+  const calls = options.dynamic === true && hasImportDeferCall(source) ? importDeferCalls(program) : [];
+  if (sites.length === 0 && calls.length === 0) return undefined;
 
   const owner = new Map<string, DeferSite>();
   for (const site of sites) for (const local of site.locals.keys()) owner.set(local, site);
   const all = owner.size === 0 ? [] : findReferences(program, new Set(owner.keys()));
   for (const ref of all) if (ref.kind === 'export') owner.get(ref.name)!.keep = true;
   const references = all.filter((ref) => !owner.get(ref.name)!.keep);
-  return { program, sites, references, owner, commonjs };
+  return { program, sites, references, owner, commonjs, calls };
+}
+
+/** Every `import.defer(...)` in the program, outermost first; a walk over the whole tree, run
+ *  only when the text holds the words. */
+function importDeferCalls(program: Node): Node[] {
+  const found: Node[] = [];
+  const visit = (node: unknown): void => {
+    if (node === null || typeof node !== 'object') return;
+    if (Array.isArray(node)) {
+      for (const item of node) visit(item);
+      return;
+    }
+    const n = node as Node;
+    if (n.type === 'ImportExpression' && n['phase'] === 'defer') found.push(n);
+    for (const key in n) {
+      if (key !== 'type' && key !== 'start' && key !== 'end') visit((n as Record<string, unknown>)[key]);
+    }
+  };
+  visit(program);
+  return found;
 }
 
 const identifierName = /^[A-Za-z_$][\w$]*$/;

@@ -5,6 +5,7 @@
 import MagicString from 'magic-string';
 import { mayNeedTransform, virtualPrefix } from './detect.js';
 import { insertAfterDirectives, keepLines, planDefer, position, rewriteReferences } from './sites.js';
+import type { Node } from './scope.js';
 
 export { hasTopLevelAwait, parseCount } from './sites.js';
 
@@ -30,7 +31,7 @@ export interface TransformResult {
 /** Rewrites `source`; undefined when nothing in it needs rewriting. */
 export function transformDefer(source: string, file: string, format: string | undefined, options: TransformOptions): TransformResult | undefined {
   if (!mayNeedTransform(source, options.eager ? [] : options.defer)) return undefined;
-  const plan = planDefer(source, file, format, options);
+  const plan = planDefer(source, file, format, { ...options, dynamic: true });
   if (plan === undefined) return undefined;
   const s = new MagicString(source);
   const deferred: string[] = [];
@@ -53,6 +54,20 @@ export function transformDefer(source: string, file: string, format: string | un
       text = `import ${site.object} from ${virtual(site.start, site.specifier)};`;
     }
     s.overwrite(site.start, site.end, keepLines(source, site.start, site.end, text), { contentOnly: true });
+  }
+  for (const call of plan.calls) {
+    const head = call.start as number;
+    const args = (call['source'] as Node).start as number;
+    deferred.push('import.defer()');
+    // COLDSTART_EAGER: an ordinary import(). Otherwise import() of the stand-in, whose default
+    // export is the deferred namespace: the module is resolved and loaded ahead (and an awaiting
+    // one evaluated) while the promise is pending, as the proposal says. The specifier is made a
+    // string inside import(), so that a failing conversion rejects the promise instead of throwing.
+    const { line, column } = position(source, head);
+    const text = options.eager
+      ? 'import('
+      : `((s, o) => import({ toString: () => ${JSON.stringify(`${virtualPrefix}${line}:${column}:`)} + \`\${s}\` }, o).then((m) => m.default))(`;
+    s.overwrite(head, args, keepLines(source, head, args, text), { contentOnly: true });
   }
   rewriteReferences(s, plan, source);
   if (plan.commonjs && plan.sites.some((site) => site.kind === 'require' && !site.keep)) {

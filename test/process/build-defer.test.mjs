@@ -26,7 +26,8 @@ function assertConforms(file, label) {
   assert.equal(result.code, 0, `${label}: ${result.stderr}`);
   const results = JSON.parse(result.stdout);
   cases.forEach((c, n) => {
-    const want = { value: show(c.value), evaluated: c.evaluated, ...(c.ours ? { ...(c.ours.value !== undefined ? { value: show(c.ours.value) } : {}), ...(c.ours.evaluated !== undefined ? { evaluated: c.ours.evaluated } : {}) } : {}) };
+    const over = { ...c.ours, ...c.atBuild };
+    const want = { value: show(over.value !== undefined ? over.value : c.value), evaluated: over.evaluated ?? c.evaluated };
     const got = results[n];
     assert.equal(got.error, undefined, `${label}: ${c.name}: threw ${got.error}`);
     assert.deepEqual({ value: got.value, evaluated: got.evaluated }, want, `${label}: ${c.name}`);

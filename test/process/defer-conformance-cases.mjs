@@ -8,8 +8,10 @@ import { writeTree } from '../helpers.mjs';
 
 const plainDep = (n) => `globalThis.evaluations.push(${n});\nexport const exported = 1;\nexport let counter = 0;\nexport function inc() { counter++; }\nexport function self() { return this; }\n`;
 
-// [name, expression over `ns` (may use `await`), expected value, expected evaluation, dep source?]
-// Expectations are the proposal's; `ours` overrides where coldstart knowingly differs (docs/defer.md).
+// [name, expression over `ns` (may use `await`; N is the case's number), expected value, expected
+// evaluation, dep source?, more import lines for main.mjs?]
+// Expectations are the proposal's; `ours` overrides where coldstart knowingly differs, `atBuild`
+// where only the build-time lowering does (docs/defer.md).
 export const cases = [
   { name: 'toStringTag is "Deferred Module"', code: 'ns[Symbol.toStringTag]', value: 'Deferred Module', evaluated: false },
   { name: 'Object.prototype.toString', code: 'Object.prototype.toString.call(ns)', value: '[object Deferred Module]', evaluated: false },
@@ -56,6 +58,8 @@ export const cases = [
     value: [true, true], evaluated: true, dep: (n) => `globalThis.evaluations.push(${n});\nexport const x = 1;\nthrow new Error("boom");\n` },
   { name: 'evaluation error is the module\'s own, the same object at every use', code: '(() => { const out = []; for (let i = 0; i < 2; i++) { try { ns.x; } catch (e) { out.push(e); } } return [out[0] === out[1], out[0].code, out[0].message]; })()',
     value: [true, 'E_BOOM', 'boom'], evaluated: true, dep: (n) => `globalThis.evaluations.push(${n});\nexport const x = 1;\nthrow Object.assign(new Error("boom"), { code: "E_BOOM" });\n` },
+  { name: 'the same module gives the same deferred namespace at every import', code: 'againN === ns0', value: true, evaluated: false,
+    atBuild: { value: false }, imports: (n) => `import defer * as again${n} from './dep-0.mjs';` },
   { name: 'top-level await module is evaluated before the importer body', code: 'globalThis.evaluatedBeforeBody.includes(N)', value: true, evaluated: true,
     dep: (n) => `globalThis.evaluations.push(${n});\nawait 0;\nexport const x = 1;\n` },
 ];
@@ -66,6 +70,7 @@ export function program(dir) {
   cases.forEach((c, n) => {
     files[`dep-${n}.mjs`] = (c.dep ?? plainDep)(n);
     lines.push(`import defer * as ns${n} from './dep-${n}.mjs';`);
+    if (c.imports) lines.push(c.imports(n));
   });
   lines.push('globalThis.evaluatedBeforeBody = [...globalThis.evaluations];');
   lines.push('export const show = (v) => v === undefined ? "<undefined>" : typeof v === "symbol" ? String(v) : Array.isArray(v) ? v.map(show) : v;');

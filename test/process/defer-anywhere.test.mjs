@@ -1,0 +1,83 @@
+// `import defer` and `import.defer()` with no configuration: in any file of a first-party ES
+// module program (Node 22.15+), and the dynamic form on every Node; programs that cannot hold the
+// syntax get no load hook.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { dist, runNode, tempDir, writeTree } from '../helpers.mjs';
+
+const register = pathToFileURL(join(dist, 'register.js')).href;
+const inThread = typeof (await import('node:module')).registerHooks === 'function';
+const env = { COLDSTART_DEFER_CACHE: '0', COLDSTART_EAGER: '', NODE_OPTIONS: '' };
+
+test('import defer in a file other than the entry, no configuration', (t) => {
+  const dir = tempDir(t, 'coldstart-defer-nested-');
+  writeTree(dir, {
+    'package.json': '{ "name": "nested" }\n',
+    'main.mjs': 'import { show } from "./lib.mjs";\nconsole.log("main", globalThis.depRan ?? false);\nshow();\n',
+    'lib.mjs': 'import defer * as d from "./dep.mjs";\nexport function show() {\n  console.log("before", globalThis.depRan ?? false);\n  console.log("value", d.value);\n  console.log("after", globalThis.depRan);\n}\n',
+    'dep.mjs': 'globalThis.depRan = true;\nexport const value = 42;\n',
+  });
+  const result = runNode(['--import', register, 'main.mjs'], { cwd: dir, env: { ...env, COLDSTART_DEBUG: '1' } });
+  if (!inThread) {
+    // Node 20: only the entry's own use switches the off-thread hooks on (a worker start each).
+    assert.notEqual(result.code, 0);
+    assert.match(result.stderr, /SyntaxError/);
+    return;
+  }
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout, 'main false\nbefore false\nvalue 42\nafter true\n');
+  assert.match(result.stderr, /load hook installed: a first-party ES module program/);
+});
+
+test('import.defer(): a promise of the deferred namespace, resolved and loaded ahead, evaluated at first use', (t) => {
+  const dir = tempDir(t, 'coldstart-defer-dynamic-');
+  writeTree(dir, {
+    'package.json': '{ "name": "dynamic", "type": "module" }\n',
+    'main.js': [
+      'globalThis.ev = 0;',
+      'const p = import.defer("./dep.js");',
+      'console.log("promise", p instanceof Promise, globalThis.ev);',
+      'const ns = await p;',
+      'console.log("awaited", globalThis.ev, Object.prototype.toString.call(ns), Object.keys(globalThis).includes("x"));',
+      'console.log("x", ns.x, globalThis.ev);',
+      'console.log("same namespace", (await import.defer("./dep.js")) === ns);',
+      'for (const bad of ["./missing.js", Symbol("s")]) {',
+      '  const settled = import.defer(bad);',
+      '  try { await settled; } catch (e) { console.log("rejected", e.code ?? e.constructor.name, String(e.message).includes("coldstart-defer:")); }',
+      '}',
+      'const tla = await import.defer("./awaits.js");',
+      'console.log("awaiting module ran ahead", globalThis.awaited, tla.t);',
+      'const json = await import.defer("./data.json", { with: { type: "json" } });',
+      'console.log("json", json.default.n);',
+      '',
+    ].join('\n'),
+    'dep.js': 'globalThis.ev++;\nexport const x = 1;\n',
+    'awaits.js': 'await 0;\nglobalThis.awaited = true;\nexport const t = 2;\n',
+    'data.json': '{ "n": 3 }\n',
+  });
+  const want = 'promise true 0\nawaited 0 [object Deferred Module] false\nx 1 1\nsame namespace true\nrejected ERR_MODULE_NOT_FOUND false\nrejected TypeError false\nawaiting module ran ahead true 2\njson 3\n';
+  const result = runNode(['--import', register, 'main.js'], { cwd: dir, env });
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout, want);
+  // COLDSTART_EAGER: an ordinary import(), evaluated while the promise is pending.
+  const eager = runNode(['--import', register, 'main.js'], { cwd: dir, env: { ...env, COLDSTART_EAGER: '1' } });
+  assert.equal(eager.code, 0, eager.stderr);
+  assert.equal(eager.stdout, want.replace('awaited 0 [object Deferred Module]', 'awaited 1 [object Module]'));
+});
+
+test('no load hook where no file can hold the syntax: a CommonJS entry, an installed ES module entry', (t) => {
+  const dir = tempDir(t, 'coldstart-defer-none-');
+  writeTree(dir, {
+    'package.json': '{ "name": "none" }\n',
+    'main.cjs': 'console.log(require("./node_modules/tool/cli.mjs").name);\n',
+    'node_modules/tool/package.json': '{ "name": "tool", "type": "module" }\n',
+    'node_modules/tool/cli.mjs': 'export const name = "tool";\nconsole.log("tool ran");\n',
+  });
+  for (const entry of ['main.cjs', 'node_modules/tool/cli.mjs']) {
+    const result = runNode(['--import', register, entry], { cwd: dir, env: { ...env, COLDSTART_DEBUG: '1' } });
+    assert.equal(result.code, 0, result.stderr);
+    assert.doesNotMatch(result.stderr, /load hook installed/, entry);
+  }
+});
