@@ -15,6 +15,21 @@ export function mayNeedTransform(source: string, defer: readonly string[]): bool
 }
 
 /**
+ * mayNeedTransform over the bytes Node read, before they are decoded: false means the file
+ * certainly needs nothing. A native search, so that files without the words (nearly all) are never
+ * turned into strings; both forms of the syntax contain `defer`.
+ */
+export function bytesMayNeedTransform(bytes: Uint8Array, defer: readonly string[]): boolean {
+  const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (buffer.indexOf('defer') !== -1) return true;
+  for (const pattern of defer) {
+    const literal = pattern.includes('*') ? pattern.slice(0, pattern.indexOf('*')) : pattern;
+    if (buffer.indexOf(literal) !== -1) return true;
+  }
+  return false;
+}
+
+/**
  * Whether `import defer` (the words, any whitespace between) occurs in the text, as
  * /\bimport\s+defer\b/ would say. A scan: compiling that expression at its first use cost more
  * at start-up than the search itself.

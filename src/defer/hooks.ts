@@ -13,7 +13,7 @@ import { own } from '../hooks/foreign-hooks.js';
 import { entryIsCommonJs, entryScopeType, programDeferConfig } from './config.js';
 import { entryRealPath } from '../hooks/entry.js';
 import { deferredNamespace } from './runtime.js';
-import { usesDeferredImport, virtualPrefix } from './detect.js';
+import { bytesMayNeedTransform, usesDeferredImport, virtualPrefix } from './detect.js';
 import { distURL } from './paths.js';
 import {
   knownTopLevelAwait,
@@ -113,6 +113,7 @@ function syncHooks(state: DeferState, registerHooks: RegisterHooks): () => void 
         throw explainLoadError(error);
       }
       if (!url.startsWith('file:')) return result;
+      if (result.source instanceof Uint8Array && !bytesMayNeedTransform(result.source, state.settings.eager ? [] : state.settings.defer)) return result;
       let text = sourceText(result.source);
       // `import` of a CommonJS file may come back without source; auto-defer needs it (without a
       // `defer` list only an `import.defer()` call could matter there: not worth a read per file).

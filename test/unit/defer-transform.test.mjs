@@ -7,7 +7,7 @@ import { entryIsCommonJs, matchesDefer, programDeferConfig, resetDeferConfig } f
 import { findReferences } from '../../dist/defer/scope.js';
 import { mayBeAsyncModule, parseVirtual, readVirtualURL, virtualURL } from '../../dist/defer/load-core.js';
 import { hasScheme } from '../../dist/hooks/resolve-hook.js';
-import { hasImportDefer } from '../../dist/defer/detect.js';
+import { bytesMayNeedTransform, hasImportDefer, hasImportDeferCall, mayNeedTransform } from '../../dist/defer/detect.js';
 import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { entryScript, tempDir } from '../helpers.mjs';
@@ -186,6 +186,27 @@ test('the import defer check agrees with /\\bimport\\s+defer\\b/', () => {
     for (const sample of [`import${ch}defer`, `${ch}import defer`, `import defer${ch}`]) assert.equal(hasImportDefer(sample), pattern.test(sample), JSON.stringify(sample));
   }
   for (const ch of ['\ufeff', '\ufffe', '\u3000']) assert.equal(hasImportDefer(`import${ch}defer`), pattern.test(`import${ch}defer`));
+});
+
+test('the import.defer() check agrees with /(?<![\\w$.])import\\s*\\.\\s*defer\\b/', () => {
+  const pattern = /(?<![\w$.])import\s*\.\s*defer\b/;
+  const samples = ['import.defer("x")', 'import . defer(x)', 'import\n.\ndefer', 'import.deferred', 'x.import.defer', '$import.defer', 'import.meta', 'import defer', 'importdefer', 'import.', 'import.defe', 'await import.defer(x)', 'import.\u00a0defer', 'import.defer$'];
+  for (const sample of samples) assert.equal(hasImportDeferCall(sample), pattern.test(sample), JSON.stringify(sample));
+  for (let c = 0; c < 0x3010; c++) {
+    const ch = String.fromCharCode(c);
+    for (const sample of [`import${ch}.defer`, `${ch}import.defer`, `import.defer${ch}`, `import.${ch}defer`]) assert.equal(hasImportDeferCall(sample), pattern.test(sample), JSON.stringify(sample));
+  }
+});
+
+test('the check on undecoded bytes never says no where the string check says yes', () => {
+  const samples = ['import defer * as x from "y"', 'const p = import.defer("x")', 'import x from "lodash/fp"', 'nothing here', 'defer', 'é import defer', 'import\u00a0defer'];
+  for (const sample of samples) {
+    for (const defer of [[], ['lodash'], ['@aws-sdk/*']]) {
+      if (mayNeedTransform(sample, defer)) assert.equal(bytesMayNeedTransform(new TextEncoder().encode(sample), defer), true, sample);
+    }
+  }
+  assert.equal(bytesMayNeedTransform(new TextEncoder().encode('import x from "y";'), []), false);
+  assert.equal(bytesMayNeedTransform(Buffer.from('require("@aws-sdk/client-s3")'), ['@aws-sdk/*']), true);
 });
 
 test('auto-defer: a rewritten call that opens a statement keeps its boundary in code without semicolons', () => {
