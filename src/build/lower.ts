@@ -5,7 +5,8 @@
 // each module is reached at run time: that is all that differs between them.
 import MagicString from 'magic-string';
 import { mayNeedTransform } from '../defer/detect.js';
-import { insertAfterDirectives, keepLines, planDefer, rewriteReferences, type DeferPlan, type DeferSite } from '../defer/sites.js';
+import { insertAfterDirectives, keepLines, planDefer, rewriteReferences, uniqueName, type DeferPlan, type DeferSite } from '../defer/sites.js';
+import type { Node } from '../defer/scope.js';
 
 /** The helper's exported names, which emitted code calls. */
 export const helperNames = ['__coldstart_deferred', '__coldstart_external', '__coldstart_load', '__coldstart_lazyRequire'] as const;
@@ -34,7 +35,19 @@ export interface LowerResult {
 /** The declarations of `source` that lowering would make lazy; undefined when none. */
 export function planLowering(source: string, file: string, format: 'module' | 'commonjs', defer: readonly string[]): DeferPlan | undefined {
   if (!mayNeedTransform(source, defer)) return undefined;
-  return planDefer(source, file, format, { defer, eager: false, nativeImportDefer: false, interopRequire: true });
+  const plan = planDefer(source, file, format, { defer, eager: false, nativeImportDefer: false, interopRequire: true, dynamic: true });
+  if (plan === undefined || plan.calls.length === 0) return plan;
+  // `import.defer("x")` with a literal specifier is one more lazy module the bundler can see; the
+  // others become import() (lowerDefer).
+  const sites = [...plan.sites];
+  let counter = 0;
+  for (const call of plan.calls) {
+    const argument = call['source'] as Node;
+    if (argument.type !== 'Literal' || typeof argument['value'] !== 'string' || call['options'] != null) continue;
+    const object = uniqueName(source, `__coldstart_dynamic${counter++}`);
+    sites.push({ kind: 'import-defer', specifier: argument['value'] as string, start: call.start as number, end: call.end as number, object, read: object, locals: new Map(), keep: false, call: true });
+  }
+  return { ...plan, sites };
 }
 
 /** Rewrites `source` by `plan` (from planLowering on the same source). */
@@ -43,9 +56,18 @@ export function lowerDefer(source: string, file: string, plan: DeferPlan, option
   const deferred: string[] = [];
   const kept: string[] = [];
   const top: string[] = [];
+  const lowered = new Set<number>();
   for (const site of plan.sites) {
     if (site.keep) continue;
     const load = options.loadOf(site);
+    if (site.call === true) {
+      if (load === undefined) continue; // an ordinary import(), below
+      lowered.add(site.start);
+      deferred.push(`import.defer ${site.specifier}`);
+      top.push(`const ${site.object} = __coldstart_deferred(${load}${options.commonjsTarget?.(site) === true ? ', true' : ''});`);
+      s.overwrite(site.start, site.end, keepLines(source, site.start, site.end, `Promise.resolve(${site.object})`), { contentOnly: true });
+      continue;
+    }
     if (load === undefined) {
       site.keep = true;
       kept.push(site.specifier);
@@ -62,6 +84,14 @@ export function lowerDefer(source: string, file: string, plan: DeferPlan, option
       s.overwrite(site.start, site.end, keepLines(source, site.start, site.end, ''), { contentOnly: true });
       top.push(`const ${site.object} = __coldstart_deferred(${load}${options.commonjsTarget?.(site) === true ? ', true' : ''});`);
     }
+  }
+  // Any other `import.defer(x)` (a computed specifier, import attributes, a module that awaits):
+  // an ordinary import(), which evaluates the module before the promise settles.
+  for (const call of plan.calls) {
+    if (lowered.has(call.start as number)) continue;
+    const args = (call['source'] as Node).start as number;
+    s.overwrite(call.start as number, args, keepLines(source, call.start as number, args, 'import('), { contentOnly: true });
+    kept.push('import.defer()');
   }
   if (deferred.length === 0 && kept.length === 0) return undefined;
   rewriteReferences(s, plan, source);

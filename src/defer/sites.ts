@@ -41,6 +41,9 @@ export interface DeferSite {
   readonly locals: ReadonlyMap<string, string>;
   /** For a require: the declarator's initialiser as written (`require("x")`, maybe wrapped). */
   readonly init?: string;
+  /** An `import.defer("x")` call (build-time lowering lists those with a literal specifier as
+   *  sites): `start`/`end` span the call expression. */
+  readonly call?: boolean;
   /** False when a reference leaves the module (`export { a }`): the declaration stays as written. */
   keep: boolean;
 }

@@ -238,3 +238,33 @@ test('build-defer: wrong input gets one clear line and changes nothing', (t) => 
   assert.equal(readFileSync(join(dir, 'broken.mjs'), 'utf8'), 'import { from "pkg";\n// pkg\n');
   assert.notEqual(readFileSync(join(dir, 'a.mjs'), 'utf8'), before, 'the other file is still rewritten');
 });
+
+test('import.defer() at build time: a literal specifier is lowered lazily, any other call (attributes, a computed specifier) becomes import()', async (t) => {
+  const dir = tempDir(t, 'coldstart-build-dynamic-');
+  writeTree(dir, {
+    'main.mjs': [
+      'globalThis.ev = [];',
+      'const ns = await import.defer("./dep.mjs");',
+      'const other = await import.defer("./other.mjs", { with: {} });',
+      'console.log(JSON.stringify(globalThis.ev), Object.prototype.toString.call(ns), ns.x, JSON.stringify(globalThis.ev), other.y);',
+      '',
+    ].join('\n'),
+    'dep.mjs': 'globalThis.ev.push("dep");\nexport const x = 1;\n',
+    'other.mjs': 'globalThis.ev.push("other");\nexport const y = 2;\n',
+  });
+  const want = '["other"] [object Deferred Module] 1 ["other","dep"] 2\n';
+  await build({ entryPoints: [join(dir, 'main.mjs')], outfile: join(dir, 'esbuild.mjs'), bundle: true, platform: 'node', format: 'esm', logLevel: 'silent', plugins: [esbuildDefer({ defer: [] })] });
+  const bundle = await rollup({ input: join(dir, 'main.mjs'), plugins: [rollupDefer({ defer: [] })], onwarn() {} });
+  await bundle.write({ dir: join(dir, 'rollup'), format: 'es', entryFileNames: 'main.mjs', chunkFileNames: '[name].mjs' });
+  for (const file of [join(dir, 'esbuild.mjs'), join(dir, 'rollup/main.mjs')]) {
+    const result = runNode([file]);
+    assert.equal(result.code, 0, `${file}: ${result.stderr}`);
+    assert.equal(result.stdout, want, file);
+    assert.doesNotMatch(readFileSync(file, 'utf8'), /import\.defer/);
+  }
+  const folder = runCli(['build-defer', dir]);
+  assert.equal(folder.code, 0, folder.stderr);
+  const result = runNode([join(dir, 'main.mjs')]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout, want);
+});
