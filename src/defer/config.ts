@@ -143,7 +143,7 @@ export function entryIsCommonJs(): boolean {
  *  given; null: not known). */
 export function entryScopeType(): string | undefined | null {
   programDeferConfig();
-  return loaded?.scopeType ?? null;
+  return loaded === undefined ? null : loaded.scopeType;
 }
 
 /** Test seam: forget the configuration read so far. */

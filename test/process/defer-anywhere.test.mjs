@@ -29,6 +29,11 @@ test('import defer in a file other than the entry, no configuration', (t) => {
   assert.equal(result.code, 0, result.stderr);
   assert.equal(result.stdout, 'main false\nbefore false\nvalue 42\nafter true\n');
   assert.match(result.stderr, /load hook installed: a first-party ES module program/);
+  // A typeless `.js` entry with import statements runs as an ES module too (Node's detection).
+  writeTree(dir, { 'main.js': 'import { show } from "./lib.mjs";\nshow();\n' });
+  const typeless = runNode(['--import', register, 'main.js'], { cwd: dir, env });
+  assert.equal(typeless.code, 0, typeless.stderr);
+  assert.equal(typeless.stdout, 'before false\nvalue 42\nafter true\n');
 });
 
 test('import.defer(): a promise of the deferred namespace, resolved and loaded ahead, evaluated at first use', (t) => {
