@@ -1,6 +1,6 @@
 // The defer hooks as Node 20 runs them: asynchronous, in the loader worker that
 // `module.register` starts. Same decisions as the in-thread hooks (load-core), awaited.
-import { virtualPrefix } from './detect.js';
+import { isStandInSpecifier } from './detect.js';
 import {
   knownTopLevelAwait,
   makeState,
@@ -27,7 +27,7 @@ export function initialize(data: DeferSettings): void {
 }
 
 export async function resolve(specifier: string, context: { parentURL?: string }, next: NextResolve): Promise<unknown> {
-  if (!specifier.startsWith(virtualPrefix)) return next(specifier, context);
+  if (!isStandInSpecifier(specifier)) return next(specifier, context);
   const virtual = parseVirtual(specifier);
   if (virtual === undefined) return next(specifier, context);
   const resolved = await next(virtual.specifier, context);

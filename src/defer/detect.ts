@@ -1,8 +1,21 @@
 // The cheap checks the defer load hook runs on every file before deciding to parse anything;
 // kept apart from the transform so that checking a file never loads the parser.
 
-/** The prefix of the specifiers the transform emits; the defer resolve hook owns it. */
+/** The scheme of the stand-in modules' URLs (`coldstart-defer:?url=...`); also the prefix of the
+ *  specifiers in packs and cached transforms written by earlier coldstart versions. */
 export const virtualPrefix = 'coldstart-defer:';
+
+/**
+ * The prefix of the specifiers the transform emits, which the defer resolve hook owns. Not a URL:
+ * Node 22's require(esm) asserts that every URL-shaped specifier in the graph it loads is file:,
+ * node: or data:, and a deferred module that itself defers an import is loaded that way.
+ */
+export const specifierPrefix = '#coldstart-defer:';
+
+/** Whether `specifier` names a stand-in (either prefix). */
+export function isStandInSpecifier(specifier: string): boolean {
+  return specifier.startsWith(specifierPrefix) || specifier.startsWith(virtualPrefix);
+}
 
 /** Cheap test for files that may need the transform: most files are passed through on this alone. */
 export function mayNeedTransform(source: string, defer: readonly string[]): boolean {

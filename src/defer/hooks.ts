@@ -13,7 +13,7 @@ import { own } from '../hooks/foreign-hooks.js';
 import { entryIsCommonJs, entryScopeType, programDeferConfig } from './config.js';
 import { entryRealPath } from '../hooks/entry.js';
 import { deferredNamespace } from './runtime.js';
-import { bytesMayNeedTransform, usesDeferredImport, virtualPrefix } from './detect.js';
+import { bytesMayNeedTransform, hasImportDeferCall, usesDeferredImport, virtualPrefix } from './detect.js';
 import { distURL } from './paths.js';
 import {
   knownTopLevelAwait,
@@ -56,19 +56,21 @@ function settings(): DeferSettings {
 /**
  * What the entry script says about `import defer`: `uses` when it holds either form itself;
  * `module-program` when it is a first-party ES module (outside node_modules), whose imports are
- * the program's own files and may use the syntax; `none` otherwise. A CommonJS entry cannot
- * hold an import statement and is not read.
+ * the program's own files and may use the syntax; `none` otherwise.
  */
 function entryDeferKind(): 'uses' | 'module-program' | 'none' {
   const entry = process.argv[1];
   if (entry === undefined || entry === '') return 'none';
-  if (entryIsCommonJs()) return 'none';
+  // A CommonJS entry can hold only `import.defer()`; an installed one (a CLI's bin) is not read.
+  const commonjs = entryIsCommonJs();
+  if (commonjs && (entryRealPath()?.includes('/node_modules/') ?? true)) return 'none';
   let text: string;
   try {
     text = readFileSync(entry, 'utf8');
   } catch {
     return 'none';
   }
+  if (commonjs) return hasImportDeferCall(text) ? 'uses' : 'none';
   if (usesDeferredImport(text)) return 'uses';
   const real = entryRealPath();
   if (real === undefined || real.includes('/node_modules/')) return 'none';
@@ -231,7 +233,8 @@ function install(standIns: boolean): (() => void) | undefined {
     return syncHooks(makeState(current), registerHooks);
   }
   const removers: (() => void)[] = [];
-  if (current.defer.length > 0) removers.push(patchCommonJs(makeState(current)));
+  // CommonJS files never reach the off-thread hooks: auto-defer and `import.defer()` there.
+  removers.push(patchCommonJs(makeState(current)));
   // The loader worker cannot load the transform's packages from Yarn's zip archives.
   if (has('asyncRegister') && pnpActive()) debug('defer', `not installed: ${pnpReason}; import defer needs Node 22.15+ there`);
   else if (has('asyncRegister')) {

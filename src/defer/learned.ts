@@ -6,7 +6,7 @@
 import { learnedLoadKey } from '../lazy/learned-records.js';
 import { isBuiltin } from 'node:module';
 import MagicString from 'magic-string';
-import { virtualPrefix } from './detect.js';
+import { specifierPrefix } from './detect.js';
 import { insertAfterDirectives, keepLines, parse, planProgram, position, rewriteReferences, uniqueName, type DeferPlan, type DeferSite } from './sites.js';
 import type { Node } from './scope.js';
 
@@ -372,7 +372,7 @@ export function lowerLearned(source: string, facts: { plan: DeferPlan | undefine
       // An import: the stand-in the defer hooks answer with a deferred namespace (as auto-defer's).
       const { line, column } = position(source, site.start);
       // `=`: the target was checked here for top-level await; the hooks need not read it to know.
-      const text = `import ${site.object} from ${JSON.stringify(`${virtualPrefix}${line}:${column}:=${site.specifier}`)};`;
+      const text = `import ${site.object} from ${JSON.stringify(`${specifierPrefix}${line}:${column}:=${site.specifier}`)};`;
       s.overwrite(site.start, site.end, keepLines(source, site.start, site.end, text), { contentOnly: true });
     }
   }

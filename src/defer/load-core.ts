@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { debug } from '../debug.js';
 import { DeferCache, defaultCacheDir } from './cache.js';
 import { distPath, distURL } from './paths.js';
-import { mayNeedTransform, virtualPrefix } from './detect.js';
+import { mayNeedTransform, specifierPrefix, virtualPrefix } from './detect.js';
 import type { TransformOptions } from './transform.js';
 
 // The parser and magic-string load only when a file actually needs parsing.
@@ -45,7 +45,8 @@ export function makeState(settings: DeferSettings): DeferState {
     lazyRuntimePath: distPath('index.cjs'),
     sourceMap: true,
   };
-  const optionsKey = JSON.stringify([options, distURL('defer-runtime.js')]);
+  // The emitted specifiers' prefix is part of what a cached transform depends on.
+  const optionsKey = JSON.stringify([options, distURL('defer-runtime.js'), specifierPrefix]);
   return { settings, cache: new DeferCache(settings.cacheDir ?? defaultCacheDir(settings.root)), options, optionsKey };
 }
 
@@ -97,15 +98,16 @@ export function transformLoaded(state: DeferState, url: string, format: string |
   }
 }
 
-/** Parsed form of the specifier the transform emits: `coldstart-defer:<line>:<col>:<specifier>`. */
+/** Parsed form of the specifier the transform emits: `#coldstart-defer:<line>:<col>:<specifier>`. */
 export function parseVirtual(specifier: string): { line: number; column: number; specifier: string; checked: boolean } | undefined {
   // String scanning, no regular expression: this runs for every import of a transformed file,
   // and compiling a pattern at its first use showed up in start-up profiles.
-  if (!specifier.startsWith(virtualPrefix)) return undefined;
-  const lineEnd = specifier.indexOf(':', virtualPrefix.length);
+  const prefix = specifier.startsWith(specifierPrefix) ? specifierPrefix.length : specifier.startsWith(virtualPrefix) ? virtualPrefix.length : -1;
+  if (prefix === -1) return undefined;
+  const lineEnd = specifier.indexOf(':', prefix);
   const columnEnd = lineEnd === -1 ? -1 : specifier.indexOf(':', lineEnd + 1);
   if (columnEnd === -1) return undefined;
-  const line = digits(specifier, virtualPrefix.length, lineEnd);
+  const line = digits(specifier, prefix, lineEnd);
   const column = digits(specifier, lineEnd + 1, columnEnd);
   if (line === undefined || column === undefined) return undefined;
   // `=` before the specifier: written by learned deferral, which checked at pack time that the

@@ -54,6 +54,14 @@ function symbolLike(key: string | symbol): boolean {
   return typeof key === 'symbol' || key === 'then';
 }
 
+/** The proposal's error for a deferred module read before it can be evaluated synchronously. */
+function notReady(specifier: string, skip: Function, cause?: unknown): TypeError {
+  const error = new TypeError(`Deferred module ${specifier} is not ready for sync execution: it, or a module it imports, is still evaluating`, cause === undefined ? undefined : { cause });
+  // The stack starts where the program read the namespace, not inside coldstart.
+  Error.captureStackTrace(error, skip);
+  return error;
+}
+
 /** One deferred namespace per module, whichever import asked for it first (the proposal's
  *  GetModuleNamespace keeps one per module and phase). */
 const namespaces = new Map<string, object>();
@@ -96,11 +104,17 @@ function makeNamespace(url: string, specifier: string, parentURL: string, line: 
   const target = Object.create(null) as Record<string | symbol, unknown>;
   Object.defineProperty(target, Symbol.toStringTag, { value: toStringTag, writable: false, enumerable: false, configurable: false });
   let namespace: Record<string, unknown> | undefined;
+  // An own key of the loaded namespace that is not an export of the module (see settle).
+  let hidden: string | undefined;
+  let evaluating = false;
 
   const settle = (ns: Record<string, unknown>): Record<string, unknown> => {
     namespace = ns;
+    // require(esm) of a module with a default export adds `__esModule: true` for CommonJS interop;
+    // the module's namespace, which `import` gives, has no such export.
+    if (isNamespace(ns) && Object.hasOwn(ns, '__esModule') && ns['__esModule'] === true && Object.hasOwn(ns, 'default')) hidden = '__esModule';
     for (const key of Object.keys(ns)) {
-      if (key === 'then') continue;
+      if (key === 'then' || key === hidden) continue;
       Object.defineProperty(target, key, { value: undefined, writable: true, enumerable: true, configurable: false });
     }
     Object.preventExtensions(target);
@@ -110,20 +124,32 @@ function makeNamespace(url: string, specifier: string, parentURL: string, line: 
   const load = (trigger: string, skip: Function): Record<string, unknown> => {
     if (namespace !== undefined) return namespace;
     if (record.status === 'failed') throw record.error;
+    // Read while its own evaluation is under way (its code, or a module it imports, reads it).
+    if (evaluating) throw notReady(specifier, skip);
     record.trigger = trigger;
     const site = captureCallSite(skip);
     record.firstUseAt = site;
     const start = performance.now();
     record.loadStartMs = start;
+    evaluating = true;
     try {
       const value = requireTarget(url, parent)();
+      evaluating = false;
       record.loadDurationMs = performance.now() - start;
       record.value = value;
       record.status = 'loaded';
       return settle(namespaceOf(value));
     } catch (cause) {
+      evaluating = false;
       record.loadDurationMs = performance.now() - start;
       const code = (cause as { code?: unknown } | null)?.code;
+      // Its graph holds a module still evaluating (a cycle through the importer): the proposal's
+      // TypeError, and nothing is settled, so a later read, once that module is done, evaluates it.
+      if (code === 'ERR_REQUIRE_CYCLE_MODULE') {
+        record.trigger = undefined;
+        record.firstUseAt = undefined;
+        throw notReady(specifier, skip, cause);
+      }
       // The module's own error, unchanged, as the proposal and native Node throw it (and the same
       // object at every later use); where it was declared and first used is in the records and
       // under COLDSTART_DEBUG. Only an await coldstart could not run ahead is coldstart's error.
@@ -147,18 +173,21 @@ function makeNamespace(url: string, specifier: string, parentURL: string, line: 
   const handler: ProxyHandler<Record<string | symbol, unknown>> = {
     get(t, key) {
       if (symbolLike(key)) return typeof key === 'symbol' ? t[key] : undefined;
-      return load(`get ${JSON.stringify(key)}`, handler.get!)[key as string];
+      const ns = load(`get ${JSON.stringify(key)}`, handler.get!);
+      return key === hidden ? undefined : ns[key as string];
     },
     set() {
       return false;
     },
     has(t, key) {
       if (symbolLike(key)) return typeof key === 'symbol' && key in t;
-      return key in load(`has ${JSON.stringify(key)}`, handler.has!);
+      const ns = load(`has ${JSON.stringify(key)}`, handler.has!);
+      return key !== hidden && key in ns;
     },
     getOwnPropertyDescriptor(t, key) {
       if (symbolLike(key)) return typeof key === 'symbol' ? Reflect.getOwnPropertyDescriptor(t, key) : undefined;
-      return Reflect.getOwnPropertyDescriptor(load(`getOwnPropertyDescriptor ${JSON.stringify(key)}`, handler.getOwnPropertyDescriptor!), key);
+      const ns = load(`getOwnPropertyDescriptor ${JSON.stringify(key)}`, handler.getOwnPropertyDescriptor!);
+      return key === hidden ? undefined : Reflect.getOwnPropertyDescriptor(ns, key);
     },
     defineProperty(t, key, descriptor) {
       if (symbolLike(key)) {
@@ -167,15 +196,17 @@ function makeNamespace(url: string, specifier: string, parentURL: string, line: 
         const current = Reflect.getOwnPropertyDescriptor(t, key)!;
         return Object.entries(descriptor).every(([field, value]) => Object.is((current as Record<string, unknown>)[field], value));
       }
-      return Reflect.defineProperty(load(`defineProperty ${JSON.stringify(key)}`, handler.defineProperty!), key, descriptor);
+      const ns = load(`defineProperty ${JSON.stringify(key)}`, handler.defineProperty!);
+      return key === hidden ? false : Reflect.defineProperty(ns, key, descriptor);
     },
     deleteProperty(t, key) {
       if (symbolLike(key)) return typeof key === 'symbol' ? !(key in t) : true;
-      return Reflect.deleteProperty(load(`delete ${JSON.stringify(key)}`, handler.deleteProperty!), key);
+      const ns = load(`delete ${JSON.stringify(key)}`, handler.deleteProperty!);
+      return key === hidden ? true : Reflect.deleteProperty(ns, key);
     },
     ownKeys() {
       const ns = load('ownKeys', handler.ownKeys!);
-      return [...Object.keys(ns).filter((key) => key !== 'then'), Symbol.toStringTag];
+      return [...Object.keys(ns).filter((key) => key !== 'then' && key !== hidden), Symbol.toStringTag];
     },
     setPrototypeOf(_t, proto) {
       return proto === null;

@@ -3,7 +3,7 @@
 // requires into reads through a lazily evaluated namespace. Inserts no line breaks, so line
 // numbers survive even without the inline source map it attaches.
 import MagicString from 'magic-string';
-import { mayNeedTransform, virtualPrefix } from './detect.js';
+import { mayNeedTransform, specifierPrefix } from './detect.js';
 import { insertAfterDirectives, keepLines, planDefer, position, rewriteReferences } from './sites.js';
 import type { Node } from './scope.js';
 
@@ -37,7 +37,7 @@ export function transformDefer(source: string, file: string, format: string | un
   const deferred: string[] = [];
   const virtual = (offset: number, specifier: string) => {
     const { line, column } = position(source, offset);
-    return JSON.stringify(`${virtualPrefix}${line}:${column}:${specifier}`);
+    return JSON.stringify(`${specifierPrefix}${line}:${column}:${specifier}`);
   };
   for (const site of plan.sites) {
     if (site.keep) continue;
@@ -66,7 +66,7 @@ export function transformDefer(source: string, file: string, format: string | un
     const { line, column } = position(source, head);
     const text = options.eager
       ? 'import('
-      : `((s, o) => import({ toString: () => ${JSON.stringify(`${virtualPrefix}${line}:${column}:`)} + \`\${s}\` }, o).then((m) => m.default))(`;
+      : `((s, o) => import({ toString: () => ${JSON.stringify(`${specifierPrefix}${line}:${column}:`)} + \`\${s}\` }, o).then((m) => m.default))(`;
     s.overwrite(head, args, keepLines(source, head, args, text), { contentOnly: true });
   }
   rewriteReferences(s, plan, source);

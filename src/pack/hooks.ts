@@ -15,7 +15,7 @@ import { useRegisterHooks } from '../hooks/entry.js';
 import { foreignLoadHooks, own } from '../hooks/foreign-hooks.js';
 import { CommonJsCompiler, codeCachePays, codeCacheTag } from './code-cache.js';
 import { resolveVirtual, standInLoad } from '../defer/hooks.js';
-import { virtualPrefix } from '../defer/detect.js';
+import { isStandInSpecifier } from '../defer/detect.js';
 
 /** Where `coldstart profile`'s CommonJS patch listens for JSON files served from the pack. */
 const servedJsonKey = Symbol.for('coldstart.profile.servedJson');
@@ -83,7 +83,7 @@ function installRegisterHooks(server: PackServer, formats: readonly ModuleFormat
   const urls = new Map<string, string>();
   const counts = server.counts;
   const resolve = (specifier: string, context: ResolveContext, nextResolve: NextResolve): unknown => {
-    if (standIns && specifier.startsWith(virtualPrefix)) return resolveVirtual(specifier, context, nextResolve as never);
+    if (standIns && isStandInSpecifier(specifier)) return resolveVirtual(specifier, context, nextResolve as never);
     const parentURL = context.parentURL;
     if (parentURL === undefined || !parentURL.startsWith('file:')) return nextResolve(specifier, context);
     let dir = dirs.get(parentURL);

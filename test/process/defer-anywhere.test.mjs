@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { dist, runNode, tempDir, writeTree } from '../helpers.mjs';
 
@@ -85,4 +86,56 @@ test('no load hook where no file can hold the syntax: a CommonJS entry, an insta
     assert.equal(result.code, 0, result.stderr);
     assert.doesNotMatch(result.stderr, /load hook installed/, entry);
   }
+});
+
+// Native import defer (Node 26 with the V8 flag), for comparing what the proposal says happens.
+const native = spawnSync(process.execPath, ['--js-defer-import-eval', '-e', '0']).status === 0;
+
+test('a deferred namespace read while a module of its graph evaluates throws TypeError and evaluates nothing; later reads work', (t) => {
+  const dir = tempDir(t, 'coldstart-defer-cycle-');
+  writeTree(dir, {
+    // Node 20 switches the hooks on for files other than the entry only with a configuration.
+    'package.json': `{ "name": "cycle", "type": "module"${inThread ? '' : ', "coldstart": { "defer": [] }'} }\n`,
+    'a.js': 'import defer * as b from "./b.js";\nexport const name = "A";\nexport function later() { return b.hello(); }\nlet early;\ntry { early = b.hello(); } catch (e) { early = `${e.constructor.name} ${globalThis.bRan ?? false}`; }\nexport { early };\n',
+    'b.js': 'import { name } from "./a.js";\nglobalThis.bRan = true;\nexport function hello() { return "hello, " + name; }\n',
+    'main.js': 'import { early, later } from "./a.js";\nconsole.log(early);\nconsole.log(later());\n',
+  });
+  const want = 'TypeError false\nhello, A\n';
+  const result = runNode(['--import', register, 'main.js'], { cwd: dir, env });
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout, want);
+  if (native) {
+    const theirs = runNode(['--js-defer-import-eval', 'main.js'], { cwd: dir, env });
+    assert.equal(theirs.stdout, want, theirs.stderr);
+  }
+});
+
+test('a deferred module that defers an import itself (require(esm) of a graph with a stand-in)', (t) => {
+  const dir = tempDir(t, 'coldstart-defer-inner-');
+  writeTree(dir, {
+    'package.json': '{ "name": "inner", "type": "module" }\n',
+    'main.js': 'import defer * as a from "./a.js";\nconsole.log("main");\nconsole.log(a.run());\nconst a2 = await import.defer("./a.js");\nconsole.log(a2 === a);\n',
+    'a.js': 'import defer * as b from "./b.js";\nconsole.log("a evaluated");\nexport function run() { return "b says " + b.msg; }\n',
+    'b.js': 'console.log("b evaluated");\nexport const msg = "hi";\n',
+  });
+  const result = runNode(['--import', register, 'main.js'], { cwd: dir, env });
+  if (!inThread) {
+    // Node 20: the deferred module is evaluated through require(), which the off-thread hooks do not see.
+    assert.match(result.stderr, /SyntaxError/);
+    return;
+  }
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout, 'main\na evaluated\nb evaluated\nb says hi\ntrue\n');
+});
+
+test('import.defer() in a first-party CommonJS entry', (t) => {
+  const dir = tempDir(t, 'coldstart-defer-cjs-');
+  writeTree(dir, {
+    'package.json': '{ "name": "cjs" }\n',
+    'main.cjs': 'globalThis.ran = false;\n(async () => {\n  const ns = await import.defer("./dep.mjs");\n  console.log(globalThis.ran, ns.x, globalThis.ran);\n})();\n',
+    'dep.mjs': 'globalThis.ran = true;\nexport const x = 1;\n',
+  });
+  const result = runNode(['--import', register, 'main.cjs'], { cwd: dir, env });
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout, 'false 1 true\n');
 });

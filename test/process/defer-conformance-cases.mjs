@@ -60,6 +60,8 @@ export const cases = [
     value: [true, 'E_BOOM', 'boom'], evaluated: true, dep: (n) => `globalThis.evaluations.push(${n});\nexport const x = 1;\nthrow Object.assign(new Error("boom"), { code: "E_BOOM" });\n` },
   { name: 'the same module gives the same deferred namespace at every import', code: 'againN === ns0', value: true, evaluated: false,
     atBuild: { value: false }, imports: (n) => `import defer * as again${n} from './dep-0.mjs';` },
+  { name: 'keys of a module with a default export are its exports only', code: 'Object.keys(ns)', value: ['a', 'default'], evaluated: true,
+    dep: (n) => `globalThis.evaluations.push(${n});\nexport const a = 1;\nexport default "x";\n` },
   { name: 'top-level await module is evaluated before the importer body', code: 'globalThis.evaluatedBeforeBody.includes(N)', value: true, evaluated: true,
     dep: (n) => `globalThis.evaluations.push(${n});\nawait 0;\nexport const x = 1;\n` },
 ];
