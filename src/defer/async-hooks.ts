@@ -2,18 +2,19 @@
 // `module.register` starts. Same decisions as the in-thread hooks (load-core), awaited.
 import { isStandInSpecifier } from './detect.js';
 import {
-  knownTopLevelAwait,
+  knownTargetFacts,
   makeState,
   mayBeAsyncModule,
   parseVirtual,
   readVirtualURL,
   sourceText,
-  targetHasTopLevelAwait,
+  targetFacts,
   transformLoaded,
   virtualSource,
   virtualURL,
   type DeferSettings,
   type DeferState,
+  type TargetFacts,
   explainLoadError,
 } from './load-core.js';
 
@@ -38,15 +39,16 @@ export async function load(url: string, context: { format?: string | null }, nex
   if (state === undefined) return next(url, context);
   const module = readVirtualURL(url);
   if (module !== undefined) {
-    let eager = false;
+    let facts: TargetFacts | undefined;
     if (mayBeAsyncModule(module)) {
-          const known = knownTopLevelAwait(state, module.url);
-          if (known !== undefined) return { format: 'module', source: virtualSource(module, known), shortCircuit: true };
-      const target = await next(module.url, { format: undefined, importAttributes: {} });
-      const text = sourceText(target.source);
-      eager = text !== undefined && targetHasTopLevelAwait(state, module.url, target.format ?? undefined, text);
+      facts = knownTargetFacts(state, module.url);
+      if (facts === undefined) {
+        const target = await next(module.url, { format: undefined, importAttributes: {} });
+        const text = sourceText(target.source);
+        if (text !== undefined) facts = targetFacts(state, module.url, target.format ?? undefined, text);
+      }
     }
-    return { format: 'module', source: virtualSource(module, eager), shortCircuit: true };
+    return { format: 'module', source: virtualSource(module, facts?.tla === true, false, facts?.names), shortCircuit: true };
   }
   let result: Awaited<ReturnType<NextLoad>>;
   try {

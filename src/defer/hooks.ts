@@ -16,19 +16,20 @@ import { deferredNamespace } from './runtime.js';
 import { bytesMayNeedTransform, hasImportDeferCall, usesDeferredImport, virtualPrefix } from './detect.js';
 import { distURL } from './paths.js';
 import {
-  knownTopLevelAwait,
+  knownTargetFacts,
   makeState,
   mayBeAsyncModule,
   parseVirtual,
   readVirtualURL,
   runtimeGlobal,
   sourceText,
-  targetHasTopLevelAwait,
+  targetFacts,
   transformLoaded,
   virtualSource,
   virtualURL,
   type DeferSettings,
   type DeferState,
+  type TargetFacts,
   explainLoadError,
 } from './load-core.js';
 
@@ -98,15 +99,16 @@ function syncHooks(state: DeferState, registerHooks: RegisterHooks): () => void 
     load(url, context, next) {
       const module = readVirtualURL(url);
       if (module !== undefined) {
-        let eager = false;
+        let facts: TargetFacts | undefined;
         if (!module.checked && mayBeAsyncModule(module)) {
-          const known = knownTopLevelAwait(state, module.url);
-          if (known !== undefined) return { format: 'module', source: virtualSource(module, known, true), shortCircuit: true };
-          const target = next(module.url, { format: undefined, importAttributes: {} });
-          const text = sourceText(target.source);
-          eager = text !== undefined && targetHasTopLevelAwait(state, module.url, target.format ?? undefined, text);
+          facts = knownTargetFacts(state, module.url);
+          if (facts === undefined) {
+            const target = next(module.url, { format: undefined, importAttributes: {} });
+            const text = sourceText(target.source);
+            if (text !== undefined) facts = targetFacts(state, module.url, target.format ?? undefined, text);
+          }
         }
-        return { format: 'module', source: virtualSource(module, eager, true), shortCircuit: true };
+        return { format: 'module', source: virtualSource(module, facts?.tla === true, true, facts?.names), shortCircuit: true };
       }
       let result: ReturnType<typeof next>;
       try {

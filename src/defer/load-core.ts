@@ -51,7 +51,7 @@ export function makeState(settings: DeferSettings): DeferState {
 }
 
 /** One line per transform decision on stderr under COLDSTART_DEFER_STATS=1 (written directly, so
- *  lines from the loader worker are not lost at exit): `parse`, `cache-hit`, `parse-tla`. */
+ *  lines from the loader worker are not lost at exit): `parse`, `cache-hit`, `parse-facts`. */
 function stat(state: DeferState, kind: string, file: string): void {
   if (state.settings.stats) writeSync(2, `coldstart-defer-stats: ${kind} ${file}\n`);
 }
@@ -190,33 +190,53 @@ export function mayBeAsyncModule(module: VirtualModule): boolean {
   return path.endsWith('.mjs') || path.endsWith('.mts');
 }
 
-/** The top-level-await answer remembered for this file's size and mtime, so a warm start reads
- *  no deferred module's source; undefined when not known yet. */
-export function knownTopLevelAwait(state: DeferState, url: string): boolean | undefined {
-  const key = tlaKey(state, url);
-  const cached = key === undefined ? undefined : state.cache.get(key);
-  return cached === undefined ? undefined : cached !== 'unchanged';
+/** What a stand-in needs to know about the module it defers, learnt from its text. */
+export interface TargetFacts {
+  /** It awaits at top level: the proposal evaluates it at the import. */
+  readonly tla: boolean;
+  /** Its export names, when its text tells them (see exportNames). */
+  readonly names: readonly string[] | undefined;
 }
 
-function tlaKey(state: DeferState, url: string): string | undefined {
+/** The facts remembered for this file's size and mtime, so a warm start reads no deferred
+ *  module's source; undefined when not known yet. */
+export function knownTargetFacts(state: DeferState, url: string): TargetFacts | undefined {
+  const key = factsKey(state, url);
+  const cached = key === undefined ? undefined : state.cache.get(key);
+  if (cached === undefined || cached === 'unchanged') return undefined;
   try {
-    const stats = statSync(fileURLToPath(url));
-    return state.cache.key(['tla', url, String(stats.size), String(stats.mtimeMs)]);
+    const facts = JSON.parse(cached.code) as { tla?: unknown; names?: unknown };
+    const names = Array.isArray(facts.names) && facts.names.every((name) => typeof name === 'string') ? (facts.names as string[]) : undefined;
+    return { tla: facts.tla === true, names };
   } catch {
     return undefined;
   }
 }
 
-/** Does the deferred module await at top level? Then the proposal evaluates it eagerly. */
-export function targetHasTopLevelAwait(state: DeferState, url: string, format: string | undefined, source: string): boolean {
-  let result = false;
-  if ((format === 'module' || format === 'module-typescript') && /\bawait\b/.test(source)) {
-    stat(state, 'parse-tla', url);
-    result = transformer().hasTopLevelAwait(source, fileURLToPath(url));
+function factsKey(state: DeferState, url: string): string | undefined {
+  try {
+    const stats = statSync(fileURLToPath(url));
+    return state.cache.key(['facts', url, String(stats.size), String(stats.mtimeMs)]);
+  } catch {
+    return undefined;
   }
-  const key = tlaKey(state, url);
-  if (key !== undefined) state.cache.put(key, result ? { code: '1' } : 'unchanged');
-  return result;
+}
+
+/** Reads the facts off the deferred module's text (parsing it once per version of the file). */
+export function targetFacts(state: DeferState, url: string, format: string | undefined, source: string): TargetFacts {
+  let facts: TargetFacts = { tla: false, names: undefined };
+  if (format === 'module' || format === 'module-typescript') {
+    const file = fileURLToPath(url);
+    stat(state, 'parse-facts', url);
+    try {
+      facts = { tla: /\bawait\b/.test(source) && transformer().hasTopLevelAwait(source, file), names: transformer().exportNames(source, file) };
+    } catch {
+      // Node reports what it cannot parse when it loads the module.
+    }
+  }
+  const key = factsKey(state, url);
+  if (key !== undefined) state.cache.put(key, { code: JSON.stringify(facts) });
+  return facts;
 }
 
 /** Where a stand-in finds deferredNamespace() in a thread whose hooks run in-thread: set by
@@ -230,7 +250,7 @@ export const runtimeGlobal = 'coldstart.deferRuntime';
  * stand-in imports dist/defer-runtime.js; the global saves loading that module
  * (docs/decisions/startup-costs.md#defer-standin-urls).
  */
-export function virtualSource(module: VirtualModule, eagerBecauseAsync: boolean, inThread = false): string {
+export function virtualSource(module: VirtualModule, eagerBecauseAsync: boolean, inThread = false, names?: readonly string[]): string {
   const args = [module.url, module.specifier, module.parent, module.line, module.column].map((value) => JSON.stringify(value)).join(', ');
   const runtime = inThread
     ? `const { deferredNamespace } = globalThis[Symbol.for(${JSON.stringify(runtimeGlobal)})];\n`
@@ -238,7 +258,7 @@ export function virtualSource(module: VirtualModule, eagerBecauseAsync: boolean,
   if (eagerBecauseAsync) {
     return `import * as evaluated from ${JSON.stringify(module.url)};\n${runtime}export default deferredNamespace(${args}, evaluated);\n`;
   }
-  return `${runtime}export default deferredNamespace(${args});\n`;
+  return `${runtime}export default deferredNamespace(${args}${names === undefined ? '' : `, undefined, ${JSON.stringify(names)}`});\n`;
 }
 
 export function sourceText(source: unknown): string | undefined {

@@ -71,16 +71,16 @@ const namespaces = new Map<string, object>();
  * errors surfaced at the import), declared at `parentURL:line:column`. `evaluated` is passed for
  * modules that had to be evaluated eagerly (top-level await).
  */
-export function deferredNamespace(url: string, specifier: string, parentURL: string, line: number, column: number, evaluated?: object): object {
+export function deferredNamespace(url: string, specifier: string, parentURL: string, line: number, column: number, evaluated?: object, names?: readonly string[]): object {
   let made = namespaces.get(url);
   if (made === undefined) {
-    made = makeNamespace(url, specifier, parentURL, line, column, evaluated);
+    made = makeNamespace(url, specifier, parentURL, line, column, evaluated, names);
     namespaces.set(url, made);
   }
   return made;
 }
 
-function makeNamespace(url: string, specifier: string, parentURL: string, line: number, column: number, evaluated?: object): object {
+function makeNamespace(url: string, specifier: string, parentURL: string, line: number, column: number, evaluated?: object, names?: readonly string[]): object {
   const parent = parentURL.startsWith('file:') ? urlToPath(parentURL) : parentURL;
   installRecordsWriter();
   const record: MutableRecord = {
@@ -108,8 +108,18 @@ function makeNamespace(url: string, specifier: string, parentURL: string, line: 
   let hidden: string | undefined;
   let evaluating = false;
 
+  // Export names known from the module's text: the namespace is born with its final shape (never
+  // extensible), as the proposal's is, and the names are the truth every trap answers by.
+  const exported = names === undefined ? undefined : new Set(names.filter((name) => name !== 'then'));
+  if (exported !== undefined) {
+    for (const key of exported) Object.defineProperty(target, key, { value: undefined, writable: true, enumerable: true, configurable: false });
+    Object.preventExtensions(target);
+  }
+  const absent = (key: string | symbol): boolean => key === hidden || (exported !== undefined && typeof key === 'string' && !exported.has(key));
+
   const settle = (ns: Record<string, unknown>): Record<string, unknown> => {
     namespace = ns;
+    if (exported !== undefined) return ns;
     // require(esm) of a module with a default export adds `__esModule: true` for CommonJS interop;
     // the module's namespace, which `import` gives, has no such export.
     if (isNamespace(ns) && Object.hasOwn(ns, '__esModule') && ns['__esModule'] === true && Object.hasOwn(ns, 'default')) hidden = '__esModule';
@@ -174,7 +184,7 @@ function makeNamespace(url: string, specifier: string, parentURL: string, line: 
     get(t, key) {
       if (symbolLike(key)) return typeof key === 'symbol' ? t[key] : undefined;
       const ns = load(`get ${JSON.stringify(key)}`, handler.get!);
-      return key === hidden ? undefined : ns[key as string];
+      return absent(key) ? undefined : ns[key as string];
     },
     set() {
       return false;
@@ -182,12 +192,12 @@ function makeNamespace(url: string, specifier: string, parentURL: string, line: 
     has(t, key) {
       if (symbolLike(key)) return typeof key === 'symbol' && key in t;
       const ns = load(`has ${JSON.stringify(key)}`, handler.has!);
-      return key !== hidden && key in ns;
+      return !absent(key) && key in ns;
     },
     getOwnPropertyDescriptor(t, key) {
       if (symbolLike(key)) return typeof key === 'symbol' ? Reflect.getOwnPropertyDescriptor(t, key) : undefined;
       const ns = load(`getOwnPropertyDescriptor ${JSON.stringify(key)}`, handler.getOwnPropertyDescriptor!);
-      return key === hidden ? undefined : Reflect.getOwnPropertyDescriptor(ns, key);
+      return absent(key) ? undefined : Reflect.getOwnPropertyDescriptor(ns, key);
     },
     defineProperty(t, key, descriptor) {
       if (symbolLike(key)) {
@@ -197,24 +207,25 @@ function makeNamespace(url: string, specifier: string, parentURL: string, line: 
         return Object.entries(descriptor).every(([field, value]) => Object.is((current as Record<string, unknown>)[field], value));
       }
       const ns = load(`defineProperty ${JSON.stringify(key)}`, handler.defineProperty!);
-      return key === hidden ? false : Reflect.defineProperty(ns, key, descriptor);
+      return absent(key) ? false : Reflect.defineProperty(ns, key, descriptor);
     },
     deleteProperty(t, key) {
       if (symbolLike(key)) return typeof key === 'symbol' ? !(key in t) : true;
       const ns = load(`delete ${JSON.stringify(key)}`, handler.deleteProperty!);
-      return key === hidden ? true : Reflect.deleteProperty(ns, key);
+      return absent(key) ? true : Reflect.deleteProperty(ns, key);
     },
     ownKeys() {
       const ns = load('ownKeys', handler.ownKeys!);
+      if (exported !== undefined) return [...exported, Symbol.toStringTag];
       return [...Object.keys(ns).filter((key) => key !== 'then' && key !== hidden), Symbol.toStringTag];
     },
     setPrototypeOf(_t, proto) {
       return proto === null;
     },
-    preventExtensions() {
-      // Deviation: a namespace is born non-extensible; a Proxy can only become so, which needs the
-      // export names, so this evaluates the module.
-      load('preventExtensions', handler.preventExtensions!);
+    preventExtensions(t) {
+      // Born non-extensible when the names were known; otherwise making the Proxy so needs them,
+      // so this evaluates the module.
+      if (Object.isExtensible(t)) load('preventExtensions', handler.preventExtensions!);
       return true;
     },
   };

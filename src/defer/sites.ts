@@ -307,6 +307,27 @@ export function insertAfterDirectives(s: MagicString, program: Node, source: str
 }
 
 /** Whether an ES module awaits at its top level (then it cannot be evaluated through require). */
+/**
+ * The export names of an ES module, from its text (sorted, as a namespace lists them); undefined
+ * when the text cannot tell: `export * from` (the names come from another module), TypeScript
+ * (type-only exports), or a syntax error (Node reports it when it loads the module).
+ */
+export function exportNames(source: string, file: string): string[] | undefined {
+  if (/\.[cm]?tsx?$/.test(file)) return undefined;
+  parses++;
+  const result = parseSync('file.js', source, { sourceType: 'module', lang: 'js' } as never);
+  if (result.errors.length > 0) return undefined;
+  const names = new Set<string>();
+  for (const statement of (result.module as unknown as { staticExports: { entries: { importName: { kind: string }; exportName: { kind: string; name: string | null } }[] }[] }).staticExports) {
+    for (const entry of statement.entries) {
+      if (entry.exportName.kind === 'Default') names.add('default');
+      else if (entry.exportName.kind === 'Name' && entry.exportName.name !== null) names.add(entry.exportName.name);
+      else if (entry.importName.kind === 'AllButDefault') return undefined;
+    }
+  }
+  return [...names].sort();
+}
+
 export function hasTopLevelAwait(source: string, file: string): boolean {
   if (!/\bawait\b/.test(source)) return false;
   let program: Node;
