@@ -86,6 +86,29 @@ export function hasImportDeferCall(source: string): boolean {
   return false;
 }
 
+/**
+ * `source` with the keyword of each `import defer` and `import.defer` blanked out (same length,
+ * so every position stays): what Node gets when the transform cannot parse a file, so that Node
+ * reports the file's real syntax error instead of stopping at the syntax it does not know.
+ */
+export function withoutDefer(source: string): string {
+  let out = source;
+  for (let at = source.indexOf('import'); at !== -1; at = source.indexOf('import', at + 6)) {
+    if (at > 0 && (isWordChar(source.charCodeAt(at - 1)) || source.charCodeAt(at - 1) === 36 || source.charCodeAt(at - 1) === 46)) continue;
+    let next = at + 6;
+    while (next < source.length && isSpace(source.charCodeAt(next))) next++;
+    let dot = -1;
+    if (source.charCodeAt(next) === 46) {
+      dot = next++;
+      while (next < source.length && isSpace(source.charCodeAt(next))) next++;
+    } else if (next === at + 6) continue;
+    if (!source.startsWith('defer', next) || (next + 5 < source.length && isWordChar(source.charCodeAt(next + 5)))) continue;
+    out = out.slice(0, next) + '     ' + out.slice(next + 5);
+    if (dot !== -1) out = out.slice(0, dot) + ' ' + out.slice(dot + 1);
+  }
+  return out;
+}
+
 /** The characters of \w: ASCII letters, digits and `_`. */
 function isWordChar(code: number): boolean {
   return (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95;

@@ -13,7 +13,7 @@ import { own } from '../hooks/foreign-hooks.js';
 import { entryIsCommonJs, entryScopeType, programDeferConfig } from './config.js';
 import { entryRealPath } from '../hooks/entry.js';
 import { deferredNamespace } from './runtime.js';
-import { bytesMayNeedTransform, hasImportDeferCall, usesDeferredImport, virtualPrefix } from './detect.js';
+import { bytesMayNeedTransform, hasImportDeferCall, usesDeferredImport, virtualPrefix, withoutDefer } from './detect.js';
 import { distURL } from './paths.js';
 import {
   knownTargetFacts,
@@ -187,11 +187,19 @@ function standInHooks(registerHooks: RegisterHooks): () => void {
 
 /** Node 20: CommonJS files never reach the async hooks, so their compilation is patched instead. */
 function patchCommonJs(state: DeferState): () => void {
-  const Module = nodeModule as unknown as { prototype: { _compile(content: string, filename: string): unknown } };
+  const Module = nodeModule as unknown as { prototype: { _compile(content: string, filename: string, ...rest: unknown[]): unknown } };
   const original = Module.prototype._compile;
-  const patched = function (this: unknown, content: string, filename: string): unknown {
-    const code = typeof content === 'string' && filename.startsWith('/') ? transformLoaded(state, pathToFileURL(filename).href, 'commonjs', content) : undefined;
-    return original.call(this, code ?? content, filename);
+  const patched = function (this: unknown, content: string, filename: string, ...rest: unknown[]): unknown {
+    // Node 20 says third what it loads: 'module' (or true in earlier 20.x) for require(esm), whose
+    // imports Node resolves without the hooks, so no stand-in could be found: its `import defer`
+    // becomes an ordinary import there (evaluated at once, but the program runs).
+    const esm = rest[0] === true || rest[0] === 'module' || filename.endsWith('.mjs');
+    let code: string | undefined;
+    if (typeof content === 'string' && filename.startsWith('/')) {
+      if (!esm) code = transformLoaded(state, pathToFileURL(filename).href, 'commonjs', content);
+      else if (usesDeferredImport(content)) code = withoutDefer(content);
+    }
+    return original.call(this, code ?? content, filename, ...rest);
   };
   Module.prototype._compile = patched;
   return () => {

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { debug } from '../debug.js';
 import { DeferCache, defaultCacheDir } from './cache.js';
 import { distPath, distURL } from './paths.js';
-import { mayNeedTransform, specifierPrefix, virtualPrefix } from './detect.js';
+import { mayNeedTransform, specifierPrefix, usesDeferredImport, virtualPrefix, withoutDefer } from './detect.js';
 import type { TransformOptions } from './transform.js';
 
 // The parser and magic-string load only when a file actually needs parsing.
@@ -92,9 +92,10 @@ export function transformLoaded(state: DeferState, url: string, format: string |
     if (result !== undefined) debug('defer', `${file}: ${result.deferred.join(', ')}`);
     return result?.code;
   } catch (error) {
-    // A file we cannot parse is Node's to report, with its own message and position.
+    // A file we cannot parse is Node's to report, with its own message and position: without the
+    // `defer` keywords, which Node would stop at first.
     debug('defer', `${file}: not transformed: ${(error as Error).message}`);
-    return undefined;
+    return usesDeferredImport(source) ? withoutDefer(source) : undefined;
   }
 }
 

@@ -7,7 +7,7 @@ import { entryIsCommonJs, matchesDefer, programDeferConfig, resetDeferConfig } f
 import { findReferences } from '../../dist/defer/scope.js';
 import { mayBeAsyncModule, parseVirtual, readVirtualURL, virtualURL } from '../../dist/defer/load-core.js';
 import { hasScheme } from '../../dist/hooks/resolve-hook.js';
-import { bytesMayNeedTransform, hasImportDefer, hasImportDeferCall, mayNeedTransform } from '../../dist/defer/detect.js';
+import { bytesMayNeedTransform, hasImportDefer, hasImportDeferCall, mayNeedTransform, withoutDefer } from '../../dist/defer/detect.js';
 import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { entryScript, tempDir } from '../helpers.mjs';
@@ -16,11 +16,11 @@ const options = { defer: ['x', '@aws-sdk/*'], eager: false, nativeImportDefer: f
 const run = (source, format = 'module', extra = {}) => transformDefer(source, '/app/main.mjs', format, { ...options, ...extra })?.code;
 
 const cases = [
-  ['import defer', 'import defer * as ns from "y";\nns.a;', ['import ns from "coldstart-defer:1:1:y";', 'ns.a;']],
-  ['named import read', 'import { a } from "x";\nconsole.log(a);', ['import __coldstart_defer0 from "coldstart-defer:1:1:x";', 'console.log(__coldstart_defer0.a);']],
+  ['import defer', 'import defer * as ns from "y";\nns.a;', ['import ns from "#coldstart-defer:1:1:y";', 'ns.a;']],
+  ['named import read', 'import { a } from "x";\nconsole.log(a);', ['import __coldstart_defer0 from "#coldstart-defer:1:1:x";', 'console.log(__coldstart_defer0.a);']],
   ['callee keeps this undefined', 'import { a } from "x";\na(1);', ['(0, __coldstart_defer0.a)(1);']],
   ['default and typeof', 'import d from "x";\ntypeof d;', ['typeof __coldstart_defer0.default;']],
-  ['namespace import needs no rewrite', 'import * as m from "x";\nm.a;', ['import m from "coldstart-defer:1:1:x";', 'm.a;']],
+  ['namespace import needs no rewrite', 'import * as m from "x";\nm.a;', ['import m from "#coldstart-defer:1:1:x";', 'm.a;']],
   ['shorthand property', 'import { a } from "x";\n({ a });', ['({ a: __coldstart_defer0.a });']],
   ['shadowing parameter is left alone', 'import { a } from "x";\nfunction f(a) { return a; }', ['function f(a) { return a; }']],
   ['shadowing block let is left alone', 'import { a } from "x";\n{ let a = 1; a; }\na;', ['{ let a = 1; a; }\n__coldstart_defer0.a;']],
@@ -30,7 +30,7 @@ const cases = [
   ['re-export keeps the import eager', 'import { a } from "x";\nexport { a };', undefined],
   ['export * stays', 'export * from "x";', undefined],
   ['unlisted module stays', 'import { a } from "z";\na;', undefined],
-  ['line breaks of a multi-line import are kept', 'import {\n  a,\n} from "x";\na;', ['from "coldstart-defer:1:1:x";\n\n\n__coldstart_defer0.a;']],
+  ['line breaks of a multi-line import are kept', 'import {\n  a,\n} from "x";\na;', ['from "#coldstart-defer:1:1:x";\n\n\n__coldstart_defer0.a;']],
   ['CommonJS require', '"use strict";\nconst m = require("x");\nm.go();', ['"use strict";const { lazyModules: __coldstart_lazyModules } = require("/lazy.js"); ', 'const __coldstart_defer0 = __coldstart_lazyModules(__filename, { m: "x" });', '__coldstart_defer0.m.go();'], 'commonjs'],
   ['CommonJS after "use strict" with no semicolon', '"use strict"\nconst m = require("x");\nm.go();', ['"use strict";const { lazyModules: __coldstart_lazyModules }'], 'commonjs'],
   ['CommonJS destructuring', 'const { a, b: c } = require("x");\nc(a);', ['(0, __coldstart_defer0.m.b)(__coldstart_defer0.m.a);'], 'commonjs'],
@@ -149,6 +149,8 @@ test('stand-in specifiers and URLs: written and read back by hand, strange chara
   assert.deepEqual(parseVirtual('coldstart-defer:1:1:'), { line: 1, column: 1, specifier: '', checked: false });
   // Learned deferral's stand-ins: `=` says the target was checked for top-level await at pack time.
   assert.deepEqual(parseVirtual('coldstart-defer:4:2:=./x.mjs'), { line: 4, column: 2, specifier: './x.mjs', checked: true });
+  // The prefix emitted now (not URL-shaped); the one above is what earlier packs and caches hold.
+  assert.deepEqual(parseVirtual('#coldstart-defer:7:5:typescript'), { line: 7, column: 5, specifier: 'typescript', checked: false });
   assert.equal(readVirtualURL(virtualURL('file:///x.mjs', 'module', './x.mjs', 'file:///p.mjs', 4, 2, true))?.checked, true);
   for (const bad of ['x', 'coldstart-defer:', 'coldstart-defer:1:x', 'coldstart-defer::1:x', 'coldstart-defer:1a:1:x', 'coldstart-defer:1:-1:x']) {
     assert.equal(parseVirtual(bad), undefined, bad);
@@ -196,6 +198,14 @@ test('the import.defer() check agrees with /(?<![\\w$.])import\\s*\\.\\s*defer\\
     const ch = String.fromCharCode(c);
     for (const sample of [`import${ch}.defer`, `${ch}import.defer`, `import.defer${ch}`, `import.${ch}defer`]) assert.equal(hasImportDeferCall(sample), pattern.test(sample), JSON.stringify(sample));
   }
+});
+
+test('a file the transform cannot parse reaches Node without its defer keywords, every position kept', () => {
+  const source = 'import defer * as x from "y"; const p = import . defer("z"); // import deferred; x.import.defer';
+  const out = withoutDefer(source);
+  assert.equal(out, 'import       * as x from "y"; const p = import        ("z"); // import deferred; x.import.defer');
+  assert.equal(out.length, source.length);
+  assert.equal(withoutDefer('nothing to do'), 'nothing to do');
 });
 
 test('the check on undecoded bytes never says no where the string check says yes', () => {
