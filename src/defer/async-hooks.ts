@@ -15,6 +15,7 @@ import {
   type DeferSettings,
   type DeferState,
   type TargetFacts,
+  attributesToCheck,
   explainLoadError,
 } from './load-core.js';
 
@@ -39,6 +40,8 @@ export async function load(url: string, context: { format?: string | null }, nex
   if (state === undefined) return next(url, context);
   const module = readVirtualURL(url);
   if (module !== undefined) {
+    const attributes = (context as { importAttributes?: Record<string, unknown> }).importAttributes;
+    if (attributesToCheck(module, attributes)) await next(module.url, { format: module.format || undefined, importAttributes: attributes ?? {} });
     let facts: TargetFacts | undefined;
     if (mayBeAsyncModule(module)) {
       facts = knownTargetFacts(state, module.url);

@@ -30,6 +30,7 @@ import {
   type DeferSettings,
   type DeferState,
   type TargetFacts,
+  attributesToCheck,
   explainLoadError,
 } from './load-core.js';
 
@@ -99,6 +100,8 @@ function syncHooks(state: DeferState, registerHooks: RegisterHooks): () => void 
     load(url, context, next) {
       const module = readVirtualURL(url);
       if (module !== undefined) {
+        const attributes = (context as { importAttributes?: Record<string, unknown> }).importAttributes;
+        if (attributesToCheck(module, attributes)) next(module.url, { format: module.format || undefined, importAttributes: attributes ?? {} });
         let facts: TargetFacts | undefined;
         if (!module.checked && mayBeAsyncModule(module)) {
           facts = knownTargetFacts(state, module.url);

@@ -251,6 +251,15 @@ export const runtimeGlobal = 'coldstart.deferRuntime';
  * stand-in imports dist/defer-runtime.js; the global saves loading that module
  * (docs/decisions/startup-costs.md#defer-standin-urls).
  */
+/**
+ * Whether the stand-in's load must ask Node to load the deferred module now, for Node to check
+ * the import attributes against it (JSON needs `type: "json"`, other formats take none) with its
+ * own errors: only for JSON modules and imports that carry attributes.
+ */
+export function attributesToCheck(module: VirtualModule, attributes: Record<string, unknown> | undefined): boolean {
+  return module.format === 'json' || (attributes !== undefined && Object.keys(attributes).length > 0);
+}
+
 export function virtualSource(module: VirtualModule, eagerBecauseAsync: boolean, inThread = false, names?: readonly string[]): string {
   const args = [module.url, module.specifier, module.parent, module.line, module.column].map((value) => JSON.stringify(value)).join(', ');
   const runtime = inThread
@@ -259,7 +268,9 @@ export function virtualSource(module: VirtualModule, eagerBecauseAsync: boolean,
   if (eagerBecauseAsync) {
     return `import * as evaluated from ${JSON.stringify(module.url)};\n${runtime}export default deferredNamespace(${args}, evaluated);\n`;
   }
-  return `${runtime}export default deferredNamespace(${args}${names === undefined ? '' : `, undefined, ${JSON.stringify(names)}`});\n`;
+  // A JSON module's namespace holds only its default export.
+  const known = module.format === 'json' ? ['default'] : names;
+  return `${runtime}export default deferredNamespace(${args}${known === undefined ? '' : `, undefined, ${JSON.stringify(known)}`});\n`;
 }
 
 export function sourceText(source: unknown): string | undefined {

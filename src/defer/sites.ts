@@ -41,6 +41,8 @@ export interface DeferSite {
   readonly locals: ReadonlyMap<string, string>;
   /** For a require: the declarator's initialiser as written (`require("x")`, maybe wrapped). */
   readonly init?: string;
+  /** The import attributes clause of an `import defer` statement, as written (` with { ... }`). */
+  readonly attributes?: string | undefined;
   /** An `import.defer("x")` call (build-time lowering lists those with a literal specifier as
    *  sites): `start`/`end` span the call expression. */
   readonly call?: boolean;
@@ -113,7 +115,9 @@ export function planProgram(program: Node, source: string, format: string | unde
         const namespace = statement['specifiers'][0];
         if (namespace?.type !== 'ImportNamespaceSpecifier') continue; // a syntax error Node reports itself
         const object = namespace.local.name as string;
-        sites.push({ kind: 'import-defer', specifier, start: statement.start, end: statement.end, object, read: object, locals: new Map(), keep: false });
+        // `with { type: "json" }` as written, kept on the stand-in import for Node to check.
+        const attributes = (statement['attributes'] ?? []).length > 0 ? source.slice(statement['source'].end, statement.end).replace(/;\s*$/, '') : undefined;
+        sites.push({ kind: 'import-defer', specifier, start: statement.start, end: statement.end, object, read: object, locals: new Map(), keep: false, attributes });
         continue;
       }
       if (!autoDefer || statement['phase'] === 'source' || statement['importKind'] === 'type') continue;

@@ -51,7 +51,7 @@ export function transformDefer(source: string, file: string, format: string | un
     if (site.kind === 'require') {
       text = `${site.object} = ${lazyRuntimeName}(__filename, { m: ${JSON.stringify(site.specifier)} })`;
     } else {
-      text = `import ${site.object} from ${virtual(site.start, site.specifier)};`;
+      text = `import ${site.object} from ${virtual(site.start, site.specifier)}${site.attributes ?? ''};`;
     }
     s.overwrite(site.start, site.end, keepLines(source, site.start, site.end, text), { contentOnly: true });
   }

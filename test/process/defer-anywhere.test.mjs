@@ -149,3 +149,28 @@ test('a file with import defer and another syntax error: Node reports that error
   assert.match(result.stderr, /main\.mjs:3\n/);
   assert.match(result.stderr, /SyntaxError: Unexpected token ';'/);
 });
+
+test('import attributes: Node checks them as for import (its own errors); a JSON namespace holds only default', (t) => {
+  const dir = tempDir(t, 'coldstart-defer-attributes-');
+  const checks = [['missing', '"./d.json"'], ['wrong type', '"./m.mjs", { with: { type: "json" } }'], ['unsupported', '"./d.json", { with: { type: "bogus" } }']];
+  writeTree(dir, {
+    'package.json': '{ "name": "attributes", "type": "module" }\n',
+    'd.json': '{ "j": 1 }\n',
+    'm.mjs': 'export const m = 1;\n',
+    'main.js': [
+      'import defer * as data from "./d.json" with { type: "json" };',
+      'console.log(JSON.stringify(Object.keys(data)), data.default.j);',
+      ...checks.map(([name, args]) => `console.log(${JSON.stringify(name)}, await import.defer(${args}).then(() => "ok", (e) => e.code), await import(${args}).then(() => "ok", (e) => e.code));`),
+      '',
+    ].join('\n'),
+  });
+  const result = runNode(['--import', register, 'main.js'], { cwd: dir, env });
+  assert.equal(result.code, 0, result.stderr);
+  const lines = result.stdout.trim().split('\n');
+  assert.equal(lines[0], '["default"] 1');
+  for (const line of lines.slice(1)) {
+    const [, deferred, plain] = line.match(/^\S+(?: \S+)? (\S+) (\S+)$/);
+    assert.match(deferred, /^ERR_IMPORT_/, line);
+    assert.equal(deferred, plain, line);
+  }
+});
