@@ -83,6 +83,12 @@ function entryDeferKind(): 'uses' | 'module-program' | 'none' {
   return 'none';
 }
 
+/** A stand-in that Node's own `import defer` serves (Node 26 with --js-defer-import-eval). */
+function nativeStandIn(module: { url: string }, attributes: Record<string, unknown> | undefined): string {
+  const clause = attributes !== undefined && Object.keys(attributes).length > 0 ? ` with ${JSON.stringify(attributes)}` : '';
+  return `import defer * as ns from ${JSON.stringify(module.url)}${clause};\nexport default ns;\n`;
+}
+
 /** The resolve hook for the stand-ins the transform emits: resolves the real specifier at the import. */
 export function resolveVirtual(specifier: string, context: { parentURL?: string }, next: SyncResolve): unknown {
   const virtual = parseVirtual(specifier);
@@ -101,6 +107,9 @@ function syncHooks(state: DeferState, registerHooks: RegisterHooks): () => void 
       const module = readVirtualURL(url);
       if (module !== undefined) {
         const attributes = (context as { importAttributes?: Record<string, unknown> }).importAttributes;
+        // Node runs `import defer` itself: the stand-in of an `import.defer()` is a native deferred
+        // import, so that it gives the same namespace object as the program's static ones.
+        if (state.settings.nativeImportDefer && !module.checked) return { format: 'module', source: nativeStandIn(module, attributes), shortCircuit: true };
         if (attributesToCheck(module, attributes)) next(module.url, { format: module.format || undefined, importAttributes: attributes ?? {} });
         let facts: TargetFacts | undefined;
         if (!module.checked && mayBeAsyncModule(module)) {

@@ -174,3 +174,15 @@ test('import attributes: Node checks them as for import (its own errors); a JSON
     assert.equal(deferred, plain, line);
   }
 });
+
+test('where Node runs import defer itself, import.defer() gives its namespace object', { skip: native ? false : 'no native import defer in this Node' }, (t) => {
+  const dir = tempDir(t, 'coldstart-defer-native-dynamic-');
+  writeTree(dir, {
+    'package.json': '{ "name": "native-dynamic", "type": "module" }\n',
+    'main.js': 'import defer * as a from "./h.js";\nconst b = await import.defer("./h.js");\nconsole.log(a === b, globalThis.ran ?? false, b.x, globalThis.ran);\n',
+    'h.js': 'globalThis.ran = true;\nexport const x = 1;\n',
+  });
+  const result = runNode(['--js-defer-import-eval', '--import', register, 'main.js'], { cwd: dir, env });
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout, 'true false 1 true\n');
+});
