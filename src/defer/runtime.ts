@@ -54,6 +54,10 @@ function symbolLike(key: string | symbol): boolean {
   return typeof key === 'symbol' || key === 'then';
 }
 
+/** Frames between a deferred module's code and the read that evaluated it: Node's require(),
+ *  its ES module loader, and this file's trap (counted on Node 24: 11; a margin over it). */
+const requireFrames = 16;
+
 /** The proposal's error for a deferred module read before it can be evaluated synchronously. */
 function notReady(specifier: string, skip: Function, cause?: unknown): TypeError {
   const error = new TypeError(`Deferred module ${specifier} is not ready for sync execution: it, or a module it imports, is still evaluating`, cause === undefined ? undefined : { cause });
@@ -142,15 +146,22 @@ function makeNamespace(url: string, specifier: string, parentURL: string, line: 
     const start = performance.now();
     record.loadStartMs = start;
     evaluating = true;
+    // An error thrown while the module evaluates is the module's own; require()'s frames would fill
+    // the default ten lines of its stack before reaching the read that started it.
+    const limit = Error.stackTraceLimit;
+    const raised = Number.isFinite(limit) ? limit + requireFrames : limit;
+    Error.stackTraceLimit = raised;
     try {
       const value = requireTarget(url, parent)();
       evaluating = false;
+      if (Error.stackTraceLimit === raised) Error.stackTraceLimit = limit;
       record.loadDurationMs = performance.now() - start;
       record.value = value;
       record.status = 'loaded';
       return settle(namespaceOf(value));
     } catch (cause) {
       evaluating = false;
+      if (Error.stackTraceLimit === raised) Error.stackTraceLimit = limit;
       record.loadDurationMs = performance.now() - start;
       const code = (cause as { code?: unknown } | null)?.code;
       // Its graph holds a module still evaluating (a cycle through the importer): the proposal's
