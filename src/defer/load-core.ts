@@ -95,7 +95,8 @@ export function transformLoaded(state: DeferState, url: string, format: string |
     // A file we cannot parse is Node's to report, with its own message and position: without the
     // `defer` keywords, which Node would stop at first.
     debug('defer', `${file}: not transformed: ${(error as Error).message}`);
-    return usesDeferredImport(source) ? withoutDefer(source) : undefined;
+    // Only in ES modules, where V8 would stop at `import defer` before any error of the file's own.
+    return (format === 'module' || format === 'module-typescript') && usesDeferredImport(source) ? withoutDefer(source) : undefined;
   }
 }
 
@@ -260,12 +261,22 @@ export function attributesToCheck(module: VirtualModule, attributes: Record<stri
   return module.format === 'json' || (attributes !== undefined && Object.keys(attributes).length > 0);
 }
 
+/**
+ * Whether require() can evaluate the module at `url` on first use: builtins and plain files. A
+ * `data:` URL, or a file URL with a query or fragment (a distinct module instance in the ES
+ * module loader), cannot be named to require(); such a module is evaluated at the import.
+ */
+export function requirable(url: string): boolean {
+  if (url.startsWith('node:')) return true;
+  return url.startsWith('file:') && !url.includes('?') && !url.includes('#');
+}
+
 export function virtualSource(module: VirtualModule, eagerBecauseAsync: boolean, inThread = false, names?: readonly string[]): string {
   const args = [module.url, module.specifier, module.parent, module.line, module.column].map((value) => JSON.stringify(value)).join(', ');
   const runtime = inThread
     ? `const { deferredNamespace } = globalThis[Symbol.for(${JSON.stringify(runtimeGlobal)})];\n`
     : `import { deferredNamespace } from ${JSON.stringify(distURL('defer-runtime.js'))};\n`;
-  if (eagerBecauseAsync) {
+  if (eagerBecauseAsync || !requirable(module.url)) {
     return `import * as evaluated from ${JSON.stringify(module.url)};\n${runtime}export default deferredNamespace(${args}, evaluated);\n`;
   }
   // A JSON module's namespace holds only its default export.

@@ -123,13 +123,18 @@ function makeNamespace(url: string, specifier: string, parentURL: string, line: 
 
   const settle = (ns: Record<string, unknown>): Record<string, unknown> => {
     namespace = ns;
-    if (exported !== undefined) return ns;
+    // The values are copied into the slots too: util.inspect shows a Proxy's target as it is (a
+    // snapshot of the exports at evaluation; every read goes to the module itself).
+    if (exported !== undefined) {
+      for (const key of exported) target[key] = ns[key];
+      return ns;
+    }
     // require(esm) of a module with a default export adds `__esModule: true` for CommonJS interop;
     // the module's namespace, which `import` gives, has no such export.
     if (isNamespace(ns) && Object.hasOwn(ns, '__esModule') && ns['__esModule'] === true && Object.hasOwn(ns, 'default')) hidden = '__esModule';
     for (const key of Object.keys(ns)) {
       if (key === 'then' || key === hidden) continue;
-      Object.defineProperty(target, key, { value: undefined, writable: true, enumerable: true, configurable: false });
+      Object.defineProperty(target, key, { value: ns[key], writable: true, enumerable: true, configurable: false });
     }
     Object.preventExtensions(target);
     return ns;
@@ -149,7 +154,7 @@ function makeNamespace(url: string, specifier: string, parentURL: string, line: 
     // An error thrown while the module evaluates is the module's own; require()'s frames would fill
     // the default ten lines of its stack before reaching the read that started it.
     const limit = Error.stackTraceLimit;
-    const raised = Number.isFinite(limit) ? limit + requireFrames : limit;
+    const raised = Number.isFinite(limit) && limit > 0 ? limit + requireFrames : limit;
     Error.stackTraceLimit = raised;
     try {
       const value = requireTarget(url, parent)();
@@ -186,7 +191,7 @@ function makeNamespace(url: string, specifier: string, parentURL: string, line: 
 
   if (evaluated !== undefined) {
     record.status = 'loaded';
-    record.trigger = 'top-level await (evaluated eagerly)';
+    record.trigger = 'evaluated at the import (top-level await, or a URL require() cannot load)';
     record.value = evaluated;
     settle(namespaceOf(evaluated));
   }

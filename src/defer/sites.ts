@@ -79,7 +79,8 @@ export function parse(source: string, file: string, format: string | undefined):
   const commonjs = format === 'commonjs' || format === 'commonjs-typescript' || /\.c[jt]s$/.test(file);
   const jsx = /\.[jt]sx$/.test(file);
   const name = ts ? (jsx ? 'file.tsx' : 'file.ts') : jsx ? 'file.jsx' : 'file.js';
-  const result = parseSync(name, source, { sourceType: commonjs ? 'script' : 'module', lang: ts ? (jsx ? 'tsx' : 'ts') : jsx ? 'jsx' : 'js' } as never);
+  // 'commonjs': a script inside Node's module wrapper, where a top-level `return` is legal.
+  const result = parseSync(name, source, { sourceType: commonjs ? 'commonjs' : 'module', lang: ts ? (jsx ? 'tsx' : 'ts') : jsx ? 'jsx' : 'js' } as never);
   if (result.errors.length > 0) {
     const first = result.errors[0] as { message?: string } | undefined;
     throw new SyntaxError(first?.message ?? 'parse error');

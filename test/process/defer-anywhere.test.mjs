@@ -186,3 +186,55 @@ test('where Node runs import defer itself, import.defer() gives its namespace ob
   assert.equal(result.code, 0, result.stderr);
   assert.equal(result.stdout, 'true false 1 true\n');
 });
+
+test('CommonJS with a top-level return: import.defer() rewritten, strings untouched', (t) => {
+  const dir = tempDir(t, 'coldstart-defer-return-');
+  writeTree(dir, {
+    'package.json': '{ "name": "ret" }\n',
+    'main.cjs': 'globalThis.ran = false;\nconst s = "call import.defer(\\"./dep.mjs\\") later";\nconsole.log(s);\nimport.defer("./dep.mjs").then((ns) => console.log(globalThis.ran, ns.x, globalThis.ran));\nif (process.argv[2]) return;\n',
+    'dep.mjs': 'globalThis.ran = true;\nexport const x = 1;\n',
+  });
+  const result = runNode(['--import', register, 'main.cjs'], { cwd: dir, env });
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout, 'call import.defer("./dep.mjs") later\nfalse 1 true\n');
+});
+
+test('a module require() cannot name (a query, a data: URL) is the right instance, evaluated at the import', (t) => {
+  const dir = tempDir(t, 'coldstart-defer-query-');
+  writeTree(dir, {
+    'package.json': '{ "name": "query", "type": "module" }\n',
+    't.js': 'globalThis.count = (globalThis.count ?? 0) + 1;\nexport const url = import.meta.url.slice(import.meta.url.lastIndexOf("/") + 1);\n',
+    'main.js': [
+      'import defer * as d from "./t.js?v=1";',
+      'import defer * as data from "data:text/javascript,export const x = 7";',
+      'const eager = await import("./t.js?v=1");',
+      'console.log(d.url, eager === d || eager.url === d.url, globalThis.count, data.x);',
+      '',
+    ].join('\n'),
+  });
+  const result = runNode(['--import', register, 'main.js'], { cwd: dir, env });
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout, 't.js?v=1 true 1 7\n');
+});
+
+test('util.inspect shows the values of an evaluated deferred namespace; a stack limit of 0 is left alone', (t) => {
+  const dir = tempDir(t, 'coldstart-defer-inspect-');
+  writeTree(dir, {
+    'package.json': '{ "name": "inspect", "type": "module" }\n',
+    'm.js': 'export const y = 2;\nexport const z = 1;\nexport const limit = Error.stackTraceLimit;\n',
+    'bad.js': 'throw new Error("boom");\n',
+    'main.js': [
+      'import { inspect } from "node:util";',
+      'import defer * as ns from "./m.js";',
+      'import defer * as bad from "./bad.js";',
+      'ns.z;',
+      'console.log(inspect(ns).includes("y: 2, z: 1"));',
+      'Error.stackTraceLimit = 0;',
+      'try { bad.x; } catch (e) { console.log(e.message, e.stack.split("\\n").length, Error.stackTraceLimit); }',
+      '',
+    ].join('\n'),
+  });
+  const result = runNode(['--import', register, 'main.js'], { cwd: dir, env });
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout, 'true\nboom 1 0\n');
+});
