@@ -224,17 +224,21 @@ function patchCommonJs(state: DeferState): () => void {
  * was nothing to install. Cheap when no configuration exists: one package.json read, and a read
  * of the entry script unless that package.json makes it CommonJS.
  */
-export function installDeferHooks(standIns = false): (() => void) | undefined {
+export function installDeferHooks(standIns = false, packageUses = false): (() => void) | undefined {
   try {
-    return install(standIns);
+    return install(standIns, packageUses);
   } catch (error) {
     debug('defer', `not installed: ${(error as Error).message}`);
     return undefined;
   }
 }
 
-/** `standIns`: the pack serves ES modules rewritten by learned deferral, whose imports are stand-ins. */
-function install(standIns: boolean): (() => void) | undefined {
+/**
+ * `standIns`: the pack serves ES modules rewritten by learned deferral, whose imports are
+ * stand-ins. `packageUses`: the module-location index found `import defer` in an installed
+ * package's ES modules.
+ */
+function install(standIns: boolean, packageUses: boolean): (() => void) | undefined {
   const current = settings();
   // Only a program that can use defer pays for hooks: on Node 22.15+ even a pass-through load
   // hook costs every module load (docs/decisions/startup-costs.md#commonjs-patch-vs-registerhooks).
@@ -244,14 +248,18 @@ function install(standIns: boolean): (() => void) | undefined {
   // Without a configuration: an entry that uses the syntax, or (where hooks run in-thread) a
   // first-party ES module program, whose other files may. Node 20 would start a loader worker
   // (~40 ms) for every such program, so there only the entry's own use counts.
-  const entry = configured ? 'uses' : entryDeferKind();
+  const found = configured ? 'uses' : entryDeferKind();
+  // An installed package that uses the syntax needs the hooks whatever the entry (on Node 20 too:
+  // without them that package cannot load at all).
+  const entry = found === 'none' && packageUses ? 'package' : found;
   if (entry === 'none' || (entry === 'module-program' && !has('registerHooks'))) {
     if (!needStandIns) return undefined;
     return standInHooks((nodeModule as unknown as { registerHooks: RegisterHooks }).registerHooks);
   }
   if (has('registerHooks')) {
     const registerHooks = (nodeModule as unknown as { registerHooks: RegisterHooks }).registerHooks;
-    debug('defer', `load hook installed: ${configured ? 'a defer configuration' : entry === 'uses' ? 'the entry uses import defer' : 'a first-party ES module program'}`);
+    const why = configured ? 'a defer configuration' : entry === 'uses' ? 'the entry uses import defer' : entry === 'package' ? 'an installed package uses import defer' : 'a first-party ES module program';
+    debug('defer', `load hook installed: ${why}`);
     return syncHooks(makeState(current), registerHooks);
   }
   const removers: (() => void)[] = [];

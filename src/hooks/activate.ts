@@ -37,7 +37,8 @@ function activateOnce(guard: Record<symbol, unknown>, activated: symbol): () => 
     // so defer transforms packed sources too. A missing pack costs one failed open.
     activatePack();
     const pack = activePack();
-    installDeferHooks(pack?.hasLazyModules === true && !pack.servesStandIns);
+    // The index knows whether an installed package uses `import defer` (read when it was built).
+    installDeferHooks(pack?.hasLazyModules === true && !pack.servesStandIns, (index?.view?.deferUsers.length ?? 0) > 0);
   } catch (error) {
     debug('register', `activation failed, continuing without coldstart: ${(error as Error).message}`);
   }

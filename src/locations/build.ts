@@ -69,6 +69,7 @@ export function buildIndex(options: BuildOptions): BuildSummary {
       links: walk.links,
       extraRoots: walk.extraRoots,
       counts: walk.counts,
+      deferUsers: walk.deferUsers,
     },
     walk.sections,
     walk.project,

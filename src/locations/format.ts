@@ -13,7 +13,7 @@
 import { checksum } from './checksum.js';
 
 export const MAGIC = 'coldstart-index';
-export const FORMAT_VERSION = 2;
+export const FORMAT_VERSION = 3;
 
 /** A package.json as the index stores it: the fields resolution reads, or 0 when malformed. */
 export interface StoredFacts {
@@ -76,6 +76,9 @@ export interface Header {
    *  [offset, length, checksum]. */
   readonly project: [number, number, number] | null;
   readonly counts: { readonly packages: number; readonly files: number; readonly dirs: number };
+  /** Installed packages (section roots) one of whose ES module files says `import defer` or
+   *  `import.defer`: the defer load hook is needed once the program can load them. */
+  readonly deferUsers: string[];
   /** Total byte length of the file, to notice truncation without parsing sections. */
   readonly totalBytes: number;
 }

@@ -74,6 +74,11 @@ export class IndexView implements ResolutionView {
     this.#outside = [...header.extraRoots, ...header.nodePath].some((rel) => rel.startsWith('..'));
   }
 
+  /** Installed packages whose ES modules use `import defer` (empty for an index that did not look). */
+  get deferUsers(): readonly string[] {
+    return this.#index.header.deferUsers ?? [];
+  }
+
   /**
    * The header's checksum, checked before the first answer: a header whose bytes changed in
    * place answers nothing (every question goes to Node) and the file goes, to be built anew.

@@ -2,9 +2,11 @@
 // every level, scopes, symlinked layouts (pnpm, workspaces, npm link: recorded by real path),
 // NODE_PATH, and the project's own directories (directories and package.json files only).
 import { readdirSync, readFileSync, realpathSync, statSync, type Dirent } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, relative, sep } from 'node:path';
 import type { Section, StoredFacts } from './format.js';
 import { placeOf } from './paths.js';
+import { usesDeferredImport } from '../defer/detect.js';
 
 export interface WalkResult {
   readonly root: string;
@@ -15,6 +17,8 @@ export interface WalkResult {
   readonly sections: Map<string, { section: Section; mtime: number }>;
   readonly project: Section;
   readonly counts: { packages: number; files: number; dirs: number };
+  /** Installed packages whose ES modules use `import defer` (see Header.deferUsers). */
+  readonly deferUsers: string[];
 }
 
 export interface WalkOptions {
@@ -48,6 +52,59 @@ export function readFacts(file: string): StoredFacts | 0 {
   return facts;
 }
 
+/**
+ * Whether one of the package's ES modules (`.mjs`, or `.js` under a package.json that says
+ * "type": "module") holds `import defer` or `import.defer`. Files are searched as bytes for
+ * `defer` first; only those that hold it are decoded.
+ */
+function usesImportDefer(root: string, section: { d: Record<string, string[]>; p: Record<string, StoredFacts | 0> }): boolean {
+  const scopeType = (sub: string): string | undefined => {
+    for (let dir = sub; ; dir = dir.includes('/') ? dir.slice(0, dir.lastIndexOf('/')) : '') {
+      const facts = section.p[dir];
+      if (facts !== undefined) return facts === 0 ? undefined : facts.type;
+      if (dir === '') return undefined;
+    }
+  };
+  for (const [sub, names] of Object.entries(section.d)) {
+    let moduleScope: boolean | undefined;
+    for (const name of names) {
+      if (!name.endsWith('.mjs') && !name.endsWith('.js')) continue;
+      if (name.endsWith('.js')) {
+        moduleScope ??= scopeType(sub) === 'module';
+        if (!moduleScope) continue;
+      }
+      let bytes: Buffer;
+      try {
+        bytes = readFileSync(join(root, sub, name));
+      } catch {
+        continue;
+      }
+      if (bytes.indexOf('defer') === -1) continue;
+      const text = bytes.toString('utf8');
+      if (usesDeferredImport(text) && deferPhaseImport(text)) return true;
+    }
+  }
+  return false;
+}
+
+type Lexer = { parse(source: string): [readonly { phase?: string | null }[], ...unknown[]] };
+let lexer: Lexer | undefined;
+
+/**
+ * Whether the words are an import of the defer phase in code, not in a string or a comment (a
+ * parser or formatter names the syntax in its own text: prettier and terser do). es-module-lexer
+ * (the CommonJS build, ready synchronously) reads a megabyte in a few milliseconds, where a full
+ * parse takes tens; only files that hold the words get this far. A file it cannot read counts.
+ */
+function deferPhaseImport(text: string): boolean {
+  try {
+    lexer ??= createRequire(import.meta.url)('es-module-lexer') as Lexer;
+    return lexer.parse(text)[0].some((found) => found.phase === 'defer');
+  } catch {
+    return true;
+  }
+}
+
 function list(dir: string): Dirent[] | undefined {
   try {
     return readdirSync(dir, { withFileTypes: true });
@@ -66,6 +123,7 @@ export function walkProject(rootDir: string, options: WalkOptions = {}): WalkRes
   const links: Record<string, string> = {};
   const extraRoots = new Set<string>();
   const sections = new Map<string, { section: Section; mtime: number }>();
+  const deferUsers: string[] = [];
   const counts = { packages: 0, files: 0, dirs: 0 };
   const maxProjectDirs = options.maxProjectDirs ?? 20_000;
   let reported = 0;
@@ -158,6 +216,7 @@ export function walkProject(rootDir: string, options: WalkOptions = {}): WalkRes
     sections.set(key, { section, mtime: st.mtimeMs });
     walkTree(abs, '', section);
     if (section.p[''] !== undefined) counts.packages++;
+    if (usesImportDefer(abs, section)) deferUsers.push(key);
   };
 
   const nodePath: string[] = [];
@@ -209,5 +268,5 @@ export function walkProject(rootDir: string, options: WalkOptions = {}): WalkRes
   };
   walkProjectDir(root, '');
 
-  return { root, nodeModules, links, extraRoots: [...extraRoots], nodePath, sections, project, counts };
+  return { root, nodeModules, links, extraRoots: [...extraRoots], nodePath, sections, project, counts, deferUsers };
 }

@@ -238,3 +238,22 @@ test('util.inspect shows the values of an evaluated deferred namespace; a stack 
   assert.equal(result.code, 0, result.stderr);
   assert.equal(result.stdout, 'true\nboom 1 0\n');
 });
+
+test('an installed package that uses import defer works under a CommonJS entry and an installed CLI, no configuration', (t) => {
+  const dir = tempDir(t, 'coldstart-defer-package-');
+  writeTree(dir, {
+    'package.json': '{ "name": "app" }\n',
+    'main.cjs': 'import("lib").then((lib) => console.log(lib.show()));\n',
+    'node_modules/lib/package.json': '{ "name": "lib", "type": "module", "exports": "./index.js" }\n',
+    'node_modules/lib/index.js': 'import defer * as heavy from "./heavy.js";\nexport function show() { const before = globalThis.heavyRan ?? false; return `${before} ${heavy.value} ${globalThis.heavyRan}`; }\n',
+    'node_modules/lib/heavy.js': 'globalThis.heavyRan = true;\nexport const value = 42;\n',
+    'node_modules/tool/package.json': '{ "name": "tool", "type": "module" }\n',
+    'node_modules/tool/cli.mjs': 'import { show } from "lib";\nconsole.log(show());\n',
+  });
+  for (const entry of ['main.cjs', 'node_modules/tool/cli.mjs']) {
+    const result = runNode(['--import', register, entry], { cwd: dir, env: { ...env, COLDSTART_DEBUG: '1' } });
+    assert.equal(result.code, 0, `${entry}: ${result.stderr}`);
+    assert.equal(result.stdout, 'false 42 true\n', entry);
+    assert.match(result.stderr, inThread ? /load hook installed: an installed package uses import defer/ : /installed the off-thread defer hooks/, entry);
+  }
+});

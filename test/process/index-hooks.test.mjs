@@ -8,6 +8,7 @@ import { chmodSync, chownSync, existsSync, readdirSync, readFileSync, realpathSy
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { readAnswerTable, tempDir, writeTree, runNode, runCli, dist } from '../helpers.mjs';
+const { FORMAT_VERSION } = await import(join(dist, 'locations', 'format.js'));
 
 const register = pathToFileURL(join(dist, 'register.js')).href;
 const indexRel = 'node_modules/.cache/coldstart/index.v1';
@@ -123,7 +124,7 @@ test('a corrupt, foreign-version or group-writable index is ignored and the prog
   const file = join(root, indexRel);
   const expected = 'foo@1 util MODULE_NOT_FOUND MODULE_NOT_FOUND\n';
   const noBuild = { COLDSTART_INDEX_BUILD: '0', COLDSTART_DEBUG: '1' };
-  writeFileSync(file, 'coldstart-index\n2\n99 0\n{"version":2}');
+  writeFileSync(file, `coldstart-index\n${FORMAT_VERSION}\n99 0\n{"version":${FORMAT_VERSION}}`);
   let r = run(root, 'app.cjs', noBuild);
   assert.equal(r.stdout, expected);
   assert.equal(r.report.state, 'corrupt');

@@ -5,9 +5,11 @@ import assert from 'node:assert/strict';
 import { chmodSync, chownSync, existsSync, readFileSync, realpathSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir, writeTree, dist } from '../helpers.mjs';
+const { FORMAT_VERSION } = await import(join(dist, 'locations', 'format.js'));
 
 const { buildIndex } = await import(join(dist, 'locations/build.js'));
 const { readIndexFile } = await import(join(dist, 'locations/store.js'));
+const walkModule = await import(join(dist, 'locations/walk.js'));
 const { openIndex } = await import(join(dist, 'locations/load.js'));
 const { placeOf } = await import(join(dist, 'locations/paths.js'));
 
@@ -71,7 +73,7 @@ test('the view answers files, directories, package.json facts and real paths fro
   assert.equal(view.packageJson(join(root, 'node_modules/linked')), undefined);
   // Only the packages looked into were parsed.
   assert.ok(view.stats.sectionsLoaded <= 6, `sections loaded: ${view.stats.sectionsLoaded}`);
-  assert.ok(readFileSync(file).toString('latin1').startsWith('coldstart-index\n2\n'));
+  assert.ok(readFileSync(file).toString('latin1').startsWith(`coldstart-index\n${FORMAT_VERSION}\n`));
   const header = readIndexFile(file).index.header;
   const keys = [...Object.keys(header.sections), ...Object.keys(header.nodeModules), ...Object.values(header.links)];
   assert.ok(keys.every((k) => !k.startsWith('/')), 'paths inside the index are relative to the root');
@@ -101,8 +103,8 @@ test('corrupt, truncated and foreign-version files are ignored with a reason', (
   const variants = {
     garbage: [Buffer.from('hello world\n'), /not a coldstart index/],
     truncated: [good.subarray(0, good.length - 10), /truncated/],
-    version: [Buffer.from(good.toString('latin1').replace('coldstart-index\n2\n', 'coldstart-index\n9\n'), 'latin1'), /format 9/],
-    header: [Buffer.from(good.toString('latin1').replace('{"version":2', '{"version":2,,'), 'latin1'), /corrupt/],
+    version: [Buffer.from(good.toString('latin1').replace(`coldstart-index\n${FORMAT_VERSION}\n`, 'coldstart-index\n9\n'), 'latin1'), /format 9/],
+    header: [Buffer.from(good.toString('latin1').replace(`{"version":${FORMAT_VERSION}`, `{"version":${FORMAT_VERSION},,`), 'latin1'), /corrupt/],
     // Same length, still JSON: only the checksum can tell.
     'header edited in place': [Buffer.from(good.toString('latin1').replace('"builtBy":"coldstart', '"builtBy":"coldstarT'), 'latin1'), /corrupt index \(header checksum\)/],
     empty: [Buffer.alloc(0), /not a coldstart index/],
@@ -251,4 +253,21 @@ test('isFileIfDecoded answers from decoded sections only, and decodes nothing', 
   assert.equal(view.isFileIfDecoded(missing), false);
   // Top-level node_modules names are in the header: no section needed to say what is absent.
   assert.equal(view.isFileIfDecoded(join(root, 'node_modules/nope/package.json')), false);
+});
+
+test('the index lists installed packages whose ES modules import with the defer phase, not those that only name it', (t) => {
+  const { walkProject } = walkModule;
+  const root = tempDir(t, 'coldstart-walk-defer-');
+  writeTree(root, {
+    'package.json': '{ "name": "app" }\n',
+    'node_modules/user/package.json': '{ "name": "user", "type": "module" }\n',
+    'node_modules/user/lib/a.js': 'import defer * as b from "./b.js";\nexport const f = () => b.x;\n',
+    'node_modules/user/lib/b.js': 'export const x = 1;\n',
+    'node_modules/dynamic/index.mjs': 'export const load = () => import.defer("./x.mjs");\n',
+    'node_modules/printer/package.json': '{ "name": "printer", "type": "module" }\n',
+    'node_modules/printer/index.js': 'export const text = "import defer * as ns from \\"x\\"; import.defer(y)"; // import defer * as z from "w"\n',
+    'node_modules/cjs/package.json': '{ "name": "cjs" }\n',
+    'node_modules/cjs/index.js': '// not an ES module: import defer * as q from "r"\nmodule.exports = 1;\n',
+  });
+  assert.deepEqual(walkProject(root).deferUsers.sort(), ['node_modules/dynamic', 'node_modules/user']);
 });
