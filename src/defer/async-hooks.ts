@@ -3,6 +3,7 @@
 import { isStandInSpecifier } from './detect.js';
 import {
   knownTargetFacts,
+  namespaceNames,
   makeState,
   mayBeAsyncModule,
   parseVirtual,
@@ -51,7 +52,7 @@ export async function load(url: string, context: { format?: string | null }, nex
         if (text !== undefined) facts = targetFacts(state, module.url, target.format ?? undefined, text);
       }
     }
-    return { format: 'module', source: virtualSource(module, facts?.tla === true, false, facts?.names), shortCircuit: true };
+    return { format: 'module', source: virtualSource(module, facts?.tla === true, false, facts === undefined ? undefined : namespaceNames(state, module.url, facts)), shortCircuit: true };
   }
   let result: Awaited<ReturnType<NextLoad>>;
   try {

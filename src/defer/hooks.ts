@@ -17,6 +17,7 @@ import { bytesMayNeedTransform, hasImportDeferCall, usesDeferredImport, virtualP
 import { distURL } from './paths.js';
 import {
   knownTargetFacts,
+  namespaceNames,
   makeState,
   mayBeAsyncModule,
   parseVirtual,
@@ -120,7 +121,7 @@ function syncHooks(state: DeferState, registerHooks: RegisterHooks): () => void 
             if (text !== undefined) facts = targetFacts(state, module.url, target.format ?? undefined, text);
           }
         }
-        return { format: 'module', source: virtualSource(module, facts?.tla === true, true, facts?.names), shortCircuit: true };
+        return { format: 'module', source: virtualSource(module, facts?.tla === true, true, facts === undefined ? undefined : namespaceNames(state, module.url, facts)), shortCircuit: true };
       }
       let result: ReturnType<typeof next>;
       try {

@@ -1,7 +1,7 @@
 // What the defer hooks do, apart from how Node calls them (sync registerHooks, async register,
 // the CommonJS compile patch): decide whether a loaded file needs the transform, answer from the
 // cache or transform it, and build the small module that stands for each deferred import.
-import { statSync, writeSync } from 'node:fs';
+import { readFileSync, statSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { debug } from '../debug.js';
@@ -196,8 +196,10 @@ export function mayBeAsyncModule(module: VirtualModule): boolean {
 export interface TargetFacts {
   /** It awaits at top level: the proposal evaluates it at the import. */
   readonly tla: boolean;
-  /** Its export names, when its text tells them (see exportNames). */
+  /** Its own export names, when its text tells them (see exportFacts). */
   readonly names: readonly string[] | undefined;
+  /** What it re-exports everything from (`export * from`), as written. */
+  readonly stars: readonly string[];
 }
 
 /** The facts remembered for this file's size and mtime, so a warm start reads no deferred
@@ -207,9 +209,9 @@ export function knownTargetFacts(state: DeferState, url: string): TargetFacts | 
   const cached = key === undefined ? undefined : state.cache.get(key);
   if (cached === undefined || cached === 'unchanged') return undefined;
   try {
-    const facts = JSON.parse(cached.code) as { tla?: unknown; names?: unknown };
-    const names = Array.isArray(facts.names) && facts.names.every((name) => typeof name === 'string') ? (facts.names as string[]) : undefined;
-    return { tla: facts.tla === true, names };
+    const facts = JSON.parse(cached.code) as { tla?: unknown; names?: unknown; stars?: unknown };
+    const strings = (value: unknown): string[] | undefined => (Array.isArray(value) && value.every((item) => typeof item === 'string') ? (value as string[]) : undefined);
+    return { tla: facts.tla === true, names: strings(facts.names), stars: strings(facts.stars) ?? [] };
   } catch {
     return undefined;
   }
@@ -226,12 +228,13 @@ function factsKey(state: DeferState, url: string): string | undefined {
 
 /** Reads the facts off the deferred module's text (parsing it once per version of the file). */
 export function targetFacts(state: DeferState, url: string, format: string | undefined, source: string): TargetFacts {
-  let facts: TargetFacts = { tla: false, names: undefined };
+  let facts: TargetFacts = { tla: false, names: undefined, stars: [] };
   if (format === 'module' || format === 'module-typescript') {
     const file = fileURLToPath(url);
     stat(state, 'parse-facts', url);
     try {
-      facts = { tla: /\bawait\b/.test(source) && transformer().hasTopLevelAwait(source, file), names: transformer().exportNames(source, file) };
+      const exported = transformer().exportFacts(source, file);
+      facts = { tla: /\bawait\b/.test(source) && transformer().hasTopLevelAwait(source, file), names: exported?.names, stars: exported?.stars ?? [] };
     } catch {
       // Node reports what it cannot parse when it loads the module.
     }
@@ -241,17 +244,57 @@ export function targetFacts(state: DeferState, url: string, format: string | und
   return facts;
 }
 
-/** Where a stand-in finds deferredNamespace() in a thread whose hooks run in-thread: set by
- *  coldstart/register's core, so the stand-ins need no module of their own for it. */
-export const runtimeGlobal = 'coldstart.deferRuntime';
-
 /**
- * Source of the stand-in module: a deferred namespace, or for top-level await an evaluated one.
- * `inThread`: the hook runs in the thread that evaluates the stand-in and has set
- * `runtimeGlobal` there (registerHooks); otherwise (the off-thread hooks of Node 20) the
- * stand-in imports dist/defer-runtime.js; the global saves loading that module
- * (docs/decisions/startup-costs.md#defer-standin-urls).
+ * The names of the namespace of the module at `url` whose own facts are `facts`: its own names
+ * and, through each `export *` of a relative file, that file's names but `default` (following
+ * theirs in turn). Undefined when they cannot be told from text: a re-export of a package (its
+ * resolution is Node's), a module that is not a plain ES module file, or a name that two
+ * re-exports both offer (the proposal leaves an ambiguous name out only when the two bindings
+ * differ, which the text alone does not say).
  */
+export function namespaceNames(state: DeferState, url: string, facts: TargetFacts): readonly string[] | undefined {
+  if (facts.names === undefined) return undefined;
+  if (facts.stars.length === 0) return facts.names;
+  const own = new Set(facts.names);
+  const fromStars = new Map<string, number>();
+  const seen = new Set<string>([url]);
+  const starNames = (from: string, specifier: string): readonly string[] | undefined => {
+    if (!specifier.startsWith('./') && !specifier.startsWith('../')) return undefined;
+    const target = new URL(specifier, from).href;
+    if (seen.has(target)) return [];
+    seen.add(target);
+    let found = knownTargetFacts(state, target);
+    if (found === undefined) {
+      let text: string;
+      try {
+        text = readFileSync(fileURLToPath(target), 'utf8');
+      } catch {
+        return undefined;
+      }
+      found = targetFacts(state, target, target.endsWith('.mjs') || target.endsWith('.js') ? 'module' : undefined, text);
+    }
+    if (found.names === undefined) return undefined;
+    const names = found.names.filter((name) => name !== 'default');
+    for (const next of found.stars) {
+      const more = starNames(target, next);
+      if (more === undefined) return undefined;
+      names.push(...more);
+    }
+    return names;
+  };
+  for (const specifier of facts.stars) {
+    const names = starNames(url, specifier);
+    if (names === undefined) return undefined;
+    for (const name of new Set(names)) fromStars.set(name, (fromStars.get(name) ?? 0) + 1);
+  }
+  for (const [name, count] of fromStars) {
+    if (own.has(name)) continue;
+    if (count > 1) return undefined;
+    own.add(name);
+  }
+  return [...own].sort();
+}
+
 /**
  * Whether the stand-in's load must ask Node to load the deferred module now, for Node to check
  * the import attributes against it (JSON needs `type: "json"`, other formats take none) with its
@@ -271,6 +314,18 @@ export function requirable(url: string): boolean {
   return url.startsWith('file:') && !url.includes('?') && !url.includes('#');
 }
 
+/** Where a stand-in finds deferredNamespace() in a thread whose hooks run in-thread: set by
+ *  coldstart/register's core, so the stand-ins need no module of their own for it. */
+export const runtimeGlobal = 'coldstart.deferRuntime';
+
+/**
+ * Source of the stand-in module: a deferred namespace (with its export names when known), or an
+ * evaluated one for a module that awaits at top level or that require() cannot name.
+ * `inThread`: the hook runs in the thread that evaluates the stand-in and has set
+ * `runtimeGlobal` there (registerHooks); otherwise (the off-thread hooks of Node 20) the
+ * stand-in imports dist/defer-runtime.js; the global saves loading that module
+ * (docs/decisions/startup-costs.md#defer-standin-urls).
+ */
 export function virtualSource(module: VirtualModule, eagerBecauseAsync: boolean, inThread = false, names?: readonly string[]): string {
   const args = [module.url, module.specifier, module.parent, module.line, module.column].map((value) => JSON.stringify(value)).join(', ');
   const runtime = inThread

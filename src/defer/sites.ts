@@ -312,25 +312,34 @@ export function insertAfterDirectives(s: MagicString, program: Node, source: str
 }
 
 /** Whether an ES module awaits at its top level (then it cannot be evaluated through require). */
+/** What an ES module's text says about its exports: its own names, and the modules it re-exports
+ *  everything from (`export * from "x"`, whose names are those of "x" but its default). */
+export interface ExportFacts {
+  readonly names: string[];
+  readonly stars: string[];
+}
+
 /**
- * The export names of an ES module, from its text (sorted, as a namespace lists them); undefined
- * when the text cannot tell: `export * from` (the names come from another module), TypeScript
- * (type-only exports), or a syntax error (Node reports it when it loads the module).
+ * The export facts of an ES module, from its text (names sorted, as a namespace lists them);
+ * undefined when the text cannot tell: TypeScript (type-only exports do not exist at run time) or
+ * a syntax error (Node reports it when it loads the module).
  */
-export function exportNames(source: string, file: string): string[] | undefined {
+export function exportFacts(source: string, file: string): ExportFacts | undefined {
   if (/\.[cm]?tsx?$/.test(file)) return undefined;
   parses++;
   const result = parseSync('file.js', source, { sourceType: 'module', lang: 'js' } as never);
   if (result.errors.length > 0) return undefined;
   const names = new Set<string>();
-  for (const statement of (result.module as unknown as { staticExports: { entries: { importName: { kind: string }; exportName: { kind: string; name: string | null } }[] }[] }).staticExports) {
+  const stars: string[] = [];
+  type Entry = { importName: { kind: string }; exportName: { kind: string; name: string | null }; moduleRequest: { value: string } | null };
+  for (const statement of (result.module as unknown as { staticExports: { entries: Entry[] }[] }).staticExports) {
     for (const entry of statement.entries) {
       if (entry.exportName.kind === 'Default') names.add('default');
       else if (entry.exportName.kind === 'Name' && entry.exportName.name !== null) names.add(entry.exportName.name);
-      else if (entry.importName.kind === 'AllButDefault') return undefined;
+      else if (entry.importName.kind === 'AllButDefault' && entry.moduleRequest !== null) stars.push(entry.moduleRequest.value);
     }
   }
-  return [...names].sort();
+  return { names: [...names].sort(), stars };
 }
 
 export function hasTopLevelAwait(source: string, file: string): boolean {

@@ -7,7 +7,7 @@ import { mayNeedTransform, specifierPrefix } from './detect.js';
 import { insertAfterDirectives, keepLines, planDefer, position, rewriteReferences } from './sites.js';
 import type { Node } from './scope.js';
 
-export { exportNames, hasTopLevelAwait, parseCount } from './sites.js';
+export { exportFacts, hasTopLevelAwait, parseCount } from './sites.js';
 
 export interface TransformOptions {
   /** Auto-defer patterns (package names, globs); empty for none. */

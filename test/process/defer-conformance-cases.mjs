@@ -62,6 +62,8 @@ export const cases = [
     atBuild: { value: false }, imports: (n) => `import defer * as again${n} from './dep-0.mjs';` },
   { name: 'keys of a module with a default export are its exports only', code: 'Object.keys(ns)', value: ['a', 'default'], evaluated: true,
     dep: (n) => `globalThis.evaluations.push(${n});\nexport const a = 1;\nexport default "x";\n` },
+  { name: 'a module that re-exports with export *: never extensible, keys through the re-export', code: '[Object.isExtensible(ns), Object.keys(ns)]', value: [false, ['counter', 'exported', 'inc', 'own', 'self']], evaluated: true,
+    atBuild: { value: [true, ['counter', 'exported', 'inc', 'own', 'self']] }, dep: (n) => `globalThis.evaluations.push(${n});\nexport * from './dep-0.mjs';\nexport const own = 1;\n` },
   { name: 'top-level await module is evaluated before the importer body', code: 'globalThis.evaluatedBeforeBody.includes(N)', value: true, evaluated: true,
     dep: (n) => `globalThis.evaluations.push(${n});\nawait 0;\nexport const x = 1;\n` },
 ];
