@@ -3,6 +3,8 @@
 import { isStandInSpecifier } from './detect.js';
 import {
   knownTargetFacts,
+  cjsNamespaceNames,
+  requirable,
   namespaceNames,
   makeState,
   mayBeAsyncModule,
@@ -51,6 +53,9 @@ export async function load(url: string, context: { format?: string | null }, nex
         const text = sourceText(target.source);
         if (text !== undefined) facts = targetFacts(state, module.url, target.format ?? undefined, text);
       }
+    } else if (module.format === 'commonjs' && requirable(module.url)) {
+      const names = cjsNamespaceNames(state, module.url);
+      if (names !== undefined) facts = { tla: false, names, stars: [] };
     }
     return { format: 'module', source: virtualSource(module, facts?.tla === true, false, facts === undefined ? undefined : namespaceNames(state, module.url, facts)), shortCircuit: true };
   }

@@ -17,6 +17,8 @@ import { bytesMayNeedTransform, hasImportDeferCall, usesDeferredImport, virtualP
 import { distURL } from './paths.js';
 import {
   knownTargetFacts,
+  cjsNamespaceNames,
+  requirable,
   namespaceNames,
   makeState,
   mayBeAsyncModule,
@@ -120,6 +122,9 @@ function syncHooks(state: DeferState, registerHooks: RegisterHooks): () => void 
             const text = sourceText(target.source);
             if (text !== undefined) facts = targetFacts(state, module.url, target.format ?? undefined, text);
           }
+        } else if (!module.checked && module.format === 'commonjs' && requirable(module.url)) {
+          const names = cjsNamespaceNames(state, module.url);
+          if (names !== undefined) facts = { tla: false, names, stars: [] };
         }
         return { format: 'module', source: virtualSource(module, facts?.tla === true, true, facts === undefined ? undefined : namespaceNames(state, module.url, facts)), shortCircuit: true };
       }

@@ -3,7 +3,7 @@
 // cache or transform it, and build the small module that stands for each deferred import.
 import { readFileSync, statSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { debug } from '../debug.js';
 import { DeferCache, defaultCacheDir } from './cache.js';
 import { distPath, distURL } from './paths.js';
@@ -312,6 +312,83 @@ export function attributesToCheck(module: VirtualModule, attributes: Record<stri
 export function requirable(url: string): boolean {
   if (url.startsWith('node:')) return true;
   return url.startsWith('file:') && !url.includes('?') && !url.includes('#');
+}
+
+type CjsLexer = { initSync(): void; parse(source: string): { exports: string[]; reexports: string[] } };
+let cjsLexer: CjsLexer | undefined;
+
+/** The names and re-exports cjs-module-lexer (the analysis Node runs) finds in a CommonJS file,
+ *  remembered for its size and mtime; undefined when the file cannot be read. */
+function cjsFileFacts(state: DeferState, url: string): { exports: string[]; reexports: string[] } | undefined {
+  const key = (() => {
+    try {
+      const stats = statSync(fileURLToPath(url));
+      return state.cache.key(['cjs-facts', url, String(stats.size), String(stats.mtimeMs)]);
+    } catch {
+      return undefined;
+    }
+  })();
+  if (key === undefined) return undefined;
+  const cached = state.cache.get(key);
+  if (cached !== undefined && cached !== 'unchanged') {
+    try {
+      return JSON.parse(cached.code) as { exports: string[]; reexports: string[] };
+    } catch {
+      // Read afresh below.
+    }
+  }
+  let facts: { exports: string[]; reexports: string[] };
+  try {
+    const source = readFileSync(fileURLToPath(url), 'utf8');
+    stat(state, 'parse-facts', url);
+    if (cjsLexer === undefined) {
+      cjsLexer = createRequire(import.meta.url)('cjs-module-lexer') as CjsLexer;
+      cjsLexer.initSync();
+    }
+    const parsed = cjsLexer.parse(source);
+    facts = { exports: [...parsed.exports], reexports: [...parsed.reexports] };
+  } catch {
+    // Node lists no names for a file its lexer cannot read: only default.
+    facts = { exports: [], reexports: [] };
+  }
+  state.cache.put(key, { code: JSON.stringify(facts) });
+  return facts;
+}
+
+/** Node 23 and later name `module.exports` in a CommonJS module's namespace too. */
+const moduleExportsName = Number(process.versions.node.split('.')[0]) >= 23;
+
+/**
+ * The namespace names `import` gives a CommonJS module, as Node computes them: what its lexer finds
+ * in the text, through re-exports (`module.exports = require("./x")`) of CommonJS files, plus
+ * `default` (and `module.exports`); undefined when the file cannot be read.
+ */
+export function cjsNamespaceNames(state: DeferState, url: string): readonly string[] | undefined {
+  const names = new Set<string>();
+  const seen = new Set<string>();
+  const visit = (at: string): boolean => {
+    if (seen.has(at)) return true;
+    seen.add(at);
+    const facts = cjsFileFacts(state, at);
+    if (facts === undefined) return false;
+    for (const name of facts.exports) names.add(name);
+    if (facts.reexports.length === 0) return true;
+    const require = createRequire(fileURLToPath(at));
+    for (const reexport of facts.reexports) {
+      let resolved: string;
+      try {
+        resolved = require.resolve(reexport);
+      } catch {
+        continue; // Node skips a re-export it cannot resolve
+      }
+      if (resolved.endsWith('.js') || resolved.endsWith('.cjs')) visit(pathToFileURL(resolved).href);
+    }
+    return true;
+  };
+  if (!visit(url)) return undefined;
+  names.add('default');
+  if (moduleExportsName) names.add('module.exports');
+  return [...names].sort();
 }
 
 /** Where a stand-in finds deferredNamespace() in a thread whose hooks run in-thread: set by

@@ -29,16 +29,33 @@ function isNamespace(value: unknown): value is Record<string, unknown> {
  * What `import * as ns` would give for a module that require() returned: ES modules come back as
  * their namespace; CommonJS exports become `default` plus their own enumerable string keys.
  */
-function namespaceOf(value: unknown): Record<string, unknown> {
+function namespaceOf(value: unknown, names?: ReadonlySet<string>): Record<string, unknown> {
   if (isNamespace(value)) return value;
   const ns: Record<string, unknown> = Object.create(null);
   // Slots shaped like a real namespace's (writable, enumerable, non-configurable), which is what
   // the Proxy invariants of the deferred namespace expect.
   const slot = (key: string, value: unknown) => Object.defineProperty(ns, key, { value, writable: true, enumerable: true, configurable: false });
-  if ((typeof value === 'object' || typeof value === 'function') && value !== null) {
-    for (const key of Object.keys(value)) if (key !== 'default') slot(key, (value as Record<string, unknown>)[key]);
+  const object = (typeof value === 'object' || typeof value === 'function') && value !== null ? (value as Record<string, unknown>) : undefined;
+  if (names !== undefined) {
+    // The names Node's own analysis of the CommonJS text gives (as `import` would see them): each
+    // holds the own property of that name at evaluation, if any; `default` and `module.exports`
+    // hold the exports object.
+    for (const key of names) {
+      if (key === 'default' || key === 'module.exports') slot(key, value);
+      else {
+        let held: unknown;
+        try {
+          held = object !== undefined && Object.hasOwn(object, key) ? object[key] : undefined;
+        } catch {
+          // A throwing getter leaves the name undefined, as Node does.
+        }
+        slot(key, held);
+      }
+    }
+  } else {
+    if (object !== undefined) for (const key of Object.keys(object)) if (key !== 'default') slot(key, object[key]);
+    slot('default', value);
   }
-  slot('default', value);
   Object.defineProperty(ns, Symbol.toStringTag, { value: 'Module' });
   return Object.preventExtensions(ns);
 }
@@ -163,7 +180,7 @@ function makeNamespace(url: string, specifier: string, parentURL: string, line: 
       record.loadDurationMs = performance.now() - start;
       record.value = value;
       record.status = 'loaded';
-      return settle(namespaceOf(value));
+      return settle(namespaceOf(value, exported));
     } catch (cause) {
       evaluating = false;
       if (Error.stackTraceLimit === raised) Error.stackTraceLimit = limit;
@@ -193,7 +210,7 @@ function makeNamespace(url: string, specifier: string, parentURL: string, line: 
     record.status = 'loaded';
     record.trigger = 'evaluated at the import (top-level await, or a URL require() cannot load)';
     record.value = evaluated;
-    settle(namespaceOf(evaluated));
+    settle(namespaceOf(evaluated, exported));
   }
 
   const handler: ProxyHandler<Record<string | symbol, unknown>> = {

@@ -257,3 +257,24 @@ test('an installed package that uses import defer works under a CommonJS entry a
     assert.match(result.stderr, inThread ? /load hook installed: an installed package uses import defer/ : /installed the off-thread defer hooks/, entry);
   }
 });
+
+test('a CommonJS module deferred has the namespace import gives it: the names Node finds in its text, through re-exports', (t) => {
+  const dir = tempDir(t, 'coldstart-defer-cjs-names-');
+  writeTree(dir, {
+    'package.json': '{ "name": "cjs-names", "type": "module" }\n',
+    'x.cjs': 'exports.a = 1;\nmodule.exports.b = 2;\nconst k = "dyn";\nexports[k] = 3;\n',
+    'outer.cjs': 'module.exports = require("./x.cjs");\n',
+    'main.js': [
+      'import * as eager from "./x.cjs";',
+      'import * as eagerOuter from "./outer.cjs";',
+      'import defer * as lazy from "./x.cjs";',
+      'import defer * as lazyOuter from "./outer.cjs";',
+      'const view = (ns) => JSON.stringify(Object.keys(ns).map((k) => [k, typeof ns[k] === "object" ? "object" : ns[k]]));',
+      'console.log(Object.isExtensible(lazyOuter), view(lazy) === view(eager), view(lazyOuter) === view(eagerOuter));',
+      '',
+    ].join('\n'),
+  });
+  const result = runNode(['--import', register, 'main.js'], { cwd: dir, env });
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout, 'false true true\n');
+});
