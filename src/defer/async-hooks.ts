@@ -46,6 +46,7 @@ export async function load(url: string, context: { format?: string | null }, nex
     const attributes = (context as { importAttributes?: Record<string, unknown> }).importAttributes;
     if (attributesToCheck(module, attributes)) await next(module.url, { format: module.format || undefined, importAttributes: attributes ?? {} });
     let facts: TargetFacts | undefined;
+    let cjsNames: readonly string[] | undefined;
     if (mayBeAsyncModule(module)) {
       facts = knownTargetFacts(state, module.url);
       if (facts === undefined) {
@@ -54,10 +55,10 @@ export async function load(url: string, context: { format?: string | null }, nex
         if (text !== undefined) facts = targetFacts(state, module.url, target.format ?? undefined, text);
       }
     } else if (module.format === 'commonjs' && requirable(module.url)) {
-      const names = cjsNamespaceNames(state, module.url);
-      if (names !== undefined) facts = { tla: false, names, stars: [] };
+      cjsNames = cjsNamespaceNames(state, module.url);
     }
-    return { format: 'module', source: virtualSource(module, facts?.tla === true, false, facts === undefined ? undefined : namespaceNames(state, module.url, facts)), shortCircuit: true };
+    const names = facts === undefined ? cjsNames : namespaceNames(state, module.url, facts);
+    return { format: 'module', source: virtualSource(module, facts?.tla === true || names === 'at-import', false, names === 'at-import' ? undefined : names), shortCircuit: true };
   }
   let result: Awaited<ReturnType<NextLoad>>;
   try {

@@ -115,6 +115,7 @@ function syncHooks(state: DeferState, registerHooks: RegisterHooks): () => void 
         if (state.settings.nativeImportDefer && !module.checked) return { format: 'module', source: nativeStandIn(module, attributes), shortCircuit: true };
         if (attributesToCheck(module, attributes)) next(module.url, { format: module.format || undefined, importAttributes: attributes ?? {} });
         let facts: TargetFacts | undefined;
+        let cjsNames: readonly string[] | undefined;
         if (!module.checked && mayBeAsyncModule(module)) {
           facts = knownTargetFacts(state, module.url);
           if (facts === undefined) {
@@ -123,10 +124,10 @@ function syncHooks(state: DeferState, registerHooks: RegisterHooks): () => void 
             if (text !== undefined) facts = targetFacts(state, module.url, target.format ?? undefined, text);
           }
         } else if (!module.checked && module.format === 'commonjs' && requirable(module.url)) {
-          const names = cjsNamespaceNames(state, module.url);
-          if (names !== undefined) facts = { tla: false, names, stars: [] };
+          cjsNames = cjsNamespaceNames(state, module.url);
         }
-        return { format: 'module', source: virtualSource(module, facts?.tla === true, true, facts === undefined ? undefined : namespaceNames(state, module.url, facts)), shortCircuit: true };
+        const names = facts === undefined ? cjsNames : namespaceNames(state, module.url, facts);
+        return { format: 'module', source: virtualSource(module, facts?.tla === true || names === 'at-import', true, names === 'at-import' ? undefined : names), shortCircuit: true };
       }
       let result: ReturnType<typeof next>;
       try {

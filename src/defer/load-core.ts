@@ -3,6 +3,7 @@
 // cache or transform it, and build the small module that stands for each deferred import.
 import { readFileSync, statSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { debug } from '../debug.js';
 import { DeferCache, defaultCacheDir } from './cache.js';
@@ -202,6 +203,15 @@ export interface TargetFacts {
   readonly stars: readonly string[];
 }
 
+/**
+ * What identifies a version of a file for the facts caches: size, mtime, and also the inode and
+ * ctime, because a copy that keeps times (`cp -p`, rsync, tar, an image layer) can bring other
+ * content of the same size with the old mtime, and ctime cannot be set back.
+ */
+function fileStamp(stats: { size: number; mtimeMs: number; ctimeMs: number; ino: number }): string[] {
+  return [String(stats.size), String(stats.mtimeMs), String(stats.ctimeMs), String(stats.ino)];
+}
+
 /** The facts remembered for this file's size and mtime, so a warm start reads no deferred
  *  module's source; undefined when not known yet. */
 export function knownTargetFacts(state: DeferState, url: string): TargetFacts | undefined {
@@ -220,7 +230,7 @@ export function knownTargetFacts(state: DeferState, url: string): TargetFacts | 
 function factsKey(state: DeferState, url: string): string | undefined {
   try {
     const stats = statSync(fileURLToPath(url));
-    return state.cache.key(['facts', url, String(stats.size), String(stats.mtimeMs)]);
+    return state.cache.key(['facts', url, ...fileStamp(stats)]);
   } catch {
     return undefined;
   }
@@ -252,15 +262,24 @@ export function targetFacts(state: DeferState, url: string, format: string | und
  * re-exports both offer (the proposal leaves an ambiguous name out only when the two bindings
  * differ, which the text alone does not say).
  */
-export function namespaceNames(state: DeferState, url: string, facts: TargetFacts): readonly string[] | undefined {
+export function namespaceNames(state: DeferState, url: string, facts: TargetFacts): readonly string[] | undefined | 'at-import' {
   if (facts.names === undefined) return undefined;
+  // require() of an ES module that exports "module.exports" returns that value, not the namespace.
+  if (facts.names.includes('module.exports')) return 'at-import';
   if (facts.stars.length === 0) return facts.names;
   const own = new Set(facts.names);
   const fromStars = new Map<string, number>();
   const seen = new Set<string>([url]);
+  let commonjsStar = false;
   const starNames = (from: string, specifier: string): readonly string[] | undefined => {
     if (!specifier.startsWith('./') && !specifier.startsWith('../')) return undefined;
     const target = new URL(specifier, from).href;
+    // Only ES module files: a CommonJS one has its names from Node's lexer (and, on Node 23+,
+    // re-exports "module.exports", which require() of the deferred module would then return).
+    if (!isModuleFile(fileURLToPath(target))) {
+      commonjsStar = true;
+      return undefined;
+    }
     if (seen.has(target)) return [];
     seen.add(target);
     let found = knownTargetFacts(state, target);
@@ -271,20 +290,27 @@ export function namespaceNames(state: DeferState, url: string, facts: TargetFact
       } catch {
         return undefined;
       }
-      found = targetFacts(state, target, target.endsWith('.mjs') || target.endsWith('.js') ? 'module' : undefined, text);
+      found = targetFacts(state, target, 'module', text);
     }
     if (found.names === undefined) return undefined;
     const names = found.names.filter((name) => name !== 'default');
+    // The same rule one level down: a name two of its re-exports both offer may be left out.
+    const own = new Set(names);
+    const offered = new Set<string>();
     for (const next of found.stars) {
       const more = starNames(target, next);
       if (more === undefined) return undefined;
-      names.push(...more);
+      for (const name of new Set(more)) {
+        if (own.has(name)) continue;
+        if (offered.has(name)) return undefined;
+        offered.add(name);
+      }
     }
-    return names;
+    return [...names, ...offered];
   };
   for (const specifier of facts.stars) {
     const names = starNames(url, specifier);
-    if (names === undefined) return undefined;
+    if (names === undefined) return commonjsStar && moduleExportsName ? 'at-import' : undefined;
     for (const name of new Set(names)) fromStars.set(name, (fromStars.get(name) ?? 0) + 1);
   }
   for (const [name, count] of fromStars) {
@@ -293,6 +319,29 @@ export function namespaceNames(state: DeferState, url: string, facts: TargetFact
     own.add(name);
   }
   return [...own].sort();
+}
+
+/** Whether Node loads `file` as an ES module: `.mjs`, or `.js` under a package.json that says
+ *  "type": "module" (the nearest one). Anything else (a `.cjs`, a missing file) is not. */
+function isModuleFile(file: string): boolean {
+  if (file.endsWith('.mjs')) return true;
+  if (!file.endsWith('.js')) return false;
+  for (let dir = dirname(file); ; dir = dirname(dir)) {
+    let text: string | undefined;
+    try {
+      text = readFileSync(`${dir}/package.json`, 'utf8');
+    } catch {
+      text = undefined;
+    }
+    if (text !== undefined) {
+      try {
+        return (JSON.parse(text) as { type?: unknown }).type === 'module';
+      } catch {
+        return false;
+      }
+    }
+    if (dirname(dir) === dir || dir.endsWith('/node_modules')) return false;
+  }
 }
 
 /**
@@ -323,7 +372,7 @@ function cjsFileFacts(state: DeferState, url: string): { exports: string[]; reex
   const key = (() => {
     try {
       const stats = statSync(fileURLToPath(url));
-      return state.cache.key(['cjs-facts', url, String(stats.size), String(stats.mtimeMs)]);
+      return state.cache.key(['cjs-facts', url, ...fileStamp(stats)]);
     } catch {
       return undefined;
     }

@@ -53,8 +53,9 @@ function namespaceOf(value: unknown, names?: ReadonlySet<string>): Record<string
       }
     }
   } else {
-    if (object !== undefined) for (const key of Object.keys(object)) if (key !== 'default') slot(key, object[key]);
-    slot('default', value);
+    // In the order a namespace lists its keys (sorted), `default` among them: a builtin's exports.
+    const keys = object === undefined ? [] : Object.keys(object).filter((key) => key !== 'default');
+    for (const key of [...keys, 'default'].sort()) slot(key, key === 'default' ? value : object![key]);
   }
   Object.defineProperty(ns, Symbol.toStringTag, { value: 'Module' });
   return Object.preventExtensions(ns);

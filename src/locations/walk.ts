@@ -99,7 +99,8 @@ let lexer: Lexer | undefined;
 function deferPhaseImport(text: string): boolean {
   try {
     lexer ??= createRequire(import.meta.url)('es-module-lexer') as Lexer;
-    return lexer.parse(text)[0].some((found) => found.phase === 'defer');
+    // es-module-lexer 3.0 misses the phase when `*` follows `defer` with no space, as minifiers write it.
+    return lexer.parse(text.replace(/\bdefer\*/g, 'defer *'))[0].some((found) => found.phase === 'defer');
   } catch {
     return true;
   }

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { statSync, utimesSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { dist, runNode, tempDir, writeTree } from '../helpers.mjs';
 
@@ -277,4 +278,47 @@ test('a CommonJS module deferred has the namespace import gives it: the names No
   const result = runNode(['--import', register, 'main.js'], { cwd: dir, env });
   assert.equal(result.code, 0, result.stderr);
   assert.equal(result.stdout, 'false true true\n');
+});
+
+test('export * chains: a name ambiguous one level down, and a CommonJS file re-exported, give what import gives', (t) => {
+  const dir = tempDir(t, 'coldstart-defer-stars-');
+  writeTree(dir, {
+    'package.json': '{ "name": "stars", "type": "module" }\n',
+    'x.js': 'export const p = "px", q = "qx";\n',
+    'y.js': 'export const r = "ry", p = "py";\n',
+    's4.js': 'export * from "./x.js";\nexport * from "./y.js";\n',
+    's5.js': 'export * from "./s4.js";\n',
+    'c.cjs': 'exports.a = 1;\n',
+    'e.js': 'export * from "./c.cjs";\nexport const mine = 1;\n',
+    'main.js': [
+      'import * as plainS5 from "./s5.js";',
+      'import * as plainE from "./e.js";',
+      'import defer * as s5 from "./s5.js";',
+      'import defer * as e from "./e.js";',
+      'const view = (ns) => JSON.stringify([Object.keys(ns), "p" in ns, JSON.stringify(ns)]);',
+      'console.log(view(s5) === view(plainS5), view(e) === view(plainE), e.mine);',
+      '',
+    ].join('\n'),
+  });
+  const result = runNode(['--import', register, 'main.js'], { cwd: dir, env });
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout, 'true true 1\n');
+});
+
+test('export names are read again when a file changes, even to the same size with its old mtime (a copy that keeps times)', (t) => {
+  const dir = tempDir(t, 'coldstart-defer-stale-');
+  const cache = join(dir, 'cache');
+  writeTree(dir, {
+    'package.json': '{ "name": "stale", "type": "module" }\n',
+    'm.js': 'export const a = 1, c = 2;\n',
+    'main.js': 'import defer * as m from "./m.js";\nconsole.log(JSON.stringify(Object.keys(m)));\n',
+  });
+  const first = runNode(['--import', register, 'main.js'], { cwd: dir, env: { ...env, COLDSTART_DEFER_CACHE: cache } });
+  assert.equal(first.stdout, '["a","c"]\n', first.stderr);
+  const before = statSync(join(dir, 'm.js'));
+  writeFileSync(join(dir, 'm.js'), 'export const a = 1, d = 2;\n');
+  utimesSync(join(dir, 'm.js'), before.atime, before.mtime);
+  const second = runNode(['--import', register, 'main.js'], { cwd: dir, env: { ...env, COLDSTART_DEFER_CACHE: cache } });
+  assert.equal(second.code, 0, second.stderr);
+  assert.equal(second.stdout, '["a","d"]\n');
 });

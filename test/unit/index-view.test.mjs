@@ -264,10 +264,11 @@ test('the index lists installed packages whose ES modules import with the defer 
     'node_modules/user/lib/a.js': 'import defer * as b from "./b.js";\nexport const f = () => b.x;\n',
     'node_modules/user/lib/b.js': 'export const x = 1;\n',
     'node_modules/dynamic/index.mjs': 'export const load = () => import.defer("./x.mjs");\n',
+    'node_modules/minified/index.mjs': 'import defer*as r from"./h.mjs";export const x=()=>r.y;\n',
     'node_modules/printer/package.json': '{ "name": "printer", "type": "module" }\n',
     'node_modules/printer/index.js': 'export const text = "import defer * as ns from \\"x\\"; import.defer(y)"; // import defer * as z from "w"\n',
     'node_modules/cjs/package.json': '{ "name": "cjs" }\n',
     'node_modules/cjs/index.js': '// not an ES module: import defer * as q from "r"\nmodule.exports = 1;\n',
   });
-  assert.deepEqual(walkProject(root).deferUsers.sort(), ['node_modules/dynamic', 'node_modules/user']);
+  assert.deepEqual(walkProject(root).deferUsers.sort(), ['node_modules/dynamic', 'node_modules/minified', 'node_modules/user']);
 });
