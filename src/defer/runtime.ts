@@ -72,6 +72,15 @@ function symbolLike(key: string | symbol): boolean {
   return typeof key === 'symbol' || key === 'then';
 }
 
+/** A namespace's value for display; a binding not yet initialised (a cycle) shows as undefined. */
+function peek(ns: Record<string, unknown>, key: string): unknown {
+  try {
+    return ns[key];
+  } catch {
+    return undefined;
+  }
+}
+
 /** Frames between a deferred module's code and the read that evaluated it: Node's require(),
  *  its ES module loader, and this file's trap (counted on Node 24: 11; a margin over it). */
 const requireFrames = 16;
@@ -144,7 +153,7 @@ function makeNamespace(url: string, specifier: string, parentURL: string, line: 
     // The values are copied into the slots too: util.inspect shows a Proxy's target as it is (a
     // snapshot of the exports at evaluation; every read goes to the module itself).
     if (exported !== undefined) {
-      for (const key of exported) target[key] = ns[key];
+      for (const key of exported) target[key] = peek(ns, key);
       return ns;
     }
     // require(esm) of a module with a default export adds `__esModule: true` for CommonJS interop;
@@ -152,7 +161,7 @@ function makeNamespace(url: string, specifier: string, parentURL: string, line: 
     if (isNamespace(ns) && Object.hasOwn(ns, '__esModule') && ns['__esModule'] === true && Object.hasOwn(ns, 'default')) hidden = '__esModule';
     for (const key of Object.keys(ns)) {
       if (key === 'then' || key === hidden) continue;
-      Object.defineProperty(target, key, { value: ns[key], writable: true, enumerable: true, configurable: false });
+      Object.defineProperty(target, key, { value: peek(ns, key), writable: true, enumerable: true, configurable: false });
     }
     Object.preventExtensions(target);
     return ns;
