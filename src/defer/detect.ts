@@ -43,15 +43,14 @@ export function bytesMayNeedTransform(bytes: Uint8Array, defer: readonly string[
 }
 
 /**
- * Whether `import defer` (the words, any whitespace between) occurs in the text, as
- * /\bimport\s+defer\b/ would say. A scan: compiling that expression at its first use cost more
- * at start-up than the search itself.
+ * Whether `import defer` (the words, any white space or comments between) occurs in the text, as
+ * /\bimport\s+defer\b/ would say with comments counted as white space. A scan: compiling that
+ * expression at its first use cost more at start-up than the search itself.
  */
 export function hasImportDefer(source: string): boolean {
   for (let at = source.indexOf('import'); at !== -1; at = source.indexOf('import', at + 6)) {
     if (at > 0 && isWordChar(source.charCodeAt(at - 1))) continue;
-    let next = at + 6;
-    while (next < source.length && isSpace(source.charCodeAt(next))) next++;
+    const next = skipGap(source, at + 6);
     if (next === at + 6 || !source.startsWith('defer', next)) continue;
     if (next + 5 < source.length && isWordChar(source.charCodeAt(next + 5))) continue;
     return true;
@@ -74,11 +73,9 @@ export function hasImportDeferCall(source: string): boolean {
       const before = source.charCodeAt(at - 1);
       if (isWordChar(before) || before === 36 || before === 46) continue;
     }
-    let next = at + 6;
-    while (next < source.length && isSpace(source.charCodeAt(next))) next++;
+    let next = skipGap(source, at + 6);
     if (source.charCodeAt(next) !== 46) continue;
-    next++;
-    while (next < source.length && isSpace(source.charCodeAt(next))) next++;
+    next = skipGap(source, next + 1);
     if (!source.startsWith('defer', next)) continue;
     if (next + 5 < source.length && isWordChar(source.charCodeAt(next + 5))) continue;
     return true;
@@ -95,18 +92,43 @@ export function withoutDefer(source: string): string {
   let out = source;
   for (let at = source.indexOf('import'); at !== -1; at = source.indexOf('import', at + 6)) {
     if (at > 0 && (isWordChar(source.charCodeAt(at - 1)) || source.charCodeAt(at - 1) === 36 || source.charCodeAt(at - 1) === 46)) continue;
-    let next = at + 6;
-    while (next < source.length && isSpace(source.charCodeAt(next))) next++;
+    let next = skipGap(source, at + 6);
     let dot = -1;
     if (source.charCodeAt(next) === 46) {
-      dot = next++;
-      while (next < source.length && isSpace(source.charCodeAt(next))) next++;
+      dot = next;
+      next = skipGap(source, next + 1);
     } else if (next === at + 6) continue;
     if (!source.startsWith('defer', next) || (next + 5 < source.length && isWordChar(source.charCodeAt(next + 5)))) continue;
     out = out.slice(0, next) + '     ' + out.slice(next + 5);
     if (dot !== -1) out = out.slice(0, dot) + ' ' + out.slice(dot + 1);
   }
   return out;
+}
+
+/**
+ * The index after the white space and comments that start at `from` (a comment separates two
+ * words as white space does: `import /* lazy *\/ defer`).
+ */
+function skipGap(source: string, from: number): number {
+  let at = from;
+  for (;;) {
+    while (at < source.length && isSpace(source.charCodeAt(at))) at++;
+    if (source.charCodeAt(at) !== 47) return at;
+    const second = source.charCodeAt(at + 1);
+    if (second === 42) {
+      const end = source.indexOf('*/', at + 2);
+      if (end === -1) return at;
+      at = end + 2;
+    } else if (second === 47) {
+      let end = at + 2;
+      while (end < source.length && !isLineTerminator(source.charCodeAt(end))) end++;
+      at = end;
+    } else return at;
+  }
+}
+
+function isLineTerminator(code: number): boolean {
+  return code === 10 || code === 13 || code === 0x2028 || code === 0x2029;
 }
 
 /** The characters of \w: ASCII letters, digits and `_`. */

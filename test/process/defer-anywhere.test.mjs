@@ -18,7 +18,7 @@ test('import defer in a file other than the entry, no configuration', (t) => {
   writeTree(dir, {
     'package.json': '{ "name": "nested" }\n',
     'main.mjs': 'import { show } from "./lib.mjs";\nconsole.log("main", globalThis.depRan ?? false);\nshow();\n',
-    'lib.mjs': 'import defer * as d from "./dep.mjs";\nexport function show() {\n  console.log("before", globalThis.depRan ?? false);\n  console.log("value", d.value);\n  console.log("after", globalThis.depRan);\n}\n',
+    'lib.mjs': 'import /* evaluated at first use */ defer * as d from "./dep.mjs";\nexport function show() {\n  console.log("before", globalThis.depRan ?? false);\n  console.log("value", d.value);\n  console.log("after", globalThis.depRan);\n}\n',
     'dep.mjs': 'globalThis.depRan = true;\nexport const value = 42;\n',
   });
   const result = runNode(['--import', register, 'main.mjs'], { cwd: dir, env: { ...env, COLDSTART_DEBUG: '1' } });

@@ -190,6 +190,16 @@ test('the import defer check agrees with /\\bimport\\s+defer\\b/', () => {
   for (const ch of ['\ufeff', '\ufffe', '\u3000']) assert.equal(hasImportDefer(`import${ch}defer`), pattern.test(`import${ch}defer`));
 });
 
+test('a comment between the words counts as white space, for both forms and the fallback', () => {
+  for (const sample of ['import /* lazy */ defer * as x from "y"', 'import/**/defer * as x from "y"', 'import // why\ndefer * as x from "y"']) {
+    assert.equal(hasImportDefer(sample), true, sample);
+    assert.equal(withoutDefer(sample).includes('defer'), false, sample);
+    assert.equal(withoutDefer(sample).length, sample.length);
+  }
+  for (const sample of ['import /* x */ . /* y */ defer("z")', 'import.// c\ndefer("z")']) assert.equal(hasImportDeferCall(sample), true, sample);
+  for (const sample of ['import /* defer */ x from "y"', 'import /* unterminated defer', 'import // defer\nx from "y"', 'import / defer']) assert.equal(hasImportDefer(sample), false, sample);
+});
+
 test('the import.defer() check agrees with /(?<![\\w$.])import\\s*\\.\\s*defer\\b/', () => {
   const pattern = /(?<![\w$.])import\s*\.\s*defer\b/;
   const samples = ['import.defer("x")', 'import . defer(x)', 'import\n.\ndefer', 'import.deferred', 'x.import.defer', '$import.defer', 'import.meta', 'import defer', 'importdefer', 'import.', 'import.defe', 'await import.defer(x)', 'import.\u00a0defer', 'import.defer$'];
