@@ -3,13 +3,14 @@
 // cache or transform it, and build the small module that stands for each deferred import.
 import { readFileSync, statSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { debug } from '../debug.js';
 import { DeferCache, defaultCacheDir } from './cache.js';
 import { distPath, distURL } from './paths.js';
 import { mayNeedTransform, specifierPrefix, usesDeferredImport, virtualPrefix, withoutDefer } from './detect.js';
 import type { TransformOptions } from './transform.js';
+import { formatOf } from '../resolve/facts.js';
+import { createFsView } from '../resolve/fs-view.js';
 
 // The parser and magic-string load only when a file actually needs parsing.
 let transformModule: typeof import('./transform.js') | undefined;
@@ -215,7 +216,7 @@ function fileStamp(stats: { size: number; mtimeMs: number; ctimeMs: number; ino:
 /** The facts remembered for this file's size and mtime, so a warm start reads no deferred
  *  module's source; undefined when not known yet. */
 export function knownTargetFacts(state: DeferState, url: string): TargetFacts | undefined {
-  const key = factsKey(state, url);
+  const key = factsKey(state, 'facts', url);
   const cached = key === undefined ? undefined : state.cache.get(key);
   if (cached === undefined || cached === 'unchanged') return undefined;
   try {
@@ -227,10 +228,11 @@ export function knownTargetFacts(state: DeferState, url: string): TargetFacts | 
   }
 }
 
-function factsKey(state: DeferState, url: string): string | undefined {
+/** The cache key of one kind of facts about the file at `url`, for its present version. */
+function factsKey(state: DeferState, kind: string, url: string): string | undefined {
   try {
     const stats = statSync(fileURLToPath(url));
-    return state.cache.key(['facts', url, ...fileStamp(stats)]);
+    return state.cache.key([kind, url, ...fileStamp(stats)]);
   } catch {
     return undefined;
   }
@@ -249,7 +251,7 @@ export function targetFacts(state: DeferState, url: string, format: string | und
       // Node reports what it cannot parse when it loads the module.
     }
   }
-  const key = factsKey(state, url);
+  const key = factsKey(state, 'facts', url);
   if (key !== undefined) state.cache.put(key, { code: JSON.stringify(facts) });
   return facts;
 }
@@ -321,26 +323,13 @@ export function namespaceNames(state: DeferState, url: string, facts: TargetFact
   return [...own].sort();
 }
 
-/** Whether Node loads `file` as an ES module: `.mjs`, or `.js` under a package.json that says
- *  "type": "module" (the nearest one). Anything else (a `.cjs`, a missing file) is not. */
+/** Whether Node loads `file` as an ES module by its extension and package scope (the resolver's
+ *  rule); a typeless `.js`, which Node decides by its syntax, counts as not known to be one. */
 function isModuleFile(file: string): boolean {
-  if (file.endsWith('.mjs')) return true;
-  if (!file.endsWith('.js')) return false;
-  for (let dir = dirname(file); ; dir = dirname(dir)) {
-    let text: string | undefined;
-    try {
-      text = readFileSync(`${dir}/package.json`, 'utf8');
-    } catch {
-      text = undefined;
-    }
-    if (text !== undefined) {
-      try {
-        return (JSON.parse(text) as { type?: unknown }).type === 'module';
-      } catch {
-        return false;
-      }
-    }
-    if (dirname(dir) === dir || dir.endsWith('/node_modules')) return false;
+  try {
+    return formatOf(createFsView(), file) === 'module';
+  } catch {
+    return false; // the scope cannot be told (a malformed package.json): Node decides at load
   }
 }
 
@@ -369,14 +358,7 @@ let cjsLexer: CjsLexer | undefined;
 /** The names and re-exports cjs-module-lexer (the analysis Node runs) finds in a CommonJS file,
  *  remembered for its size and mtime; undefined when the file cannot be read. */
 function cjsFileFacts(state: DeferState, url: string): { exports: string[]; reexports: string[] } | undefined {
-  const key = (() => {
-    try {
-      const stats = statSync(fileURLToPath(url));
-      return state.cache.key(['cjs-facts', url, ...fileStamp(stats)]);
-    } catch {
-      return undefined;
-    }
-  })();
+  const key = factsKey(state, 'cjs-facts', url);
   if (key === undefined) return undefined;
   const cached = state.cache.get(key);
   if (cached !== undefined && cached !== 'unchanged') {
