@@ -13,7 +13,9 @@
 // so that it holds the functions a whole run compiled, hooks included. A read-only
 // installation, or a shared one (COLDSTART_SHARED=1), runs without writing one. COLDSTART_CODE_CACHE=0 turns it off.
 //
-// Kept free of imports, of coldstart's own modules and of builtins alike: this file must stay tiny.
+// Kept free of imports but the settings' few readers (a handful of lines once bundled), of
+// builtins alike: this file must stay tiny.
+import { isOff, isOn, setting } from './settings.js';
 
 declare const CORE_HASH: string;
 
@@ -43,13 +45,11 @@ export function runCore(dir: string): void {
     }
   };
   const source = readWhole(core).toString('utf8');
-  const off = (value: string | undefined): boolean => value !== undefined && ['0', 'off', 'false', 'no'].includes(value.trim().toLowerCase());
-  const on = (value: string | undefined): boolean => value !== undefined && value.trim() !== '' && !off(value);
-  const useCache = !off(process.env['COLDSTART_CODE_CACHE']);
+  const useCache = !isOff('COLDSTART_CODE_CACHE');
   // A shared install (COLDSTART_SHARED=1, see settings.ts) is never written to at run time; a
   // staged runtime outside the project (`coldstart stage`, on node-local disk) may keep its cache.
-  const root = process.env['COLDSTART_ROOT'];
-  const mayWrite = !on(process.env['COLDSTART_SHARED']) || (root !== undefined && root !== '' && !`${dir}/`.startsWith(`${root.replace(/\/+$/, '')}/`));
+  const root = setting('COLDSTART_ROOT');
+  const mayWrite = !isOn('COLDSTART_SHARED') || (root !== undefined && root !== '' && !`${dir}/`.startsWith(`${root.replace(/\/+$/, '')}/`));
   // Node 20's V8 keeps the file name a cache was made with, so stack traces would name where the
   // core was when cached: there the cache's name also carries the folder (Node 22+ use the new name).
   let where = '';
@@ -84,8 +84,7 @@ export function runCore(dir: string): void {
     return fallback(id);
   };
   wrapper.call(module.exports, module.exports, require, module, core, dir);
-  const debug = process.env['COLDSTART_DEBUG'];
-  if (debug !== undefined && debug !== '' && debug !== '0') {
+  if (isOn('COLDSTART_DEBUG')) {
     const state = !useCache ? 'off' : cachedData === undefined ? 'none yet' : script.cachedDataRejected === true ? 'rejected by V8' : 'used';
     process.stderr.write(`coldstart: register: code cache ${state} (${cacheFile})\n`);
   }

@@ -1,5 +1,5 @@
 // `node --import coldstart/register` / `--require coldstart/register`: activates coldstart in
 // this process (and its children through NODE_OPTIONS), installing what is configured.
-import { activate } from './hooks/activate.js';
+import { activate } from './activate.js';
 
 activate();

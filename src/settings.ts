@@ -1,9 +1,8 @@
 // Every COLDSTART_* environment variable coldstart reads, in one table, and the one rule for
 // on/off values: '0', 'off', 'false' and 'no' (any case) turn a feature off; unset or empty
 // leaves its default; anything else turns it on. The rest of coldstart reads the environment
-// only through this module (dist/register.cjs's tiny loader excepted: it must import nothing,
-// applies the same rule to COLDSTART_CODE_CACHE, COLDSTART_SHARED and COLDSTART_DEBUG, and reads
-// COLDSTART_ROOT to keep its code cache out of a shared project).
+// only through this module (test/unit/architecture.test.mjs checks), dist/register.cjs's tiny
+// loader included: it bundles the few readers it uses, which import nothing.
 // The README's table lists exactly the documented ones (test/unit/settings.test.mjs).
 
 export interface SettingInfo {

@@ -2,11 +2,11 @@
 // version and the options. Fail safe: entries are written to a temp file and renamed, checked
 // against their key when read, and any error means "no entry" (one debug line), never a failure.
 import { pathSetting, settingOff } from '../settings.js';
-import { existsSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { debug } from '../debug.js';
 import { VERSION } from '../generated/version.js';
-import { makeDirectory } from '../locations/store.js';
+import { makeDirectory, writeFileAtomic } from '../store.js';
 
 /** Bumped whenever the transform's output for the same input changes shape. */
 const cacheFormat = 4;
@@ -80,7 +80,6 @@ export class DeferCache {
   put(key: string, entry: CacheEntry): void {
     if (this.dir === undefined) return;
     const file = join(this.dir, `${key}.js`);
-    const temp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
     if (!this.#created) {
       try {
         makeDirectory(this.dir);
@@ -93,15 +92,9 @@ export class DeferCache {
       }
     }
     try {
-      writeFileSync(temp, `/*coldstart-defer ${key}*/${entry === 'unchanged' ? '\0unchanged' : entry.code}`);
-      renameSync(temp, file);
+      writeFileAtomic(file, Buffer.from(`/*coldstart-defer ${key}*/${entry === 'unchanged' ? '\0unchanged' : entry.code}`));
     } catch (error) {
       debug('defer', `cannot write cache entry ${file}: ${(error as Error).message}`);
-      try {
-        unlinkSync(temp);
-      } catch {
-        // nothing was written
-      }
     }
   }
 }

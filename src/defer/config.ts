@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { debug } from '../debug.js';
-import { entryRealPath, knownJson } from '../hooks/entry.js';
+import { entryRealPath, knownJson } from '../loader/entry.js';
 
 export interface DeferConfig {
   /** The directory holding the package.json or coldstart.config.json the config came from. */

@@ -5,8 +5,9 @@ import { readFileSync, statSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { debug } from '../debug.js';
+import { generatedCodeKeys } from '../shared-state.js';
 import { DeferCache, defaultCacheDir } from './cache.js';
-import { distPath, distURL } from './paths.js';
+import { distPath, distURL } from '../dist-paths.js';
 import { mayNeedTransform, specifierPrefix, usesDeferredImport, virtualPrefix, withoutDefer } from './detect.js';
 import type { TransformOptions } from './transform.js';
 import { formatOf } from '../resolve/facts.js';
@@ -424,7 +425,7 @@ export function cjsNamespaceNames(state: DeferState, url: string): readonly stri
 
 /** Where a stand-in finds deferredNamespace() in a thread whose hooks run in-thread: set by
  *  coldstart/register's core, so the stand-ins need no module of their own for it. */
-export const runtimeGlobal = 'coldstart.deferRuntime';
+export const runtimeGlobal = generatedCodeKeys.deferRuntime;
 
 /**
  * Source of the stand-in module: a deferred namespace (with its export names when known), or an

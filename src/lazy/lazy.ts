@@ -5,13 +5,11 @@ import { captureCallSite, type CallSite } from './call-site.js';
 import { eagerMode, installRecordsWriter } from './eager.js';
 import { loadRecord, parentPath } from './loader.js';
 import { store, snapshot, type LazyRecord, type MutableRecord } from './records.js';
+import { sharedState } from '../shared-state.js';
 
-// On a global symbol, so that the ES module and CommonJS copies of coldstart know each
+// In the shared state, so that the ES module and CommonJS copies of coldstart know each
 // other's stand-ins (isLazy, unwrap).
-const recordOfKey = Symbol.for('coldstart.lazy.standIns');
-const recordOf: WeakMap<object, { record: MutableRecord; name: string | undefined }> =
-  ((globalThis as Record<symbol, unknown>)[recordOfKey] as WeakMap<object, { record: MutableRecord; name: string | undefined }> | undefined) ??
-  ((globalThis as Record<symbol, unknown>)[recordOfKey] = new WeakMap());
+const recordOf = (sharedState().lazyStandIns ??= new WeakMap());
 
 function declare(specifier: string, parent: string | URL, site: CallSite): MutableRecord {
   if (typeof specifier !== 'string' || specifier === '') {

@@ -4,9 +4,10 @@
 // lazy() declaration: where it was declared, what forced it and where, and how long it took.
 import { CallSite } from './call-site.js';
 import { store, type MutableRecord } from './records.js';
+import { generatedCodeKeys } from '../shared-state.js';
 
 /** The global the rewritten modules' helper calls (defer/learned.ts lowerLearned). */
-export const learnedLoadKey = 'coldstart.learnedLoad';
+export const learnedLoadKey = generatedCodeKeys.learnedLoad;
 
 type LearnedLoad = (load: () => unknown, specifier: string, parent: string, line: number, column: number) => unknown;
 

@@ -2,6 +2,7 @@
 // loaded, and which use forced it. Kept on a global symbol so that every copy of coldstart in
 // a process (ESM and CJS entries, nested installs) shares one store.
 import type { CallSite } from './call-site.js';
+import { sharedState } from '../shared-state.js';
 
 export type LazyStatus = 'pending' | 'loaded' | 'failed';
 
@@ -48,16 +49,11 @@ interface Store {
   exitHookInstalled: boolean;
 }
 
-const storeKey = Symbol.for('coldstart.lazy.store');
-
+/** The records of every copy of the API in this process (ES module and CommonJS). */
 export function store(): Store {
-  const holder = globalThis as unknown as Record<symbol, Store | undefined>;
-  let current = holder[storeKey];
-  if (current === undefined) {
-    current = { records: [], exitHookInstalled: false };
-    holder[storeKey] = current;
-  }
-  return current;
+  const state = sharedState();
+  state.lazyStore ??= { records: [], exitHookInstalled: false };
+  return state.lazyStore;
 }
 
 export function snapshot(record: MutableRecord): LazyRecord {

@@ -5,7 +5,7 @@
 import { posix } from 'node:path';
 import { debug } from '../debug.js';
 import { checksum } from './checksum.js';
-import { readTrustedFile, writeFileAtomic } from './store.js';
+import { readTrustedFile, writeFileAtomic } from '../store.js';
 
 const FORMAT = 'coldstart-answers/2';
 /** A bound on the file: a program that resolves more than this keeps what it has. */

@@ -2,11 +2,11 @@
 // Loaded only by `coldstart index` and by a run that finds no usable index, never otherwise.
 import { dirname, join } from 'node:path';
 import { statSync } from 'node:fs';
-import { globalPaths } from '../hooks/conditions.js';
+import { globalPaths } from '../loader/conditions.js';
 import { VERSION } from '../generated/version.js';
 import { encodeIndex, type StoredFacts } from './format.js';
 import { collectStamps } from './stamps.js';
-import { makeDirectory, writeFileAtomic } from './store.js';
+import { makeDirectory, writeFileAtomic } from '../store.js';
 import { readFacts, walkProject } from './walk.js';
 
 export interface BuildOptions {

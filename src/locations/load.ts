@@ -2,7 +2,8 @@
 // package sections are parsed on demand. Never throws: every failure is a reason string.
 import type { DecodedIndex, Header } from './format.js';
 import { staleReason } from './stamps.js';
-import { readIndexFile, removeIfUnchanged } from './store.js';
+import { readIndexFile } from './store.js';
+import { removeIfUnchanged } from '../store.js';
 import { IndexView, type IndexViewOptions } from './view.js';
 
 export type OpenResult =

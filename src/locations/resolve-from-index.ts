@@ -2,10 +2,11 @@
 import { realpathSync } from 'node:fs';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { resolve } from '../resolve/resolve.js';
-import { cjsConditions, esmConditions, globalPaths } from '../hooks/conditions.js';
+import { cjsConditions, esmConditions, globalPaths } from '../loader/conditions.js';
 import type { IndexResolution, IndexResolveOptions } from './api.js';
 import { openIndex } from './load.js';
-import { findProjectRoot, indexPathFor } from './store.js';
+import { indexPathFor } from './store.js';
+import { findProjectRoot } from '../store.js';
 
 export function resolveFromIndex(specifier: string, options: IndexResolveOptions = {}): IndexResolution {
   const from = resolvePath(options.from ?? join(process.cwd(), '[coldstart-resolve].js'));

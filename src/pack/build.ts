@@ -8,7 +8,7 @@ import { collectStamps, managed } from './freshness.js';
 import { callsImportOrEval, type ParseSync } from './cache-check.js';
 import { detectFormat, type ModuleSyntaxParse } from './packages.js';
 import type { Recording } from './record-preload.js';
-import { writeFileAtomic } from '../locations/store.js';
+import { writeFileAtomic } from '../store.js';
 import { learnDeferral } from './learn.js';
 import { startFacts } from './start-facts.js';
 

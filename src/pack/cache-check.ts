@@ -1,5 +1,5 @@
-// Which packed CommonJS may keep a V8 code cache: a module compiled by code-cache.ts must never
-// call import() (Node 20 would print an ExperimentalWarning there, see code-cache.ts), and a
+// Which packed CommonJS may keep a V8 code cache: a module compiled by loader/commonjs-compiler.ts must never
+// call import() (Node 20 would print an ExperimentalWarning there, see loader/commonjs-compiler.ts), and a
 // direct eval runs code that could. Decided once, when the pack is built, from the syntax tree
 // (a JSDoc `import("x")` type in a comment is no call); served processes parse nothing.
 
@@ -34,7 +34,7 @@ export function callsImportOrEval(source: string, parse: ParseSync): boolean {
   let result: ReturnType<ParseSync>;
   try {
     // Inside Node's wrapper, where a top-level `return` is allowed; a hashbang made a comment,
-    // as code-cache.ts compiles it.
+    // as loader/commonjs-compiler.ts compiles it.
     const body = source.startsWith('#!') ? `//${source.slice(2)}` : source;
     result = parse('module.cjs', `(function (exports, require, module, __filename, __dirname) {\n${body}\n})`, { sourceType: 'script' });
   } catch {

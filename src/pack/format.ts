@@ -4,7 +4,7 @@
 //
 //   coldstart-pack\n   <format version>\n   <header byte length> <header checksum>\n   <header JSON, space-padded>
 //   <body: module bytes, zero-padded to 4>...       (offsets are relative to the body's start)
-//   <V8 code caches, zero-padded to 4>...           (optional; Node 20 only, see code-cache.ts)
+//   <V8 code caches, zero-padded to 4>...           (optional; Node 20 only, see loader/commonjs-compiler.ts)
 //
 // Code caches were added without a format change: a reader that does not know them reads
 // the first six fields of a module entry and the body offsets it needs, and serves sources.
@@ -100,7 +100,7 @@ export interface PackInput {
   readonly modules: { path: string; format: ModuleFormat; mtime: number; bytes: Buffer; codeCache?: Buffer | undefined; lazy?: { source: Buffer; deferred: string[] } | undefined }[];
   readonly answers: StoredAnswer[];
   readonly starts?: StoredStart[] | undefined;
-  /** Tag of the V8 that made the modules' code caches (code-cache.ts codeCacheTag). */
+  /** Tag of the V8 that made the modules' code caches (loader/commonjs-compiler.ts codeCacheTag). */
   readonly codeCacheTag?: string;
 }
 

@@ -2,19 +2,19 @@
 // records each module file loaded (with the format Node gave it) and each resolution answer
 // (parent directory, specifier, require/import -> file), and writes them at exit to
 // COLDSTART_PACK_RECORD/<pid>.json. Any failure leaves the program running unrecorded.
-// On Node 20 it also compiles the program's CommonJS as the pack will serve it (code-cache.ts)
+// On Node 20 it also compiles the program's CommonJS as the pack will serve it (loader/commonjs-compiler.ts)
 // and, at exit, when every function the run needed has been compiled, writes their V8 code
 // caches to <pid>.v8cache for the pack.
 import { isOn, pathSetting } from '../settings.js';
-import { Module } from 'node:module';
 import { writeFileSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { has, inWorkerThread } from '../node-features.js';
-import { conditionsKey } from './activate.js';
-import { CommonJsCompiler, codeCachePays, codeCacheTag } from './code-cache.js';
+import { conditionsKey } from './open-at-start.js';
+import { CommonJsCompiler, codeCachePays, codeCacheTag } from '../loader/commonjs-compiler.js';
+import type { LoadResult, ResolveResult } from '../loader/node.js';
+import { pipeline, type CompileStep, type HandlerStep, type ResolveStep, type Steps } from '../loader/pipeline.js';
 import { checksum } from './format.js';
-import { ownHooks } from '../hooks/foreign-hooks.js';
 
 /** One process's recording, as the pack builder reads it. */
 export interface Recording {
@@ -32,13 +32,6 @@ export interface Recording {
   readonly codeCache?: { tag: string; entries: [string, number, number][] };
 }
 
-type AnyFn = (...args: any[]) => any;
-interface ModuleStatics {
-  _resolveFilename: AnyFn;
-  _extensions: Record<string, AnyFn>;
-  prototype: { _compile: AnyFn };
-}
-
 // coldstart's own files are loaded before any pack can serve them: never worth packing.
 const ownDir = fileURLToPath(new URL('..', import.meta.url));
 
@@ -50,36 +43,33 @@ function install(dir: string): void {
     if (own(target) || own(parentDir + '/') || !target.startsWith('/')) return;
     answers.set(`${parentDir}\0${specifier}\0${mode}`, [parentDir, specifier, mode, target]);
   };
-  const M = Module as unknown as ModuleStatics;
-
-  const resolveFilename = M._resolveFilename;
-  M._resolveFilename = function (this: unknown, request: string, parent: { filename?: unknown } | undefined, isMain: boolean, options?: { paths?: unknown }) {
-    const result = resolveFilename.apply(this, arguments as unknown as unknown[]);
+  const resolveFilename: ResolveStep = (request, parent, isMain, options, next) => {
+    const result = next(request, parent, isMain, options);
     if (!isMain && options?.paths === undefined && typeof parent?.filename === 'string' && typeof result === 'string') {
       answer(dirname(parent.filename), request, 'r', result);
     }
     return result;
   };
-  const compile = M.prototype._compile;
   const compiled: [string, import('node:vm').Script, string][] = [];
   let compiler: CommonJsCompiler | undefined;
-  const patched = function (this: any, content: unknown, filename: string, format?: unknown) {
+  const compile: CompileStep = (module, content, filename, rest, next) => {
     // Node 22+ passes the format it decided ('module' for require(esm) of detected syntax).
+    const format = rest[0];
     if (typeof filename === 'string' && !own(filename) && (format === undefined || format === false || format === 'commonjs')) {
       modules.set(filename, 'commonjs');
-      if (compiler !== undefined && typeof content === 'string' && compiler.eligible(this)) {
+      if (compiler !== undefined && typeof content === 'string' && compiler.eligible(module)) {
         const script = compiler.compile(content, filename);
         if (script !== undefined) {
           // Kept before it runs: a module that calls process.exit() never returns here.
           compiled.push([filename, script, content]);
-          return compiler.execute(this, script, filename);
+          return compiler.execute(module, script, filename);
         }
       }
     }
-    return compile.apply(this, arguments as unknown as unknown[]);
+    return next(module, content, filename, rest);
   };
   if (codeCachePays()) {
-    compiler = new CommonJsCompiler(compile, patched);
+    compiler = new CommonJsCompiler('recorder');
     // A recorded module that calls import() reaches Node's loader as Node's own CommonJS does,
     // through vm's USE_MAIN_CONTEXT_DEFAULT_LOADER, which warns once; the pack keeps no cache
     // for such a module, so served runs never warn. The recording run must not either.
@@ -89,28 +79,23 @@ function install(dir: string): void {
       return (emitWarning as (...args: unknown[]) => void).call(this, warning, ...rest);
     } as typeof process.emitWarning;
   }
-  M.prototype._compile = patched;
-  const json = M._extensions['.json'];
-  if (json !== undefined) {
-    M._extensions['.json'] = function (this: unknown, module: unknown, filename: string) {
-      if (!own(filename)) modules.set(filename, 'json');
-      return json.apply(this, arguments as unknown as unknown[]);
-    };
-  }
+  const json: HandlerStep = (module, filename, next) => {
+    if (!own(filename)) modules.set(filename, 'json');
+    return next(module, filename);
+  };
+  const steps: Steps = { resolveFilename, compile, extensions: { '.json': json } };
 
   const esmFile = join(dir, `${process.pid}.esm.jsonl`);
   if (has('registerHooks')) {
-    (Module as any).registerHooks({
-      // coldstart's own: the index and pack source handlers do not step aside for it.
-      [ownHooks]: true,
-      resolve(specifier: string, context: { parentURL?: string; conditions?: readonly string[] }, next: AnyFn) {
+    steps.hooks = {
+      resolve(specifier, context, next): ResolveResult {
         const result = next(specifier, context);
         if (context.parentURL?.startsWith('file:') && typeof result?.url === 'string' && result.url.startsWith('file:')) {
           answer(dirname(fileURLToPath(context.parentURL)), specifier, context.conditions?.includes('require') ? 'r' : 'i', fileURLToPath(result.url));
         }
         return result;
       },
-      load(url: string, context: unknown, next: AnyFn) {
+      load(url, context, next): LoadResult {
         const result = next(url, context);
         if (url.startsWith('file:') && (result?.format === 'module' || result?.format === 'json')) {
           const path = fileURLToPath(url);
@@ -118,11 +103,12 @@ function install(dir: string): void {
         }
         return result;
       },
-    });
+    };
   } else if (has('asyncRegister')) {
     // Node 20: ES modules are seen only off-thread; those hooks append to a file of their own.
-    (Module as any).register(new URL('./record-async.js', import.meta.url), { data: { file: esmFile, ownDir } });
+    pipeline().registerOffThread(new URL('./record-async.js', import.meta.url), undefined, { file: esmFile, ownDir });
   }
+  pipeline().join('recorder', steps);
 
   process.once('exit', () => {
     try {

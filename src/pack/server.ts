@@ -1,7 +1,8 @@
 // The pack in memory for one process: module sources by absolute path and resolution answers
 // by (parent directory, specifier, mode), each checked before it is handed out. Knows nothing
 // about Node's loaders: the hooks in hooks.ts ask it and count what it says.
-import type { StartFacts } from '../hooks/entry.js';
+import type { StartFacts } from '../loader/entry.js';
+import { sharedState } from '../shared-state.js';
 import { bufferBody, checksum, type ModuleFormat, type PackBody, type PackHeader } from './format.js';
 import { isFile, managed, sameFile } from './freshness.js';
 
@@ -17,14 +18,11 @@ export interface PackCounts {
   answers: number;
   /** Resolutions the pack could not answer: passed to the index, then to Node. */
   unanswered: number;
-  /** Packed CommonJS compiled from the pack's V8 code cache (Node 20, code-cache.ts). */
+  /** Packed CommonJS compiled from the pack's V8 code cache (Node 20, loader/commonjs-compiler.ts). */
   codeCache: number;
   /** Code caches V8 turned down (another V8 or other V8 flags): the rest compile as usual. */
   codeCacheRejected: number;
 }
-
-/** Where `coldstart profile` listens for the files a pack served (the same key in profile/preload.ts). */
-const profileKey = Symbol.for('coldstart.profile.packServed');
 
 export function newPackCounts(): PackCounts {
   return { hits: 0, misses: 0, stale: 0, answers: 0, unanswered: 0, codeCache: 0, codeCacheRejected: 0 };
@@ -89,7 +87,7 @@ export class PackServer {
   deferredRequires = 0;
   /** Whether some ES module has a learned-deferral source: its stand-in imports need the defer hooks. */
   hasLazyModules = false;
-  /** Set by the pack's hooks when they answer the stand-ins themselves (pack/hooks.ts). */
+  /** Set by the pack's hooks when they answer the stand-ins themselves (pack/provider.ts). */
   servesStandIns = false;
 
   constructor(pack: { readonly header: PackHeader; readonly body: Buffer | PackBody }, root: string, options: { verify: boolean; conditions: string; counts: PackCounts; lazy?: boolean; trusted?: boolean }) {
@@ -199,12 +197,12 @@ export class PackServer {
       return undefined;
     }
     this.counts.hits++;
-    (globalThis as Record<symbol, ((path: string) => void) | undefined>)[profileKey]?.(path);
-    if (this.#servesLazy(entry)) {
-      this.deferredRequires += entry.deferred!.length;
-      return { format: entry.format, source: this.#body.bytes(entry.lazy![0], entry.lazy![1]).toString('utf8') };
-    }
-    return { format: entry.format, source: this.#body.bytes(entry.offset, entry.size).toString('utf8') };
+    const served = this.#servesLazy(entry)
+      ? { format: entry.format, source: this.#body.bytes(entry.lazy![0], entry.lazy![1]).toString('utf8') }
+      : { format: entry.format, source: this.#body.bytes(entry.offset, entry.size).toString('utf8') };
+    if (this.#servesLazy(entry)) this.deferredRequires += entry.deferred!.length;
+    sharedState().profiler?.packServed(path, served.source.length);
+    return served;
   }
 
   /**

@@ -5,7 +5,7 @@
 import { pathSetting, setting, settingOff } from '../settings.js';
 import { closeSync, realpathSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { findProjectRoot, openTrustedFile, readAt } from '../locations/store.js';
+import { findProjectRoot, openTrustedFile, readAt } from '../store.js';
 import { decodePackHead, HEAD_BYTES, type PackBody, type PackHeader } from './format.js';
 import { staleStamp } from './freshness.js';
 

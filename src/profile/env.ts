@@ -1,7 +1,7 @@
 // The environment that switches recording on in a command and every Node process it starts:
 // NODE_OPTIONS gains `--import <preload>`, which Node passes on to child processes.
 import { join } from 'node:path';
-import { distURL } from '../defer/paths.js';
+import { distURL } from '../dist-paths.js';
 
 /** From dist/ itself: this code also runs bundled into dist/cli/commands/profile.js. */
 export const preloadUrl = distURL('profile/preload.js');

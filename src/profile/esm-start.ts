@@ -14,16 +14,13 @@
 //    statement imports nothing statically, so only those are taken as ES modules (a word
 //    "import" at a line start in a comment of a CommonJS file installs the hooks early: a cost,
 //    never a lost record).
-import { entryKind } from '../hooks/entry.js';
+import { entryKind } from '../loader/entry.js';
 import { packageScope } from '../resolve/facts.js';
 import { createFsView } from '../resolve/fs-view.js';
 
-/** Set by `coldstart profile` before it loads the preload into its own process. */
-export const IN_PROCESS_KEY = 'coldstart.profile.inProcessCommonJs';
-
 /**
  * Whether Node's runMain will start the script in process.argv[1] in the CommonJS loader, by
- * Node's rules (hooks/entry.ts: .cjs, or a package scope without "type": "module"), given no
+ * Node's rules (loader/entry.ts: .cjs, or a package scope without "type": "module"), given no
  * --import or loader flag in `execFlags` (the process's execArgv and NODE_OPTIONS). An
  * unreadable scope counts as not CommonJS: the hooks then go in at once.
  */

@@ -8,8 +8,9 @@
 //   before the module's first statement. That costs a module record, so it is only the fallback
 //   (docs/decisions/startup-costs.md#profile-inject-fallback);
 // - the end call is a statement appended after the last one.
+import { generatedCodeKeys } from '../shared-state.js';
 
-export const GLOBAL_KEY = 'coldstart.profile';
+export const GLOBAL_KEY = generatedCodeKeys.profileMarkers;
 
 /** How every start module's URL begins; the hooks let these through unrecorded. */
 export const MARKER_URL_PREFIX = `data:text/javascript,${encodeURIComponent('/*coldstart-profile*/')}`;

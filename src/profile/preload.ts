@@ -2,26 +2,24 @@
 // module loads (CommonJS patch, ES module hooks, optional coverage) and writes them at exit to
 // COLDSTART_PROFILE_DIR/<pid>.json. Any failure leaves the program running unprofiled.
 import { isOn, pathSetting } from '../settings.js';
-import Module from 'node:module';
 import { writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { has, inWorkerThread } from '../node-features.js';
-import { entryRealPath } from '../hooks/entry.js';
-import { own } from '../hooks/foreign-hooks.js';
-import { patchCommonJs } from './cjs-patch.js';
+import { entryRealPath } from '../loader/entry.js';
+import { registeredExtensions, type LoadResult } from '../loader/node.js';
+import { pipeline } from '../loader/pipeline.js';
+import { sharedState } from '../shared-state.js';
+import { observeCommonJs } from './cjs-observer.js';
 import { lazyCoverage } from './coverage.js';
 import { makeHooks } from './esm-hooks.js';
-import { IN_PROCESS_KEY, installOnFirstModule } from './esm-start.js';
+import { installOnFirstModule } from './esm-start.js';
 import { GLOBAL_KEY } from './inject.js';
 import { Recorder, keyOf, now } from './recorder.js';
 import type { AsyncLoadInfo } from './esm-hooks-async.js';
 import type { ProcessProfile } from './schema.js';
 
 const ownDir = fileURLToPath(new URL('..', import.meta.url));
-
-/** Where coldstart/register's pack reports each file it serves (the same key in pack/server.ts). */
-const PACK_SERVED_KEY = 'coldstart.profile.packServed';
 
 /** The main script's real path (as the register features find it), else the path as given. */
 function mainPath(): string | undefined {
@@ -33,8 +31,17 @@ function install(dir: string): void {
   const recorder = new Recorder(mainPath());
   const holder = globalThis as unknown as Record<symbol, unknown>;
   const frames = new Map<string, ReturnType<Recorder['enter']>[]>();
+  let beforeCompile: ((content: unknown, format: unknown) => void) | undefined;
+  const commonJs = observeCommonJs(recorder, registeredExtensions(), ownDir, (content, format) => beforeCompile?.(content, format));
   // coldstart/register's pack names each file it serves (pack/server.ts).
-  holder[Symbol.for(PACK_SERVED_KEY)] = (path: string) => recorder.fromPack.add(path);
+  const shared = sharedState();
+  shared.profiler = {
+    packServed(path: string, size: number) {
+      recorder.fromPack.add(path);
+      commonJs.servedFromPack(path, size);
+    },
+  };
+  // Markers injected into ES module sources call these (inject.ts).
   holder[Symbol.for(GLOBAL_KEY)] = {
     s(url: string, info?: AsyncLoadInfo) {
       if (info !== undefined) applyAsyncInfo(recorder, info);
@@ -56,40 +63,39 @@ function install(dir: string): void {
   };
 
   let esmHooks: ProcessProfile['esmHooks'] = 'none';
-  let beforeCompile: ((content: unknown, format: unknown) => void) | undefined;
   if (has('registerHooks')) {
     // A program that starts in the CommonJS loader gets the hooks at its first ES module
     // (esm-start.ts): known before it starts when `coldstart profile` runs it in its own
     // process; else (an --import preload makes Node start every program in the ES module
     // loader) the hooks go in at once and come out when the main script loads as CommonJS.
     const channels = process.getBuiltinModule('node:diagnostics_channel');
-    let handle: { deregister(): void } | undefined;
+    let leave: (() => void) | undefined;
     let watchMain = recorder.mainPath !== undefined;
     const waitForFirstModule = (): void => {
       beforeCompile = installOnFirstModule(register, channels);
     };
     const register = (): void => {
       const hooks = makeHooks(recorder, ownDir);
-      handle = (Module as any).registerHooks(own({
+      leave = pipeline().join('profiler', { hooks: {
         resolve: hooks.resolve,
-        load(url: string, context: Parameters<typeof hooks.load>[1], next: Parameters<typeof hooks.load>[2]) {
+        load(url, context, next): LoadResult {
           const result = hooks.load(url, context, next);
           if (watchMain && keyOf(url) === recorder.mainPath) {
             watchMain = false;
             if (typeof result.format === 'string' && result.format.startsWith('commonjs')) {
-              handle?.deregister();
-              handle = undefined;
+              leave?.();
+              leave = undefined;
               recorder.esmHooksFromMs = null;
               waitForFirstModule();
             }
           }
           return result;
         },
-      }));
+      } });
       recorder.esmHooksFromMs = now();
     };
-    const inProcessCommonJs = holder[Symbol.for(IN_PROCESS_KEY)] === true;
-    delete holder[Symbol.for(IN_PROCESS_KEY)];
+    const inProcessCommonJs = shared.profileInProcessCommonJs === true;
+    shared.profileInProcessCommonJs = undefined;
     if (inProcessCommonJs) {
       watchMain = false;
       waitForFirstModule();
@@ -98,11 +104,11 @@ function install(dir: string): void {
     }
     esmHooks = 'registerHooks';
   } else if (has('asyncRegister')) {
-    (Module as any).register(new URL('./esm-hooks-async.js', import.meta.url), { data: { skipPrefix: ownDir } });
+    pipeline().registerOffThread(new URL('./esm-hooks-async.js', import.meta.url), undefined, { skipPrefix: ownDir });
     recorder.esmHooksFromMs = now();
     esmHooks = 'register';
   }
-  const commonJs = patchCommonJs(recorder, Module as any, ownDir, (content, format) => beforeCompile?.(content, format));
+  pipeline().join('profiler', commonJs.steps);
 
   if (isOn('COLDSTART_PROFILE_COVERAGE')) {
     const coverage = lazyCoverage(ownDir);

@@ -6,7 +6,7 @@ import { transformDefer } from '../../dist/defer/transform.js';
 import { entryIsCommonJs, matchesDefer, programDeferConfig, resetDeferConfig } from '../../dist/defer/config.js';
 import { findReferences } from '../../dist/defer/scope.js';
 import { mayBeAsyncModule, parseVirtual, readVirtualURL, virtualURL } from '../../dist/defer/load-core.js';
-import { hasScheme } from '../../dist/hooks/resolve-hook.js';
+import { hasScheme } from '../../dist/locations/resolve-provider.js';
 import { bytesMayNeedTransform, hasImportDefer, hasImportDeferCall, mayNeedTransform, withoutDefer } from '../../dist/defer/detect.js';
 import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -2,7 +2,7 @@
 // first), then every --import. The source handlers leave require() to Node when one did.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { preloadOrder, preloadsBefore } from '../../dist/hooks/foreign-hooks.js';
+import { preloadOrder, preloadsBefore } from '../../dist/loader/foreign-hooks.js';
 
 const own = '/opt/app/node_modules/coldstart/dist';
 

@@ -3,7 +3,8 @@ import { pnpProject, pnpReason } from '../../pnp.js';
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { buildIndex } from '../../locations/build.js';
-import { findProjectRoot, indexPathFor } from '../../locations/store.js';
+import { indexPathFor } from '../../locations/store.js';
+import { findProjectRoot } from '../../store.js';
 import { commands } from '../commands.js';
 import { UsageError, exitCodes } from '../usage-error.js';
 

@@ -9,8 +9,9 @@ import { runChild, splitCommand } from '../run-child.js';
 import { UsageError } from '../usage-error.js';
 import { commands } from '../commands.js';
 import { preloadUrl, profileEnv } from '../../profile/env.js';
-import { distPath } from '../../defer/paths.js';
-import { IN_PROCESS_KEY, startsInCommonJs } from '../../profile/esm-start.js';
+import { distPath } from '../../dist-paths.js';
+import { startsInCommonJs } from '../../profile/esm-start.js';
+import { sharedState } from '../../shared-state.js';
 import { now } from '../../profile/recorder.js';
 
 /** What the report needs (bundled into this file; the trace and HTML renderers initialise only
@@ -171,7 +172,7 @@ async function runInProcess(script: string, command: string[], options: Options,
     const env = profileEnv(dir, options.coverage);
     for (const key of ['NODE_OPTIONS', 'COLDSTART_PROFILE_DIR', 'COLDSTART_PROFILE_COVERAGE', 'COLDSTART_LAZY_RECORDS']) process.env[key] = env[key];
     process.argv = [process.argv[0]!, resolve(script), ...command.slice(2)];
-    if (startsInCommonJs(execFlags)) (globalThis as Record<symbol, unknown>)[Symbol.for(IN_PROCESS_KEY)] = true;
+    if (startsInCommonJs(execFlags)) sharedState().profileInProcessCommonJs = true;
     // Activation ran before the records were asked for: learned-deferral loads report from now on.
     (await import('../../lazy/learned-records.js')).recordLearnedLoads();
     await import(preloadUrl);

@@ -6,9 +6,10 @@
 import { cpSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { distPath } from '../../defer/paths.js';
+import { distPath } from '../../dist-paths.js';
 import { openIndex } from '../../locations/load.js';
-import { findProjectRoot, indexPathFor, makeDirectory } from '../../locations/store.js';
+import { indexPathFor } from '../../locations/store.js';
+import { findProjectRoot, makeDirectory } from '../../store.js';
 import { findPack } from '../../pack/store.js';
 import { commands } from '../commands.js';
 import { UsageError, exitCodes } from '../usage-error.js';

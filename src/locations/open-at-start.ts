@@ -6,16 +6,17 @@ import { pnpActive, pnpReason } from '../pnp.js';
 import { appendFileSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { debug } from '../debug.js';
-import { openIndex, type OpenResult } from '../locations/load.js';
-import type { IndexView } from '../locations/view.js';
-import { findProjectRoot, indexPathFor, tryLock } from '../locations/store.js';
-import { globalPaths } from './conditions.js';
-import { installResolveHook, newCounts, type FirstAnswer, type LookupCounts } from './resolve-hook.js';
-import { AnswerTable, answersPathFor } from '../locations/answers.js';
+import { openIndex, type OpenResult } from './load.js';
+import type { IndexView } from './view.js';
+import { indexPathFor } from './store.js';
+import { findProjectRoot, tryLock } from '../store.js';
+import { globalPaths } from '../loader/conditions.js';
+import { installResolveHook, newCounts, type FirstAnswer, type LookupCounts } from './resolve-provider.js';
+import { AnswerTable, answersPathFor } from './answers.js';
 import { has } from '../node-features.js';
 import { programDeferConfig } from '../defer/config.js';
-import { installSourceHandler, newSourceCounts, packageTypeOf, type SourceCounts } from './cjs-source.js';
-import { entryKind, knownScopeType, useRegisterHooks } from './entry.js';
+import { installSourceHandler, newSourceCounts, packageTypeOf, type SourceCounts } from './source-provider.js';
+import { entryKind, knownScopeType, useRegisterHooks } from '../loader/entry.js';
 import { slowFilesystem, startPrefetch, type Prefetcher } from './prefetch.js';
 
 /** Fewer files than this are read by the program itself, even on a slow filesystem. */
@@ -68,19 +69,19 @@ const off = settingOff;
 
 /**
  * The builder loads only here, never on the path of a run that has an index. This code runs
- * from dist/hooks/ (tsc output), dist/chunks/ or dist/ itself (bundled entries), so the
+ * from dist/locations/ (tsc output), dist/chunks/ or dist/ itself (bundled entries), so the
  * builder's path is tried relative to each.
  */
-function loadBuilder(): typeof import('../locations/build.js') {
+function loadBuilder(): typeof import('./build.js') {
   const requireHere = createRequire(import.meta.url);
   // The program must not find coldstart's builder among its own modules: what this load adds
   // to require.cache (nothing else runs meanwhile) is taken out again.
   const before = new Set(Object.keys(requireHere.cache));
   try {
-    return requireHere('../locations/build.js') as typeof import('../locations/build.js');
+    return requireHere('../locations/build.js') as typeof import('./build.js');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw error;
-    return requireHere('./locations/build.js') as typeof import('../locations/build.js');
+    return requireHere('./locations/build.js') as typeof import('./build.js');
   } finally {
     for (const key of Object.keys(requireHere.cache)) if (!before.has(key)) delete requireHere.cache[key];
   }

@@ -1,20 +1,21 @@
-// Installs the defer transform into Node: `module.registerHooks` where it exists (22.15+), else
-// (Node 20) the off-thread `module.register` hooks for ES modules plus a patch of CommonJS
-// compilation, paid only when the program uses defer. Called once from coldstart/register.
+// Defer as a provider of the loader pipeline: registerHooks steps where they exist (22.15+),
+// else (Node 20) off-thread hooks (module.register) for ES modules plus a compile step for
+// CommonJS, paid only when the program uses defer. Called once from coldstart/register.
 import { setting } from '../settings.js';
 import { pnpActive, pnpReason } from '../pnp.js';
 import { readFileSync } from 'node:fs';
-import { Module as nodeModule } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { debug } from '../debug.js';
 import { eagerMode } from '../lazy/eager.js';
 import { has } from '../node-features.js';
-import { own } from '../hooks/foreign-hooks.js';
+import type { LoadContext, LoadResult, NextLoad, NextResolve, ResolveContext, ResolveResult } from '../loader/node.js';
+import { pipeline, type CompileStep } from '../loader/pipeline.js';
+import { generatedCodeKeys } from '../shared-state.js';
 import { entryIsCommonJs, entryScopeType, programDeferConfig } from './config.js';
-import { entryRealPath } from '../hooks/entry.js';
+import { entryRealPath } from '../loader/entry.js';
 import { deferredNamespace } from './runtime.js';
 import { bytesMayNeedTransform, hasImportDeferCall, usesDeferredImport, virtualPrefix, withoutDefer } from './detect.js';
-import { distURL } from './paths.js';
+import { distURL } from '../dist-paths.js';
 import {
   knownTargetFacts,
   cjsNamespaceNames,
@@ -24,7 +25,6 @@ import {
   mayBeAsyncModule,
   parseVirtual,
   readVirtualURL,
-  runtimeGlobal,
   sourceText,
   targetFacts,
   transformLoaded,
@@ -37,12 +37,10 @@ import {
   explainLoadError,
 } from './load-core.js';
 
-type SyncResolve = (specifier: string, context: { parentURL?: string; conditions?: string[] }) => { url: string; format?: string | null };
-type SyncLoad = (url: string, context: { format?: string | null; conditions?: string[]; importAttributes?: object }) => { format?: string | null; source?: unknown };
-type RegisterHooks = (hooks: {
-  resolve?: (specifier: string, context: { parentURL?: string }, next: SyncResolve) => unknown;
-  load?: (url: string, context: { format?: string | null }, next: SyncLoad) => unknown;
-}) => { deregister(): void };
+/** Makes deferredNamespace() reachable by the in-thread stand-ins (load-core.ts virtualSource). */
+function exposeRuntime(): void {
+  (globalThis as Record<symbol, unknown>)[Symbol.for(generatedCodeKeys.deferRuntime)] ??= { deferredNamespace };
+}
 
 function settings(): DeferSettings {
   const config = programDeferConfig();
@@ -93,7 +91,7 @@ function nativeStandIn(module: { url: string }, attributes: Record<string, unkno
 }
 
 /** The resolve hook for the stand-ins the transform emits: resolves the real specifier at the import. */
-export function resolveVirtual(specifier: string, context: { parentURL?: string }, next: SyncResolve): unknown {
+export function resolveVirtual(specifier: string, context: ResolveContext, next: NextResolve): ResolveResult {
   const virtual = parseVirtual(specifier);
   if (virtual === undefined) return next(specifier, context);
   const parentURL = context.parentURL ?? '';
@@ -101,15 +99,19 @@ export function resolveVirtual(specifier: string, context: { parentURL?: string 
   return { url: virtualURL(resolved.url, resolved.format, virtual.specifier, parentURL, virtual.line, virtual.column, virtual.checked), format: 'module', shortCircuit: true };
 }
 
-function syncHooks(state: DeferState, registerHooks: RegisterHooks): () => void {
+function syncHooks(state: DeferState): () => void {
   // The stand-ins this thread's hook writes take deferredNamespace from here (virtualSource).
-  (globalThis as Record<symbol, unknown>)[Symbol.for(runtimeGlobal)] ??= { deferredNamespace };
-  let resolveHandle: { deregister(): void } | undefined;
-  const loadHandle = registerHooks(own({
-    load(url, context, next) {
+  exposeRuntime();
+  // Joined on first need: any resolve hook turns off Node's in-process resolve cache.
+  let leaveResolve: (() => void) | undefined;
+  const needResolve = (): void => {
+    leaveResolve ??= pipeline().join('defer', { hooks: { resolve: resolveVirtual } });
+  };
+  const leaveLoad = pipeline().join('defer', { hooks: {
+    load(url: string, context: LoadContext, next: NextLoad): LoadResult {
       const module = readVirtualURL(url);
       if (module !== undefined) {
-        const attributes = (context as { importAttributes?: Record<string, unknown> }).importAttributes;
+        const attributes = context.importAttributes;
         // Node runs `import defer` itself: the stand-in of an `import.defer()` is a native deferred
         // import, so that it gives the same namespace object as the program's static ones.
         if (state.settings.nativeImportDefer && !module.checked) return { format: 'module', source: nativeStandIn(module, attributes), shortCircuit: true };
@@ -129,7 +131,7 @@ function syncHooks(state: DeferState, registerHooks: RegisterHooks): () => void 
         const names = facts === undefined ? cjsNames : namespaceNames(state, module.url, facts);
         return { format: 'module', source: virtualSource(module, facts?.tla === true || names === 'at-import', true, names === 'at-import' ? undefined : names), shortCircuit: true };
       }
-      let result: ReturnType<typeof next>;
+      let result: LoadResult;
       try {
         result = next(url, context);
       } catch (error) {
@@ -151,17 +153,16 @@ function syncHooks(state: DeferState, registerHooks: RegisterHooks): () => void 
       const code = transformLoaded(state, url, result.format ?? undefined, text);
       if (code === undefined) {
         // A learned-deferral source the pack served carries stand-in imports already.
-        if (resolveHandle === undefined && result.format === 'module' && text.includes(virtualPrefix)) resolveHandle = registerHooks({ resolve: resolveVirtual });
+        if (result.format === 'module' && text.includes(virtualPrefix)) needResolve();
         return result;
       }
-      // Registered on first need: any resolve hook turns off Node's in-process resolve cache.
-      if (resolveHandle === undefined && code.includes(virtualPrefix)) resolveHandle = registerHooks({ resolve: resolveVirtual });
+      if (code.includes(virtualPrefix)) needResolve();
       return { ...result, source: code };
     },
-  }));
+  } });
   return () => {
-    loadHandle.deregister();
-    resolveHandle?.deregister();
+    leaveLoad();
+    leaveResolve?.();
   };
 }
 
@@ -172,7 +173,7 @@ function syncHooks(state: DeferState, registerHooks: RegisterHooks): () => void 
 export function standInLoad(url: string): { format: 'module'; source: string; shortCircuit: true } | undefined {
   const module = readVirtualURL(url);
   if (module === undefined) return undefined;
-  (globalThis as Record<symbol, unknown>)[Symbol.for(runtimeGlobal)] ??= { deferredNamespace };
+  exposeRuntime();
   // Checked at pack time: the target does not await at top level.
   return { format: 'module', source: virtualSource(module, false, true), shortCircuit: true };
 }
@@ -182,33 +183,31 @@ export function standInLoad(url: string): { format: 'module'; source: string; sh
  * transform runs, so no file is scanned or parsed. The resolve hook comes in with the first
  * served module that imports a stand-in.
  */
-function standInHooks(registerHooks: RegisterHooks): () => void {
-  (globalThis as Record<symbol, unknown>)[Symbol.for(runtimeGlobal)] ??= { deferredNamespace };
-  let resolveHandle: { deregister(): void } | undefined;
-  const loadHandle = registerHooks(own({
-    load(url, context, next) {
+function standInHooks(): () => void {
+  exposeRuntime();
+  let leaveResolve: (() => void) | undefined;
+  const leaveLoad = pipeline().join('defer', { hooks: {
+    load(url: string, context: LoadContext, next: NextLoad): LoadResult {
       const module = readVirtualURL(url);
       // Checked at pack time: the target does not await at top level.
       if (module !== undefined) return { format: 'module', source: virtualSource(module, false, true), shortCircuit: true };
       const result = next(url, context);
-      if (resolveHandle === undefined && result.format === 'module') {
+      if (leaveResolve === undefined && result.format === 'module') {
         const text = sourceText(result.source);
-        if (text !== undefined && text.includes(virtualPrefix)) resolveHandle = registerHooks({ resolve: resolveVirtual });
+        if (text !== undefined && text.includes(virtualPrefix)) leaveResolve = pipeline().join('defer', { hooks: { resolve: resolveVirtual } });
       }
       return result;
     },
-  }));
+  } });
   return () => {
-    loadHandle.deregister();
-    resolveHandle?.deregister();
+    leaveLoad();
+    leaveResolve?.();
   };
 }
 
-/** Node 20: CommonJS files never reach the async hooks, so their compilation is patched instead. */
+/** Node 20: CommonJS files never reach the async hooks, so a compile step transforms them. */
 function patchCommonJs(state: DeferState): () => void {
-  const Module = nodeModule as unknown as { prototype: { _compile(content: string, filename: string, ...rest: unknown[]): unknown } };
-  const original = Module.prototype._compile;
-  const patched = function (this: unknown, content: string, filename: string, ...rest: unknown[]): unknown {
+  const step: CompileStep = (module, content, filename, rest, next) => {
     // Node 20 says third what it loads: 'module' (or true in earlier 20.x) for require(esm), whose
     // imports Node resolves without the hooks, so no stand-in could be found: its `import defer`
     // becomes an ordinary import there (evaluated at once, but the program runs).
@@ -218,12 +217,9 @@ function patchCommonJs(state: DeferState): () => void {
       if (!esm) code = transformLoaded(state, pathToFileURL(filename).href, 'commonjs', content);
       else if (usesDeferredImport(content)) code = withoutDefer(content);
     }
-    return original.call(this, code ?? content, filename, ...rest);
+    return next(module, code ?? content, filename, rest);
   };
-  Module.prototype._compile = patched;
-  return () => {
-    if (Module.prototype._compile === patched) Module.prototype._compile = original;
-  };
+  return pipeline().join('defer', { compile: step });
 }
 
 /**
@@ -261,13 +257,12 @@ function install(standIns: boolean, packageUses: boolean): (() => void) | undefi
   const entry = found === 'none' && packageUses ? 'package' : found;
   if (entry === 'none' || (entry === 'module-program' && !has('registerHooks'))) {
     if (!needStandIns) return undefined;
-    return standInHooks((nodeModule as unknown as { registerHooks: RegisterHooks }).registerHooks);
+    return standInHooks();
   }
   if (has('registerHooks')) {
-    const registerHooks = (nodeModule as unknown as { registerHooks: RegisterHooks }).registerHooks;
     const why = configured ? 'a defer configuration' : entry === 'uses' ? 'the entry uses import defer' : entry === 'package' ? 'an installed package uses import defer' : 'a first-party ES module program';
     debug('defer', `load hook installed: ${why}`);
-    return syncHooks(makeState(current), registerHooks);
+    return syncHooks(makeState(current));
   }
   const removers: (() => void)[] = [];
   // CommonJS files never reach the off-thread hooks: auto-defer and `import.defer()` there.
@@ -275,7 +270,7 @@ function install(standIns: boolean, packageUses: boolean): (() => void) | undefi
   // The loader worker cannot load the transform's packages from Yarn's zip archives.
   if (has('asyncRegister') && pnpActive()) debug('defer', `not installed: ${pnpReason}; import defer needs Node 22.15+ there`);
   else if (has('asyncRegister')) {
-    (nodeModule as unknown as { register(specifier: string, parentURL: string, options: object): void }).register(distURL('defer/async-hooks.js'), import.meta.url, { data: current });
+    pipeline().registerOffThread(distURL('defer/async-hooks.js'), import.meta.url, current);
     debug('defer', 'installed the off-thread defer hooks (Node without registerHooks)');
   }
   return () => {

@@ -1,26 +1,26 @@
 // What `coldstart/register` does at start-up: cheap checks of the environment, then each
 // feature installs itself. Nothing here may throw: a broken activation must leave the program
 // running as if coldstart were absent.
-import { pathSetting } from '../settings.js';
-import { debug } from '../debug.js';
-import { installRecordsWriter } from '../lazy/eager.js';
-import { installDeferHooks } from '../defer/hooks.js';
-import { prepareIndex } from './index-activate.js';
-import { setKnownFiles } from '../defer/config.js';
-import { activatePack, activePack } from '../pack/activate.js';
-import { sharingStampStats } from '../locations/stamps.js';
+import { pathSetting } from './settings.js';
+import { debug } from './debug.js';
+import { installRecordsWriter } from './lazy/eager.js';
+import { installDeferHooks } from './defer/provider.js';
+import { prepareIndex } from './locations/open-at-start.js';
+import { setKnownFiles } from './defer/config.js';
+import { activatePack, activePack } from './pack/open-at-start.js';
+import { sharingStampStats } from './locations/stamps.js';
+import { sharedState, type SharedState } from './shared-state.js';
 
 /** Activates every configured feature; the returned function removes what can be removed. */
 export function activate(): () => void {
   // `--require` and `--import` of coldstart/register in one process (or two copies of
   // coldstart) must not install the hooks twice.
-  const guard = globalThis as Record<symbol, unknown>;
-  const activated = Symbol.for('coldstart.activated');
-  if (guard[activated] !== undefined) return guard[activated] as () => void;
-  return sharingStampStats(() => activateOnce(guard, activated));
+  const state = sharedState();
+  if (state.activated !== undefined) return state.activated;
+  return sharingStampStats(() => activateOnce(state));
 }
 
-function activateOnce(guard: Record<symbol, unknown>, activated: symbol): () => void {
+function activateOnce(state: SharedState): () => void {
   let unregisterIndex = (): void => {};
   let index: ReturnType<typeof prepareIndex> | undefined;
   try {
@@ -33,8 +33,8 @@ function activateOnce(guard: Record<symbol, unknown>, activated: symbol): () => 
   }
   try {
     if (pathSetting('COLDSTART_LAZY_RECORDS') !== undefined) installRecordsWriter();
-    // Before defer and the index: their hooks then run first and reach the pack's as `next`,
-    // so defer transforms packed sources too. A missing pack costs one failed open.
+    // Before the index, which leaves sources to the pack's handler where it has one (the
+    // pipeline's order, not this one, decides who answers first). A missing pack costs one failed open.
     activatePack();
     const pack = activePack();
     // The index knows whether an installed package uses `import defer` (read when it was built).
@@ -59,8 +59,8 @@ function activateOnce(guard: Record<symbol, unknown>, activated: symbol): () => 
   }
   const unregister = (): void => {
     unregisterIndex();
-    guard[activated] = undefined;
+    state.activated = undefined;
   };
-  guard[activated] = unregister;
+  state.activated = unregister;
   return unregister;
 }

@@ -6,12 +6,12 @@ import { pathSetting, setting, sharedInstall } from '../settings.js';
 import { appendFileSync } from 'node:fs';
 import { debug } from '../debug.js';
 import { eagerMode } from '../lazy/eager.js';
-import { cjsConditions, esmConditions } from '../hooks/conditions.js';
+import { cjsConditions, esmConditions } from '../loader/conditions.js';
 import { verifyMode } from './freshness.js';
-import { installPackHooks } from './hooks.js';
+import { installPackHooks } from './provider.js';
 import { PackServer, newPackCounts, type PackCounts } from './server.js';
 import { findPack, packOff } from './store.js';
-import { useStartFacts } from '../hooks/entry.js';
+import { useStartFacts } from '../loader/entry.js';
 
 /** What `coldstart doctor` reads back: one JSON line per process, written at exit. */
 export interface PackRunReport {

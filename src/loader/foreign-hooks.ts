@@ -10,24 +10,16 @@
 //    `--import` before coldstart's own, NODE_OPTIONS first), so any earlier preload counts.
 // coldstart's own hook objects carry `ownHooks` and do not count.
 import { splitNodeOptions } from '../node-options.js';
-import { Module } from 'node:module';
 import { resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { distPath } from '../defer/paths.js';
+import { distPath } from '../dist-paths.js';
 import { has } from '../node-features.js';
+import { sharedState, type ForeignHooksWatch } from '../shared-state.js';
+import { internals, type SyncHooks } from './node.js';
 
 /** Set on coldstart's own registerHooks objects, so the watcher does not count them. */
 export const ownHooks = Symbol.for('coldstart.ownHooks');
 
-interface WatchState {
-  /** A load hook of another tool is registered (or may be: an earlier preload). */
-  foreign: boolean;
-  /** Why, for COLDSTART_DEBUG and `coldstart doctor`. */
-  reason: string | undefined;
-}
-
-type RegisterHooks = (hooks: object) => unknown;
-const stateKey = Symbol.for('coldstart.foreignHooks');
 
 /** Marks a hooks object as coldstart's own and returns it. */
 export function own<T extends object>(hooks: T): T {
@@ -109,31 +101,30 @@ export function preloadsBefore(order: readonly string[], ownDir: string): string
 }
 
 /** Starts watching (once per process: the first call wraps registerHooks) and returns the shared state. */
-export function foreignLoadHooks(): WatchState {
+export function foreignLoadHooks(): ForeignHooksWatch {
   return watchForeignLoadHooks(distPath(''));
 }
 
-export function watchForeignLoadHooks(ownDir: string): WatchState {
-  const holder = Module as unknown as Record<symbol, WatchState | undefined> & { registerHooks?: RegisterHooks };
-  const existing = holder[stateKey];
-  if (existing !== undefined) return existing;
-  const state: WatchState = { foreign: false, reason: undefined };
-  holder[stateKey] = state;
+export function watchForeignLoadHooks(ownDir: string): ForeignHooksWatch {
+  const shared = sharedState();
+  if (shared.foreignHooks !== undefined) return shared.foreignHooks;
+  const state: ForeignHooksWatch = { foreign: false, reason: undefined };
+  shared.foreignHooks = state;
   if (!has('registerHooks')) return state;
   const earlier = preloadsBefore(preloadOrder(process.env['NODE_OPTIONS'] ?? '', process.execArgv), ownDir);
   if (earlier.length > 0) {
     state.foreign = true;
     state.reason = `preloaded before coldstart: ${earlier.join(', ')}`;
   }
-  const original = holder.registerHooks!;
-  const wrapped = function registerHooks(this: unknown, hooks: object): unknown {
-    if (!state.foreign && hooks !== null && typeof hooks === 'object' && typeof (hooks as { load?: unknown }).load === 'function' && (hooks as Record<symbol, unknown>)[ownHooks] !== true) {
+  const original = internals.registerHooks!;
+  const wrapped = function registerHooks(this: unknown, hooks: SyncHooks) {
+    if (!state.foreign && hooks !== null && typeof hooks === 'object' && typeof hooks.load === 'function' && (hooks as Record<symbol, unknown>)[ownHooks] !== true) {
       state.foreign = true;
       state.reason = 'another tool registered a load hook';
     }
     return original.call(this, hooks);
   };
   Object.defineProperty(wrapped, 'length', { value: original.length });
-  holder.registerHooks = wrapped;
+  internals.registerHooks = wrapped;
   return state;
 }

@@ -1,7 +1,7 @@
 // The resolution conditions and search folders Node itself uses for require(), for the Node 20
 // CommonJS patch (registerHooks hands the hook its conditions; Module._resolveFilename does not).
-import { Module } from 'node:module';
 import { hasLaunchFlag, splitNodeOptions } from '../node-options.js';
+import { internals } from './node.js';
 
 /** `--conditions` / `-C` values from the command line and NODE_OPTIONS, in order. */
 export function userConditions(execArgv: readonly string[] = process.execArgv, nodeOptions = process.env['NODE_OPTIONS'] ?? ''): string[] {
@@ -33,8 +33,7 @@ export function cjsConditions(): string[] {
 
 /** Module.globalPaths: NODE_PATH entries, then ~/.node_modules, ~/.node_libraries, <prefix>/lib/node. */
 export function globalPaths(): string[] {
-  const mod = Module as unknown as { globalPaths?: string[] };
-  return Array.isArray(mod.globalPaths) ? [...mod.globalPaths] : [];
+  return Array.isArray(internals.globalPaths) ? [...internals.globalPaths] : [];
 }
 
 /** The condition set of import on this Node: node, import, module-sync, node-addons, user. */

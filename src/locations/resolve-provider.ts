@@ -1,8 +1,8 @@
-// The thin glue Node calls to resolve a specifier through the index: `module.registerHooks`
-// (require and import) for ES module programs on Node 22.15+, else a patch of the CommonJS
-// resolver (Node 20, and CommonJS programs everywhere: see entry.ts for why).
-// Each hook starts with a pass-through guard; a pack's recorded answer, the index, or Node.
-import { Module, isBuiltin } from 'node:module';
+// The index as a provider of the loader pipeline: resolves a specifier through the index, in a
+// registerHooks resolve hook (require and import) for ES module programs on Node 22.15+, else in
+// require()'s resolution step (Node 20, and CommonJS programs everywhere: see loader/entry.ts).
+// Each step starts with a pass-through guard; then a pack's recorded answer, the index, or Node.
+import { isBuiltin } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { has } from '../node-features.js';
@@ -11,7 +11,9 @@ import { isRelativeRequest } from '../resolve/esm.js';
 import type { Resolution, ResolutionView, ResolveRequest } from '../resolve/view.js';
 import type { AnswerTable } from '../locations/answers.js';
 import { debug, debugEnabled } from '../debug.js';
-import { cjsConditions } from './conditions.js';
+import { cjsConditions } from '../loader/conditions.js';
+import { registeredExtensions, type NextResolve, type ResolveContext, type ResolveResult } from '../loader/node.js';
+import { pipeline, type ResolveStep } from '../loader/pipeline.js';
 
 /** What a run's lookups came to, for `coldstart doctor`. */
 export interface LookupCounts {
@@ -29,16 +31,9 @@ export function newCounts(): LookupCounts {
   return { hits: 0, notFound: 0, fellThrough: 0, passed: 0 };
 }
 
-interface ResolveContext {
-  conditions?: readonly string[];
-  parentURL?: string | undefined;
-  importAttributes?: unknown;
-}
-type NextResolve = (specifier: string, context?: ResolveContext) => unknown;
-
 /** require.extensions in probing order, only when a loader changed it (else the resolver's default). */
 function extensions(): readonly string[] | undefined {
-  const keys = Object.keys((Module as unknown as { _extensions: object })._extensions);
+  const keys = registeredExtensions();
   return keys.length === 3 && keys[0] === '.js' && keys[1] === '.json' && keys[2] === '.node' ? undefined : keys;
 }
 
@@ -104,19 +99,21 @@ function answer(view: HookView, table: AnswerTable | undefined, request: Resolve
 }
 
 /**
- * Installs the resolve hook and returns the function that removes it. The view, the answer
- * table and the counters are passed in: the hook holds no state of its own.
+ * Joins the pipeline and returns the function that takes the index out again. The view, the
+ * answer table and the counters are passed in: the steps hold no state of their own. `first`
+ * is left out where the pack has joined at the same point: it has been asked already.
  */
 export function installResolveHook(view: HookView, counts: LookupCounts, table?: AnswerTable, first?: FirstAnswer, viaRegisterHooks = has('registerHooks')): () => void {
-  if (viaRegisterHooks) return installRegisterHooks(view, counts, table, first);
-  return installCjsPatch(view, counts, table, first);
+  const asked = pipeline().provides('pack', viaRegisterHooks ? 'hooks' : 'resolveFilename');
+  if (viaRegisterHooks) return joinAsHook(view, counts, table, asked ? undefined : first);
+  return joinAsResolveStep(view, counts, table, asked ? undefined : first);
 }
 
-function installRegisterHooks(view: HookView, counts: LookupCounts, table: AnswerTable | undefined, first: FirstAnswer | undefined): () => void {
+function joinAsHook(view: HookView, counts: LookupCounts, table: AnswerTable | undefined, first: FirstAnswer | undefined): () => void {
   const parents = new Map<string, string>();
   const urls = new Map<string, string>();
   const trace = debugEnabled();
-  const hook = (specifier: string, context: ResolveContext, nextResolve: NextResolve): unknown => {
+  const hook = (specifier: string, context: ResolveContext, nextResolve: NextResolve): ResolveResult => {
     const parentURL = context.parentURL;
     if (parentURL === undefined || !parentURL.startsWith('file:') || skip(specifier)) {
       counts.passed++;
@@ -152,25 +149,19 @@ function installRegisterHooks(view: HookView, counts: LookupCounts, table: Answe
     }
     return nextResolve(specifier, context);
   };
-  const registerHooks = (Module as unknown as { registerHooks: (hooks: object) => { deregister(): void } }).registerHooks;
-  const handle = registerHooks({ resolve: hook });
-  return () => handle.deregister();
+  return pipeline().join('index', { hooks: { resolve: hook } });
 }
 
-type ResolveFilename = (request: string, parent: unknown, isMain: boolean, options?: { paths?: string[] }) => string;
-
-/** Node 20, and CommonJS programs on every Node: require() only, in-thread, by wrapping Module._resolveFilename. */
-function installCjsPatch(view: HookView, counts: LookupCounts, table: AnswerTable | undefined, first: FirstAnswer | undefined): () => void {
-  const mod = Module as unknown as { _resolveFilename: ResolveFilename };
-  const original = mod._resolveFilename;
+/** Node 20, and CommonJS programs on every Node: require() only, in require()'s resolution step. */
+function joinAsResolveStep(view: HookView, counts: LookupCounts, table: AnswerTable | undefined, first: FirstAnswer | undefined): () => void {
   const conditions = cjsConditions();
   const conditionsKey = conditions.join(',');
   const trace = debugEnabled();
-  const patched: ResolveFilename = function (this: unknown, request, parent, isMain, options) {
-    const parentPath = (parent as { filename?: unknown } | null | undefined)?.filename;
+  const step: ResolveStep = (request, parent, isMain, options, next) => {
+    const parentPath = parent?.filename;
     if (isMain || options?.paths !== undefined || typeof parentPath !== 'string' || typeof request !== 'string' || skip(request)) {
       counts.passed++;
-      return original.call(this, request, parent, isMain, options);
+      return next(request, parent, isMain, options);
     }
     const result = answer(view, table, { specifier: request, parentPath, mode: 'require', conditions, extensions: extensions() }, conditionsKey, first);
     if (result.kind === 'file') {
@@ -180,11 +171,7 @@ function installCjsPatch(view: HookView, counts: LookupCounts, table: AnswerTabl
     if (result.kind === 'not-found') counts.notFound++;
     else counts.fellThrough++;
     if (trace && result.kind === 'unknown') debug('index', `${request} from ${parentPath}: asking Node (${result.reason})`);
-    return original.call(this, request, parent, isMain, options);
+    return next(request, parent, isMain, options);
   };
-  mod._resolveFilename = patched;
-  return () => {
-    // Another tool may have wrapped ours since; unwrapping it would drop their patch too.
-    if (mod._resolveFilename === patched) mod._resolveFilename = original;
-  };
+  return pipeline().join('index', { resolveFilename: step });
 }

@@ -1,48 +1,20 @@
-// The thin glue Node calls to serve modules from the pack. ES modules (Node 22.15+): a
-// registerHooks pair (resolve answers, load sources). CommonJS and JSON (every Node): the
-// loader's extension handlers, which also skips the package.json read Node does for each `.js`
-// file to learn its "type" (measured: 115 file syscalls under the project for `eslint
-// --version` on Node 24 through load hooks, 33 this way). Node 20: ES modules read the disk.
-import { Module } from 'node:module';
+// The pack as a provider of the loader pipeline. ES modules (Node 22.15+): registerHooks steps
+// (resolve answers, load sources). CommonJS and JSON (every Node): extension-handler steps,
+// which also skip the package.json read Node does for each `.js` file to learn its "type"
+// (docs/decisions/startup-costs.md#pack-extension-handlers). Node 20: ES modules read the disk.
 import { dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { has } from '../node-features.js';
 import { programDeferConfig } from '../defer/config.js';
 import type { ModuleFormat } from './format.js';
 import type { PackServer } from './server.js';
-import { sourceHandlerMark } from '../hooks/cjs-source.js';
-import { useRegisterHooks } from '../hooks/entry.js';
-import { foreignLoadHooks, own } from '../hooks/foreign-hooks.js';
-import { CommonJsCompiler, codeCachePays, codeCacheTag } from './code-cache.js';
-import { resolveVirtual, standInLoad } from '../defer/hooks.js';
+import { useRegisterHooks } from '../loader/entry.js';
+import { foreignLoadHooks } from '../loader/foreign-hooks.js';
+import { CommonJsCompiler, codeCachePays, codeCacheTag } from '../loader/commonjs-compiler.js';
+import { compileSource, type LoadContext, type LoadResult, type NextLoad, type NextResolve, type ResolveContext, type ResolveResult } from '../loader/node.js';
+import { pipeline, type HandlerStep, type ResolveStep } from '../loader/pipeline.js';
+import { resolveVirtual, standInLoad } from '../defer/provider.js';
 import { isStandInSpecifier } from '../defer/detect.js';
-
-/** Where `coldstart profile`'s CommonJS patch listens for JSON files served from the pack. */
-const servedJsonKey = Symbol.for('coldstart.profile.servedJson');
-
-interface ResolveContext {
-  conditions?: readonly string[];
-  parentURL?: string | undefined;
-}
-interface LoadContext {
-  format?: string | null | undefined;
-}
-type NextResolve = (specifier: string, context?: ResolveContext) => unknown;
-type NextLoad = (url: string, context?: LoadContext) => unknown;
-type RegisterHooks = (hooks: object) => { deregister(): void };
-
-type Handler = (module: CjsModule, filename: string) => void;
-interface CjsModule {
-  id: string;
-  exports: unknown;
-  require(id: string): unknown;
-  _compile(content: string, filename: string): unknown;
-}
-type ResolveFilename = (request: string, parent: unknown, isMain: boolean, options?: { paths?: string[] }) => string;
-interface ModuleStatics {
-  _extensions: Record<string, Handler>;
-  _resolveFilename: ResolveFilename;
-}
 
 const allFormats: readonly ModuleFormat[] = ['module', 'json', 'commonjs'];
 const esmOnly: readonly ModuleFormat[] = ['module'];
@@ -82,8 +54,8 @@ function installRegisterHooks(server: PackServer, formats: readonly ModuleFormat
   const dirs = new Map<string, string>();
   const urls = new Map<string, string>();
   const counts = server.counts;
-  const resolve = (specifier: string, context: ResolveContext, nextResolve: NextResolve): unknown => {
-    if (standIns && isStandInSpecifier(specifier)) return resolveVirtual(specifier, context, nextResolve as never);
+  const resolve = (specifier: string, context: ResolveContext, nextResolve: NextResolve): ResolveResult => {
+    if (standIns && isStandInSpecifier(specifier)) return resolveVirtual(specifier, context, nextResolve);
     const parentURL = context.parentURL;
     if (parentURL === undefined || !parentURL.startsWith('file:')) return nextResolve(specifier, context);
     let dir = dirs.get(parentURL);
@@ -104,7 +76,7 @@ function installRegisterHooks(server: PackServer, formats: readonly ModuleFormat
     }
     return found.format === '' ? { url, shortCircuit: true } : { url, format: found.format, shortCircuit: true };
   };
-  const load = (url: string, context: LoadContext, nextLoad: NextLoad): unknown => {
+  const load = (url: string, context: LoadContext, nextLoad: NextLoad): LoadResult => {
     if (!url.startsWith('file:')) return (standIns ? standInLoad(url) : undefined) ?? nextLoad(url, context);
     const path = fileURLToPath(url);
     const served = server.source(path, formats);
@@ -113,8 +85,7 @@ function installRegisterHooks(server: PackServer, formats: readonly ModuleFormat
     if (server.formatOf(path) === undefined || formats.includes(server.formatOf(path)!)) counts.misses++;
     return nextLoad(url, context);
   };
-  const handle = (Module as unknown as { registerHooks: RegisterHooks }).registerHooks(own({ resolve, load }));
-  return () => handle.deregister();
+  return pipeline().join('pack', { hooks: { resolve, load } });
 }
 
 function stripBOM(text: string): string {
@@ -122,26 +93,23 @@ function stripBOM(text: string): string {
 }
 
 /**
- * Serves CommonJS and JSON by replacing the extension handlers for packed files only. The
- * replaced step is Node's file read and, for `.js`, the package.json lookup of its "type";
- * the pack recorded the format that lookup gave. Everything else is Node's own code.
+ * Serves CommonJS and JSON in the extension-handler steps, for packed files only. What is
+ * skipped is Node's file read and, for `.js`, the package.json lookup of its "type"; the pack
+ * recorded the format that lookup gave. Everything else is Node's own code.
  */
 function patchExtensions(server: PackServer, countMisses: boolean): () => void {
-  const handlers = (Module as unknown as ModuleStatics)._extensions;
-  const originalJs = handlers['.js']!;
-  const originalJson = handlers['.json']!;
   const counts = server.counts;
   // Other tools' registerHooks load hooks run inside Node's handlers: once one may exist, the
-  // pack leaves require() of every file to them (hooks/foreign-hooks.ts).
+  // pack leaves require() of every file to them (loader/foreign-hooks.ts).
   const foreign = foreignLoadHooks();
   // Node 20, with a pack whose code caches this V8 made: packed CommonJS compiles from them.
-  let compiler = server.codeCacheTag !== '' && server.codeCacheTag === codeCacheTag() && codeCachePays() ? new CommonJsCompiler() : undefined;
-  const js: Handler = function (this: unknown, module, filename) {
-    if (foreign.foreign) return originalJs.call(this, module, filename);
+  let compiler = server.codeCacheTag !== '' && server.codeCacheTag === codeCacheTag() && codeCachePays() ? new CommonJsCompiler('pack') : undefined;
+  const js: HandlerStep = (module, filename, next) => {
+    if (foreign.foreign) return next(module, filename);
     const served = server.source(filename, cjsFormats);
     if (served === undefined) {
       if (countMisses && server.formatOf(filename) === undefined) counts.misses++;
-      return originalJs.call(this, module, filename);
+      return next(module, filename);
     }
     const cjs = compiler;
     if (cjs !== undefined) {
@@ -159,19 +127,15 @@ function patchExtensions(server: PackServer, countMisses: boolean): () => void {
       }
     }
     // Two arguments, as Node 20 passes them: its third parameter means "load as ESM" there.
-    module._compile(served.source, filename);
+    return compileSource(module, served.source, filename);
   };
-  const json: Handler = function (this: unknown, module, filename) {
-    if (foreign.foreign) return originalJson.call(this, module, filename);
+  const json: HandlerStep = (module, filename, next) => {
+    if (foreign.foreign) return next(module, filename);
     const served = server.source(filename, jsonFormats);
     if (served === undefined) {
       if (countMisses && server.formatOf(filename) === undefined) counts.misses++;
-      return originalJson.call(this, module, filename);
+      return next(module, filename);
     }
-    // A profiler whose CommonJS patch this handler replaced (coldstart profile with --import
-    // coldstart/register) learns the load here: JSON has no _compile step to see it by.
-    const onServed = (globalThis as Record<symbol, unknown>)[servedJsonKey] as ((file: string, size: number) => void) | undefined;
-    onServed?.(filename, served.source.length);
     try {
       module.exports = JSON.parse(stripBOM(served.source));
     } catch (error) {
@@ -180,37 +144,24 @@ function patchExtensions(server: PackServer, countMisses: boolean): () => void {
       throw error;
     }
   };
-  // The index's own source handler (Node 20) sees the mark and stays out of the pack's way.
-  (js as unknown as Record<symbol, unknown>)[sourceHandlerMark] = true;
-  handlers['.js'] = js;
-  handlers['.json'] = json;
-  return () => {
-    // Another tool may have wrapped ours since; unwrapping it would drop their patch too.
-    if (handlers['.js'] === js) handlers['.js'] = originalJs;
-    if (handlers['.json'] === json) handlers['.json'] = originalJson;
-  };
+  return pipeline().join('pack', { extensions: { '.js': js, '.json': json } });
 }
 
-/** Node 20: require() answers from the pack, by wrapping Module._resolveFilename. */
+/** Node 20, and CommonJS programs: require() answers from the pack, in require()'s resolution step. */
 function patchResolveFilename(server: PackServer): () => void {
-  const mod = Module as unknown as ModuleStatics;
-  const original = mod._resolveFilename;
   const counts = server.counts;
-  const patched: ResolveFilename = function (this: unknown, request, parent, isMain, options) {
-    const parentPath = (parent as { filename?: unknown } | null | undefined)?.filename;
+  const step: ResolveStep = (request, parent, isMain, options, next) => {
+    const parentPath = parent?.filename;
     if (isMain || options?.paths !== undefined || typeof parentPath !== 'string' || typeof request !== 'string') {
-      return original.call(this, request, parent, isMain, options);
+      return next(request, parent, isMain, options);
     }
     const found = server.answer(dirname(parentPath), request, 'r');
     if (found === undefined) {
       counts.unanswered++;
-      return original.call(this, request, parent, isMain, options);
+      return next(request, parent, isMain, options);
     }
     counts.answers++;
     return found.path;
   };
-  mod._resolveFilename = patched;
-  return () => {
-    if (mod._resolveFilename === patched) mod._resolveFilename = original;
-  };
+  return pipeline().join('pack', { resolveFilename: step });
 }

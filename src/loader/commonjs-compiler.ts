@@ -24,6 +24,7 @@ import { launchFlags } from '../node-options.js';
 import { isOff } from '../settings.js';
 import { Module } from 'node:module';
 import { dirname } from 'node:path';
+import { pipeline, type ProviderName } from './pipeline.js';
 
 type Wrapper = (exports: unknown, require: unknown, module: unknown, filename: string, dirname: string) => unknown;
 interface CjsModule {
@@ -72,21 +73,23 @@ function nodeOptionsBlock(): boolean {
 }
 
 /**
- * Compiles and runs CommonJS modules as Node 20's _compile does, with an optional code cache.
- * `installed` is the _compile expected on Module.prototype (Node's own, or the recorder's
- * wrapper of it): any other means another tool patched it, and then Node's path is taken.
+ * Compiles and runs CommonJS modules as Node 20's _compile does, with an optional code cache,
+ * for the provider `owner` (the pack serving, the recorder recording). Only while no other
+ * provider has a compile step and no other tool has replaced the pipeline's _compile: otherwise
+ * Node's path is taken.
  */
 export class CommonJsCompiler {
   readonly #nodeCompile: (content: string, filename: string) => unknown;
-  readonly #installed: unknown;
+  readonly #owner: ProviderName;
   readonly #wrap: unknown;
   readonly #vm = process.getBuiltinModule('node:vm');
   readonly #blocked: boolean;
   #executing: symbol | null | undefined;
 
-  constructor(nodeCompile = M.prototype._compile, installed: unknown = nodeCompile) {
+  constructor(owner: ProviderName) {
+    const nodeCompile = pipeline().nodeCompile;
     this.#nodeCompile = nodeCompile;
-    this.#installed = installed;
+    this.#owner = owner;
     this.#wrap = M.wrap;
     // Node 20's _compile, recognised by what it calls; a replaced one is not copied here.
     const text = Function.prototype.toString.call(nodeCompile);
@@ -97,7 +100,7 @@ export class CommonJsCompiler {
   eligible(module: CjsModule): boolean {
     // The main module: Node's _compile gives it the inspector break and the stat cache.
     if (this.#blocked || module.id === '.' || (module as unknown) === process.mainModule) return false;
-    if (M.prototype._compile !== this.#installed || M.wrap !== this.#wrap) return false;
+    if (!pipeline().compilesAlone(this.#owner) || M.wrap !== this.#wrap) return false;
     const wrapper = M.wrapper;
     if (wrapper[0] !== NODE_WRAPPER[0] || wrapper[1] !== NODE_WRAPPER[1]) return false;
     return (process as { sourceMapsEnabled?: boolean }).sourceMapsEnabled !== true && this.#executingSymbol() !== null;

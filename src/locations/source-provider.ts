@@ -1,4 +1,4 @@
-// The `.js` extension handler, answered from the index where it can be. For every
+// The index's `.js` extension step in the loader pipeline, answered from the index where it can be. For every
 // `.js` file require() loads, Node reads package.json in each directory from the file's up to
 // its package root to learn the "type" (readPackageScope): one failed open per directory
 // without one, ~30 for `eslint --version`. The index already lists which directories hold a
@@ -13,17 +13,13 @@
 // soon as one may exist (foreign-hooks.ts), and is not installed when the project configures
 // defer transforms, whose own load hook must see every CommonJS file.
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
-import { Module } from 'node:module';
 import { dirname } from 'node:path';
 import type { ResolutionView } from '../resolve/view.js';
-import { foreignLoadHooks } from './foreign-hooks.js';
+import { foreignLoadHooks } from '../loader/foreign-hooks.js';
+import { compileSource } from '../loader/node.js';
+import { pipeline, type HandlerStep } from '../loader/pipeline.js';
 import { has } from '../node-features.js';
 import type { Prefetcher } from './prefetch.js';
-
-type Handler = (this: unknown, module: CjsModule, filename: string) => unknown;
-interface CjsModule {
-  _compile(content: string, filename: string, format?: string): unknown;
-}
 
 /** What the handler did, for `coldstart doctor` and the tests. */
 export interface SourceCounts {
@@ -38,9 +34,6 @@ export interface SourceCounts {
 export function newSourceCounts(): SourceCounts {
   return { served: 0, passed: 0 };
 }
-
-/** Marks a handler as a coldstart source server, so two of them never stack. */
-export const sourceHandlerMark = Symbol.for('coldstart.cjsSourceHandler');
 
 const UNKNOWN = Symbol('unknown');
 
@@ -152,51 +145,45 @@ export function packageTypeOf(view: ResolutionView, file: string): string | unde
   return type === UNKNOWN ? null : type;
 }
 
-/** Installs the handler over Node's own `.js` handler; returns the function that removes it. */
+/** Joins the pipeline with the `.js` step; returns the function that takes it out. */
 export function installSourceHandler(view: ResolutionView, counts: SourceCounts, startPrefetch?: () => Prefetcher | undefined): () => void {
-  const handlers = (Module as unknown as { _extensions: Record<string, Handler> })._extensions;
-  const original = handlers['.js'];
-  // A pack (or a second copy of coldstart) serves sources already: leave its handler alone.
-  if (original === undefined || (original as unknown as Record<symbol, unknown>)[sourceHandlerMark] === true) return () => {};
+  const chain = pipeline();
+  // The pack serves sources already, ahead of this step: it leaves the rest to Node.
+  if (chain.provides('pack', '.js') || chain.provides('index', '.js')) return () => {};
   const foreign = foreignLoadHooks();
   if (foreign.foreign) {
     counts.off = foreign.reason;
     return () => {};
   }
-  // Started only once this handler is certain to serve files (slow filesystems: prefetch.ts).
+  // Started only once this step is certain to serve files (slow filesystems: prefetch.ts).
   const prefetch = startPrefetch?.();
   const memo = new Map<string, string | undefined | typeof UNKNOWN>();
-  const js: Handler = function (this: unknown, module, filename) {
+  const js: HandlerStep = (module, filename, next) => {
     if (foreign.foreign) {
       counts.passed++;
       counts.off ??= foreign.reason;
-      return original.call(this, module, filename);
+      return next(module, filename);
     }
-    if (typeof filename !== 'string') return original.call(this, module, filename);
+    if (typeof filename !== 'string') return next(module, filename);
     if (filename.endsWith('.cjs') && view.isFile(filename) === true) {
       // No scope to look up: `.cjs` is CommonJS whatever package.json says.
       counts.served++;
-      return module._compile(prefetch?.take(filename) ?? readSource(filename), filename, 'commonjs');
+      return compileSource(module, prefetch?.take(filename) ?? readSource(filename), filename, 'commonjs');
     }
     if (!filename.endsWith('.js')) {
       counts.passed++;
-      return original.call(this, module, filename);
+      return next(module, filename);
     }
     const type = scopeType(view, filename, memo);
     if (type === UNKNOWN || type === 'module') {
       counts.passed++;
-      return original.call(this, module, filename);
+      return next(module, filename);
     }
     counts.served++;
     // Node passes "commonjs" or, for a scope without "type", nothing (its syntax detection
     // then decides); any other "type" value also means nothing to it.
     const source = prefetch?.take(filename) ?? readSource(filename);
-    return type === 'commonjs' ? module._compile(source, filename, 'commonjs') : module._compile(source, filename);
+    return compileSource(module, source, filename, type === 'commonjs' ? 'commonjs' : undefined);
   };
-  (js as unknown as Record<symbol, unknown>)[sourceHandlerMark] = true;
-  handlers['.js'] = js;
-  return () => {
-    // Another tool may have wrapped ours since; unwrapping it would drop their patch too.
-    if (handlers['.js'] === js) handlers['.js'] = original;
-  };
+  return chain.join('index', { extensions: { '.js': js } });
 }

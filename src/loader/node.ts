@@ -1,0 +1,82 @@
+// Node's module loader as coldstart sees it, typed once: the CommonJS internals it wraps
+// (Module._load, Module._resolveFilename, Module._extensions, Module.prototype._compile) and the
+// hooks API (module.registerHooks where it exists, module.register on Node 20). Only the
+// pipeline (pipeline.ts) changes these; everything else reads them through its types.
+import { Module } from 'node:module';
+
+/** A CommonJS module object as the loader hands it to extension handlers and _compile. */
+export interface CjsModule {
+  id: string;
+  filename?: string | null;
+  exports: unknown;
+  require(id: string): unknown;
+  _compile(content: string, filename: string, ...rest: unknown[]): unknown;
+}
+
+export interface ResolveOptions {
+  paths?: string[];
+}
+
+export type LoadFn = (request: string, parent: CjsModule | undefined, isMain: boolean) => unknown;
+export type ResolveFilenameFn = (request: string, parent: CjsModule | null | undefined, isMain: boolean, options?: ResolveOptions) => string;
+export type ExtensionHandler = (module: CjsModule, filename: string) => unknown;
+
+/** What `module.registerHooks` hands a resolve hook, and what `next` takes. */
+export interface ResolveContext {
+  conditions?: readonly string[];
+  parentURL?: string | undefined;
+  importAttributes?: Record<string, unknown>;
+}
+export interface LoadContext {
+  format?: string | null | undefined;
+  conditions?: readonly string[];
+  importAttributes?: Record<string, unknown>;
+}
+export interface ResolveResult {
+  url: string;
+  format?: string | null | undefined;
+  shortCircuit?: boolean;
+}
+export interface LoadResult {
+  format?: string | null | undefined;
+  source?: unknown;
+  shortCircuit?: boolean;
+}
+export type NextResolve = (specifier: string, context?: ResolveContext) => ResolveResult;
+export type NextLoad = (url: string, context?: LoadContext) => LoadResult;
+export type ResolveHook = (specifier: string, context: ResolveContext, next: NextResolve) => ResolveResult;
+export type LoadHook = (url: string, context: LoadContext, next: NextLoad) => LoadResult;
+export interface SyncHooks {
+  resolve?: ResolveHook;
+  load?: LoadHook;
+}
+
+export interface ModuleInternals {
+  _load: LoadFn;
+  _resolveFilename: ResolveFilenameFn;
+  _extensions: Record<string, ExtensionHandler>;
+  prototype: { _compile(this: CjsModule, content: string, filename: string, ...rest: unknown[]): unknown };
+  wrap(source: string): string;
+  wrapper: readonly string[];
+  globalPaths?: string[];
+  registerHooks?: (hooks: SyncHooks) => { deregister(): void };
+  register?: (specifier: string | URL, parentURL?: string | URL, options?: { data?: unknown }) => void;
+}
+
+/** `node:module`'s Module with the internals above. */
+export const internals = Module as unknown as ModuleInternals;
+
+/**
+ * Hands source to Node's compile step for `module`, as Node's own extension handler does after
+ * reading the file. `format` as Node passes it ('commonjs'), or nothing: Node 20 takes a third
+ * argument to mean "load as an ES module", and for a scope without "type" Node 22+ then looks
+ * at the syntax.
+ */
+export function compileSource(module: CjsModule, source: string, filename: string, format?: 'commonjs'): unknown {
+  return format === undefined ? module._compile(source, filename) : module._compile(source, filename, format);
+}
+
+/** The file extensions require() knows, in its probing order (require.extensions' keys). */
+export function registeredExtensions(): string[] {
+  return Object.keys(internals._extensions);
+}

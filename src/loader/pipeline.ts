@@ -1,0 +1,257 @@
+// The one pipeline into Node's loader. Every contact coldstart has with it goes through here:
+// one wrapper of Module._load, of Module._resolveFilename, of each extension handler and of
+// Module.prototype._compile, one module.registerHooks registration (Node 22.15+), and the
+// module.register calls of Node 20. Features join as providers (the pack, the index, defer,
+// the profiler, the pack recorder), each with steps for the contact points it needs. A step
+// gets Node's arguments and `next`, as a registerHooks hook does: it answers, or asks `next`,
+// which is the next provider's step and, after the last, Node's own function.
+//
+// Providers run in the order of `providerOrder`, whatever order they joined in: the first sees
+// every answer the later ones give (the profiler times them, the recorder writes them down),
+// defer transforms what the pack serves, and the pack answers before the index is searched.
+// See docs/architecture.md.
+import { sharedState } from '../shared-state.js';
+import { own } from './foreign-hooks.js';
+import {
+  internals,
+  type CjsModule,
+  type ExtensionHandler,
+  type LoadFn,
+  type LoadHook,
+  type NextLoad,
+  type NextResolve,
+  type ResolveFilenameFn,
+  type ResolveHook,
+  type ResolveOptions,
+  type SyncHooks,
+} from './node.js';
+
+/** Who may join, first to last. */
+export const providerOrder = ['profiler', 'recorder', 'defer', 'pack', 'index'] as const;
+export type ProviderName = (typeof providerOrder)[number];
+
+export type LoadStep = (request: string, parent: CjsModule | undefined, isMain: boolean, next: LoadFn) => unknown;
+export type ResolveStep = (request: string, parent: CjsModule | null | undefined, isMain: boolean, options: ResolveOptions | undefined, next: ResolveFilenameFn) => string;
+export type HandlerStep = (module: CjsModule, filename: string, next: ExtensionHandler) => unknown;
+/** `rest`: what Node passes after the file name (Node 22+: the format it decided). */
+export type CompileFn = (module: CjsModule, content: string, filename: string, rest: unknown[]) => unknown;
+export type CompileStep = (module: CjsModule, content: string, filename: string, rest: unknown[], next: CompileFn) => unknown;
+
+/** A provider's steps; each is optional. */
+export interface Steps {
+  /** Around one require(), children included (Module._load). */
+  load?: LoadStep;
+  /** require()'s resolution (Module._resolveFilename). */
+  resolveFilename?: ResolveStep;
+  /** Loading a file of an extension, up to _compile (Module._extensions). */
+  extensions?: Readonly<Record<string, HandlerStep>>;
+  /** Compiling and running CommonJS source (Module.prototype._compile). */
+  compile?: CompileStep;
+  /** In-thread hooks for require() and import (module.registerHooks, Node 22.15+). */
+  hooks?: SyncHooks;
+}
+
+interface Joined {
+  readonly name: ProviderName;
+  readonly rank: number;
+  readonly seq: number;
+  readonly steps: Steps;
+}
+
+/** One wrapped property: Node's value (or another tool's, found when wrapping) and ours. */
+interface Wrap<F> {
+  original: F;
+  wrapper: F;
+}
+
+export class Pipeline {
+  #joined: Joined[] = [];
+  #seq = 0;
+  #load: LoadFn | undefined;
+  #loadWrap: Wrap<LoadFn> | undefined;
+  #resolve: ResolveFilenameFn | undefined;
+  #resolveWrap: Wrap<ResolveFilenameFn> | undefined;
+  #compile: CompileFn | undefined;
+  #compileWrap: Wrap<CjsModule['_compile']> | undefined;
+  readonly #handlers = new Map<string, ExtensionHandler>();
+  readonly #handlerWraps = new Map<string, Wrap<ExtensionHandler>>();
+  #resolveRegistration: { deregister(): void } | undefined;
+  #loadRegistration: { deregister(): void } | undefined;
+  // The chain of the current registerHooks call, and the `next` Node gave it: a hook may load
+  // modules itself, so the outer call's `next` is put back when an inner one returns.
+  #resolveChain: NextResolve | undefined;
+  #loadChain: NextLoad | undefined;
+  #nodeResolve: NextResolve | undefined;
+  #nodeLoad: NextLoad | undefined;
+
+  /** Node's Module.prototype._compile as found before the pipeline wrapped it. */
+  readonly nodeCompile: CjsModule['_compile'] = internals.prototype._compile;
+
+  /** Adds a provider's steps; returns the function that takes them out again. */
+  join(name: ProviderName, steps: Steps): () => void {
+    const joined: Joined = { name, rank: providerOrder.indexOf(name), seq: this.#seq++, steps };
+    this.#joined.push(joined);
+    this.#joined.sort((a, b) => a.rank - b.rank || a.seq - b.seq);
+    this.#rebuild();
+    return () => {
+      const at = this.#joined.indexOf(joined);
+      if (at === -1) return;
+      this.#joined.splice(at, 1);
+      this.#rebuild();
+    };
+  }
+
+  /** Whether `name` has joined with a step for `point` (an extension such as '.js', or a step name). */
+  provides(name: ProviderName, point: keyof Steps | `.${string}`): boolean {
+    return this.#joined.some((j) => j.name === name && (point.startsWith('.') ? j.steps.extensions?.[point] !== undefined : j.steps[point as keyof Steps] !== undefined));
+  }
+
+  /** Whether Module.prototype._compile runs no step but `name`'s (so `name` may compile a module itself). */
+  compilesAlone(name: ProviderName): boolean {
+    const current = internals.prototype._compile;
+    if (current !== (this.#compileWrap?.wrapper ?? this.nodeCompile)) return false;
+    return this.#joined.every((j) => j.steps.compile === undefined || j.name === name);
+  }
+
+  /** Node 20's off-thread hooks (module.register): each call adds hooks to Node's one loader worker. */
+  registerOffThread(url: string | URL, parentURL?: string, data?: unknown): void {
+    internals.register!(url, parentURL, data === undefined ? undefined : { data });
+  }
+
+  #rebuild(): void {
+    const steps = <K extends keyof Steps>(key: K): NonNullable<Steps[K]>[] => this.#joined.flatMap((j) => (j.steps[key] === undefined ? [] : [j.steps[key]!]));
+
+    const load = steps('load');
+    this.#loadWrap = this.#wrapProperty(internals, '_load', load.length > 0, this.#loadWrap, () => {
+      const pipeline = this;
+      return function (this: unknown, request: string, parent: CjsModule | undefined, isMain: boolean) {
+        return pipeline.#load!(request, parent, isMain);
+      } as LoadFn;
+    });
+    if (this.#loadWrap !== undefined) {
+      const original = this.#loadWrap.original;
+      this.#load = load.reduceRight<LoadFn>((next, step) => (r, p, m) => step(r, p, m, next), (r, p, m) => original.call(internals, r, p, m));
+    }
+
+    const resolve = steps('resolveFilename');
+    this.#resolveWrap = this.#wrapProperty(internals, '_resolveFilename', resolve.length > 0, this.#resolveWrap, () => {
+      const pipeline = this;
+      return function (this: unknown, request: string, parent: CjsModule | null | undefined, isMain: boolean, options?: ResolveOptions) {
+        return pipeline.#resolve!(request, parent, isMain, options);
+      } as ResolveFilenameFn;
+    });
+    if (this.#resolveWrap !== undefined) {
+      const original = this.#resolveWrap.original;
+      this.#resolve = resolve.reduceRight<ResolveFilenameFn>(
+        (next, step) => (r, p, m, o) => step(r, p, m, o, next),
+        (r, p, m, o) => (o === undefined ? original.call(internals, r, p, m) : original.call(internals, r, p, m, o)),
+      );
+    }
+
+    const compile = steps('compile');
+    this.#compileWrap = this.#wrapProperty(internals.prototype, '_compile', compile.length > 0, this.#compileWrap, () => {
+      const pipeline = this;
+      return function (this: CjsModule, content: string, filename: string, ...rest: unknown[]) {
+        return pipeline.#compile!(this, content, filename, rest);
+      };
+    });
+    if (this.#compileWrap !== undefined) {
+      const original = this.#compileWrap.original;
+      this.#compile = compile.reduceRight<CompileFn>(
+        (next, step) => (module, content, filename, rest) => step(module, content, filename, rest, next),
+        (module, content, filename, rest) => original.call(module, content, filename, ...rest),
+      );
+    }
+
+    const extensions = new Set<string>([...this.#handlerWraps.keys(), ...this.#joined.flatMap((j) => Object.keys(j.steps.extensions ?? {}))]);
+    for (const ext of extensions) {
+      const chain = this.#joined.flatMap((j) => (j.steps.extensions?.[ext] === undefined ? [] : [j.steps.extensions[ext]]));
+      const handlers = internals._extensions;
+      const wrap = this.#wrapProperty(handlers, ext, chain.length > 0 && handlers[ext] !== undefined, this.#handlerWraps.get(ext), () => {
+        const pipeline = this;
+        return function (this: unknown, module: CjsModule, filename: string) {
+          return pipeline.#handlers.get(ext)!(module, filename);
+        };
+      });
+      if (wrap === undefined) {
+        this.#handlerWraps.delete(ext);
+        this.#handlers.delete(ext);
+        continue;
+      }
+      this.#handlerWraps.set(ext, wrap);
+      const original = wrap.original;
+      this.#handlers.set(
+        ext,
+        chain.reduceRight<ExtensionHandler>((next, step) => (module, filename) => step(module, filename, next), (module, filename) => original.call(handlers, module, filename)),
+      );
+    }
+
+    this.#rebuildHooks(steps('hooks'));
+  }
+
+  /**
+   * Puts our wrapper on `holder[key]` when `wanted` (keeping what was there as the original) and
+   * takes it off when not, unless another tool has wrapped ours since: unwrapping that would drop
+   * their wrapper too, so ours stays, passing everything through.
+   */
+  #wrapProperty<F extends (...args: never[]) => unknown>(holder: object, key: string, wanted: boolean, current: Wrap<F> | undefined, make: () => F): Wrap<F> | undefined {
+    const record = holder as Record<string, F>;
+    if (wanted) {
+      if (current !== undefined) return current;
+      const wrap: Wrap<F> = { original: record[key]!, wrapper: make() };
+      record[key] = wrap.wrapper;
+      return wrap;
+    }
+    if (current === undefined) return undefined;
+    if (record[key] === current.wrapper) {
+      record[key] = current.original;
+      return undefined;
+    }
+    return current;
+  }
+
+  #rebuildHooks(hooks: SyncHooks[]): void {
+    const resolves = hooks.flatMap((h) => (h.resolve === undefined ? [] : [h.resolve]));
+    const loads = hooks.flatMap((h) => (h.load === undefined ? [] : [h.load]));
+    this.#resolveChain = resolves.reduceRight<NextResolve>((next, hook) => (specifier, context) => hook(specifier, context ?? {}, next), (specifier, context) => this.#nodeResolve!(specifier, context));
+    this.#loadChain = loads.reduceRight<NextLoad>((next, hook) => (url, context) => hook(url, context ?? {}, next), (url, context) => this.#nodeLoad!(url, context));
+    // A resolve hook, even one that passes everything on, turns off Node's in-thread resolve
+    // cache, so each kind is registered only while some provider needs it; apart, so that adding
+    // one kind (defer's resolve hook, from inside a load) never touches a registration in use.
+    this.#resolveRegistration = this.#register(resolves.length > 0, this.#resolveRegistration, { resolve: this.#resolveHook });
+    this.#loadRegistration = this.#register(loads.length > 0, this.#loadRegistration, { load: this.#loadHook });
+  }
+
+  #register(wanted: boolean, current: { deregister(): void } | undefined, hooks: SyncHooks): { deregister(): void } | undefined {
+    if (wanted) return current ?? internals.registerHooks!(own(hooks));
+    current?.deregister();
+    return undefined;
+  }
+
+  readonly #resolveHook: ResolveHook = (specifier, context, next) => {
+    const outer = this.#nodeResolve;
+    this.#nodeResolve = next;
+    try {
+      return this.#resolveChain!(specifier, context);
+    } finally {
+      this.#nodeResolve = outer;
+    }
+  };
+
+  readonly #loadHook: LoadHook = (url, context, next) => {
+    const outer = this.#nodeLoad;
+    this.#nodeLoad = next;
+    try {
+      return this.#loadChain!(url, context);
+    } finally {
+      this.#nodeLoad = outer;
+    }
+  };
+}
+
+/** This process's pipeline, shared by every copy of coldstart in it. */
+export function pipeline(): Pipeline {
+  const state = sharedState();
+  state.pipeline ??= new Pipeline();
+  return state.pipeline;
+}

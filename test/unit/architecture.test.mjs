@@ -1,0 +1,82 @@
+// The rules of the source tree that docs/architecture.md describes, checked on src/: one folder
+// (src/loader/) touches Node's loader, one module reads COLDSTART_* variables, no folder imports
+// another that imports it back, and no file at src/ shares its name with a folder there.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, normalize, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const src = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src');
+
+function sources(dir = src) {
+  const out = [];
+  for (const name of readdirSync(dir).sort()) {
+    const full = join(dir, name);
+    if (statSync(full).isDirectory()) out.push(...sources(full));
+    else if (name.endsWith('.ts')) out.push(full);
+  }
+  return out;
+}
+
+/** The code of a file without its comments (strings are kept: a property name may be in one). */
+function code(file) {
+  return readFileSync(file, 'utf8')
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/(^|[^:'"`\\])\/\/.*$/gm, '$1');
+}
+
+const top = (file) => {
+  const parts = relative(src, file).split(sep);
+  return parts.length > 1 ? parts[0] : '';
+};
+
+test('only src/loader/ touches Node\'s loader internals', () => {
+  const contact = /\b(?:_resolveFilename|_extensions|_compile|_load)\b|\bregisterHooks\s*[(!]|\.register\(|registerHooks\s*=|internals\.register\b/;
+  const outside = sources().filter((file) => top(file) !== 'loader' && contact.test(code(file)));
+  assert.deepEqual(outside.map((file) => relative(src, file)), []);
+});
+
+test('the rule catches a contact outside src/loader/ (the check can fail)', () => {
+  const contact = /\b(?:_resolveFilename|_extensions|_compile|_load)\b|\bregisterHooks\s*[(!]|\.register\(|registerHooks\s*=|internals\.register\b/;
+  assert.ok(contact.test('Module.prototype._compile = patched;'));
+  assert.ok(contact.test('module.registerHooks({ load })'));
+  assert.ok(!contact.test("has('registerHooks')"));
+});
+
+test('COLDSTART_* variables are read in src/settings.ts only', () => {
+  const read = /\benv(?:\[\s*['"`]COLDSTART_\w+['"`]\s*\]|\.COLDSTART_\w+)(?!\s*=[^=])/;
+  const outside = sources().filter((file) => !file.endsWith(`${sep}settings.ts`) && read.test(code(file)));
+  assert.deepEqual(outside.map((file) => relative(src, file)), []);
+  assert.ok(read.test("process.env['COLDSTART_PACK'] ?? ''"));
+  assert.ok(!read.test("env['COLDSTART_PACK'] = file;"));
+});
+
+test('no folder of src/ imports a folder that imports it back', () => {
+  const edges = new Map();
+  for (const file of sources()) {
+    const from = top(file);
+    if (from === '') continue;
+    for (const match of code(file).matchAll(/(?:from|import\()\s*['"](\.[^'"]+)['"]/g)) {
+      const to = top(normalize(join(dirname(file), match[1])));
+      if (to === '' || to === from) continue;
+      if (!edges.has(from)) edges.set(from, new Map());
+      edges.get(from).set(to, `${relative(src, file)} imports ${match[1]}`);
+    }
+  }
+  const cycles = [];
+  for (const [from, targets] of edges) {
+    for (const [to, why] of targets) {
+      const back = edges.get(to)?.get(from);
+      if (back !== undefined && from < to) cycles.push(`${from} <-> ${to}: ${why}; ${back}`);
+    }
+  }
+  assert.deepEqual(cycles, []);
+});
+
+test('no file at src/ shares its name with a folder there', () => {
+  const entries = readdirSync(src, { withFileTypes: true });
+  const folders = new Set(entries.filter((e) => e.isDirectory()).map((e) => e.name));
+  const clashes = entries.filter((e) => e.isFile() && folders.has(e.name.replace(/\.ts$/, ''))).map((e) => e.name);
+  assert.deepEqual(clashes, []);
+});
