@@ -250,7 +250,7 @@ function install(standIns: boolean, packageUses: boolean): (() => void) | undefi
   const needStandIns = standIns && has('registerHooks');
   // Without a configuration: an entry that uses the syntax, or (where hooks run in-thread) a
   // first-party ES module program, whose other files may. Node 20 would start a loader worker
-  // (~40 ms) for every such program, so there only the entry's own use counts.
+  // for every such program (docs/defer.md), so there only the entry's own use counts.
   const found = configured ? 'uses' : entryDeferKind();
   // An installed package that uses the syntax needs the hooks whatever the entry (on Node 20 too:
   // without them that package cannot load at all).

@@ -8,17 +8,18 @@ import { IndexView, type IndexViewOptions } from './view.js';
 
 export type OpenResult =
   | { readonly ok: true; readonly view: IndexView; readonly header: Header; readonly mtime: number; readonly index: DecodedIndex }
-  | { readonly ok: false; readonly state: 'missing' | 'stale' | 'corrupt' | 'refused'; readonly reason: string; readonly header?: Header };
+  | { readonly ok: false; readonly state: 'missing' | 'stale' | 'corrupt' | 'refused'; readonly reason: string; readonly header?: Header; readonly stale?: string };
 
 /** `root` must be a real path: Node hands the hook real paths and the view compares prefixes. */
-export function openIndex(root: string, file: string, options: IndexViewOptions & { readonly trusted?: boolean } = {}): OpenResult {
-  // The view checks the header's checksum before its first answer (IndexView #intact).
-  const read = readIndexFile(file, false, root);
+export function openIndex(root: string, file: string, options: IndexViewOptions & { readonly trusted?: boolean; readonly checkHeader?: boolean } = {}): OpenResult {
+  // The view checks the header's checksum before its first answer (IndexView #intact);
+  // `coldstart doctor` asks for it at once (checkHeader).
+  const read = readIndexFile(file, options.checkHeader === true, root);
   if (!read.ok) return { ok: false, state: read.missing ? 'missing' : read.corrupt ? 'corrupt' : 'refused', reason: read.reason };
   const header = read.index.header;
   // A shared install's index was checked when it was built (settings.ts sharedInstall).
   const stale = options.trusted === true ? undefined : staleReason(root, header.stamps);
-  if (stale !== undefined) return { ok: false, state: 'stale', reason: `stale index: ${stale}`, header };
+  if (stale !== undefined) return { ok: false, state: 'stale', reason: `stale index: ${stale}`, header, stale };
   // A section that fails its checksum is answered by Node in this run; the file goes, so the
   // next run builds a new one.
   const onCorrupt = options.onCorrupt ?? (options.trusted === true ? (): void => {} : (): void => removeIfUnchanged(file, read.mtime));

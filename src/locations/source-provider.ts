@@ -1,14 +1,13 @@
-// The index's `.js` extension step in the loader pipeline, answered from the index where it can be. For every
-// `.js` file require() loads, Node reads package.json in each directory from the file's up to
-// its package root to learn the "type" (readPackageScope): one failed open per directory
-// without one, ~30 for `eslint --version`. The index already lists which directories hold a
-// package.json and what its "type" says, so this handler asks it, reads the file (open, fstat,
-// one read of its size, close; see readSource) and hands Node's own
-// Module.prototype._compile the same source and format Node would. Anything the index cannot
-// vouch for, and every ES module, goes to Node's handler unchanged.
+// The index's `.js` extension step in the loader pipeline, answered from the index where it
+// can be. For every `.js` file require() loads, Node reads package.json in each directory from
+// the file's up to its package root to learn the "type" (readPackageScope): one failed open per
+// directory without one (docs/decisions/startup-costs.md#index-source-handler). The index
+// already lists which directories hold a package.json and what its "type" says, so this step
+// asks it, reads the file (see readSource) and hands Node's own compile step the same source and
+// format Node would. Anything the index cannot vouch for, and every ES module, goes to Node's
+// handler unchanged.
 //
-// Node 22+ does the same walk in C++ (failed opens of package.json, then a read of the one it
-// finds: 89 opens for `eslint --version` on Node 24). There Node's handler is also where other
+// Node 22+ does the same walk in C++. There Node's handler is also where other
 // tools' registerHooks load hooks run for require(), so this handler steps aside for good as
 // soon as one may exist (foreign-hooks.ts), and is not installed when the project configures
 // defer transforms, whose own load hook must see every CommonJS file.
@@ -117,8 +116,8 @@ function readSource(file: string): string {
   }
   try {
     const size = fstatSync(fd).size;
-    // Node 20's readFileSync would read a descriptor it was handed in 4 KiB pieces (2,246
-    // reads for typescript.js): one buffer of its size instead.
+    // Node 20's readFileSync would read a descriptor it was handed in small pieces
+    // (docs/decisions/startup-costs.md#index-source-handler): one buffer of its size instead.
     let buffer = size > SCRATCH_BYTES ? Buffer.allocUnsafe(size) : (scratch ??= Buffer.allocUnsafe(SCRATCH_BYTES));
     let length = 0;
     for (;;) {

@@ -25,7 +25,7 @@ export type ReadResult =
 export function readIndexFile(file: string, checkHeader = true, treeRoot?: string): ReadResult {
   // The header only: package sections are read the first time a run needs one (many warm runs
   // answer everything from the learned answers and need none), so a start does not copy a file
-  // that grows with node_modules (890 KB for the demo's three packages, 53 KB of it header).
+  // that grows with node_modules (docs/decisions/startup-costs.md#index-small-probes).
   const read = readTrustedFile(file, HEAD_BYTES, 0, treeRoot);
   if (!read.ok) return read;
   try {

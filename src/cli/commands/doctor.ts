@@ -8,8 +8,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { staleReason } from '../../locations/stamps.js';
-import { indexPathFor, readIndexFile } from '../../locations/store.js';
+import { indexPathFor } from '../../locations/store.js';
+import { openIndex } from '../../locations/load.js';
 import { findProjectRoot } from '../../store.js';
 import type { IndexRunReport } from '../../locations/open-at-start.js';
 import type { PackRunReport } from '../../pack/open-at-start.js';
@@ -45,17 +45,16 @@ function status(indexFlag: string | undefined): IndexStatus {
   if (root === undefined) return { root, index: undefined, state: 'no-project', reason: 'no node_modules directory above the working directory' };
   const file = indexPathFor(root, indexFlag);
   if (isOff('COLDSTART_INDEX')) return { root, index: undefined, state: 'off', reason: 'COLDSTART_INDEX is off' };
-  const read = readIndexFile(file, true, root);
-  if (!read.ok) return { root, index: file, state: read.missing ? 'missing' : read.corrupt ? 'corrupt' : 'refused', reason: read.reason };
-  const h = read.index.header;
+  // Opened as a run opens it (the same opener), the header checked at once; nothing removed.
+  const opened = openIndex(root, file, { checkHeader: true, onCorrupt: () => {} });
+  if (!opened.ok && opened.header === undefined) return { root, index: file, state: opened.state === 'stale' ? 'corrupt' : opened.state, reason: opened.reason };
+  const h = opened.header!;
+  const facts = { builtAt: h.builtAt, builtBy: h.builtBy, packages: h.counts.packages, files: h.counts.files, bytes: h.totalBytes };
+  if (!opened.ok) return { root, index: file, state: 'stale', reason: opened.stale ?? opened.reason, ...facts };
   // A run checks only the sections it reads; doctor checks them all.
-  const corrupt = firstCorruptSection(read.index);
+  const corrupt = firstCorruptSection(opened.index);
   if (corrupt !== undefined) return { root, index: file, state: 'corrupt', reason: `section ${corrupt} fails its checksum` };
-  const stale = staleReason(root, h.stamps);
-  return {
-    root, index: file, state: stale === undefined ? 'fresh' : 'stale', reason: stale,
-    builtAt: h.builtAt, builtBy: h.builtBy, packages: h.counts.packages, files: h.counts.files, bytes: h.totalBytes,
-  };
+  return { root, index: file, state: 'fresh', reason: undefined, ...facts };
 }
 
 interface PackStatus {
