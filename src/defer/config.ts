@@ -84,7 +84,10 @@ function lookUp(start: string): Found {
     const pkg = readJson(packageFile) as Record<string, unknown> | null | undefined;
     if (pkg !== undefined) {
       const type = pkg?.['type'];
-      return { config: parseDeferSection(pkg?.['coldstart'], dir, packageFile), scopeType: crossed ? null : typeof type === 'string' ? type : undefined };
+      // A package.json at the file-system root: Node 22+ never reads it, Node 20 does, so the
+      // scope is unknown there, as resolve/facts.ts packageScope says.
+      const atRoot = dirname(dir) === dir;
+      return { config: parseDeferSection(pkg?.['coldstart'], dir, packageFile), scopeType: crossed || atRoot ? null : typeof type === 'string' ? type : undefined };
     }
     if (basename(dir) === 'node_modules') crossed = true;
     const parent = dirname(dir);

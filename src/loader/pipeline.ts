@@ -90,14 +90,16 @@ export class Pipeline {
   /** Adds a provider's steps; returns the function that takes them out again. */
   join(name: ProviderName, steps: Steps): () => void {
     const joined: Joined = { name, rank: providerOrder.indexOf(name), seq: this.#seq++, steps };
-    this.#joined.push(joined);
-    this.#joined.sort((a, b) => a.rank - b.rank || a.seq - b.seq);
-    this.#rebuild();
+    // After every provider of its rank or earlier: joining order breaks ties.
+    let at = this.#joined.length;
+    while (at > 0 && this.#joined[at - 1]!.rank > joined.rank) at--;
+    this.#joined.splice(at, 0, joined);
+    this.#rebuild(steps);
     return () => {
-      const at = this.#joined.indexOf(joined);
-      if (at === -1) return;
-      this.#joined.splice(at, 1);
-      this.#rebuild();
+      const index = this.#joined.indexOf(joined);
+      if (index === -1) return;
+      this.#joined.splice(index, 1);
+      this.#rebuild(steps);
     };
   }
 
@@ -118,75 +120,91 @@ export class Pipeline {
     internals.register!(url, parentURL, data === undefined ? undefined : { data });
   }
 
-  #rebuild(): void {
-    const steps = <K extends keyof Steps>(key: K): NonNullable<Steps[K]>[] => this.#joined.flatMap((j) => (j.steps[key] === undefined ? [] : [j.steps[key]!]));
+  /** The steps joined for one point, in order. */
+  #chain<K extends 'load' | 'resolveFilename' | 'compile'>(key: K): NonNullable<Steps[K]>[] {
+    const chain: NonNullable<Steps[K]>[] = [];
+    for (const joined of this.#joined) if (joined.steps[key] !== undefined) chain.push(joined.steps[key]!);
+    return chain;
+  }
 
-    const load = steps('load');
-    this.#loadWrap = this.#wrapProperty(internals, '_load', load.length > 0, this.#loadWrap, () => {
-      const pipeline = this;
-      return function (this: unknown, request: string, parent: CjsModule | undefined, isMain: boolean) {
-        return pipeline.#load!(request, parent, isMain);
-      } as LoadFn;
-    });
-    if (this.#loadWrap !== undefined) {
-      const original = this.#loadWrap.original;
-      this.#load = load.reduceRight<LoadFn>((next, step) => (r, p, m) => step(r, p, m, next), (r, p, m) => original.call(internals, r, p, m));
-    }
-
-    const resolve = steps('resolveFilename');
-    this.#resolveWrap = this.#wrapProperty(internals, '_resolveFilename', resolve.length > 0, this.#resolveWrap, () => {
-      const pipeline = this;
-      return function (this: unknown, request: string, parent: CjsModule | null | undefined, isMain: boolean, options?: ResolveOptions) {
-        return pipeline.#resolve!(request, parent, isMain, options);
-      } as ResolveFilenameFn;
-    });
-    if (this.#resolveWrap !== undefined) {
-      const original = this.#resolveWrap.original;
-      this.#resolve = resolve.reduceRight<ResolveFilenameFn>(
-        (next, step) => (r, p, m, o) => step(r, p, m, o, next),
-        (r, p, m, o) => (o === undefined ? original.call(internals, r, p, m) : original.call(internals, r, p, m, o)),
-      );
-    }
-
-    const compile = steps('compile');
-    this.#compileWrap = this.#wrapProperty(internals.prototype, '_compile', compile.length > 0, this.#compileWrap, () => {
-      const pipeline = this;
-      return function (this: CjsModule, content: string, filename: string, ...rest: unknown[]) {
-        return pipeline.#compile!(this, content, filename, rest);
-      };
-    });
-    if (this.#compileWrap !== undefined) {
-      const original = this.#compileWrap.original;
-      this.#compile = compile.reduceRight<CompileFn>(
-        (next, step) => (module, content, filename, rest) => step(module, content, filename, rest, next),
-        (module, content, filename, rest) => original.call(module, content, filename, ...rest),
-      );
-    }
-
-    const extensions = new Set<string>([...this.#handlerWraps.keys(), ...this.#joined.flatMap((j) => Object.keys(j.steps.extensions ?? {}))]);
-    for (const ext of extensions) {
-      const chain = this.#joined.flatMap((j) => (j.steps.extensions?.[ext] === undefined ? [] : [j.steps.extensions[ext]]));
-      const handlers = internals._extensions;
-      const wrap = this.#wrapProperty(handlers, ext, chain.length > 0 && handlers[ext] !== undefined, this.#handlerWraps.get(ext), () => {
+  /** Rebuilds the points `changed` has steps for (a join or a removal touches only those). */
+  #rebuild(changed: Steps): void {
+    if (changed.load !== undefined) {
+      const chain = this.#chain('load');
+      this.#loadWrap = this.#wrapProperty(internals, '_load', chain.length > 0, this.#loadWrap, () => {
         const pipeline = this;
-        return function (this: unknown, module: CjsModule, filename: string) {
-          return pipeline.#handlers.get(ext)!(module, filename);
+        return function (this: unknown, request: string, parent: CjsModule | undefined, isMain: boolean) {
+          return pipeline.#load!(request, parent, isMain);
+        } as LoadFn;
+      });
+      if (this.#loadWrap !== undefined) {
+        const original = this.#loadWrap.original;
+        this.#load = chain.reduceRight<LoadFn>((next, step) => (r, p, m) => step(r, p, m, next), (r, p, m) => original.call(internals, r, p, m));
+      }
+    }
+
+    if (changed.resolveFilename !== undefined) {
+      const chain = this.#chain('resolveFilename');
+      this.#resolveWrap = this.#wrapProperty(internals, '_resolveFilename', chain.length > 0, this.#resolveWrap, () => {
+        const pipeline = this;
+        return function (this: unknown, request: string, parent: CjsModule | null | undefined, isMain: boolean, options?: ResolveOptions) {
+          return pipeline.#resolve!(request, parent, isMain, options);
+        } as ResolveFilenameFn;
+      });
+      if (this.#resolveWrap !== undefined) {
+        const original = this.#resolveWrap.original;
+        this.#resolve = chain.reduceRight<ResolveFilenameFn>(
+          (next, step) => (r, p, m, o) => step(r, p, m, o, next),
+          (r, p, m, o) => (o === undefined ? original.call(internals, r, p, m) : original.call(internals, r, p, m, o)),
+        );
+      }
+    }
+
+    if (changed.compile !== undefined) {
+      const chain = this.#chain('compile');
+      this.#compileWrap = this.#wrapProperty(internals.prototype, '_compile', chain.length > 0, this.#compileWrap, () => {
+        const pipeline = this;
+        return function (this: CjsModule, content: string, filename: string, ...rest: unknown[]) {
+          return pipeline.#compile!(this, content, filename, rest);
         };
       });
-      if (wrap === undefined) {
-        this.#handlerWraps.delete(ext);
-        this.#handlers.delete(ext);
-        continue;
+      if (this.#compileWrap !== undefined) {
+        const original = this.#compileWrap.original;
+        this.#compile = chain.reduceRight<CompileFn>(
+          (next, step) => (module, content, filename, rest) => step(module, content, filename, rest, next),
+          (module, content, filename, rest) => original.call(module, content, filename, ...rest),
+        );
       }
-      this.#handlerWraps.set(ext, wrap);
-      const original = wrap.original;
-      this.#handlers.set(
-        ext,
-        chain.reduceRight<ExtensionHandler>((next, step) => (module, filename) => step(module, filename, next), (module, filename) => original.call(handlers, module, filename)),
-      );
     }
 
-    this.#rebuildHooks(steps('hooks'));
+    if (changed.extensions !== undefined) for (const ext in changed.extensions) this.#rebuildExtension(ext);
+    if (changed.hooks !== undefined) this.#rebuildHooks();
+  }
+
+  #rebuildExtension(ext: string): void {
+    const chain: HandlerStep[] = [];
+    for (const joined of this.#joined) {
+      const step = joined.steps.extensions?.[ext];
+      if (step !== undefined) chain.push(step);
+    }
+    const handlers = internals._extensions;
+    const wrap = this.#wrapProperty(handlers, ext, chain.length > 0 && handlers[ext] !== undefined, this.#handlerWraps.get(ext), () => {
+      const pipeline = this;
+      return function (this: unknown, module: CjsModule, filename: string) {
+        return pipeline.#handlers.get(ext)!(module, filename);
+      };
+    });
+    if (wrap === undefined) {
+      this.#handlerWraps.delete(ext);
+      this.#handlers.delete(ext);
+      return;
+    }
+    this.#handlerWraps.set(ext, wrap);
+    const original = wrap.original;
+    this.#handlers.set(
+      ext,
+      chain.reduceRight<ExtensionHandler>((next, step) => (module, filename) => step(module, filename, next), (module, filename) => original.call(handlers, module, filename)),
+    );
   }
 
   /**
@@ -210,9 +228,13 @@ export class Pipeline {
     return current;
   }
 
-  #rebuildHooks(hooks: SyncHooks[]): void {
-    const resolves = hooks.flatMap((h) => (h.resolve === undefined ? [] : [h.resolve]));
-    const loads = hooks.flatMap((h) => (h.load === undefined ? [] : [h.load]));
+  #rebuildHooks(): void {
+    const resolves: ResolveHook[] = [];
+    const loads: LoadHook[] = [];
+    for (const joined of this.#joined) {
+      if (joined.steps.hooks?.resolve !== undefined) resolves.push(joined.steps.hooks.resolve);
+      if (joined.steps.hooks?.load !== undefined) loads.push(joined.steps.hooks.load);
+    }
     this.#resolveChain = resolves.reduceRight<NextResolve>((next, hook) => (specifier, context) => hook(specifier, context ?? {}, next), (specifier, context) => this.#nodeResolve!(specifier, context));
     this.#loadChain = loads.reduceRight<NextLoad>((next, hook) => (url, context) => hook(url, context ?? {}, next), (url, context) => this.#nodeLoad!(url, context));
     // A resolve hook, even one that passes everything on, turns off Node's in-thread resolve

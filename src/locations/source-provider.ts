@@ -14,6 +14,8 @@
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { ResolutionView } from '../resolve/view.js';
+import { packageScope } from '../resolve/facts.js';
+import { GiveUp } from '../resolve/outcome.js';
 import { foreignLoadHooks } from '../loader/foreign-hooks.js';
 import { compileSource } from '../loader/node.js';
 import { pipeline, type HandlerStep } from '../loader/pipeline.js';
@@ -37,43 +39,23 @@ export function newSourceCounts(): SourceCounts {
 const UNKNOWN = Symbol('unknown');
 
 /**
- * The "type" of the package scope `file` lies in, as Node 20's readPackageScope finds it: the
- * nearest package.json upwards, stopping below a node_modules folder. undefined when there is
- * no scope or no "type"; UNKNOWN when the index cannot tell (Node is asked then).
+ * The "type" of the package scope `file` lies in, by the resolver's one package-scope walk
+ * (resolve/facts.ts packageScope), remembered per directory. undefined when there is no scope
+ * or no "type"; UNKNOWN when the index cannot tell (Node is asked then).
  */
 export function scopeType(view: ResolutionView, file: string, memo: Map<string, string | undefined | typeof UNKNOWN>): string | undefined | typeof UNKNOWN {
-  const seen: string[] = [];
-  let dir = dirname(file);
+  const dir = dirname(file);
+  const known = memo.get(dir);
+  if (known !== undefined || memo.has(dir)) return known;
   let answer: string | undefined | typeof UNKNOWN;
-  for (;;) {
-    const known = memo.get(dir);
-    if (known !== undefined || memo.has(dir)) {
-      answer = known;
-      break;
-    }
-    seen.push(dir);
-    if (dir.endsWith('/node_modules')) {
-      answer = undefined;
-      break;
-    }
-    const facts = view.packageJson(dir);
-    if (facts === undefined || facts?.malformed) {
-      // Unknown to the index, or a package.json Node must raise its own error about.
-      answer = UNKNOWN;
-      break;
-    }
-    if (facts !== null) {
-      answer = facts.type;
-      break;
-    }
-    const parent = dirname(dir);
-    if (parent === dir) {
-      answer = undefined;
-      break;
-    }
-    dir = parent;
+  try {
+    answer = packageScope(view, file)?.type;
+  } catch (error) {
+    // Unknown to the index, or a package.json Node must raise its own error about.
+    if (!(error instanceof GiveUp)) throw error;
+    answer = UNKNOWN;
   }
-  for (const d of seen) memo.set(d, answer);
+  memo.set(dir, answer);
   return answer;
 }
 

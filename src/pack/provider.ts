@@ -82,7 +82,7 @@ function installRegisterHooks(server: PackServer, formats: readonly ModuleFormat
     const served = server.source(path, formats);
     if (served !== undefined) return { format: served.format, source: served.source, shortCircuit: true };
     // CommonJS left to the extension handlers is counted there, not twice.
-    if (server.formatOf(path) === undefined || formats.includes(server.formatOf(path)!)) counts.misses++;
+    if (server.packedFormat(path) === undefined || formats.includes(server.packedFormat(path)!)) counts.misses++;
     return nextLoad(url, context);
   };
   return pipeline().join('pack', { hooks: { resolve, load } });
@@ -108,7 +108,7 @@ function patchExtensions(server: PackServer, countMisses: boolean): () => void {
     if (foreign.foreign) return next(module, filename);
     const served = server.source(filename, cjsFormats);
     if (served === undefined) {
-      if (countMisses && server.formatOf(filename) === undefined) counts.misses++;
+      if (countMisses && server.packedFormat(filename) === undefined) counts.misses++;
       return next(module, filename);
     }
     const cjs = compiler;
@@ -133,7 +133,7 @@ function patchExtensions(server: PackServer, countMisses: boolean): () => void {
     if (foreign.foreign) return next(module, filename);
     const served = server.source(filename, jsonFormats);
     if (served === undefined) {
-      if (countMisses && server.formatOf(filename) === undefined) counts.misses++;
+      if (countMisses && server.packedFormat(filename) === undefined) counts.misses++;
       return next(module, filename);
     }
     try {

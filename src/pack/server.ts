@@ -180,7 +180,7 @@ export class PackServer {
   }
 
   /** The recorded format of a packed path, without checking or counting anything. */
-  formatOf(path: string): ModuleFormat | undefined {
+  packedFormat(path: string): ModuleFormat | undefined {
     return this.#broken ? undefined : this.#entry(path)?.format;
   }
 

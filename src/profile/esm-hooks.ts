@@ -13,7 +13,7 @@ interface Loaded { format?: string | null; source?: unknown }
 
 const knownFormats = new Set(['module', 'commonjs', 'json', 'builtin', 'wasm']);
 
-export function formatOf(format: string | null | undefined, url: string): ModuleFormat {
+export function profiledFormat(format: string | null | undefined, url: string): ModuleFormat {
   if (url.startsWith('node:')) return 'builtin';
   return format !== null && format !== undefined && knownFormats.has(format) ? (format as ModuleFormat) : 'other';
 }
@@ -53,7 +53,7 @@ export function makeHooks(recorder: Recorder, skipPrefix: string) {
       const result = nextLoad(url, context);
       const ms = now() - start;
       recorder.charge(ms);
-      const format = formatOf(result.format, url);
+      const format = profiledFormat(result.format, url);
       // CommonJS imported by an ES module is loaded through Module._load: the patch records it.
       if (format === 'commonjs' && result.source == null) {
         return result;
