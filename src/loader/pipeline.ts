@@ -69,11 +69,14 @@ export class Pipeline {
   #seq = 0;
   #load: LoadFn | undefined;
   #loadWrap: Wrap<LoadFn> | undefined;
-  #resolve: ResolveFilenameFn | undefined;
+  // The first resolve step and what it calls next, kept apart so that a require() costs one
+  // call more than Node's own resolution, not one per layer.
+  #resolveHead: ResolveStep = passResolve;
+  #resolveTail: ResolveFilenameFn | undefined;
   #resolveWrap: Wrap<ResolveFilenameFn> | undefined;
   #compile: CompileFn | undefined;
   #compileWrap: Wrap<CjsModule['_compile']> | undefined;
-  readonly #handlers = new Map<string, ExtensionHandler>();
+  readonly #handlers = new Map<string, { head: HandlerStep; tail: ExtensionHandler }>();
   readonly #handlerWraps = new Map<string, Wrap<ExtensionHandler>>();
   #resolveRegistration: { deregister(): void } | undefined;
   #loadRegistration: { deregister(): void } | undefined;
@@ -148,15 +151,14 @@ export class Pipeline {
       this.#resolveWrap = this.#wrapProperty(internals, '_resolveFilename', chain.length > 0, this.#resolveWrap, () => {
         const pipeline = this;
         return function (this: unknown, request: string, parent: CjsModule | null | undefined, isMain: boolean, options?: ResolveOptions) {
-          return pipeline.#resolve!(request, parent, isMain, options);
+          return pipeline.#resolveHead(request, parent, isMain, options, pipeline.#resolveTail!);
         } as ResolveFilenameFn;
       });
       if (this.#resolveWrap !== undefined) {
         const original = this.#resolveWrap.original;
-        this.#resolve = chain.reduceRight<ResolveFilenameFn>(
-          (next, step) => (r, p, m, o) => step(r, p, m, o, next),
-          (r, p, m, o) => (o === undefined ? original.call(internals, r, p, m) : original.call(internals, r, p, m, o)),
-        );
+        this.#resolveHead = chain[0] ?? passResolve;
+        // Bound rather than wrapped: the last step reaches Node's function with no frame between.
+        this.#resolveTail = chain.slice(1).reduceRight<ResolveFilenameFn>((next, step) => (r, p, m, o) => step(r, p, m, o, next), original.bind(internals));
       }
     }
 
@@ -188,10 +190,12 @@ export class Pipeline {
       if (step !== undefined) chain.push(step);
     }
     const handlers = internals._extensions;
+    let slot = this.#handlers.get(ext);
     const wrap = this.#wrapProperty(handlers, ext, chain.length > 0 && handlers[ext] !== undefined, this.#handlerWraps.get(ext), () => {
-      const pipeline = this;
+      const current = (slot = { head: passHandler, tail: passHandler as unknown as ExtensionHandler });
+      this.#handlers.set(ext, current);
       return function (this: unknown, module: CjsModule, filename: string) {
-        return pipeline.#handlers.get(ext)!(module, filename);
+        return current.head(module, filename, current.tail);
       };
     });
     if (wrap === undefined) {
@@ -201,10 +205,8 @@ export class Pipeline {
     }
     this.#handlerWraps.set(ext, wrap);
     const original = wrap.original;
-    this.#handlers.set(
-      ext,
-      chain.reduceRight<ExtensionHandler>((next, step) => (module, filename) => step(module, filename, next), (module, filename) => original.call(handlers, module, filename)),
-    );
+    slot!.head = chain[0] ?? passHandler;
+    slot!.tail = chain.slice(1).reduceRight<ExtensionHandler>((next, step) => (module, filename) => step(module, filename, next), original.bind(handlers));
   }
 
   /**
@@ -270,6 +272,9 @@ export class Pipeline {
     }
   };
 }
+
+const passResolve: ResolveStep = (request, parent, isMain, options, next) => next(request, parent, isMain, options);
+const passHandler: HandlerStep = (module, filename, next) => next(module, filename);
 
 /** This process's pipeline, shared by every copy of coldstart in it. */
 export function pipeline(): Pipeline {

@@ -13,8 +13,8 @@
 // defer transforms, whose own load hook must see every CommonJS file.
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { ResolutionView } from '../resolve/view.js';
-import { packageScope } from '../resolve/facts.js';
+import type { PackageFacts, ResolutionView } from '../resolve/view.js';
+import { directoryScope } from '../resolve/facts.js';
 import { GiveUp } from '../resolve/outcome.js';
 import { foreignLoadHooks } from '../loader/foreign-hooks.js';
 import { compileSource } from '../loader/node.js';
@@ -43,20 +43,27 @@ const UNKNOWN = Symbol('unknown');
  * (resolve/facts.ts packageScope), remembered per directory. undefined when there is no scope
  * or no "type"; UNKNOWN when the index cannot tell (Node is asked then).
  */
-export function scopeType(view: ResolutionView, file: string, memo: Map<string, string | undefined | typeof UNKNOWN>): string | undefined | typeof UNKNOWN {
+export function scopeType(view: ResolutionView, file: string, memo: ScopeMemo): string | undefined | typeof UNKNOWN {
   const dir = dirname(file);
-  const known = memo.get(dir);
-  if (known !== undefined || memo.has(dir)) return known;
-  let answer: string | undefined | typeof UNKNOWN;
+  if (memo.unknown.has(dir)) return UNKNOWN;
   try {
-    answer = packageScope(view, file)?.type;
+    return directoryScope(view, dir, memo.scopes)?.type;
   } catch (error) {
     // Unknown to the index, or a package.json Node must raise its own error about.
     if (!(error instanceof GiveUp)) throw error;
-    answer = UNKNOWN;
+    memo.unknown.add(dir);
+    return UNKNOWN;
   }
-  memo.set(dir, answer);
-  return answer;
+}
+
+/** What scopeType learnt: each directory's scope, and the directories the index cannot tell about. */
+export interface ScopeMemo {
+  readonly scopes: Map<string, PackageFacts | null>;
+  readonly unknown: Set<string>;
+}
+
+function newScopeMemo(): ScopeMemo {
+  return { scopes: new Map(), unknown: new Set() };
 }
 
 /** Scratch space reused for every file that fits: most sources do, and need no allocation. */
@@ -122,7 +129,7 @@ function readSource(file: string): string {
 
 /** The "type" of the package scope `file` lies in; undefined for none, null when the index cannot tell. */
 export function packageTypeOf(view: ResolutionView, file: string): string | undefined | null {
-  const type = scopeType(view, file, new Map());
+  const type = scopeType(view, file, newScopeMemo());
   return type === UNKNOWN ? null : type;
 }
 
@@ -138,7 +145,7 @@ export function installSourceHandler(view: ResolutionView, counts: SourceCounts,
   }
   // Started only once this step is certain to serve files (slow filesystems: prefetch.ts).
   const prefetch = startPrefetch?.();
-  const memo = new Map<string, string | undefined | typeof UNKNOWN>();
+  const memo = newScopeMemo();
   const js: HandlerStep = (module, filename, next) => {
     if (foreign.foreign) {
       counts.passed++;

@@ -37,21 +37,48 @@ export function packageJson(view: ResolutionView, dir: string): PackageFacts | n
  * The package scope of a file: the nearest package.json in its directory or above, not looking
  * past a node_modules directory (Node's GetNearestParentPackageJSON / getPackageScopeConfig).
  * The file-system root is never consulted by Node 22+ while Node 20 reads /package.json, so a
- * root package.json is a give-up rather than a guess.
+ * root package.json is a give-up rather than a guess. `memo` remembers the scope of each
+ * directory walked (a give-up is not remembered: it throws).
  */
-export function packageScope(view: ResolutionView, file: string): PackageFacts | null {
-  let dir = dirname(file);
+export function packageScope(view: ResolutionView, file: string, memo?: Map<string, PackageFacts | null>): PackageFacts | null {
+  return directoryScope(view, dirname(file), memo);
+}
+
+/** packageScope of a file in `start`, for a caller that has the directory already. */
+export function directoryScope(view: ResolutionView, start: string, memo?: Map<string, PackageFacts | null>): PackageFacts | null {
+  let dir = start;
+  const known = memo?.get(dir);
+  if (known !== undefined) return known;
+  const seen: string[] = [];
+  let scope: PackageFacts | null;
   while (true) {
+    const known = memo?.get(dir);
+    if (known !== undefined) {
+      scope = known;
+      break;
+    }
+    seen.push(dir);
     const parent = dirname(dir);
     if (parent === dir) {
       if (packageJson(view, dir) !== null) giveUp('package.json at the file-system root');
-      return null;
+      scope = null;
+      break;
     }
-    if (dir.endsWith(`${sep}node_modules`)) return null;
+    if (dir.endsWith(`${sep}node_modules`)) {
+      scope = null;
+      break;
+    }
     const facts = packageJson(view, dir);
-    if (facts !== null) return facts;
+    if (facts !== null) {
+      scope = facts;
+      break;
+    }
     dir = parent;
   }
+  // Every directory walked through has the same scope: a caller asking file after file
+  // (the index's source step) then walks each directory once.
+  if (memo !== undefined) for (const walked of seen) memo.set(walked, scope);
+  return scope;
 }
 
 /**
