@@ -25,5 +25,17 @@ if (files.length === 0) {
   process.exit(1);
 }
 console.log(`node ${process.version}: ${files.length} test files`);
-const result = spawnSync(process.execPath, ['--test', ...files], { stdio: 'inherit', cwd: root });
-process.exit(result.status ?? 1);
+// Unit tests take the pure cores from their TypeScript source through tsx (test/helpers.mjs
+// core()), so they need no build; process tests run the built package.
+const unit = files.filter((file) => file.includes(`${join('test', 'unit')}`));
+const process_ = files.filter((file) => !unit.includes(file));
+let status = 0;
+for (const [group, args, env] of [
+  [unit, ['--import', 'tsx'], { UNIT_FROM_SOURCE: '1' }],
+  [process_, [], {}],
+]) {
+  if (group.length === 0) continue;
+  const result = spawnSync(process.execPath, [...args, '--test', ...group], { stdio: 'inherit', cwd: root, env: { ...process.env, ...env } });
+  if (result.status !== 0) status = result.status ?? 1;
+}
+process.exit(status);

@@ -11,6 +11,15 @@ export const dist = join(root, 'dist');
 export const bin = join(root, 'bin', 'coldstart.cjs');
 export const fixtures = join(root, 'test', 'fixtures');
 
+/**
+ * Where a unit test takes a pure core module from (`path` without extension, e.g.
+ * 'resolve/resolve'): its TypeScript source when the unit suite runs under tsx (scripts/run-tests.mjs
+ * does that, so unit tests need no build), else the built dist/ file.
+ */
+export function core(path) {
+  return process.env['UNIT_FROM_SOURCE'] === '1' ? join(root, 'src', `${path}.ts`) : join(dist, `${path}.js`);
+}
+
 // The registry trees `npm test` installs before it runs (scripts/prepare-fixtures.mjs): a test
 // that needs one fails, rather than skips, when it is missing.
 export function installedTree(file) {

@@ -4,9 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir, dist, writeAnswerTable } from '../helpers.mjs';
+import { tempDir, writeAnswerTable, core } from '../helpers.mjs';
 
-const { AnswerTable, searchAnswer } = await import(join(dist, 'locations/answers.js'));
+const { AnswerTable, searchAnswer } = await import(core('locations/answers'));
 
 const answers = {
   'import\nnode,import\n\nx': ['node_modules/x/index.js', null],

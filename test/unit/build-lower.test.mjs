@@ -2,8 +2,11 @@
 // then the properties every output keeps: line numbers, idempotence, and code that runs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lowerDefer, planLowering } from '../../dist/build/lower.js';
+import { core } from '../helpers.mjs';
+// The helper is read from the built runtime (dist/build/runtime.js): taken from dist.
 import { helperInline } from '../../dist/build/helper.js';
+
+const { lowerDefer, planLowering } = await import(core('build/lower'));
 
 const external = (site) => (site.kind === 'require' ? `() => (${site.init})` : `__coldstart_load(import.meta.url, import.meta.resolve(${JSON.stringify(site.specifier)}))`);
 

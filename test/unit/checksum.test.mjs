@@ -3,9 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { dist } from '../helpers.mjs';
+import { core } from '../helpers.mjs';
 
-const { checksum, checksumInJavaScript } = await import(join(dist, 'locations/checksum.js'));
+const { checksum, checksumInJavaScript } = await import(core('locations/checksum'));
 
 function bytes(n, seed) {
   const out = new Uint8Array(n);

@@ -3,7 +3,8 @@
 // graph are tested end to end in test/process/pack-lazy.test.mjs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { commonJsFacts, lowerLearned } from '../../dist/defer/learned.js';
+import { core } from '../helpers.mjs';
+const { commonJsFacts, lowerLearned } = await import(core('defer/learned'));
 
 const effect = (source) => commonJsFacts(source, '/m/index.js').sideEffect;
 const candidates = (source) => commonJsFacts(source, '/m/index.js').candidates.map((site) => site.specifier);

@@ -2,9 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { dist } from '../helpers.mjs';
+import { core } from '../helpers.mjs';
 
-const { hasLaunchFlag, launchFlags, splitNodeOptions } = await import(join(dist, 'node-options.js'));
+const { hasLaunchFlag, launchFlags, splitNodeOptions } = await import(core('node-options'));
 
 test('spaces split, double quotes group, a backslash escapes inside quotes', () => {
   assert.deepEqual(splitNodeOptions('  --no-addons   -C  dev '), ['--no-addons', '-C', 'dev']);

@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseSync } from 'oxc-parser';
-import { callsImportOrEval, mentionsImportOrEval } from '../../dist/pack/cache-check.js';
+import { core } from '../helpers.mjs';
+const { callsImportOrEval, mentionsImportOrEval } = await import(core('pack/cache-check'));
 
 test('the quick test never misses a call, and may name one that is not', () => {
   for (const source of ["import('x')", 'import (x)', 'import\n(x)', 'import /* c */ ("x")', 'eval("1")', 'eval (s)']) {

@@ -2,8 +2,9 @@
 // the one-line reasons for foreign, truncated and corrupt packs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodePack, encodePack, FORMAT_VERSION } from '../../dist/pack/format.js';
-import { PackServer, newPackCounts } from '../../dist/pack/server.js';
+import { core } from '../helpers.mjs';
+const { decodePack, encodePack, FORMAT_VERSION } = await import(core('pack/format'));
+const { PackServer, newPackCounts } = await import(core('pack/server'));
 
 const input = () => ({
   root: '/build/root',

@@ -4,15 +4,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { entryScript, tempDir } from '../helpers.mjs';
-import { injectMarkers, isMarkerURL, sourceText } from '../../dist/profile/inject.js';
-import { MIN_BOUNDARY_MS, Recorder, packageRootOf, keyOf } from '../../dist/profile/recorder.js';
-import { analyze, labelOf, isWrapper } from '../../dist/profile/analyze.js';
-import { deferCandidates, findImport, lazyLine, savingOf } from '../../dist/profile/defer.js';
-import { evaluate } from '../../dist/profile/check.js';
-import { renderTrace } from '../../dist/profile/render-trace.js';
-import { renderTree } from '../../dist/profile/render-text.js';
-import { installOnFirstModule, mayImportStatically, startsInCommonJs as startsInCommonJsNow } from '../../dist/profile/esm-start.js';
+import { entryScript, tempDir, core } from '../helpers.mjs';
+const { injectMarkers, isMarkerURL, sourceText } = await import(core('profile/inject'));
+const { MIN_BOUNDARY_MS, Recorder, packageRootOf, keyOf } = await import(core('profile/recorder'));
+const { analyze, labelOf, isWrapper } = await import(core('profile/analyze'));
+const { deferCandidates, findImport, lazyLine, savingOf } = await import(core('profile/defer'));
+const { evaluate } = await import(core('profile/check'));
+const { renderTrace } = await import(core('profile/render-trace'));
+const { renderTree } = await import(core('profile/render-text'));
+const { installOnFirstModule, mayImportStatically, startsInCommonJs: startsInCommonJsNow } = await import(core('profile/esm-start'));
 
 test('markers move no code: a start call on a code-free first line, else a data: module imported last', () => {
   const source = 'export const a = 1;\nthrow new Error("x");';

@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { dist } from '../helpers.mjs';
+import { core } from '../helpers.mjs';
 
-const { resolve } = await import(join(dist, 'resolve/resolve.js'));
-const { createMemoryView } = await import(join(dist, 'resolve/memory-view.js'));
+const { resolve } = await import(core('resolve/resolve'));
+const { createMemoryView } = await import(core('resolve/memory-view'));
 
 const REQUIRE = ['node', 'require', 'module-sync', 'node-addons'];
 const IMPORT = ['node', 'import', 'module-sync', 'node-addons'];

@@ -3,9 +3,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { readdirSync, readFileSync } from 'node:fs';
-import { dist, root } from '../helpers.mjs';
+import { root, core } from '../helpers.mjs';
 
-const { settingOff, settingOn } = await import(join(dist, 'settings.js'));
+const { settingOff, settingOn } = await import(core('settings'));
 
 test('0, off, false and no (any case) are off; unset and empty are neither; anything else is on', () => {
   const cases = [
@@ -29,7 +29,7 @@ test('0, off, false and no (any case) are off; unset and empty are neither; anyt
 });
 
 test("the README's table lists exactly the documented settings, as settings.ts words them", async () => {
-  const { settings } = await import(join(dist, 'settings.js'));
+  const { settings } = await import(core('settings'));
   const readme = readFileSync(join(root, 'README.md'), 'utf8');
   const rows = readme.split('\n').filter((line) => line.startsWith('| `COLDSTART_'));
   const want = Object.values(settings).filter((s) => !s.internal).map((s) => `| ${s.usage} | ${s.effect} |`);
@@ -54,7 +54,7 @@ test('COLDSTART_* is read only in src/settings.ts (and the import-free register 
 });
 
 test('every COLDSTART_* name in the sources is declared in settings.ts', async () => {
-  const { settings } = await import(join(dist, 'settings.js'));
+  const { settings } = await import(core('settings'));
   const seen = new Set();
   const walk = (dir) => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
