@@ -1,7 +1,7 @@
 // Every Node-version gate coldstart depends on, in one table: each entry names the Node
 // versions that have it and how it is detected at run time (detection, not version parsing).
 import { hasLaunchFlag } from './node-options.js';
-import { Module as nodeModule } from 'node:module';
+import { internals } from './loader/node.js';
 
 interface Feature {
   /** Node versions that ship the feature unflagged, for the README and error messages. */
@@ -9,7 +9,7 @@ interface Feature {
   readonly detect: () => boolean;
 }
 
-const mod = nodeModule as unknown as Record<string, unknown>;
+const mod = internals as unknown as Record<string, unknown>;
 
 function processFeature(key: string): unknown {
   return (process.features as unknown as Record<string, unknown>)[key];

@@ -22,31 +22,14 @@
 //   and stat cache) sends the module to Node's own _compile instead.
 import { launchFlags } from '../node-options.js';
 import { isOff } from '../settings.js';
-import { Module } from 'node:module';
 import { dirname } from 'node:path';
+import { internals, type CjsModule } from './node.js';
 import { pipeline, type ProviderName } from './pipeline.js';
 
 type Wrapper = (exports: unknown, require: unknown, module: unknown, filename: string, dirname: string) => unknown;
-interface CjsModule {
-  id: string;
-  exports: unknown;
-  require(id: string): unknown;
-  _compile(content: string, filename: string): unknown;
-}
-interface ModuleStatics {
-  new (id?: string, parent?: unknown): CjsModule;
-  prototype: { _compile: (content: string, filename: string) => unknown };
-  wrap: (source: string) => string;
-  wrapper: readonly string[];
-  _extensions: unknown;
-  _cache: unknown;
-  _resolveFilename(request: string, parent: unknown, isMain: boolean, options?: unknown): string;
-  _resolveLookupPaths(request: string, parent: unknown): unknown;
-  createRequire(filename: string): NodeJS.Require;
-}
 type VmScript = import('node:vm').Script;
 
-const M = Module as unknown as ModuleStatics;
+const M = internals;
 const HEAD = '(function (exports, require, module, __filename, __dirname) {\n';
 const TAIL = '\n})';
 const NODE_WRAPPER = ['(function (exports, require, module, __filename, __dirname) { ', '\n});'];
@@ -187,7 +170,7 @@ function makeRequire(module: CjsModule): NodeJS.Require {
   };
   require.resolve = resolve;
   Object.defineProperty(require, 'main', { value: process.mainModule, writable: true, enumerable: true, configurable: true });
-  require.extensions = M._extensions as NodeJS.RequireExtensions;
+  require.extensions = M._extensions as unknown as NodeJS.RequireExtensions;
   require.cache = M._cache as NodeJS.Dict<NodeJS.Module>;
   return require;
 }

@@ -52,12 +52,16 @@ export interface SyncHooks {
 }
 
 export interface ModuleInternals {
+  new (id?: string, parent?: unknown): CjsModule;
   _load: LoadFn;
   _resolveFilename: ResolveFilenameFn;
   _extensions: Record<string, ExtensionHandler>;
   prototype: { _compile(this: CjsModule, content: string, filename: string, ...rest: unknown[]): unknown };
   wrap(source: string): string;
   wrapper: readonly string[];
+  _cache: Record<string, unknown>;
+  _resolveLookupPaths(request: string, parent: unknown): string[] | null;
+  createRequire(filename: string): NodeJS.Require;
   globalPaths?: string[];
   registerHooks?: (hooks: SyncHooks) => { deregister(): void };
   register?: (specifier: string | URL, parentURL?: string | URL, options?: { data?: unknown }) => void;
@@ -79,4 +83,17 @@ export function compileSource(module: CjsModule, source: string, filename: strin
 /** The file extensions require() knows, in its probing order (require.extensions' keys). */
 export function registeredExtensions(): string[] {
   return Object.keys(internals._extensions);
+}
+
+/**
+ * Runs process.argv[1] as Node's own start would (Module.runMain), on a tick of its own, after
+ * taking the files under `ownDirs` out of require.cache: an in-process runner (`coldstart
+ * profile`) leaves the program the cache it would have without it, and an exception the program
+ * throws while loading is uncaught, so Node prints it and exits exactly as it would.
+ */
+export function runMainSoon(ownDirs: readonly string[]): void {
+  const modules = internals as unknown as { runMain(main?: string): void };
+  for (const key of Object.keys(internals._cache)) if (ownDirs.some((dir) => key.startsWith(dir))) delete internals._cache[key];
+  const { runMain } = modules;
+  process.nextTick(runMain);
 }

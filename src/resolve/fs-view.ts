@@ -1,7 +1,7 @@
 // A ResolutionView answered from the real file system, memoised for its lifetime: the
 // reference the conformance tests compare Node against, and the index builder's own check.
 import { readFileSync, realpathSync, statSync } from 'node:fs';
-import { Module } from 'node:module';
+import { internals } from '../loader/node.js';
 import { join } from 'node:path';
 import type { PackageFacts, ResolutionView } from './view.js';
 
@@ -64,7 +64,7 @@ export function createFsView(options: FsViewOptions = {}): ResolutionView {
     return known;
   }
 
-  const globalPaths = (Module as unknown as { globalPaths?: string[] }).globalPaths ?? [];
+  const globalPaths = internals.globalPaths ?? [];
   return {
     isFile: (path) => (kind(path) === 'error' ? undefined : kind(path) === 'file'),
     isDirectory: (path) => (kind(path) === 'error' ? undefined : kind(path) === 'dir'),

@@ -32,13 +32,13 @@ const top = (file) => {
 };
 
 test('only src/loader/ touches Node\'s loader internals', () => {
-  const contact = /\b(?:_resolveFilename|_extensions|_compile|_load)\b|\bregisterHooks\s*[(!]|\.register\(|registerHooks\s*=|internals\.register\b/;
+  const contact = /\b(?:_resolveFilename|_extensions|_compile|_load|_cache|runMain)\b|\bregisterHooks\s*[(!]|\.register\(|registerHooks\s*=|internals\.register\b/;
   const outside = sources().filter((file) => top(file) !== 'loader' && contact.test(code(file)));
   assert.deepEqual(outside.map((file) => relative(src, file)), []);
 });
 
 test('the rule catches a contact outside src/loader/ (the check can fail)', () => {
-  const contact = /\b(?:_resolveFilename|_extensions|_compile|_load)\b|\bregisterHooks\s*[(!]|\.register\(|registerHooks\s*=|internals\.register\b/;
+  const contact = /\b(?:_resolveFilename|_extensions|_compile|_load|_cache|runMain)\b|\bregisterHooks\s*[(!]|\.register\(|registerHooks\s*=|internals\.register\b/;
   assert.ok(contact.test('Module.prototype._compile = patched;'));
   assert.ok(contact.test('module.registerHooks({ load })'));
   assert.ok(!contact.test("has('registerHooks')"));
@@ -79,4 +79,24 @@ test('no file at src/ shares its name with a folder there', () => {
   const folders = new Set(entries.filter((e) => e.isDirectory()).map((e) => e.name));
   const clashes = entries.filter((e) => e.isFile() && folders.has(e.name.replace(/\.ts$/, ''))).map((e) => e.name);
   assert.deepEqual(clashes, []);
+});
+
+test('the pure cores import nothing of the loader, the settings or the shared state', () => {
+  // They take what they need as arguments (a view of the filesystem, the source text) and are
+  // unit-tested from source; `isBuiltin`, a fact about the running Node, is their one node:module import.
+  const cores = [
+    'resolve/resolve.ts', 'resolve/esm.ts', 'resolve/cjs.ts', 'resolve/targets.ts', 'resolve/facts.ts', 'resolve/memory-view.ts',
+    'locations/format.ts', 'locations/checksum.ts', 'pack/format.ts', 'pack/cache-check.ts',
+    'defer/transform.ts', 'defer/scope.ts', 'defer/detect.ts', 'defer/learned.ts',
+    'profile/analyze.ts', 'profile/render-text.ts', 'profile/render-trace.ts', 'profile/render-html.ts', 'profile/defer.ts', 'profile/check.ts',
+    'build/lower.ts',
+  ];
+  const impure = [];
+  for (const core of cores) {
+    const text = code(join(src, core));
+    const imports = [...text.matchAll(/(?:from|import\()\s*['"]([^'"]+)['"]/g)].map((m) => m[1]);
+    const bad = imports.filter((i) => /\/loader\/|settings\.js$|shared-state\.js$/.test(i) || (i === 'node:module' && !/import \{ isBuiltin \} from 'node:module'/.test(text)));
+    if (bad.length > 0) impure.push(`${core}: ${bad.join(', ')}`);
+  }
+  assert.deepEqual(impure, []);
 });

@@ -191,13 +191,8 @@ async function runInProcess(script: string, command: string[], options: Options,
       rmSync(dir, { recursive: true, force: true });
     }
   });
-  const Module = (await import('node:module')).default as unknown as { runMain(main?: string): void; _cache: Record<string, unknown> };
   // The program's require.cache holds what it would hold without coldstart: not our bin and CLI.
-  const own = [join(distPath('..'), 'bin'), distPath('')];
-  for (const key of Object.keys(Module._cache)) if (own.some((dir) => key.startsWith(dir))) delete Module._cache[key];
-  const { runMain } = Module;
-  // From a tick of its own, not from this async function: an exception the program throws while
-  // loading is then uncaught, and Node prints and exits exactly as it would without coldstart.
-  process.nextTick(runMain);
+  const { runMainSoon } = await import('../../loader/node.js');
+  runMainSoon([join(distPath('..'), 'bin'), distPath('')]);
   return undefined;
 }
