@@ -141,13 +141,13 @@ for (const [name, out] of [['index', 'index'], ['register', 'register-core']]) {
   });
 }
 
-// dist/register.cjs runs the core through V8's code cache (src/register-loader.ts); the cache's
+// dist/register.cjs runs the core through V8's code cache (src/loader/core-loader.ts); the cache's
 // name carries a hash of the core, so a rebuilt core never meets an old cache. Old caches go.
 const coreHash = createHash('sha256').update(readFileSync(join(root, 'dist/register-core.cjs'))).digest('hex').slice(0, 16);
 for (const name of readdirSync(join(root, 'dist'))) {
   if (name.endsWith('.v8cache') && !name.includes(coreHash)) rmSync(join(root, 'dist', name), { force: true });
 }
-// The two entries of coldstart/register share that loader (src/register-loader.ts): for
+// The two entries of coldstart/register share that loader (src/loader/core-loader.ts): for
 // `--require` a CommonJS file, for `--import` an ES module that imports nothing, so neither
 // builds ES module facades of builtins nor goes through the CommonJS loader to reach the core.
 for (const [entry, out, format] of [['register-entry-cjs', 'register.cjs', 'cjs'], ['register-entry-esm', 'register.js', 'esm']]) {

@@ -1,5 +1,5 @@
 // dist/register.cjs, what `node --require coldstart/register` runs: the shared loader, pointed at
 // the core beside it.
-import { runCore } from './register-loader.js';
+import { runCore } from './loader/core-loader.js';
 
 runCore(__dirname);

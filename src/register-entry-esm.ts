@@ -1,7 +1,7 @@
 // dist/register.js, what `node --import coldstart/register` runs: the same loader as the
 // `--require` entry, so one copy of the activation code runs either way, compiled as a script
-// from V8's code cache. It imports nothing: see register-loader.ts.
-import { runCore } from './register-loader.js';
+// from V8's code cache. It imports nothing: see loader/core-loader.ts.
+import { runCore } from './loader/core-loader.js';
 
 const here = process.getBuiltinModule('node:url').fileURLToPath(import.meta.url);
 runCore(here.slice(0, Math.max(here.lastIndexOf('/'), here.lastIndexOf('\\'))));

@@ -15,7 +15,8 @@ function copy(t) {
 }
 
 const caches = (dir) => readdirSync(dir).filter((n) => n.endsWith('.v8cache'));
-const program = ['-e', 'console.log(typeof globalThis[Symbol.for("coldstart")]?.activated)'];
+// A require() first: a process with no script activates coldstart at its first module.
+const program = ['-e', 'try { require("./absent") } catch {} console.log(typeof globalThis[Symbol.for("coldstart")]?.activated)'];
 
 function run(dir, env = {}) {
   const r = runNode(['--require', join(dir, 'register.cjs'), ...program], { env: { COLDSTART_DEBUG: '1', COLDSTART_INDEX: '0', COLDSTART_PACK: 'off', ...env } });

@@ -15,14 +15,75 @@
 //
 // Kept free of imports but the settings' few readers (a handful of lines once bundled), of
 // builtins alike: this file must stay tiny.
-import { isOff, isOn, setting } from './settings.js';
+import { isOff, isOn, setting } from '../settings.js';
 
 declare const CORE_HASH: string;
 
 type Wrapper = (exports: object, require: (id: string) => unknown, module: object, filename: string, dirname: string) => void;
 
-/** Runs the core that sits in `dir` (dist/). */
+/**
+ * Runs the core that sits in `dir` (dist/): at once when the process has a script to run, else
+ * (`node -e`, `node -p`, the REPL, a script on stdin) at its first require() or import(). Such a
+ * process often loads nothing, and then coldstart costs it one small file and one wrapper
+ * (docs/decisions/startup-costs.md#register-waits-for-a-first-module).
+ */
 export function runCore(dir: string): void {
+  if (mayWait()) waitForFirstModule(() => loadCore(dir));
+  else loadCore(dir);
+}
+
+/**
+ * Whether activation may wait for the first module: no entry script, on the main thread (a
+ * worker's ES module entry would get no hooks), on Node 22+ (Node 20 gets no new optimisation),
+ * and not for `--input-type=module` code, whose static imports give no earlier sign.
+ */
+function mayWait(): boolean {
+  const entry = process.argv[1];
+  if ((entry !== undefined && entry !== '') || Number(process.versions.node.split('.')[0]) < 22) return false;
+  const chdir = process.chdir as { disabled?: unknown };
+  if (chdir.disabled === true) return false;
+  const flags = `${process.execArgv.join(' ')} ${process.env['NODE_OPTIONS'] ?? ''}`;
+  return !flags.includes('--input-type') && !flags.includes('--experimental-default-type');
+}
+
+type ResolveFilename = (this: unknown, ...args: unknown[]) => unknown;
+
+/**
+ * Calls `load` once, at the first require() (Module._resolveFilename, taken back out unless
+ * another tool has wrapped it since) or the first import() (the `tracing:module.import:start`
+ * channel, published before Node resolves the specifier, so the hooks `load` installs serve it).
+ */
+function waitForFirstModule(load: () => void): void {
+  const Module = process.getBuiltinModule('node:module').Module as unknown as { _resolveFilename: ResolveFilename; isBuiltin(id: string): boolean };
+  const channels = process.getBuiltinModule('node:diagnostics_channel');
+  const original = Module._resolveFilename;
+  let loaded = false;
+  const once = (): void => {
+    if (loaded) return;
+    loaded = true;
+    channels.unsubscribe('tracing:module.import:start', once);
+    if (Module._resolveFilename === first) Module._resolveFilename = original;
+    try {
+      load();
+    } catch {
+      // A broken activation leaves the program running as if coldstart were absent.
+    }
+  };
+  const first: ResolveFilename = function (this: unknown, ...args: unknown[]) {
+    // A builtin needs nothing of coldstart (Node's `-e` itself requires `module` at start).
+    if (loaded || (typeof args[0] === 'string' && Module.isBuiltin(args[0]))) return original.apply(this, args);
+    const head = Module._resolveFilename === first;
+    once();
+    // Where another tool wrapped this function since, its wrapper is still the way in: this
+    // call goes on to Node's own, and the next ones through what the core installed.
+    return (head ? Module._resolveFilename : original).apply(this, args);
+  };
+  Module._resolveFilename = first;
+  channels.subscribe('tracing:module.import:start', once);
+}
+
+/** Compiles and runs the core (from V8's code cache where there is one). */
+function loadCore(dir: string): void {
   const fs = process.getBuiltinModule('node:fs');
   const vm = process.getBuiltinModule('node:vm');
   const core = `${dir}/register-core.cjs`;
