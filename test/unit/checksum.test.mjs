@@ -2,7 +2,6 @@
 // of one byte, or of the length, changes the result.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { core } from '../helpers.mjs';
 
 const { checksum, checksumInJavaScript } = await import(core('locations/checksum'));

@@ -1,7 +1,6 @@
 // NODE_OPTIONS read as Node reads it, in the one parser coldstart has.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { core } from '../helpers.mjs';
 
 const { hasLaunchFlag, launchFlags, splitNodeOptions } = await import(core('node-options'));

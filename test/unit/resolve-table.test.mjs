@@ -1,7 +1,6 @@
 // The pure resolver as tables of (case, input, expected) over an in-memory view: every
 // feature of Node's CommonJS and ESM algorithms, with exact paths, codes and messages.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { core } from '../helpers.mjs';
 
