@@ -46,39 +46,86 @@ function mayWait(): boolean {
   return !flags.includes('--input-type') && !flags.includes('--experimental-default-type');
 }
 
-type ResolveFilename = (this: unknown, ...args: unknown[]) => unknown;
+type Fn = (this: unknown, ...args: unknown[]) => unknown;
 
 /**
- * Calls `load` once, at the first require() (Module._resolveFilename, taken back out unless
- * another tool has wrapped it since) or the first import() (the `tracing:module.import:start`
- * channel, published before Node resolves the specifier, so the hooks `load` installs serve it).
+ * Calls `load` once, at the first sign of a module: the first require() of a non-builtin (Module
+ * ._resolveFilename), the first import() (the `tracing:module.import:start` channel, published
+ * before Node resolves the specifier, so the hooks `load` installs serve it), or the first change
+ * another tool makes to the loader (wrapping Module._resolveFilename, reading or replacing a
+ * `.js`/`.json` extension handler, calling module.registerHooks). The last keeps the order a
+ * start-up activation gives: coldstart's steps first, the other tool's on top of them.
  */
 function waitForFirstModule(load: () => void): void {
-  const Module = process.getBuiltinModule('node:module').Module as unknown as { _resolveFilename: ResolveFilename; isBuiltin(id: string): boolean };
+  const Module = process.getBuiltinModule('node:module').Module as unknown as Record<string, unknown> & {
+    _resolveFilename: Fn;
+    _extensions: Record<string, Fn>;
+    registerHooks?: Fn;
+    isBuiltin(id: string): boolean;
+  };
   const channels = process.getBuiltinModule('node:diagnostics_channel');
   const original = Module._resolveFilename;
+  const handlers = Module._extensions;
+  const kept: Record<string, Fn | undefined> = { '.js': handlers['.js'], '.json': handlers['.json'] };
+  const registerHooks = Module.registerHooks;
+  /** What resolution goes through once the core is in: its wrapper, or Node's own. */
+  let after = original;
   let loaded = false;
+  const dataProperty = (holder: object, key: string, value: unknown): void => {
+    Object.defineProperty(holder, key, { value, writable: true, enumerable: true, configurable: true });
+  };
   const once = (): void => {
     if (loaded) return;
     loaded = true;
     channels.unsubscribe('tracing:module.import:start', once);
-    if (Module._resolveFilename === first) Module._resolveFilename = original;
+    // Node's own values again, as plain properties, for the core to wrap.
+    dataProperty(Module, '_resolveFilename', original);
+    for (const ext of Object.keys(kept)) dataProperty(handlers, ext, kept[ext]);
+    if (registerHooks !== undefined) Module.registerHooks = registerHooks;
     try {
       load();
     } catch {
       // A broken activation leaves the program running as if coldstart were absent.
     }
+    after = Module._resolveFilename;
   };
-  const first: ResolveFilename = function (this: unknown, ...args: unknown[]) {
+  const first: Fn = function (this: unknown, ...args: unknown[]) {
     // A builtin needs nothing of coldstart (Node's `-e` itself requires `module` at start).
-    if (loaded || (typeof args[0] === 'string' && Module.isBuiltin(args[0]))) return original.apply(this, args);
-    const head = Module._resolveFilename === first;
+    if (!loaded && typeof args[0] === 'string' && Module.isBuiltin(args[0])) return original.apply(this, args);
     once();
-    // Where another tool wrapped this function since, its wrapper is still the way in: this
-    // call goes on to Node's own, and the next ones through what the core installed.
-    return (head ? Module._resolveFilename : original).apply(this, args);
+    // Once the core is in, a wrapper another tool put around this one reaches it through here.
+    return after.apply(this, args);
   };
-  Module._resolveFilename = first;
+  Object.defineProperty(Module, '_resolveFilename', {
+    configurable: true,
+    enumerable: true,
+    get: () => first,
+    set: (value: Fn) => {
+      once();
+      Module._resolveFilename = value;
+    },
+  });
+  for (const ext of Object.keys(kept)) {
+    if (kept[ext] === undefined) continue;
+    Object.defineProperty(handlers, ext, {
+      configurable: true,
+      enumerable: true,
+      get: () => {
+        once();
+        return handlers[ext];
+      },
+      set: (value: Fn) => {
+        once();
+        handlers[ext] = value;
+      },
+    });
+  }
+  if (registerHooks !== undefined) {
+    Module.registerHooks = function (this: unknown, ...args: unknown[]) {
+      once();
+      return Module.registerHooks!.apply(this, args);
+    };
+  }
   channels.subscribe('tracing:module.import:start', once);
 }
 

@@ -17,7 +17,8 @@ export interface ResolveOptions {
   paths?: string[];
 }
 
-export type LoadFn = (request: string, parent: CjsModule | undefined, isMain: boolean) => unknown;
+/** Module._load; Node 22+ passes a fourth argument of its own (where an import() resolved to). */
+export type LoadFn = (request: string, parent: CjsModule | undefined, isMain: boolean, ...rest: unknown[]) => unknown;
 export type ResolveFilenameFn = (request: string, parent: CjsModule | null | undefined, isMain: boolean, options?: ResolveOptions) => string;
 export type ExtensionHandler = (module: CjsModule, filename: string) => unknown;
 

@@ -30,7 +30,9 @@ import {
 export const providerOrder = ['profiler', 'recorder', 'defer', 'pack', 'index'] as const;
 export type ProviderName = (typeof providerOrder)[number];
 
-export type LoadStep = (request: string, parent: CjsModule | undefined, isMain: boolean, next: LoadFn) => unknown;
+/** `rest`: what Node passes after isMain (Node 22+: its internal options), handed on unchanged. */
+export type LoadStep = (request: string, parent: CjsModule | undefined, isMain: boolean, rest: unknown[], next: LoadChain) => unknown;
+export type LoadChain = (request: string, parent: CjsModule | undefined, isMain: boolean, rest: unknown[]) => unknown;
 export type ResolveStep = (request: string, parent: CjsModule | null | undefined, isMain: boolean, options: ResolveOptions | undefined, next: ResolveFilenameFn) => string;
 export type HandlerStep = (module: CjsModule, filename: string, next: ExtensionHandler) => unknown;
 /** `rest`: what Node passes after the file name (Node 22+: the format it decided). */
@@ -67,7 +69,7 @@ interface Wrap<F> {
 export class Pipeline {
   #joined: Joined[] = [];
   #seq = 0;
-  #load: LoadFn | undefined;
+  #load: LoadChain | undefined;
   #loadWrap: Wrap<LoadFn> | undefined;
   // The first resolve step and what it calls next, kept apart so that a require() costs one
   // call more than Node's own resolution, not one per layer.
@@ -136,13 +138,13 @@ export class Pipeline {
       const chain = this.#chain('load');
       this.#loadWrap = this.#wrapProperty(internals, '_load', chain.length > 0, this.#loadWrap, () => {
         const pipeline = this;
-        return function (this: unknown, request: string, parent: CjsModule | undefined, isMain: boolean) {
-          return pipeline.#load!(request, parent, isMain);
+        return function (this: unknown, request: string, parent: CjsModule | undefined, isMain: boolean, ...rest: unknown[]) {
+          return pipeline.#load!(request, parent, isMain, rest);
         } as LoadFn;
       });
       if (this.#loadWrap !== undefined) {
         const original = this.#loadWrap.original;
-        this.#load = chain.reduceRight<LoadFn>((next, step) => (r, p, m) => step(r, p, m, next), (r, p, m) => original.call(internals, r, p, m));
+        this.#load = chain.reduceRight<LoadChain>((next, step) => (r, p, m, rest) => step(r, p, m, rest, next), (r, p, m, rest) => original.call(internals, r, p, m, ...rest));
       }
     }
 

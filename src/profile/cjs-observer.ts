@@ -38,7 +38,7 @@ export function observeCommonJs(
 ): { steps: Steps; closeOpen: () => void; servedFromPack: (filename: string, size: number) => void } {
   const top = () => recorder.stack[recorder.stack.length - 1] as CjsFrame | undefined;
 
-  const load: Steps['load'] = (request, parent, isMain, next) => {
+  const load: Steps['load'] = (request, parent, isMain, rest, next) => {
     const frame = recorder.enter() as CjsFrame;
     frame.request = request;
     frame.parentFile = parent?.filename ?? undefined;
@@ -48,7 +48,7 @@ export function observeCommonJs(
     frame.readMs = 0;
     frame.size = null;
     try {
-      return next(request, parent, isMain);
+      return next(request, parent, isMain, rest);
     } finally {
       finish(frame, recorder.leave(frame));
     }

@@ -18,6 +18,9 @@ function project(t) {
     'node_modules/.package-lock.json': '{"v":1}',
     'node_modules/dep/package.json': { name: 'dep', version: '1.0.0', main: 'index.js' },
     'node_modules/dep/index.js': 'module.exports = "dep";',
+    'node_modules/dep2/package.json': { name: 'dep2', version: '1.0.0', main: 'index.js' },
+    'node_modules/dep2/index.js': 'module.exports = "dep2";',
+    'mock.js': 'module.exports = "mock";',
     'node_modules/esm-dep/package.json': { name: 'esm-dep', type: 'module', exports: './index.js' },
     'node_modules/esm-dep/index.js': 'export default "esm-dep";',
     'wrap.cjs': [
@@ -88,4 +91,47 @@ test('a script, module-typed eval code and a worker activate at once', (t) => {
     `new Worker(${JSON.stringify(`require("node:worker_threads").parentPort.postMessage(${activated})`)}, { eval: true }).on("message", (m) => console.log("worker", m));`,
   ].join('\n')]);
   assert.equal(worker.stdout, 'worker function\n');
+});
+
+test('loader changes -e code makes before its first require keep the order of an activation at start', (t) => {
+  const root = project(t);
+  const cases = [
+    // Another tool's load hook, registered first: it sees the file (the source steps step aside).
+    ['TRANSFORMED', [
+      'require("node:module").registerHooks({ load(url, context, next) {',
+      '  const result = next(url, context);',
+      '  return url.endsWith("/dep/index.js") ? { ...result, source: "module.exports = \'TRANSFORMED\'" } : result;',
+      '} });',
+      'console.log(require("dep"));',
+    ]],
+    // A replaced extension handler wraps coldstart's, as it would have at start.
+    ['CUSTOM', [
+      'const old = require.extensions[".js"];',
+      'require.extensions[".js"] = function (module, filename) {',
+      '  return filename.endsWith("/dep/index.js") ? module._compile("module.exports = \'CUSTOM\'", filename) : old(module, filename);',
+      '};',
+      'console.log(require("dep"));',
+    ]],
+    // A resolution mock stays in front of the index for every require, the first and the later ones.
+    ['dep2 mock', [
+      'const Module = require("node:module");',
+      'const original = Module._resolveFilename;',
+      'Module._resolveFilename = function (request, ...rest) { return request === "dep" ? process.cwd() + "/mock.js" : original.call(this, request, ...rest); };',
+      'console.log(require("dep2"), require("dep"));',
+    ]],
+  ];
+  for (const [want, lines] of cases) {
+    // module.registerHooks is Node 22.15+.
+    if (want === 'TRANSFORMED' && typeof process.getBuiltinModule('node:module').registerHooks !== 'function') continue;
+    const result = run(root, ['-e', lines.join('\n')]);
+    assert.equal(result.stdout, `${want}\n`, lines.join('\n'));
+    assert.equal(result.reports.length, 1, 'coldstart activated');
+  }
+});
+
+test('a process whose loader another tool changes before any module still starts as plain Node does', (t) => {
+  const root = project(t);
+  const plain = runNode(['-e', 'console.log(Object.keys(require.extensions).join(), typeof require("node:module")._resolveFilename)'], { cwd: root });
+  const ours = run(root, ['-e', 'console.log(Object.keys(require.extensions).join(), typeof require("node:module")._resolveFilename)']);
+  assert.equal(ours.stdout, plain.stdout);
 });
