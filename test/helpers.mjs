@@ -76,7 +76,7 @@ export function runCli(args, options) {
   return runNode([bin, ...args], options);
 }
 
-const { checksum } = await import(join(dist, 'locations', 'checksum.js'));
+const { checksum } = await import(core('locations/checksum'));
 
 /** A learned-answers table as saved: its checksum line, then the JSON. */
 export function readAnswerTable(file) {
