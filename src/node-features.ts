@@ -11,6 +11,15 @@ interface Feature {
 
 const mod = internals as unknown as Record<string, unknown>;
 
+/**
+ * `node:module` as its public module gives it: the same object as the loader's Module, plus what
+ * lib/module.js adds when first loaded (register, enableCompileCache, findPackageJSON). The
+ * register core is handed the loader's Module without loading that file (core-loader.ts).
+ */
+function publicModule(): Record<string, unknown> {
+  return process.getBuiltinModule('node:module') as unknown as Record<string, unknown>;
+}
+
 function processFeature(key: string): unknown {
   return (process.features as unknown as Record<string, unknown>)[key];
 }
@@ -26,13 +35,13 @@ const table = {
   /** readFileSync(fd, 'utf8') reads a regular file in one read and decodes it in C++ (Node 20 reads a user fd in small chunks). */
   oneReadUtf8: { since: '22.0.0', detect: () => Number(process.versions.node.split('.')[0]) >= 22 },
   /** Off-thread asynchronous hooks (costs ~30 ms per start: a worker thread). */
-  asyncRegister: { since: '20.6.0', detect: () => typeof mod['register'] === 'function' },
+  asyncRegister: { since: '20.6.0', detect: () => typeof publicModule()['register'] === 'function' },
   /** require() of a synchronous ES module graph without a flag. */
   requireEsm: { since: '20.19.0, 22.12.0', detect: () => processFeature('require_module') === true },
   /** module.enableCompileCache() and NODE_COMPILE_CACHE. */
-  compileCache: { since: '22.1.0', detect: () => typeof mod['enableCompileCache'] === 'function' },
+  compileCache: { since: '22.1.0', detect: () => typeof publicModule()['enableCompileCache'] === 'function' },
   /** module.findPackageJSON(). */
-  findPackageJSON: { since: '22.14.0, 23.2.0', detect: () => typeof mod['findPackageJSON'] === 'function' },
+  findPackageJSON: { since: '22.14.0, 23.2.0', detect: () => typeof publicModule()['findPackageJSON'] === 'function' },
   /** Type stripping of .ts files without a flag. */
   stripTypes: { since: '22.18.0, 23.6.0', detect: () => ['strip', 'transform'].includes(String(processFeature('typescript'))) },
   /** Native `import defer` (only behind --js-defer-import-eval on Node 26). */

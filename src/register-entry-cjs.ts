@@ -1,5 +1,5 @@
 // dist/register.cjs, what `node --require coldstart/register` runs: the shared loader, pointed at
-// the core beside it.
+// the core beside it, with the CommonJS loader's Module (what `node:module` exports) at hand.
 import { runCore } from './loader/core-loader.js';
 
-runCore(__dirname);
+runCore(__dirname, module.constructor);

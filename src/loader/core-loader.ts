@@ -27,9 +27,15 @@ type Wrapper = (exports: object, require: (id: string) => unknown, module: objec
  * process often loads nothing, and then coldstart costs it one small file and one wrapper
  * (docs/decisions/startup-costs.md#register-waits-for-a-first-module).
  */
-export function runCore(dir: string): void {
-  if (mayWait()) waitForFirstModule(() => loadCore(dir));
-  else loadCore(dir);
+export function runCore(dir: string, loaderModule?: unknown): void {
+  if (mayWait()) waitForFirstModule(() => loadCore(dir, loaderModule), usable(loaderModule) ? loaderModule : process.getBuiltinModule('node:module'));
+  else loadCore(dir, loaderModule);
+}
+
+/** Whether `candidate` is the CommonJS loader's Module, as the entry handed it over. */
+function usable(candidate: unknown): boolean {
+  const module = candidate as { _resolveFilename?: unknown; isBuiltin?: unknown } | undefined;
+  return typeof module?._resolveFilename === 'function' && typeof module.isBuiltin === 'function';
 }
 
 /**
@@ -56,8 +62,8 @@ type Fn = (this: unknown, ...args: unknown[]) => unknown;
  * `.js`/`.json` extension handler, calling module.registerHooks). The last keeps the order a
  * start-up activation gives: coldstart's steps first, the other tool's on top of them.
  */
-function waitForFirstModule(load: () => void): void {
-  const Module = process.getBuiltinModule('node:module').Module as unknown as Record<string, unknown> & {
+function waitForFirstModule(load: () => void, loaderModule: unknown): void {
+  const Module = loaderModule as Record<string, unknown> & {
     _resolveFilename: Fn;
     _extensions: Record<string, Fn>;
     registerHooks?: Fn;
@@ -129,8 +135,13 @@ function waitForFirstModule(load: () => void): void {
   channels.subscribe('tracing:module.import:start', once);
 }
 
-/** Compiles and runs the core (from V8's code cache where there is one). */
-function loadCore(dir: string): void {
+/**
+ * Compiles and runs the core (from V8's code cache where there is one). `loaderModule`: the
+ * CommonJS loader's Module (`module.constructor` of the entry), which is what `node:module`
+ * exports; handing it to the core spares loading lib/module.js and the source-map code it
+ * requires (docs/decisions/startup-costs.md#register-module-builtin).
+ */
+function loadCore(dir: string, loaderModule?: unknown): void {
   const fs = process.getBuiltinModule('node:fs');
   const vm = process.getBuiltinModule('node:vm');
   const core = `${dir}/register-core.cjs`;
@@ -187,6 +198,7 @@ function loadCore(dir: string): void {
   // The core requires builtins only; anything else (none today) goes through a real require.
   let fallback: NodeJS.Require | undefined;
   const require = (id: string): unknown => {
+    if (id === 'node:module' && usable(loaderModule)) return loaderModule;
     if (id.startsWith('node:')) return process.getBuiltinModule(id);
     fallback ??= process.getBuiltinModule('node:module').createRequire(core);
     return fallback(id);

@@ -122,7 +122,9 @@ export class Pipeline {
 
   /** Node 20's off-thread hooks (module.register): each call adds hooks to Node's one loader worker. */
   registerOffThread(url: string | URL, parentURL?: string, data?: unknown): void {
-    internals.register!(url, parentURL, data === undefined ? undefined : { data });
+    // module.register is added to Module by the public `node:module`, which the core may not have loaded.
+    const register = internals.register ?? process.getBuiltinModule('node:module').register;
+    register(url, parentURL, data === undefined ? undefined : { data });
   }
 
   /** The steps joined for one point, in order. */
