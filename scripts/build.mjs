@@ -136,7 +136,7 @@ for (const [name, out] of [['index', 'index'], ['register', 'register-core']]) {
     outfile: join(root, `dist/${out}.cjs`),
     format: 'cjs',
     sourcemap: maps,
-    define: { 'import.meta.url': 'importMetaUrl' },
+    define: { 'import.meta.url': 'importMeta.url' },
     inject: [join(root, 'scripts/build/import-meta-url.js')],
   });
 }

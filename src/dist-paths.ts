@@ -9,9 +9,11 @@ let root: string | undefined;
 
 function distRoot(): string {
   if (root === undefined) {
-    let dir = dirname(fileURLToPath(import.meta.url));
+    // A CommonJS bundle knows its own file without parsing a URL.
+    const here = typeof __filename === 'string' ? __filename : fileURLToPath(import.meta.url);
+    let dir = dirname(here);
     while (basename(dir) !== 'dist' && dirname(dir) !== dir) dir = dirname(dir);
-    root = basename(dir) === 'dist' ? dir : join(dirname(fileURLToPath(import.meta.url)), '..');
+    root = basename(dir) === 'dist' ? dir : join(dirname(here), '..');
   }
   return root;
 }

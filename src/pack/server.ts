@@ -103,8 +103,20 @@ export class PackServer {
     // Node 20's V8 keeps the file names a cache was made with (its stack traces would name the
     // recorded paths): a pack used from another place serves its sources without caches.
     this.codeCacheTag = typeof pack.header.codeCache === 'string' && pack.header.root === root ? pack.header.codeCache : '';
-    for (const row of pack.header.modules) {
-      const [rel, format, size, mtime, offset, sum, cacheOffset, cacheLength, cacheSum] = row as [string, ModuleFormat, number, number, number, number, number?, number?, number?];
+    // Indexed loops, not destructuring: this runs once per start, in the interpreter, where
+    // array destructuring walks an iterator per row (docs/decisions/startup-costs.md#where-a-start-goes).
+    const modules = pack.header.modules;
+    for (let i = 0; i < modules.length; i++) {
+      const row = modules[i] as [string, ModuleFormat, number, number, number, number, number?, number?, number?];
+      const rel = row[0];
+      const format = row[1];
+      const size = row[2];
+      const mtime = row[3];
+      const offset = row[4];
+      const sum = row[5];
+      const cacheOffset = row[6];
+      const cacheLength = row[7];
+      const cacheSum = row[8];
       if (typeof rel !== 'string' || !inBody(offset, size)) throw new Error(`corrupt module entry ${String(rel)}`);
       let cache: Entry['cache'];
       if (cacheOffset !== undefined) {
@@ -134,7 +146,11 @@ export class PackServer {
       }
     }
     if (pack.header.conditions !== options.conditions) return;
-    for (const [dir, specifier, mode, target, format] of pack.header.answers) this.#answers.set(`${dir}\0${specifier}\0${mode}`, [target, format]);
+    const answers = pack.header.answers;
+    for (let i = 0; i < answers.length; i++) {
+      const row = answers[i]!;
+      this.#answers.set(`${row[0]}\0${row[1]}\0${row[2]}`, [row[3], row[4]]);
+    }
   }
 
   /** `path` relative to the root ('' for the root itself); undefined outside it. */
