@@ -23,11 +23,11 @@ export function activate(): () => void {
 function activateOnce(state: SharedState): () => void {
   let unregisterIndex = (): void => {};
   let index: ReturnType<typeof prepareIndex> | undefined;
+  /** A fresh pack serves this process: the index is read only when the pack leaves a lookup to it. */
+  let whenAsked = false;
   try {
-    // Opened first, hooked in last: the configuration lookups below ask it which files exist.
+    // Found here, opened below: a fresh pack may make opening it unnecessary.
     index = prepareIndex();
-    const view = index.view;
-    if (view !== undefined) setKnownFiles((path) => view.isFileIfDecoded(path));
   } catch (error) {
     debug('register', `index activation failed, continuing without it: ${(error as Error).message}`);
   }
@@ -37,8 +37,15 @@ function activateOnce(state: SharedState): () => void {
     // pipeline's order, not this one, decides who answers first). A missing pack costs one failed open.
     activatePack();
     const pack = activePack();
-    // The index knows whether an installed package uses `import defer` (read when it was built).
-    installDeferHooks(pack?.hasLazyModules === true && !pack.servesStandIns, (index?.view?.deferUsers.length ?? 0) > 0);
+    // A fresh pack knows how many installed packages use `import defer` (the index's count when
+    // it was packed; the same install, or the pack would be stale), which is all start-up needs
+    // of the index.
+    whenAsked = pack?.deferUsers !== undefined;
+    const view = whenAsked ? undefined : index?.open();
+    // The configuration lookups below ask the index which files exist.
+    if (view !== undefined) setKnownFiles((path) => view.isFileIfDecoded(path));
+    const packageUses = whenAsked ? (pack?.deferUsers ?? 0) > 0 : (view?.deferUsers.length ?? 0) > 0;
+    installDeferHooks(pack?.hasLazyModules === true && !pack.servesStandIns, packageUses);
   } catch (error) {
     debug('register', `activation failed, continuing without coldstart: ${(error as Error).message}`);
   }
@@ -53,7 +60,7 @@ function activateOnce(state: SharedState): () => void {
         if (found !== undefined) pack.counts.answers++;
         return found;
       };
-    if (index !== undefined) unregisterIndex = index.install(first);
+    if (index !== undefined) unregisterIndex = index.install(first, whenAsked);
   } catch (error) {
     debug('register', `index activation failed, continuing without it: ${(error as Error).message}`);
   }

@@ -11,12 +11,13 @@ import type { IndexView } from './view.js';
 import { indexPathFor } from './store.js';
 import { findProjectRoot, tryLock } from '../store.js';
 import { globalPaths } from '../loader/conditions.js';
-import { installResolveHook, newCounts, type FirstAnswer, type LookupCounts } from './resolve-provider.js';
+import { installResolveHook, newCounts, skip, type FirstAnswer, type LookupCounts } from './resolve-provider.js';
 import { AnswerTable, answersPathFor } from './answers.js';
 import { has } from '../node-features.js';
 import { programDeferConfig } from '../defer/config.js';
 import { installSourceHandler, newSourceCounts, packageTypeOf, type SourceCounts } from './source-provider.js';
 import { entryKind, knownScopeType, useRegisterHooks } from '../loader/entry.js';
+import { pipeline } from '../loader/pipeline.js';
 import { slowFilesystem, startPrefetch, type Prefetcher } from './prefetch.js';
 
 /** Fewer files than this are read by the program itself, even on a slow filesystem. */
@@ -45,8 +46,9 @@ export interface IndexRunReport {
   readonly entry: string | undefined;
   readonly root: string | undefined;
   readonly index: string | undefined;
-  /** used: hook installed; built: built now, then used; missing/stale/refused/off/no-project: plain Node. */
-  state: 'used' | 'built' | 'missing' | 'stale' | 'corrupt' | 'refused' | 'off' | 'no-project' | 'error';
+  /** used: hook installed; built: built now, then used; unopened: a pack answered every lookup, the
+   *  index was never read; missing/stale/refused/off/no-project: plain Node. */
+  state: 'used' | 'built' | 'unopened' | 'missing' | 'stale' | 'corrupt' | 'refused' | 'off' | 'no-project' | 'error';
   reason: string | undefined;
   builtAt: number | undefined;
   buildMs: number | undefined;
@@ -108,11 +110,17 @@ function buildUnderLock(root: string, file: string, report: IndexRunReport): boo
   }
 }
 
-/** An opened index, not yet hooked in: `view` lets start-up code ask it about files first. */
+/** This process's index, found but not yet hooked in. */
 export interface PreparedIndex {
-  readonly view: IndexView | undefined;
-  /** Installs the hooks (once); `first` is asked before the index. Returns their uninstaller. */
-  install(first?: FirstAnswer): () => void;
+  /** Opens the index now (checks it, or builds it); its view, for start-up code to ask about
+   *  files, or undefined when there is no usable index. Later calls return the same. */
+  open(): IndexView | undefined;
+  /**
+   * Installs the steps (once); `first` is asked before the index. Returns their remover.
+   * `whenAsked`: a pack answers this process, so the index is read only at the first lookup the
+   * pack leaves to it (that one goes to Node); a process the pack serves whole never reads it.
+   */
+  install(first?: FirstAnswer, whenAsked?: boolean): () => void;
 }
 
 /**
@@ -139,6 +147,26 @@ export function prepareIndex(): PreparedIndex {
   };
   let install = (_first?: FirstAnswer): (() => void) => () => {};
   let view: IndexView | undefined;
+  /** Opens (or builds) the index and makes `install` the real installer; set once the index is found. */
+  let openNow: (() => void) | undefined;
+  let opening = false;
+  const open = (): IndexView | undefined => {
+    const pending = openNow;
+    if (pending !== undefined && !opening) {
+      opening = true;
+      openNow = undefined;
+      try {
+        pending();
+      } catch (error) {
+        report.state = 'error';
+        report.reason = (error as Error).message;
+        debug('index', `index activation failed, running without it: ${report.reason}`);
+      }
+    }
+    return view;
+  };
+  /** The mode the index's steps use, from what start-up knows without the index; null: it needs the index. */
+  let modeWithoutIndex: () => boolean | null = () => null;
   /** Copies what the run learned into the report; the stats writer calls it before writing. */
   let collect = (): void => {};
   const statsFile = pathSetting('COLDSTART_INDEX_STATS');
@@ -164,6 +192,20 @@ export function prepareIndex(): PreparedIndex {
         // A shared install (COLDSTART_SHARED=1) trusts its index as built and writes nothing.
         const shared = sharedInstall();
         report.shared = shared;
+        modeWithoutIndex = () => {
+          let unknown = false;
+          const viaRegisterHooks = useRegisterHooks(() => entryKind((file) => {
+            const known = knownScopeType(file);
+            if (known === null) unknown = true;
+            return known;
+          }));
+          return unknown ? null : viaRegisterHooks;
+        };
+        report.state = 'unopened';
+        report.reason = 'the pack answered every lookup: the index was never read';
+        openNow = () => {
+        report.state = 'off';
+        report.reason = undefined;
         const options = { globalPaths: globalPaths(), verify: !shared && !isOff('COLDSTART_INDEX_VERIFY'), trusted: shared };
         let opened: OpenResult = openIndex(root, file, options);
         if (!opened.ok && opened.state !== 'refused' && !shared && !isOff('COLDSTART_INDEX_BUILD')) {
@@ -219,6 +261,7 @@ export function prepareIndex(): PreparedIndex {
           report.reason = opened.reason;
           debug('index', `${opened.reason}; running without the index`);
         }
+        };
       }
     }
   } catch (error) {
@@ -236,17 +279,53 @@ export function prepareIndex(): PreparedIndex {
       }
     });
   }
+  /** Installs the real steps now, the index opened first. */
+  const installNow = (first?: FirstAnswer): (() => void) => {
+    open();
+    try {
+      return install(first);
+    } catch (error) {
+      report.state = 'error';
+      report.reason = (error as Error).message;
+      debug('index', `index hooks could not be installed, running without them: ${report.reason}`);
+      return () => {};
+    }
+  };
   return {
-    view,
-    install: (first?: FirstAnswer) => {
-      try {
-        return install(first);
-      } catch (error) {
-        report.state = 'error';
-        report.reason = (error as Error).message;
-        debug('index', `index hooks could not be installed, running without them: ${report.reason}`);
-        return () => {};
-      }
+    open,
+    install: (first?: FirstAnswer, whenAsked = false) => {
+      const viaRegisterHooks = whenAsked && openNow !== undefined ? modeWithoutIndex() : null;
+      if (viaRegisterHooks === null) return installNow(first);
+      // A stand-in at the index's place in the pipeline: the first lookup that reaches it opens
+      // the index and installs its steps (before it leaves, so a registration in use stays),
+      // then goes on to Node.
+      let installed: (() => void) | undefined;
+      let leave = (): void => {};
+      const arrive = (): void => {
+        if (installed !== undefined) return;
+        installed = installNow(first);
+        leave();
+      };
+      // Builtins and URLs, which the index never answers, pass by without opening it.
+      leave = viaRegisterHooks
+        ? pipeline().join('index', {
+            hooks: {
+              resolve: (specifier, context, next) => {
+                if (context.parentURL?.startsWith('file:') === true && !skip(specifier)) arrive();
+                return next(specifier, context);
+              },
+            },
+          })
+        : pipeline().join('index', {
+            resolveFilename: (request, parent, isMain, options, next) => {
+              if (!isMain && typeof request === 'string' && !skip(request)) arrive();
+              return next(request, parent, isMain, options);
+            },
+          });
+      return () => {
+        leave();
+        installed?.();
+      };
     },
   };
 }

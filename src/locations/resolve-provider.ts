@@ -37,7 +37,8 @@ function extensions(): readonly string[] | undefined {
   return keys.length === 3 && keys[0] === '.js' && keys[1] === '.json' && keys[2] === '.node' ? undefined : keys;
 }
 
-function skip(specifier: string): boolean {
+/** Specifiers the index never answers: builtins, URLs and data:, which are Node's. */
+export function skip(specifier: string): boolean {
   // Relative and absolute paths, the bulk of a program's lookups, are never skipped.
   const first = specifier.charCodeAt(0);
   if (first === 46 /* . */ || first === 47 /* / */) return false;

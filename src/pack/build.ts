@@ -104,6 +104,8 @@ export function buildPack(options: {
   lazy?: boolean | undefined;
   /** Files kept eager whatever learned deferral finds (the `coldstart.eager` configuration). */
   keepEager?: ((path: string) => boolean) | undefined;
+  /** The index's count of installed packages that use `import defer` (PackHeader.deferUsers). */
+  deferUsers?: number | undefined;
 }): BuildSummary {
   const start = performance.now();
   const { root, file } = options;
@@ -214,7 +216,7 @@ export function buildPack(options: {
   }
   const kept = [...answers.values()].filter((row): row is StoredAnswer => row !== null);
   const starts = startFacts(root, options.recordings.map((r) => r.entry));
-  const bytes = encodePack({ root, node: process.version, conditions: options.conditions, stamps, modules, answers: kept, starts, codeCacheTag });
+  const bytes = encodePack({ root, node: process.version, conditions: options.conditions, stamps, modules, answers: kept, starts, codeCacheTag, deferUsers: options.deferUsers });
   writeFileAtomic(file, bytes);
   return {
     file,

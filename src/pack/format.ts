@@ -49,6 +49,12 @@ export interface PackHeader {
   readonly lazy?: StoredLazy[];
   /** Start-up facts of the recorded entries (absent in packs without any). */
   readonly starts?: StoredStart[];
+  /**
+   * How many installed packages use `import defer`, as the project's index counted them when
+   * the pack was made (absent: unknown). The stamps keep it true: another install makes the pack
+   * stale. With it, a run the pack serves needs nothing of the index at start-up.
+   */
+  readonly deferUsers?: number;
   readonly bodyLength: number;
 }
 
@@ -100,6 +106,7 @@ export interface PackInput {
   readonly modules: { path: string; format: ModuleFormat; mtime: number; bytes: Buffer; codeCache?: Buffer | undefined; lazy?: { source: Buffer; deferred: string[] } | undefined }[];
   readonly answers: StoredAnswer[];
   readonly starts?: StoredStart[] | undefined;
+  readonly deferUsers?: number | undefined;
   /** Tag of the V8 that made the modules' code caches (loader/commonjs-compiler.ts codeCacheTag). */
   readonly codeCacheTag?: string;
 }
@@ -145,6 +152,7 @@ export function encodePack(input: PackInput): Buffer {
     answers: input.answers,
     ...(lazy.length > 0 ? { lazy } : {}),
     ...(input.starts !== undefined && input.starts.length > 0 ? { starts: input.starts } : {}),
+    ...(input.deferUsers !== undefined ? { deferUsers: input.deferUsers } : {}),
     bodyLength,
   };
   let json = Buffer.from(JSON.stringify(header));

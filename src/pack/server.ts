@@ -70,6 +70,8 @@ export class PackServer {
   readonly counts: PackCounts;
   /** `<node version>-<arch>` of the V8 that made the code caches; '' when there are none or the pack moved. */
   readonly codeCacheTag: string;
+  /** PackHeader.deferUsers: undefined when the pack does not know. */
+  readonly deferUsers: number | undefined;
   #broken = false;
   /** Start-up facts (pack/start-facts.ts), root-relative. */
   readonly #realPaths = new Map<string, string>();
@@ -103,6 +105,7 @@ export class PackServer {
     // Node 20's V8 keeps the file names a cache was made with (its stack traces would name the
     // recorded paths): a pack used from another place serves its sources without caches.
     this.codeCacheTag = typeof pack.header.codeCache === 'string' && pack.header.root === root ? pack.header.codeCache : '';
+    this.deferUsers = typeof pack.header.deferUsers === 'number' ? pack.header.deferUsers : undefined;
     // Indexed loops, not destructuring: this runs once per start, in the interpreter, where
     // array destructuring walks an iterator per row (docs/decisions/startup-costs.md#where-a-start-goes).
     const modules = pack.header.modules;

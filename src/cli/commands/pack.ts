@@ -2,6 +2,7 @@
 // each command with module-load recording, then writes one pack of every module file they
 // loaded and the resolution answers they saw, and of every file of the named packages (from
 // the module-location index). Results on stdout, progress on stderr.
+import { isOff } from '../../settings.js';
 import { has } from '../../node-features.js';
 import { pnpProject, pnpReason } from '../../pnp.js';
 import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
@@ -104,6 +105,26 @@ function filesOfPackages(root: string, patterns: string[]): PackageFiles {
   return packageFiles(root, opened.index, patterns);
 }
 
+/**
+ * The index's count of installed packages that use `import defer`, for the pack's header: a run
+ * the pack serves then needs nothing of the index at start-up. The index is built when missing
+ * or stale, as the first run with coldstart/register would; undefined when there is none to use.
+ */
+function deferUsersOf(root: string): number | undefined {
+  if (isOff('COLDSTART_INDEX')) return undefined;
+  try {
+    const file = indexPathFor(root);
+    let opened = openIndex(root, file);
+    if (!opened.ok && opened.state !== 'refused') {
+      buildIndex({ root, file });
+      opened = openIndex(root, file);
+    }
+    return opened.ok ? opened.view.deferUsers.length : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function run(argv: string[]): Promise<number> {
   const options = parse(argv);
   if (pnpProject(process.cwd())) {
@@ -158,7 +179,7 @@ export async function run(argv: string[]): Promise<number> {
     const parseSync = needsParser ? (await import('oxc-parser')).parseSync : undefined;
     const summary = buildPack({
       root, file, recordings, conditions: commonConditions(recordings), parse: parseSync, packageFiles: fromIndex?.files, detect: parseSync,
-      lazy: options.lazy, keepEager: options.lazy ? eagerMatcher(root) : undefined,
+      lazy: options.lazy, keepEager: options.lazy ? eagerMatcher(root) : undefined, deferUsers: deferUsersOf(root),
     });
     const totalMs = performance.now() - start;
     // Every process reads the whole pack once: a very large one costs each start that read.
