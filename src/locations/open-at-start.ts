@@ -17,7 +17,7 @@ import { has } from '../node-features.js';
 import { programDeferConfig } from '../defer/config.js';
 import { installSourceHandler, newSourceCounts, packageTypeOf, type SourceCounts } from './source-provider.js';
 import { entryKind, knownScopeType, useRegisterHooks } from '../loader/entry.js';
-import { pipeline } from '../loader/pipeline.js';
+import { pipeline, type Steps } from '../loader/pipeline.js';
 import { slowFilesystem, startPrefetch, type Prefetcher } from './prefetch.js';
 
 /** Fewer files than this are read by the program itself, even on a slow filesystem. */
@@ -165,6 +165,8 @@ export function prepareIndex(): PreparedIndex {
     }
     return view;
   };
+  /** The index's resolve steps once installed: the stand-in hands them the lookup that opened the index. */
+  let resolveSteps: Steps | undefined;
   /** The mode the index's steps use, from what start-up knows without the index; null: it needs the index. */
   let modeWithoutIndex: () => boolean | null = () => null;
   /** Copies what the run learned into the report; the stats writer calls it before writing. */
@@ -233,7 +235,8 @@ export function prepareIndex(): PreparedIndex {
               return known !== null ? known : packageTypeOf(opens, file);
             }));
             report.hooks = viaRegisterHooks ? 'registerHooks' : 'patch';
-            const unhook = installResolveHook(opens, report.counts, table, first, viaRegisterHooks);
+            const { leave: unhook, steps } = installResolveHook(opens, report.counts, table, first, viaRegisterHooks);
+            resolveSteps = steps;
             // Defer transforms (registerHooks Nodes) read CommonJS through their load hook instead.
             const deferred = has('registerHooks') && (programDeferConfig()?.defer.length ?? 0) > 0;
             let unsource = (): void => {};
@@ -298,7 +301,7 @@ export function prepareIndex(): PreparedIndex {
       if (viaRegisterHooks === null) return installNow(first);
       // A stand-in at the index's place in the pipeline: the first lookup that reaches it opens
       // the index and installs its steps (before it leaves, so a registration in use stays),
-      // then goes on to Node.
+      // and is answered by them.
       let installed: (() => void) | undefined;
       let leave = (): void => {};
       const arrive = (): void => {
@@ -312,14 +315,16 @@ export function prepareIndex(): PreparedIndex {
             hooks: {
               resolve: (specifier, context, next) => {
                 if (context.parentURL?.startsWith('file:') === true && !skip(specifier)) arrive();
-                return next(specifier, context);
+                const real = resolveSteps?.hooks?.resolve;
+                return real !== undefined ? real(specifier, context, next) : next(specifier, context);
               },
             },
           })
         : pipeline().join('index', {
             resolveFilename: (request, parent, isMain, options, next) => {
               if (!isMain && typeof request === 'string' && !skip(request)) arrive();
-              return next(request, parent, isMain, options);
+              const real = resolveSteps?.resolveFilename;
+              return real !== undefined ? real(request, parent, isMain, options, next) : next(request, parent, isMain, options);
             },
           });
       return () => {

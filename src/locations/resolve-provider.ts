@@ -13,7 +13,7 @@ import type { AnswerTable } from '../locations/answers.js';
 import { debug, debugEnabled } from '../debug.js';
 import { cjsConditions } from '../loader/conditions.js';
 import { registeredExtensions, type NextResolve, type ResolveContext, type ResolveResult } from '../loader/node.js';
-import { pipeline, type ResolveStep } from '../loader/pipeline.js';
+import { pipeline, type ResolveStep, type Steps } from '../loader/pipeline.js';
 
 /** What a run's lookups came to, for `coldstart doctor`. */
 export interface LookupCounts {
@@ -104,13 +104,13 @@ function answer(view: HookView, table: AnswerTable | undefined, request: Resolve
  * answer table and the counters are passed in: the steps hold no state of their own. `first`
  * is left out where the pack has joined at the same point: it has been asked already.
  */
-export function installResolveHook(view: HookView, counts: LookupCounts, table?: AnswerTable, first?: FirstAnswer, viaRegisterHooks = has('registerHooks')): () => void {
+export function installResolveHook(view: HookView, counts: LookupCounts, table?: AnswerTable, first?: FirstAnswer, viaRegisterHooks = has('registerHooks')): { leave: () => void; steps: Steps } {
   const asked = pipeline().provides('pack', viaRegisterHooks ? 'hooks' : 'resolveFilename');
   if (viaRegisterHooks) return joinAsHook(view, counts, table, asked ? undefined : first);
   return joinAsResolveStep(view, counts, table, asked ? undefined : first);
 }
 
-function joinAsHook(view: HookView, counts: LookupCounts, table: AnswerTable | undefined, first: FirstAnswer | undefined): () => void {
+function joinAsHook(view: HookView, counts: LookupCounts, table: AnswerTable | undefined, first: FirstAnswer | undefined): { leave: () => void; steps: Steps } {
   const parents = new Map<string, string>();
   const urls = new Map<string, string>();
   const trace = debugEnabled();
@@ -150,11 +150,12 @@ function joinAsHook(view: HookView, counts: LookupCounts, table: AnswerTable | u
     }
     return nextResolve(specifier, context);
   };
-  return pipeline().join('index', { hooks: { resolve: hook } });
+  const steps: Steps = { hooks: { resolve: hook } };
+  return { leave: pipeline().join('index', steps), steps };
 }
 
 /** Node 20, and CommonJS programs on every Node: require() only, in require()'s resolution step. */
-function joinAsResolveStep(view: HookView, counts: LookupCounts, table: AnswerTable | undefined, first: FirstAnswer | undefined): () => void {
+function joinAsResolveStep(view: HookView, counts: LookupCounts, table: AnswerTable | undefined, first: FirstAnswer | undefined): { leave: () => void; steps: Steps } {
   const conditions = cjsConditions();
   const conditionsKey = conditions.join(',');
   const trace = debugEnabled();
@@ -174,5 +175,6 @@ function joinAsResolveStep(view: HookView, counts: LookupCounts, table: AnswerTa
     if (trace && result.kind === 'unknown') debug('index', `${request} from ${parentPath}: asking Node (${result.reason})`);
     return next(request, parent, isMain, options);
   };
-  return pipeline().join('index', { resolveFilename: step });
+  const steps: Steps = { resolveFilename: step };
+  return { leave: pipeline().join('index', steps), steps };
 }
