@@ -118,7 +118,7 @@ export interface PreparedIndex {
   /**
    * Installs the steps (once); `first` is asked before the index. Returns their remover.
    * `whenAsked`: a pack answers this process, so the index is read only at the first lookup the
-   * pack leaves to it (that one goes to Node); a process the pack serves whole never reads it.
+   * pack leaves to it (which it then answers); a process the pack serves whole never reads it.
    */
   install(first?: FirstAnswer, whenAsked?: boolean): () => void;
 }
