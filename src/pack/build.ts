@@ -21,6 +21,8 @@ export interface BuildSummary {
   readonly sourceBytes: number;
   /** Loaded files outside the root, or that changed or vanished while packing. */
   readonly skipped: number;
+  /** Modules larger than LARGE_MODULE left on disk (no rewrite or code cache to serve). */
+  readonly leftOnDisk: number;
   /** CommonJS modules stored with a V8 code cache (Node 20), their bytes, and whose V8. */
   readonly codeCacheModules: number;
   readonly codeCacheBytes: number;
@@ -37,6 +39,14 @@ export interface BuildSummary {
 }
 
 const formats = new Set<string>(['commonjs', 'module', 'json']);
+
+/**
+ * A module larger than this is left on disk unless the pack holds a rewrite or a code cache
+ * for it: the pack reads such a module on its own anyway, so serving it saves only an open and
+ * a package.json lookup, while its bytes sit beside its source string (tsc --version: +7 MiB
+ * peak RSS, docs/decisions/startup-costs.md#large-modules-stay-on-disk).
+ */
+export const LARGE_MODULE = 1024 * 1024;
 
 /** A recording as read back, with the code caches its process wrote (Node 20). */
 export interface ReadRecording extends Recording {
@@ -215,6 +225,16 @@ export function buildPack(options: {
     }
   }
   const kept = [...answers.values()].filter((row): row is StoredAnswer => row !== null);
+  // After learned deferral, which reads every module, and after the answers, which keep the
+  // format recorded for each: a large module is then simply not served.
+  let leftOnDisk = 0;
+  for (let i = modules.length - 1; i >= 0; i--) {
+    const m = modules[i]!;
+    if (m.bytes.length <= LARGE_MODULE || m.lazy !== undefined || m.codeCache !== undefined) continue;
+    modules.splice(i, 1);
+    sourceBytes -= m.bytes.length;
+    leftOnDisk++;
+  }
   const starts = startFacts(root, options.recordings.map((r) => r.entry));
   const bytes = encodePack({ root, node: process.version, conditions: options.conditions, stamps, modules, answers: kept, starts, codeCacheTag, deferUsers: options.deferUsers });
   writeFileAtomic(file, bytes);
@@ -226,6 +246,7 @@ export function buildPack(options: {
     bytes: bytes.length,
     sourceBytes,
     skipped,
+    leftOnDisk,
     codeCacheModules,
     codeCacheBytes,
     codeCacheTag: codeCacheModules > 0 ? codeCacheTag : '',

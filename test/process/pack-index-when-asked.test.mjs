@@ -70,3 +70,23 @@ test('a pack that does not know the count (index off when it was made) opens the
   assert.notEqual(served.index.state, 'unopened', JSON.stringify(served.index));
   assert.ok(['used', 'built'].includes(served.index.state), JSON.stringify(served.index));
 });
+
+test('a module over 1 MiB without a rewrite stays on disk: the pack says so, and the run prints the same', (t) => {
+  const dir = app(t);
+  writeTree(dir, {
+    'node_modules/big/package.json': { name: 'big', version: '1.0.0' },
+    'node_modules/big/index.js': `module.exports = ${'1 + '.repeat(300_000)}0;\n`,
+    'node_modules/big/cli.js': 'console.log(require("./index.js"), require("a"));',
+  });
+  // Without code caches, which Node 20 would keep for it (and so serve it).
+  const built = runCli(['pack', '--json', '--no-code-cache', '--', process.execPath, 'node_modules/big/cli.js'], { cwd: dir, env: base });
+  assert.equal(built.code, 0, built.stderr);
+  const summary = JSON.parse(built.stdout.trim().split('\n').pop());
+  assert.equal(summary.leftOnDisk, 1, JSON.stringify(summary));
+  const served = run(dir, 'node_modules/big/cli.js');
+  assert.equal(served.stdout, runNode(['node_modules/big/cli.js'], { cwd: dir }).stdout);
+  assert.equal(served.stdout, '300000 a+b\n');
+  // The small modules are served; the big one is read from the disk.
+  assert.ok(served.pack.counts.hits >= 3, JSON.stringify(served.pack.counts));
+  assert.equal(served.pack.counts.misses, 1, JSON.stringify(served.pack.counts));
+});

@@ -197,6 +197,7 @@ export async function run(argv: string[]): Promise<number> {
           ` into ${summary.file} (${megabytes(summary.bytes)}) in ${summary.ms.toFixed(0)} ms` +
           (summary.codeCacheModules > 0 ? `; V8 code cache for ${summary.codeCacheModules} CommonJS modules (${megabytes(summary.codeCacheBytes)}, ${summary.codeCacheTag})` : '') +
           (summary.skipped > 0 ? `; ${summary.skipped} loaded files left out (outside ${root}, or changed while packing)` : '') +
+          (summary.leftOnDisk > 0 ? `; ${summary.leftOnDisk} module${summary.leftOnDisk === 1 ? '' : 's'} over 1 MiB left on disk (no gain from serving ${summary.leftOnDisk === 1 ? 'it' : 'them'})` : '') +
           (summary.lazy !== undefined ? `; learned deferral: ${summary.lazy.requires} requires and imports in ${summary.lazy.modules} of ${summary.lazy.analyzed} modules load at first use${has('registerHooks') ? '' : ' (on this Node, only the CommonJS ones are served rewritten: ES modules need 22.15+)'}` : '') +
           '\n',
       );
