@@ -206,64 +206,64 @@ export function prepareIndex(): PreparedIndex {
         report.state = 'unopened';
         report.reason = 'the pack answered every lookup: the index was never read';
         openNow = () => {
-        report.state = 'off';
-        report.reason = undefined;
-        const options = { globalPaths: globalPaths(), verify: !shared && !isOff('COLDSTART_INDEX_VERIFY'), trusted: shared };
-        let opened: OpenResult = openIndex(root, file, options);
-        if (!opened.ok && opened.state !== 'refused' && !shared && !isOff('COLDSTART_INDEX_BUILD')) {
-          debug('index', `${opened.reason}; building it`);
-          if (buildUnderLock(root, file, report)) {
-            opened = openIndex(root, file, options);
-            if (opened.ok) report.state = 'built';
-          }
-        }
-        if (opened.ok) {
-          if (report.state !== 'built') report.state = 'used';
-          report.builtAt = opened.header.builtAt;
-          const opens = opened.view;
-          // NODE_PATH changes what a bare specifier finds, so answers learned under another are dropped.
-          const tableStamp = `${opened.header.builtAt}:${opened.mtime}:${env['NODE_PATH'] ?? ''}`;
-          view = opens;
-          let installed: (() => void) | undefined;
-          install = (first?: FirstAnswer) => {
-            if (installed !== undefined) return installed;
-            const table = new AnswerTable(root, tableStamp);
-            const tableFile = answersPathFor(file, process.argv[1]);
-            table.load(tableFile);
-            const viaRegisterHooks = useRegisterHooks(() => entryKind((file) => {
-              const known = knownScopeType(file);
-              return known !== null ? known : packageTypeOf(opens, file);
-            }));
-            report.hooks = viaRegisterHooks ? 'registerHooks' : 'patch';
-            const { leave: unhook, steps } = installResolveHook(opens, report.counts, table, first, viaRegisterHooks);
-            resolveSteps = steps;
-            // Defer transforms (registerHooks Nodes) read CommonJS through their load hook instead.
-            const deferred = has('registerHooks') && (programDeferConfig()?.defer.length ?? 0) > 0;
-            let unsource = (): void => {};
-            if (!deferred && !isOff('COLDSTART_INDEX_SOURCES')) {
-              unsource = installSourceHandler(opens, report.sources, () => {
-                const prefetch = prefetchFor(root, table, setting('COLDSTART_PREFETCH'));
-                report.prefetch = prefetch?.stats;
-                return prefetch;
-              });
+          report.state = 'off';
+          report.reason = undefined;
+          const options = { globalPaths: globalPaths(), verify: !shared && !isOff('COLDSTART_INDEX_VERIFY'), trusted: shared };
+          let opened: OpenResult = openIndex(root, file, options);
+          if (!opened.ok && opened.state !== 'refused' && !shared && !isOff('COLDSTART_INDEX_BUILD')) {
+            debug('index', `${opened.reason}; building it`);
+            if (buildUnderLock(root, file, report)) {
+              opened = openIndex(root, file, options);
+              if (opened.ok) report.state = 'built';
             }
-            installed = () => {
-              unsource();
-              unhook();
+          }
+          if (opened.ok) {
+            if (report.state !== 'built') report.state = 'used';
+            report.builtAt = opened.header.builtAt;
+            const opens = opened.view;
+            // NODE_PATH changes what a bare specifier finds, so answers learned under another are dropped.
+            const tableStamp = `${opened.header.builtAt}:${opened.mtime}:${env['NODE_PATH'] ?? ''}`;
+            view = opens;
+            let installed: (() => void) | undefined;
+            install = (first?: FirstAnswer) => {
+              if (installed !== undefined) return installed;
+              const table = new AnswerTable(root, tableStamp);
+              const tableFile = answersPathFor(file, process.argv[1]);
+              table.load(tableFile);
+              const viaRegisterHooks = useRegisterHooks(() => entryKind((file) => {
+                const known = knownScopeType(file);
+                return known !== null ? known : packageTypeOf(opens, file);
+              }));
+              report.hooks = viaRegisterHooks ? 'registerHooks' : 'patch';
+              const { leave: unhook, steps } = installResolveHook(opens, report.counts, table, first, viaRegisterHooks);
+              resolveSteps = steps;
+              // Defer transforms (registerHooks Nodes) read CommonJS through their load hook instead.
+              const deferred = has('registerHooks') && (programDeferConfig()?.defer.length ?? 0) > 0;
+              let unsource = (): void => {};
+              if (!deferred && !isOff('COLDSTART_INDEX_SOURCES')) {
+                unsource = installSourceHandler(opens, report.sources, () => {
+                  const prefetch = prefetchFor(root, table, setting('COLDSTART_PREFETCH'));
+                  report.prefetch = prefetch?.stats;
+                  return prefetch;
+                });
+              }
+              installed = () => {
+                unsource();
+                unhook();
+              };
+              collect = () => {
+                report.sectionsLoaded = opens.stats.sectionsLoaded;
+                report.changedPackages = opens.stats.changed;
+                report.learnedAnswers = table.served;
+              };
+              if (!shared) process.once('exit', () => table.saveIfLearned(tableFile));
+              return installed;
             };
-            collect = () => {
-              report.sectionsLoaded = opens.stats.sectionsLoaded;
-              report.changedPackages = opens.stats.changed;
-              report.learnedAnswers = table.served;
-            };
-            if (!shared) process.once('exit', () => table.saveIfLearned(tableFile));
-            return installed;
-          };
-        } else {
-          report.state = report.buildMs === undefined ? opened.state : 'missing';
-          report.reason = opened.reason;
-          debug('index', `${opened.reason}; running without the index`);
-        }
+          } else {
+            report.state = report.buildMs === undefined ? opened.state : 'missing';
+            report.reason = opened.reason;
+            debug('index', `${opened.reason}; running without the index`);
+          }
         };
       }
     }
