@@ -411,10 +411,12 @@ test('--package packs whole packages from the index, each file with the format N
 test('a run reads from the pack only the windows holding what it serves: nothing for -e 0 (not even opened on Node 22+), not a big module it never loads', (t) => {
   const dir = realpathSync(tempDir(t, 'coldstart-pack-'));
   makePackApp(dir);
-  // A 3 MB package that only the second recorded command loads.
+  // A 3 MB package that only the second recorded command loads, in modules under 1 MiB each
+  // (a larger one would stay on disk: pack/build.ts LARGE_MODULE).
   mkdirSync(join(dir, 'node_modules/big'), { recursive: true });
   writeFileSync(join(dir, 'node_modules/big/package.json'), '{"name":"big","main":"index.js"}');
-  writeFileSync(join(dir, 'node_modules/big/index.js'), `exports.size = ${'1 + '.repeat(750_000)}0;\n`);
+  writeFileSync(join(dir, 'node_modules/big/index.js'), "exports.size = require('./a.js') + require('./b.js') + require('./c.js') + require('./d.js');\n");
+  for (const part of ['a', 'b', 'c', 'd']) writeFileSync(join(dir, `node_modules/big/${part}.js`), `module.exports = ${'1 + '.repeat(190_000)}0;\n`);
   const built = runCli(['pack', '--run', `"${node}" main.cjs`, '--', node, '-e', 'require("big")'], { cwd: dir, env: base });
   assert.equal(built.code, 0, built.stderr);
   const packSize = readFileSync(join(dir, packRel)).length;
