@@ -7,7 +7,7 @@ import { installRecordsWriter } from './lazy/eager.js';
 import { installDeferHooks } from './defer/provider.js';
 import { prepareIndex } from './locations/open-at-start.js';
 import { setKnownFiles } from './defer/config.js';
-import { activatePack, activePack } from './pack/open-at-start.js';
+import { activatePack, activePack, packStepsAside } from './pack/open-at-start.js';
 import { sharingStampStats } from './locations/stamps.js';
 import { sharedState, type SharedState } from './shared-state.js';
 
@@ -36,6 +36,16 @@ function activateOnce(state: SharedState): () => void {
     // Before the index, which leaves sources to the pack's handler where it has one (the
     // pipeline's order, not this one, decides who answers first). A missing pack costs one failed open.
     activatePack();
+    const aside = packStepsAside();
+    if (aside !== undefined) {
+      // A small program, recorded so: nothing of coldstart's can pay for itself in this process.
+      index?.stepAside(aside);
+      index = undefined;
+      state.activated = () => {
+        state.activated = undefined;
+      };
+      return state.activated;
+    }
     const pack = activePack();
     // A fresh pack knows how many installed packages use `import defer` (the index's count when
     // it was packed; the same install, or the pack would be stale), which is all start-up needs

@@ -184,7 +184,7 @@ export const commands = {
   pack: {
     summary: 'record what a command loads and write it into one pack file served from memory',
     usage: [
-      'Usage: coldstart pack [--lazy] [--out FILE] [--run "<command>"]... [--package NAME]... [-- <command...>]',
+      'Usage: coldstart pack [--lazy] [--always] [--out FILE] [--run "<command>"]... [--package NAME]... [-- <command...>]',
       '',
       'Runs each command with module-load recording (in every Node process it starts, through',
       'NODE_OPTIONS) and writes ONE pack: every module file they loaded (CommonJS, ES modules,',
@@ -208,6 +208,9 @@ export const commands = {
       '                     top-level requires not needed while it loads load at first use',
       '                     (COLDSTART_EAGER=1 serves the originals; "coldstart": {"eager": [globs]}',
       '                     keeps modules as they are)',
+      '  --always           serve every recorded program; without it, on a local disk, a run of a',
+      '                     program whose recorded run loaded fewer than 40 modules gets plain',
+      '                     Node (serving it cannot pay for opening the pack and the index)',
       '  --json             print the summary as JSON',
     ].join('\n'),
     load: () => import('./commands/pack.js'),

@@ -14,7 +14,7 @@
 // installation, or a shared one (COLDSTART_SHARED=1), runs without writing one. COLDSTART_CODE_CACHE=0 turns it off.
 //
 // Kept free of imports but the settings' few readers (a handful of lines once bundled), of
-// builtins alike: this file must stay tiny.
+// builtins alike: this file must stay tiny. The entries hand it the pack's step-aside check.
 import { isOff, isOn, setting } from '../settings.js';
 
 declare const CORE_HASH: string;
@@ -27,9 +27,23 @@ type Wrapper = (exports: object, require: (id: string) => unknown, module: objec
  * process often loads nothing, and then coldstart costs it one small file and one wrapper
  * (docs/decisions/startup-costs.md#register-waits-for-a-first-module).
  */
-export function runCore(dir: string, loaderModule?: unknown): void {
+export function runCore(dir: string, loaderModule?: unknown, stepsAside?: () => boolean): void {
   if (mayWait()) waitForFirstModule(() => loadCore(dir, loaderModule), usable(loaderModule) ? loaderModule : process.getBuiltinModule('node:module'));
-  else loadCore(dir, loaderModule);
+  else if (!asideBeforeCore(stepsAside)) loadCore(dir, loaderModule);
+}
+
+/**
+ * Whether the project's pack recorded this process's program as too small for coldstart to pay
+ * (src/step-aside.ts): then the core is never loaded, and the run is plain Node's. Node 22+ only
+ * (Node 20 gets no new optimisation); any error means the core decides.
+ */
+function asideBeforeCore(stepsAside: (() => boolean) | undefined): boolean {
+  if (stepsAside === undefined || Number(process.versions.node.split('.')[0]) < 22) return false;
+  try {
+    return stepsAside();
+  } catch {
+    return false;
+  }
 }
 
 /** Whether `candidate` is the CommonJS loader's Module, as the entry handed it over. */

@@ -47,8 +47,8 @@ export interface IndexRunReport {
   readonly root: string | undefined;
   readonly index: string | undefined;
   /** used: hook installed; built: built now, then used; unopened: a pack answered every lookup, the
-   *  index was never read; missing/stale/refused/off/no-project: plain Node. */
-  state: 'used' | 'built' | 'unopened' | 'missing' | 'stale' | 'corrupt' | 'refused' | 'off' | 'no-project' | 'error';
+   *  index was never read; aside: a small program (src/step-aside.ts); missing/stale/refused/off/no-project: plain Node. */
+  state: 'used' | 'built' | 'unopened' | 'aside' | 'missing' | 'stale' | 'corrupt' | 'refused' | 'off' | 'no-project' | 'error';
   reason: string | undefined;
   builtAt: number | undefined;
   buildMs: number | undefined;
@@ -121,6 +121,8 @@ export interface PreparedIndex {
    * pack leaves to it (which it then answers); a process the pack serves whole never reads it.
    */
   install(first?: FirstAnswer, whenAsked?: boolean): () => void;
+  /** Leaves the index unopened for this process, for `reason` (a small program). */
+  stepAside(reason: string): void;
 }
 
 /**
@@ -296,6 +298,12 @@ export function prepareIndex(): PreparedIndex {
   };
   return {
     open,
+    stepAside: (reason: string) => {
+      if (openNow === undefined) return;
+      openNow = undefined;
+      report.state = 'aside';
+      report.reason = reason;
+    },
     install: (first?: FirstAnswer, whenAsked = false) => {
       const viaRegisterHooks = whenAsked && openNow !== undefined ? modeWithoutIndex() : null;
       if (viaRegisterHooks === null) return installNow(first);

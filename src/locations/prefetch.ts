@@ -9,24 +9,9 @@
 // from the path require() resolved; a file the worker has not read yet is read by the main
 // thread itself (it never waits on one the worker has not started). Only where it pays: the
 // filesystem of the project is a network or FUSE one (statfs), or COLDSTART_PREFETCH=1.
-import { statfsSync } from 'node:fs';
 import { debug } from '../debug.js';
 
-/** statfs f_type of filesystems where a file read is a round trip to a server or daemon. */
-const SLOW_FILESYSTEMS = new Map<number, string>([
-  [0x65735546, 'fuse'],
-  [0x6969, 'nfs'],
-  [0x01021997, 'v9fs'], // 9p: WSL 2's Windows drives, some VM shares
-  [0xff534d42, 'cifs'],
-  [0xfe534d42, 'smb2'],
-  [0x517b, 'smb'],
-  [0x6e667364, 'nfsd'],
-  [0x0bd00bd0, 'lustre'],
-  [0x47504653, 'gpfs'],
-  [0x00c36400, 'ceph'],
-  [0x19830326, 'beegfs'],
-  [0x786f4256, 'vboxsf'],
-]);
+export { slowFilesystem } from '../step-aside.js';
 
 /** Slot states in the shared control array. */
 const EMPTY = 0;
@@ -79,14 +64,6 @@ export interface Prefetcher {
   readonly stats: { taken: number; missed: number };
 }
 
-/** The filesystem name when `dir` is on a network or FUSE filesystem, else undefined. */
-export function slowFilesystem(dir: string): string | undefined {
-  try {
-    return SLOW_FILESYSTEMS.get(Number(statfsSync(dir).type));
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * Starts the worker on `files` (absolute paths, in the order the program is expected to load

@@ -1,8 +1,9 @@
 // Builds a pack from recordings: merges what every recorded process loaded and resolved, keeps
 // files under the project root, reads each file once (stat, read, stat again: a file that
 // changed meanwhile is left out) and writes the pack atomically.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { dirname, join, relative, sep } from 'node:path';
+import { SMALL_RUN_MODULES, type StoredAside } from '../step-aside.js';
 import { checksum, encodePack, type ModuleFormat, type StoredAnswer } from './format.js';
 import { collectStamps, managed } from './freshness.js';
 import { callsImportOrEval, type ParseSync } from './cache-check.js';
@@ -23,6 +24,8 @@ export interface BuildSummary {
   readonly skipped: number;
   /** Modules larger than LARGE_MODULE left on disk (no rewrite or code cache to serve). */
   readonly leftOnDisk: number;
+  /** Recorded entries whose runs are too small for serving to pay: coldstart steps aside for them. */
+  readonly aside: { entry: string; modules: number }[];
   /** CommonJS modules stored with a V8 code cache (Node 20), their bytes, and whose V8. */
   readonly codeCacheModules: number;
   readonly codeCacheBytes: number;
@@ -116,6 +119,10 @@ export function buildPack(options: {
   keepEager?: ((path: string) => boolean) | undefined;
   /** The index's count of installed packages that use `import defer` (PackHeader.deferUsers). */
   deferUsers?: number | undefined;
+  /** Whether the program at an entry's directory has an auto-defer configuration (its runs need the core). */
+  defersAt?: ((dir: string) => boolean) | undefined;
+  /** Serve every recorded entry, however small its run (`--always`). */
+  always?: boolean | undefined;
 }): BuildSummary {
   const start = performance.now();
   const { root, file } = options;
@@ -236,7 +243,8 @@ export function buildPack(options: {
     leftOnDisk++;
   }
   const starts = startFacts(root, options.recordings.map((r) => r.entry));
-  const bytes = encodePack({ root, node: process.version, conditions: options.conditions, stamps, modules, answers: kept, starts, codeCacheTag, deferUsers: options.deferUsers });
+  const aside = options.always === true ? [] : smallRuns(root, options.recordings, options.deferUsers, options.defersAt);
+  const bytes = encodePack({ root, node: process.version, conditions: options.conditions, stamps, modules, answers: kept, starts, codeCacheTag, deferUsers: options.deferUsers, aside });
   writeFileAtomic(file, bytes);
   return {
     file,
@@ -247,10 +255,38 @@ export function buildPack(options: {
     sourceBytes,
     skipped,
     leftOnDisk,
+    aside: aside.map(([entry, , , loadedModules]) => ({ entry, modules: loadedModules })),
     codeCacheModules,
     codeCacheBytes,
     codeCacheTag: codeCacheModules > 0 ? codeCacheTag : '',
     ...(lazySummary === undefined ? {} : { lazy: lazySummary }),
     ms: performance.now() - start,
   };
+}
+
+/**
+ * The recorded entries whose every run loaded fewer than SMALL_RUN_MODULES modules: on a local
+ * disk a run of one gets plain Node (src/step-aside.ts). Never when the program needs the core's
+ * transforms: installed packages that use `import defer` (or a count unknown), or an auto-defer
+ * configuration for the entry. Only entries under the root, as the other paths of the pack.
+ */
+function smallRuns(root: string, recordings: readonly Recording[], deferUsers: number | undefined, defersAt: ((dir: string) => boolean) | undefined): StoredAside[] {
+  if (deferUsers !== 0) return [];
+  const largest = new Map<string, number>();
+  for (const recording of recordings) {
+    if (recording.entry === undefined || recording.entry === '') continue;
+    largest.set(recording.entry, Math.max(largest.get(recording.entry) ?? 0, recording.modules.length));
+  }
+  const out: StoredAside[] = [];
+  for (const [entry, count] of largest) {
+    if (count >= SMALL_RUN_MODULES || !entry.startsWith(`${root}/`)) continue;
+    try {
+      if (defersAt?.(dirname(realpathSync(entry))) === true) continue;
+      const st = statSync(entry);
+      out.push([entry.slice(root.length + 1), st.mtimeMs, st.size, count]);
+    } catch {
+      // an entry gone since its run: nothing to decide for it
+    }
+  }
+  return out;
 }

@@ -11,9 +11,13 @@
 
 // The header's checksum is the index's JavaScript one: a run needs no zlib before it serves a module.
 import { checksum as wordChecksum } from '../locations/checksum.js';
+import type { StartLine, StoredAside } from '../step-aside.js';
 
 export const MAGIC = 'coldstart-pack';
-export const FORMAT_VERSION = 3;
+export const FORMAT_VERSION = 4;
+
+/** Default location, relative to the project root: beside the module-location index. */
+export const defaultPackPath = 'node_modules/.cache/coldstart/pack.v1';
 
 /** What a module was when packed; paths are relative to the project root (relocatable). */
 export type ModuleFormat = 'commonjs' | 'module' | 'json';
@@ -55,6 +59,9 @@ export interface PackHeader {
    * stale. With it, a run the pack serves needs nothing of the index at start-up.
    */
   readonly deferUsers?: number;
+  /** Recorded entries too small for serving to pay on a local disk (src/step-aside.ts); also
+   *  on the preamble's start line, for the register loader to read without the core. */
+  readonly aside?: StoredAside[];
   readonly bodyLength: number;
 }
 
@@ -107,6 +114,7 @@ export interface PackInput {
   readonly answers: StoredAnswer[];
   readonly starts?: StoredStart[] | undefined;
   readonly deferUsers?: number | undefined;
+  readonly aside?: StoredAside[] | undefined;
   /** Tag of the V8 that made the modules' code caches (loader/commonjs-compiler.ts codeCacheTag). */
   readonly codeCacheTag?: string;
 }
@@ -153,11 +161,15 @@ export function encodePack(input: PackInput): Buffer {
     ...(lazy.length > 0 ? { lazy } : {}),
     ...(input.starts !== undefined && input.starts.length > 0 ? { starts: input.starts } : {}),
     ...(input.deferUsers !== undefined ? { deferUsers: input.deferUsers } : {}),
+    ...(input.aside !== undefined && input.aside.length > 0 ? { aside: input.aside } : {}),
     bodyLength,
   };
+  const start: StartLine = { aside: header.aside ?? [], stamps: input.stamps };
   let json = Buffer.from(JSON.stringify(header));
   // Length and checksum are written with a fixed width so that padding the JSON keeps the body aligned.
-  const preamble = (n: number, sum: number): string => `${MAGIC}\n${FORMAT_VERSION}\n${String(n).padStart(10, '0')} ${String(sum).padStart(10, '0')}\n`;
+  // The fourth line is the start line (src/step-aside.ts), outside the checksum: it only ever
+  // makes a run step aside, and the register loader reads it without the header.
+  const preamble = (n: number, sum: number): string => `${MAGIC}\n${FORMAT_VERSION}\n${String(n).padStart(10, '0')} ${String(sum).padStart(10, '0')}\n${JSON.stringify(start)}\n`;
   const headLength = preamble(0, 0).length + json.length;
   if (headLength % 4 !== 0) json = Buffer.concat([json, Buffer.alloc(4 - (headLength % 4), 0x20)]);
   return Buffer.concat([Buffer.from(preamble(json.length, wordChecksum(json))), json, body]);
@@ -182,7 +194,14 @@ export function decodePackHead(head: Buffer, fileSize: number, more: (from: numb
   if (head[lengthEnd] !== 32 || head[sumEnd] !== 10) throw new Error('corrupt preamble');
   const headerLength = Number(head.toString('latin1', versionEnd + 1, lengthEnd));
   const sum = Number(head.toString('latin1', lengthEnd + 1, sumEnd));
-  const bodyStart = sumEnd + 1 + headerLength;
+  let lineEnd = head.indexOf(10, sumEnd + 1);
+  if (lineEnd === -1) {
+    head = Buffer.concat([head, more(head.length, Math.min(fileSize - head.length, 1024 * 1024))]);
+    lineEnd = head.indexOf(10, sumEnd + 1);
+    if (lineEnd === -1) throw new Error('truncated start line');
+  }
+  const headerStart = lineEnd + 1;
+  const bodyStart = headerStart + headerLength;
   if (!Number.isInteger(headerLength) || bodyStart > fileSize) throw new Error('truncated header');
   let bytes = head;
   if (bodyStart > head.length) {
@@ -190,8 +209,8 @@ export function decodePackHead(head: Buffer, fileSize: number, more: (from: numb
     if (bytes.length < bodyStart) throw new Error('truncated header');
   }
   // The answers steer resolution: a header edited in place (same length, still JSON) is refused.
-  if (wordChecksum(bytes.subarray(sumEnd + 1, bodyStart)) !== sum) throw new Error('corrupt header (checksum)');
-  const header = JSON.parse(bytes.toString('utf8', sumEnd + 1, bodyStart)) as PackHeader;
+  if (wordChecksum(bytes.subarray(headerStart, bodyStart)) !== sum) throw new Error('corrupt header (checksum)');
+  const header = JSON.parse(bytes.toString('utf8', headerStart, bodyStart)) as PackHeader;
   if (typeof header !== 'object' || header === null || !Array.isArray(header.modules) || !Array.isArray(header.answers) || !Array.isArray(header.stamps)) {
     throw new Error('corrupt header');
   }

@@ -151,6 +151,7 @@ export function learnDeferral(input: LearnInput): Learned {
     refusals.push({ ...current, reason: detail });
   };
   let analyzed = 0;
+  const acceptedOf = new Map<string, Set<DeferSite>>();
   for (const m of input.modules) {
     if (m.format !== 'commonjs' && m.format !== 'module') continue;
     const f = factsOf(m.path);
@@ -173,7 +174,54 @@ export function learnDeferral(input: LearnInput): Learned {
       else if (reaches(to, m.path)) refuse('cycle back to the importer');
       else accepted.add(site);
     }
-    const source = lowerLearned(m.bytes.toString('utf8'), f, accepted);
+    if (accepted.size > 0) acceptedOf.set(m.path, accepted);
+  }
+
+  // A candidate whose target the importer loads anyway while it evaluates, through a load that
+  // stays eager (its own, or one in what those load, after their own rewrites), gains nothing:
+  // the target is evaluated at once either way, and the stand-in is pure cost. Each refusal makes
+  // a load eager, which can load more, so this runs until nothing changes.
+  const loadsNow = (path: string): string[] => {
+    const f = factsOf(path);
+    if (f === null) return [];
+    const remaining = [...f.eagerRequires];
+    for (const site of acceptedOf.get(path) ?? []) {
+      const at = remaining.indexOf(site.specifier);
+      if (at !== -1) remaining.splice(at, 1);
+    }
+    const out: string[] = [];
+    for (const specifier of remaining) {
+      const to = target(path, specifier);
+      if (to !== undefined) out.push(to);
+    }
+    return out;
+  };
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const [path, accepted] of acceptedOf) {
+      const loaded = new Set<string>();
+      const queue = loadsNow(path);
+      while (queue.length > 0) {
+        const at = queue.pop()!;
+        if (loaded.has(at)) continue;
+        loaded.add(at);
+        if (!at.startsWith('builtin:')) queue.push(...loadsNow(at));
+      }
+      for (const site of accepted) {
+        const to = target(path, site.specifier);
+        if (to === undefined || !loaded.has(to)) continue;
+        accepted.delete(site);
+        current = { module: path, specifier: site.specifier };
+        refuse('loaded anyway while the importer evaluates');
+        changed = true;
+      }
+    }
+  }
+
+  for (const m of input.modules) {
+    const accepted = acceptedOf.get(m.path);
+    if (accepted === undefined || accepted.size === 0) continue;
+    const source = lowerLearned(m.bytes.toString('utf8'), factsOf(m.path)!, accepted);
     if (source !== undefined) rewritten.set(m.path, { source: Buffer.from(source), deferred: [...accepted].map((site) => site.specifier) });
   }
   return { rewritten, refused, refusals, analyzed };

@@ -12,14 +12,15 @@ import { installPackHooks } from './provider.js';
 import { PackServer, newPackCounts, type PackCounts } from './server.js';
 import { findPack, packOff } from './store.js';
 import { useStartFacts } from '../loader/entry.js';
+import { asideEntry } from '../step-aside.js';
 
 /** What `coldstart doctor` reads back: one JSON line per process, written at exit. */
 export interface PackRunReport {
   readonly pid: number;
   readonly entry: string | undefined;
   pack: string | undefined;
-  /** used: hooks installed; missing/stale/refused/off/no-project/error: plain Node. */
-  state: 'used' | 'missing' | 'stale' | 'refused' | 'off' | 'no-project' | 'error';
+  /** used: hooks installed; aside: a small program (src/step-aside.ts); missing/stale/refused/off/no-project/error: plain Node. */
+  state: 'used' | 'aside' | 'missing' | 'stale' | 'refused' | 'off' | 'no-project' | 'error';
   reason: string | undefined;
   verify: boolean;
   /** COLDSTART_SHARED=1: stamps trusted, nothing written into the tree. */
@@ -38,6 +39,12 @@ export function conditionsKey(): string {
 }
 
 let active: PackServer | undefined;
+let asideReason: string | undefined;
+
+/** Why coldstart steps aside for this process (the pack recorded it as a small program), if it does. */
+export function packStepsAside(): string | undefined {
+  return asideReason;
+}
 
 /** The pack serving this process, if any: the index asks it first, so a packed lookup costs
  *  no index work (and, in verify mode, no stat of the package it lands in). */
@@ -101,6 +108,15 @@ function open(report: PackRunReport): () => void {
     return () => {};
   }
   const root = found.root;
+  // A shared install (a cluster's) is served whatever its size: there every lookup is a round trip.
+  const small = trusted ? undefined : asideEntry(found.pack.header.aside, root, process.argv[1]);
+  if (small !== undefined) {
+    found.pack.body.close();
+    report.state = 'aside';
+    report.reason = asideReason = `the pack's recorded run of ${small[0]} loaded ${small[3]} module${small[3] === 1 ? '' : 's'}: too few for serving to pay on a local disk, so coldstart steps aside (coldstart pack --always serves it)`;
+    debug('pack', report.reason);
+    return () => {};
+  }
   report.verify = verifyMode();
   // COLDSTART_EAGER=1 turns learned deferral off with every other lazy load.
   const server = new PackServer(found.pack, root, { verify: report.verify, conditions: conditionsKey(), counts: report.counts, lazy: !eagerMode(), trusted });

@@ -6,11 +6,10 @@ import { pathSetting, setting, settingOff } from '../settings.js';
 import { closeSync, realpathSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { findProjectRoot, openTrustedFile, readAt } from '../store.js';
-import { decodePackHead, HEAD_BYTES, type PackBody, type PackHeader } from './format.js';
+import { decodePackHead, defaultPackPath, HEAD_BYTES, type PackBody, type PackHeader } from './format.js';
 import { staleStamp } from './freshness.js';
 
-/** Default location, relative to the project root: beside the module-location index. */
-export const defaultPackPath = 'node_modules/.cache/coldstart/pack.v1';
+export { defaultPackPath } from './format.js';
 
 /** COLDSTART_PACK values that switch serving off (recording runs use them too). */
 export function packOff(value: string | undefined): boolean {

@@ -56,7 +56,7 @@ test('workspace refactoring after coldstart index: moved and added files answer 
 
 test('workspace refactoring after coldstart pack: moved and added files answer as plain Node', (t) => {
   const root = workspace(t);
-  const packed = runCli(['pack', '--', 'node', 'ua.js'], { cwd: root });
+  const packed = runCli(['pack', '--always', '--', 'node', 'ua.js'], { cwd: root });
   assert.equal(packed.code, 0, packed.stderr);
   compare(root, 'as packed');
   mkdirSync(join(root, 'packages/lib/src/a'));

@@ -21,7 +21,7 @@ test('no deprecation warning from register, defer, profile or pack', (t) => {
     assert.equal(r.stderr, '');
   }
   const pack = join(dir, 'eslint.pack');
-  const packed = runNode([bin, 'pack', '--out', pack, '--', process.execPath, eslint, '--version'], { cwd: tree, env: { ...strict, ...index } });
+  const packed = runNode([bin, 'pack', '--always', '--out', pack, '--', process.execPath, eslint, '--version'], { cwd: tree, env: { ...strict, ...index } });
   assert.equal(packed.code, 0, packed.stderr);
   const served = runNode(['--throw-deprecation', '--import', join(dist, 'register.js'), eslint, '--version'], { cwd: tree, env: { ...index, COLDSTART_PACK: pack } });
   assert.equal(served.code, 0, served.stderr);

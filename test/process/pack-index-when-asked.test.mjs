@@ -43,7 +43,7 @@ function run(dir, entry, env = {}) {
 
 test('a run the pack serves whole never reads the index; one that loads something new reads it at that lookup', (t) => {
   const dir = app(t);
-  const built = runCli(['pack', '--', process.execPath, 'node_modules/a/cli.js'], { cwd: dir, env: base });
+  const built = runCli(['pack', '--always', '--', process.execPath, 'node_modules/a/cli.js'], { cwd: dir, env: base });
   assert.equal(built.code, 0, built.stderr);
   const plain = runNode(['node_modules/a/cli.js'], { cwd: dir });
   const served = run(dir, 'node_modules/a/cli.js');
@@ -63,7 +63,7 @@ test('a run the pack serves whole never reads the index; one that loads somethin
 
 test('a pack that does not know the count (index off when it was made) opens the index at start', (t) => {
   const dir = app(t);
-  const built = runCli(['pack', '--', process.execPath, 'node_modules/a/cli.js'], { cwd: dir, env: { ...base, COLDSTART_INDEX: '0' } });
+  const built = runCli(['pack', '--always', '--', process.execPath, 'node_modules/a/cli.js'], { cwd: dir, env: { ...base, COLDSTART_INDEX: '0' } });
   assert.equal(built.code, 0, built.stderr);
   const served = run(dir, 'node_modules/a/cli.js');
   assert.equal(served.pack.state, 'used');
@@ -79,7 +79,7 @@ test('a module over 1 MiB without a rewrite stays on disk: the pack says so, and
     'node_modules/big/cli.js': 'console.log(require("./index.js"), require("a"));',
   });
   // Without code caches, which Node 20 would keep for it (and so serve it).
-  const built = runCli(['pack', '--json', '--no-code-cache', '--', process.execPath, 'node_modules/big/cli.js'], { cwd: dir, env: base });
+  const built = runCli(['pack', '--always', '--json', '--no-code-cache', '--', process.execPath, 'node_modules/big/cli.js'], { cwd: dir, env: base });
   assert.equal(built.code, 0, built.stderr);
   const summary = JSON.parse(built.stdout.trim().split('\n').pop());
   assert.equal(summary.leftOnDisk, 1, JSON.stringify(summary));

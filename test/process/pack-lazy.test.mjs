@@ -78,7 +78,7 @@ const tree = {
 function setup(t) {
   const dir = realpathSync(tempDir(t, 'coldstart-lazy-pack-'));
   writeTree(dir, tree);
-  const built = runCli(['pack', '--lazy', '--json', '--', process.execPath, 'main.js'], { cwd: dir, env: base });
+  const built = runCli(['pack', '--lazy', '--always', '--json', '--', process.execPath, 'main.js'], { cwd: dir, env: base });
   assert.equal(built.code, 0, built.stderr);
   const read = readPackFile(join(dir, 'node_modules/.cache/coldstart/pack.v1'));
   assert.ok(read.ok, read.reason);
@@ -139,7 +139,7 @@ test('pack --lazy: the program prints what plain Node prints, loads less, and CO
 test('pack --lazy: "coldstart": { "eager": [...] } keeps matching modules as they are', (t) => {
   const dir = realpathSync(tempDir(t, 'coldstart-lazy-pack-'));
   writeTree(dir, { ...tree, 'package.json': '{"name":"lazy-app","private":true,"coldstart":{"eager":["node_modules/lazy-user/**"]}}' });
-  const built = runCli(['pack', '--lazy', '--', process.execPath, 'main.js'], { cwd: dir, env: base });
+  const built = runCli(['pack', '--lazy', '--always', '--', process.execPath, 'main.js'], { cwd: dir, env: base });
   assert.equal(built.code, 0, built.stderr);
   const read = readPackFile(join(dir, 'node_modules/.cache/coldstart/pack.v1'));
   read.pack.body.close();
@@ -180,7 +180,7 @@ const registerHooks = typeof (await import('node:module')).registerHooks === 'fu
 test('pack --lazy, ES modules: imports nothing reads at load become deferred namespaces; effects, top-level await and re-exports stay', { skip: registerHooks ? false : 'the pack serves ES modules on Node 22.15+ only' }, (t) => {
   const dir = realpathSync(tempDir(t, 'coldstart-lazy-esm-'));
   writeTree(dir, esmTree);
-  const built = runCli(['pack', '--lazy', '--', process.execPath, 'main.js'], { cwd: dir, env: base });
+  const built = runCli(['pack', '--lazy', '--always', '--', process.execPath, 'main.js'], { cwd: dir, env: base });
   assert.equal(built.code, 0, built.stderr);
   const read = readPackFile(join(dir, 'node_modules/.cache/coldstart/pack.v1'));
   read.pack.body.close();
@@ -214,7 +214,7 @@ test('coldstart lazy and profile show each learned-deferral load: where it was r
     'node_modules/tool/index.js': 'const heavy = require("heavy");\nexports.help = () => "help";\nexports.work = () => heavy.run();\n',
     'main.js': 'const tool = require("tool");\nconsole.log(tool.help());\nif (process.argv[2] === "work") console.log(tool.work());\n',
   });
-  const packed = runCli(['pack', '--lazy', '--', process.execPath, 'main.js'], { cwd: dir, env: base });
+  const packed = runCli(['pack', '--lazy', '--always', '--', process.execPath, 'main.js'], { cwd: dir, env: base });
   assert.equal(packed.code, 0, packed.stderr);
   const env = { ...base, NODE_OPTIONS: `--import ${register}` };
   const listed = runCli(['lazy', '--', process.execPath, 'main.js', 'work'], { cwd: dir, env });

@@ -22,7 +22,7 @@ const base = { COLDSTART_INDEX: 'off', COLDSTART_PACK: '', COLDSTART_PACK_VERIFY
 function setup(t) {
   const dir = realpathSync(tempDir(t, 'coldstart-pack-'));
   makePackApp(dir);
-  const built = runCli(['pack', '--json', '--run', `"${node}" main.cjs`, '--', node, 'main.mjs'], { cwd: dir, env: base });
+  const built = runCli(['pack', '--always', '--json', '--run', `"${node}" main.cjs`, '--', node, 'main.mjs'], { cwd: dir, env: base });
   assert.equal(built.code, 0, built.stderr);
   const summary = JSON.parse(built.stdout.trim().split('\n').pop());
   return { dir, summary, stats: join(dir, 'stats.jsonl') };
@@ -294,7 +294,7 @@ test('V8 code cache: Node 20 compiles packed CommonJS from the pack\'s cache, ma
   assert.ok(esm.report.counts.codeCache > 0, JSON.stringify(esm.report.counts));
 
   // The recording run that called import() in dyn.js printed no warning either.
-  const again = runCli(['pack', '--', node, 'main.cjs'], { cwd: dir, env: base });
+  const again = runCli(['pack', '--always', '--', node, 'main.cjs'], { cwd: dir, env: base });
   assert.equal(again.code, 0, again.stderr);
   assert.doesNotMatch(again.stderr, /Warning/);
 
@@ -302,7 +302,7 @@ test('V8 code cache: Node 20 compiles packed CommonJS from the pack\'s cache, ma
   writeFileSync(join(dir, 'exit.cjs'), "require('dep-exit');\n");
   mkdirSync(join(dir, 'node_modules/dep-exit'));
   writeFileSync(join(dir, 'node_modules/dep-exit/index.js'), "console.log('bye');\nprocess.exit(0);\n");
-  assert.equal(runCli(['pack', '--', node, 'exit.cjs'], { cwd: dir, env: base }).code, 0);
+  assert.equal(runCli(['pack', '--always', '--', node, 'exit.cjs'], { cwd: dir, env: base }).code, 0);
   assert.equal(packRows(dir).rows.get('node_modules/dep-exit/index.js').length, 9);
   const exits = both(dir, 'exit.cjs');
   assert.equal(exits.packed.stdout, 'bye\n');
@@ -344,7 +344,7 @@ test('V8 code cache: other V8 flags, source maps, COLDSTART_CODE_CACHE=0, anothe
   writeFileSync(file, corrupt);
   check('a corrupt cache', [], {}, { used: cached - 1 });
 
-  const none = runCli(['pack', '--json', '--no-code-cache', '--', node, 'main.cjs'], { cwd: dir, env: base });
+  const none = runCli(['pack', '--always', '--json', '--no-code-cache', '--', node, 'main.cjs'], { cwd: dir, env: base });
   assert.equal(none.code, 0, none.stderr);
   assert.equal(JSON.parse(none.stdout.trim().split('\n').pop()).codeCacheModules, 0);
   check('--no-code-cache', [], {}, { used: 0 });
@@ -353,7 +353,7 @@ test('V8 code cache: other V8 flags, source maps, COLDSTART_CODE_CACHE=0, anothe
 test('--package packs whole packages from the index, each file with the format Node gives it', (t) => {
   const dir = realpathSync(tempDir(t, 'coldstart-pack-'));
   makePackApp(dir);
-  const built = runCli(['pack', '--json', '--package', 'dep-cjs'], { cwd: dir, env: base });
+  const built = runCli(['pack', '--always', '--json', '--package', 'dep-cjs'], { cwd: dir, env: base });
   assert.equal(built.code, 0, built.stderr);
   assert.match(built.stderr, /indexing/, 'no index yet: built first');
   const summary = JSON.parse(built.stdout.trim().split('\n').pop());
@@ -369,7 +369,7 @@ test('--package packs whole packages from the index, each file with the format N
   assert.ok(run.report.counts.misses >= 3, JSON.stringify(run.report.counts));
 
   // A glob, and the formats: "type": "module", .cjs, and syntax where there is no "type".
-  const glob = runCli(['pack', '--json', '--package', 'dep-*', '--package', 'dep-cjs'], { cwd: dir, env: base });
+  const glob = runCli(['pack', '--always', '--json', '--package', 'dep-*', '--package', 'dep-cjs'], { cwd: dir, env: base });
   assert.equal(glob.code, 0, glob.stderr);
   assert.deepEqual(JSON.parse(glob.stdout.trim().split('\n').pop()).packages, ['node_modules/dep-cjs', 'node_modules/dep-detect', 'node_modules/dep-esm', 'node_modules/dep-inner']);
   const { rows } = packRows(dir);
@@ -391,7 +391,7 @@ test('--package packs whole packages from the index, each file with the format N
   }
 
   // With a recorded command: the union, the recorded formats and answers kept.
-  const union = runCli(['pack', '--json', '--package', 'dep-detect', '--', node, 'main.cjs'], { cwd: dir, env: base });
+  const union = runCli(['pack', '--always', '--json', '--package', 'dep-detect', '--', node, 'main.cjs'], { cwd: dir, env: base });
   const merged = JSON.parse(union.stdout.trim().split('\n').pop());
   assert.equal(merged.processes, 1);
   assert.ok(merged.answers > 0);
@@ -399,7 +399,7 @@ test('--package packs whole packages from the index, each file with the format N
 
   // A name nothing matches: a clear error, and the pack in place is left alone.
   const before = readFileSync(join(dir, packRel));
-  const none = runCli(['pack', '--package', 'no-such-package'], { cwd: dir, env: base });
+  const none = runCli(['pack', '--always', '--package', 'no-such-package'], { cwd: dir, env: base });
   assert.equal(none.code, 1);
   assert.match(none.stderr, /no installed package matches 'no-such-package'/);
   assert.deepEqual(readFileSync(join(dir, packRel)), before);
@@ -417,7 +417,7 @@ test('a run reads from the pack only the windows holding what it serves: nothing
   writeFileSync(join(dir, 'node_modules/big/package.json'), '{"name":"big","main":"index.js"}');
   writeFileSync(join(dir, 'node_modules/big/index.js'), "exports.size = require('./a.js') + require('./b.js') + require('./c.js') + require('./d.js');\n");
   for (const part of ['a', 'b', 'c', 'd']) writeFileSync(join(dir, `node_modules/big/${part}.js`), `module.exports = ${'1 + '.repeat(190_000)}0;\n`);
-  const built = runCli(['pack', '--run', `"${node}" main.cjs`, '--', node, '-e', 'require("big")'], { cwd: dir, env: base });
+  const built = runCli(['pack', '--always', '--run', `"${node}" main.cjs`, '--', node, '-e', 'require("big")'], { cwd: dir, env: base });
   assert.equal(built.code, 0, built.stderr);
   const packSize = readFileSync(join(dir, packRel)).length;
   assert.ok(packSize > 3_000_000, `pack size ${packSize}`);
@@ -448,7 +448,7 @@ test('a pack written with --out in a project that has no cache folder yet is fre
   const dir = realpathSync(tempDir(t, 'coldstart-pack-'));
   makePackApp(dir);
   const out = join(dir, 'elsewhere.pack');
-  const built = runCli(['pack', '--out', out, '--json', '--', node, 'main.cjs'], { cwd: dir, env: base });
+  const built = runCli(['pack', '--always', '--out', out, '--json', '--', node, 'main.cjs'], { cwd: dir, env: base });
   assert.equal(built.code, 0, built.stderr);
   assert.doesNotThrow(() => JSON.parse(built.stdout), '--json leaves stdout to the summary: the command\'s own output goes to stderr');
   for (let i = 0; i < 2; i++) {

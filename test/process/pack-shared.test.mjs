@@ -30,7 +30,7 @@ function setup(t) {
   const entry = join(dir, 'node_modules', 'tool', 'bin', 'cli.js');
   const indexed = runCli(['index', dir], { cwd: dir, env: base });
   assert.equal(indexed.code, 0, indexed.stderr);
-  const packed = runCli(['pack', '--', process.execPath, entry], { cwd: dir, env: base });
+  const packed = runCli(['pack', '--always', '--', process.execPath, entry], { cwd: dir, env: base });
   assert.equal(packed.code, 0, packed.stderr);
   return { dir, entry };
 }

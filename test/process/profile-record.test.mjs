@@ -87,7 +87,7 @@ test('a program run with coldstart/register is recorded whole, with the index an
     assert.equal(indexed('index').state, 'used');
     assert.ok(indexed('index').sources.served > 0, 'the index served sources: ' + JSON.stringify(indexed('index').sources));
   }
-  assert.equal(runCli(['pack', '--', process.execPath, main], { cwd: dir }).code, 0);
+  assert.equal(runCli(['pack', '--always', '--', process.execPath, main], { cwd: dir }).code, 0);
   for (const flag of ['require', 'import']) {
     const packed = profiled('pack', flag);
     assert.equal(packed('pack').state, 'used');

@@ -6,7 +6,7 @@ import { isOff } from '../../settings.js';
 import { has } from '../../node-features.js';
 import { pnpProject, pnpReason } from '../../pnp.js';
 import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
-import { eagerListAt } from '../../defer/config.js';
+import { deferConfigAt, eagerListAt } from '../../defer/config.js';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { runChild } from '../run-child.js';
@@ -20,6 +20,7 @@ import { packageFiles, type PackageFiles } from '../../pack/packages.js';
 import { megabytes } from '../units.js';
 import { buildPack, readRecordings } from '../../pack/build.js';
 import { packPathFor } from '../../pack/store.js';
+import { SMALL_RUN_MODULES } from '../../step-aside.js';
 
 const preloadUrl = new URL('../../pack/record-preload.js', import.meta.url).href;
 
@@ -30,13 +31,14 @@ interface Options {
   json: boolean;
   codeCache: boolean;
   lazy: boolean;
+  always: boolean;
 }
 
 function parse(argv: string[]): Options {
   const usage = commands.pack.usage;
   const dash = argv.indexOf('--');
   const options = dash === -1 ? argv : argv.slice(0, dash);
-  const out: Options = { out: undefined, runs: [], packages: [], json: false, codeCache: true, lazy: false };
+  const out: Options = { out: undefined, runs: [], packages: [], json: false, codeCache: true, lazy: false, always: false };
   for (let i = 0; i < options.length; i++) {
     const option = options[i]!;
     const eq = option.startsWith('--') ? option.indexOf('=') : -1;
@@ -52,6 +54,7 @@ function parse(argv: string[]): Options {
     else if (flag === '--json') out.json = true;
     else if (flag === '--no-code-cache') out.codeCache = false;
     else if (flag === '--lazy') out.lazy = true;
+    else if (flag === '--always') out.always = true;
     else if (flag === '--package' || flag === '-p') out.packages.push(value());
     else throw new UsageError(`unknown option '${option}'`, usage);
   }
@@ -180,6 +183,7 @@ export async function run(argv: string[]): Promise<number> {
     const summary = buildPack({
       root, file, recordings, conditions: commonConditions(recordings), parse: parseSync, packageFiles: fromIndex?.files, detect: parseSync,
       lazy: options.lazy, keepEager: options.lazy ? eagerMatcher(root) : undefined, deferUsers: deferUsersOf(root),
+      defersAt: (at) => (deferConfigAt(at)?.defer.length ?? 0) > 0, always: options.always,
     });
     const totalMs = performance.now() - start;
     // Every process reads the whole pack once: a very large one costs each start that read.
@@ -198,6 +202,9 @@ export async function run(argv: string[]): Promise<number> {
           (summary.codeCacheModules > 0 ? `; V8 code cache for ${summary.codeCacheModules} CommonJS modules (${megabytes(summary.codeCacheBytes)}, ${summary.codeCacheTag})` : '') +
           (summary.skipped > 0 ? `; ${summary.skipped} loaded files left out (outside ${root}, or changed while packing)` : '') +
           (summary.leftOnDisk > 0 ? `; ${summary.leftOnDisk} module${summary.leftOnDisk === 1 ? '' : 's'} over 1 MiB left on disk (no gain from serving ${summary.leftOnDisk === 1 ? 'it' : 'them'})` : '') +
+          (summary.aside.length > 0
+            ? `; on a local disk coldstart steps aside for ${summary.aside.map((a) => `${a.entry} (${a.modules} module${a.modules === 1 ? '' : 's'})`).join(', ')}: fewer than ${SMALL_RUN_MODULES} modules, too few for serving to pay (--always serves ${summary.aside.length === 1 ? 'it' : 'them'} anyway)`
+            : '') +
           (summary.lazy !== undefined ? `; learned deferral: ${summary.lazy.requires} requires and imports in ${summary.lazy.modules} of ${summary.lazy.analyzed} modules load at first use${has('registerHooks') ? '' : ' (on this Node, only the CommonJS ones are served rewritten: ES modules need 22.15+)'}` : '') +
           '\n',
       );

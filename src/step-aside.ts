@@ -1,0 +1,151 @@
+// When coldstart steps aside for a whole process. A pack learns from its recorded runs how many
+// modules each entry loads; on a local disk, a program of a few dozen modules gains less from
+// being served than opening the pack and the index costs (docs/decisions/startup-costs.md#small-programs),
+// so a run of such an entry gets plain Node. The register loader decides it before it loads the
+// core, from one line at the head of the pack; the core decides it the same way from the header.
+// Builtins come from process.getBuiltinModule: the register loader bundles this file.
+import { isOn, setting, settingOff, type SettingName } from './settings.js';
+
+/** Fewer modules than this in a recorded run, on a local disk: serving cannot pay. */
+export const SMALL_RUN_MODULES = 40;
+
+/** [entry, root-relative, as Node names it; its mtimeMs; its size; modules its recorded run loaded] */
+export type StoredAside = [string, number, number, number];
+
+/** [root-relative path, mtimeMs, size (-1 for a directory)], as the pack's stamps. */
+type Stamp = [string, number, number];
+
+/** The pack's start line: what the register loader reads to decide without the core. */
+export interface StartLine {
+  readonly aside: StoredAside[];
+  readonly stamps: Stamp[];
+}
+
+/** Filesystems where every lookup is a round trip: a program of any size gains from being served. */
+const SLOW_FILESYSTEMS = new Map<number, string>([
+  [0x65735546, 'fuse'],
+  [0x6969, 'nfs'],
+  [0x01021997, 'v9fs'], // 9p: WSL 2's Windows drives, some VM shares
+  [0xff534d42, 'cifs'],
+  [0xfe534d42, 'smb2'],
+  [0x517b, 'smb'],
+  [0x6e667364, 'nfsd'],
+  [0x0bd00bd0, 'lustre'],
+  [0x47504653, 'gpfs'],
+  [0x00c36400, 'ceph'],
+  [0x19830326, 'beegfs'],
+  [0x786f4256, 'vboxsf'],
+]);
+
+/** The filesystem name when `dir` is on a network or FUSE filesystem, else undefined. */
+export function slowFilesystem(dir: string): string | undefined {
+  try {
+    return SLOW_FILESYSTEMS.get(Number(process.getBuiltinModule('node:fs').statfsSync(dir).type));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The aside entry for this process's `entry` under `root`, when the pack's recorded run of it
+ * was small and the entry is unchanged since, on a local disk; undefined otherwise.
+ */
+export function asideEntry(aside: readonly StoredAside[] | undefined, root: string, entry: string | undefined): StoredAside | undefined {
+  if (aside === undefined || aside.length === 0 || entry === undefined || !entry.startsWith(`${root}/`)) return undefined;
+  const rel = entry.slice(root.length + 1);
+  const found = aside.find((row) => row[0] === rel);
+  if (found === undefined) return undefined;
+  const st = process.getBuiltinModule('node:fs').statSync(entry, { throwIfNoEntry: false });
+  if (st === undefined || st.mtimeMs !== found[1] || st.size !== found[2]) return undefined;
+  return slowFilesystem(root) === undefined ? found : undefined;
+}
+
+/** Whether every stamp still matches (the pack is fresh). */
+function fresh(root: string, stamps: readonly Stamp[]): boolean {
+  const fs = process.getBuiltinModule('node:fs');
+  for (const [path, mtime, size] of stamps) {
+    const st = fs.statSync(`${root}/${path}`, { throwIfNoEntry: false });
+    if (st === undefined || st.mtimeMs !== mtime || (size !== -1 && st.size !== size)) return false;
+  }
+  return true;
+}
+
+/** Reads the start line from the first bytes of a pack (its fourth line); undefined when absent or unreadable. */
+export function readStartLine(head: Buffer, magic: string, version: number): StartLine | undefined {
+  const prefix = `${magic}\n${version}\n`;
+  if (head.toString('latin1', 0, prefix.length) !== prefix) return undefined;
+  const lengthEnd = head.indexOf(10, prefix.length);
+  const lineEnd = lengthEnd === -1 ? -1 : head.indexOf(10, lengthEnd + 1);
+  if (lineEnd === -1) return undefined;
+  try {
+    const line = JSON.parse(head.toString('utf8', lengthEnd + 1, lineEnd)) as Partial<StartLine>;
+    return Array.isArray(line.aside) && Array.isArray(line.stamps) ? (line as StartLine) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The register loader's check, made before it loads the core: whether the project's pack says
+ * this process runs a small program (`packFile` under `root`), fresh, on a local disk. Any doubt
+ * (no pack, another format, a changed tree) means no: the core then decides as it always does.
+ */
+export function packSaysAside(root: string, packFile: string, magic: string, version: number): boolean {
+  const fs = process.getBuiltinModule('node:fs');
+  let head: Buffer;
+  try {
+    const fd = fs.openSync(packFile, 'r');
+    try {
+      head = Buffer.allocUnsafe(4096);
+      head = head.subarray(0, fs.readSync(fd, head, 0, head.length, 0));
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return false;
+  }
+  const line = readStartLine(head, magic, version);
+  if (line === undefined || asideEntry(line.aside, root, process.argv[1]) === undefined) return false;
+  return fresh(root, line.stamps);
+}
+
+/** Settings under which a run needs the core whatever the pack says: reports, records, messages, clusters. */
+const needsCore: readonly SettingName[] = ['COLDSTART_INDEX_STATS', 'COLDSTART_PACK_STATS', 'COLDSTART_LAZY_RECORDS', 'COLDSTART_DEBUG', 'COLDSTART_SHARED'];
+
+/**
+ * The register loader's whole decision, before it loads the core from `ownDir` (dist/): the
+ * project root and pack found as the core finds them (COLDSTART_ROOT, else the project holding
+ * coldstart when the run is inside it, else the nearest directory with node_modules above the
+ * working directory), then packSaysAside. POSIX paths only; elsewhere the core decides.
+ */
+export function registerStepsAside(ownDir: string, magic: string, version: number, defaultPack: string): boolean {
+  const entry = process.argv[1];
+  if (entry === undefined || entry === '' || process.platform === 'win32' || needsCore.some((name) => isOn(name))) return false;
+  const packSetting = setting('COLDSTART_PACK');
+  if (settingOff(packSetting)) return false;
+  const cwd = process.cwd();
+  const within = (path: string, dir: string): boolean => path === dir || path.startsWith(`${dir}/`);
+  let root = setting('COLDSTART_ROOT');
+  if (root === undefined || root === '') {
+    root = undefined;
+    const at = ownDir.indexOf('/node_modules/');
+    if (at > 0 && (within(cwd, ownDir.slice(0, at)) || within(entry, ownDir.slice(0, at)))) root = ownDir.slice(0, at);
+    else {
+      const fs = process.getBuiltinModule('node:fs');
+      for (let dir = cwd; ; ) {
+        if (fs.statSync(`${dir === '/' ? '' : dir}/node_modules`, { throwIfNoEntry: false })?.isDirectory() === true) {
+          root = dir;
+          break;
+        }
+        const parent = dir.slice(0, dir.lastIndexOf('/')) || '/';
+        if (parent === dir) break;
+        dir = parent;
+      }
+    }
+  }
+  // A relative or odd root is the core's to resolve.
+  if (root === undefined || !root.startsWith('/') || root.includes('/../') || root.includes('/./')) return false;
+  root = root.length > 1 ? root.replace(/\/+$/, '') : root;
+  const packFile = packSetting !== undefined && packSetting !== '' ? (packSetting.startsWith('/') ? packSetting : `${cwd}/${packSetting}`) : `${root}/${defaultPack}`;
+  return packSaysAside(root, packFile, magic, version);
+}
