@@ -9,8 +9,18 @@ import { isOn, setting, settingOff, type SettingName } from './settings.js';
 /** Fewer modules than this in a recorded run, on a local disk: serving cannot pay. */
 export const SMALL_RUN_MODULES = 40;
 
-/** [entry, root-relative, as Node names it; its mtimeMs; its size; modules its recorded run loaded] */
-export type StoredAside = [string, number, number, number];
+/** Source bytes a lazy pack lets the run skip, from which it serves the program however small. */
+export const SKIPPABLE_BYTES = 100 * 1024;
+
+/** [root-relative path, mtimeMs, size], or [path, -1, -1] for a file that was absent. */
+export type WatchedFile = [string, number, number];
+
+/**
+ * [entry, root-relative as Node names it; the script's arguments; modules its recorded runs
+ * loaded at most; the files whose change voids the decision: the entry, every first-party module
+ * the runs loaded, and each file the auto-defer configuration lookup reads from the entry up]
+ */
+export type StoredAside = [string, string[], number, WatchedFile[]];
 
 /** [root-relative path, mtimeMs, size (-1 for a directory)], as the pack's stamps. */
 type Stamp = [string, number, number];
@@ -47,16 +57,23 @@ export function slowFilesystem(dir: string): string | undefined {
 }
 
 /**
- * The aside entry for this process's `entry` under `root`, when the pack's recorded run of it
- * was small and the entry is unchanged since, on a local disk; undefined otherwise.
+ * The aside row for this process (its entry and arguments) under `root`, when the pack's
+ * recorded runs of it were small and none of its watched files changed since, on a local disk,
+ * on Node 22+ (Node 20 gets no new optimisation); undefined otherwise.
  */
-export function asideEntry(aside: readonly StoredAside[] | undefined, root: string, entry: string | undefined): StoredAside | undefined {
+export function asideEntry(aside: readonly StoredAside[] | undefined, root: string, argv: readonly string[] = process.argv): StoredAside | undefined {
+  const entry = argv[1];
   if (aside === undefined || aside.length === 0 || entry === undefined || !entry.startsWith(`${root}/`)) return undefined;
+  if (Number(process.versions.node.split('.')[0]) < 22) return undefined;
   const rel = entry.slice(root.length + 1);
-  const found = aside.find((row) => row[0] === rel);
-  if (found === undefined) return undefined;
-  const st = process.getBuiltinModule('node:fs').statSync(entry, { throwIfNoEntry: false });
-  if (st === undefined || st.mtimeMs !== found[1] || st.size !== found[2]) return undefined;
+  const args = JSON.stringify(argv.slice(2));
+  const found = aside.find((row) => row[0] === rel && JSON.stringify(row[1]) === args);
+  if (found === undefined || !Array.isArray(found[3])) return undefined;
+  const fs = process.getBuiltinModule('node:fs');
+  for (const [path, mtime, size] of found[3]) {
+    const st = fs.statSync(`${root}/${path}`, { throwIfNoEntry: false });
+    if (st === undefined ? mtime !== -1 : st.mtimeMs !== mtime || st.size !== size) return undefined;
+  }
   return slowFilesystem(root) === undefined ? found : undefined;
 }
 
@@ -96,7 +113,13 @@ export function packSaysAside(root: string, packFile: string, magic: string, ver
   try {
     const fd = fs.openSync(packFile, 'r');
     try {
-      head = Buffer.allocUnsafe(4096);
+      // Trusted as the core trusts it (store.ts openTrustedFile): a file, owned by this user,
+      // root or the tree's owner, and writable by no one else.
+      const st = fs.fstatSync(fd);
+      const uid = process.getuid?.();
+      if (!st.isFile()) return false;
+      if (uid !== undefined && ((st.mode & 0o022) !== 0 || (st.uid !== uid && st.uid !== 0 && fs.statSync(root).uid !== st.uid))) return false;
+      head = Buffer.allocUnsafe(16384);
       head = head.subarray(0, fs.readSync(fd, head, 0, head.length, 0));
     } finally {
       fs.closeSync(fd);
@@ -105,12 +128,12 @@ export function packSaysAside(root: string, packFile: string, magic: string, ver
     return false;
   }
   const line = readStartLine(head, magic, version);
-  if (line === undefined || asideEntry(line.aside, root, process.argv[1]) === undefined) return false;
+  if (line === undefined || asideEntry(line.aside, root) === undefined) return false;
   return fresh(root, line.stamps);
 }
 
 /** Settings under which a run needs the core whatever the pack says: reports, records, messages, clusters. */
-const needsCore: readonly SettingName[] = ['COLDSTART_INDEX_STATS', 'COLDSTART_PACK_STATS', 'COLDSTART_LAZY_RECORDS', 'COLDSTART_DEBUG', 'COLDSTART_SHARED'];
+const needsCore: readonly SettingName[] = ['COLDSTART_INDEX_STATS', 'COLDSTART_PACK_STATS', 'COLDSTART_LAZY_RECORDS', 'COLDSTART_DEBUG', 'COLDSTART_DEFER_STATS', 'COLDSTART_SHARED'];
 
 /**
  * The register loader's whole decision, before it loads the core from `ownDir` (dist/): the
@@ -126,7 +149,14 @@ export function registerStepsAside(ownDir: string, magic: string, version: numbe
   const cwd = process.cwd();
   const within = (path: string, dir: string): boolean => path === dir || path.startsWith(`${dir}/`);
   let root = setting('COLDSTART_ROOT');
-  if (root === undefined || root === '') {
+  if (root !== undefined && root !== '') {
+    // The core takes a named root by its real path, as Node hands the loaders real paths.
+    try {
+      root = process.getBuiltinModule('node:fs').realpathSync.native(root);
+    } catch {
+      return false;
+    }
+  } else {
     root = undefined;
     const at = ownDir.indexOf('/node_modules/');
     if (at > 0 && (within(cwd, ownDir.slice(0, at)) || within(entry, ownDir.slice(0, at)))) root = ownDir.slice(0, at);

@@ -3,7 +3,8 @@
 // changed meanwhile is left out) and writes the pack atomically.
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
-import { SMALL_RUN_MODULES, type StoredAside } from '../step-aside.js';
+import { SKIPPABLE_BYTES, SMALL_RUN_MODULES, type StoredAside, type WatchedFile } from '../step-aside.js';
+import { usesDeferredImport } from '../defer/detect.js';
 import { checksum, encodePack, type ModuleFormat, type StoredAnswer } from './format.js';
 import { collectStamps, managed } from './freshness.js';
 import { callsImportOrEval, type ParseSync } from './cache-check.js';
@@ -181,6 +182,7 @@ export function buildPack(options: {
   }
 
   let lazySummary: BuildSummary['lazy'];
+  let eagerLoads: ((path: string) => string[]) | undefined;
   if (options.lazy === true) {
     // Where each require went in the recorded runs: the graph the rules are checked on.
     const required = new Map<string, string>();
@@ -202,6 +204,7 @@ export function buildPack(options: {
       return seen;
     };
     const learned = learnDeferral({ modules: absolute, resolve: (dir, specifier, mode) => required.get(`${dir}\0${specifier}\0${mode}`), keepEager: options.keepEager, loadedBefore });
+    eagerLoads = learned.eagerLoads;
     let requires = 0;
     for (const m of absolute) {
       const found = learned.rewritten.get(m.path);
@@ -243,7 +246,8 @@ export function buildPack(options: {
     leftOnDisk++;
   }
   const starts = startFacts(root, options.recordings.map((r) => r.entry));
-  const aside = options.always === true ? [] : smallRuns(root, options.recordings, options.deferUsers, options.defersAt);
+  const sizes = new Map(modules.map((m) => [join(root, m.path), m.bytes]));
+  const aside = options.always === true ? [] : smallRuns(root, options.recordings, { deferUsers: options.deferUsers, defersAt: options.defersAt, sizes, eagerLoads });
   const bytes = encodePack({ root, node: process.version, conditions: options.conditions, stamps, modules, answers: kept, starts, codeCacheTag, deferUsers: options.deferUsers, aside });
   writeFileAtomic(file, bytes);
   return {
@@ -255,7 +259,7 @@ export function buildPack(options: {
     sourceBytes,
     skipped,
     leftOnDisk,
-    aside: aside.map(([entry, , , loadedModules]) => ({ entry, modules: loadedModules })),
+    aside: aside.map(([entry, args, loadedModules]) => ({ entry: [entry, ...args].join(' '), modules: loadedModules })),
     codeCacheModules,
     codeCacheBytes,
     codeCacheTag: codeCacheModules > 0 ? codeCacheTag : '',
@@ -265,25 +269,82 @@ export function buildPack(options: {
 }
 
 /**
- * The recorded entries whose every run loaded fewer than SMALL_RUN_MODULES modules: on a local
- * disk a run of one gets plain Node (src/step-aside.ts). Never when the program needs the core's
- * transforms: installed packages that use `import defer` (or a count unknown), or an auto-defer
- * configuration for the entry. Only entries under the root, as the other paths of the pack.
+ * The recorded programs (entry and arguments) whose every run loaded fewer than SMALL_RUN_MODULES
+ * modules: on a local disk a run of one gets plain Node (src/step-aside.ts). Never when the
+ * program may need the core's transforms (installed packages or first-party modules that use
+ * `import defer`, the index's count unknown, an auto-defer configuration), nor when learned
+ * deferral lets it skip SKIPPABLE_BYTES of source or more. Each row watches the files whose
+ * change voids it: the entry, the first-party modules the runs loaded, and what the
+ * configuration lookup reads.
  */
-function smallRuns(root: string, recordings: readonly Recording[], deferUsers: number | undefined, defersAt: ((dir: string) => boolean) | undefined): StoredAside[] {
-  if (deferUsers !== 0) return [];
-  const largest = new Map<string, number>();
+function smallRuns(
+  root: string,
+  recordings: readonly Recording[],
+  facts: {
+    deferUsers: number | undefined;
+    defersAt: ((dir: string) => boolean) | undefined;
+    sizes: Map<string, Buffer>;
+    eagerLoads: ((path: string) => string[]) | undefined;
+  },
+): StoredAside[] {
+  if (facts.deferUsers !== 0) return [];
+  const rel = (path: string): string | undefined => (path.startsWith(`${root}/`) ? path.slice(root.length + 1) : undefined);
+  const firstParty = (path: string): boolean => {
+    const r = rel(path);
+    return r !== undefined && !managed(r);
+  };
+  for (const [path, bytes] of facts.sizes) if (firstParty(path) && usesDeferredImport(bytes.toString('utf8'))) return [];
+  const runs = new Map<string, { entry: string; args: string[]; count: number; files: Set<string>; small: boolean }>();
   for (const recording of recordings) {
-    if (recording.entry === undefined || recording.entry === '') continue;
-    largest.set(recording.entry, Math.max(largest.get(recording.entry) ?? 0, recording.modules.length));
+    const entry = recording.entry;
+    if (entry === undefined || entry === '' || rel(entry) === undefined) continue;
+    const args = recording.args ?? [];
+    const key = JSON.stringify([entry, ...args]);
+    const run = runs.get(key) ?? { entry, args, count: 0, files: new Set<string>(), small: true };
+    runs.set(key, run);
+    run.count = Math.max(run.count, recording.modules.length);
+    if (recording.modules.length >= SMALL_RUN_MODULES) run.small = false;
+    for (const [path] of recording.modules) if (firstParty(path)) run.files.add(path);
+    // Learned deferral may skip whole modules of this run: worth serving when they are large.
+    if (facts.eagerLoads !== undefined && run.small) {
+      const reached = new Set<string>();
+      const queue = [entry];
+      while (queue.length > 0) {
+        const at = queue.pop()!;
+        if (reached.has(at)) continue;
+        reached.add(at);
+        queue.push(...facts.eagerLoads(at));
+      }
+      let skippable = 0;
+      // Modules over LARGE_MODULE are no longer in the pack: their size comes from the disk.
+      for (const [path] of recording.modules) if (!reached.has(path)) skippable += facts.sizes.get(path)?.length ?? statSync(path, { throwIfNoEntry: false })?.size ?? 0;
+      if (skippable >= SKIPPABLE_BYTES) run.small = false;
+    }
   }
   const out: StoredAside[] = [];
-  for (const [entry, count] of largest) {
-    if (count >= SMALL_RUN_MODULES || !entry.startsWith(`${root}/`)) continue;
+  for (const run of runs.values()) {
+    if (!run.small) continue;
     try {
-      if (defersAt?.(dirname(realpathSync(entry))) === true) continue;
-      const st = statSync(entry);
-      out.push([entry.slice(root.length + 1), st.mtimeMs, st.size, count]);
+      const real = realpathSync(run.entry);
+      if (facts.defersAt?.(dirname(real)) === true) continue;
+      const watched: WatchedFile[] = [];
+      const watch = (path: string): void => {
+        const r = rel(path);
+        if (r === undefined) return;
+        const st = statSync(path, { throwIfNoEntry: false });
+        watched.push(st === undefined ? [r, -1, -1] : [r, st.mtimeMs, st.size]);
+      };
+      watch(run.entry);
+      for (const path of run.files) if (path !== run.entry) watch(path);
+      // The configuration lookup (defer/config.ts): a coldstart.config.json (outside
+      // node_modules), then a package.json, in each directory up to the first that has one.
+      for (let dir = dirname(real); rel(`${dir}/x`) !== undefined; dir = dirname(dir)) {
+        const inModules = dir.includes(`${sep}node_modules${sep}`) || dir.endsWith(`${sep}node_modules`);
+        if (!inModules) watch(join(dir, 'coldstart.config.json'));
+        watch(join(dir, 'package.json'));
+        if (watched.at(-1)![1] !== -1 || (!inModules && watched.at(-2)![1] !== -1)) break;
+      }
+      out.push([rel(run.entry)!, run.args, run.count, watched]);
     } catch {
       // an entry gone since its run: nothing to decide for it
     }

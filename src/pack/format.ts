@@ -170,7 +170,7 @@ export function encodePack(input: PackInput): Buffer {
   // The fourth line is the start line (src/step-aside.ts), outside the checksum: it only ever
   // makes a run step aside, and the register loader reads it without the header.
   const preamble = (n: number, sum: number): string => `${MAGIC}\n${FORMAT_VERSION}\n${String(n).padStart(10, '0')} ${String(sum).padStart(10, '0')}\n${JSON.stringify(start)}\n`;
-  const headLength = preamble(0, 0).length + json.length;
+  const headLength = Buffer.byteLength(preamble(0, 0)) + json.length;
   if (headLength % 4 !== 0) json = Buffer.concat([json, Buffer.alloc(4 - (headLength % 4), 0x20)]);
   return Buffer.concat([Buffer.from(preamble(json.length, wordChecksum(json))), json, body]);
 }

@@ -26,6 +26,8 @@ export interface Learned {
   /** Each refusal: the importer, the specifier and why (`coldstart pack --lazy --json` lists them). */
   readonly refusals: { module: string; specifier: string; reason: string }[];
   readonly analyzed: number;
+  /** What a module loads while it evaluates once rewritten (absolute paths, `builtin:` ones apart). */
+  readonly eagerLoads: (path: string) => string[];
 }
 
 export function learnDeferral(input: LearnInput): Learned {
@@ -224,5 +226,5 @@ export function learnDeferral(input: LearnInput): Learned {
     const source = lowerLearned(m.bytes.toString('utf8'), factsOf(m.path)!, accepted);
     if (source !== undefined) rewritten.set(m.path, { source: Buffer.from(source), deferred: [...accepted].map((site) => site.specifier) });
   }
-  return { rewritten, refused, refusals, analyzed };
+  return { rewritten, refused, refusals, analyzed, eagerLoads: (path) => loadsNow(path).filter((to) => !to.startsWith('builtin:')) };
 }

@@ -109,11 +109,11 @@ function open(report: PackRunReport): () => void {
   }
   const root = found.root;
   // A shared install (a cluster's) is served whatever its size: there every lookup is a round trip.
-  const small = trusted ? undefined : asideEntry(found.pack.header.aside, root, process.argv[1]);
+  const small = trusted ? undefined : asideEntry(found.pack.header.aside, root);
   if (small !== undefined) {
     found.pack.body.close();
     report.state = 'aside';
-    report.reason = asideReason = `the pack's recorded run of ${small[0]} loaded ${small[3]} module${small[3] === 1 ? '' : 's'}: too few for serving to pay on a local disk, so coldstart steps aside (coldstart pack --always serves it)`;
+    report.reason = asideReason = `the pack's recorded run of ${[small[0], ...small[1]].join(' ')} loaded ${small[2]} module${small[2] === 1 ? '' : 's'}: too few for serving to pay on a local disk, so coldstart steps aside (coldstart pack --always serves it)`;
     debug('pack', report.reason);
     return () => {};
   }

@@ -21,6 +21,8 @@ export interface Recording {
   readonly conditions: string;
   /** process.argv[1] of the process (absolute, as Node names it), if it ran a script. */
   readonly entry?: string | undefined;
+  /** The script's arguments (process.argv from 2): a program's size depends on them. */
+  readonly args?: string[] | undefined;
   /** [absolute path, format] */
   readonly modules: [string, string][];
   /** [absolute parent directory, specifier, 'r' | 'i', absolute path] */
@@ -112,7 +114,7 @@ function install(dir: string): void {
 
   process.once('exit', () => {
     try {
-      const recording: Recording = { conditions: conditionsKey(), entry: process.argv[1], modules: [...modules], answers: [...answers.values()] };
+      const recording: Recording = { conditions: conditionsKey(), entry: process.argv[1], args: process.argv.slice(2), modules: [...modules], answers: [...answers.values()] };
       if (compiled.length > 0) {
         const entries: [string, number, number][] = [];
         const caches: Buffer[] = [];

@@ -243,7 +243,8 @@ test('coldstart doctor reports the pack: fresh, stale, refused; and what a run t
 function reseal(bytes) {
   const second = bytes.indexOf(10, bytes.indexOf(10) + 1);
   const lengthEnd = second + 11;
-  const headerStart = lengthEnd + 12;
+  // After the length and checksum line comes the start line, then the header.
+  const headerStart = bytes.indexOf(10, lengthEnd + 12) + 1;
   const length = Number(bytes.toString('latin1', second + 1, lengthEnd));
   bytes.write(String(checksum(bytes, headerStart, headerStart + length)).padStart(10, '0'), lengthEnd + 1, 'latin1');
   return bytes;
