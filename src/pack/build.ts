@@ -284,7 +284,7 @@ function smallRuns(
     deferUsers: number | undefined;
     defersAt: ((dir: string) => boolean) | undefined;
     sizes: Map<string, Buffer>;
-    eagerLoads: ((path: string) => string[]) | undefined;
+    eagerLoads: ((path: string, original?: boolean) => string[]) | undefined;
   },
 ): StoredAside[] {
   if (facts.deferUsers !== 0) return [];
@@ -306,18 +306,25 @@ function smallRuns(
     if (recording.modules.length >= SMALL_RUN_MODULES) run.small = false;
     for (const [path] of recording.modules) if (firstParty(path)) run.files.add(path);
     // Learned deferral may skip whole modules of this run: worth serving when they are large.
-    if (facts.eagerLoads !== undefined && run.small) {
-      const reached = new Set<string>();
-      const queue = [entry];
-      while (queue.length > 0) {
-        const at = queue.pop()!;
-        if (reached.has(at)) continue;
-        reached.add(at);
-        queue.push(...facts.eagerLoads(at));
-      }
+    // Skippable: what the entry loads as it starts when written, but not once rewritten (what
+    // it loads later, by import() or a require in a function, is neither).
+    const eagerLoads = facts.eagerLoads;
+    if (eagerLoads !== undefined && run.small) {
+      const reach = (original: boolean): Set<string> => {
+        const reached = new Set<string>();
+        const queue = [entry];
+        while (queue.length > 0) {
+          const at = queue.pop()!;
+          if (reached.has(at)) continue;
+          reached.add(at);
+          queue.push(...eagerLoads(at, original));
+        }
+        return reached;
+      };
+      const rewritten = reach(false);
       let skippable = 0;
       // Modules over LARGE_MODULE are no longer in the pack: their size comes from the disk.
-      for (const [path] of recording.modules) if (!reached.has(path)) skippable += facts.sizes.get(path)?.length ?? statSync(path, { throwIfNoEntry: false })?.size ?? 0;
+      for (const path of reach(true)) if (!rewritten.has(path)) skippable += facts.sizes.get(path)?.length ?? statSync(path, { throwIfNoEntry: false })?.size ?? 0;
       if (skippable >= SKIPPABLE_BYTES) run.small = false;
     }
   }

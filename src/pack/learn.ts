@@ -26,8 +26,8 @@ export interface Learned {
   /** Each refusal: the importer, the specifier and why (`coldstart pack --lazy --json` lists them). */
   readonly refusals: { module: string; specifier: string; reason: string }[];
   readonly analyzed: number;
-  /** What a module loads while it evaluates once rewritten (absolute paths, `builtin:` ones apart). */
-  readonly eagerLoads: (path: string) => string[];
+  /** What a module loads while it evaluates, once rewritten or (`original`) as written (absolute paths, builtins apart). */
+  readonly eagerLoads: (path: string, original?: boolean) => string[];
 }
 
 export function learnDeferral(input: LearnInput): Learned {
@@ -183,11 +183,11 @@ export function learnDeferral(input: LearnInput): Learned {
   // stays eager (its own, or one in what those load, after their own rewrites), gains nothing:
   // the target is evaluated at once either way, and the stand-in is pure cost. Each refusal makes
   // a load eager, which can load more, so this runs until nothing changes.
-  const loadsNow = (path: string): string[] => {
+  const loadsNow = (path: string, original = false): string[] => {
     const f = factsOf(path);
     if (f === null) return [];
     const remaining = [...f.eagerRequires];
-    for (const site of acceptedOf.get(path) ?? []) {
+    for (const site of original ? [] : (acceptedOf.get(path) ?? [])) {
       const at = remaining.indexOf(site.specifier);
       if (at !== -1) remaining.splice(at, 1);
     }
@@ -226,5 +226,5 @@ export function learnDeferral(input: LearnInput): Learned {
     const source = lowerLearned(m.bytes.toString('utf8'), factsOf(m.path)!, accepted);
     if (source !== undefined) rewritten.set(m.path, { source: Buffer.from(source), deferred: [...accepted].map((site) => site.specifier) });
   }
-  return { rewritten, refused, refusals, analyzed, eagerLoads: (path) => loadsNow(path).filter((to) => !to.startsWith('builtin:')) };
+  return { rewritten, refused, refusals, analyzed, eagerLoads: (path, original) => loadsNow(path, original).filter((to) => !to.startsWith('builtin:')) };
 }
