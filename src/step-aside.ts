@@ -18,9 +18,10 @@ export type WatchedFile = [string, number, number];
 /**
  * [entry, root-relative as Node names it; the script's arguments; modules its recorded runs
  * loaded at most; the files whose change voids the decision: the entry, every first-party module
- * the runs loaded, and each file the auto-defer configuration lookup reads from the entry up]
+ * the runs loaded, and each file the auto-defer configuration lookup reads from the entry up;
+ * the resolution conditions and NODE_PATH the runs had (pack/open-at-start.ts conditionsKey)]
  */
-export type StoredAside = [string, string[], number, WatchedFile[]];
+export type StoredAside = [string, string[], number, WatchedFile[], string];
 
 /** [root-relative path, mtimeMs, size (-1 for a directory)], as the pack's stamps. */
 type Stamp = [string, number, number];
@@ -61,7 +62,7 @@ export function slowFilesystem(dir: string): string | undefined {
  * recorded runs of it were small and none of its watched files changed since, on a local disk,
  * on Node 22+ (Node 20 gets no new optimisation); undefined otherwise.
  */
-export function asideEntry(aside: readonly StoredAside[] | undefined, root: string, argv: readonly string[] = process.argv): StoredAside | undefined {
+export function asideEntry(aside: readonly StoredAside[] | undefined, root: string, conditions: string | undefined, argv: readonly string[] = process.argv): StoredAside | undefined {
   const entry = argv[1];
   if (aside === undefined || aside.length === 0 || entry === undefined || !entry.startsWith(`${root}/`)) return undefined;
   if (Number(process.versions.node.split('.')[0]) < 22) return undefined;
@@ -69,12 +70,32 @@ export function asideEntry(aside: readonly StoredAside[] | undefined, root: stri
   const args = JSON.stringify(argv.slice(2));
   const found = aside.find((row) => row[0] === rel && JSON.stringify(row[1]) === args);
   if (found === undefined || !Array.isArray(found[3])) return undefined;
+  // Other conditions or NODE_PATH may load other files. The core knows its key; the register
+  // loader, which cannot compute it cheaply, steps aside only for runs with neither.
+  if (conditions !== undefined ? found[4] !== conditions : !plainResolution()) return undefined;
   const fs = process.getBuiltinModule('node:fs');
   for (const [path, mtime, size] of found[3]) {
     const st = fs.statSync(`${root}/${path}`, { throwIfNoEntry: false });
     if (st === undefined ? mtime !== -1 : st.mtimeMs !== mtime || st.size !== size) return undefined;
   }
   return slowFilesystem(root) === undefined ? found : undefined;
+}
+
+/** Whether this process resolves with no flags: no --conditions (-C), no NODE_PATH. */
+export function plainResolution(): boolean {
+  const nodePath = process.env['NODE_PATH'];
+  if (nodePath !== undefined && nodePath !== '') return false;
+  const flags = [...process.execArgv, ...(process.env['NODE_OPTIONS'] ?? '').split(/\s+/)];
+  return !flags.some((flag) => flag === '-C' || flag.startsWith('--conditions') || flag.startsWith('-C='));
+}
+
+/** Whether `bytes` hold `count` whole lines. */
+function holdsLines(bytes: Buffer, count: number): boolean {
+  for (let at = -1, n = 0; n < count; n++) {
+    at = bytes.indexOf(10, at + 1);
+    if (at === -1) return false;
+  }
+  return true;
 }
 
 /** Whether every stamp still matches (the pack is fresh). */
@@ -119,8 +140,16 @@ export function packSaysAside(root: string, packFile: string, magic: string, ver
       const uid = process.getuid?.();
       if (!st.isFile()) return false;
       if (uid !== undefined && ((st.mode & 0o022) !== 0 || (st.uid !== uid && st.uid !== 0 && fs.statSync(root).uid !== st.uid))) return false;
+      // The start line ends the preamble: read until it does (16 kB holds most).
       head = Buffer.allocUnsafe(16384);
-      head = head.subarray(0, fs.readSync(fd, head, 0, head.length, 0));
+      let length = fs.readSync(fd, head, 0, head.length, 0);
+      while (length === head.length && !holdsLines(head, 4) && head.length < 1024 * 1024) {
+        const more = Buffer.allocUnsafe(head.length * 2);
+        head.copy(more);
+        head = more;
+        length += fs.readSync(fd, head, length, head.length - length, length);
+      }
+      head = head.subarray(0, length);
     } finally {
       fs.closeSync(fd);
     }
@@ -128,7 +157,7 @@ export function packSaysAside(root: string, packFile: string, magic: string, ver
     return false;
   }
   const line = readStartLine(head, magic, version);
-  if (line === undefined || asideEntry(line.aside, root) === undefined) return false;
+  if (line === undefined || asideEntry(line.aside, root, undefined) === undefined) return false;
   return fresh(root, line.stamps);
 }
 

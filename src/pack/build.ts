@@ -124,6 +124,8 @@ export function buildPack(options: {
   defersAt?: ((dir: string) => boolean) | undefined;
   /** Serve every recorded entry, however small its run (`--always`). */
   always?: boolean | undefined;
+  /** The conditions key of a run with no resolution flags (conditionsKey()); rows only for runs that had it. */
+  plainConditions?: string | undefined;
 }): BuildSummary {
   const start = performance.now();
   const { root, file } = options;
@@ -247,7 +249,7 @@ export function buildPack(options: {
   }
   const starts = startFacts(root, options.recordings.map((r) => r.entry));
   const sizes = new Map(modules.map((m) => [join(root, m.path), m.bytes]));
-  const aside = options.always === true ? [] : smallRuns(root, options.recordings, { deferUsers: options.deferUsers, defersAt: options.defersAt, sizes, eagerLoads });
+  const aside = options.always === true ? [] : smallRuns(root, options.recordings, { deferUsers: options.deferUsers, defersAt: options.defersAt, sizes, eagerLoads, plainConditions: options.plainConditions });
   const bytes = encodePack({ root, node: process.version, conditions: options.conditions, stamps, modules, answers: kept, starts, codeCacheTag, deferUsers: options.deferUsers, aside });
   writeFileAtomic(file, bytes);
   return {
@@ -285,6 +287,7 @@ function smallRuns(
     defersAt: ((dir: string) => boolean) | undefined;
     sizes: Map<string, Buffer>;
     eagerLoads: ((path: string, original?: boolean) => string[]) | undefined;
+    plainConditions: string | undefined;
   },
 ): StoredAside[] {
   if (facts.deferUsers !== 0) return [];
@@ -294,16 +297,26 @@ function smallRuns(
     return r !== undefined && !managed(r);
   };
   for (const [path, bytes] of facts.sizes) if (firstParty(path) && usesDeferredImport(bytes.toString('utf8'))) return [];
-  const runs = new Map<string, { entry: string; args: string[]; count: number; files: Set<string>; small: boolean }>();
+  const runs = new Map<string, { entry: string; args: string[]; conditions: string; count: number; files: Set<string>; small: boolean }>();
   for (const recording of recordings) {
     const entry = recording.entry;
     if (entry === undefined || entry === '' || rel(entry) === undefined) continue;
     const args = recording.args ?? [];
     const key = JSON.stringify([entry, ...args]);
-    const run = runs.get(key) ?? { entry, args, count: 0, files: new Set<string>(), small: true };
+    const run = runs.get(key) ?? { entry, args, conditions: recording.conditions, count: 0, files: new Set<string>(), small: true };
     runs.set(key, run);
     run.count = Math.max(run.count, recording.modules.length);
-    if (recording.modules.length >= SMALL_RUN_MODULES) run.small = false;
+    // Runs under other conditions may load other files; an ES module program of the project's
+    // own gets the defer transform for every file it loads, recorded or not.
+    // The register loader steps aside only for runs with no resolution flags, as these were.
+    if (recording.modules.length >= SMALL_RUN_MODULES || recording.conditions !== facts.plainConditions) run.small = false;
+    let real = entry;
+    try {
+      real = realpathSync(entry);
+    } catch {
+      run.small = false;
+    }
+    if (firstParty(real) && recording.modules.some(([path, format]) => path === real && format === 'module')) run.small = false;
     for (const [path] of recording.modules) if (firstParty(path)) run.files.add(path);
     // Learned deferral may skip whole modules of this run: worth serving when they are large.
     // Skippable: what the entry loads as it starts when written, but not once rewritten (what
@@ -312,7 +325,7 @@ function smallRuns(
     if (eagerLoads !== undefined && run.small) {
       const reach = (original: boolean): Set<string> => {
         const reached = new Set<string>();
-        const queue = [entry];
+        const queue = [real];
         while (queue.length > 0) {
           const at = queue.pop()!;
           if (reached.has(at)) continue;
@@ -351,7 +364,7 @@ function smallRuns(
         watch(join(dir, 'package.json'));
         if (watched.at(-1)![1] !== -1 || (!inModules && watched.at(-2)![1] !== -1)) break;
       }
-      out.push([rel(run.entry)!, run.args, run.count, watched]);
+      out.push([rel(run.entry)!, run.args, run.count, watched, run.conditions]);
     } catch {
       // an entry gone since its run: nothing to decide for it
     }

@@ -109,7 +109,7 @@ function open(report: PackRunReport): () => void {
   }
   const root = found.root;
   // A shared install (a cluster's) is served whatever its size: there every lookup is a round trip.
-  const small = trusted ? undefined : asideEntry(found.pack.header.aside, root);
+  const small = trusted ? undefined : asideEntry(found.pack.header.aside, root, conditionsKey());
   if (small !== undefined) {
     found.pack.body.close();
     report.state = 'aside';

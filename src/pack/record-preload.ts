@@ -38,6 +38,9 @@ export interface Recording {
 const ownDir = fileURLToPath(new URL('..', import.meta.url));
 
 function install(dir: string): void {
+  // As the program was started: a program may rewrite its own argv while it runs.
+  const entry = process.argv[1];
+  const args = process.argv.slice(2);
   const modules = new Map<string, string>();
   const answers = new Map<string, [string, string, string, string]>();
   const own = (path: string): boolean => path.startsWith(ownDir);
@@ -114,7 +117,7 @@ function install(dir: string): void {
 
   process.once('exit', () => {
     try {
-      const recording: Recording = { conditions: conditionsKey(), entry: process.argv[1], args: process.argv.slice(2), modules: [...modules], answers: [...answers.values()] };
+      const recording: Recording = { conditions: conditionsKey(), entry, args, modules: [...modules], answers: [...answers.values()] };
       if (compiled.length > 0) {
         const entries: [string, number, number][] = [];
         const caches: Buffer[] = [];

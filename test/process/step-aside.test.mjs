@@ -5,7 +5,7 @@
 // Node 20 gets no new optimisation: it is served as before.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, readFileSync, realpathSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, realpathSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dist, runCli, runNode, tempDir, writeTree } from '../helpers.mjs';
 
@@ -134,4 +134,34 @@ test('the register loader trusts the pack as the core does, and COLDSTART_SHARED
   chmodSync(packFile, 0o644);
   const shared = reported(dir, { COLDSTART_SHARED: '1', COLDSTART_ROOT: dir });
   assert.equal(shared.pack.state, 'used', JSON.stringify(shared.pack));
+});
+
+test('an ES module program of the project, and runs with other resolution conditions, keep the core', (t) => {
+  // Its own files get the defer transform whether the recording loaded them or not.
+  const esm = app(t, { main: 'import lib from "small-lib"; console.log(lib);' });
+  writeFileSync(join(esm, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
+  assert.deepEqual(pack(esm).aside, []);
+
+  const dir = app(t);
+  pack(dir);
+  const conditioned = runNode(['--conditions=dev', '--require', register, 'main.js'], { cwd: dir, env: base });
+  assert.match(conditioned.stdout, /object/, 'the register leaves a run with --conditions to the core');
+  const stats = join(dir, 'stats.jsonl');
+  runNode(['--conditions=dev', '--require', register, 'main.js'], { cwd: dir, env: { ...base, COLDSTART_PACK_STATS: stats } });
+  assert.equal(JSON.parse(readFileSync(stats, 'utf8').trim()).state, 'used', 'the core compares the recorded conditions');
+});
+
+test('an installed bin run through its node_modules/.bin symlink: what a lazy pack skips is counted from the real file', (t) => {
+  const dir = app(t);
+  writeTree(dir, {
+    'node_modules/tool/package.json': { name: 'tool', version: '1.0.0', bin: { tool: 'cli.js' } },
+    'node_modules/tool/cli.js': 'const big = require("big"); exports.run = () => big;\nconsole.log("tool");',
+    'node_modules/big/package.json': { name: 'big', version: '1.0.0' },
+    'node_modules/big/index.js': `module.exports = ${JSON.stringify('x'.repeat(200 * 1024))}.length;`,
+  });
+  mkdirSync(join(dir, 'node_modules/.bin'), { recursive: true });
+  symlinkSync('../tool/cli.js', join(dir, 'node_modules/.bin/tool'));
+  const built = runCli(['pack', '--lazy', '--json', '--', process.execPath, 'node_modules/.bin/tool'], { cwd: dir, env: base });
+  assert.equal(built.code, 0, built.stderr);
+  assert.deepEqual(JSON.parse(built.stdout).aside, []);
 });

@@ -20,7 +20,8 @@ import { packageFiles, type PackageFiles } from '../../pack/packages.js';
 import { megabytes } from '../units.js';
 import { buildPack, readRecordings } from '../../pack/build.js';
 import { packPathFor } from '../../pack/store.js';
-import { SMALL_RUN_MODULES } from '../../step-aside.js';
+import { plainResolution, SMALL_RUN_MODULES } from '../../step-aside.js';
+import { conditionsKey } from '../../pack/open-at-start.js';
 
 const preloadUrl = new URL('../../pack/record-preload.js', import.meta.url).href;
 
@@ -184,6 +185,7 @@ export async function run(argv: string[]): Promise<number> {
       root, file, recordings, conditions: commonConditions(recordings), parse: parseSync, packageFiles: fromIndex?.files, detect: parseSync,
       lazy: options.lazy, keepEager: options.lazy ? eagerMatcher(root) : undefined, deferUsers: deferUsersOf(root),
       defersAt: (at) => (deferConfigAt(at)?.defer.length ?? 0) > 0, always: options.always,
+      plainConditions: plainResolution() ? conditionsKey() : undefined,
     });
     const totalMs = performance.now() - start;
     // Every process reads the whole pack once: a very large one costs each start that read.
