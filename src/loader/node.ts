@@ -98,3 +98,20 @@ export function runMainSoon(ownDirs: readonly string[]): void {
   const { runMain } = modules;
   process.nextTick(runMain);
 }
+
+/**
+ * Switches Node's compile cache (22.1+) on for this process, in `dir`, as tools like prettier do
+ * for themselves: V8's code cache for every module compiled from now on, checked by Node against
+ * each source. Undefined where it is off (NODE_DISABLE_COMPILE_CACHE, Node 20, a failure);
+ * otherwise the directory in use (NODE_COMPILE_CACHE's, when that is set).
+ */
+export function enableCompileCache(dir: string): string | undefined {
+  // From node:module itself: the loader's Module the register entry hands over lacks it.
+  const api = process.getBuiltinModule('node:module') as unknown as { enableCompileCache?: (dir: string) => { status: number; directory?: string } };
+  if (typeof api.enableCompileCache !== 'function') return undefined;
+  try {
+    return api.enableCompileCache(dir).directory;
+  } catch {
+    return undefined;
+  }
+}

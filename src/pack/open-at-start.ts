@@ -2,7 +2,7 @@
 // that failed open and nothing else), check owner, format and stamps, install the hooks. Any
 // failure leaves the program running as if no pack existed.
 import { pnpActive, pnpReason } from '../pnp.js';
-import { pathSetting, setting, sharedInstall } from '../settings.js';
+import { isOn, pathSetting, setting, sharedInstall } from '../settings.js';
 import { appendFileSync } from 'node:fs';
 import { debug } from '../debug.js';
 import { eagerMode } from '../lazy/eager.js';
@@ -13,6 +13,8 @@ import { PackServer, newPackCounts, type PackCounts } from './server.js';
 import { findPack, packOff } from './store.js';
 import { useStartFacts } from '../loader/entry.js';
 import { asideEntry } from '../step-aside.js';
+import { enableCompileCache } from '../loader/node.js';
+import { join } from 'node:path';
 
 /** What `coldstart doctor` reads back: one JSON line per process, written at exit. */
 export interface PackRunReport {
@@ -30,6 +32,8 @@ export interface PackRunReport {
   bytesRead: number;
   /** Requires that loaded at first use (or never) in the modules served with learned deferral. */
   deferredRequires: number;
+  /** Where Node's compile cache is, when this process switched it on for the ES modules it serves. */
+  compileCache?: string | undefined;
   readonly counts: PackCounts;
 }
 
@@ -132,6 +136,13 @@ function open(report: PackRunReport): () => void {
   // Before the hooks: installing them asks for the program's configuration.
   useStartFacts(server.startFacts);
   const uninstall = installPackHooks(server);
+  // ES modules served from the pack compile from Node's compile cache, kept beside the pack's
+  // project caches (docs/decisions/startup-costs.md#compile-cache-for-es-modules). Not for a
+  // shared install (nothing written), nor under V8 coverage (NODE_V8_COVERAGE, the profiler's),
+  // which code from the cache blurs.
+  if (server.esModules > 0 && !trusted && !process.env['NODE_V8_COVERAGE'] && !isOn('COLDSTART_PROFILE_COVERAGE')) {
+    report.compileCache = enableCompileCache(join(root, 'node_modules/.cache/coldstart/compile-cache'));
+  }
   active = server;
   return () => {
     if (active === server) active = undefined;

@@ -72,6 +72,8 @@ export class PackServer {
   readonly codeCacheTag: string;
   /** PackHeader.deferUsers: undefined when the pack does not know. */
   readonly deferUsers: number | undefined;
+  /** How many of the packed modules are ES modules. */
+  esModules = 0;
   #broken = false;
   /** Start-up facts (pack/start-facts.ts), root-relative. */
   readonly #realPaths = new Map<string, string>();
@@ -127,6 +129,7 @@ export class PackServer {
         cache = [cacheOffset, cacheLength!, cacheSum!];
       }
       this.#modules.set(rel, { rel, format, size, mtime, offset, sum, good: undefined, cache, cacheGood: undefined, lazy: undefined, deferred: undefined });
+      if (format === 'module') this.esModules++;
     }
     for (const row of pack.header.lazy ?? []) {
       const [rel, offset, length, sum, deferred] = row;
