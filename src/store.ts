@@ -19,7 +19,8 @@ export function findProjectRoot(cwd: string = process.cwd(), fromOwnLocation = t
   // The index and the pack both ask at start: the second asks a map, not the filesystem.
   const key = `${fromOwnLocation ? 'o' : 'c'}${resolve(cwd)}`;
   if (roots.has(key)) return roots.get(key);
-  const own = fromOwnLocation ? fileURLToPath(import.meta.url) : '';
+  // A CommonJS bundle knows its own file without building and parsing a URL.
+  const own = fromOwnLocation ? (typeof __filename === 'string' ? __filename : fileURLToPath(import.meta.url)) : '';
   const at = own.indexOf(`${sep}node_modules${sep}`);
   let found: string | undefined;
   // Our own project only when the run is in it (its working directory or its entry script): a
