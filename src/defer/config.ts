@@ -1,7 +1,7 @@
 // The auto-defer configuration: `"coldstart": { "defer": [...] }` in the program's package.json,
 // or the same object in coldstart.config.json next to it. Read once per process, lazily, and
 // never the reason a program fails: an unreadable or malformed file means "no configuration".
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { debug } from '../debug.js';
 import { entryRealPath, knownJson } from '../loader/entry.js';
@@ -42,9 +42,6 @@ function readJson(file: string): unknown {
   const known = knownJson(file);
   if (known !== undefined) return known === null ? undefined : known.value;
   if (knownFiles?.(file) === false) return undefined;
-  // Most directories of the walk have no such file: asked without an exception, which costs
-  // more than the extra stat of a file that is there.
-  if (statSync(file, { throwIfNoEntry: false }) === undefined) return undefined;
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
