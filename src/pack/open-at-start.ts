@@ -14,7 +14,6 @@ import { findPack, packOff } from './store.js';
 import { useStartFacts } from '../loader/entry.js';
 import { asideEntry } from '../step-aside.js';
 import { enableCompileCache } from '../loader/node.js';
-import { join } from 'node:path';
 
 /** What `coldstart doctor` reads back: one JSON line per process, written at exit. */
 export interface PackRunReport {
@@ -136,12 +135,13 @@ function open(report: PackRunReport): () => void {
   // Before the hooks: installing them asks for the program's configuration.
   useStartFacts(server.startFacts);
   const uninstall = installPackHooks(server);
-  // ES modules served from the pack compile from Node's compile cache, kept beside the pack's
-  // project caches (docs/decisions/startup-costs.md#compile-cache-for-es-modules). Not for a
+  // ES modules served from the pack compile from Node's compile cache, kept beside the pack: one
+  // cache per pack, as two packs serving one file differently (a lazy one and a plain one) would
+  // replace each other's entries at every run (docs/decisions/startup-costs.md#compile-cache-for-es-modules). Not for a
   // shared install (nothing written), nor under V8 coverage (NODE_V8_COVERAGE, the profiler's),
   // which code from the cache blurs.
   if (server.esModules > 0 && !trusted && !process.env['NODE_V8_COVERAGE'] && !isOn('COLDSTART_PROFILE_COVERAGE')) {
-    report.compileCache = enableCompileCache(join(root, 'node_modules/.cache/coldstart/compile-cache'));
+    report.compileCache = enableCompileCache(`${found.file}.compile-cache`);
   }
   active = server;
   return () => {
