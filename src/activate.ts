@@ -7,7 +7,8 @@ import { installRecordsWriter } from './lazy/eager.js';
 import { installDeferHooks } from './defer/provider.js';
 import { prepareIndex } from './locations/open-at-start.js';
 import { setKnownFiles } from './defer/config.js';
-import { activatePack, activePack, packStepsAside } from './pack/open-at-start.js';
+import { activatePack, activePack, packAbsent, packStepsAside } from './pack/open-at-start.js';
+import { learnSmallProgram, learnedStepsAside } from './step-aside-learn.js';
 import { sharingStampStats } from './locations/stamps.js';
 import { sharedState, type SharedState } from './shared-state.js';
 
@@ -36,7 +37,9 @@ function activateOnce(state: SharedState): () => void {
     // Before the index, which leaves sources to the pack's handler where it has one (the
     // pipeline's order, not this one, decides who answers first). A missing pack costs one failed open.
     activatePack();
-    const aside = packStepsAside();
+    // Without a pack, what an earlier run of this program taught (step-aside-learn.ts).
+    const root = packAbsent() ? index?.root() : undefined;
+    const aside = packStepsAside() ?? (root === undefined ? undefined : learnedStepsAside(root));
     if (aside !== undefined) {
       // A small program, recorded so: nothing of coldstart's can pay for itself in this process.
       index?.stepAside(aside);
@@ -52,6 +55,7 @@ function activateOnce(state: SharedState): () => void {
     // of the index.
     whenAsked = pack?.deferUsers !== undefined;
     const view = whenAsked ? undefined : index?.open();
+    if (root !== undefined) learnSmallProgram(root, () => view?.deferUsers.length);
     // The configuration lookups below ask the index which files exist.
     if (view !== undefined) setKnownFiles((path) => view.isFileIfDecoded(path));
     const packageUses = whenAsked ? (pack?.deferUsers ?? 0) > 0 : (view?.deferUsers.length ?? 0) > 0;

@@ -23,6 +23,10 @@ export const settings = {
     effect: 'the project root (default, in a run: the project holding coldstart when the run is inside it, else found from the working directory; the CLI always starts from the working directory, so a global install works on the project you are in)',
   },
   COLDSTART_PACK: { usage: '`COLDSTART_PACK=path` / `off`', effect: 'pack file to serve / no pack' },
+  COLDSTART_STEP_ASIDE: {
+    usage: '`COLDSTART_STEP_ASIDE=0`',
+    effect: 'serve every process, however small (by default a program that loaded fewer than 40 modules in its recorded or an earlier run gets plain Node on a local disk)',
+  },
   COLDSTART_PACK_VERIFY: { usage: '`COLDSTART_PACK_VERIFY=1`', effect: "check every packed file's size and mtime before serving it" },
   COLDSTART_SHARED: {
     usage: '`COLDSTART_SHARED=1`',

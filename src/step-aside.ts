@@ -4,7 +4,7 @@
 // so a run of such an entry gets plain Node. The register loader decides it before it loads the
 // core, from one line at the head of the pack; the core decides it the same way from the header.
 // Builtins come from process.getBuiltinModule: the register loader bundles this file.
-import { isOn, setting, settingOff, type SettingName } from './settings.js';
+import { isOff, isOn, setting, settingOff, type SettingName } from './settings.js';
 
 /** Fewer modules than this in a recorded run, on a local disk: serving cannot pay. */
 export const SMALL_RUN_MODULES = 40;
@@ -65,7 +65,7 @@ export function slowFilesystem(dir: string): string | undefined {
 export function asideEntry(aside: readonly StoredAside[] | undefined, root: string, conditions: string | undefined, argv: readonly string[] = process.argv): StoredAside | undefined {
   const entry = argv[1];
   if (aside === undefined || aside.length === 0 || entry === undefined || !entry.startsWith(`${root}/`)) return undefined;
-  if (Number(process.versions.node.split('.')[0]) < 22) return undefined;
+  if (isOff('COLDSTART_STEP_ASIDE') || Number(process.versions.node.split('.')[0]) < 22) return undefined;
   const rel = entry.slice(root.length + 1);
   const args = JSON.stringify(argv.slice(2));
   const found = aside.find((row) => row[0] === rel && JSON.stringify(row[1]) === args);
@@ -79,6 +79,35 @@ export function asideEntry(aside: readonly StoredAside[] | undefined, root: stri
     if (st === undefined ? mtime !== -1 : st.mtimeMs !== mtime || st.size !== size) return undefined;
   }
   return slowFilesystem(root) === undefined ? found : undefined;
+}
+
+/**
+ * The stamps of `paths` (those under `root`, each once), then of the files the configuration
+ * lookup (defer/config.ts) reads from `entryDir` up: a coldstart.config.json (outside
+ * node_modules), then a package.json, in each directory up to the first that has one. What a
+ * row watches: a change to any voids it.
+ */
+export function watchFiles(root: string, paths: Iterable<string>, entryDir: string): WatchedFile[] {
+  const fs = process.getBuiltinModule('node:fs');
+  const watched: WatchedFile[] = [];
+  const seen = new Set<string>();
+  const watch = (path: string): void => {
+    if (!path.startsWith(`${root}/`) || seen.has(path)) return;
+    // Root-relative, as the row names them.
+    seen.add(path);
+    const st = fs.statSync(path, { throwIfNoEntry: false });
+    watched.push(st === undefined ? [path.slice(root.length + 1), -1, -1] : [path.slice(root.length + 1), st.mtimeMs, st.size]);
+  };
+  for (const path of paths) watch(path);
+  for (let dir = entryDir; dir === root || dir.startsWith(`${root}/`); dir = dir.slice(0, dir.lastIndexOf('/'))) {
+    const inModules = dir.includes('/node_modules/') || dir.endsWith('/node_modules');
+    const config = `${dir}/coldstart.config.json`;
+    const manifest = `${dir}/package.json`;
+    if (!inModules) watch(config);
+    watch(manifest);
+    if (fs.statSync(manifest, { throwIfNoEntry: false }) !== undefined || (!inModules && fs.statSync(config, { throwIfNoEntry: false }) !== undefined)) break;
+  }
+  return watched;
 }
 
 /** Whether this process resolves with no flags: no --conditions (-C), no NODE_PATH. */
@@ -124,45 +153,107 @@ export function readStartLine(head: Buffer, magic: string, version: number): Sta
 }
 
 /**
+ * The first bytes of `file`, up to the end of its `lines`-th line, when coldstart trusts it as
+ * the core trusts a pack (store.ts openTrustedFile): a file, owned by this user, root or the
+ * tree's owner, and writable by no one else. 'absent' when there is no such file; undefined
+ * when it is refused or unreadable.
+ */
+function readHead(file: string, root: string, lines: number): Buffer | 'absent' | undefined {
+  const fs = process.getBuiltinModule('node:fs');
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' || code === 'ENOTDIR' ? 'absent' : undefined;
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    const uid = process.getuid?.();
+    if (!st.isFile()) return undefined;
+    if (uid !== undefined && ((st.mode & 0o022) !== 0 || (st.uid !== uid && st.uid !== 0 && fs.statSync(root).uid !== st.uid))) return undefined;
+    // 16 kB holds most; read on until the lines end.
+    let head = Buffer.allocUnsafe(16384);
+    let length = fs.readSync(fd, head, 0, head.length, 0);
+    while (length === head.length && !holdsLines(head, lines) && head.length < 1024 * 1024) {
+      const more = Buffer.allocUnsafe(head.length * 2);
+      head.copy(more);
+      head = more;
+      length += fs.readSync(fd, head, length, head.length - length, length);
+    }
+    return head.subarray(0, length);
+  } catch {
+    return undefined;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
  * The register loader's check, made before it loads the core: whether the project's pack says
  * this process runs a small program (`packFile` under `root`), fresh, on a local disk. Any doubt
- * (no pack, another format, a changed tree) means no: the core then decides as it always does.
+ * (another format, a changed tree) means no: the core then decides as it always does; 'absent'
+ * when there is no pack, and what the core learned decides instead.
  */
-export function packSaysAside(root: string, packFile: string, magic: string, version: number): boolean {
-  const fs = process.getBuiltinModule('node:fs');
-  let head: Buffer;
-  try {
-    const fd = fs.openSync(packFile, 'r');
-    try {
-      // Trusted as the core trusts it (store.ts openTrustedFile): a file, owned by this user,
-      // root or the tree's owner, and writable by no one else.
-      const st = fs.fstatSync(fd);
-      const uid = process.getuid?.();
-      if (!st.isFile()) return false;
-      if (uid !== undefined && ((st.mode & 0o022) !== 0 || (st.uid !== uid && st.uid !== 0 && fs.statSync(root).uid !== st.uid))) return false;
-      // The start line ends the preamble: read until it does (16 kB holds most).
-      head = Buffer.allocUnsafe(16384);
-      let length = fs.readSync(fd, head, 0, head.length, 0);
-      while (length === head.length && !holdsLines(head, 4) && head.length < 1024 * 1024) {
-        const more = Buffer.allocUnsafe(head.length * 2);
-        head.copy(more);
-        head = more;
-        length += fs.readSync(fd, head, length, head.length - length, length);
-      }
-      head = head.subarray(0, length);
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    return false;
-  }
+export function packSaysAside(root: string, packFile: string, magic: string, version: number): boolean | 'absent' {
+  // The start line ends the preamble.
+  const head = readHead(packFile, root, 4);
+  if (head === undefined || head === 'absent') return head ?? false;
   const line = readStartLine(head, magic, version);
   if (line === undefined || asideEntry(line.aside, root, undefined) === undefined) return false;
   return fresh(root, line.stamps);
 }
 
-/** Settings under which a run needs the core whatever the pack says: reports, records, messages, clusters. */
-const needsCore: readonly SettingName[] = ['COLDSTART_INDEX_STATS', 'COLDSTART_PACK_STATS', 'COLDSTART_LAZY_RECORDS', 'COLDSTART_DEBUG', 'COLDSTART_DEFER_STATS', 'COLDSTART_SHARED'];
+/** The format tag of a learned file: one JSON line, `{"format":..., "aside":[rows]}`. */
+export const LEARNED_FORMAT = 'coldstart-small/1';
+
+/**
+ * Where the core keeps what it learned of the program at `entry` (root-relative): a small file
+ * per entry beside the index, so that a start reads only its own program's rows and a program
+ * never learned costs one failed open.
+ */
+export function learnedFile(root: string, entry: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < entry.length; i++) h = Math.imul(h ^ entry.charCodeAt(i), 0x01000193);
+  return `${root === '/' ? '' : root}/node_modules/.cache/coldstart/small-${(h >>> 0).toString(16).padStart(8, '0')}.v1`;
+}
+
+/** The rows of a learned file's bytes; undefined when they are not one. */
+export function learnedRows(bytes: Buffer): StoredAside[] | undefined {
+  try {
+    const data = JSON.parse(bytes.toString('utf8')) as { format?: unknown; aside?: unknown };
+    return data.format === LEARNED_FORMAT && Array.isArray(data.aside) ? (data.aside as StoredAside[]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The learned row for this process under `root`, when its files are unchanged (asideEntry). */
+export function learnedAside(root: string, conditions: string | undefined): StoredAside | undefined {
+  const entry = process.argv[1];
+  if (entry === undefined || !entry.startsWith(`${root}/`)) return undefined;
+  const head = readHead(learnedFile(root, entry.slice(root.length + 1)), root, 1);
+  if (head === undefined || head === 'absent') return undefined;
+  return asideEntry(learnedRows(head), root, conditions);
+}
+
+/** Settings under which a run needs the core whatever was recorded or learned: reports, records, messages, clusters. */
+const needsCore: readonly SettingName[] = [
+  'COLDSTART_INDEX_STATS',
+  'COLDSTART_PACK_STATS',
+  'COLDSTART_LAZY_RECORDS',
+  'COLDSTART_DEBUG',
+  'COLDSTART_DEFER_STATS',
+  'COLDSTART_SHARED',
+  'COLDSTART_PACK_RECORD',
+  'COLDSTART_PROFILE_DIR',
+  'COLDSTART_PROFILE_COVERAGE',
+];
+
+/** Whether a setting asks for the core's reports or records in this process (needsCore). */
+export function coreNeeded(): boolean {
+  return needsCore.some((name) => isOn(name));
+}
 
 /**
  * The register loader's whole decision, before it loads the core from `ownDir` (dist/): the
@@ -172,9 +263,9 @@ const needsCore: readonly SettingName[] = ['COLDSTART_INDEX_STATS', 'COLDSTART_P
  */
 export function registerStepsAside(ownDir: string, magic: string, version: number, defaultPack: string): boolean {
   const entry = process.argv[1];
-  if (entry === undefined || entry === '' || process.platform === 'win32' || needsCore.some((name) => isOn(name))) return false;
+  if (entry === undefined || entry === '' || process.platform === 'win32' || coreNeeded()) return false;
+  if (isOff('COLDSTART_STEP_ASIDE')) return false;
   const packSetting = setting('COLDSTART_PACK');
-  if (settingOff(packSetting)) return false;
   const cwd = process.cwd();
   const within = (path: string, dir: string): boolean => path === dir || path.startsWith(`${dir}/`);
   let root = setting('COLDSTART_ROOT');
@@ -205,6 +296,25 @@ export function registerStepsAside(ownDir: string, magic: string, version: numbe
   // A relative or odd root is the core's to resolve.
   if (root === undefined || !root.startsWith('/') || root.includes('/../') || root.includes('/./')) return false;
   root = root.length > 1 ? root.replace(/\/+$/, '') : root;
-  const packFile = packSetting !== undefined && packSetting !== '' ? (packSetting.startsWith('/') ? packSetting : `${cwd}/${packSetting}`) : `${root}/${defaultPack}`;
-  return packSaysAside(root, packFile, magic, version);
+  // One listing of coldstart's folder tells which of the pack and the learned rows exist: a
+  // program that has neither costs no failed lookup.
+  const dir = `${root === '/' ? '' : root}/${defaultPack.slice(0, defaultPack.lastIndexOf('/'))}`;
+  let names: string[];
+  try {
+    names = process.getBuiltinModule('node:fs').readdirSync(dir);
+  } catch {
+    names = [];
+  }
+  // A pack in use decides; without one, what the core learned from an earlier run of the program.
+  if (!settingOff(packSetting)) {
+    if (packSetting !== undefined && packSetting !== '') {
+      const said = packSaysAside(root, packSetting.startsWith('/') ? packSetting : `${cwd}/${packSetting}`, magic, version);
+      if (said !== 'absent') return said;
+    } else if (names.includes(defaultPack.slice(defaultPack.lastIndexOf('/') + 1))) {
+      return packSaysAside(root, `${root}/${defaultPack}`, magic, version) === true;
+    }
+  }
+  if (!entry.startsWith(`${root}/`)) return false;
+  const learned = learnedFile(root, entry.slice(root.length + 1));
+  return names.includes(learned.slice(learned.lastIndexOf('/') + 1)) && learnedAside(root, undefined) !== undefined;
 }

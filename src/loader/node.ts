@@ -115,3 +115,32 @@ export function enableCompileCache(dir: string): string | undefined {
     return undefined;
   }
 }
+
+/** What a run loaded, as the learning of small programs asks at exit (src/step-aside-learn.ts). */
+export interface LoadedSoFar {
+  /** The files in require.cache. */
+  readonly files: string[];
+  /** Whether any of them was an ES module (require() of one caches its namespace object). */
+  readonly esModule: boolean;
+  /** import() calls seen since watchLoads() was called (Node's module.import tracing channel). */
+  readonly imports: number;
+}
+
+/**
+ * Starts counting import() calls (Node 22.14+ publishes each on `tracing:module.import:start`);
+ * the returned function tells what the run has loaded so far.
+ */
+export function watchLoads(): () => LoadedSoFar {
+  let imports = 0;
+  const count = (): void => {
+    imports++;
+  };
+  process.getBuiltinModule('node:diagnostics_channel').subscribe('tracing:module.import:start', count);
+  return () => {
+    const files = Object.keys(internals._cache);
+    // Asked without reading a property of the exports: a lazy proxy must not load for it.
+    const { isModuleNamespaceObject } = process.getBuiltinModule('node:util/types');
+    const esModule = files.some((file) => isModuleNamespaceObject((internals._cache[file] as { exports?: unknown } | undefined)?.exports));
+    return { files, esModule, imports };
+  };
+}

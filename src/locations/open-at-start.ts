@@ -123,6 +123,8 @@ export interface PreparedIndex {
   install(first?: FirstAnswer, whenAsked?: boolean): () => void;
   /** Leaves the index unopened for this process, for `reason` (a small program). */
   stepAside(reason: string): void;
+  /** The project root the index was looked for in; undefined when there is none. */
+  root(): string | undefined;
 }
 
 /**
@@ -298,6 +300,7 @@ export function prepareIndex(): PreparedIndex {
   };
   return {
     open,
+    root: () => report.root,
     stepAside: (reason: string) => {
       if (openNow === undefined) return;
       openNow = undefined;

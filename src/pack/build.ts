@@ -3,7 +3,7 @@
 // changed meanwhile is left out) and writes the pack atomically.
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
-import { SKIPPABLE_BYTES, SMALL_RUN_MODULES, type StoredAside, type WatchedFile } from '../step-aside.js';
+import { SKIPPABLE_BYTES, SMALL_RUN_MODULES, watchFiles, type StoredAside } from '../step-aside.js';
 import { usesDeferredImport } from '../defer/detect.js';
 import { checksum, encodePack, type ModuleFormat, type StoredAnswer } from './format.js';
 import { collectStamps, managed } from './freshness.js';
@@ -347,23 +347,7 @@ function smallRuns(
     try {
       const real = realpathSync(run.entry);
       if (facts.defersAt?.(dirname(real)) === true) continue;
-      const watched: WatchedFile[] = [];
-      const watch = (path: string): void => {
-        const r = rel(path);
-        if (r === undefined) return;
-        const st = statSync(path, { throwIfNoEntry: false });
-        watched.push(st === undefined ? [r, -1, -1] : [r, st.mtimeMs, st.size]);
-      };
-      watch(run.entry);
-      for (const path of run.files) if (path !== run.entry) watch(path);
-      // The configuration lookup (defer/config.ts): a coldstart.config.json (outside
-      // node_modules), then a package.json, in each directory up to the first that has one.
-      for (let dir = dirname(real); rel(`${dir}/x`) !== undefined; dir = dirname(dir)) {
-        const inModules = dir.includes(`${sep}node_modules${sep}`) || dir.endsWith(`${sep}node_modules`);
-        if (!inModules) watch(join(dir, 'coldstart.config.json'));
-        watch(join(dir, 'package.json'));
-        if (watched.at(-1)![1] !== -1 || (!inModules && watched.at(-2)![1] !== -1)) break;
-      }
+      const watched = watchFiles(root, [run.entry, ...run.files], dirname(real));
       out.push([rel(run.entry)!, run.args, run.count, watched, run.conditions]);
     } catch {
       // an entry gone since its run: nothing to decide for it

@@ -43,6 +43,13 @@ export function conditionsKey(): string {
 
 let active: PackServer | undefined;
 let asideReason: string | undefined;
+/** No pack file, or packs off: what the core learns of small programs decides instead (step-aside-learn.ts). */
+let absent = false;
+
+/** Whether this process has no pack to consult (switched off, or no file where it would be). */
+export function packAbsent(): boolean {
+  return absent;
+}
 
 /** Why coldstart steps aside for this process (the pack recorded it as a small program), if it does. */
 export function packStepsAside(): string | undefined {
@@ -73,8 +80,11 @@ export function activatePack(): () => void {
   };
   let remove = (): void => {};
   try {
-    if (packOff(setting('COLDSTART_PACK', env))) report.reason = 'COLDSTART_PACK is off';
-    else if (pnpActive()) report.reason = pnpReason;
+    absent = false;
+    if (packOff(setting('COLDSTART_PACK', env))) {
+      report.reason = 'COLDSTART_PACK is off';
+      absent = true;
+    } else if (pnpActive()) report.reason = pnpReason;
     else remove = open(report);
   } catch (error) {
     report.state = 'error';
@@ -104,6 +114,7 @@ function open(report: PackRunReport): () => void {
   const found = findPack(undefined, true, trusted);
   report.pack = found.file;
   if (found.state !== 'fresh') {
+    absent = found.state === 'missing';
     report.state = found.state;
     report.reason = found.state === 'stale' ? `stale pack: ${found.reason}` : found.reason;
     if (found.state === 'stale') debug('pack', `${report.reason}; running without it (rebuild: coldstart pack -- <command>)`);

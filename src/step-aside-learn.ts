@@ -1,0 +1,111 @@
+// Small programs learned without a pack. A project with an index but no pack has no recorded
+// run to tell a small program by, so the core watches one: at exit, a run that loaded fewer than
+// SMALL_RUN_MODULES CommonJS modules and needed nothing of coldstart's but the index (no ES
+// module, hence no `import defer`; no installed package that uses it; no auto-defer
+// configuration) writes a row beside the index (step-aside.ts learnedFile). Later runs of that
+// entry with those arguments get plain Node from the register loader, until a file the row
+// watches changes (docs/decisions/startup-costs.md#small-programs-without-a-pack).
+import { realpathSync } from 'node:fs';
+import { isOff, isOn, sharedInstall, type SettingName } from './settings.js';
+import { has } from './node-features.js';
+import { debug } from './debug.js';
+import { readTrustedFile, writeFileAtomic } from './store.js';
+import { distPath } from './dist-paths.js';
+import { watchLoads } from './loader/node.js';
+import { conditionsKey } from './pack/open-at-start.js';
+import { programDeferConfig } from './defer/config.js';
+import {
+  LEARNED_FORMAT,
+  SMALL_RUN_MODULES,
+  coreNeeded,
+  learnedAside,
+  learnedFile,
+  learnedRows,
+  plainResolution,
+  slowFilesystem,
+  watchFiles,
+  type StoredAside,
+} from './step-aside.js';
+
+/** Argument lists kept per entry: the newest win. */
+const ROWS_PER_ENTRY = 16;
+
+/** Settings under which a run records what it loads: it must load it, whatever was learned. */
+const recording: readonly SettingName[] = ['COLDSTART_PACK_RECORD', 'COLDSTART_PROFILE_DIR', 'COLDSTART_PROFILE_COVERAGE', 'COLDSTART_LAZY_RECORDS'];
+
+/**
+ * Why this process steps aside, when an earlier run of its program was learned small; else
+ * undefined. Asked only where the register loader did not ask already (a setting made it load
+ * the core for reports: `coldstart doctor` then shows what a plain run does).
+ */
+export function learnedStepsAside(root: string): string | undefined {
+  if (!coreNeeded() || sharedInstall() || recording.some((name) => isOn(name))) return undefined;
+  const row = learnedAside(root, conditionsKey());
+  if (row === undefined) return undefined;
+  return `an earlier run of ${[row[0], ...row[1]].join(' ')} loaded ${row[2]} module${row[2] === 1 ? '' : 's'}: too few for the index to pay on a local disk, so coldstart steps aside (COLDSTART_STEP_ASIDE=0 serves it)`;
+}
+
+/** Preload flags that load ES modules other than coldstart's own register entry. */
+function foreignPreloads(): boolean {
+  const flags = [...process.execArgv, ...(process.env['NODE_OPTIONS'] ?? '').split(/\s+/)];
+  for (let i = 0; i < flags.length; i++) {
+    const flag = flags[i]!;
+    const name = flag.split('=', 1)[0];
+    if (name !== '--import' && name !== '--loader' && name !== '--experimental-loader') continue;
+    const value = flag.includes('=') ? flag.slice(flag.indexOf('=') + 1) : (flags[i + 1] ?? '');
+    if (!/(^|\/)coldstart\/register(\.js)?$|\/dist\/register\.js$/.test(value)) return true;
+  }
+  return false;
+}
+
+/**
+ * Watches this run, to learn at exit whether its program is small (see the file's comment).
+ * `deferUsers`: the index's count of installed packages that use `import defer` (undefined when
+ * the index was not opened, and then nothing is learned). Only on Node 22.15+ (where Node
+ * reports every import() to a tracing channel), on POSIX, for a run with no records, resolution
+ * flags or foreign preloads, whose entry is under `root`.
+ */
+export function learnSmallProgram(root: string, deferUsers: () => number | undefined): void {
+  const entry = process.argv[1];
+  if (entry === undefined || !entry.startsWith(`${root}/`) || process.platform === 'win32' || !has('registerHooks')) return;
+  if (isOff('COLDSTART_STEP_ASIDE') || sharedInstall() || recording.some((name) => isOn(name)) || !plainResolution() || foreignPreloads()) return;
+  // A worker sees its own modules, not its program's.
+  if (!process.getBuiltinModule('node:worker_threads').isMainThread) return;
+  // As the program was started: some rewrite process.argv as they parse it.
+  const args = process.argv.slice(2);
+  const loaded = watchLoads();
+  process.once('exit', () => {
+    try {
+      learn(root, entry, args, deferUsers(), loaded());
+    } catch (error) {
+      // Learning is an optimisation for the next run; this one exits as it would.
+      debug('register', `could not learn whether ${entry} is a small program: ${(error as Error).message}`);
+    }
+  });
+}
+
+function learn(root: string, entry: string, args: string[], deferUsers: number | undefined, loaded: ReturnType<ReturnType<typeof watchLoads>>): void {
+  // coldstart's own register entry is no module of the program's.
+  const ours = distPath('');
+  const run = { ...loaded, files: loaded.files.filter((file) => !file.startsWith(ours)) };
+  if (deferUsers !== 0 || run.imports > 0 || run.esModule || run.files.length >= SMALL_RUN_MODULES) return;
+  if ((programDeferConfig()?.defer.length ?? 0) > 0) return;
+  // A CommonJS entry (an ES module one is not in require.cache), and nothing loaded from
+  // outside the tree, where no stamp could watch it.
+  const real = realpathSync(entry);
+  if (!run.files.includes(real) || run.files.some((file) => !file.startsWith(`${root}/`))) return;
+  if (slowFilesystem(root) !== undefined) return;
+  const rel = entry.slice(root.length + 1);
+  const file = learnedFile(root, rel);
+  // A file the register loader would refuse (writable by others) is replaced, not added to.
+  const read = readTrustedFile(file, 1024 * 1024, 0, root);
+  const rows = (read.ok ? learnedRows(read.bytes) : undefined) ?? [];
+  const key = JSON.stringify(args);
+  const row: StoredAside = [rel, args, run.files.length, watchFiles(root, [entry, ...run.files], real.slice(0, real.lastIndexOf('/'))), conditionsKey()];
+  const others = rows.filter((r) => Array.isArray(r) && JSON.stringify(r[1]) !== key);
+  const known = rows.find((r) => Array.isArray(r) && JSON.stringify(r[1]) === key);
+  if (known !== undefined && JSON.stringify(known) === JSON.stringify(row)) return;
+  const bytes = `${JSON.stringify({ format: LEARNED_FORMAT, aside: [...others.slice(-(ROWS_PER_ENTRY - 1)), row] })}\n`;
+  writeFileAtomic(file, Buffer.from(bytes));
+  debug('register', `learned: ${[rel, ...args].join(' ')} loaded ${run.files.length} modules; its next runs step aside`);
+}

@@ -1,0 +1,140 @@
+// Small programs learned without a pack (src/step-aside-learn.ts): on Node 22.15+, a run that
+// loaded fewer than 40 CommonJS modules and needed nothing of coldstart's but the index writes a
+// row beside the index at exit, and later runs of the same entry and arguments get plain Node
+// from the register loader. Every rule that keeps a run from being learned, or voids what was
+// learned, has a case here; Node 20 (and 22 before registerHooks) never learns.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, readdirSync, readFileSync, realpathSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { dist, runCli, runNode, tempDir, writeTree } from '../helpers.mjs';
+
+const register = join(dist, 'register.cjs');
+const base = { COLDSTART_INDEX: '', COLDSTART_PACK: '', COLDSTART_PACK_VERIFY: '', COLDSTART_ROOT: '', COLDSTART_SHARED: '', COLDSTART_DEBUG: '', COLDSTART_STEP_ASIDE: '' };
+const learns = Number(process.versions.node.split('.')[0]) >= 22 && typeof createRequire(import.meta.url)('node:module').registerHooks === 'function';
+// Whether the core ran in the process: it keeps its state on this symbol.
+const probe = 'console.log(require("small-lib"), typeof globalThis[Symbol.for("coldstart")]);';
+
+function app(t, { modules = 2, coldstart, main = probe, extra = {} } = {}) {
+  const dir = realpathSync(tempDir(t, 'coldstart-learned-'));
+  const files = {
+    'package.json': { name: 'app', private: true, ...(coldstart === undefined ? {} : { coldstart }) },
+    'node_modules/.package-lock.json': '{"v":1}',
+    'node_modules/small-lib/package.json': { name: 'small-lib', version: '1.0.0' },
+    'node_modules/small-lib/index.js': `module.exports = [${Array.from({ length: modules - 1 }, (_, i) => `require("./m${i}")`).join(', ')}].length;`,
+    'main.js': main,
+    ...extra,
+  };
+  for (let i = 0; i < modules - 1; i++) files[`node_modules/small-lib/m${i}.js`] = `module.exports = ${i};`;
+  writeTree(dir, files);
+  return dir;
+}
+
+/** A run under coldstart/register; `core`: whether coldstart's core ran in it. */
+function run(dir, env = {}, args = []) {
+  const result = runNode(['--require', register, 'main.js', ...args], { cwd: dir, env: { ...base, ...env } });
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stderr, '');
+  return { ...result, core: result.stdout.includes('object') };
+}
+
+/** The learned files in the project (one per entry). */
+function learnedFiles(dir) {
+  const cache = join(dir, 'node_modules/.cache/coldstart');
+  return readdirSync(cache).filter((name) => name.startsWith('small-')).map((name) => join(cache, name));
+}
+
+/** The index's report of a run (it makes the core load; the core decides as the register loader would). */
+function indexReport(dir, env = {}, args = []) {
+  const stats = join(dir, `stats-${Math.random().toString(36).slice(2)}.jsonl`);
+  const result = runNode(['--require', register, 'main.js', ...args], { cwd: dir, env: { ...base, COLDSTART_INDEX_STATS: stats, ...env } });
+  assert.equal(result.code, 0, result.stderr);
+  const report = JSON.parse(readFileSync(stats, 'utf8').trim().split('\n')[0]);
+  rmSync(stats);
+  return report;
+}
+
+test('without a pack, a small program is served once, then gets plain Node; doctor says why', (t) => {
+  const dir = app(t);
+  const plain = runNode(['main.js'], { cwd: dir });
+  const first = run(dir);
+  assert.ok(first.core, 'the first run is served');
+  assert.equal(first.stdout, plain.stdout.replace('undefined', 'object'));
+  const second = run(dir);
+  assert.equal(second.core, !learns, 'the second run steps aside where Node can tell every import');
+  assert.equal(learnedFiles(dir).length, learns ? 1 : 0);
+  if (!learns) return;
+  assert.equal(second.stdout, plain.stdout);
+  const report = indexReport(dir);
+  assert.equal(report.state, 'aside', JSON.stringify(report));
+  assert.match(report.reason, /an earlier run of main\.js loaded 3 modules: too few/);
+  // COLDSTART_STEP_ASIDE=0 serves it.
+  assert.ok(run(dir, { COLDSTART_STEP_ASIDE: '0' }).core);
+  assert.equal(indexReport(dir, { COLDSTART_STEP_ASIDE: '0' }).state, 'used');
+});
+
+test('an edit to a module the run loaded voids what was learned; the next run learns again', { skip: !learns }, (t) => {
+  const dir = app(t);
+  run(dir);
+  assert.equal(run(dir).core, false);
+  const later = new Date(Date.now() + 5000);
+  utimesSync(join(dir, 'node_modules/small-lib/m0.js'), later, later);
+  assert.ok(run(dir).core, 'served after the edit');
+  assert.equal(run(dir).core, false, 'learned again');
+  // An auto-defer configuration added since is a change the row watches too.
+  writeFileSync(join(dir, 'coldstart.config.json'), JSON.stringify({ defer: ['small-lib'] }));
+  assert.ok(run(dir).core, 'served once configured');
+  assert.ok(run(dir).core, 'and not learned while configured');
+});
+
+test('other arguments are another program', { skip: !learns }, (t) => {
+  const dir = app(t);
+  run(dir, {}, ['--version']);
+  assert.equal(run(dir, {}, ['--version']).core, false);
+  assert.ok(run(dir, {}, ['build']).core);
+});
+
+test('never learned: 40 modules or more, an ES module by import() or require(), an auto-defer configuration', { skip: !learns }, (t) => {
+  const cases = {
+    'forty modules': app(t, { modules: 39 }),
+    'import()': app(t, { main: `import("./e.mjs").then(() => ${probe.slice(0, -1)});`, extra: { 'e.mjs': 'export default 1;' } }),
+    'require() of an ES module': app(t, { main: `require("./e.mjs"); ${probe}`, extra: { 'e.mjs': 'export default 1;' } }),
+    'auto-defer configuration': app(t, { coldstart: { defer: ['small-lib'] } }),
+  };
+  for (const [name, dir] of Object.entries(cases)) {
+    run(dir);
+    assert.ok(run(dir).core, `${name}: served again`);
+    assert.deepEqual(learnedFiles(dir), [], name);
+  }
+  // One module fewer is small (the entry, small-lib's index and 37 more: 39).
+  const small = app(t, { modules: 38 });
+  run(small);
+  assert.equal(run(small).core, false);
+});
+
+test('a corrupt or foreign-writable learned file is ignored, then replaced', { skip: !learns }, (t) => {
+  const dir = app(t);
+  run(dir);
+  const [file] = learnedFiles(dir);
+  const good = readFileSync(file, 'utf8');
+  for (const bad of ['{"format":"coldstart-sm', '[]', JSON.stringify({ format: 'coldstart-small/1', aside: 'x' })]) {
+    writeFileSync(file, bad);
+    assert.ok(run(dir).core, bad);
+    assert.equal(readFileSync(file, 'utf8'), good, 'rewritten');
+  }
+  chmodSync(file, 0o666);
+  assert.ok(run(dir).core, 'writable by others: refused');
+  assert.equal(run(dir).core, false, 'replaced');
+});
+
+test('a program learned small is still recorded whole by coldstart pack', { skip: !learns }, (t) => {
+  const dir = app(t);
+  run(dir);
+  assert.equal(run(dir).core, false);
+  const built = runCli(['pack', '--json', '--always', '--', process.execPath, 'main.js'], { cwd: dir, env: base });
+  assert.equal(built.code, 0, built.stderr);
+  assert.equal(JSON.parse(built.stdout).modules, 3);
+  // With a pack in place, the pack decides: --always serves it.
+  assert.ok(run(dir).core);
+});
