@@ -69,8 +69,8 @@ export function learnSmallProgram(root: string, deferUsers: () => number | undef
   const entry = process.argv[1];
   if (entry === undefined || !entry.startsWith(`${root}/`) || process.platform === 'win32' || !has('registerHooks')) return;
   if (isOff('COLDSTART_STEP_ASIDE') || sharedInstall() || recording.some((name) => isOn(name)) || !plainResolution() || foreignPreloads()) return;
-  // A worker sees its own modules, not its program's.
-  if (!process.getBuiltinModule('node:worker_threads').isMainThread) return;
+  // A worker (where Node disables process.chdir) sees its own modules, not its program's.
+  if ((process.chdir as { disabled?: unknown }).disabled === true) return;
   // As the program was started: some rewrite process.argv as they parse it.
   const args = process.argv.slice(2);
   const loaded = watchLoads();
@@ -87,14 +87,14 @@ export function learnSmallProgram(root: string, deferUsers: () => number | undef
 function learn(root: string, entry: string, args: string[], deferUsers: number | undefined, loaded: ReturnType<ReturnType<typeof watchLoads>>): void {
   // coldstart's own register entry is no module of the program's.
   const ours = distPath('');
-  const run = { ...loaded, files: loaded.files.filter((file) => !file.startsWith(ours)) };
-  if (deferUsers !== 0 || run.imports > 0 || run.esModule || run.files.length >= SMALL_RUN_MODULES) return;
+  const run = { files: loaded.files.filter((file) => !file.startsWith(ours)) };
+  if (deferUsers !== 0 || run.files.length >= SMALL_RUN_MODULES) return;
   if ((programDeferConfig()?.defer.length ?? 0) > 0) return;
   // A CommonJS entry (an ES module one is not in require.cache), and nothing loaded from
   // outside the tree, where no stamp could watch it.
   const real = realpathSync(entry);
   if (!run.files.includes(real) || run.files.some((file) => !file.startsWith(`${root}/`))) return;
-  if (slowFilesystem(root) !== undefined) return;
+  if (loaded.esModule() || slowFilesystem(root) !== undefined) return;
   const rel = entry.slice(root.length + 1);
   const file = learnedFile(root, rel);
   // A file the register loader would refuse (writable by others) is replaced, not added to.

@@ -120,27 +120,45 @@ export function enableCompileCache(dir: string): string | undefined {
 export interface LoadedSoFar {
   /** The files in require.cache. */
   readonly files: string[];
-  /** Whether any of them was an ES module (require() of one caches its namespace object). */
-  readonly esModule: boolean;
-  /** import() calls seen since watchLoads() was called (Node's module.import tracing channel). */
-  readonly imports: number;
+  /**
+   * Whether the run may have evaluated an ES module: one in require.cache (require() of one
+   * caches its namespace object), or an import() that did not land on a builtin or on a file
+   * that require.cache holds as CommonJS. Asked only of a run small enough to learn: it
+   * resolves each import() again.
+   */
+  esModule(): boolean;
 }
 
 /**
- * Starts counting import() calls (Node 22.14+ publishes each on `tracing:module.import:start`);
+ * Starts watching import() calls (Node 22.14+ publishes each on `tracing:module.import:start`);
  * the returned function tells what the run has loaded so far.
  */
 export function watchLoads(): () => LoadedSoFar {
-  let imports = 0;
-  const count = (): void => {
-    imports++;
+  const imports: [string | undefined, string][] = [];
+  const seen = (message: unknown): void => {
+    const { parentURL, url } = message as { parentURL?: unknown; url?: unknown };
+    imports.push([typeof parentURL === 'string' ? parentURL : undefined, typeof url === 'string' ? url : '']);
   };
-  process.getBuiltinModule('node:diagnostics_channel').subscribe('tracing:module.import:start', count);
-  return () => {
-    const files = Object.keys(internals._cache);
-    // Asked without reading a property of the exports: a lazy proxy must not load for it.
-    const { isModuleNamespaceObject } = process.getBuiltinModule('node:util/types');
-    const esModule = files.some((file) => isModuleNamespaceObject((internals._cache[file] as { exports?: unknown } | undefined)?.exports));
-    return { files, esModule, imports };
+  process.getBuiltinModule('node:diagnostics_channel').subscribe('tracing:module.import:start', seen);
+  return () => ({ files: Object.keys(internals._cache), esModule: () => mayHaveEvaluatedEsm(imports) });
+}
+
+function mayHaveEvaluatedEsm(imports: readonly [string | undefined, string][]): boolean {
+  // Asked without reading a property of the exports: a lazy proxy must not load for it.
+  const { isModuleNamespaceObject } = process.getBuiltinModule('node:util/types');
+  const commonJs = (file: string): boolean => Object.hasOwn(internals._cache, file) && !isModuleNamespaceObject((internals._cache[file] as { exports?: unknown } | undefined)?.exports);
+  const { fileURLToPath } = process.getBuiltinModule('node:url');
+  // import() resolves with the "import" condition, require.resolve with "require": where they
+  // differ, the file found is one require.cache lacks, which counts as an ES module.
+  const landsOnCommonJs = ([parentURL, specifier]: [string | undefined, string]): boolean => {
+    if ((Module as unknown as { isBuiltin(id: string): boolean }).isBuiltin(specifier)) return true;
+    if (parentURL === undefined || !parentURL.startsWith('file:') || specifier.endsWith('.mjs')) return false;
+    try {
+      const request = specifier.startsWith('file:') ? fileURLToPath(specifier) : specifier;
+      return commonJs(internals.createRequire(fileURLToPath(parentURL)).resolve(request));
+    } catch {
+      return false;
+    }
   };
+  return Object.keys(internals._cache).some((file) => !commonJs(file)) || !imports.every(landsOnCommonJs);
 }

@@ -107,6 +107,10 @@ test('never learned: 40 modules or more, an ES module by import() or require(), 
     assert.ok(run(dir).core, `${name}: served again`);
     assert.deepEqual(learnedFiles(dir), [], name);
   }
+  // import() of CommonJS (webpack-cli imports envinfo so) loads no ES module.
+  const imported = app(t, { main: `import("small-lib").then((lib) => console.log(lib.default, typeof globalThis[Symbol.for("coldstart")]));` });
+  run(imported);
+  assert.equal(run(imported).core, false, 'import() of CommonJS: learned');
   // One module fewer is small (the entry, small-lib's index and 37 more: 39).
   const small = app(t, { modules: 38 });
   run(small);
