@@ -55,11 +55,11 @@ function activateOnce(state: SharedState): () => void {
     // of the index.
     whenAsked = pack?.deferUsers !== undefined;
     const view = whenAsked ? undefined : index?.open();
-    if (root !== undefined) learnSmallProgram(root, () => view?.deferUsers.length);
     // The configuration lookups below ask the index which files exist.
     if (view !== undefined) setKnownFiles((path) => view.isFileIfDecoded(path));
     const packageUses = whenAsked ? (pack?.deferUsers ?? 0) > 0 : (view?.deferUsers.length ?? 0) > 0;
-    installDeferHooks(pack?.hasLazyModules === true && !pack.servesStandIns, packageUses);
+    const deferHooks = installDeferHooks(pack?.hasLazyModules === true && !pack.servesStandIns, packageUses) !== undefined;
+    if (root !== undefined) learnSmallProgram(root, { deferUsers: () => view?.deferUsers.length, deferHooks });
   } catch (error) {
     debug('register', `activation failed, continuing without coldstart: ${(error as Error).message}`);
   }

@@ -1,11 +1,12 @@
 // Small programs learned without a pack. A project with an index but no pack has no recorded
 // run to tell a small program by, so the core watches one: at exit, a run that loaded fewer than
-// SMALL_RUN_MODULES CommonJS modules and needed nothing of coldstart's but the index (no ES
-// module, hence no `import defer`; no installed package that uses it; no auto-defer
-// configuration) writes a row beside the index (step-aside.ts learnedFile). Later runs of that
-// entry with those arguments get plain Node from the register loader, until a file the row
-// watches changes (docs/decisions/startup-costs.md#small-programs-without-a-pack).
-import { realpathSync } from 'node:fs';
+// SMALL_RUN_MODULES modules, all CommonJS, in which the core installed nothing but the index
+// (no defer hooks: no `import defer` in the entry or an installed package, no first-party ES
+// module program, no defer configuration), writes a row beside the index (step-aside.ts
+// learnedFile). Later runs of that entry with those arguments get plain Node from the register
+// loader until a file the row watches changes: what the run loaded, the configuration lookup and
+// the install (docs/decisions/startup-costs.md#small-programs-without-a-pack).
+import { realpathSync, statSync } from 'node:fs';
 import { isOff, isOn, sharedInstall, type SettingName } from './settings.js';
 import { has } from './node-features.js';
 import { debug } from './debug.js';
@@ -13,10 +14,11 @@ import { readTrustedFile, writeFileAtomic } from './store.js';
 import { distPath } from './dist-paths.js';
 import { watchLoads } from './loader/node.js';
 import { conditionsKey } from './pack/open-at-start.js';
-import { programDeferConfig } from './defer/config.js';
+import { stampCandidates } from './locations/stamps.js';
 import {
   LEARNED_FORMAT,
   SMALL_RUN_MODULES,
+  argsHash,
   coreNeeded,
   learnedAside,
   learnedFile,
@@ -42,7 +44,7 @@ export function learnedStepsAside(root: string): string | undefined {
   if (!coreNeeded() || sharedInstall() || recording.some((name) => isOn(name))) return undefined;
   const row = learnedAside(root, conditionsKey());
   if (row === undefined) return undefined;
-  return `an earlier run of ${[row[0], ...row[1]].join(' ')} loaded ${row[2]} module${row[2] === 1 ? '' : 's'}: too few for the index to pay on a local disk, so coldstart steps aside (COLDSTART_STEP_ASIDE=0 serves it)`;
+  return `an earlier run of ${row[0]}${process.argv.length > 2 ? ' with these arguments' : ''} loaded ${row[2]} module${row[2] === 1 ? '' : 's'}: too few for the index to pay on a local disk, so coldstart steps aside (COLDSTART_STEP_ASIDE=0 serves it)`;
 }
 
 /** Preload flags that load ES modules other than coldstart's own register entry. */
@@ -65,9 +67,12 @@ function foreignPreloads(): boolean {
  * reports every import() to a tracing channel), on POSIX, for a run with no records, resolution
  * flags or foreign preloads, whose entry is under `root`.
  */
-export function learnSmallProgram(root: string, deferUsers: () => number | undefined): void {
+export function learnSmallProgram(root: string, facts: { deferUsers: () => number | undefined; deferHooks: boolean }): void {
   const entry = process.argv[1];
   if (entry === undefined || !entry.startsWith(`${root}/`) || process.platform === 'win32' || !has('registerHooks')) return;
+  // Defer's hooks are the one thing the core does that a plain run would do otherwise (the
+  // syntax, a configuration, even an empty one): a program that has them always needs the core.
+  if (facts.deferHooks) return;
   if (isOff('COLDSTART_STEP_ASIDE') || sharedInstall() || recording.some((name) => isOn(name)) || !plainResolution() || foreignPreloads()) return;
   // A worker (where Node disables process.chdir) sees its own modules, not its program's.
   if ((process.chdir as { disabled?: unknown }).disabled === true) return;
@@ -76,7 +81,7 @@ export function learnSmallProgram(root: string, deferUsers: () => number | undef
   const loaded = watchLoads();
   process.once('exit', () => {
     try {
-      learn(root, entry, args, deferUsers(), loaded());
+      learn(root, entry, args, facts.deferUsers(), loaded());
     } catch (error) {
       // Learning is an optimisation for the next run; this one exits as it would.
       debug('register', `could not learn whether ${entry} is a small program: ${(error as Error).message}`);
@@ -89,7 +94,6 @@ function learn(root: string, entry: string, args: string[], deferUsers: number |
   const ours = distPath('');
   const run = { files: loaded.files.filter((file) => !file.startsWith(ours)) };
   if (deferUsers !== 0 || run.files.length >= SMALL_RUN_MODULES) return;
-  if ((programDeferConfig()?.defer.length ?? 0) > 0) return;
   // A CommonJS entry (an ES module one is not in require.cache), and nothing loaded from
   // outside the tree, where no stamp could watch it.
   const real = realpathSync(entry);
@@ -100,10 +104,15 @@ function learn(root: string, entry: string, args: string[], deferUsers: number |
   // A file the register loader would refuse (writable by others) is replaced, not added to.
   const read = readTrustedFile(file, 1024 * 1024, 0, root);
   const rows = (read.ok ? learnedRows(read.bytes) : undefined) ?? [];
-  const key = JSON.stringify(args);
-  const row: StoredAside = [rel, args, run.files.length, watchFiles(root, [entry, ...run.files], real.slice(0, real.lastIndexOf('/'))), conditionsKey()];
-  const others = rows.filter((r) => Array.isArray(r) && JSON.stringify(r[1]) !== key);
-  const known = rows.find((r) => Array.isArray(r) && JSON.stringify(r[1]) === key);
+  const key = argsHash(args);
+  // Watched: what the run loaded, the configuration lookup, and the install (the index's stamps:
+  // a package added since may use `import defer`, which needs the core).
+  const install = stampCandidates.map((path) => `${root}/${path}`).filter((path) => statSync(path, { throwIfNoEntry: false }) !== undefined);
+  const watched = watchFiles(root, [entry, ...run.files, ...install], real.slice(0, real.lastIndexOf('/')));
+  const row: StoredAside = [rel, key, run.files.length, watched, conditionsKey()];
+  const same = (r: StoredAside): boolean => Array.isArray(r) && r[0] === rel && r[1] === key;
+  const others = rows.filter((r) => !same(r));
+  const known = rows.find(same);
   if (known !== undefined && JSON.stringify(known) === JSON.stringify(row)) return;
   const bytes = `${JSON.stringify({ format: LEARNED_FORMAT, aside: [...others.slice(-(ROWS_PER_ENTRY - 1)), row] })}\n`;
   writeFileAtomic(file, Buffer.from(bytes));

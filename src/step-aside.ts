@@ -21,7 +21,7 @@ export type WatchedFile = [string, number, number];
  * the runs loaded, and each file the auto-defer configuration lookup reads from the entry up;
  * the resolution conditions and NODE_PATH the runs had (pack/open-at-start.ts conditionsKey)]
  */
-export type StoredAside = [string, string[], number, WatchedFile[], string];
+export type StoredAside = [string, string[] | string, number, WatchedFile[], string];
 
 /** [root-relative path, mtimeMs, size (-1 for a directory)], as the pack's stamps. */
 type Stamp = [string, number, number];
@@ -68,7 +68,8 @@ export function asideEntry(aside: readonly StoredAside[] | undefined, root: stri
   if (isOff('COLDSTART_STEP_ASIDE') || Number(process.versions.node.split('.')[0]) < 22) return undefined;
   const rel = entry.slice(root.length + 1);
   const args = JSON.stringify(argv.slice(2));
-  const found = aside.find((row) => row[0] === rel && JSON.stringify(row[1]) === args);
+  const hashed = argsHash(argv.slice(2));
+  const found = aside.find((row) => row[0] === rel && (typeof row[1] === 'string' ? row[1] === hashed : JSON.stringify(row[1]) === args));
   if (found === undefined || !Array.isArray(found[3])) return undefined;
   // Other conditions or NODE_PATH may load other files. The core knows its key; the register
   // loader, which cannot compute it cheaply, steps aside only for runs with neither.
@@ -76,7 +77,8 @@ export function asideEntry(aside: readonly StoredAside[] | undefined, root: stri
   const fs = process.getBuiltinModule('node:fs');
   for (const [path, mtime, size] of found[3]) {
     const st = fs.statSync(`${root}/${path}`, { throwIfNoEntry: false });
-    if (st === undefined ? mtime !== -1 : st.mtimeMs !== mtime || st.size !== size) return undefined;
+    // [path, -1, -1]: absent; [path, mtime, -1]: a directory, whose size is filesystem noise.
+    if (st === undefined ? mtime !== -1 : st.mtimeMs !== mtime || (size !== -1 && st.size !== size)) return undefined;
   }
   return slowFilesystem(root) === undefined ? found : undefined;
 }
@@ -96,7 +98,7 @@ export function watchFiles(root: string, paths: Iterable<string>, entryDir: stri
     // Root-relative, as the row names them.
     seen.add(path);
     const st = fs.statSync(path, { throwIfNoEntry: false });
-    watched.push(st === undefined ? [path.slice(root.length + 1), -1, -1] : [path.slice(root.length + 1), st.mtimeMs, st.size]);
+    watched.push(st === undefined ? [path.slice(root.length + 1), -1, -1] : [path.slice(root.length + 1), st.mtimeMs, st.isDirectory() ? -1 : st.size]);
   };
   for (const path of paths) watch(path);
   for (let dir = entryDir; dir === root || dir.startsWith(`${root}/`); dir = dir.slice(0, dir.lastIndexOf('/'))) {
@@ -108,6 +110,23 @@ export function watchFiles(root: string, paths: Iterable<string>, entryDir: stri
     if (fs.statSync(manifest, { throwIfNoEntry: false }) !== undefined || (!inModules && fs.statSync(config, { throwIfNoEntry: false }) !== undefined)) break;
   }
   return watched;
+}
+
+/**
+ * What a learned row keeps of the script's arguments: a hash, since they may hold what no file
+ * should (a token on the command line). A collision could only give plain Node to a run that
+ * would have been served (docs/decisions/startup-costs.md#small-programs-without-a-pack).
+ */
+export function argsHash(args: readonly string[]): string {
+  const text = JSON.stringify(args);
+  let a = 0x811c9dc5;
+  let b = 0x01000193;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995) ^ (b >>> 15);
+  }
+  return `${(a >>> 0).toString(16).padStart(8, '0')}${(b >>> 0).toString(16).padStart(8, '0')}`;
 }
 
 /** Whether this process resolves with no flags: no --conditions (-C), no NODE_PATH. */

@@ -146,7 +146,8 @@ export function watchLoads(): () => LoadedSoFar {
 function mayHaveEvaluatedEsm(imports: readonly [string | undefined, string][]): boolean {
   // Asked without reading a property of the exports: a lazy proxy must not load for it.
   const { isModuleNamespaceObject } = process.getBuiltinModule('node:util/types');
-  const commonJs = (file: string): boolean => Object.hasOwn(internals._cache, file) && !isModuleNamespaceObject((internals._cache[file] as { exports?: unknown } | undefined)?.exports);
+  // An ES module may also leave what it exports as "module.exports" there: .mjs is one by name.
+  const commonJs = (file: string): boolean => Object.hasOwn(internals._cache, file) && !file.endsWith('.mjs') && !isModuleNamespaceObject((internals._cache[file] as { exports?: unknown } | undefined)?.exports);
   const { fileURLToPath } = process.getBuiltinModule('node:url');
   // import() resolves with the "import" condition, require.resolve with "require": where they
   // differ, the file found is one require.cache lacks, which counts as an ES module.

@@ -127,7 +127,7 @@ function open(report: PackRunReport): () => void {
   if (small !== undefined) {
     found.pack.body.close();
     report.state = 'aside';
-    report.reason = asideReason = `the pack's recorded run of ${[small[0], ...small[1]].join(' ')} loaded ${small[2]} module${small[2] === 1 ? '' : 's'}: too few for serving to pay on a local disk, so coldstart steps aside (coldstart pack --always serves it)`;
+    report.reason = asideReason = `the pack's recorded run of ${[small[0], ...(Array.isArray(small[1]) ? small[1] : [])].join(' ')} loaded ${small[2]} module${small[2] === 1 ? '' : 's'}: too few for serving to pay on a local disk, so coldstart steps aside (coldstart pack --always serves it)`;
     debug('pack', report.reason);
     return () => {};
   }

@@ -88,11 +88,23 @@ test('an edit to a module the run loaded voids what was learned; the next run le
   assert.ok(run(dir).core, 'and not learned while configured');
 });
 
-test('other arguments are another program', { skip: !learns }, (t) => {
+test('other arguments are another program; the file keeps a hash of them, not their text', { skip: !learns }, (t) => {
   const dir = app(t);
-  run(dir, {}, ['--version']);
-  assert.equal(run(dir, {}, ['--version']).core, false);
+  run(dir, {}, ['--token=hunter2']);
+  assert.equal(run(dir, {}, ['--token=hunter2']).core, false);
   assert.ok(run(dir, {}, ['build']).core);
+  const [file] = learnedFiles(dir);
+  assert.doesNotMatch(readFileSync(file, 'utf8'), /hunter2/);
+});
+
+test('an install changed since voids what was learned (a package added may use import defer)', { skip: !learns }, (t) => {
+  const dir = app(t);
+  run(dir);
+  assert.equal(run(dir).core, false);
+  writeTree(dir, { 'node_modules/added/package.json': { name: 'added', version: '1.0.0' }, 'node_modules/added/index.js': 'module.exports = 1;' });
+  const later = new Date(Date.now() + 5000);
+  utimesSync(join(dir, 'node_modules'), later, later);
+  assert.ok(run(dir).core, 'served after the install');
 });
 
 test('never learned: 40 modules or more, an ES module by import() or require(), an auto-defer configuration', { skip: !learns }, (t) => {
@@ -101,6 +113,12 @@ test('never learned: 40 modules or more, an ES module by import() or require(), 
     'import()': app(t, { main: `import("./e.mjs").then(() => ${probe.slice(0, -1)});`, extra: { 'e.mjs': 'export default 1;' } }),
     'require() of an ES module': app(t, { main: `require("./e.mjs"); ${probe}`, extra: { 'e.mjs': 'export default 1;' } }),
     'auto-defer configuration': app(t, { coldstart: { defer: ['small-lib'] } }),
+    // An empty list still installs defer's hooks, which transform `import.defer()` in first-party files.
+    'empty defer configuration': app(t, { coldstart: { defer: [] } }),
+    'an ES module exporting "module.exports"': app(t, {
+      main: `require("./e.mjs"); ${probe}`,
+      extra: { 'e.mjs': 'const api = { ok: 1 }; export { api as "module.exports" };' },
+    }),
   };
   for (const [name, dir] of Object.entries(cases)) {
     run(dir);
