@@ -59,7 +59,8 @@ function activateOnce(state: SharedState): () => void {
     if (view !== undefined) setKnownFiles((path) => view.isFileIfDecoded(path));
     const packageUses = whenAsked ? (pack?.deferUsers ?? 0) > 0 : (view?.deferUsers.length ?? 0) > 0;
     const deferHooks = installDeferHooks(pack?.hasLazyModules === true && !pack.servesStandIns, packageUses) !== undefined;
-    if (root !== undefined) learnSmallProgram(root, { deferUsers: () => view?.deferUsers.length, deferHooks });
+    const prepared = index;
+    if (root !== undefined) learnSmallProgram(root, { deferUsers: () => view?.deferUsers.length, deferHooks, servesImports: () => prepared?.hooks() === 'registerHooks' });
   } catch (error) {
     debug('register', `activation failed, continuing without coldstart: ${(error as Error).message}`);
   }

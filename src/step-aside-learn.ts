@@ -1,8 +1,8 @@
 // Small programs learned without a pack. A project with an index but no pack has no recorded
 // run to tell a small program by, so the core watches one: at exit, a run that loaded fewer than
-// SMALL_RUN_MODULES modules, all CommonJS, in which the core installed nothing but the index
-// (no defer hooks: no `import defer` in the entry or an installed package, no first-party ES
-// module program, no defer configuration), writes a row beside the index (step-aside.ts
+// SMALL_RUN_MODULES CommonJS modules (and no ES module, where the index answers import too), in
+// which the core installed nothing but the index (no defer hooks: no `import defer` in the entry
+// or an installed package, no first-party ES module program, no defer configuration), writes a row beside the index (step-aside.ts
 // learnedFile). Later runs of that entry with those arguments get plain Node from the register
 // loader until a file the row watches changes: what the run loaded, the configuration lookup and
 // the install (docs/decisions/startup-costs.md#small-programs-without-a-pack).
@@ -67,7 +67,7 @@ function foreignPreloads(): boolean {
  * reports every import() to a tracing channel), on POSIX, for a run with no records, resolution
  * flags or foreign preloads, whose entry is under `root`.
  */
-export function learnSmallProgram(root: string, facts: { deferUsers: () => number | undefined; deferHooks: boolean }): void {
+export function learnSmallProgram(root: string, facts: { deferUsers: () => number | undefined; deferHooks: boolean; servesImports: () => boolean }): void {
   const entry = process.argv[1];
   if (entry === undefined || !entry.startsWith(`${root}/`) || process.platform === 'win32' || !has('registerHooks')) return;
   // Defer's hooks are the one thing the core does that a plain run would do otherwise (the
@@ -81,7 +81,7 @@ export function learnSmallProgram(root: string, facts: { deferUsers: () => numbe
   const loaded = watchLoads();
   process.once('exit', () => {
     try {
-      learn(root, entry, args, facts.deferUsers(), loaded());
+      learn(root, entry, args, facts.deferUsers(), facts.servesImports(), loaded());
     } catch (error) {
       // Learning is an optimisation for the next run; this one exits as it would.
       debug('register', `could not learn whether ${entry} is a small program: ${(error as Error).message}`);
@@ -89,7 +89,7 @@ export function learnSmallProgram(root: string, facts: { deferUsers: () => numbe
   });
 }
 
-function learn(root: string, entry: string, args: string[], deferUsers: number | undefined, loaded: ReturnType<ReturnType<typeof watchLoads>>): void {
+function learn(root: string, entry: string, args: string[], deferUsers: number | undefined, servesImports: boolean, loaded: ReturnType<ReturnType<typeof watchLoads>>): void {
   // coldstart's own register entry is no module of the program's.
   const ours = distPath('');
   const run = { files: loaded.files.filter((file) => !file.startsWith(ours)) };
@@ -98,7 +98,10 @@ function learn(root: string, entry: string, args: string[], deferUsers: number |
   // outside the tree, where no stamp could watch it.
   const real = realpathSync(entry);
   if (!run.files.includes(real) || run.files.some((file) => !file.startsWith(`${root}/`))) return;
-  if (loaded.esModule() || slowFilesystem(root) !== undefined) return;
+  // ES modules count only where the index answers import too: with the CommonJS resolver patch,
+  // what it can save is what require.cache holds (and without defer's hooks, an ES module runs
+  // the same with the core as without it).
+  if ((servesImports && loaded.esModule()) || slowFilesystem(root) !== undefined) return;
   const rel = entry.slice(root.length + 1);
   const file = learnedFile(root, rel);
   // A file the register loader would refuse (writable by others) is replaced, not added to.

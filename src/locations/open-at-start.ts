@@ -125,6 +125,8 @@ export interface PreparedIndex {
   stepAside(reason: string): void;
   /** The project root the index was looked for in; undefined when there is none. */
   root(): string | undefined;
+  /** How the index's resolve step went in (import is served only through registerHooks); undefined before. */
+  hooks(): 'registerHooks' | 'patch' | undefined;
 }
 
 /**
@@ -301,6 +303,7 @@ export function prepareIndex(): PreparedIndex {
   return {
     open,
     root: () => report.root,
+    hooks: () => report.hooks,
     stepAside: (reason: string) => {
       if (openNow === undefined) return;
       openNow = undefined;
