@@ -247,10 +247,11 @@ export function buildPack(options: {
     sourceBytes -= m.bytes.length;
     leftOnDisk++;
   }
+  const servedFirst = servingOrder(options.recordings, inRoot, eagerLoads);
   const starts = startFacts(root, options.recordings.map((r) => r.entry));
   const sizes = new Map(modules.map((m) => [join(root, m.path), m.bytes]));
   const aside = options.always === true ? [] : smallRuns(root, options.recordings, { deferUsers: options.deferUsers, defersAt: options.defersAt, sizes, eagerLoads, plainConditions: options.plainConditions });
-  const bytes = encodePack({ root, node: process.version, conditions: options.conditions, stamps, modules, answers: kept, starts, codeCacheTag, deferUsers: options.deferUsers, aside });
+  const bytes = encodePack({ root, node: process.version, conditions: options.conditions, stamps, modules, answers: kept, starts, codeCacheTag, deferUsers: options.deferUsers, aside, servedFirst });
   writeFileAtomic(file, bytes);
   return {
     file,
@@ -268,6 +269,44 @@ export function buildPack(options: {
     ...(lazySummary === undefined ? {} : { lazy: lazySummary }),
     ms: performance.now() - start,
   };
+}
+
+/**
+ * The order in which a served run reads modules, root-relative, for the body's layout: with
+ * learned deferral, first what each recorded entry loads as it starts once rewritten, then the
+ * rest of what the runs loaded; each part in the order the runs loaded it. A served run of
+ * `eslint --version` read 3.2 MB of its lazy pack in 1 MiB windows when modules lay by path.
+ */
+function servingOrder(recordings: readonly Recording[], inRoot: (path: string) => string | undefined, eagerLoads: ((path: string, original?: boolean) => string[]) | undefined): string[] {
+  const order: string[] = [];
+  const seen = new Set<string>();
+  const add = (path: string): void => {
+    const rel = inRoot(path);
+    if (rel !== undefined && !seen.has(rel)) {
+      seen.add(rel);
+      order.push(rel);
+    }
+  };
+  if (eagerLoads !== undefined) {
+    for (const recording of recordings) {
+      const reached = new Set<string>();
+      const queue: string[] = [];
+      try {
+        if (recording.entry !== undefined && recording.entry !== '') queue.push(realpathSync(recording.entry));
+      } catch {
+        // an entry gone since its run
+      }
+      while (queue.length > 0) {
+        const at = queue.pop()!;
+        if (reached.has(at)) continue;
+        reached.add(at);
+        queue.push(...eagerLoads(at, false));
+      }
+      for (const [path] of recording.modules) if (reached.has(path)) add(path);
+    }
+  }
+  for (const recording of recordings) for (const [path] of recording.modules) add(path);
+  return order;
 }
 
 /**

@@ -117,37 +117,53 @@ export interface PackInput {
   readonly aside?: StoredAside[] | undefined;
   /** Tag of the V8 that made the modules' code caches (loader/commonjs-compiler.ts codeCacheTag). */
   readonly codeCacheTag?: string;
+  /** Module paths in the order a served run reads them: their bytes go first in the body. */
+  readonly servedFirst?: readonly string[] | undefined;
 }
 
 export function encodePack(input: PackInput): Buffer {
   const withCache = input.codeCacheTag ? input.modules.filter((m) => m.codeCache !== undefined && m.format === 'commonjs') : [];
+  const cached = new Set<object>(withCache);
+  type Module = PackInput['modules'][number];
+  // The body's order: first what a served run reads, module by module in the order the recorded
+  // runs loaded them (its learned-deferral source where it has one, else its source, then its
+  // code cache), so that such a run reads one short stretch of the file; the rest after.
+  const blobs: { m: Module; kind: 'source' | 'cache' | 'lazy'; bytes: Buffer }[] = [];
+  const placed = new Set<string>();
+  const place = (m: Module, kind: 'source' | 'cache' | 'lazy'): void => {
+    const bytes = kind === 'source' ? m.bytes : kind === 'cache' ? m.codeCache : m.lazy?.source;
+    if (bytes === undefined || (kind === 'cache' && !cached.has(m)) || placed.has(`${kind}\0${m.path}`)) return;
+    placed.add(`${kind}\0${m.path}`);
+    blobs.push({ m, kind, bytes });
+  };
+  const byPath = new Map(input.modules.map((m) => [m.path, m]));
+  for (const path of input.servedFirst ?? []) {
+    const m = byPath.get(path);
+    if (m === undefined) continue;
+    place(m, m.lazy !== undefined ? 'lazy' : 'source');
+    place(m, 'cache');
+  }
+  for (const m of input.modules) for (const kind of ['source', 'cache', 'lazy'] as const) place(m, kind);
   let bodyLength = 0;
-  for (const m of input.modules) bodyLength += pad4(m.bytes.length);
-  for (const m of withCache) bodyLength += pad4(m.codeCache!.length);
-  for (const m of input.modules) if (m.lazy !== undefined) bodyLength += pad4(m.lazy.source.length);
+  for (const blob of blobs) bodyLength += pad4(blob.bytes.length);
   const body = Buffer.alloc(bodyLength);
-  const modules: StoredModule[] = [];
-  const rows = new Map<object, StoredModule>();
+  const where = new Map<string, [number, number, number]>();
   let at = 0;
-  for (const m of input.modules) {
-    m.bytes.copy(body, at);
-    const row: StoredModule = [m.path, m.format, m.bytes.length, m.mtime, at, checksum(body, at, m.bytes.length)];
-    modules.push(row);
-    rows.set(m, row);
-    at += pad4(m.bytes.length);
+  for (const blob of blobs) {
+    blob.bytes.copy(body, at);
+    where.set(`${blob.kind}\0${blob.m.path}`, [at, blob.bytes.length, checksum(body, at, blob.bytes.length)]);
+    at += pad4(blob.bytes.length);
   }
-  for (const m of withCache) {
-    const cache = m.codeCache!;
-    cache.copy(body, at);
-    (rows.get(m) as number[] & StoredModule).push(at, cache.length, checksum(body, at, cache.length));
-    at += pad4(cache.length);
-  }
+  const modules: StoredModule[] = [];
   const lazy: StoredLazy[] = [];
   for (const m of input.modules) {
-    if (m.lazy === undefined) continue;
-    m.lazy.source.copy(body, at);
-    lazy.push([m.path, at, m.lazy.source.length, checksum(body, at, m.lazy.source.length), m.lazy.deferred]);
-    at += pad4(m.lazy.source.length);
+    const [offset, , sum] = where.get(`source\0${m.path}`)!;
+    const row: StoredModule = [m.path, m.format, m.bytes.length, m.mtime, offset, sum];
+    const cache = where.get(`cache\0${m.path}`);
+    if (cache !== undefined) (row as number[] & StoredModule).push(...cache);
+    modules.push(row);
+    const rewritten = where.get(`lazy\0${m.path}`);
+    if (rewritten !== undefined) lazy.push([m.path, rewritten[0], rewritten[1], rewritten[2], m.lazy!.deferred]);
   }
   const header: PackHeader = {
     root: input.root,

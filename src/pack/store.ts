@@ -32,8 +32,8 @@ export type ReadResult =
   | { readonly ok: true; readonly pack: OpenedPack; readonly size: number }
   | { readonly ok: false; readonly missing: boolean; readonly reason: string };
 
-/** How much of the body one read takes: modules are packed sorted by path, a package's files together. */
-const WINDOW = 1024 * 1024;
+/** How much of the body one read takes: what a served run reads lies first, in load order (build.ts servingOrder). */
+const WINDOW = 64 * 1024;
 
 /**
  * The body of an open pack file, read in aligned windows as modules in them are first served

@@ -112,3 +112,22 @@ test('code caches: stored after the sources for CommonJS only, offered in place,
   bad.header.modules[0][6] = bad.body.length;
   assert.throws(() => new PackServer(bad, '/build/root', { verify: false, conditions: 'c', counts: newPackCounts() }), /corrupt code cache entry/);
 });
+
+test('what a served run reads lies first, in the order given, its learned-deferral source in place of its source', () => {
+  const lazySource = Buffer.from('/* rewritten */ exports.a = 1;\n');
+  const modules = input().modules.map((m) => (m.path === 'src/own.mjs' ? m : { ...m }));
+  modules[0].lazy = { source: lazySource, deferred: ['x'] };
+  const { header, body } = decodePack(encodePack({ ...input(), modules, servedFirst: ['src/own.mjs', 'node_modules/a/index.js'] }));
+  const row = (path) => header.modules.find((m) => m[0] === path);
+  const [, , , , ownAt] = row('src/own.mjs');
+  const [lazyPath, lazyAt, lazyLength] = header.lazy[0];
+  assert.equal(lazyPath, 'node_modules/a/index.js');
+  assert.equal(ownAt, 0);
+  assert.ok(lazyAt > ownAt && lazyAt < row('node_modules/a/index.js')[4], 'the rewrite before the original it replaces');
+  assert.ok(lazyAt < row('node_modules/a/data.json')[4], 'before what the run does not read first');
+  assert.equal(body.subarray(lazyAt, lazyAt + lazyLength).toString(), lazySource.toString());
+  // Every byte is still where its row says, under its checksum.
+  for (const [path, , size, , offset] of header.modules) assert.equal(body.subarray(offset, offset + size).toString(), modules.find((m) => m.path === path).bytes.toString());
+  // The rows keep the input's order, whatever the body's.
+  assert.deepEqual(header.modules.map((m) => m[0]), modules.map((m) => m.path));
+});
