@@ -126,7 +126,7 @@ function describe(s: IndexStatus): string {
   lines.push(`state:        ${verdict}`);
   lines.push(`mode:         ${sharedInstall()
     ? 'shared install (COLDSTART_SHARED=1): index and pack trusted as built, no stamps checked at start, nothing written into the tree'
-    : 'per project: stamps checked at every start; learned answers, the index (when missing) and a code cache written beside them'}`);
+    : 'per project: stamps checked at every start; learned answers, small programs learned without a pack, the index (when missing) and a code cache written beside them'}`);
   return lines.join('\n') + '\n';
 }
 
