@@ -4,8 +4,8 @@
 // which the core installed nothing but the index (no defer hooks: no `import defer` in the entry
 // or an installed package, no first-party ES module program, no defer configuration), writes a row beside the index (step-aside.ts
 // learnedFile). Later runs of that entry with those arguments get plain Node from the register
-// loader until a file the row watches changes: what the run loaded, the configuration lookup and
-// the install (docs/decisions/startup-costs.md#small-programs-without-a-pack).
+// loader until a file the row watches changes: the entry and the first-party modules the run
+// loaded, the configuration lookup and the install (docs/decisions/startup-costs.md#small-programs-without-a-pack).
 import { realpathSync, statSync } from 'node:fs';
 import { isOff, isOn, sharedInstall, type SettingName } from './settings.js';
 import { has } from './node-features.js';
@@ -108,10 +108,12 @@ function learn(root: string, entry: string, args: string[], deferUsers: number |
   const read = readTrustedFile(file, 1024 * 1024, 0, root);
   const rows = (read.ok ? learnedRows(read.bytes) : undefined) ?? [];
   const key = argsHash(args);
-  // Watched: what the run loaded, the configuration lookup, and the install (the index's stamps:
-  // a package added since may use `import defer`, which needs the core).
+  // Watched: the entry and the first-party modules the run loaded, the configuration lookup, and
+  // the install (the index's stamps: a package added since may use `import defer`, which needs the core).
   const install = stampCandidates.map((path) => `${root}/${path}`).filter((path) => statSync(path, { throwIfNoEntry: false }) !== undefined);
-  const watched = watchFiles(root, [entry, ...run.files, ...install], real.slice(0, real.lastIndexOf('/')));
+  // Files under node_modules change with the install, which the stamps watch, as the pack's rows do.
+  const firstParty = run.files.filter((file) => !file.slice(root.length).includes('/node_modules/'));
+  const watched = watchFiles(root, [entry, ...firstParty, ...install], real.slice(0, real.lastIndexOf('/')));
   const row: StoredAside = [rel, key, run.files.length, watched, conditionsKey()];
   const same = (r: StoredAside): boolean => Array.isArray(r) && r[0] === rel && r[1] === key;
   const others = rows.filter((r) => !same(r));
