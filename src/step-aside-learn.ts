@@ -18,6 +18,7 @@ import { stampCandidates } from './locations/stamps.js';
 import {
   LEARNED_FORMAT,
   SMALL_RUN_MODULES,
+  TINY_RUN_MODULES,
   argsHash,
   coreNeeded,
   learnedAside,
@@ -101,7 +102,9 @@ function learn(root: string, entry: string, args: string[], deferUsers: number |
   // ES modules count only where the index answers import too: with the CommonJS resolver patch,
   // what it can save is what require.cache holds (and without defer's hooks, an ES module runs
   // the same with the core as without it).
-  if ((servesImports && loaded.esModule()) || slowFilesystem(root) !== undefined) return;
+  if (servesImports && loaded.esModule()) return;
+  // A network or FUSE filesystem: serving pays from a handful of modules.
+  if (run.files.length >= TINY_RUN_MODULES && slowFilesystem(root) !== undefined) return;
   const rel = entry.slice(root.length + 1);
   const file = learnedFile(root, rel);
   // A file the register loader would refuse (writable by others) is replaced, not added to.

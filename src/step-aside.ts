@@ -9,6 +9,13 @@ import { isOff, isOn, setting, settingOff, type SettingName } from './settings.j
 /** Fewer modules than this in a recorded run, on a local disk: serving cannot pay. */
 export const SMALL_RUN_MODULES = 40;
 
+/**
+ * Fewer modules than this, on a network or FUSE filesystem: every lookup there is a round trip,
+ * so serving pays from a handful of modules, but coldstart's own files cost an empty script
+ * 17 ms on the benchmark's FUSE mount (docs/decisions/startup-costs.md#small-programs-on-slow-filesystems).
+ */
+export const TINY_RUN_MODULES = 5;
+
 /** Source bytes a lazy pack lets the run skip, from which it serves the program however small. */
 export const SKIPPABLE_BYTES = 100 * 1024;
 
@@ -59,7 +66,8 @@ export function slowFilesystem(dir: string): string | undefined {
 
 /**
  * The aside row for this process (its entry and arguments) under `root`, when the pack's
- * recorded runs of it were small and none of its watched files changed since, on a local disk,
+ * recorded runs of it were small and none of its watched files changed since, on a local disk
+ * (on a network or FUSE filesystem, only a program of fewer than TINY_RUN_MODULES modules),
  * on Node 22+ (Node 20 gets no new optimisation); undefined otherwise.
  */
 export function asideEntry(aside: readonly StoredAside[] | undefined, root: string, conditions: string | undefined, argv: readonly string[] = process.argv): StoredAside | undefined {
@@ -80,7 +88,7 @@ export function asideEntry(aside: readonly StoredAside[] | undefined, root: stri
     // [path, -1, -1]: absent; [path, mtime, -1]: a directory, whose size is filesystem noise.
     if (st === undefined ? mtime !== -1 : st.mtimeMs !== mtime || (size !== -1 && st.size !== size)) return undefined;
   }
-  return slowFilesystem(root) === undefined ? found : undefined;
+  return found[2] < TINY_RUN_MODULES || slowFilesystem(root) === undefined ? found : undefined;
 }
 
 /**

@@ -5,7 +5,9 @@
 // learned, has a case here; Node 20 (and 22 before registerHooks) never learns.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, readdirSync, readFileSync, realpathSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { dist, runCli, runNode, tempDir, writeTree } from '../helpers.mjs';
@@ -16,8 +18,7 @@ const learns = Number(process.versions.node.split('.')[0]) >= 22 && typeof creat
 // Whether the core ran in the process: it keeps its state on this symbol.
 const probe = 'console.log(require("small-lib"), typeof globalThis[Symbol.for("coldstart")]);';
 
-function app(t, { modules = 2, coldstart, main = probe, extra = {} } = {}) {
-  const dir = realpathSync(tempDir(t, 'coldstart-learned-'));
+function app(t, { modules = 2, coldstart, main = probe, extra = {}, dir = realpathSync(tempDir(t, 'coldstart-learned-')) } = {}) {
   const files = {
     'package.json': { name: 'app', private: true, ...(coldstart === undefined ? {} : { coldstart }) },
     'node_modules/.package-lock.json': '{"v":1}',
@@ -173,4 +174,26 @@ test('a program learned small is still recorded whole by coldstart pack', { skip
   assert.equal(JSON.parse(built.stdout).modules, 3);
   // With a pack in place, the pack decides: --always serves it.
   assert.ok(run(dir).core);
+});
+
+test('on a FUSE mount only a program of fewer than 5 modules steps aside: there every lookup is a round trip', { skip: !learns }, (t) => {
+  if (spawnSync('bindfs', ['--version']).status !== 0 || !existsSync('/dev/fuse')) return t.skip('bindfs or /dev/fuse missing');
+  const dir = realpathSync(mkdtempSync(join(tmpdir(), 'coldstart-learned-fuse-')));
+  t.after(() => {
+    for (const name of ['tiny', 'small']) spawnSync('fusermount', ['-u', join(dir, `${name}-mnt`)]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  // The entry, small-lib's index and one more: 3. The entry, the index and four more: 6.
+  for (const [name, modules, learned] of [['tiny', 2, true], ['small', 5, false]]) {
+    const source = join(dir, name);
+    const mount = join(dir, `${name}-mnt`);
+    mkdirSync(source);
+    mkdirSync(mount);
+    app(t, { modules, dir: source });
+    const mounted = spawnSync('bindfs', ['-o', 'attr_timeout=0,entry_timeout=0,negative_timeout=0', source, mount]);
+    if (mounted.status !== 0) return t.skip(`bindfs could not mount: ${String(mounted.stderr).trim()}`);
+    run(mount);
+    assert.equal(run(mount).core, !learned, `${name}: ${learned ? 'steps aside' : 'served'}`);
+    assert.equal(learnedFiles(mount).length, learned ? 1 : 0, name);
+  }
 });
