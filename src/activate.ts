@@ -39,7 +39,8 @@ function activateOnce(state: SharedState): () => void {
     activatePack();
     // Without a pack, what an earlier run of this program taught (step-aside-learn.ts).
     const root = packAbsent() ? index?.root() : undefined;
-    const aside = packStepsAside() ?? (root === undefined ? undefined : learnedStepsAside(root));
+    const indexFile = index?.indexFile();
+    const aside = packStepsAside() ?? (root === undefined || indexFile === undefined ? undefined : learnedStepsAside(root, indexFile));
     if (aside !== undefined) {
       // A small program, recorded so: nothing of coldstart's can pay for itself in this process.
       index?.stepAside(aside);
@@ -60,7 +61,7 @@ function activateOnce(state: SharedState): () => void {
     const packageUses = whenAsked ? (pack?.deferUsers ?? 0) > 0 : (view?.deferUsers.length ?? 0) > 0;
     const deferHooks = installDeferHooks(pack?.hasLazyModules === true && !pack.servesStandIns, packageUses) !== undefined;
     const prepared = index;
-    if (root !== undefined) learnSmallProgram(root, { deferUsers: () => view?.deferUsers.length, deferHooks, servesImports: () => prepared?.hooks() === 'registerHooks' });
+    if (root !== undefined && indexFile !== undefined) learnSmallProgram(root, indexFile, { deferUsers: () => view?.deferUsers.length, deferHooks, imports: () => prepared?.imports() });
   } catch (error) {
     debug('register', `activation failed, continuing without coldstart: ${(error as Error).message}`);
   }

@@ -3,5 +3,6 @@
 import { runCore } from './loader/core-loader.js';
 import { registerStepsAside } from './step-aside.js';
 import { defaultPackPath, FORMAT_VERSION, MAGIC } from './pack/format.js';
+import { defaultIndexPath } from './locations/store.js';
 
-runCore(__dirname, module.constructor, () => registerStepsAside(__dirname, MAGIC, FORMAT_VERSION, defaultPackPath));
+runCore(__dirname, module.constructor, () => registerStepsAside(__dirname, MAGIC, FORMAT_VERSION, defaultPackPath, defaultIndexPath));

@@ -4,7 +4,8 @@
 import { runCore } from './loader/core-loader.js';
 import { registerStepsAside } from './step-aside.js';
 import { defaultPackPath, FORMAT_VERSION, MAGIC } from './pack/format.js';
+import { defaultIndexPath } from './locations/store.js';
 
 const here = process.getBuiltinModule('node:url').fileURLToPath(import.meta.url);
 const dir = here.slice(0, Math.max(here.lastIndexOf('/'), here.lastIndexOf('\\')));
-runCore(dir, undefined, () => registerStepsAside(dir, MAGIC, FORMAT_VERSION, defaultPackPath));
+runCore(dir, undefined, () => registerStepsAside(dir, MAGIC, FORMAT_VERSION, defaultPackPath, defaultIndexPath));

@@ -7,12 +7,13 @@
 // loader until a file the row watches changes: the entry and the first-party modules the run
 // loaded, the configuration lookup and the install (docs/decisions/startup-costs.md#small-programs-without-a-pack).
 import { realpathSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { isOff, isOn, sharedInstall, type SettingName } from './settings.js';
 import { has } from './node-features.js';
 import { debug } from './debug.js';
 import { readTrustedFile, writeFileAtomic } from './store.js';
 import { distPath } from './dist-paths.js';
-import { watchLoads } from './loader/node.js';
+import { loadedSoFar, type LoadedSoFar } from './loader/node.js';
 import { conditionsKey } from './pack/open-at-start.js';
 import { stampCandidates } from './locations/stamps.js';
 import {
@@ -41,9 +42,9 @@ const recording: readonly SettingName[] = ['COLDSTART_PACK_RECORD', 'COLDSTART_P
  * undefined. Asked only where the register loader did not ask already (a setting made it load
  * the core for reports: `coldstart doctor` then shows what a plain run does).
  */
-export function learnedStepsAside(root: string): string | undefined {
+export function learnedStepsAside(root: string, indexFile: string): string | undefined {
   if (!coreNeeded() || sharedInstall() || recording.some((name) => isOn(name))) return undefined;
-  const row = learnedAside(root, conditionsKey());
+  const row = learnedAside(root, dirname(indexFile), conditionsKey());
   if (row === undefined) return undefined;
   return `an earlier run of ${row[0]}${process.argv.length > 2 ? ' with these arguments' : ''} loaded ${row[2]} module${row[2] === 1 ? '' : 's'}: too few for the index to pay on a local disk, so coldstart steps aside (COLDSTART_STEP_ASIDE=0 serves it)`;
 }
@@ -64,11 +65,12 @@ function foreignPreloads(): boolean {
 /**
  * Watches this run, to learn at exit whether its program is small (see the file's comment).
  * `deferUsers`: the index's count of installed packages that use `import defer` (undefined when
- * the index was not opened, and then nothing is learned). Only on Node 22.15+ (where Node
- * reports every import() to a tracing channel), on POSIX, for a run with no records, resolution
+ * the index was not opened, and then nothing is learned); `imports`: what the index's in-thread
+ * hooks saw of import (undefined beside the CommonJS patch, which sees no import). Only on
+ * Node 22.15+, on POSIX, for a run with no records, resolution
  * flags or foreign preloads, whose entry is under `root`.
  */
-export function learnSmallProgram(root: string, facts: { deferUsers: () => number | undefined; deferHooks: boolean; servesImports: () => boolean }): void {
+export function learnSmallProgram(root: string, indexFile: string, facts: { deferUsers: () => number | undefined; deferHooks: boolean; imports: () => { esModules: number; unsure: ReadonlySet<string> } | undefined }): void {
   const entry = process.argv[1];
   if (entry === undefined || !entry.startsWith(`${root}/`) || process.platform === 'win32' || !has('registerHooks')) return;
   // Defer's hooks are the one thing the core does that a plain run would do otherwise (the
@@ -79,10 +81,9 @@ export function learnSmallProgram(root: string, facts: { deferUsers: () => numbe
   if ((process.chdir as { disabled?: unknown }).disabled === true) return;
   // As the program was started: some rewrite process.argv as they parse it.
   const args = process.argv.slice(2);
-  const loaded = watchLoads();
   process.once('exit', () => {
     try {
-      learn(root, entry, args, facts.deferUsers(), facts.servesImports(), loaded());
+      learn(root, dirname(indexFile), entry, args, facts.deferUsers(), facts.imports(), loadedSoFar());
     } catch (error) {
       // Learning is an optimisation for the next run; this one exits as it would.
       debug('register', `could not learn whether ${entry} is a small program: ${(error as Error).message}`);
@@ -90,7 +91,7 @@ export function learnSmallProgram(root: string, facts: { deferUsers: () => numbe
   });
 }
 
-function learn(root: string, entry: string, args: string[], deferUsers: number | undefined, servesImports: boolean, loaded: ReturnType<ReturnType<typeof watchLoads>>): void {
+function learn(root: string, dir: string, entry: string, args: string[], deferUsers: number | undefined, imports: { esModules: number; unsure: ReadonlySet<string> } | undefined, loaded: LoadedSoFar): void {
   // coldstart's own register entry is no module of the program's.
   const ours = distPath('');
   const run = { files: loaded.files.filter((file) => !file.startsWith(ours)) };
@@ -99,14 +100,18 @@ function learn(root: string, entry: string, args: string[], deferUsers: number |
   // outside the tree, where no stamp could watch it.
   const real = realpathSync(entry);
   if (!run.files.includes(real) || run.files.some((file) => !file.startsWith(`${root}/`))) return;
-  // ES modules count only where the index answers import too: with the CommonJS resolver patch,
-  // what it can save is what require.cache holds (and without defer's hooks, an ES module runs
-  // the same with the core as without it).
-  if (servesImports && loaded.esModule()) return;
+  // ES modules count only where the index answers import too (in-thread hooks, which count the
+  // imports that did not land on CommonJS): with the CommonJS resolver patch, what it can save is
+  // what require.cache holds (and without defer's hooks, an ES module runs the same with the core
+  // as without it).
+  if (imports !== undefined && (imports.esModules > 0 || loaded.esModule() || !loaded.holdsAsCommonJs(imports.unsure))) return;
   // A network or FUSE filesystem: serving pays from a handful of modules.
   if (run.files.length >= TINY_RUN_MODULES && slowFilesystem(root) !== undefined) return;
   const rel = entry.slice(root.length + 1);
-  const file = learnedFile(root, rel);
+  // Beside the index, in the folder it already has: creating one in node_modules would change
+  // the mtime the index's stamps watch.
+  if (statSync(dir, { throwIfNoEntry: false })?.isDirectory() !== true) return;
+  const file = learnedFile(dir, rel);
   // A file the register loader would refuse (writable by others) is replaced, not added to.
   const read = readTrustedFile(file, 1024 * 1024, 0, root);
   const rows = (read.ok ? learnedRows(read.bytes) : undefined) ?? [];

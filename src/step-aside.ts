@@ -93,29 +93,41 @@ export function asideEntry(aside: readonly StoredAside[] | undefined, root: stri
 
 /**
  * The stamps of `paths` (those under `root`, each once), then of the files the configuration
- * lookup (defer/config.ts) reads from `entryDir` up: a coldstart.config.json (outside
- * node_modules), then a package.json, in each directory up to the first that has one. What a
- * row watches: a change to any voids it.
+ * lookup (defer/config.ts) reads from `entryDir` up, past the root as it does (as `../` paths):
+ * a coldstart.config.json (outside node_modules), then a package.json, in each directory up to
+ * the first that has one. What a row watches: a change to any voids it.
  */
 export function watchFiles(root: string, paths: Iterable<string>, entryDir: string): WatchedFile[] {
   const fs = process.getBuiltinModule('node:fs');
   const watched: WatchedFile[] = [];
   const seen = new Set<string>();
-  const watch = (path: string): void => {
-    if (!path.startsWith(`${root}/`) || seen.has(path)) return;
-    // Root-relative, as the row names them.
+  /** `path` relative to the root, climbing out of it with `../` for the lookup's ancestors. */
+  const relative = (path: string): string => {
+    let base = root;
+    let up = '';
+    while (!path.startsWith(base === '/' ? '/' : `${base}/`)) {
+      base = base.slice(0, base.lastIndexOf('/')) || '/';
+      up += '../';
+    }
+    return up + path.slice(base === '/' ? 1 : base.length + 1);
+  };
+  const watch = (path: string, outside = false): void => {
+    if ((!outside && !path.startsWith(`${root}/`)) || seen.has(path)) return;
     seen.add(path);
     const st = fs.statSync(path, { throwIfNoEntry: false });
-    watched.push(st === undefined ? [path.slice(root.length + 1), -1, -1] : [path.slice(root.length + 1), st.mtimeMs, st.isDirectory() ? -1 : st.size]);
+    // Root-relative, as the row names them; a directory's size is filesystem noise.
+    const rel = relative(path);
+    watched.push(st === undefined ? [rel, -1, -1] : [rel, st.mtimeMs, st.isDirectory() ? -1 : st.size]);
   };
   for (const path of paths) watch(path);
-  for (let dir = entryDir; dir === root || dir.startsWith(`${root}/`); dir = dir.slice(0, dir.lastIndexOf('/'))) {
+  for (let dir = entryDir; ; dir = dir.slice(0, dir.lastIndexOf('/')) || '/') {
     const inModules = dir.includes('/node_modules/') || dir.endsWith('/node_modules');
-    const config = `${dir}/coldstart.config.json`;
-    const manifest = `${dir}/package.json`;
-    if (!inModules) watch(config);
-    watch(manifest);
+    const config = `${dir === '/' ? '' : dir}/coldstart.config.json`;
+    const manifest = `${dir === '/' ? '' : dir}/package.json`;
+    if (!inModules) watch(config, true);
+    watch(manifest, true);
     if (fs.statSync(manifest, { throwIfNoEntry: false }) !== undefined || (!inModules && fs.statSync(config, { throwIfNoEntry: false }) !== undefined)) break;
+    if (dir === '/') break;
   }
   return watched;
 }
@@ -236,13 +248,23 @@ export const LEARNED_FORMAT = 'coldstart-small/1';
 
 /**
  * Where the core keeps what it learned of the program at `entry` (root-relative): a small file
- * per entry beside the index, so that a start reads only its own program's rows and a program
- * never learned costs one failed open.
+ * per entry in the index's own folder (`dir`), so that a start reads only its own program's rows.
  */
-export function learnedFile(root: string, entry: string): string {
+export function learnedFile(dir: string, entry: string): string {
   let h = 0x811c9dc5;
   for (let i = 0; i < entry.length; i++) h = Math.imul(h ^ entry.charCodeAt(i), 0x01000193);
-  return `${root === '/' ? '' : root}/node_modules/.cache/coldstart/small-${(h >>> 0).toString(16).padStart(8, '0')}.v1`;
+  return `${dir}/small-${(h >>> 0).toString(16).padStart(8, '0')}.v1`;
+}
+
+/**
+ * The folder of this process's index, as the core finds it (COLDSTART_INDEX, relative to the
+ * working directory, else the project's default place); undefined when the index is off.
+ */
+export function indexFolder(root: string, defaultIndex: string): string | undefined {
+  const named = setting('COLDSTART_INDEX');
+  if (settingOff(named)) return undefined;
+  const file = named !== undefined && named !== '' ? (named.startsWith('/') ? named : `${process.cwd()}/${named}`) : `${root === '/' ? '' : root}/${defaultIndex}`;
+  return file.slice(0, file.lastIndexOf('/')) || '/';
 }
 
 /** The rows of a learned file's bytes; undefined when they are not one. */
@@ -255,11 +277,11 @@ export function learnedRows(bytes: Buffer): StoredAside[] | undefined {
   }
 }
 
-/** The learned row for this process under `root`, when its files are unchanged (asideEntry). */
-export function learnedAside(root: string, conditions: string | undefined): StoredAside | undefined {
+/** The learned row for this process under `root`, kept in `dir`, when its files are unchanged (asideEntry). */
+export function learnedAside(root: string, dir: string, conditions: string | undefined): StoredAside | undefined {
   const entry = process.argv[1];
   if (entry === undefined || !entry.startsWith(`${root}/`)) return undefined;
-  const head = readHead(learnedFile(root, entry.slice(root.length + 1)), root, 1);
+  const head = readHead(learnedFile(dir, entry.slice(root.length + 1)), root, 1);
   if (head === undefined || head === 'absent') return undefined;
   return asideEntry(learnedRows(head), root, conditions);
 }
@@ -288,7 +310,7 @@ export function coreNeeded(): boolean {
  * coldstart when the run is inside it, else the nearest directory with node_modules above the
  * working directory), then packSaysAside. POSIX paths only; elsewhere the core decides.
  */
-export function registerStepsAside(ownDir: string, magic: string, version: number, defaultPack: string): boolean {
+export function registerStepsAside(ownDir: string, magic: string, version: number, defaultPack: string, defaultIndex: string): boolean {
   const entry = process.argv[1];
   if (entry === undefined || entry === '' || process.platform === 'win32' || coreNeeded()) return false;
   if (isOff('COLDSTART_STEP_ASIDE')) return false;
@@ -323,25 +345,33 @@ export function registerStepsAside(ownDir: string, magic: string, version: numbe
   // A relative or odd root is the core's to resolve.
   if (root === undefined || !root.startsWith('/') || root.includes('/../') || root.includes('/./')) return false;
   root = root.length > 1 ? root.replace(/\/+$/, '') : root;
-  // One listing of coldstart's folder tells which of the pack and the learned rows exist: a
+  // A listing of coldstart's folder tells which of the pack and the learned rows exist: a
   // program that has neither costs no failed lookup.
-  const dir = `${root === '/' ? '' : root}/${defaultPack.slice(0, defaultPack.lastIndexOf('/'))}`;
-  let names: string[];
-  try {
-    names = process.getBuiltinModule('node:fs').readdirSync(dir);
-  } catch {
-    names = [];
-  }
+  const fs = process.getBuiltinModule('node:fs');
+  const listings = new Map<string, string[]>();
+  const has = (file: string): boolean => {
+    const dir = file.slice(0, file.lastIndexOf('/'));
+    let names = listings.get(dir);
+    if (names === undefined) {
+      try {
+        names = fs.readdirSync(dir);
+      } catch {
+        names = [];
+      }
+      listings.set(dir, names);
+    }
+    return names.includes(file.slice(dir.length + 1));
+  };
   // A pack in use decides; without one, what the core learned from an earlier run of the program.
   if (!settingOff(packSetting)) {
     if (packSetting !== undefined && packSetting !== '') {
       const said = packSaysAside(root, packSetting.startsWith('/') ? packSetting : `${cwd}/${packSetting}`, magic, version);
       if (said !== 'absent') return said;
-    } else if (names.includes(defaultPack.slice(defaultPack.lastIndexOf('/') + 1))) {
+    } else if (has(`${root}/${defaultPack}`)) {
       return packSaysAside(root, `${root}/${defaultPack}`, magic, version) === true;
     }
   }
-  if (!entry.startsWith(`${root}/`)) return false;
-  const learned = learnedFile(root, entry.slice(root.length + 1));
-  return names.includes(learned.slice(learned.lastIndexOf('/') + 1)) && learnedAside(root, undefined) !== undefined;
+  const dir = indexFolder(root, defaultIndex);
+  if (dir === undefined || !entry.startsWith(`${root}/`)) return false;
+  return has(learnedFile(dir, entry.slice(root.length + 1))) && learnedAside(root, dir, undefined) !== undefined;
 }

@@ -121,45 +121,34 @@ export interface LoadedSoFar {
   /** The files in require.cache. */
   readonly files: string[];
   /**
-   * Whether the run may have evaluated an ES module: one in require.cache (require() of one
-   * caches its namespace object), or an import() that did not land on a builtin or on a file
-   * that require.cache holds as CommonJS. Asked only of a run small enough to learn: it
-   * resolves each import() again.
+   * Whether one of them is an ES module: require() of one caches its namespace object, or, when
+   * it exports "module.exports", that value (an .mjs is one by name). What import() loaded is
+   * not here: the index's in-thread resolve hook counts it.
    */
   esModule(): boolean;
+  /** Whether every one of these file URLs is in require.cache as CommonJS (import() of CommonJS puts it there). */
+  holdsAsCommonJs(urls: Iterable<string>): boolean;
 }
 
-/**
- * Starts watching import() calls (Node 22.14+ publishes each on `tracing:module.import:start`);
- * the returned function tells what the run has loaded so far.
- */
-export function watchLoads(): () => LoadedSoFar {
-  const imports: [string | undefined, string][] = [];
-  const seen = (message: unknown): void => {
-    const { parentURL, url } = message as { parentURL?: unknown; url?: unknown };
-    imports.push([typeof parentURL === 'string' ? parentURL : undefined, typeof url === 'string' ? url : '']);
+/** What the run has loaded so far, through require(). */
+export function loadedSoFar(): LoadedSoFar {
+  const files = Object.keys(internals._cache);
+  return {
+    files,
+    esModule: () => {
+      // Asked without reading a property of the exports: a lazy proxy must not load for it.
+      const { isModuleNamespaceObject } = process.getBuiltinModule('node:util/types');
+      return files.some((file) => file.endsWith('.mjs') || isModuleNamespaceObject((internals._cache[file] as { exports?: unknown } | undefined)?.exports));
+    },
+    holdsAsCommonJs: (urls) => {
+      const { isModuleNamespaceObject } = process.getBuiltinModule('node:util/types');
+      const { fileURLToPath } = process.getBuiltinModule('node:url');
+      for (const url of urls) {
+        const file = url.startsWith('file:') ? fileURLToPath(url) : undefined;
+        if (file === undefined || !Object.hasOwn(internals._cache, file)) return false;
+        if (isModuleNamespaceObject((internals._cache[file] as { exports?: unknown } | undefined)?.exports)) return false;
+      }
+      return true;
+    },
   };
-  process.getBuiltinModule('node:diagnostics_channel').subscribe('tracing:module.import:start', seen);
-  return () => ({ files: Object.keys(internals._cache), esModule: () => mayHaveEvaluatedEsm(imports) });
-}
-
-function mayHaveEvaluatedEsm(imports: readonly [string | undefined, string][]): boolean {
-  // Asked without reading a property of the exports: a lazy proxy must not load for it.
-  const { isModuleNamespaceObject } = process.getBuiltinModule('node:util/types');
-  // An ES module may also leave what it exports as "module.exports" there: .mjs is one by name.
-  const commonJs = (file: string): boolean => Object.hasOwn(internals._cache, file) && !file.endsWith('.mjs') && !isModuleNamespaceObject((internals._cache[file] as { exports?: unknown } | undefined)?.exports);
-  const { fileURLToPath } = process.getBuiltinModule('node:url');
-  // import() resolves with the "import" condition, require.resolve with "require": where they
-  // differ, the file found is one require.cache lacks, which counts as an ES module.
-  const landsOnCommonJs = ([parentURL, specifier]: [string | undefined, string]): boolean => {
-    if ((Module as unknown as { isBuiltin(id: string): boolean }).isBuiltin(specifier)) return true;
-    if (parentURL === undefined || !parentURL.startsWith('file:') || specifier.endsWith('.mjs')) return false;
-    try {
-      const request = specifier.startsWith('file:') ? fileURLToPath(specifier) : specifier;
-      return commonJs(internals.createRequire(fileURLToPath(parentURL)).resolve(request));
-    } catch {
-      return false;
-    }
-  };
-  return Object.keys(internals._cache).some((file) => !commonJs(file)) || !imports.every(landsOnCommonJs);
 }

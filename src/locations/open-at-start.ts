@@ -11,7 +11,7 @@ import type { IndexView } from './view.js';
 import { indexPathFor } from './store.js';
 import { findProjectRoot, tryLock } from '../store.js';
 import { globalPaths } from '../loader/conditions.js';
-import { installResolveHook, newCounts, skip, type FirstAnswer, type LookupCounts } from './resolve-provider.js';
+import { importsToCheck, installResolveHook, newCounts, skip, type FirstAnswer, type LookupCounts } from './resolve-provider.js';
 import { AnswerTable, answersPathFor } from './answers.js';
 import { has } from '../node-features.js';
 import { programDeferConfig } from '../defer/config.js';
@@ -125,8 +125,11 @@ export interface PreparedIndex {
   stepAside(reason: string): void;
   /** The project root the index was looked for in; undefined when there is none. */
   root(): string | undefined;
-  /** How the index's resolve step went in (import is served only through registerHooks); undefined before. */
-  hooks(): 'registerHooks' | 'patch' | undefined;
+  /** The index file looked for; undefined when there is none (no project, the index off). */
+  indexFile(): string | undefined;
+  /** What in-thread hooks saw of import: how many landed on an ES module, and the files whose
+   *  format they did not learn; undefined beside the CommonJS patch, which sees no import. */
+  imports(): { esModules: number; unsure: ReadonlySet<string> } | undefined;
 }
 
 /**
@@ -303,7 +306,8 @@ export function prepareIndex(): PreparedIndex {
   return {
     open,
     root: () => report.root,
-    hooks: () => report.hooks,
+    indexFile: () => report.index,
+    imports: () => (report.hooks === 'registerHooks' ? { esModules: report.counts.esModuleImports, unsure: importsToCheck() } : undefined),
     stepAside: (reason: string) => {
       if (openNow === undefined) return;
       openNow = undefined;

@@ -25,10 +25,34 @@ export interface LookupCounts {
   fellThrough: number;
   /** Builtins, data:, URLs and other specifiers passed straight to Node. */
   passed: number;
+  /** import lookups (in-thread hooks only) that landed on a format other than CommonJS, JSON or
+   *  a builtin: what keeps a run from being learned small (src/step-aside-learn.ts). */
+  esModuleImports: number;
 }
 
 export function newCounts(): LookupCounts {
-  return { hits: 0, notFound: 0, fellThrough: 0, passed: 0 };
+  return { hits: 0, notFound: 0, fellThrough: 0, passed: 0, esModuleImports: 0 };
+}
+
+/** Files import lookups landed on without a format (a `.js` file), checked against require.cache at exit. */
+const unsure = new Set<string>();
+/** More than this many: the run is no small program anyway, and the set stops growing. */
+const UNSURE_MAX = 64;
+
+/**
+ * Counts an import's answer that may be an ES module: a format other than CommonJS, JSON or a
+ * builtin; without a format, its URL is kept for importsToCheck.
+ */
+function noteImport(counts: LookupCounts, url: string, format: string | null | undefined): void {
+  if (format === 'commonjs' || format === 'json' || format === 'builtin') return;
+  if (format !== undefined && format !== null) counts.esModuleImports++;
+  else if (unsure.size >= UNSURE_MAX) counts.esModuleImports++;
+  else unsure.add(url);
+}
+
+/** The URLs import lookups landed on without a format (what import() of CommonJS looks like). */
+export function importsToCheck(): ReadonlySet<string> {
+  return unsure;
 }
 
 /** require.extensions in probing order, only when a loader changed it (else the resolver's default). */
@@ -118,7 +142,10 @@ function joinAsHook(view: HookView, counts: LookupCounts, table: AnswerTable | u
     const parentURL = context.parentURL;
     if (parentURL === undefined || !parentURL.startsWith('file:') || skip(specifier)) {
       counts.passed++;
-      return nextResolve(specifier, context);
+      if (isBuiltin(specifier) || (context.conditions ?? []).includes('require')) return nextResolve(specifier, context);
+      const passed = nextResolve(specifier, context);
+      noteImport(counts, passed.url, passed.format);
+      return passed;
     }
     let parentPath = parents.get(parentURL);
     if (parentPath === undefined) {
@@ -135,6 +162,7 @@ function joinAsHook(view: HookView, counts: LookupCounts, table: AnswerTable | u
         url = pathToFileURL(result.path).href;
         urls.set(result.path, url);
       }
+      if (mode === 'import') noteImport(counts, url, result.format);
       // shortCircuit with a format: Node need not read package.json files to learn it.
       return result.format === undefined ? { url, shortCircuit: true } : { url, format: result.format, shortCircuit: true };
     }
@@ -148,7 +176,9 @@ function joinAsHook(view: HookView, counts: LookupCounts, table: AnswerTable | u
       counts.fellThrough++;
       if (trace) debug('index', `${specifier} from ${parentPath}: asking Node (${result.reason})`);
     }
-    return nextResolve(specifier, context);
+    const resolved = nextResolve(specifier, context);
+    if (mode === 'import' && result.kind !== 'builtin') noteImport(counts, resolved.url, resolved.format);
+    return resolved;
   };
   const steps: Steps = { hooks: { resolve: hook } };
   return { leave: pipeline().join('index', steps), steps };

@@ -34,6 +34,8 @@ export type ReadResult =
 
 /** How much of the body one read takes: what a served run reads lies first, in load order (build.ts servingOrder). */
 const WINDOW = 64 * 1024;
+/** The most windows one read takes (1 MiB). */
+const MAX_RUN = 16;
 
 /**
  * The body of an open pack file, read in aligned windows as modules in them are first served
@@ -56,12 +58,24 @@ class FileBody implements PackBody {
     return bytes;
   }
 
+  /** The window after the last read, and how many windows that read took. */
+  #next = -1;
+  #run = 0;
+
   #window(index: number): Buffer {
     let window = this.#windows.get(index);
     if (window === undefined) {
+      // Reading on where the last read stopped doubles the read, up to 16 windows: a run that
+      // serves a long stretch makes a few large reads (on a network filesystem each read is a
+      // round trip), one that serves here and there reads little.
+      this.#run = index === this.#next ? Math.min(this.#run * 2, MAX_RUN) : 1;
+      let count = 1;
+      while (count < this.#run && (index + count) * WINDOW < this.length && !this.#windows.has(index + count)) count++;
       const start = index * WINDOW;
-      window = this.#read(start, Math.min(WINDOW, this.length - start));
-      this.#windows.set(index, window);
+      const bytes = this.#read(start, Math.min(count * WINDOW, this.length - start));
+      for (let i = 0; i < count; i++) this.#windows.set(index + i, bytes.subarray(i * WINDOW, (i + 1) * WINDOW));
+      this.#next = index + count;
+      window = this.#windows.get(index)!;
     }
     return window;
   }

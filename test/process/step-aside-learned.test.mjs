@@ -197,3 +197,47 @@ test('on a FUSE mount only a program of fewer than 5 modules steps aside: there 
     assert.equal(learnedFiles(mount).length, learned ? 1 : 0, name);
   }
 });
+
+test('a watched run keeps the timing of import(): a program that is never small prints what plain Node prints', { skip: !learns }, (t) => {
+  const order = [
+    'const log = [];',
+    'import("./x.cjs").then(() => log.push("import"));',
+    'import("node:path").then(() => log.push("builtin"));',
+    'let p = Promise.resolve(); for (let i = 1; i <= 12; i++) p = p.then(() => log.push(i));',
+    'setTimeout(() => console.log(log.join(",")));',
+  ].join('\n');
+  // 45 modules: served, and watched at every run.
+  const dir = app(t, { modules: 45, main: `require("small-lib"); ${order}`, extra: { 'x.cjs': 'module.exports = 1;' } });
+  const plain = runNode(['main.js'], { cwd: dir });
+  // Built beforehand: the run that builds it is another matter.
+  assert.equal(runCli(['index'], { cwd: dir, env: base }).code, 0);
+  for (let i = 0; i < 2; i++) {
+    const served = runNode(['--require', register, 'main.js'], { cwd: dir, env: base });
+    assert.equal(served.stdout, plain.stdout);
+  }
+});
+
+test('the learned rows live beside the index, which keeps its stamps: nothing is created in node_modules', { skip: !learns }, (t) => {
+  const dir = app(t);
+  const elsewhere = realpathSync(tempDir(t, 'coldstart-learned-index-'));
+  const env = { COLDSTART_INDEX: join(elsewhere, 'index.v1') };
+  assert.equal(runCli(['index'], { cwd: dir, env: { ...base, ...env } }).code, 0);
+  const before = readdirSync(join(dir, 'node_modules')).sort();
+  run(dir, env);
+  assert.equal(run(dir, env).core, false, 'learned');
+  assert.deepEqual(readdirSync(join(dir, 'node_modules')).sort(), before, 'no .cache folder made');
+  assert.equal(readdirSync(elsewhere).filter((name) => name.startsWith('small-')).length, 1);
+  assert.equal(indexReport(dir, { ...env, COLDSTART_STEP_ASIDE: '0' }).state, 'used', 'the index is still fresh');
+});
+
+test('a defer configuration above the project root, where the lookup goes on, voids what was learned', { skip: !learns }, (t) => {
+  const outer = realpathSync(tempDir(t, 'coldstart-learned-outer-'));
+  const dir = join(outer, 'p');
+  app(t, { dir });
+  // No package.json at the root: the configuration lookup climbs past it.
+  rmSync(join(dir, 'package.json'));
+  run(dir);
+  assert.equal(run(dir).core, false, 'learned');
+  writeFileSync(join(outer, 'package.json'), JSON.stringify({ coldstart: { defer: [] } }));
+  assert.ok(run(dir).core, 'served once a configuration above it exists');
+});
