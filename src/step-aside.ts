@@ -286,6 +286,14 @@ export function learnedAside(root: string, dir: string, conditions: string | und
   return asideEntry(learnedRows(head), root, conditions);
 }
 
+/** Whether registerStepsAside found the project's pack in its default place (undefined: it did not look). */
+let packFound: boolean | undefined;
+
+/** What registerStepsAside saw of a pack in the default place, for the choice of the core's code cache. */
+export function packSeen(): boolean | undefined {
+  return packFound;
+}
+
 /** Settings under which a run needs the core whatever was recorded or learned: reports, records, messages, clusters. */
 const needsCore: readonly SettingName[] = [
   'COLDSTART_INDEX_STATS',
@@ -368,6 +376,7 @@ export function registerStepsAside(ownDir: string, magic: string, version: numbe
       const said = packSaysAside(root, packSetting.startsWith('/') ? packSetting : `${cwd}/${packSetting}`, magic, version);
       if (said !== 'absent') return said;
     } else if (has(`${root}/${defaultPack}`)) {
+      packFound = true;
       return packSaysAside(root, `${root}/${defaultPack}`, magic, version) === true;
     }
   }

@@ -5,7 +5,8 @@
 // process.getBuiltinModule, never from `import` or `require`, which would build facades and go
 // through the CommonJS loader (docs/decisions/startup-costs.md#register-builtins).
 //
-// The cache sits beside the core (dist/register-core.<hash>.<node>-<arch>.v8cache): whoever can
+// The cache sits beside the core (dist/register-core.<hash>.<node>-<arch>[.pack].v8cache, one for
+// runs a pack serves, one for the others): whoever can
 // write there can already change the code itself, so it adds nothing to trust. The name carries
 // a hash of the core's content, fixed at build time (V8 itself only checks the source length),
 // and V8 rejects a cache from another V8 version or flag set; a rejected, unreadable or missing
@@ -27,9 +28,9 @@ type Wrapper = (exports: object, require: (id: string) => unknown, module: objec
  * process often loads nothing, and then coldstart costs it one small file and one wrapper
  * (docs/decisions/startup-costs.md#register-waits-for-a-first-module).
  */
-export function runCore(dir: string, loaderModule?: unknown, stepsAside?: () => boolean): void {
-  if (mayWait()) waitForFirstModule(() => loadCore(dir, loaderModule), usable(loaderModule) ? loaderModule : process.getBuiltinModule('node:module'));
-  else if (!asideBeforeCore(stepsAside)) loadCore(dir, loaderModule);
+export function runCore(dir: string, loaderModule?: unknown, stepsAside?: () => boolean, packSeen?: () => boolean | undefined): void {
+  if (mayWait()) waitForFirstModule(() => loadCore(dir, loaderModule, packSeen?.()), usable(loaderModule) ? loaderModule : process.getBuiltinModule('node:module'));
+  else if (!asideBeforeCore(stepsAside)) loadCore(dir, loaderModule, packSeen?.());
 }
 
 /**
@@ -155,7 +156,7 @@ function waitForFirstModule(load: () => void, loaderModule: unknown): void {
  * exports; handing it to the core spares loading lib/module.js and the source-map code it
  * requires (docs/decisions/startup-costs.md#register-module-builtin).
  */
-function loadCore(dir: string, loaderModule?: unknown): void {
+function loadCore(dir: string, loaderModule?: unknown, packSeen?: boolean): void {
   const fs = process.getBuiltinModule('node:fs');
   const vm = process.getBuiltinModule('node:vm');
   const core = `${dir}/register-core.cjs`;
@@ -191,7 +192,15 @@ function loadCore(dir: string, loaderModule?: unknown): void {
     for (let i = 0; i < dir.length; i++) h = Math.imul(h ^ dir.charCodeAt(i), 0x01000193);
     where = `.${(h >>> 0).toString(16)}`;
   }
-  const cacheFile = `${dir}/register-core.${CORE_HASH}${where}.${process.version}-${process.arch}.v8cache`;
+  // A run a pack serves compiles the pack's server, one with the index alone the index's: each
+  // kind keeps its own cache, written by its first run (one written by `coldstart pack`'s
+  // recording runs cost a served `eslint --version` 9 M instructions of compiling). The pack is
+  // known by COLDSTART_PACK, else by what the step-aside check saw in coldstart's folder.
+  const packSetting = setting('COLDSTART_PACK');
+  const pack = packSetting !== undefined && packSetting !== '' ? !isOff('COLDSTART_PACK') : packSeen === true;
+  const cacheFile = `${dir}/register-core.${CORE_HASH}${where}.${process.version}-${process.arch}${pack ? '.pack' : ''}.v8cache`;
+  // Runs that record load what others never do: they leave the cache to the next run.
+  const records = isOn('COLDSTART_PACK_RECORD') || isOn('COLDSTART_PROFILE_DIR') || isOn('COLDSTART_LAZY_RECORDS');
   let cachedData: Buffer | undefined;
   if (useCache) {
     try {
@@ -222,7 +231,7 @@ function loadCore(dir: string, loaderModule?: unknown): void {
     const state = !useCache ? 'off' : cachedData === undefined ? 'none yet' : script.cachedDataRejected === true ? 'rejected by V8' : 'used';
     process.stderr.write(`coldstart: register: code cache ${state} (${cacheFile})\n`);
   }
-  if (useCache && mayWrite && (cachedData === undefined || script.cachedDataRejected === true)) {
+  if (useCache && mayWrite && !records && (cachedData === undefined || script.cachedDataRejected === true)) {
     // At exit, so the functions this run compiled are in the cache too.
     process.once('exit', () => {
       const temp = `${cacheFile}.${process.pid}.tmp`;

@@ -72,3 +72,18 @@ test('a cache that cannot be written leaves the run as it was', (t) => {
   assert.equal(run(dir), 'none yet');
   assert.deepEqual(readdirSync(dir).filter((n) => n.endsWith('.tmp')), [], 'no temp file left');
 });
+
+test('runs a pack serves keep a cache of their own; runs that record write none', (t) => {
+  const dir = copy(t);
+  // A pack named: the pack kind's cache (these runs compile the pack's server, not the index's).
+  assert.equal(run(dir, { COLDSTART_PACK: join(dir, 'pack.v1') }), 'none yet');
+  assert.deepEqual(caches(dir).map((name) => name.endsWith('.pack.v8cache')), [true]);
+  assert.equal(run(dir, { COLDSTART_PACK: join(dir, 'pack.v1') }), 'used');
+  assert.equal(run(dir), 'none yet', 'the other kind has its own');
+  assert.equal(caches(dir).length, 2);
+  const other = copy(t);
+  const records = tempDir(t, 'coldstart-records-');
+  assert.equal(run(other, { COLDSTART_PACK_RECORD: records }), 'none yet');
+  assert.equal(run(other, { COLDSTART_PACK_RECORD: records }), 'none yet', 'a recording run wrote no cache');
+  assert.deepEqual(caches(other), []);
+});
