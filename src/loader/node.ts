@@ -152,3 +152,15 @@ export function loadedSoFar(): LoadedSoFar {
     },
   };
 }
+
+/**
+ * Whether Node's ES module loader is loading this CommonJS module (an `import` of it): that
+ * loader has read the source already, to find the exports, and Node's own extension handler
+ * compiles what it read. Node marks such a module with a symbol of its own.
+ */
+export function loadedByImport(module: object): boolean {
+  for (const symbol of Object.getOwnPropertySymbols(module)) {
+    if (symbol.description === 'kIsCachedByESMLoader') return (module as Record<symbol, unknown>)[symbol] === true;
+  }
+  return false;
+}

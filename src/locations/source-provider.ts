@@ -17,7 +17,7 @@ import type { PackageFacts, ResolutionView } from '../resolve/view.js';
 import { directoryScope } from '../resolve/facts.js';
 import { GiveUp } from '../resolve/outcome.js';
 import { foreignLoadHooks } from '../loader/foreign-hooks.js';
-import { compileSource } from '../loader/node.js';
+import { compileSource, loadedByImport } from '../loader/node.js';
 import { pipeline, type HandlerStep } from '../loader/pipeline.js';
 import { has } from '../node-features.js';
 import type { Prefetcher } from './prefetch.js';
@@ -153,6 +153,11 @@ export function installSourceHandler(view: ResolutionView, counts: SourceCounts,
       return next(module, filename);
     }
     if (typeof filename !== 'string') return next(module, filename);
+    // Read a second time here, typescript.js imported by an ES module cost 20 MB of peak memory.
+    if (loadedByImport(module)) {
+      counts.passed++;
+      return next(module, filename);
+    }
     if (filename.endsWith('.cjs') && view.isFile(filename) === true) {
       // No scope to look up: `.cjs` is CommonJS whatever package.json says.
       counts.served++;
