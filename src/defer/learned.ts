@@ -8,7 +8,7 @@ import { isBuiltin } from 'node:module';
 import MagicString from 'magic-string';
 import { specifierPrefix } from './detect.js';
 import { insertAfterDirectives, keepLines, parse, planProgram, position, rewriteReferences, uniqueName, type DeferPlan, type DeferSite } from './sites.js';
-import type { Node } from './scope.js';
+import { findReferences, type Node, type Reference } from './scope.js';
 
 /** A top-level require a module makes while it evaluates (any `require("x")` outside a function). */
 export interface EagerRequire {
@@ -48,6 +48,71 @@ function rootName(node: Node): string | undefined {
 
 function isFunctionLike(node: Node): boolean {
   return node.type === 'FunctionDeclaration' || node.type === 'FunctionExpression' || node.type === 'ArrowFunctionExpression';
+}
+
+/**
+ * The function a call invokes on the spot, `(function () { ... })()` or `(function () { ... })
+ * .call(this)` (how LiveScript, CoffeeScript and many UMD builds wrap a whole module), when it
+ * takes no parameters: its body runs as the module loads, as top-level code does.
+ */
+function invokedFunction(call: Node): Node | undefined {
+  if (call.type !== 'CallExpression') return undefined;
+  let callee = call['callee'] as Node;
+  while (callee.type === 'ParenthesizedExpression') callee = callee['expression'];
+  if (callee.type === 'MemberExpression' && !callee['computed'] && (callee['property']?.name === 'call' || callee['property']?.name === 'apply')) {
+    callee = callee['object'];
+    while (callee.type === 'ParenthesizedExpression') callee = callee['expression'];
+  }
+  const fn = callee.type === 'FunctionExpression' || callee.type === 'ArrowFunctionExpression' ? callee : undefined;
+  return fn !== undefined && (fn['params'] as Node[]).length === 0 && !fn['async'] && !fn['generator'] && fn['body']?.type === 'BlockStatement' ? fn : undefined;
+}
+
+/** The statements of the module's top-level invoked functions (invokedFunction), outermost first. */
+function invokedBodies(program: Node): Node[][] {
+  const bodies: Node[][] = [];
+  const collect = (statements: Node[]): void => {
+    for (const statement of statements) {
+      if (statement.type !== 'ExpressionStatement') continue;
+      let expression = statement['expression'] as Node;
+      while (expression.type === 'ParenthesizedExpression' || (expression.type === 'UnaryExpression' && (expression['operator'] === 'void' || expression['operator'] === '!'))) expression = expression.type === 'UnaryExpression' ? expression['argument'] : expression['expression'];
+      const fn = invokedFunction(expression);
+      if (fn === undefined) continue;
+      bodies.push(fn['body']['body'] as Node[]);
+      collect(fn['body']['body'] as Node[]);
+    }
+  };
+  collect(program['body'] as Node[]);
+  return bodies;
+}
+
+/**
+ * Whether an `if` test is true in every CommonJS module: a conjunction of `typeof module` /
+ * `typeof exports` checks against "undefined" or "object", `module != null` checks and
+ * `module.exports === exports`. It opens the CommonJS branch of a UMD wrapper, whose `else`
+ * branches (writing `window.X`, `self.X`) never run in Node. `moduleExportsAssigned`: the file
+ * assigns module.exports elsewhere, and then `module.exports === exports` may be false.
+ */
+function commonJsTrue(test: Node, moduleExportsAssigned: boolean): boolean {
+  let node = test;
+  while (node.type === 'ParenthesizedExpression') node = node['expression'];
+  if (node.type === 'LogicalExpression' && node['operator'] === '&&') return commonJsTrue(node['left'], moduleExportsAssigned) && commonJsTrue(node['right'], moduleExportsAssigned);
+  if (node.type !== 'BinaryExpression') return false;
+  const op = node['operator'] as string;
+  const [left, right] = [node['left'] as Node, node['right'] as Node];
+  const name = (n: Node): string | undefined => (n.type === 'Identifier' ? n['name'] : undefined);
+  const typeofOf = (n: Node): string | undefined => (n.type === 'UnaryExpression' && n['operator'] === 'typeof' ? name(n['argument']) : undefined);
+  const literal = (n: Node): unknown => (n.type === 'Literal' ? n['value'] : n.type === 'Identifier' && n['name'] === 'undefined' ? undefined : Symbol.for('none'));
+  const wrapperName = (n: string | undefined): boolean => n === 'module' || n === 'exports';
+  if (wrapperName(typeofOf(left))) {
+    const value = literal(right);
+    return ((op === '!==' || op === '!=') && value === 'undefined') || ((op === '===' || op === '==') && value === 'object');
+  }
+  if (wrapperName(name(left)) && (op === '!==' || op === '!=')) return literal(right) === null || (op === '!=' && literal(right) === undefined);
+  if ((op === '===' || op === '==') && !moduleExportsAssigned) {
+    const isModuleExports = (n: Node): boolean => n.type === 'MemberExpression' && !n['computed'] && name(n['object']) === 'module' && n['property']?.name === 'exports';
+    return (isModuleExports(left) && name(right) === 'exports') || (isModuleExports(right) && name(left) === 'exports');
+  }
+  return false;
 }
 
 /** Every name the file declares anywhere (any scope): an assignment to anything else writes a global. */
@@ -110,8 +175,26 @@ function requireSpecifier(node: Node): string | undefined {
  * they are (a top-level call may run any function of the file); calls on process and console
  * count at the top level only.
  */
-function evaluationFacts(program: Node): { sideEffect: string | undefined; eagerRequires: string[]; functionRanges: [number, number][]; topLevelAwait: boolean } {
+function evaluationFacts(program: Node, commonjs = true): { sideEffect: string | undefined; eagerRequires: string[]; functionRanges: [number, number][]; invokedStarts: Set<number>; topLevelAwait: boolean } {
   const declared = declaredNames(program);
+  // Where the file first assigns module.exports: a UMD test `module.exports === exports` placed
+  // after it may be false.
+  let firstModuleExportsWrite = Number.POSITIVE_INFINITY;
+  const findWrites = (node: any): void => {
+    if (!node || typeof node !== 'object') return;
+    if (Array.isArray(node)) {
+      for (const child of node) findWrites(child);
+      return;
+    }
+    if (node.type === 'AssignmentExpression' && node.left?.type === 'MemberExpression' && node.left.object?.type === 'Identifier' && node.left.object.name === 'module' && node.left.property?.name === 'exports') {
+      firstModuleExportsWrite = Math.min(firstModuleExportsWrite, node.start);
+    }
+    for (const key in node) {
+      const child = node[key];
+      if (key !== 'type' && child && typeof child === 'object') findWrites(child);
+    }
+  };
+  if (commonjs) findWrites(program['body']);
   // Names bound to a builtin module (`const fs = require("fs")`): writing their properties
   // patches Node for every module (graceful-fs patches fs this way).
   const builtinBindings = new Set<string>();
@@ -129,6 +212,8 @@ function evaluationFacts(program: Node): { sideEffect: string | undefined; eager
   }
   const eagerRequires: string[] = [];
   const functionRanges: [number, number][] = [];
+  /** Where the functions invoked on the spot while the module loads begin (invokedFunction). */
+  const invokedStarts = new Set<number>();
   let sideEffect: string | undefined;
   let topLevelAwait = false;
   const statementCalls = new Set<Node>();
@@ -181,20 +266,39 @@ function evaluationFacts(program: Node): { sideEffect: string | undefined; eager
       effect(`writes ${root}.${target['property']?.name ?? '[…]'}`);
     }
   };
-  const walk = (node: any, inFunction: boolean): void => {
+  // `inFunction`: the effect rules' sense (a function's body, an invoked one's too: there only
+  // writes to shared objects count); `atLoad`: the code runs while the module loads (the top
+  // level, and the body of a function invoked on the spot there), so its requires are eager.
+  const walk = (node: any, inFunction: boolean, atLoad = !inFunction): void => {
     if (!node || typeof node !== 'object') return;
     if (Array.isArray(node)) {
-      for (const child of node) walk(child, inFunction);
+      for (const child of node) walk(child, inFunction, atLoad);
       return;
     }
     if (typeof node.type !== 'string') return;
+    const invoked = atLoad ? invokedFunction(node) : undefined;
+    if (invoked !== undefined) {
+      invokedStarts.add(invoked.start);
+      functionRanges.push([invoked.start, invoked.end]);
+      walk(invoked['body'], true, true);
+      walk(node.arguments, inFunction, atLoad);
+      return;
+    }
+    // The CommonJS branch of a UMD wrapper: its `else` branches never run in Node.
+    if (commonjs && node.type === 'IfStatement' && commonJsTrue(node.test, firstModuleExportsWrite < node.start)) {
+      walk(node.test, inFunction, atLoad);
+      walk(node.consequent, inFunction, atLoad);
+      return;
+    }
     let deferred = inFunction;
+    let loading = atLoad;
     if (isFunctionLike(node)) {
       deferred = true;
+      loading = false;
       functionRanges.push([node.start, node.end]);
     } else if ((node.type === 'PropertyDefinition' || node.type === 'AccessorProperty') && !node.static && node.value) {
       functionRanges.push([node.value.start, node.value.end]);
-      walk(node.value, true);
+      walk(node.value, true, false);
       return;
     }
     if (node.type === 'ExpressionStatement') {
@@ -214,7 +318,7 @@ function evaluationFacts(program: Node): { sideEffect: string | undefined; eager
         break;
       case 'CallExpression': {
         const specifier = requireSpecifier(node);
-        if (specifier !== undefined && !inFunction) eagerRequires.push(specifier);
+        if (specifier !== undefined && atLoad) eagerRequires.push(specifier);
         const callee = node.callee?.type === 'MemberExpression' ? node.callee : undefined;
         const root = callee ? rootName(callee) : undefined;
         // A call whose value is dropped (a statement of its own) is made for what it does:
@@ -258,11 +362,11 @@ function evaluationFacts(program: Node): { sideEffect: string | undefined; eager
     for (const key in node) {
       if (key === 'type') continue;
       const child = node[key];
-      if (child && typeof child === 'object') walk(child, deferred);
+      if (child && typeof child === 'object') walk(child, deferred, loading);
     }
   };
   walk(program['body'], false);
-  return { sideEffect, eagerRequires, functionRanges, topLevelAwait };
+  return { sideEffect, eagerRequires, functionRanges, invokedStarts, topLevelAwait };
 }
 
 /**
@@ -275,16 +379,35 @@ function evaluationFacts(program: Node): { sideEffect: string | undefined; eager
  */
 function loadTimeFunctions(program: Node): [number, number][] {
   const local = new Map<string, Node>();
-  for (const statement of program['body'] as Node[]) {
-    const declaration = statement.type === 'ExportNamedDeclaration' || statement.type === 'ExportDefaultDeclaration' ? statement['declaration'] : statement;
-    if (declaration?.type === 'FunctionDeclaration' && declaration['id']) local.set(declaration['id'].name, declaration);
-    if (declaration?.type === 'VariableDeclaration') {
-      for (const declarator of declaration['declarations'] as Node[]) {
-        const init = declarator['init'] ? unwrap(declarator['init']) : undefined;
-        if (declarator['id']?.type === 'Identifier' && init && isFunctionLike(init)) local.set(declarator['id'].name, init);
+  // The functions a statement list declares, or assigns to a name (`f = function () {}`, as
+  // LiveScript writes them); a name declared twice in different scopes counts both (more runs).
+  const collect = (statements: Node[]): void => {
+    for (const statement of statements) {
+      const declaration = statement.type === 'ExportNamedDeclaration' || statement.type === 'ExportDefaultDeclaration' ? statement['declaration'] : statement;
+      if (declaration?.type === 'FunctionDeclaration' && declaration['id']) local.set(declaration['id'].name, declaration);
+      if (declaration?.type === 'VariableDeclaration') {
+        for (const declarator of declaration['declarations'] as Node[]) {
+          const init = declarator['init'] ? unwrap(declarator['init']) : undefined;
+          if (declarator['id']?.type === 'Identifier' && init && isFunctionLike(init)) local.set(declarator['id'].name, init);
+        }
+      }
+      if (declaration?.type === 'ExpressionStatement') {
+        const assignments = declaration['expression'].type === 'SequenceExpression' ? (declaration['expression']['expressions'] as Node[]) : [declaration['expression'] as Node];
+        for (const assignment of assignments) {
+          const value = assignment.type === 'AssignmentExpression' && assignment['operator'] === '=' ? unwrap(assignment['right']) : undefined;
+          if (value !== undefined && assignment['left'].type === 'Identifier' && isFunctionLike(value)) {
+            const seen = local.get(assignment['left'].name);
+            // Two functions under one name: either may run, so the name stands for none of them
+            // alone; keep the first and mark the second as running when the name is called.
+            if (seen === undefined) local.set(assignment['left'].name, value);
+            else extra.set(assignment['left'].name, [...(extra.get(assignment['left'].name) ?? []), value]);
+          }
+        }
       }
     }
-  }
+  };
+  const extra = new Map<string, Node[]>();
+  collect(program['body'] as Node[]);
   const running = new Set<Node>();
   const pending: Node[] = [];
   const run = (fn: Node | undefined): void => {
@@ -294,6 +417,10 @@ function loadTimeFunctions(program: Node): [number, number][] {
     }
   };
   // Names called or handed to a call in `node`, not counting nested functions unless `deep`.
+  const runName = (name: string): void => {
+    run(local.get(name));
+    for (const fn of extra.get(name) ?? []) run(fn);
+  };
   const visit = (node: any, deep: boolean): void => {
     if (!node || typeof node !== 'object') return;
     if (Array.isArray(node)) {
@@ -301,14 +428,22 @@ function loadTimeFunctions(program: Node): [number, number][] {
       return;
     }
     if (typeof node.type !== 'string') return;
+    // A function invoked on the spot at the top level: its statements are top-level code.
+    const invoked = deep ? undefined : invokedFunction(node);
+    if (invoked !== undefined) {
+      collect(invoked['body']['body']);
+      visit(invoked['body']['body'], false);
+      visit(node.arguments, false);
+      return;
+    }
     if (isFunctionLike(node) && !deep) return;
     if (node.type === 'CallExpression' || node.type === 'NewExpression') {
       const callee = unwrap(node.callee);
-      if (callee.type === 'Identifier') run(local.get(callee.name));
+      if (callee.type === 'Identifier') runName(callee.name);
       else if (isFunctionLike(callee)) run(callee);
       for (const argument of node.arguments as Node[]) {
         const value = unwrap(argument);
-        if (value.type === 'Identifier') run(local.get(value.name));
+        if (value.type === 'Identifier') runName(value.name);
         else if (isFunctionLike(value)) run(value);
       }
     }
@@ -327,21 +462,86 @@ function loadTimeFunctions(program: Node): [number, number][] {
 /** The facts of one module (CommonJS or ES module): its effects, what it loads while it evaluates, and its deferrable declarations. */
 export function moduleFacts(source: string, file: string, format: 'commonjs' | 'module' = 'commonjs'): ModuleFacts & { readonly plan: DeferPlan | undefined; readonly topLevelAwait: boolean } {
   const program = parse(source, file, format);
-  const facts = evaluationFacts(program);
-  const plan = planProgram(program, source, format, { defer: [], eager: false, nativeImportDefer: false, interopRequire: true, learned: true });
+  const facts = evaluationFacts(program, format === 'commonjs');
+  const top = planProgram(program, source, format, { defer: [], eager: false, nativeImportDefer: false, interopRequire: true, learned: true });
+  const atLoad = loadTimeFunctions(program);
+  // In a function that does not run while the module loads: the innermost function around
+  // `at` is not one invoked on the spot, and no function called at load time holds it.
+  const inFunction = (at: number): boolean => {
+    let inner: [number, number] | undefined;
+    for (const range of facts.functionRanges) if (at >= range[0] && at < range[1] && (inner === undefined || range[0] >= inner[0])) inner = range;
+    return inner !== undefined && !facts.invokedStarts.has(inner[0]) && !atLoad.some(([start, end]) => at >= start && at < end);
+  };
+  // Requires assigned inside a top-level invoked function (LiveScript's and CoffeeScript's wrapper).
+  const invoked = format === 'commonjs' ? invokedRequireSites(program, source, inFunction, top?.owner) : { sites: [], references: [] };
+  const plan: DeferPlan | undefined =
+    invoked.sites.length === 0
+      ? top
+      : {
+          program,
+          sites: [...(top?.sites ?? []), ...invoked.sites],
+          references: [...(top?.references ?? []), ...invoked.references],
+          owner: new Map([...(top?.owner ?? []), ...invoked.sites.map((site) => [site.object, site] as const)]),
+          commonjs: true,
+          calls: top?.calls ?? [],
+        };
   const base = { sideEffect: facts.sideEffect, eagerRequires: facts.eagerRequires, topLevelAwait: facts.topLevelAwait, plan };
   if (plan === undefined) return { ...base, candidates: [] };
-  const atLoad = loadTimeFunctions(program);
-  const inFunction = (at: number): boolean =>
-    facts.functionRanges.some(([start, end]) => at >= start && at < end) && !atLoad.some(([start, end]) => at >= start && at < end);
   const wanted = format === 'module' ? 'import' : 'require';
   const candidates = plan.sites.filter((site) => {
     if (site.keep || site.kind !== wanted) return false;
+    if (invoked.sites.includes(site)) return true;
     const refs = plan.references.filter((ref) => plan.owner.get(ref.name) === site);
     // Needed while the module evaluates (or reassigned): nothing to gain, or not the same binding.
     return refs.every((ref) => ref.kind !== 'write' && ref.kind !== 'export' && inFunction(ref.start));
   });
   return { ...base, candidates };
+}
+
+/**
+ * `name = require("x")` as a statement of a top-level invoked function, where `name` is that
+ * function's own `var`, assigned nowhere else, and read only inside functions that do not run
+ * while the module loads: a site whose rewrite keeps the assignment (`name = lazy(...)`) and
+ * reads `name.m`. Names a top-level site owns are left alone (one owner per name).
+ */
+function invokedRequireSites(program: Node, source: string, inFunction: (at: number) => boolean, taken: ReadonlyMap<string, DeferSite> | undefined): { sites: DeferSite[]; references: Reference[] } {
+  const sites: DeferSite[] = [];
+  const references: Reference[] = [];
+  const claimed = new Set<string>(taken?.keys() ?? []);
+  for (const body of invokedBodies(program)) {
+    const declared = new Set<string>();
+    for (const statement of body) {
+      if (statement.type !== 'VariableDeclaration' || statement['kind'] !== 'var') continue;
+      for (const declarator of statement['declarations'] as Node[]) if (declarator['id'].type === 'Identifier') declared.add(declarator['id'].name);
+    }
+    for (const statement of body) {
+      const assignment = statement.type === 'ExpressionStatement' ? (statement['expression'] as Node) : undefined;
+      if (assignment?.type !== 'AssignmentExpression' || assignment['operator'] !== '=' || assignment['left'].type !== 'Identifier') continue;
+      const name = assignment['left'].name as string;
+      const call = unwrap(assignment['right']);
+      const specifier = requireSpecifier(call);
+      if (specifier === undefined || !declared.has(name) || claimed.has(name)) continue;
+      const refs = findReferences({ type: 'Program', body, start: statement.start, end: statement.end } as Node, new Set([name]));
+      const writes = refs.filter((ref) => ref.kind === 'write');
+      const reads = refs.filter((ref) => ref.kind !== 'write');
+      if (writes.length !== 1 || writes[0]!.start !== assignment['left'].start) continue;
+      if (!reads.every((ref) => ref.kind !== 'export' && inFunction(ref.start))) continue;
+      claimed.add(name);
+      sites.push({
+        kind: 'require',
+        specifier,
+        start: assignment.start,
+        end: assignment.end,
+        object: name,
+        read: `${name}.m`,
+        locals: new Map([[name, '']]),
+        init: source.slice(assignment['right'].start, assignment['right'].end),
+        keep: false,
+      });
+      references.push(...reads);
+    }
+  }
+  return { sites, references };
 }
 
 /** moduleFacts of a CommonJS module. */

@@ -97,3 +97,42 @@ test('a binding read by a function that runs while the module loads is not defer
   assert.deepEqual(names("const a = require('a')\nfunction main () { return a.x }\nmodule.exports = main\n"), ['a']);
   assert.deepEqual(names("const a = require('a')\nfunction later () { return a.x }\nsetTimeout\nmodule.exports = { later }\n"), ['a']);
 });
+
+test("a require assigned inside a module-wide invoked function (LiveScript's wrapper) is a candidate when only functions that run later read it", () => {
+  const names = (source) => commonJsFacts(source, '/m/util.js').candidates.map((c) => c.specifier);
+  // optionator's util.js, as LiveScript writes it.
+  const util = '(function(){\n  var prelude, map, fl, closest;\n  prelude = require("prelude-ls"), map = prelude.map;\n  fl = require("fast-levenshtein");\n  closest = function(a, b){ return map(function(it){ return fl.get(a, it); })(b); };\n  module.exports = { closest: closest };\n}).call(this);\n';
+  assert.deepEqual(names(util), ['fast-levenshtein']);
+  // Read while the wrapper runs, called there, reassigned, or not the wrapper's own var: not deferred.
+  assert.deepEqual(names('(function(){\n  var fl;\n  fl = require("x");\n  var y = fl.get;\n}).call(this);\n'), []);
+  assert.deepEqual(names('(function(){\n  var fl, f;\n  fl = require("x");\n  f = function(){ return fl.get(); };\n  f();\n}).call(this);\n'), []);
+  assert.deepEqual(names('(function(){\n  var fl;\n  fl = require("x");\n  fl = null;\n  module.exports = function(){ return fl; };\n})();\n'), []);
+  assert.deepEqual(names('var fl;\n(function(){\n  fl = require("x");\n  module.exports = function(){ return fl; };\n})();\n'), []);
+  // Its requires are what the module loads as it evaluates.
+  assert.deepEqual(commonJsFacts(util, '/m/util.js').eagerRequires, ['prelude-ls', 'fast-levenshtein']);
+  // The rewrite keeps the assignment and reads through it.
+  const facts = commonJsFacts(util, '/m/util.js');
+  const code = lowerLearned(util, facts, new Set(facts.candidates));
+  assert.match(code, /fl = __coldstart_lazy\(\(\) => \(require\("fast-levenshtein"\)\), "fast-levenshtein", 4, 3\);/);
+  assert.match(code, /return fl\.m\.get\(a, it\);/);
+  const loaded = [];
+  const module = { exports: {} };
+  const req = (id) => {
+    loaded.push(id);
+    return id === 'prelude-ls' ? { map: (f) => (list) => list.map(f) } : { get: (a, b) => `${a}:${b}` };
+  };
+  new Function('require', 'module', 'exports', code).call({}, req, module, module.exports);
+  assert.deepEqual(loaded, ['prelude-ls'], 'fast-levenshtein waits for its first use');
+  assert.deepEqual(module.exports.closest('a', ['b']), ['a:b']);
+  assert.deepEqual(loaded, ['prelude-ls', 'fast-levenshtein']);
+});
+
+test("a UMD wrapper's browser branches never run in a CommonJS module; a global write outside them counts", () => {
+  // fast-levenshtein's tail.
+  const umd = (tail) => `(function() {\n  var L = { get: function(){} };\n${tail}\n}());\n`;
+  const branches = 'if (typeof define !== "undefined" && define !== null && define.amd) { define(function() { return L; }); }\nelse if (typeof module !== "undefined" && module !== null && typeof exports !== "undefined" && module.exports === exports) { module.exports = L; }\nelse if (typeof self !== "undefined") { self.L = L; }\nelse if (typeof window !== "undefined" && window !== null) { window.L = L; }';
+  assert.equal(effect(umd(branches)), undefined);
+  // A browser test first, or module.exports replaced before the test: the write may run.
+  assert.match(effect(umd('if (typeof window !== "undefined") { window.L = L; } else { module.exports = L; }')) ?? '', /window/);
+  assert.match(effect(umd(`module.exports = {};\n${branches}`)) ?? '', /self|window/);
+});
