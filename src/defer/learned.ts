@@ -8,7 +8,7 @@ import { isBuiltin } from 'node:module';
 import MagicString from 'magic-string';
 import { specifierPrefix } from './detect.js';
 import { insertAfterDirectives, keepLines, parse, planProgram, position, rewriteReferences, uniqueName, type DeferPlan, type DeferSite } from './sites.js';
-import { findReferences, type Node, type Reference } from './scope.js';
+import { findReferences, hasDynamicScope, type Node, type Reference } from './scope.js';
 
 /** A top-level require a module makes while it evaluates (any `require("x")` outside a function). */
 export interface EagerRequire {
@@ -67,9 +67,26 @@ function invokedFunction(call: Node): Node | undefined {
   return fn !== undefined && (fn['params'] as Node[]).length === 0 && !fn['async'] && !fn['generator'] && fn['body']?.type === 'BlockStatement' ? fn : undefined;
 }
 
-/** The statements of the module's top-level invoked functions (invokedFunction), outermost first. */
-function invokedBodies(program: Node): Node[][] {
-  const bodies: Node[][] = [];
+/** Whether `fn` has a `return` of its own (not one of the functions it defines). */
+function returnsEarly(fn: Node): boolean {
+  let found = false;
+  const visit = (node: any): void => {
+    if (found || !node || typeof node !== 'object') return;
+    if (Array.isArray(node)) {
+      for (const child of node) visit(child);
+      return;
+    }
+    if (typeof node.type !== 'string' || (isFunctionLike(node) && node !== fn)) return;
+    if (node.type === 'ReturnStatement') found = true;
+    for (const key in node) if (key !== 'type' && node[key] && typeof node[key] === 'object') visit(node[key]);
+  };
+  visit(fn['body']);
+  return found;
+}
+
+/** The module's top-level invoked functions (invokedFunction) that are statements of their own, outermost first. */
+function invokedWrappers(program: Node): Node[] {
+  const wrappers: Node[] = [];
   const collect = (statements: Node[]): void => {
     for (const statement of statements) {
       if (statement.type !== 'ExpressionStatement') continue;
@@ -77,12 +94,75 @@ function invokedBodies(program: Node): Node[][] {
       while (expression.type === 'ParenthesizedExpression' || (expression.type === 'UnaryExpression' && (expression['operator'] === 'void' || expression['operator'] === '!'))) expression = expression.type === 'UnaryExpression' ? expression['argument'] : expression['expression'];
       const fn = invokedFunction(expression);
       if (fn === undefined) continue;
-      bodies.push(fn['body']['body'] as Node[]);
+      wrappers.push(fn);
       collect(fn['body']['body'] as Node[]);
     }
   };
   collect(program['body'] as Node[]);
-  return bodies;
+  return wrappers;
+}
+
+/**
+ * Why a wrapper's own code (its statements, outside the functions it defines) might run one of
+ * those functions while the module loads, or `undefined` when it cannot: it calls nothing but
+ * `require("…")`, constructs nothing, defines no getter, setter, `toString` or `valueOf`,
+ * writes no property but the module's exports, spreads and iterates nothing, and does not
+ * return early. Then no function it defines runs before the module has loaded.
+ */
+function restless(wrapper: Node): string | undefined {
+  let reason: string | undefined;
+  const exportsTarget = (target: Node): boolean => {
+    const base = target.type === 'MemberExpression' ? target['object'] : undefined;
+    if (base?.type === 'Identifier') return base['name'] === 'exports' || base['name'] === 'module';
+    return base?.type === 'MemberExpression' && base['object']?.type === 'Identifier' && base['object']['name'] === 'module' && base['property']?.name === 'exports';
+  };
+  const visit = (node: any): void => {
+    if (reason !== undefined || !node || typeof node !== 'object') return;
+    if (Array.isArray(node)) {
+      for (const child of node) visit(child);
+      return;
+    }
+    if (typeof node.type !== 'string') return;
+    if (isFunctionLike(node) && node !== wrapper) return;
+    switch (node.type) {
+      case 'CallExpression':
+        if (requireSpecifier(node) === undefined) reason = 'calls a function';
+        break;
+      case 'NewExpression':
+      case 'TaggedTemplateExpression':
+      case 'ImportExpression':
+      case 'ClassDeclaration':
+      case 'ClassExpression':
+      case 'ForOfStatement':
+      case 'ForInStatement':
+      case 'SpreadElement':
+      case 'YieldExpression':
+      case 'AwaitExpression':
+      case 'WithStatement':
+      case 'ReturnStatement':
+        reason = node.type;
+        break;
+      case 'Property':
+        if (node.kind !== 'init' || node.computed || ['toString', 'valueOf', 'toJSON'].includes(node.key?.name ?? node.key?.value)) reason = 'defines an accessor or a conversion';
+        break;
+      case 'UnaryExpression':
+        if (node.operator === 'delete') reason = 'deletes';
+        break;
+      case 'AssignmentExpression':
+      case 'UpdateExpression': {
+        const target = node.type === 'AssignmentExpression' ? node.left : node.argument;
+        if (target.type === 'MemberExpression' && !exportsTarget(target)) reason = 'writes a property';
+        break;
+      }
+    }
+    for (const key in node) {
+      if (key === 'type') continue;
+      const child = node[key];
+      if (child && typeof child === 'object') visit(child);
+    }
+  };
+  visit(wrapper['body']);
+  return reason;
 }
 
 /**
@@ -146,6 +226,27 @@ function declaredNames(program: Node): Set<string> {
   return names;
 }
 
+/** Whether the file itself declares `name` (a variable, function, class, parameter or catch name). */
+function ownDeclaration(program: Node, name: string): boolean {
+  let found = false;
+  const names = (pattern: Node | null | undefined): string[] => (pattern ? patternNamesOf(pattern) : []);
+  const visit = (node: any): void => {
+    if (found || !node || typeof node !== 'object') return;
+    if (Array.isArray(node)) {
+      for (const child of node) visit(child);
+      return;
+    }
+    if (typeof node.type !== 'string') return;
+    if (node.type === 'VariableDeclarator' && names(node.id).includes(name)) found = true;
+    if ((node.type === 'FunctionDeclaration' || node.type === 'FunctionExpression' || node.type === 'ClassDeclaration') && node.id?.name === name) found = true;
+    if (isFunctionLike(node) && (node.params as Node[]).some((param) => names(param).includes(name))) found = true;
+    if (node.type === 'CatchClause' && names(node.param).includes(name)) found = true;
+    for (const key in node) if (key !== 'type' && node[key] && typeof node[key] === 'object') visit(node[key]);
+  };
+  visit(program['body']);
+  return found;
+}
+
 /** The names a declarator's pattern binds. */
 function patternNamesOf(pattern: Node): string[] {
   if (pattern.type === 'Identifier') return [pattern['name']];
@@ -195,6 +296,33 @@ function evaluationFacts(program: Node, commonjs = true): { sideEffect: string |
     }
   };
   if (commonjs) findWrites(program['body']);
+  // Where the names module and exports occur as variables, and whether the file declares either:
+  // a UMD test is trusted only when every one of them is in the `if` itself.
+  const wrapperNames: number[] = [];
+  let wrapperNamesDeclared = false;
+  const findNames = (node: any, parent: any, key: string): void => {
+    if (!node || typeof node !== 'object') return;
+    if (Array.isArray(node)) {
+      for (const child of node) findNames(child, parent, key);
+      return;
+    }
+    if (node.type === 'Identifier' && (node.name === 'module' || node.name === 'exports')) {
+      const property = (parent?.type === 'MemberExpression' && key === 'property' && !parent.computed) || (parent?.type === 'Property' && key === 'key' && !parent.computed);
+      if (!property) wrapperNames.push(node.start);
+      return;
+    }
+    for (const k in node) {
+      const child = node[k];
+      if (k !== 'type' && child && typeof child === 'object') findNames(child, node, k);
+    }
+  };
+  if (commonjs) {
+    findNames(program['body'], undefined, '');
+    // declaredNames counts the CommonJS wrapper's own parameters: look for the file's declarations.
+    wrapperNamesDeclared = ['module', 'exports'].some((name) => ownDeclaration(program, name));
+  }
+  const umdBranch = (node: Node): boolean =>
+    !wrapperNamesDeclared && wrapperNames.every((at) => at >= node.start && at < node.end) && commonJsTrue(node['test'], firstModuleExportsWrite < node.start);
   // Names bound to a builtin module (`const fs = require("fs")`): writing their properties
   // patches Node for every module (graceful-fs patches fs this way).
   const builtinBindings = new Set<string>();
@@ -276,8 +404,9 @@ function evaluationFacts(program: Node, commonjs = true): { sideEffect: string |
       return;
     }
     if (typeof node.type !== 'string') return;
+    // One that may return early has requires that may not run: those are left out, as before.
     const invoked = atLoad ? invokedFunction(node) : undefined;
-    if (invoked !== undefined) {
+    if (invoked !== undefined && !returnsEarly(invoked)) {
       invokedStarts.add(invoked.start);
       functionRanges.push([invoked.start, invoked.end]);
       walk(invoked['body'], true, true);
@@ -285,7 +414,7 @@ function evaluationFacts(program: Node, commonjs = true): { sideEffect: string |
       return;
     }
     // The CommonJS branch of a UMD wrapper: its `else` branches never run in Node.
-    if (commonjs && node.type === 'IfStatement' && commonJsTrue(node.test, firstModuleExportsWrite < node.start)) {
+    if (commonjs && atLoad && node.type === 'IfStatement' && umdBranch(node)) {
       walk(node.test, inFunction, atLoad);
       walk(node.consequent, inFunction, atLoad);
       return;
@@ -379,35 +508,16 @@ function evaluationFacts(program: Node, commonjs = true): { sideEffect: string |
  */
 function loadTimeFunctions(program: Node): [number, number][] {
   const local = new Map<string, Node>();
-  // The functions a statement list declares, or assigns to a name (`f = function () {}`, as
-  // LiveScript writes them); a name declared twice in different scopes counts both (more runs).
-  const collect = (statements: Node[]): void => {
-    for (const statement of statements) {
-      const declaration = statement.type === 'ExportNamedDeclaration' || statement.type === 'ExportDefaultDeclaration' ? statement['declaration'] : statement;
-      if (declaration?.type === 'FunctionDeclaration' && declaration['id']) local.set(declaration['id'].name, declaration);
-      if (declaration?.type === 'VariableDeclaration') {
-        for (const declarator of declaration['declarations'] as Node[]) {
-          const init = declarator['init'] ? unwrap(declarator['init']) : undefined;
-          if (declarator['id']?.type === 'Identifier' && init && isFunctionLike(init)) local.set(declarator['id'].name, init);
-        }
-      }
-      if (declaration?.type === 'ExpressionStatement') {
-        const assignments = declaration['expression'].type === 'SequenceExpression' ? (declaration['expression']['expressions'] as Node[]) : [declaration['expression'] as Node];
-        for (const assignment of assignments) {
-          const value = assignment.type === 'AssignmentExpression' && assignment['operator'] === '=' ? unwrap(assignment['right']) : undefined;
-          if (value !== undefined && assignment['left'].type === 'Identifier' && isFunctionLike(value)) {
-            const seen = local.get(assignment['left'].name);
-            // Two functions under one name: either may run, so the name stands for none of them
-            // alone; keep the first and mark the second as running when the name is called.
-            if (seen === undefined) local.set(assignment['left'].name, value);
-            else extra.set(assignment['left'].name, [...(extra.get(assignment['left'].name) ?? []), value]);
-          }
-        }
+  for (const statement of program['body'] as Node[]) {
+    const declaration = statement.type === 'ExportNamedDeclaration' || statement.type === 'ExportDefaultDeclaration' ? statement['declaration'] : statement;
+    if (declaration?.type === 'FunctionDeclaration' && declaration['id']) local.set(declaration['id'].name, declaration);
+    if (declaration?.type === 'VariableDeclaration') {
+      for (const declarator of declaration['declarations'] as Node[]) {
+        const init = declarator['init'] ? unwrap(declarator['init']) : undefined;
+        if (declarator['id']?.type === 'Identifier' && init && isFunctionLike(init)) local.set(declarator['id'].name, init);
       }
     }
-  };
-  const extra = new Map<string, Node[]>();
-  collect(program['body'] as Node[]);
+  }
   const running = new Set<Node>();
   const pending: Node[] = [];
   const run = (fn: Node | undefined): void => {
@@ -417,10 +527,6 @@ function loadTimeFunctions(program: Node): [number, number][] {
     }
   };
   // Names called or handed to a call in `node`, not counting nested functions unless `deep`.
-  const runName = (name: string): void => {
-    run(local.get(name));
-    for (const fn of extra.get(name) ?? []) run(fn);
-  };
   const visit = (node: any, deep: boolean): void => {
     if (!node || typeof node !== 'object') return;
     if (Array.isArray(node)) {
@@ -428,22 +534,14 @@ function loadTimeFunctions(program: Node): [number, number][] {
       return;
     }
     if (typeof node.type !== 'string') return;
-    // A function invoked on the spot at the top level: its statements are top-level code.
-    const invoked = deep ? undefined : invokedFunction(node);
-    if (invoked !== undefined) {
-      collect(invoked['body']['body']);
-      visit(invoked['body']['body'], false);
-      visit(node.arguments, false);
-      return;
-    }
     if (isFunctionLike(node) && !deep) return;
     if (node.type === 'CallExpression' || node.type === 'NewExpression') {
       const callee = unwrap(node.callee);
-      if (callee.type === 'Identifier') runName(callee.name);
+      if (callee.type === 'Identifier') run(local.get(callee.name));
       else if (isFunctionLike(callee)) run(callee);
       for (const argument of node.arguments as Node[]) {
         const value = unwrap(argument);
-        if (value.type === 'Identifier') runName(value.name);
+        if (value.type === 'Identifier') run(local.get(value.name));
         else if (isFunctionLike(value)) run(value);
       }
     }
@@ -465,15 +563,10 @@ export function moduleFacts(source: string, file: string, format: 'commonjs' | '
   const facts = evaluationFacts(program, format === 'commonjs');
   const top = planProgram(program, source, format, { defer: [], eager: false, nativeImportDefer: false, interopRequire: true, learned: true });
   const atLoad = loadTimeFunctions(program);
-  // In a function that does not run while the module loads: the innermost function around
-  // `at` is not one invoked on the spot, and no function called at load time holds it.
-  const inFunction = (at: number): boolean => {
-    let inner: [number, number] | undefined;
-    for (const range of facts.functionRanges) if (at >= range[0] && at < range[1] && (inner === undefined || range[0] >= inner[0])) inner = range;
-    return inner !== undefined && !facts.invokedStarts.has(inner[0]) && !atLoad.some(([start, end]) => at >= start && at < end);
-  };
+  const inFunction = (at: number): boolean =>
+    facts.functionRanges.some(([start, end]) => at >= start && at < end) && !atLoad.some(([start, end]) => at >= start && at < end);
   // Requires assigned inside a top-level invoked function (LiveScript's and CoffeeScript's wrapper).
-  const invoked = format === 'commonjs' ? invokedRequireSites(program, source, inFunction, top?.owner) : { sites: [], references: [] };
+  const invoked = format === 'commonjs' && !hasDynamicScope(source) ? invokedRequireSites(program, source, top?.owner) : { sites: [], references: [] };
   const plan: DeferPlan | undefined =
     invoked.sites.length === 0
       ? top
@@ -499,33 +592,58 @@ export function moduleFacts(source: string, file: string, format: 'commonjs' | '
 }
 
 /**
- * `name = require("x")` as a statement of a top-level invoked function, where `name` is that
- * function's own `var`, assigned nowhere else, and read only inside functions that do not run
- * while the module loads: a site whose rewrite keeps the assignment (`name = lazy(...)`) and
+ * `name = require("x")` as a statement of a top-level invoked function that runs none of its
+ * own functions while the module loads (restless), where `name` is that function's own `var`,
+ * declared once without a value, assigned nowhere else, never deleted, and read only inside the
+ * functions it defines: a site whose rewrite keeps the assignment (`name = lazy(...)`) and
  * reads `name.m`. Names a top-level site owns are left alone (one owner per name).
  */
-function invokedRequireSites(program: Node, source: string, inFunction: (at: number) => boolean, taken: ReadonlyMap<string, DeferSite> | undefined): { sites: DeferSite[]; references: Reference[] } {
+function invokedRequireSites(program: Node, source: string, taken: ReadonlyMap<string, DeferSite> | undefined): { sites: DeferSite[]; references: Reference[] } {
   const sites: DeferSite[] = [];
   const references: Reference[] = [];
   const claimed = new Set<string>(taken?.keys() ?? []);
-  for (const body of invokedBodies(program)) {
-    const declared = new Set<string>();
-    for (const statement of body) {
-      if (statement.type !== 'VariableDeclaration' || statement['kind'] !== 'var') continue;
-      for (const declarator of statement['declarations'] as Node[]) if (declarator['id'].type === 'Identifier') declared.add(declarator['id'].name);
-    }
+  for (const wrapper of invokedWrappers(program)) {
+    if (restless(wrapper) !== undefined) continue;
+    const body = wrapper['body']['body'] as Node[];
+    // Declarations of the wrapper's own scope (not inside the functions it defines), and every
+    // `delete name` anywhere in it.
+    const declarations = new Map<string, number>();
+    const deleted = new Set<string>();
+    const functions: [number, number][] = [];
+    const scan = (node: any, own: boolean): void => {
+      if (!node || typeof node !== 'object') return;
+      if (Array.isArray(node)) {
+        for (const child of node) scan(child, own);
+        return;
+      }
+      if (typeof node.type !== 'string') return;
+      let inner = own;
+      if (isFunctionLike(node) && node !== wrapper) {
+        functions.push([node.start, node.end]);
+        if (own && node.type === 'FunctionDeclaration' && node.id) declarations.set(node.id.name, (declarations.get(node.id.name) ?? 0) + 2);
+        inner = false;
+      }
+      if (own && node.type === 'VariableDeclarator') for (const name of patternNamesOf(node.id)) declarations.set(name, (declarations.get(name) ?? 0) + (node.init ? 2 : 1));
+      if (node.type === 'UnaryExpression' && node.operator === 'delete' && node.argument?.type === 'Identifier') deleted.add(node.argument.name);
+      for (const key in node) {
+        if (key === 'type') continue;
+        const child = node[key];
+        if (child && typeof child === 'object') scan(child, inner);
+      }
+    };
+    scan(wrapper['body'], true);
+    const insideOwnFunction = (at: number): boolean => functions.some(([start, end]) => at >= start && at < end);
     for (const statement of body) {
       const assignment = statement.type === 'ExpressionStatement' ? (statement['expression'] as Node) : undefined;
       if (assignment?.type !== 'AssignmentExpression' || assignment['operator'] !== '=' || assignment['left'].type !== 'Identifier') continue;
       const name = assignment['left'].name as string;
-      const call = unwrap(assignment['right']);
-      const specifier = requireSpecifier(call);
-      if (specifier === undefined || !declared.has(name) || claimed.has(name)) continue;
-      const refs = findReferences({ type: 'Program', body, start: statement.start, end: statement.end } as Node, new Set([name]));
+      const specifier = requireSpecifier(unwrap(assignment['right']));
+      if (specifier === undefined || declarations.get(name) !== 1 || deleted.has(name) || claimed.has(name)) continue;
+      const refs = findReferences({ type: 'Program', body, start: wrapper.start, end: wrapper.end } as Node, new Set([name]));
       const writes = refs.filter((ref) => ref.kind === 'write');
       const reads = refs.filter((ref) => ref.kind !== 'write');
       if (writes.length !== 1 || writes[0]!.start !== assignment['left'].start) continue;
-      if (!reads.every((ref) => ref.kind !== 'export' && inFunction(ref.start))) continue;
+      if (!reads.every((ref) => ref.kind !== 'export' && insideOwnFunction(ref.start))) continue;
       claimed.add(name);
       sites.push({
         kind: 'require',

@@ -136,3 +136,29 @@ test("a UMD wrapper's browser branches never run in a CommonJS module; a global 
   assert.match(effect(umd('if (typeof window !== "undefined") { window.L = L; } else { module.exports = L; }')) ?? '', /window/);
   assert.match(effect(umd(`module.exports = {};\n${branches}`)) ?? '', /self|window/);
 });
+
+test('a wrapper that might run one of its functions while loading keeps its requires; top-level requires read inside one stay as before', () => {
+  const names = (source) => commonJsFacts(source, '/m/w.js').candidates.map((c) => c.specifier);
+  const wrap = (load) => `(function(){\n  var fl, f;\n  fl = require("x");\n  f = function(){ return fl.v; };\n  module.exports = { f: f };\n  ${load}\n}).call(this);\n`;
+  // What a review found running f (or another reader of fl) during load, each refused.
+  for (const load of ['module.exports.f();', 'var o = { get v() { return f(); } }; o.v;', 'var g = f; g();', 'new f();', 'f``;', 'exports.r = [...{ [Symbol.iterator]: f }];', 'other.hook = f;', 'var o = { toString: f }; "" + o;', 'if (!G.want) return;', 'delete fl;', 'var fl = { v: 1 };', 'eval("fl");']) {
+    assert.deepEqual(names(wrap(load)), [], load);
+  }
+  assert.deepEqual(names(wrap('')), ['x']);
+  // A top-level require read inside a function an invoked function calls at load: not deferred.
+  assert.deepEqual(names('var fl = require("x");\n(function(){\n  G.mode = "b";\n  exports.f = function(){ return fl.v; };\n  exports.r = exports.f();\n})();\n'), []);
+  assert.deepEqual(names('var fl = require("x");\nfunction g(){ return fl.v; }\n(function(){ function g(){} })();\nexports.r = g();\n'), []);
+  // A wrapper that may return early: its requires are not taken as loaded.
+  assert.deepEqual(commonJsFacts('(function(){\n  if (G.off) return;\n  require("y");\n})();\n', '/m/w.js').eagerRequires, []);
+});
+
+test("a UMD test is trusted only where nothing else touches module or exports, and neither is a name the file declares", () => {
+  const tail = 'if (typeof module !== "undefined" && module !== null && typeof exports !== "undefined" && module.exports === exports) { module.exports = L; }\nelse { global.L = L; }';
+  const body = (before) => `var L = {};\n${before}\n${tail}\n`;
+  assert.equal(effect(body('')), undefined);
+  for (const before of ['function publish(){}\nmodule.exports = {};', 'Object.defineProperty(module, "exports", { value: {} });', 'var m = module; m.exports = {};', 'exports = {};', 'var module = undefined;']) {
+    assert.match(effect(body(before)) ?? '', /global/, before);
+  }
+  // Inside a function that takes module and exports as parameters: its own names.
+  assert.match(effect(`(function(module, exports){\n var L = {};\n ${tail}\n})();\n`) ?? '', /global/);
+});
