@@ -97,10 +97,32 @@ export interface DecodedPack {
   readonly body: Buffer;
 }
 
-/** CRC-32 of `length` bytes at `offset` of `body`, by zlib, native and fast (docs/decisions/startup-costs.md#pack-checksum). */
-export function checksum(body: Buffer, offset: number, length: number): number {
+let crc32: ((data: Buffer) => number) | undefined;
+
+/**
+ * zlib's CRC-32, from its native binding where asking for it prints nothing: loading node:zlib
+ * for it cost a served `eslint --version` 9.5 M instructions, the binding 0.2 M. Under
+ * `--pending-deprecation` (whose warnings would then name process.binding) it comes from node:zlib.
+ */
+function crcFunction(): (data: Buffer) => number {
+  if (crc32 !== undefined) return crc32;
+  const flags = `${process.execArgv.join(' ')} ${process.env['NODE_OPTIONS'] ?? ''}`;
+  if (!flags.includes('--pending-deprecation') && process.env['NODE_PENDING_DEPRECATION'] !== '1') {
+    try {
+      const binding = (process as unknown as { binding(name: string): { crc32?: (data: Buffer, value: number) => number } }).binding('zlib');
+      const native = binding.crc32;
+      if (typeof native === 'function') return (crc32 = (data) => native(data, 0));
+    } catch {
+      // no such binding in this Node: node:zlib below
+    }
+  }
   const zlib = process.getBuiltinModule('node:zlib') as typeof import('node:zlib');
-  return zlib.crc32(body.subarray(offset, offset + length)) | 0;
+  return (crc32 = (data) => zlib.crc32(data));
+}
+
+/** CRC-32 of `length` bytes at `offset` of `body`, native and fast (docs/decisions/startup-costs.md#pack-checksum). */
+export function checksum(body: Buffer, offset: number, length: number): number {
+  return crcFunction()(body.subarray(offset, offset + length)) | 0;
 }
 
 const pad4 = (n: number): number => (n + 3) & ~3;
