@@ -159,8 +159,12 @@ export function loadedSoFar(): LoadedSoFar {
  * compiles what it read. Node marks such a module with a symbol of its own.
  */
 export function loadedByImport(module: object): boolean {
-  for (const symbol of Object.getOwnPropertySymbols(module)) {
-    if (symbol.description === 'kIsCachedByESMLoader') return (module as Record<symbol, unknown>)[symbol] === true;
+  // Found once, on the first module Node made (it marks every one), then read directly.
+  if (cachedByEsmLoader === undefined) {
+    cachedByEsmLoader = Object.getOwnPropertySymbols(module).find((symbol) => symbol.description === 'kIsCachedByESMLoader') ?? null;
   }
-  return false;
+  return cachedByEsmLoader !== null && (module as Record<symbol, unknown>)[cachedByEsmLoader] === true;
 }
+
+/** Node's own mark of a module its ES module loader is loading; null where Node has none. */
+let cachedByEsmLoader: symbol | null | undefined;

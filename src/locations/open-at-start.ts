@@ -11,7 +11,7 @@ import type { IndexView } from './view.js';
 import { indexPathFor } from './store.js';
 import { findProjectRoot, tryLock } from '../store.js';
 import { globalPaths } from '../loader/conditions.js';
-import { importsToCheck, installResolveHook, newCounts, skip, type FirstAnswer, type LookupCounts } from './resolve-provider.js';
+import { installResolveHook, newCounts, skip, type FirstAnswer, type LookupCounts } from './resolve-provider.js';
 import { AnswerTable, answersPathFor } from './answers.js';
 import { has } from '../node-features.js';
 import { programDeferConfig } from '../defer/config.js';
@@ -176,6 +176,8 @@ export function prepareIndex(): PreparedIndex {
   };
   /** The index's resolve steps once installed: the stand-in hands them the lookup that opened the index. */
   let resolveSteps: Steps | undefined;
+  /** What the in-thread resolve step could not tell the format of, for the learning of small programs. */
+  let importsUnsure: ReadonlySet<string> | undefined;
   /** The mode the index's steps use, from what start-up knows without the index; null: it needs the index. */
   let modeWithoutIndex: () => boolean | null = () => null;
   /** Copies what the run learned into the report; the stats writer calls it before writing. */
@@ -244,7 +246,8 @@ export function prepareIndex(): PreparedIndex {
                 return known !== null ? known : packageTypeOf(opens, file);
               }));
               report.hooks = viaRegisterHooks ? 'registerHooks' : 'patch';
-              const { leave: unhook, steps } = installResolveHook(opens, report.counts, table, first, viaRegisterHooks);
+              const { leave: unhook, steps, unsureImports } = installResolveHook(opens, report.counts, table, first, viaRegisterHooks);
+              importsUnsure = unsureImports;
               resolveSteps = steps;
               // Defer transforms (registerHooks Nodes) read CommonJS through their load hook instead.
               const deferred = has('registerHooks') && (programDeferConfig()?.defer.length ?? 0) > 0;
@@ -307,7 +310,7 @@ export function prepareIndex(): PreparedIndex {
     open,
     root: () => report.root,
     indexFile: () => report.index,
-    imports: () => (report.hooks === 'registerHooks' ? { esModules: report.counts.esModuleImports, unsure: importsToCheck() } : undefined),
+    imports: () => (report.hooks === 'registerHooks' && importsUnsure !== undefined ? { esModules: report.counts.esModuleImports, unsure: importsUnsure } : undefined),
     stepAside: (reason: string) => {
       if (openNow === undefined) return;
       openNow = undefined;

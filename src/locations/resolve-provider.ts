@@ -34,25 +34,19 @@ export function newCounts(): LookupCounts {
   return { hits: 0, notFound: 0, fellThrough: 0, passed: 0, esModuleImports: 0 };
 }
 
-/** Files import lookups landed on without a format (a `.js` file), checked against require.cache at exit. */
-const unsure = new Set<string>();
-/** More than this many: the run is no small program anyway, and the set stops growing. */
+/** More files than this landed on without a format: the run is no small program anyway, and the set stops growing. */
 const UNSURE_MAX = 64;
 
 /**
  * Counts an import's answer that may be an ES module: a format other than CommonJS, JSON or a
- * builtin; without a format, its URL is kept for importsToCheck.
+ * builtin; without a format (a `.js` file), its URL goes to `unsure`, which the learning of
+ * small programs checks against require.cache at exit.
  */
-function noteImport(counts: LookupCounts, url: string, format: string | null | undefined): void {
+function noteImport(counts: LookupCounts, unsure: Set<string>, url: string, format: string | null | undefined): void {
   if (format === 'commonjs' || format === 'json' || format === 'builtin') return;
   if (format !== undefined && format !== null) counts.esModuleImports++;
   else if (unsure.size >= UNSURE_MAX) counts.esModuleImports++;
   else unsure.add(url);
-}
-
-/** The URLs import lookups landed on without a format (what import() of CommonJS looks like). */
-export function importsToCheck(): ReadonlySet<string> {
-  return unsure;
 }
 
 /** require.extensions in probing order, only when a loader changed it (else the resolver's default). */
@@ -128,13 +122,14 @@ function answer(view: HookView, table: AnswerTable | undefined, request: Resolve
  * answer table and the counters are passed in: the steps hold no state of their own. `first`
  * is left out where the pack has joined at the same point: it has been asked already.
  */
-export function installResolveHook(view: HookView, counts: LookupCounts, table?: AnswerTable, first?: FirstAnswer, viaRegisterHooks = has('registerHooks')): { leave: () => void; steps: Steps } {
+export function installResolveHook(view: HookView, counts: LookupCounts, table?: AnswerTable, first?: FirstAnswer, viaRegisterHooks = has('registerHooks')): { leave: () => void; steps: Steps; unsureImports?: ReadonlySet<string> } {
   const asked = pipeline().provides('pack', viaRegisterHooks ? 'hooks' : 'resolveFilename');
   if (viaRegisterHooks) return joinAsHook(view, counts, table, asked ? undefined : first);
   return joinAsResolveStep(view, counts, table, asked ? undefined : first);
 }
 
-function joinAsHook(view: HookView, counts: LookupCounts, table: AnswerTable | undefined, first: FirstAnswer | undefined): { leave: () => void; steps: Steps } {
+function joinAsHook(view: HookView, counts: LookupCounts, table: AnswerTable | undefined, first: FirstAnswer | undefined): { leave: () => void; steps: Steps; unsureImports: ReadonlySet<string> } {
+  const unsure = new Set<string>();
   const parents = new Map<string, string>();
   const urls = new Map<string, string>();
   const trace = debugEnabled();
@@ -144,7 +139,7 @@ function joinAsHook(view: HookView, counts: LookupCounts, table: AnswerTable | u
       counts.passed++;
       if (isBuiltin(specifier) || (context.conditions ?? []).includes('require')) return nextResolve(specifier, context);
       const passed = nextResolve(specifier, context);
-      noteImport(counts, passed.url, passed.format);
+      noteImport(counts, unsure, passed.url, passed.format);
       return passed;
     }
     let parentPath = parents.get(parentURL);
@@ -162,7 +157,7 @@ function joinAsHook(view: HookView, counts: LookupCounts, table: AnswerTable | u
         url = pathToFileURL(result.path).href;
         urls.set(result.path, url);
       }
-      if (mode === 'import') noteImport(counts, url, result.format);
+      if (mode === 'import') noteImport(counts, unsure, url, result.format);
       // shortCircuit with a format: Node need not read package.json files to learn it.
       return result.format === undefined ? { url, shortCircuit: true } : { url, format: result.format, shortCircuit: true };
     }
@@ -177,11 +172,11 @@ function joinAsHook(view: HookView, counts: LookupCounts, table: AnswerTable | u
       if (trace) debug('index', `${specifier} from ${parentPath}: asking Node (${result.reason})`);
     }
     const resolved = nextResolve(specifier, context);
-    if (mode === 'import' && result.kind !== 'builtin') noteImport(counts, resolved.url, resolved.format);
+    if (mode === 'import' && result.kind !== 'builtin') noteImport(counts, unsure, resolved.url, resolved.format);
     return resolved;
   };
   const steps: Steps = { hooks: { resolve: hook } };
-  return { leave: pipeline().join('index', steps), steps };
+  return { leave: pipeline().join('index', steps), steps, unsureImports: unsure };
 }
 
 /** Node 20, and CommonJS programs on every Node: require() only, in require()'s resolution step. */
