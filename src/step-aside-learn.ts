@@ -2,10 +2,11 @@
 // run to tell a small program by, so the core watches one: at exit, a run that loaded fewer than
 // SMALL_RUN_MODULES CommonJS modules (and no ES module, where the index answers import too), in
 // which the core installed nothing but the index (no defer hooks: no `import defer` in the entry
-// or an installed package, no first-party ES module program, no defer configuration), writes a row beside the index (step-aside.ts
-// learnedFile). Later runs of that entry with those arguments get plain Node from the register
-// loader until a file the row watches changes: the entry and the first-party modules the run
-// loaded, the configuration lookup and the install (docs/decisions/startup-costs.md#small-programs-without-a-pack).
+// or an installed package, no first-party ES module program, no defer configuration), writes a
+// row beside the index (step-aside.ts learnedFile). Later runs of that entry with those arguments
+// get plain Node from the register loader until a file the row watches changes: the entry and
+// the first-party modules the run loaded, the configuration lookup and the install
+// (docs/decisions/startup-costs.md#small-programs-without-a-pack).
 import { realpathSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { isOff, isOn, sharedInstall, type SettingName } from './settings.js';
@@ -67,8 +68,8 @@ function foreignPreloads(): boolean {
  * `deferUsers`: the index's count of installed packages that use `import defer` (undefined when
  * the index was not opened, and then nothing is learned); `imports`: what the index's in-thread
  * hooks saw of import (undefined beside the CommonJS patch, which sees no import). Only on
- * Node 22.15+, on POSIX, for a run with no records, resolution
- * flags or foreign preloads, whose entry is under `root`.
+ * Node 22.15+, on POSIX, for a run with no records, resolution flags or foreign preloads, whose
+ * entry is under `root`.
  */
 export function learnSmallProgram(root: string, indexFile: string, facts: { deferUsers: () => number | undefined; deferHooks: boolean; imports: () => { esModules: number; unsure: ReadonlySet<string> } | undefined }): void {
   const entry = process.argv[1];
@@ -92,6 +93,8 @@ export function learnSmallProgram(root: string, indexFile: string, facts: { defe
 }
 
 function learn(root: string, dir: string, entry: string, args: string[], deferUsers: number | undefined, imports: { esModules: number; unsure: ReadonlySet<string> } | undefined, loaded: LoadedSoFar): void {
+  // A large program is told at once (coldstart's register entry may be one of the files).
+  if (deferUsers !== 0 || loaded.files.length > SMALL_RUN_MODULES) return;
   // coldstart's own register entry is no module of the program's.
   const ours = distPath('');
   const run = { files: loaded.files.filter((file) => !file.startsWith(ours)) };
