@@ -7,7 +7,7 @@ import { learnedLoadKey } from '../lazy/learned-records.js';
 import { isBuiltin } from 'node:module';
 import MagicString from 'magic-string';
 import { specifierPrefix } from './detect.js';
-import { insertAfterDirectives, keepLines, parse, planProgram, position, rewriteReferences, uniqueName, type DeferPlan, type DeferSite } from './sites.js';
+import { insertAfterDirectives, keepLines, member, parse, planProgram, position, rewriteReferences, simpleObjectPattern, uniqueName, type DeferPlan, type DeferSite } from './sites.js';
 import { findReferences, hasDynamicScope, type Node, type Reference } from './scope.js';
 
 /** A top-level require a module makes while it evaluates (any `require("x")` outside a function). */
@@ -566,29 +566,128 @@ export function moduleFacts(source: string, file: string, format: 'commonjs' | '
   const inFunction = (at: number): boolean =>
     facts.functionRanges.some(([start, end]) => at >= start && at < end) && !atLoad.some(([start, end]) => at >= start && at < end);
   // Requires assigned inside a top-level invoked function (LiveScript's and CoffeeScript's wrapper).
-  const invoked = format === 'commonjs' && !hasDynamicScope(source) ? invokedRequireSites(program, source, top?.owner) : { sites: [], references: [] };
+  const dynamic = hasDynamicScope(source);
+  const invoked = format === 'commonjs' && !dynamic ? invokedRequireSites(program, source, top?.owner) : { sites: [], references: [] };
+  // `const X = x.X` after `const x = require("x")`: X reads x at load, so x loads then unless X too waits for its first use.
+  const aliases = format === 'commonjs' && !dynamic && top !== undefined ? aliasSites(program, source, top) : { sites: [], references: [], bases: new Set<number>() };
   const plan: DeferPlan | undefined =
-    invoked.sites.length === 0
+    invoked.sites.length === 0 && aliases.sites.length === 0
       ? top
       : {
           program,
-          sites: [...(top?.sites ?? []), ...invoked.sites],
-          references: [...(top?.references ?? []), ...invoked.references],
-          owner: new Map([...(top?.owner ?? []), ...invoked.sites.map((site) => [site.object, site] as const)]),
+          sites: [...(top?.sites ?? []), ...invoked.sites, ...aliases.sites],
+          // An alias's read of its site is part of the alias's own rewritten initialiser.
+          references: [...(top?.references ?? []).filter((ref) => !aliases.bases.has(ref.start)), ...invoked.references, ...aliases.references],
+          owner: new Map([
+            ...(top?.owner ?? []),
+            ...invoked.sites.map((site) => [site.object, site] as const),
+            ...aliases.sites.flatMap((site) => [...site.locals.keys()].map((name) => [name, site] as const)),
+          ]),
           commonjs: true,
           calls: top?.calls ?? [],
         };
   const base = { sideEffect: facts.sideEffect, eagerRequires: facts.eagerRequires, topLevelAwait: facts.topLevelAwait, plan };
   if (plan === undefined) return { ...base, candidates: [] };
   const wanted = format === 'module' ? 'import' : 'require';
+  const declarations = format === 'commonjs' ? moduleScopeDeclarations(program) : undefined;
+  // Needed while the module evaluates (or reassigned, or declared twice, so that a rewrite of one
+  // declaration would miss the other): nothing to gain, or not the same binding.
+  const waits = (site: DeferSite): boolean =>
+    [...site.locals.keys()].every((name) => declarations === undefined || declarations.get(name) === 1) &&
+    plan.references.every((ref) => plan.owner.get(ref.name) !== site || (ref.kind !== 'write' && ref.kind !== 'export' && inFunction(ref.start)));
+  const readyAliases = new Set(aliases.sites.filter((site) => !site.keep && waits(site)));
   const candidates = plan.sites.filter((site) => {
     if (site.keep || site.kind !== wanted) return false;
     if (invoked.sites.includes(site)) return true;
-    const refs = plan.references.filter((ref) => plan.owner.get(ref.name) === site);
-    // Needed while the module evaluates (or reassigned): nothing to gain, or not the same binding.
-    return refs.every((ref) => ref.kind !== 'write' && ref.kind !== 'export' && inFunction(ref.start));
+    const ready = (target: DeferSite): boolean => waits(target) && aliases.sites.every((alias) => alias.alias !== target || readyAliases.has(alias));
+    return site.alias !== undefined ? readyAliases.has(site) && ready(site.alias) : ready(site);
   });
   return { ...base, candidates };
+}
+
+/**
+ * Top-level `const X = x.a.b` and `const { a } = x`, where `x` is the binding of a top-level
+ * require site: alias sites, which load at first use through their own holder. The initialiser
+ * they keep already reads through `x`'s holder (`bases`: where it read `x`). An alias waits
+ * only together with its site (settleAliases).
+ */
+function aliasSites(program: Node, source: string, top: DeferPlan): { sites: DeferSite[]; references: Reference[]; bases: Set<number> } {
+  const sites: DeferSite[] = [];
+  const bases = new Set<number>();
+  for (const statement of program['body'] as Node[]) {
+    if (statement.type !== 'VariableDeclaration') continue;
+    for (const declarator of statement['declarations'] as Node[]) {
+      const init = declarator['init'] as Node | null;
+      if (!init) continue;
+      let base = init;
+      while (base.type === 'MemberExpression' && !base['computed'] && !base['optional'] && base['property']?.type === 'Identifier') base = base['object'];
+      if (base.type !== 'Identifier') continue;
+      const parent = top.owner.get(base['name']);
+      if (parent === undefined || parent.kind !== 'require' || parent.keep) continue;
+      const locals = new Map<string, string>();
+      if (declarator['id'].type === 'Identifier') locals.set(declarator['id'].name, '');
+      else if (!simpleObjectPattern(declarator['id'], locals)) continue;
+      if ([...locals.keys()].some((name) => top.owner.has(name) || sites.some((site) => site.locals.has(name)))) continue;
+      const imported = parent.locals.get(base['name'])!;
+      const read = imported === '' ? parent.read : member(parent.read, imported);
+      const object = uniqueName(source, `__coldstart_alias${sites.length}`);
+      bases.add(base.start);
+      sites.push({ kind: 'require', specifier: parent.specifier, start: declarator.start, end: declarator.end, object, read: `${object}.m`, locals, init: `${read}${source.slice(base.end, init.end)}`, keep: false, alias: parent });
+    }
+  }
+  if (sites.length === 0) return { sites, references: [], bases };
+  const owner = new Map(sites.flatMap((site) => [...site.locals.keys()].map((name) => [name, site] as const)));
+  const references = findReferences(program, new Set(owner.keys()));
+  for (const ref of references) if (ref.kind === 'export') owner.get(ref.name)!.keep = true;
+  return { sites, references: references.filter((ref) => !owner.get(ref.name)!.keep), bases };
+}
+
+/** How many declarations bind each name in the module's own scope (blocks included, nested functions not). */
+function moduleScopeDeclarations(program: Node): Map<string, number> {
+  const counts = new Map<string, number>();
+  const count = (name: string): void => {
+    counts.set(name, (counts.get(name) ?? 0) + 1);
+  };
+  const visit = (node: any): void => {
+    if (!node || typeof node !== 'object') return;
+    if (Array.isArray(node)) {
+      for (const child of node) visit(child);
+      return;
+    }
+    if (typeof node.type !== 'string') return;
+    if (node.type === 'VariableDeclarator') for (const name of patternNamesOf(node.id)) count(name);
+    if ((node.type === 'FunctionDeclaration' || node.type === 'ClassDeclaration') && node.id) count(node.id.name);
+    if (isFunctionLike(node) || node.type === 'ClassExpression' || node.type === 'ClassDeclaration') return;
+    for (const key in node) {
+      if (key === 'type') continue;
+      const child = node[key];
+      if (child && typeof child === 'object') visit(child);
+    }
+  };
+  visit(program['body']);
+  return counts;
+}
+
+/**
+ * `accepted` with every alias site and the site it reads agreeing: an alias whose site loads at
+ * once loads at once too, and a site one of whose aliases loads at once is read at load, so it
+ * loads at once. Changes `accepted` in place; returns the sites it dropped.
+ */
+export function settleAliases(sites: readonly DeferSite[], accepted: Set<DeferSite>): DeferSite[] {
+  const dropped: DeferSite[] = [];
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const site of sites) {
+      if (site.alias === undefined) continue;
+      const drop = accepted.has(site) && !accepted.has(site.alias) ? site : !accepted.has(site) && accepted.has(site.alias) ? site.alias : undefined;
+      if (drop !== undefined) {
+        accepted.delete(drop);
+        dropped.push(drop);
+        changed = true;
+      }
+    }
+  }
+  return dropped;
 }
 
 /**
@@ -675,11 +774,15 @@ export function commonJsFacts(source: string, file: string): ReturnType<typeof m
 export function lowerLearned(source: string, facts: { plan: DeferPlan | undefined }, accepted: ReadonlySet<DeferSite>): string | undefined {
   const plan = facts.plan;
   if (plan === undefined || accepted.size === 0) return undefined;
+  // An alias rewritten without its site (or the reverse) would read the wrong value.
+  const settled = new Set(accepted);
+  settleAliases(plan.sites, settled);
+  if (settled.size === 0) return undefined;
   const s = new MagicString(source);
   const helper = uniqueName(source, '__coldstart_lazy');
   let requires = false;
   for (const site of plan.sites) {
-    if (!accepted.has(site)) {
+    if (!settled.has(site)) {
       site.keep = true;
     } else if (site.kind === 'require') {
       requires = true;

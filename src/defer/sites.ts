@@ -48,6 +48,9 @@ export interface DeferSite {
   readonly call?: boolean;
   /** False when a reference leaves the module (`export { a }`): the declaration stays as written. */
   keep: boolean;
+  /** Learned deferral's `const X = x.X` after `const x = require("x")`: the site whose value this
+   *  one reads (its `init` already reads through that site); it loads at first use only with it. */
+  readonly alias?: DeferSite;
 }
 
 export interface DeferPlan {
@@ -182,7 +185,7 @@ function importDeferCalls(program: Node): Node[] {
 
 const identifierName = /^[A-Za-z_$][\w$]*$/;
 
-function member(object: string, name: string): string {
+export function member(object: string, name: string): string {
   return identifierName.test(name) ? `${object}.${name}` : `${object}[${JSON.stringify(name)}]`;
 }
 
@@ -281,7 +284,7 @@ function requireCall(node: Node | null | undefined, interop = false): string | u
 }
 
 /** `{ a, b: c }` (no defaults, rest or nesting): fills local -> property name. */
-function simpleObjectPattern(pattern: Node, locals: Map<string, string>): boolean {
+export function simpleObjectPattern(pattern: Node, locals: Map<string, string>): boolean {
   if (pattern.type !== 'ObjectPattern') return false;
   for (const property of pattern['properties'] as Node[]) {
     if (property.type !== 'Property' || property['computed'] || property['value'].type !== 'Identifier') return false;

@@ -4,7 +4,7 @@
 // The rules, and why each exists: docs/decisions/learned-deferral.md.
 import { isBuiltin } from 'node:module';
 import { dirname } from 'node:path';
-import { lowerLearned, moduleFacts, type DeferSite } from '../defer/learned.js';
+import { lowerLearned, moduleFacts, settleAliases, type DeferSite } from '../defer/learned.js';
 
 export interface LearnInput {
   /** Absolute path, format and bytes of every packed module. */
@@ -95,6 +95,7 @@ export function learnDeferral(input: LearnInput): Learned {
     if (f !== null) {
       const remaining = [...f.eagerRequires];
       for (const site of f.candidates) {
+        if (site.alias !== undefined) continue; // makes no require call of its own
         const at = remaining.indexOf(site.specifier);
         if (at !== -1) remaining.splice(at, 1);
       }
@@ -176,6 +177,10 @@ export function learnDeferral(input: LearnInput): Learned {
       else if (reaches(to, m.path)) refuse('cycle back to the importer');
       else accepted.add(site);
     }
+    for (const site of settleAliases(f.candidates, accepted)) {
+      current = { module: m.path, specifier: site.specifier };
+      refuse(site.alias === undefined ? 'an alias of it loads at once' : 'aliases a require that loads at once');
+    }
     if (accepted.size > 0) acceptedOf.set(m.path, accepted);
   }
 
@@ -188,6 +193,7 @@ export function learnDeferral(input: LearnInput): Learned {
     if (f === null) return [];
     const remaining = [...f.eagerRequires];
     for (const site of original ? [] : (acceptedOf.get(path) ?? [])) {
+      if (site.alias !== undefined) continue;
       const at = remaining.indexOf(site.specifier);
       if (at !== -1) remaining.splice(at, 1);
     }
@@ -217,6 +223,7 @@ export function learnDeferral(input: LearnInput): Learned {
         refuse('loaded anyway while the importer evaluates');
         changed = true;
       }
+      settleAliases(factsOf(path)?.candidates ?? [], accepted);
     }
   }
 
@@ -224,7 +231,7 @@ export function learnDeferral(input: LearnInput): Learned {
     const accepted = acceptedOf.get(m.path);
     if (accepted === undefined || accepted.size === 0) continue;
     const source = lowerLearned(m.bytes.toString('utf8'), factsOf(m.path)!, accepted);
-    if (source !== undefined) rewritten.set(m.path, { source: Buffer.from(source), deferred: [...accepted].map((site) => site.specifier) });
+    if (source !== undefined) rewritten.set(m.path, { source: Buffer.from(source), deferred: [...accepted].filter((site) => site.alias === undefined).map((site) => site.specifier) });
   }
   return { rewritten, refused, refusals, analyzed, eagerLoads: (path, original) => loadsNow(path, original).filter((to) => !to.startsWith('builtin:')) };
 }

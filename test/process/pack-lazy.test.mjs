@@ -60,6 +60,11 @@ const tree = {
   // What deferral is for: a pure module used only by a function that --help never calls.
   ...pkg('heavy-pure', 'module.exports = { double: (n) => n * 2 };\n'),
   ...pkg('lazy-user', 'const heavy = require("heavy-pure");\nconst { double } = require("heavy-pure");\nconst path = require("node:path");\nmodule.exports = (n) => [heavy.double(n), double(n), path.basename("/a/b")];\n'),
+  // `const f = mod.f` after the require: the alias waits for its own first use, and the require with it,
+  // unless the alias is read while the module evaluates.
+  ...pkg('alias-target', 'module.exports = { double: (n) => n * 2, triple: (n) => n * 3 };\n'),
+  ...pkg('alias-user', 'const target = require("alias-target");\nconst double = target.double;\nconst { triple } = target;\nmodule.exports = (n) => [double(n), triple(n)];\n'),
+  ...pkg('alias-late', 'const heavy = require("heavy-pure");\nconst dbl = heavy.double;\nconst four = dbl(2);\nmodule.exports = () => four;\n'),
   // An effect already done before the importer runs (the recorded load order): deferring is safe.
   ...pkg('early-effect', 'process.env.EARLY_EFFECT = "1";\nmodule.exports = { v: 1 };\n'),
   ...pkg('late-user', user('early-effect')),
@@ -67,10 +72,10 @@ const tree = {
   ...pkg('thrower-user', 'const missing = require("./gone-later");\nmodule.exports = () => missing.x;\n', { 'node_modules/thrower-user/gone-later.js': 'module.exports = { x: "here" };\n' }),
   'main.js': [
     'require("early-effect");',
-    'for (const name of ["uses-polyfill", "uses-patch", "uses-exit", "uses-stack", "uses-global", "uses-leak", "uses-ext", "uses-modpatch", "uses-fresh", "uses-plug", "strict-nosemi", "uses-indirect", "reassign-pkg", "toplevel-pkg", "try-pkg", "lazy-user", "late-user", "thrower-user"]) require(name);',
+    'for (const name of ["uses-polyfill", "uses-patch", "uses-exit", "uses-stack", "uses-global", "uses-leak", "uses-ext", "uses-modpatch", "uses-fresh", "uses-plug", "strict-nosemi", "uses-indirect", "reassign-pkg", "toplevel-pkg", "try-pkg", "lazy-user", "late-user", "thrower-user", "alias-user", "alias-late"]) require(name);',
     'console.log([].fancy?.(), require("fs").patchedByTest, Error.stackTraceLimit, globalThis.fromGlobal, typeof leaked, typeof require.extensions[".txt"], module.constructor.prototype.patchedByTest, globalThis.fromIndirect, globalThis.sideRan);',
     'console.log(require("cyc-a").get(), require("try-pkg")(), process.env.EARLY_EFFECT, require("reg-pkg").get("hello")?.() ?? "NOT registered", require("strict-nosemi")(4));',
-    'if (process.argv[2] === "--use") console.log(require("lazy-user")(21).join(" "), require("thrower-user")());',
+    'if (process.argv[2] === "--use") console.log(require("lazy-user")(21).join(" "), require("thrower-user")(), require("alias-user")(5).join(","), require("alias-late")());',
     '',
   ].join('\n'),
 };
@@ -110,6 +115,8 @@ test('pack --lazy: each safety rule decides as documented (the pack header)', (t
   assert.deepEqual(of('uses-fresh'), ['fresh-pkg'], 'a require.cache write inside a function is not a load-time effect');
   assert.deepEqual(of('late-user'), ['early-effect'], 'an effect the recorded runs had done before the importer ran does not block');
   assert.deepEqual(of('thrower-user'), ['./gone-later']);
+  assert.deepEqual(of('alias-user'), ['alias-target'], 'aliases read only in functions wait with their require');
+  assert.deepEqual(of('alias-late'), [], 'an alias read while the module evaluates keeps its require eager');
   assert.ok(summary.lazy.refused['target has effects when loaded'] >= 10, JSON.stringify(summary.lazy));
 });
 

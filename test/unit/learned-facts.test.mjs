@@ -42,7 +42,13 @@ for (const [name, source] of noEffects) test(`no effect: ${name}`, () => assert.
 const cases = [
   ['used only in a function', 'const a = require("a");\nmodule.exports = () => a.x;', ['a']],
   ['destructured, member and interop forms', 'const { b } = require("b");\nconst c = require("c").c;\nconst d = __importStar(require("d"));\nmodule.exports = () => [b, c, d];', ['b', 'c', 'd']],
-  ['read while the module evaluates', 'const a = require("a");\nconst x = a.x;\nmodule.exports = () => x;', []],
+  ['read while the module evaluates', 'const a = require("a");\nconst x = a.x;\nx.y;\nmodule.exports = () => x;', []],
+  ['an alias read only in a function waits with its require', 'const a = require("a");\nconst x = a.x.y;\nconst { z } = a;\nmodule.exports = () => [x, z];', ['a', 'a', 'a']],
+  ['an alias read at load keeps its require eager', 'const a = require("a");\nconst x = a.x;\nconst y = a.y;\ny();\nmodule.exports = () => x;', []],
+  ['an alias re-exported, or reassigned, keeps its require eager', 'const a = require("a");\nconst x = a.x;\nmodule.exports = { x };', []],
+  ['an alias reassigned keeps its require eager', 'const a = require("a");\nlet x = a.x;\nmodule.exports = () => { x = 1; };', []],
+  ['a computed or optional member is no alias', 'const a = require("a");\nconst x = a[k];\nconst y = a?.y;\nmodule.exports = () => [x, y];', []],
+  ['a name declared twice stays as written', 'var a = require("a");\nif (c) { var a = 1; }\nmodule.exports = () => a;', []],
   ['re-exported at the top level', 'const a = require("a");\nmodule.exports = { a };', []],
   ['reassigned', 'let a = require("a");\nmodule.exports = () => { a = null; };', []],
   ['inside try or a condition, or only for effects', 'try { const a = require("a"); } catch {}\nif (x) { const b = require("b"); }\nrequire("c");', []],
@@ -69,6 +75,30 @@ test('lowerLearned: a getter per accepted declaration, the helper on the first l
   assert.match(code, /const __coldstart_defer0 = __coldstart_lazy\(\(\) => \(require\("a"\)\), "a", 2, 7\);/);
   assert.match(code, /\[__coldstart_defer0\.m\.x, \(0, __coldstart_defer1\.m\.b\)\(\)\]/);
   assert.equal(lowerLearned(source, facts, new Set()), undefined);
+});
+
+test('lowerLearned: an alias reads through its require at its own first use, and never without it', () => {
+  const source = '"use strict";\nconst a = require("a");\nconst X = a.X;\nconst { y } = a;\nmodule.exports = () => [new X(), y, a.z];\n';
+  const facts = commonJsFacts(source, '/m/index.js');
+  const code = lowerLearned(source, facts, new Set(facts.candidates));
+  assert.match(code, /const __coldstart_alias0 = __coldstart_lazy\(\(\) => \(__coldstart_defer0\.m\.X\), "a", 3, 7\);/);
+  assert.match(code, /\[new __coldstart_alias0\.m\(\), __coldstart_alias1\.m\.y, __coldstart_defer0\.m\.z\]/);
+  // Evaluated: "a" loads at the first call, once, and each alias reads the value it had then.
+  let loads = 0;
+  const fake = { X: class {}, y: 1, z: 2 };
+  const module = { exports: undefined };
+  new Function('require', 'module', code)(() => (loads++, fake), module);
+  assert.equal(loads, 0);
+  const [made, y, z] = module.exports();
+  assert.ok(made instanceof fake.X);
+  assert.deepEqual([loads, y, z], [1, 1, 2]);
+  // Accepting the alias without its require (or the reverse) rewrites neither.
+  const [site, alias] = facts.candidates;
+  assert.equal(lowerLearned(source, facts, new Set([alias])), undefined);
+  const fresh = commonJsFacts(source, '/m/index.js');
+  // One alias left out reads "a" at load: "a" and its other alias stay as written too.
+  assert.equal(lowerLearned(source, fresh, new Set([fresh.candidates[0], fresh.candidates[2]])), undefined);
+  assert.ok(site.alias === undefined && alias.alias === site);
 });
 
 test('code without semicolons: a rewritten call that opens a statement does not join the line before it', () => {
