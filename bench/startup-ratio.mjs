@@ -5,15 +5,36 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+const usage = 'usage: node bench/startup-ratio.mjs [results.json] [--fs local|fuse] [--node <major>]\n';
+const fail = (message) => {
+  process.stderr.write(`startup-ratio: ${message}\n${usage}`);
+  process.exit(2);
+};
 const args = process.argv.slice(2);
+if (args.includes('--help') || args.includes('-h')) {
+  process.stdout.write(usage);
+  process.exit(0);
+}
 const flag = (name, fallback) => {
   const at = args.indexOf(name);
-  return at === -1 ? fallback : args.splice(at, 2)[1];
+  if (at === -1) return fallback;
+  const value = args.splice(at, 2)[1];
+  if (value === undefined || value.startsWith('-')) fail(`${name} needs a value`);
+  return value;
 };
 const fs = flag('--fs', 'local');
 const node = flag('--node', '24');
+const unknown = args.find((arg) => arg.startsWith('-'));
+if (unknown !== undefined) fail(`unknown option ${unknown}`);
+if (args.length > 1) fail(`one results file at most (got ${args.length})`);
 const file = args[0] ?? join(import.meta.dirname, 'results', 'bench.json');
-const doc = JSON.parse(readFileSync(file, 'utf8'));
+let doc;
+try {
+  doc = JSON.parse(readFileSync(file, 'utf8'));
+} catch (error) {
+  fail(`cannot read ${file}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`);
+}
+if (!Array.isArray(doc?.results)) fail(`${file} is not a benchmark result (no "results" list)`);
 const commands = ['eslint-version', 'webpack-version', 'vitest-version', 'npm-version', 'prettier-version', 'tsc-version'];
 const rows = doc.results.filter((r) => r.fs === fs && r.node === node);
 const base = rows.find((r) => r.scenario === 'empty' && r.variant === 'plain');
