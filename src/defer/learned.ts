@@ -569,7 +569,10 @@ export function moduleFacts(source: string, file: string, format: 'commonjs' | '
   const dynamic = hasDynamicScope(source);
   const invoked = format === 'commonjs' && !dynamic ? invokedRequireSites(program, source, top?.owner) : { sites: [], references: [] };
   // `const X = x.X` after `const x = require("x")`: X reads x at load, so x loads then unless X too waits for its first use.
-  const aliases = format === 'commonjs' && !dynamic && top !== undefined ? aliasSites(program, source, top) : { sites: [], references: [], bases: new Set<number>() };
+  const aliases =
+    format === 'commonjs' && !dynamic && top !== undefined
+      ? aliasSites(program, source, top, new Set(invoked.sites.map((site) => site.object)))
+      : { sites: [], references: [], bases: new Set<number>() };
   const plan: DeferPlan | undefined =
     invoked.sites.length === 0 && aliases.sites.length === 0
       ? top
@@ -606,28 +609,35 @@ export function moduleFacts(source: string, file: string, format: 'commonjs' | '
 }
 
 /**
- * Top-level `const X = x.a.b` and `const { a } = x`, where `x` is the binding of a top-level
- * require site: alias sites, which load at first use through their own holder. The initialiser
- * they keep already reads through `x`'s holder (`bases`: where it read `x`). An alias waits
- * only together with its site (settleAliases).
+ * Top-level `const X = x.a.b` and `const { a } = x`, where `x` is the binding of an earlier
+ * top-level require site: alias sites, which load at first use through their own holder. The
+ * initialiser they keep already reads through `x`'s holder (`bases`: where it read `x`). An
+ * alias waits only together with its site (settleAliases). Its value is read at its first use,
+ * as `require("x").y` is: none where the module itself writes through `x`, which would change
+ * what that read finds. `claimed`: names other sites own.
  */
-function aliasSites(program: Node, source: string, top: DeferPlan): { sites: DeferSite[]; references: Reference[]; bases: Set<number> } {
+function aliasSites(program: Node, source: string, top: DeferPlan, claimed: ReadonlySet<string>): { sites: DeferSite[]; references: Reference[]; bases: Set<number> } {
   const sites: DeferSite[] = [];
   const bases = new Set<number>();
+  let written: Set<string> | undefined;
   for (const statement of program['body'] as Node[]) {
     if (statement.type !== 'VariableDeclaration') continue;
     for (const declarator of statement['declarations'] as Node[]) {
       const init = declarator['init'] as Node | null;
       if (!init) continue;
       let base = init;
-      while (base.type === 'MemberExpression' && !base['computed'] && !base['optional'] && base['property']?.type === 'Identifier') base = base['object'];
-      if (base.type !== 'Identifier') continue;
+      while (base.type === 'MemberExpression' && !base['computed'] && base['property']?.type === 'Identifier') base = base['object'];
+      // `const y = x` renames: nothing to gain (`const { a } = x` reads).
+      if (base.type !== 'Identifier' || (base === init && declarator['id'].type === 'Identifier')) continue;
       const parent = top.owner.get(base['name']);
-      if (parent === undefined || parent.kind !== 'require' || parent.keep) continue;
+      // Before its require, the alias read the binding before it had a value (or in its TDZ).
+      if (parent === undefined || parent.kind !== 'require' || parent.keep || declarator.start < parent.end) continue;
       const locals = new Map<string, string>();
       if (declarator['id'].type === 'Identifier') locals.set(declarator['id'].name, '');
       else if (!simpleObjectPattern(declarator['id'], locals)) continue;
-      if ([...locals.keys()].some((name) => top.owner.has(name) || sites.some((site) => site.locals.has(name)))) continue;
+      if ([...locals.keys()].some((name) => top.owner.has(name) || claimed.has(name) || sites.some((site) => site.locals.has(name)))) continue;
+      written ??= writtenThrough(program);
+      if (written.has(base['name'])) continue;
       const imported = parent.locals.get(base['name'])!;
       const read = imported === '' ? parent.read : member(parent.read, imported);
       const object = uniqueName(source, `__coldstart_alias${sites.length}`);
@@ -640,6 +650,57 @@ function aliasSites(program: Node, source: string, top: DeferPlan): { sites: Def
   const references = findReferences(program, new Set(owner.keys()));
   for (const ref of references) if (ref.kind === 'export') owner.get(ref.name)!.keep = true;
   return { sites, references: references.filter((ref) => !owner.get(ref.name)!.keep), bases };
+}
+
+/**
+ * Names the module writes a property through, anywhere (shadowing ignored, which only refuses
+ * more): `x.a = …`, `x.a.b++`, `delete x.a`, `Object.defineProperty(x, …)` and the like.
+ */
+function writtenThrough(program: Node): Set<string> {
+  const names = new Set<string>();
+  const rootOf = (node: Node | null | undefined): string | undefined => {
+    let at = node;
+    while (at && (at.type === 'MemberExpression' || at.type === 'ParenthesizedExpression' || at.type === 'ChainExpression')) at = at.type === 'MemberExpression' ? at['object'] : at['expression'];
+    return at?.type === 'Identifier' ? at['name'] : undefined;
+  };
+  const target = (node: Node | null | undefined): void => {
+    if (!node) return;
+    if (node.type === 'MemberExpression') {
+      const root = rootOf(node);
+      if (root !== undefined) names.add(root);
+    } else if (node.type === 'ObjectPattern') {
+      for (const property of node['properties'] as Node[]) target(property.type === 'RestElement' ? property['argument'] : property['value']);
+    } else if (node.type === 'ArrayPattern') {
+      for (const element of node['elements'] as (Node | null)[]) target(element);
+    } else if (node.type === 'AssignmentPattern') target(node['left']);
+    else if (node.type === 'RestElement') target(node['argument']);
+  };
+  const visit = (node: any): void => {
+    if (!node || typeof node !== 'object') return;
+    if (Array.isArray(node)) {
+      for (const child of node) visit(child);
+      return;
+    }
+    if (typeof node.type !== 'string') return;
+    if (node.type === 'AssignmentExpression') target(node.left);
+    else if (node.type === 'UpdateExpression' || (node.type === 'UnaryExpression' && node.operator === 'delete')) target(node.argument);
+    else if (node.type === 'ForInStatement' || node.type === 'ForOfStatement') target(node.left);
+    else if (node.type === 'CallExpression' && node.callee?.type === 'MemberExpression') {
+      const owner = node.callee.object?.type === 'Identifier' ? node.callee.object.name : undefined;
+      const method = node.callee.property?.type === 'Identifier' ? node.callee.property.name : undefined;
+      if ((owner === 'Object' || owner === 'Reflect') && method !== undefined && definers.has(method)) {
+        const root = rootOf(node.arguments?.[0]);
+        if (root !== undefined) names.add(root);
+      }
+    }
+    for (const key in node) {
+      if (key === 'type') continue;
+      const child = node[key];
+      if (child && typeof child === 'object') visit(child);
+    }
+  };
+  visit(program['body']);
+  return names;
 }
 
 /** How many declarations bind each name in the module's own scope (blocks included, nested functions not). */
@@ -787,7 +848,12 @@ export function lowerLearned(source: string, facts: { plan: DeferPlan | undefine
     } else if (site.kind === 'require') {
       requires = true;
       const { line, column } = position(source, site.start);
-      const load = `${site.object} = ${helper}(() => (${site.init}), ${JSON.stringify(site.specifier)}, ${line}, ${column})`;
+      // A pattern's properties are read once, at first use, as the declaration read them once.
+      const names = [...new Set(site.locals.values())];
+      const value = names.length > 0 && !names.includes('') ? `((v) => ({ ${names.map((name) => `${JSON.stringify(name)}: v[${JSON.stringify(name)}]`).join(', ')} }))(${site.init})` : `(${site.init})`;
+      // An alias's load is its require's, which the lazy-load records count already.
+      const specifier = site.alias === undefined ? JSON.stringify(site.specifier) : 'null';
+      const load = `${site.object} = ${helper}(() => ${value}, ${specifier}, ${line}, ${column})`;
       s.overwrite(site.start, site.end, keepLines(source, site.start, site.end, load), { contentOnly: true });
     } else {
       // An import: the stand-in the defer hooks answer with a deferred namespace (as auto-defer's).
@@ -802,7 +868,7 @@ export function lowerLearned(source: string, facts: { plan: DeferPlan | undefine
   // otherwise it is one property read per deferred require, at its first use.
   if (requires) {
     const recorded = `globalThis[Symbol.for(${JSON.stringify(learnedLoadKey)})]`;
-    insertAfterDirectives(s, plan.program, source, `function ${helper}(load, specifier, line, column) { let done = false, value; return { get m() { if (!done) { const seen = ${recorded}; value = seen === undefined ? load() : seen(load, specifier, typeof __filename === "string" ? __filename : "", line, column); done = true; } return value; } }; } `);
+    insertAfterDirectives(s, plan.program, source, `function ${helper}(load, specifier, line, column) { let done = false, value; return { get m() { if (!done) { const seen = ${recorded}; value = seen === undefined || specifier === null ? load() : seen(load, specifier, typeof __filename === "string" ? __filename : "", line, column); done = true; } return value; } }; } `);
   }
   return s.toString();
 }

@@ -246,6 +246,8 @@ function statementListStarts(program: Node): Set<number> {
 export function keepLines(source: string, start: number, end: number, text: string): string {
   let breaks = 0;
   for (let i = start; i < end; i++) if (source.charCodeAt(i) === 10) breaks++;
+  // A replacement that copies part of the original (a multi-line initialiser) keeps its breaks.
+  for (let i = text.indexOf('\n'); i !== -1 && breaks > 0; i = text.indexOf('\n', i + 1)) breaks--;
   return text + '\n'.repeat(breaks);
 }
 
