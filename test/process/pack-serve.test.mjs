@@ -9,8 +9,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, w
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { dist, fixtures, runCli, runNode, tempDir } from '../helpers.mjs';
-import { decodePack } from '../../dist/pack/format.js';
-import { checksum } from '../../dist/locations/checksum.js';
+import { decodePack, headerChecksum } from '../../dist/pack/format.js';
 
 const { makePackApp } = await import(pathToFileURL(join(fixtures, 'pack-app', 'make.mjs')).href);
 const register = pathToFileURL(join(dist, 'register.js')).href;
@@ -246,7 +245,7 @@ function reseal(bytes) {
   // After the length and checksum line comes the start line, then the header.
   const headerStart = bytes.indexOf(10, lengthEnd + 12) + 1;
   const length = Number(bytes.toString('latin1', second + 1, lengthEnd));
-  bytes.write(String(checksum(bytes, headerStart, headerStart + length)).padStart(10, '0'), lengthEnd + 1, 'latin1');
+  bytes.write(String(headerChecksum(bytes.subarray(headerStart, headerStart + length))).padStart(10, '0'), lengthEnd + 1, 'latin1');
   return bytes;
 }
 
