@@ -42,7 +42,7 @@ async function run(options) {
   const nodes = options.nodes.map((spec) => ({ ...findNode(spec, work), compileCache: false }));
   for (const node of nodes) node.compileCache = hasCompileCache(node.path);
   log(`Node: ${nodes.map((n) => `${n.version} (${n.path})`).join(', ')}`);
-  const { chosen: scenarios, skipped: missing } = selectScenarios(repoRoot, options.scenarios);
+  const { chosen: scenarios, skipped: missing } = selectScenarios(repoRoot, options.scenarios, options.realWork);
   const variants = selectVariants(options.variants);
   const skipped = missing.map((s) => `scenario ${s.id}: ${s.reason}`);
   const notes = [];

@@ -65,7 +65,7 @@ export async function measureScenario({ root, coldstart, work, fs, node, scenari
     // compile cache (tsc, prettier) keep it there, and a cold one costs 10 MiB more RSS.
     runOnce(command);
     const check = runWithRss(command, tools.time);
-    const problem = difference(reference, check);
+    const problem = difference(reference, check, scenario);
     if (problem) {
       records.set(variant.id, record(base, variant, { status: 'broken', reason: problem }));
       continue;
@@ -78,7 +78,7 @@ export async function measureScenario({ root, coldstart, work, fs, node, scenari
     for (const [id, command] of commands) {
       await tick();
       const result = runOnce(command);
-      const problem = difference(reference, result);
+      const problem = difference(reference, result, scenario);
       if (problem) {
         Object.assign(records.get(id), { status: 'broken', reason: `timed run ${round + 1}: ${problem}` });
         commands.delete(id);

@@ -44,15 +44,22 @@ export function normalise(text) {
   return text.split('\n').map((line) => line.trimEnd()).join('\n').trimEnd();
 }
 
-/** Why `got` differs from the plain-Node `want`, or null when they match (stdout and exit code). */
-export function difference(want, got) {
+/**
+ * Why `got` differs from the plain-Node `want`, or null when they match: stdout and exit code,
+ * and stderr too when `scenario.stderr`; `scenario.mask` lists what may differ from run to run
+ * (a test runner's durations), replaced before comparing.
+ */
+export function difference(want, got, scenario = {}) {
   if (got.error) return `did not run: ${got.error}`;
   if (got.signal) return `killed by ${got.signal}`;
   if (got.code !== want.code) return `exit ${got.code} instead of ${want.code}${firstLine(got.stderr)}`;
-  const a = normalise(want.stdout).split('\n');
-  const b = normalise(got.stdout).split('\n');
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    if (a[i] !== b[i]) return `stdout differs at line ${i + 1}: ${JSON.stringify(clip(b[i] ?? '<end>'))} instead of ${JSON.stringify(clip(a[i] ?? '<end>'))}`;
+  const masked = (text) => (scenario.mask ?? []).reduce((out, pattern) => out.replace(pattern, '<masked>'), normalise(text));
+  for (const stream of scenario.stderr ? ['stdout', 'stderr'] : ['stdout']) {
+    const a = masked(want[stream]).split('\n');
+    const b = masked(got[stream]).split('\n');
+    for (let i = 0; i < Math.max(a.length, b.length); i++) {
+      if (a[i] !== b[i]) return `${stream} differs at line ${i + 1}: ${JSON.stringify(clip(b[i] ?? '<end>'))} instead of ${JSON.stringify(clip(a[i] ?? '<end>'))}`;
+    }
   }
   return null;
 }

@@ -18,6 +18,9 @@ Options:
   --runs N            timed runs per variant after the warm-up
   --node LIST         Node versions or binaries, e.g. 20,24 or /path/to/node
   --scenario LIST     only these scenarios (ids, comma-separated)
+  --real-work         also run each --version command's real work (eslint on a file, tsc -p,
+                      a webpack build, prettier --check, npm ls, vitest run) with the lazy pack
+                      learned from its --version run; stderr is compared too
   --variant LIST      only these variants (ids; 'plain' is always added)
   --fs LIST           local,fuse
   --many LIST         process counts for the many-process runs (0 = none)
@@ -51,7 +54,7 @@ function count(value, flag) {
 /** Parses argv (without node and script) into the options the run uses. */
 export function parseOptions(argv) {
   const profile = argv.includes('--smoke') ? 'smoke' : argv.includes('--quick') ? 'quick' : 'full';
-  const options = { profile, ...structuredClone(profiles[profile]), out: null, strict: false, help: false };
+  const options = { profile, ...structuredClone(profiles[profile]), out: null, strict: false, help: false, realWork: false };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const next = () => argv[++i];
@@ -67,6 +70,7 @@ export function parseOptions(argv) {
       case '--no-strace': options.strace = false; break;
       case '--out': options.out = list(next(), flag).join(','); break;
       case '--strict': options.strict = true; break;
+      case '--real-work': options.realWork = true; break;
       default: throw new UsageError(`unknown option '${flag}' (see --help)`);
     }
   }

@@ -2,6 +2,7 @@
 // (package.json, dist/, bin/, bench/, examples/demo/), so the same table serves local disk and
 // the FUSE copy.
 import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const eslint = 'bench/node_modules/eslint/bin/eslint.js';
@@ -32,15 +33,44 @@ export const scenarios = [
   },
 ];
 
-/** The scenarios to run, minus those whose files are missing (each skipped with a reason). */
-export function selectScenarios(root, ids) {
+/**
+ * The real work of the `--version` commands, each run with the lazy pack learned from its
+ * `--version` run (packFrom): what a user of that pack runs next must print what plain Node
+ * prints, stderr included. Run with --real-work (or by id); the other variants learn their own.
+ */
+const realWork = 'bench/fixtures/real-work';
+// A test runner's durations and clock times change from run to run.
+const timings = [/\d+(?:\.\d+)?\s?m?s\b/g, /\b\d\d:\d\d:\d\d\b/g];
+export const realWorkScenarios = [
+  { id: 'eslint-lint-vp', title: 'eslint one file (--version pack)', project: 'bench', cwd: 'bench/fixtures/lint', entry: eslint, args: ['sample.js'], packFrom: 'eslint-version' },
+  { id: 'tsc-project-vp', title: 'tsc -p (--version pack)', project: 'bench', cwd: realWork, entry: 'bench/node_modules/typescript/bin/tsc', args: ['-p', '.'], packFrom: 'tsc-version' },
+  {
+    id: 'webpack-build-vp', title: 'webpack building an entry (--version pack)', project: 'bench', cwd: realWork, entry: 'bench/node_modules/webpack/bin/webpack.js',
+    args: ['--mode', 'production', '--entry', './src/entry.js', '--output-path', join(tmpdir(), 'coldstart-bench-webpack-out'), '--no-stats'], packFrom: 'webpack-version',
+  },
+  { id: 'prettier-check-vp', title: 'prettier --check (--version pack)', project: 'bench', cwd: 'bench/fixtures/prettier', entry: 'bench/node_modules/prettier/bin/prettier.cjs', args: ['--check', 'formatted.js'], packFrom: 'prettier-version' },
+  { id: 'npm-ls-vp', title: 'npm ls (--version pack)', project: 'bench', cwd: 'bench', entry: 'bench/node_modules/npm/bin/npm-cli.js', args: ['ls', '--depth=0'], packFrom: 'npm-version' },
+  { id: 'vitest-run-vp', title: 'vitest run (--version pack)', project: 'bench', cwd: realWork, entry: 'bench/node_modules/vitest/vitest.mjs', args: ['run', '--reporter=dot', '--root', '.'], packFrom: 'vitest-version', mask: timings },
+].map((scenario) => ({ ...scenario, stderr: true, realWork: true }));
+
+/** A scenario by id, the real-work ones included. */
+export function scenarioById(id) {
+  return [...scenarios, ...realWorkScenarios].find((s) => s.id === id);
+}
+
+/**
+ * The scenarios to run, minus those whose files are missing (each skipped with a reason): all
+ * but the real-work ones by default, those too with `realWork`, or exactly `ids`.
+ */
+export function selectScenarios(root, ids, realWork = false) {
   const chosen = [];
   const skipped = [];
+  const known = [...scenarios, ...realWorkScenarios];
   for (const id of ids ?? []) {
-    if (!scenarios.some((s) => s.id === id)) throw new Error(`unknown scenario '${id}' (known: ${scenarios.map((s) => s.id).join(', ')})`);
+    if (!known.some((s) => s.id === id)) throw new Error(`unknown scenario '${id}' (known: ${known.map((s) => s.id).join(', ')})`);
   }
-  for (const scenario of scenarios) {
-    if (ids && !ids.includes(scenario.id)) continue;
+  for (const scenario of known) {
+    if (ids ? !ids.includes(scenario.id) : scenario.realWork && !realWork) continue;
     const missing = (scenario.needs ?? [scenario.entry]).find((path) => !existsSync(join(root, path)));
     if (missing) skipped.push({ id: scenario.id, reason: `${missing} does not exist yet` });
     else chosen.push(scenario);

@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { cleanEnv, runOnce } from './measure.mjs';
+import { scenarioById } from './scenarios.mjs';
 
 export class SetupError extends Error {}
 
@@ -98,11 +99,16 @@ function bundle(cell) {
   });
 }
 
-/** The lazy pack of the cell, learned from the scenario's own command (once per tree, scenario and Node). */
+/**
+ * The lazy pack of the cell, learned from the scenario's own command, or from the command of the
+ * scenario it names as `packFrom` (the same pack that scenario uses), once per tree, scenario and Node.
+ */
 function lazyPack(cell) {
-  const pack = join(stateDir(cell), 'lazy-pack.v1');
-  once(cell, `lazy-pack|${cell.root}|${cell.scenario.id}|${cell.node.label}`, () => {
-    const plain = command(cell);
+  const from = cell.scenario.packFrom === undefined ? cell : { ...cell, scenario: scenarioById(cell.scenario.packFrom) };
+  if (from.scenario === undefined) throw new SetupError(`no scenario ${cell.scenario.packFrom} to learn the pack from`);
+  const pack = join(stateDir(from), 'lazy-pack.v1');
+  once(cell, `lazy-pack|${cell.root}|${from.scenario.id}|${cell.node.label}`, () => {
+    const plain = command(from);
     coldstartCli(cell, ['pack', '--lazy', '--out', pack, '--', plain.file, ...plain.args], plain.cwd);
   });
   return pack;
