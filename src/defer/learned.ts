@@ -3,7 +3,7 @@
 // in, decisions and text out. `coldstart pack --lazy` runs it over every module a recorded
 // program loaded, with the load graph the recording saw; a served run parses nothing.
 // Why each rule exists: docs/decisions/learned-deferral.md.
-import { learnedLoadKey } from '../lazy/learned-records.js';
+import { learnedLoadKey, viaFrame } from '../lazy/learned-records.js';
 import { isBuiltin } from 'node:module';
 import MagicString from 'magic-string';
 import { specifierPrefix } from './detect.js';
@@ -22,6 +22,10 @@ export interface ModuleFacts {
   readonly eagerRequires: readonly string[];
   /** Declarations that could load at first use, if their target is safe to defer. */
   readonly candidates: readonly DeferSite[];
+  /** Whether it may change its own exports after it has loaded (a function writes them). */
+  readonly exportsChangeLater: boolean;
+  /** Specifiers of its requires whose exports it writes to, anywhere (`x.level = 1`). */
+  readonly writesInto: readonly string[];
 }
 
 /** Names whose properties a module must not write for its loading to be deferrable. */
@@ -589,7 +593,10 @@ export function moduleFacts(source: string, file: string, format: 'commonjs' | '
           commonjs: true,
           calls: top?.calls ?? [],
         };
-  const base = { sideEffect: facts.sideEffect, eagerRequires: facts.eagerRequires, topLevelAwait: facts.topLevelAwait, plan };
+  const written = format === 'commonjs' ? writtenThrough(program) : new Set<string>();
+  const writesInto = top === undefined ? [] : [...new Set([...written].map((name) => top.owner.get(name)).filter((site) => site?.kind === 'require').map((site) => site!.specifier))];
+  const exportsChangeLater = format === 'commonjs' && writesOwnExportsLater(program);
+  const base = { sideEffect: facts.sideEffect, eagerRequires: facts.eagerRequires, topLevelAwait: facts.topLevelAwait, plan, exportsChangeLater, writesInto };
   if (plan === undefined) return { ...base, candidates: [] };
   const wanted = format === 'module' ? 'import' : 'require';
   const declarations = format === 'commonjs' ? moduleScopeDeclarations(program) : undefined;
@@ -701,6 +708,54 @@ function writtenThrough(program: Node): Set<string> {
   };
   visit(program['body']);
   return names;
+}
+
+/**
+ * Whether code inside a function writes the module's exports (`exports.x = …`, `module.exports
+ * = …`, `delete exports.x`, `Object.defineProperty(exports, …)`): after load, what a declaration
+ * reads from them may change. Parameters named `exports` count too, which only refuses more.
+ */
+function writesOwnExportsLater(program: Node): boolean {
+  const exportsRoot = (node: Node | null | undefined): boolean => {
+    let at = node;
+    while (at && (at.type === 'MemberExpression' || at.type === 'ParenthesizedExpression')) {
+      if (at.type === 'MemberExpression' && at['object']?.type === 'Identifier' && at['object'].name === 'module' && !at['computed'] && at['property']?.name === 'exports') return true;
+      at = at.type === 'MemberExpression' ? at['object'] : at['expression'];
+    }
+    return at?.type === 'Identifier' && at['name'] === 'exports';
+  };
+  let found = false;
+  const visit = (node: any, inFunction: boolean): void => {
+    if (found || !node || typeof node !== 'object') return;
+    if (Array.isArray(node)) {
+      for (const child of node) visit(child, inFunction);
+      return;
+    }
+    if (typeof node.type !== 'string') return;
+    const inner = inFunction || isFunctionLike(node);
+    if (inner) {
+      if (node.type === 'AssignmentExpression' && exportsRoot(node.left)) found = true;
+      else if ((node.type === 'UpdateExpression' || (node.type === 'UnaryExpression' && node.operator === 'delete')) && node.argument?.type === 'MemberExpression' && exportsRoot(node.argument)) found = true;
+      else if (node.type === 'CallExpression' && node.callee?.type === 'MemberExpression' && ['Object', 'Reflect'].includes(node.callee.object?.name) && definers.has(node.callee.property?.name) && exportsRoot(node.arguments?.[0])) found = true;
+    }
+    for (const key in node) {
+      if (key === 'type') continue;
+      const child = node[key];
+      if (child && typeof child === 'object') visit(child, inner);
+    }
+  };
+  visit(program['body'], false);
+  return found;
+}
+
+/**
+ * Whether the site keeps a value read from the module's exports (a destructured name, a
+ * member, an interop copy, an alias) rather than the exports object itself: read at first use
+ * instead of at load, it would see a change made in between.
+ */
+export function keepsValue(site: DeferSite): boolean {
+  if (site.kind !== 'require') return false;
+  return site.alias !== undefined || [...site.locals.values()].some((name) => name !== '') || !/^\(*\s*require\((["'`])[^"'`]*\1\)\s*\)*$/.test(site.init ?? '');
 }
 
 /** How many declarations bind each name in the module's own scope (blocks included, nested functions not). */
@@ -851,9 +906,12 @@ export function lowerLearned(source: string, facts: { plan: DeferPlan | undefine
       // A pattern's properties are read once, at first use, as the declaration read them once.
       const names = [...new Set(site.locals.values())];
       const value = names.length > 0 && !names.includes('') ? `((v) => ({ ${names.map((name) => `${JSON.stringify(name)}: v[${JSON.stringify(name)}]`).join(', ')} }))(${site.init})` : `(${site.init})`;
-      // An alias's load is its require's, which the lazy-load records count already.
-      const specifier = site.alias === undefined ? JSON.stringify(site.specifier) : 'null';
-      const load = `${site.object} = ${helper}(() => ${value}, ${specifier}, ${line}, ${column})`;
+      // An alias's load is its require's, which the lazy-load records count already; its named
+      // function tells them to look past it for the use that forced the load.
+      const load =
+        site.alias === undefined
+          ? `${site.object} = ${helper}(() => ${value}, ${JSON.stringify(site.specifier)}, ${line}, ${column})`
+          : `${site.object} = ${helper}(function ${viaFrame}() { return ${value}; }, null, ${line}, ${column})`;
       s.overwrite(site.start, site.end, keepLines(source, site.start, site.end, load), { contentOnly: true });
     } else {
       // An import: the stand-in the defer hooks answer with a deferred namespace (as auto-defer's).

@@ -9,6 +9,9 @@ import { generatedCodeKeys } from '../shared-state.js';
 /** The global the rewritten modules' helper calls (defer/learned.ts lowerLearned). */
 export const learnedLoadKey = generatedCodeKeys.learnedLoad;
 
+/** The name of an alias's load function (defer/learned.ts): a stack frame to look past. */
+export const viaFrame = '__coldstart_via';
+
 type LearnedLoad = (load: () => unknown, specifier: string, parent: string, line: number, column: number) => unknown;
 
 /** Makes learned-deferral loads record themselves in this process's lazy-load records. */
@@ -21,11 +24,14 @@ export function recordLearnedLoads(): void {
     // that forced the load is the next one.
     const trace: { stack?: string } = {};
     const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 12;
+    Error.stackTraceLimit = 16;
     Error.captureStackTrace(trace, learnedLoad);
     Error.stackTraceLimit = limit;
     const lines = (trace.stack ?? '').split('\n');
-    const firstUse = new CallSite({ stack: [lines[0], ...lines.slice(2)].join('\n') });
+    // An alias (`const X = x.X`) loads x from its own getter: the use is past its two frames.
+    let use = 2;
+    while (lines[use]?.includes(viaFrame) === true) use += 2;
+    const firstUse = new CallSite({ stack: [lines[0], ...lines.slice(use)].join('\n') });
     const record: MutableRecord = {
       specifier,
       parent,

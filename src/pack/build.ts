@@ -146,7 +146,7 @@ export function buildPack(options: {
 
   // Stamps first: a file that changes after this point makes the pack stale, never wrong.
   const stamps = collectStamps(root);
-  const modules: { path: string; format: ModuleFormat; mtime: number; bytes: Buffer; codeCache?: Buffer; lazy?: { source: Buffer; deferred: string[] } }[] = [];
+  const modules: { path: string; format: ModuleFormat; mtime: number; bytes: Buffer; codeCache?: Buffer; lazy?: { source: Buffer; deferred: string[]; watch?: string[] } }[] = [];
   let codeCacheModules = 0;
   let codeCacheBytes = 0;
   const packedFormat = new Map<string, string>();
@@ -211,7 +211,10 @@ export function buildPack(options: {
     for (const m of absolute) {
       const found = learned.rewritten.get(m.path);
       if (found === undefined) continue;
-      m.entry.lazy = found;
+      // Its first-party targets are watched: the decision to defer them holds only while they are
+      // what the recorded run loaded (node_modules is watched as a whole by the stamps).
+      const watch = found.targets.map((path) => inRoot(path)).filter((path): path is string => path !== undefined && !managed(path));
+      m.entry.lazy = { source: found.source, deferred: found.deferred, ...(watch.length > 0 ? { watch } : {}) };
       requires += found.deferred.length;
     }
     const rel = (path: string): string => inRoot(path) ?? path;

@@ -74,8 +74,9 @@ export interface PackHeader {
  */
 export type StoredStart = [string, string, [string, { type?: unknown; coldstart?: unknown } | null][]];
 
-/** [path, offset, length, checksum, specifiers it loads at first use] */
-export type StoredLazy = [string, number, number, number, string[]];
+/** [path, offset, length, checksum, specifiers it loads at first use, and the first-party files
+ *  those went to (root-relative), when any: the rewrite is served only while they are unchanged] */
+export type StoredLazy = [string, number, number, number, string[]] | [string, number, number, number, string[], string[]];
 
 /** The module bytes of a pack: in memory, or read from the file as they are asked for. */
 export interface PackBody {
@@ -137,7 +138,7 @@ export interface PackInput {
   readonly node: string;
   readonly conditions: string;
   readonly stamps: StoredStamp[];
-  readonly modules: { path: string; format: ModuleFormat; mtime: number; bytes: Buffer; codeCache?: Buffer | undefined; lazy?: { source: Buffer; deferred: string[] } | undefined }[];
+  readonly modules: { path: string; format: ModuleFormat; mtime: number; bytes: Buffer; codeCache?: Buffer | undefined; lazy?: { source: Buffer; deferred: string[]; watch?: string[] | undefined } | undefined }[];
   readonly answers: StoredAnswer[];
   readonly starts?: StoredStart[] | undefined;
   readonly deferUsers?: number | undefined;
@@ -190,7 +191,10 @@ export function encodePack(input: PackInput): Buffer {
     if (cache !== undefined) (row as number[] & StoredModule).push(...cache);
     modules.push(row);
     const rewritten = where.get(`lazy\0${m.path}`);
-    if (rewritten !== undefined) lazy.push([m.path, rewritten[0], rewritten[1], rewritten[2], m.lazy!.deferred]);
+    if (rewritten !== undefined) {
+      const watch = m.lazy!.watch;
+      lazy.push(watch !== undefined && watch.length > 0 ? [m.path, rewritten[0], rewritten[1], rewritten[2], m.lazy!.deferred, watch] : [m.path, rewritten[0], rewritten[1], rewritten[2], m.lazy!.deferred]);
+    }
   }
   const header: PackHeader = {
     root: input.root,

@@ -4,7 +4,7 @@
 // The rules, and why each exists: docs/decisions/learned-deferral.md.
 import { isBuiltin } from 'node:module';
 import { dirname } from 'node:path';
-import { lowerLearned, moduleFacts, settleAliases, type DeferSite } from '../defer/learned.js';
+import { keepsValue, lowerLearned, moduleFacts, settleAliases, type DeferSite } from '../defer/learned.js';
 
 export interface LearnInput {
   /** Absolute path, format and bytes of every packed module. */
@@ -19,8 +19,9 @@ export interface LearnInput {
 }
 
 export interface Learned {
-  /** The rewritten source of each module that defers something, and what it defers. */
-  readonly rewritten: Map<string, { source: Buffer; deferred: string[] }>;
+  /** The rewritten source of each module that defers something, what it defers, and where those
+   *  requires went in the recorded runs (absolute paths; builtins apart). */
+  readonly rewritten: Map<string, { source: Buffer; deferred: string[]; targets: string[] }>;
   /** Candidates refused, by reason, for the summary and the docs' evidence. */
   readonly refused: Map<string, number>;
   /** Each refusal: the importer, the specifier and why (`coldstart pack --lazy --json` lists them). */
@@ -145,7 +146,20 @@ export function learnDeferral(input: LearnInput): Learned {
     return false;
   };
 
-  const rewritten = new Map<string, { source: Buffer; deferred: string[] }>();
+  // Modules whose exports may change after they load: by their own functions, or by a module
+  // that writes into them. A declaration that keeps a value read from them must read it at load.
+  const changing = new Set<string>();
+  for (const m of input.modules) {
+    const f = factsOf(m.path);
+    if (f === null) continue;
+    if (f.exportsChangeLater) changing.add(m.path);
+    for (const specifier of f.writesInto) {
+      const to = target(m.path, specifier);
+      if (to !== undefined) changing.add(to);
+    }
+  }
+
+  const rewritten = new Map<string, { source: Buffer; deferred: string[]; targets: string[] }>();
   const refused = new Map<string, number>();
   const refusals: Learned['refusals'] = [];
   let current = { module: '', specifier: '' };
@@ -166,6 +180,7 @@ export function learnDeferral(input: LearnInput): Learned {
       current = { module: m.path, specifier: site.specifier };
       const to = target(m.path, site.specifier);
       if (to === undefined) refuse('target not recorded');
+      else if (keepsValue(site) && changing.has(to)) refuse('keeps a value from exports that change after load');
       else if (to.startsWith('builtin:')) {
         // An ES module's import of a builtin stays: its namespace is Node's own facade.
         if (m.format === 'module') refuse('a builtin imported by an ES module');
@@ -231,7 +246,9 @@ export function learnDeferral(input: LearnInput): Learned {
     const accepted = acceptedOf.get(m.path);
     if (accepted === undefined || accepted.size === 0) continue;
     const source = lowerLearned(m.bytes.toString('utf8'), factsOf(m.path)!, accepted);
-    if (source !== undefined) rewritten.set(m.path, { source: Buffer.from(source), deferred: [...accepted].filter((site) => site.alias === undefined).map((site) => site.specifier) });
+    const own = [...accepted].filter((site) => site.alias === undefined);
+    const targets = [...new Set(own.map((site) => target(m.path, site.specifier)).filter((to): to is string => to !== undefined && !to.startsWith('builtin:')))];
+    if (source !== undefined) rewritten.set(m.path, { source: Buffer.from(source), deferred: own.map((site) => site.specifier), targets });
   }
   return { rewritten, refused, refusals, analyzed, eagerLoads: (path, original) => loadsNow(path, original).filter((to) => !to.startsWith('builtin:')) };
 }

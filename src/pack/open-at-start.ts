@@ -117,7 +117,7 @@ function open(report: PackRunReport): () => void {
     absent = found.state === 'missing';
     report.state = found.state;
     report.reason = found.state === 'stale' ? `stale pack: ${found.reason}` : found.reason;
-    if (found.state === 'stale') debug('pack', `${report.reason}; running without it (rebuild: coldstart pack -- <command>)`);
+    if (found.state === 'stale') debug('pack', `${report.reason}; running without it (rebuild: coldstart pack ${(found.header.lazy?.length ?? 0) > 0 ? '--lazy ' : ''}-- <command>)`);
     else if (found.state !== 'no-project') debug('pack', `${found.reason}; running without the pack`);
     return () => {};
   }

@@ -2,6 +2,7 @@
 // by (parent directory, specifier, mode), each checked before it is handed out. Knows nothing
 // about Node's loaders: the hooks in hooks.ts ask it and count what it says.
 import type { StartFacts } from '../loader/entry.js';
+import { debug } from '../debug.js';
 import { sharedState } from '../shared-state.js';
 import { bufferBody, checksum, type ModuleFormat, type PackBody, type PackHeader } from './format.js';
 import { isFile, managed, sameFile } from './freshness.js';
@@ -45,6 +46,11 @@ interface Entry {
   lazy: readonly [number, number, number] | undefined;
   /** Requires that source loads at first use. */
   deferred: readonly string[] | undefined;
+  /** First-party files those requires went to when packed (root-relative). */
+  watch: readonly string[] | undefined;
+  /** undefined: not checked yet; then whether every watched file is as packed (else the module
+   *  is served as written: deferring a changed, moved or broken file is not what was learned). */
+  lazyGood: boolean | undefined;
 }
 
 export interface Served {
@@ -128,15 +134,17 @@ export class PackServer {
         if (!inBody(cacheOffset, cacheLength!) || format !== 'commonjs') throw new Error(`corrupt code cache entry ${rel}`);
         cache = [cacheOffset, cacheLength!, cacheSum!];
       }
-      this.#modules.set(rel, { rel, format, size, mtime, offset, sum, good: undefined, cache, cacheGood: undefined, lazy: undefined, deferred: undefined });
+      this.#modules.set(rel, { rel, format, size, mtime, offset, sum, good: undefined, cache, cacheGood: undefined, lazy: undefined, deferred: undefined, watch: undefined, lazyGood: undefined });
       if (format === 'module') this.esModules++;
     }
     for (const row of pack.header.lazy ?? []) {
       const [rel, offset, length, sum, deferred] = row;
+      const watch = row[5];
       const entry = this.#modules.get(rel);
-      if (entry === undefined || (entry.format !== 'commonjs' && entry.format !== 'module') || !inBody(offset, length) || !Array.isArray(deferred)) {
+      if (entry === undefined || (entry.format !== 'commonjs' && entry.format !== 'module') || !inBody(offset, length) || !Array.isArray(deferred) || (watch !== undefined && !Array.isArray(watch))) {
         throw new Error(`corrupt learned-deferral entry ${String(rel)}`);
       }
+      entry.watch = watch;
       // Under COLDSTART_EAGER no rewritten source is served, so no stand-in is ever imported.
       if (entry.format === 'module' && this.#lazy) this.hasLazyModules = true;
       entry.lazy = [offset, length, sum];
@@ -213,6 +221,7 @@ export class PackServer {
   source(path: string, formats: readonly ModuleFormat[]): Served | undefined {
     const entry = this.#entry(path);
     if (entry === undefined || this.#broken || !formats.includes(entry.format)) return undefined;
+    if (entry.lazy !== undefined && entry.lazyGood === undefined) entry.lazyGood = this.#watchedFresh(entry);
     if (entry.good === undefined) entry.good = this.#check(entry, path);
     if (!entry.good) {
       this.counts.stale++;
@@ -235,7 +244,7 @@ export class PackServer {
   codeCache(path: string): Buffer | undefined {
     const entry = this.#entry(path);
     const cache = entry?.cache;
-    if (cache === undefined || this.#broken || entry!.good !== true || (this.#lazy && entry!.lazy !== undefined)) return undefined;
+    if (cache === undefined || this.#broken || entry!.good !== true || this.#servesLazy(entry!)) return undefined;
     const bytes = this.#body.bytes(cache[0], cache[1]);
     if (entry!.cacheGood === undefined) entry!.cacheGood = checksum(bytes, 0, cache[1]) === cache[2];
     return entry!.cacheGood ? bytes : undefined;
@@ -263,7 +272,19 @@ export class PackServer {
 
   /** Whether `entry` is served from its learned-deferral source (which is then the one checked). */
   #servesLazy(entry: Entry): boolean {
-    return this.#lazy && entry.lazy !== undefined;
+    return this.#lazy && entry.lazy !== undefined && entry.lazyGood !== false;
+  }
+
+  /** Whether the first-party files `entry`'s rewrite defers are still the ones packed. */
+  #watchedFresh(entry: Entry): boolean {
+    for (const rel of entry.watch ?? []) {
+      const target = this.#modules.get(rel);
+      if (target === undefined || !sameFile(this.#rootSlash + rel, target.size, target.mtime)) {
+        debug('pack', `${rel} changed since packing: ${entry.rel} is served as written, its requires eager`);
+        return false;
+      }
+    }
+    return true;
   }
 
   #check(entry: Entry, path: string): boolean {
@@ -273,6 +294,7 @@ export class PackServer {
     const [offset, length, sum] = this.#servesLazy(entry) ? entry.lazy! : [entry.offset, entry.size, entry.sum];
     if (checksum(this.#body.bytes(offset, length), 0, length) !== sum) {
       // A body that fails its checksum says the file is corrupt: serve nothing more from it.
+      debug('pack', `${entry.rel} fails its checksum in the pack: the pack is corrupt, serving nothing more from it (rebuild it with coldstart pack)`);
       this.#broken = true;
       return false;
     }

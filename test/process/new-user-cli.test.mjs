@@ -123,6 +123,10 @@ test('doctor: a missing index and pack are fine, a refused one says what to do, 
   const missing = runCli(['doctor'], { cwd: project });
   assert.equal(missing.code, 0, missing.stdout);
   assert.match(missing.stdout, /state: +missing/);
+  // A pack named on the command line that is not there is an error, not an optional file.
+  const named = runCli(['doctor', '--pack', join(project, 'no-such.pack')], { cwd: project });
+  assert.equal(named.code, 1, named.stdout);
+  assert.match(named.stdout, /REFUSED \(.*no-such\.pack does not exist\)/);
   assert.equal(runCli(['index'], { cwd: project }).code, 0);
   const run = runCli(['doctor', '--', process.execPath, 'app.js'], { cwd: project });
   assert.equal(run.code, 0, run.stderr);

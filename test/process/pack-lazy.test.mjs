@@ -3,7 +3,7 @@
 // (so removing a rule fails a named assertion before it fails the output comparison).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, realpathSync } from 'node:fs';
+import { readFileSync, realpathSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { dist, runCli, runNode, tempDir, writeTree } from '../helpers.mjs';
@@ -65,6 +65,13 @@ const tree = {
   ...pkg('alias-target', 'module.exports = { double: (n) => n * 2, triple: (n) => n * 3 };\n'),
   ...pkg('alias-user', 'const target = require("alias-target");\nconst double = target.double;\nconst { triple } = target;\nmodule.exports = (n) => [double(n), triple(n)];\n'),
   ...pkg('alias-late', 'const heavy = require("heavy-pure");\nconst dbl = heavy.double;\nconst four = dbl(2);\nmodule.exports = () => four;\n'),
+  // A value kept from exports that change after load is read at load: by the module's own
+  // function (a counter), or by another module that writes into it.
+  ...pkg('counter-pkg', 'exports.count = 0;\nexports.bump = () => { exports.count++; };\n'),
+  ...pkg('snap-user', 'const { count } = require("counter-pkg");\nmodule.exports = () => count;\n'),
+  ...pkg('box-pkg', 'exports.level = 1;\n'),
+  ...pkg('box-writer', 'const box = require("box-pkg");\nmodule.exports = () => { box.level = 2; };\n'),
+  ...pkg('box-user', 'const level = require("box-pkg").level;\nmodule.exports = () => level;\n'),
   // An effect already done before the importer runs (the recorded load order): deferring is safe.
   ...pkg('early-effect', 'process.env.EARLY_EFFECT = "1";\nmodule.exports = { v: 1 };\n'),
   ...pkg('late-user', user('early-effect')),
@@ -72,9 +79,10 @@ const tree = {
   ...pkg('thrower-user', 'const missing = require("./gone-later");\nmodule.exports = () => missing.x;\n', { 'node_modules/thrower-user/gone-later.js': 'module.exports = { x: "here" };\n' }),
   'main.js': [
     'require("early-effect");',
-    'for (const name of ["uses-polyfill", "uses-patch", "uses-exit", "uses-stack", "uses-global", "uses-leak", "uses-ext", "uses-modpatch", "uses-fresh", "uses-plug", "strict-nosemi", "uses-indirect", "reassign-pkg", "toplevel-pkg", "try-pkg", "lazy-user", "late-user", "thrower-user", "alias-user", "alias-late"]) require(name);',
+    'for (const name of ["uses-polyfill", "uses-patch", "uses-exit", "uses-stack", "uses-global", "uses-leak", "uses-ext", "uses-modpatch", "uses-fresh", "uses-plug", "strict-nosemi", "uses-indirect", "reassign-pkg", "toplevel-pkg", "try-pkg", "lazy-user", "late-user", "thrower-user", "alias-user", "alias-late", "snap-user", "box-user", "box-writer"]) require(name);',
     'console.log([].fancy?.(), require("fs").patchedByTest, Error.stackTraceLimit, globalThis.fromGlobal, typeof leaked, typeof require.extensions[".txt"], module.constructor.prototype.patchedByTest, globalThis.fromIndirect, globalThis.sideRan);',
     'console.log(require("cyc-a").get(), require("try-pkg")(), process.env.EARLY_EFFECT, require("reg-pkg").get("hello")?.() ?? "NOT registered", require("strict-nosemi")(4));',
+    'if (process.argv[2] === "--use") { require("counter-pkg").bump(); require("box-writer")(); console.log(require("snap-user")(), require("box-user")()); }',
     'if (process.argv[2] === "--use") console.log(require("lazy-user")(21).join(" "), require("thrower-user")(), require("alias-user")(5).join(","), require("alias-late")());',
     '',
   ].join('\n'),
@@ -117,6 +125,9 @@ test('pack --lazy: each safety rule decides as documented (the pack header)', (t
   assert.deepEqual(of('thrower-user'), ['./gone-later']);
   assert.deepEqual(of('alias-user'), ['alias-target'], 'aliases read only in functions wait with their require');
   assert.deepEqual(of('alias-late'), [], 'an alias read while the module evaluates keeps its require eager');
+  assert.deepEqual(of('snap-user'), [], 'a value kept from exports the module itself changes later is read at load');
+  assert.deepEqual(of('box-user'), [], 'a value kept from exports another module writes into is read at load');
+  assert.deepEqual(of('box-writer'), ['box-pkg'], 'the exports object itself still waits: its reads are live');
   assert.ok(summary.lazy.refused['target has effects when loaded'] >= 10, JSON.stringify(summary.lazy));
 });
 
@@ -141,6 +152,49 @@ test('pack --lazy: the program prints what plain Node prints, loads less, and CO
   writeTree(dir, { 'node_modules/lazy-user/index.js': readFileSync(file, 'utf8').replace('path.basename("/a/b")', '"edited"') });
   const edited = run(dir, ['--use'], { COLDSTART_PACK_VERIFY: '1' });
   assert.match(edited.stdout, /42 42 edited/);
+});
+
+test('pack --lazy: a first-party file a rewrite defers is watched; once it changes, moves or breaks, the importer is served as written', (t) => {
+  const dir = realpathSync(tempDir(t, 'coldstart-lazy-watch-'));
+  writeTree(dir, {
+    'package.json': '{"name":"lazy-watch","private":true}',
+    'node_modules/.keep': '',
+    'main.js': 'const a = require("./lib/a");\nconsole.log("started");\nif (process.argv[2] === "--use") console.log(a());\n',
+    'lib/a.js': 'const b = require("./b");\nmodule.exports = () => b.value;\n',
+    'lib/b.js': 'exports.value = 42;\n',
+  });
+  const built = runCli(['pack', '--lazy', '--always', '--', process.execPath, 'main.js'], { cwd: dir, env: base });
+  assert.equal(built.code, 0, built.stderr);
+  const read = readPackFile(join(dir, 'node_modules/.cache/coldstart/pack.v1'));
+  read.pack.body.close();
+  const row = (read.pack.header.lazy ?? []).find((r) => r[0] === 'lib/a.js');
+  assert.deepEqual(row?.slice(4), [['./b'], ['lib/b.js']], 'the rewrite of lib/a.js defers ./b and watches lib/b.js');
+  const same = (label) => {
+    const plain = runNode(['main.js'], { cwd: dir, env: base });
+    const served = run(dir, []);
+    assert.equal(served.code, plain.code, `${label}: ${served.stderr}`);
+    assert.equal(served.stdout, plain.stdout, label);
+    const message = (text) => text.split('\n').find((l) => /^\w*Error\b.*:/.test(l));
+    assert.equal(message(served.stderr), message(plain.stderr), label);
+    return served;
+  };
+  assert.equal(same('as packed').report.deferredRequires, 1);
+  // Gone: plain Node fails as main.js loads lib/a.js, so the served run must too, not at first use.
+  const b = join(dir, 'lib/b.js');
+  rmSync(b);
+  assert.equal(same('target removed').code, 1);
+  // Broken, then back with an effect of its own: what was learned no longer holds either way.
+  writeTree(dir, { 'lib/b.js': 'exports.value = ;\n' });
+  assert.equal(same('target broken').code, 1);
+  writeTree(dir, { 'lib/b.js': 'console.log("b loads");\nexports.value = 42;\n' });
+  const effect = same('target with an effect');
+  assert.match(effect.stdout, /^b loads\nstarted/);
+  assert.equal(effect.report.deferredRequires, 0);
+  // Stale after an install: the rebuild doctor suggests keeps learned deferral.
+  writeTree(dir, { 'node_modules/added-later/index.js': '' });
+  const doctor = runCli(['doctor'], { cwd: dir, env: base });
+  assert.equal(doctor.code, 1, doctor.stdout);
+  assert.match(doctor.stdout, /STALE .*rebuilt \(coldstart pack --lazy -- <command>\)/);
 });
 
 test('pack --lazy: "coldstart": { "eager": [...] } keeps matching modules as they are', (t) => {

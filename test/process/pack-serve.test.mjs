@@ -229,9 +229,11 @@ test('coldstart doctor reports the pack: fresh, stale, refused; and what a run t
   const staleRun = runCli(['doctor', '--', node, 'main.cjs'], { cwd: dir, env: base });
   assert.match(staleRun.stderr, /  pack: stale \(stale pack: node_modules changed\)/);
 
-  // No pack at all is fine (a pack is optional); --pack names another file; a bad flag is an error.
+  assert.match(stale.stdout, /rebuilt \(coldstart pack -- <command>\)/);
+  // --pack names another file, which must then exist; a bad flag is an error.
   const other = runCli(['doctor', '--pack', join(dir, 'nowhere.pack')], { cwd: dir, env });
-  assert.match(other.stdout, /pack state: +none/);
+  assert.equal(other.code, 1);
+  assert.match(other.stdout, /pack state: +REFUSED \(.*nowhere\.pack does not exist\)/);
   const bad = runCli(['doctor', '--pack'], { cwd: dir, env });
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--pack needs a file/);

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { core } from '../helpers.mjs';
-const { commonJsFacts, lowerLearned } = await import(core('defer/learned'));
+const { commonJsFacts, keepsValue, lowerLearned } = await import(core('defer/learned'));
 
 const effect = (source) => commonJsFacts(source, '/m/index.js').sideEffect;
 const candidates = (source) => commonJsFacts(source, '/m/index.js').candidates.map((site) => site.specifier);
@@ -62,6 +62,18 @@ const cases = [
 ];
 for (const [name, source, expected] of cases) test(`candidates: ${name}`, () => assert.deepEqual(candidates(source), expected));
 
+test('exports that change after load, and writes into other modules, are seen', () => {
+  const later = (source) => commonJsFacts(source, '/m/index.js').exportsChangeLater;
+  assert.equal(later('exports.count = 0;\nexports.bump = () => { exports.count++; };'), true);
+  assert.equal(later('module.exports.ready = false;\nexports.init = function () { module.exports.ready = true; };'), true);
+  assert.equal(later('exports.reset = () => { module.exports = {}; };'), true);
+  assert.equal(later('exports.def = () => Object.defineProperty(exports, "x", { value: 1 });'), true);
+  assert.equal(later('exports.a = 1;\nmodule.exports.b = () => 2;\nObject.defineProperty(exports, "__esModule", { value: true });'), false);
+  assert.deepEqual(commonJsFacts('const box = require("box");\nconst other = require("other");\nmodule.exports = () => { box.level = 2; delete other.x; };', '/m/index.js').writesInto, ['box', 'other']);
+  const sites = commonJsFacts('const a = require("a");\nconst { b } = require("b");\nconst c = require("c").c;\nconst d = __importStar(require("d"));\nconst A = a.A;\nmodule.exports = () => [a, b, c, d, A];', '/m/index.js').candidates;
+  assert.deepEqual(sites.map((site) => keepsValue(site)), [false, true, true, true, true]);
+});
+
 test("lowerLearned: after 'use strict' with no semicolon, the helper is separated by one", () => {
   const source = "'use strict'\nconst a = require('a')\nmodule.exports = () => a\n";
   const facts = commonJsFacts(source, '/m/index.js');
@@ -86,7 +98,7 @@ test('lowerLearned: an alias reads through its require at its own first use, and
   const source = '"use strict";\nconst a = require("a");\nconst X = a.X;\nconst { y } = a;\nmodule.exports = () => [new X(), y, a.z];\n';
   const facts = commonJsFacts(source, '/m/index.js');
   const code = lowerLearned(source, facts, new Set(facts.candidates));
-  assert.match(code, /const __coldstart_alias0 = __coldstart_lazy\(\(\) => \(__coldstart_defer0\.m\.X\), null, 3, 7\);/);
+  assert.match(code, /const __coldstart_alias0 = __coldstart_lazy\(function __coldstart_via\(\) \{ return \(__coldstart_defer0\.m\.X\); \}, null, 3, 7\);/);
   assert.match(code, /\[new __coldstart_alias0\.m\(\), __coldstart_alias1\.m\.y, __coldstart_defer0\.m\.z\]/);
   // Evaluated: "a" loads at the first call, once, and each alias reads the value it had then.
   let loads = 0;
@@ -143,6 +155,30 @@ test('an alias never takes a name a wrapper\'s require owns', () => {
   const module = { exports: undefined };
   new Function('require', 'module', code ?? source)((id) => ({ id, y: 'x.y' }), module);
   assert.deepEqual(module.exports(), { id: 'z', y: 'x.y' });
+});
+
+test('the lazy-load records name the use that forced a load through an alias, not the alias', async () => {
+  const { recordLearnedLoads } = await import(core('lazy/learned-records'));
+  const { store } = await import(core('lazy/records'));
+  const { writeFileSync, mkdtempSync, rmSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const { createRequire } = await import('node:module');
+  const source = '"use strict";\nconst a = require("node:path");\nconst join = a.join;\n\nmodule.exports = () =>\n  join("x", "y");\n';
+  const facts = commonJsFacts(source, '/m/index.js');
+  const dir = mkdtempSync(join(tmpdir(), 'coldstart-via-'));
+  try {
+    const file = join(dir, 'rewritten.cjs');
+    writeFileSync(file, lowerLearned(source, facts, new Set(facts.candidates)));
+    recordLearnedLoads();
+    const before = store().records.length;
+    assert.equal(createRequire(file)(file)(), join('x', 'y'));
+    const added = store().records.slice(before);
+    assert.deepEqual(added.map((r) => r.specifier), ['node:path'], 'one load, recorded once');
+    assert.match(String(added[0].firstUseAt), /rewritten\.cjs:6:/, 'the call on line 6, not the alias on line 3');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('code without semicolons: a rewritten call that opens a statement does not join the line before it', () => {

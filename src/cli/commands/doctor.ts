@@ -66,6 +66,8 @@ interface PackStatus {
   modules?: number;
   answers?: number;
   bytes?: number;
+  /** Whether it was built with --lazy (learned deferral): its rebuild hint says so. */
+  lazy?: boolean;
 }
 
 /** What a run with coldstart/register would do with the pack: activation's own check. */
@@ -79,12 +81,15 @@ function packStatus(packFlag: string | undefined): PackStatus {
     // The pack names a root that is gone (a copy without its project): runs ignore it too.
     return { pack: packFlag, state: 'refused', reason: (error as Error).message };
   }
+  // A pack named on the command line that is not there is an error, not an optional file.
+  if (found.state === 'missing' && packFlag !== undefined) return { pack: found.file, state: 'refused', reason: `${found.file} does not exist` };
   if (found.state !== 'fresh' && found.state !== 'stale') return { pack: found.file, state: found.state, reason: found.reason };
   const h = found.state === 'fresh' ? found.pack.header : found.header;
   if (found.state === 'fresh') found.pack.body.close();
   return {
     pack: found.file, state: found.state, ...(found.state === 'stale' ? { reason: found.reason } : {}),
     builtAt: h.createdAt, builtBy: h.node, modules: h.modules.length, answers: h.answers.length, bytes: found.size,
+    lazy: (h.lazy?.length ?? 0) > 0,
   };
 }
 
@@ -93,13 +98,15 @@ function describePack(p: PackStatus): string {
   if (p.state === 'fresh' || p.state === 'stale') {
     lines.push(`pack built:   ${age(Date.now() - (p.builtAt ?? 0))} ago by Node ${p.builtBy}; ${p.modules} modules, ${p.answers} resolution answers, ${megabytes(p.bytes ?? 0)}`);
   }
+  // The rebuild keeps what the pack was: learned deferral when it had any, unknown when unreadable.
+  const rebuild = `coldstart pack ${p.lazy === true ? '--lazy ' : p.lazy === undefined && p.state === 'refused' ? '[--lazy] ' : ''}-- <command>`;
   const verdict = {
     fresh: 'fresh: runs with coldstart/register serve its modules from memory',
     stale: sharedInstall()
-      ? `STALE (${p.reason}), yet served: COLDSTART_SHARED=1 trusts it as built; rebuild it (coldstart pack -- <command>)`
-      : `STALE (${p.reason}): runs ignore it until it is rebuilt (coldstart pack -- <command>)`,
-    missing: 'none (optional: coldstart pack -- <command> records one)',
-    refused: `REFUSED (${p.reason}): runs ignore it; remove it${p.pack ? ` (rm ${p.pack})` : ''} and record a new one with coldstart pack -- <command> (a staged copy: copy the stage again)`,
+      ? `STALE (${p.reason}), yet served: COLDSTART_SHARED=1 trusts it as built; rebuild it (${rebuild})`
+      : `STALE (${p.reason}): runs ignore it until it is rebuilt (${rebuild})`,
+    missing: `none (optional: ${rebuild} records one)`,
+    refused: `REFUSED (${p.reason}): runs ignore it; remove it${p.pack ? ` (rm ${p.pack})` : ''} and record a new one with ${rebuild} (a staged copy: copy the stage again)`,
     'no-project': `no project (${p.reason})`,
     off: `off (${p.reason ?? 'COLDSTART_PACK=off'})`,
   }[p.state];
