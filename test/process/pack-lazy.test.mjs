@@ -190,6 +190,13 @@ test('pack --lazy: a first-party file a rewrite defers is watched; once it chang
   const effect = same('target with an effect');
   assert.match(effect.stdout, /^b loads\nstarted/);
   assert.equal(effect.report.deferredRequires, 0);
+  // A run that loads nothing of the project (a missing script) writes no pack over this one.
+  const packFile = join(dir, 'node_modules/.cache/coldstart/pack.v1');
+  const kept = readFileSync(packFile);
+  const missing = runCli(['pack', '--lazy', '--', process.execPath, 'no-such-script.js'], { cwd: dir, env: base });
+  assert.equal(missing.code, 1, missing.stderr);
+  assert.match(missing.stderr, /loaded no module under .*; nothing written \(.*pack\.v1 is kept\)/);
+  assert.ok(readFileSync(packFile).equals(kept));
   // Stale after an install: the rebuild doctor suggests keeps learned deferral.
   writeTree(dir, { 'node_modules/added-later/index.js': '' });
   const doctor = runCli(['doctor'], { cwd: dir, env: base });

@@ -5,7 +5,7 @@
 import { isOff } from '../../settings.js';
 import { has } from '../../node-features.js';
 import { pnpProject, pnpReason } from '../../pnp.js';
-import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { deferConfigAt, eagerListAt } from '../../defer/config.js';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -174,6 +174,12 @@ export async function run(argv: string[]): Promise<number> {
     const recordings = readRecordings(dir);
     if (recordings.length === 0 && options.runs.length > 0) {
       process.stderr.write('coldstart pack: no Node process reported its module loads; nothing written\nhint: is the command a Node program? (NODE_OPTIONS must reach it)\n');
+      return 1;
+    }
+    // Runs that loaded no module of the project (a missing script, a failure before the first
+    // require, `node -e`) would make an empty pack: the pack already there, if any, is worth more.
+    if (options.runs.length > 0 && fromIndex === undefined && recordings.every((r) => !r.modules.some(([path]) => path.startsWith(`${root}/`)))) {
+      process.stderr.write(`coldstart pack: the recorded run${options.runs.length === 1 ? '' : 's'} loaded no module under ${root}; nothing written${existsSync(file) ? ` (${file} is kept)` : ''}\nhint: does the command start its program? run it without coldstart to see\n`);
       return 1;
     }
     // The parser decides which code caches are kept, and the format of package files whose
