@@ -59,6 +59,9 @@ test('a run the pack serves whole never reads the index; one that loads somethin
   // The lookup that opened it (c) and c's own file were both answered by the index.
   assert.ok(other.index.counts.hits >= 2, JSON.stringify(other.index.counts));
   assert.equal(other.stdout, 'a+b c+more\n');
+  // The sources the pack does not hold (c's two files) are the index's to read, not Node's.
+  assert.ok(other.index.sources.served >= 2, JSON.stringify(other.index.sources));
+  assert.ok(other.pack.counts.hits > 0, JSON.stringify(other.pack.counts));
 });
 
 test('a pack that does not know the count (index off when it was made) opens the index at start', (t) => {
