@@ -42,6 +42,21 @@ const processEffects = new Set(['on', 'once', 'addListener', 'prependListener', 
 /** Object.defineProperty and friends, whose first argument they change. */
 const definers = new Set(['defineProperty', 'defineProperties', 'assign', 'setPrototypeOf', 'set', 'deleteProperty']);
 
+/** Calls `enter` on every node under `root`, depth first; `enter` returning false skips the node's children. */
+function walkNodes(root: unknown, enter: (node: any) => boolean | void): void {
+  if (!root || typeof root !== 'object') return;
+  if (Array.isArray(root)) {
+    for (const child of root) walkNodes(child, enter);
+    return;
+  }
+  const node = root as Record<string, unknown>;
+  if (typeof node['type'] !== 'string' || enter(node) === false) return;
+  for (const key in node) {
+    const child = node[key];
+    if (key !== 'type' && child && typeof child === 'object') walkNodes(child, enter);
+  }
+}
+
 function rootName(node: Node): string | undefined {
   let current = node;
   while (current.type === 'MemberExpression' || current.type === 'ParenthesizedExpression' || current.type === 'ChainExpression') {
@@ -682,32 +697,21 @@ function writtenThrough(program: Node): Set<string> {
     } else if (node.type === 'AssignmentPattern') target(node['left']);
     else if (node.type === 'RestElement') target(node['argument']);
   };
-  const visit = (node: any): void => {
-    if (!node || typeof node !== 'object') return;
-    if (Array.isArray(node)) {
-      for (const child of node) visit(child);
-      return;
-    }
-    if (typeof node.type !== 'string') return;
+  walkNodes(program['body'], (node) => {
     if (node.type === 'AssignmentExpression') target(node.left);
     else if (node.type === 'UpdateExpression' || (node.type === 'UnaryExpression' && node.operator === 'delete')) target(node.argument);
     else if (node.type === 'ForInStatement' || node.type === 'ForOfStatement') target(node.left);
-    else if (node.type === 'CallExpression' && node.callee?.type === 'MemberExpression') {
-      const owner = node.callee.object?.type === 'Identifier' ? node.callee.object.name : undefined;
-      const method = node.callee.property?.type === 'Identifier' ? node.callee.property.name : undefined;
-      if ((owner === 'Object' || owner === 'Reflect') && method !== undefined && definers.has(method)) {
-        const root = rootOf(node.arguments?.[0]);
-        if (root !== undefined) names.add(root);
-      }
+    else if (definerCall(node)) {
+      const root = rootOf(node.arguments?.[0]);
+      if (root !== undefined) names.add(root);
     }
-    for (const key in node) {
-      if (key === 'type') continue;
-      const child = node[key];
-      if (child && typeof child === 'object') visit(child);
-    }
-  };
-  visit(program['body']);
+  });
   return names;
+}
+
+/** `Object.defineProperty(…)`, `Reflect.set(…)` and the other calls that write the object they are given. */
+function definerCall(node: any): boolean {
+  return node.type === 'CallExpression' && node.callee?.type === 'MemberExpression' && ['Object', 'Reflect'].includes(node.callee.object?.name) && definers.has(node.callee.property?.name);
 }
 
 /**
@@ -724,27 +728,19 @@ function writesOwnExportsLater(program: Node): boolean {
     }
     return at?.type === 'Identifier' && at['name'] === 'exports';
   };
+  const writes = (node: any): boolean =>
+    (node.type === 'AssignmentExpression' && exportsRoot(node.left)) ||
+    ((node.type === 'UpdateExpression' || (node.type === 'UnaryExpression' && node.operator === 'delete')) && node.argument?.type === 'MemberExpression' && exportsRoot(node.argument)) ||
+    (definerCall(node) && exportsRoot(node.arguments?.[0]));
   let found = false;
-  const visit = (node: any, inFunction: boolean): void => {
-    if (found || !node || typeof node !== 'object') return;
-    if (Array.isArray(node)) {
-      for (const child of node) visit(child, inFunction);
-      return;
-    }
-    if (typeof node.type !== 'string') return;
-    const inner = inFunction || isFunctionLike(node);
-    if (inner) {
-      if (node.type === 'AssignmentExpression' && exportsRoot(node.left)) found = true;
-      else if ((node.type === 'UpdateExpression' || (node.type === 'UnaryExpression' && node.operator === 'delete')) && node.argument?.type === 'MemberExpression' && exportsRoot(node.argument)) found = true;
-      else if (node.type === 'CallExpression' && node.callee?.type === 'MemberExpression' && ['Object', 'Reflect'].includes(node.callee.object?.name) && definers.has(node.callee.property?.name) && exportsRoot(node.arguments?.[0])) found = true;
-    }
-    for (const key in node) {
-      if (key === 'type') continue;
-      const child = node[key];
-      if (child && typeof child === 'object') visit(child, inner);
-    }
-  };
-  visit(program['body'], false);
+  walkNodes(program['body'], (fn) => {
+    if (found || !isFunctionLike(fn)) return !found;
+    walkNodes(fn, (node) => {
+      if (writes(node)) found = true;
+      return !found;
+    });
+    return false;
+  });
   return found;
 }
 
@@ -764,23 +760,11 @@ function moduleScopeDeclarations(program: Node): Map<string, number> {
   const count = (name: string): void => {
     counts.set(name, (counts.get(name) ?? 0) + 1);
   };
-  const visit = (node: any): void => {
-    if (!node || typeof node !== 'object') return;
-    if (Array.isArray(node)) {
-      for (const child of node) visit(child);
-      return;
-    }
-    if (typeof node.type !== 'string') return;
+  walkNodes(program['body'], (node) => {
     if (node.type === 'VariableDeclarator') for (const name of patternNamesOf(node.id)) count(name);
     if ((node.type === 'FunctionDeclaration' || node.type === 'ClassDeclaration') && node.id) count(node.id.name);
-    if (isFunctionLike(node) || node.type === 'ClassExpression' || node.type === 'ClassDeclaration') return;
-    for (const key in node) {
-      if (key === 'type') continue;
-      const child = node[key];
-      if (child && typeof child === 'object') visit(child);
-    }
-  };
-  visit(program['body']);
+    return !(isFunctionLike(node) || node.type === 'ClassExpression' || node.type === 'ClassDeclaration');
+  });
   return counts;
 }
 
