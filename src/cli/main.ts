@@ -63,7 +63,9 @@ export async function main(argv: string[]): Promise<number | undefined> {
   } catch (error) {
     if (isUsageError(error)) {
       process.stderr.write(`coldstart ${first}: ${error.message}\n`);
-      if (error.hint) process.stderr.write(`hint: ${error.hint}\n`);
+      // A command's whole usage text is its --help page: the synopsis line says enough here.
+      const hint = error.hint?.startsWith('Usage: ') === true ? `${error.hint.split('\n', 1)[0]!.slice('Usage: '.length)}  (coldstart ${first} --help for more)` : error.hint;
+      if (hint) process.stderr.write(`hint: ${hint}\n`);
       return exitCodes.usage;
     }
     throw error;

@@ -34,6 +34,8 @@ test('an unknown command or flag exits 2 with one line and a hint', () => {
   const badOption = runCli(['lazy', '--nope', '--', 'node', '-e', '0']);
   assert.equal(badOption.code, 2);
   assert.match(badOption.stderr, /^coldstart lazy: unknown option '--nope'\n/);
+  // Two lines: the error, then the synopsis and where the rest is (not the whole --help page).
+  assert.match(badOption.stderr, /^.*\nhint: coldstart lazy .*\(coldstart lazy --help for more\)\n$/);
   const noCommand = runCli(['lazy']);
   assert.equal(noCommand.code, 2);
   assert.match(noCommand.stderr, /no command given after `--`/);
