@@ -26,6 +26,8 @@ export interface ModuleFacts {
   readonly exportsChangeLater: boolean;
   /** Specifiers of its requires whose exports it writes to, anywhere (`x.level = 1`). */
   readonly writesInto: readonly string[];
+  /** An ES module's bare imports (`import "x"`), which learned deferral may drop (DeferSite.bare). */
+  readonly bareImports: readonly DeferSite[];
 }
 
 /** Names whose properties a module must not write for its loading to be deferrable. */
@@ -282,6 +284,61 @@ function unwrap(node: Node): Node {
   return current;
 }
 
+/** `process.env.X`, `process.env[key]`: a member of the environment. */
+function isProcessEnvMember(node: Node): boolean {
+  if (node.type !== 'MemberExpression') return false;
+  const object = node['object'];
+  return object.type === 'MemberExpression' && !object['computed'] && object['property']?.name === 'env' && object['object'].type === 'Identifier' && object['object'].name === 'process';
+}
+
+/** `a.b.c` for a chain of plain names, else undefined. */
+function memberPath(node: Node): string | undefined {
+  if (node.type === 'Identifier') return node['name'];
+  if (node.type !== 'MemberExpression' || node['computed']) return undefined;
+  const object = memberPath(node['object']);
+  return object === undefined ? undefined : `${object}.${node['property'].name}`;
+}
+
+/**
+ * Writes that a function undoes itself: `const previous = report.excludeNetwork;
+ * report.excludeNetwork = true; ...; report.excludeNetwork = previous;` (rollup's native.js, and
+ * how callsites treats Error.prepareStackTrace). The value is saved in a local before the write
+ * and put back after it, in the same function, so no one outside sees it changed. Returns the
+ * assignment targets of such writes and of their restores.
+ */
+function restoredWrites(program: Node): Set<Node> {
+  const exempt = new Set<Node>();
+  const scan = (body: Node): void => {
+    const saves = new Map<string, { name: string; at: number }>();
+    const writes: { path: string; target: Node; value: Node; at: number }[] = [];
+    walkNodes(body, (node) => {
+      if (node !== body && isFunctionLike(node)) {
+        scan(node);
+        return false;
+      }
+      if (node.type === 'VariableDeclarator' && node.id?.type === 'Identifier' && node.init) {
+        const path = memberPath(node.init);
+        if (path !== undefined && path.includes('.') && !saves.has(path)) saves.set(path, { name: node.id.name, at: node.start });
+      }
+      if (node.type === 'AssignmentExpression' && node.operator === '=') {
+        const path = memberPath(node.left);
+        if (path !== undefined && path.includes('.')) writes.push({ path, target: node.left, value: node.right, at: node.start });
+      }
+      return true;
+    });
+    for (const [path, save] of saves) {
+      const mine = writes.filter((write) => write.path === path);
+      const restores = mine.filter((write) => write.value.type === 'Identifier' && write.value.name === save.name && write.at > save.at);
+      if (restores.length === 0) continue;
+      const lastRestore = Math.max(...restores.map((write) => write.at));
+      // Every write to the path in this function lies between the save and a restore.
+      if (mine.every((write) => write.at > save.at && write.at <= lastRestore)) for (const write of mine) exempt.add(write.target);
+    }
+  };
+  scan(program);
+  return exempt;
+}
+
 /** `require("x")` -> "x" (a string literal argument only). */
 function requireSpecifier(node: Node): string | undefined {
   if (node.type !== 'CallExpression' || node['callee'].type !== 'Identifier' || node['callee'].name !== 'require') return undefined;
@@ -295,8 +352,17 @@ function requireSpecifier(node: Node): string | undefined {
  * they are (a top-level call may run any function of the file); calls on process and console
  * count at the top level only.
  */
-function evaluationFacts(program: Node, commonjs = true): { sideEffect: string | undefined; eagerRequires: string[]; functionRanges: [number, number][]; invokedStarts: Set<number>; topLevelAwait: boolean } {
+/** What the recorded runs showed about a module's code, where they showed it (learn.ts). */
+export interface RunEvidence {
+  /** Whether no recorded run executed the code at an offset of the source (V8's block coverage). */
+  readonly neverRan?: ((offset: number) => boolean) | undefined;
+  /** The recorded runs saw no code of this file change process.env. */
+  readonly envUnchanged?: boolean | undefined;
+}
+
+function evaluationFacts(program: Node, commonjs = true, evidence: RunEvidence = {}): { sideEffect: string | undefined; eagerRequires: string[]; functionRanges: [number, number][]; invokedStarts: Set<number>; topLevelAwait: boolean } {
   const declared = declaredNames(program);
+  const neverRan = evidence.neverRan;
   // Where the file first assigns module.exports: a UMD test `module.exports === exports` placed
   // after it may be false.
   let firstModuleExportsWrite = Number.POSITIVE_INFINITY;
@@ -349,6 +415,12 @@ function evaluationFacts(program: Node, commonjs = true): { sideEffect: string |
   // module loads may register something there (a plugin, a locale, a helper) that others read.
   const moduleBindings = new Set<string>();
   for (const statement of program['body'] as Node[]) {
+    // An ES module's imports bind other modules too (`import dotenv from "dotenv"; dotenv.config()`).
+    if (statement.type === 'ImportDeclaration' && statement['importKind'] !== 'type') {
+      const specifier = String(statement['source'].value);
+      for (const specifierNode of statement['specifiers'] as Node[]) (isBuiltin(specifier) ? builtinBindings : moduleBindings).add(specifierNode['local'].name);
+      continue;
+    }
     if (statement.type !== 'VariableDeclaration') continue;
     for (const declarator of statement['declarations'] as Node[]) {
       const init = declarator['init'];
@@ -357,6 +429,7 @@ function evaluationFacts(program: Node, commonjs = true): { sideEffect: string |
       for (const name of patternNamesOf(declarator['id'])) (isBuiltin(specifier) ? builtinBindings : moduleBindings).add(name);
     }
   }
+  const restored = restoredWrites(program);
   const eagerRequires: string[] = [];
   const functionRanges: [number, number][] = [];
   /** Where the functions invoked on the spot while the module loads begin (invokedFunction). */
@@ -373,7 +446,13 @@ function evaluationFacts(program: Node, commonjs = true): { sideEffect: string |
   const effect = (reason: string): void => {
     sideEffect ??= reason;
   };
-  const written = (target: Node, inFunction: boolean): void => {
+  const written = (target: Node, inFunction: boolean, atLoad: boolean): void => {
+    if (restored.has(target)) return;
+    // In a function no recorded run executed: it did not run while the module loaded.
+    if (inFunction && !atLoad && neverRan?.(target.start) === true) return;
+    // process.env written in a function, where the recorded runs saw the file change nothing
+    // there: debug's `save` writes back the value it has just read.
+    if (inFunction && !atLoad && evidence.envUnchanged === true && isProcessEnvMember(target) && !declared.has('process')) return;
     if (target.type === 'Identifier') {
       if (!declared.has(target['name'])) effect(`assigns the global ${target['name']}`);
       return;
@@ -456,13 +535,13 @@ function evaluationFacts(program: Node, commonjs = true): { sideEffect: string |
     }
     switch (node.type) {
       case 'AssignmentExpression':
-        written(node.left, inFunction);
+        written(node.left, inFunction, atLoad);
         break;
       case 'UpdateExpression':
-        written(node.argument, inFunction);
+        written(node.argument, inFunction, atLoad);
         break;
       case 'UnaryExpression':
-        if (node.operator === 'delete') written(node.argument, inFunction);
+        if (node.operator === 'delete') written(node.argument, inFunction, atLoad);
         break;
       case 'CallExpression': {
         const specifier = requireSpecifier(node);
@@ -479,12 +558,17 @@ function evaluationFacts(program: Node, commonjs = true): { sideEffect: string |
             effect(`calls ${required ?? root}.${callee.property?.name ?? '…'} of another module while it loads`);
           }
         }
+        // The same with a function taken from another module: `const { config } = require("dotenv"); config();`.
+        if (!inFunction && statementCalls.has(node) && node.callee?.type === 'Identifier' && moduleBindings.has(node.callee.name)) {
+          effect(`calls ${node.callee.name} of another module while it loads`);
+        }
         if (root !== undefined && !declared.has(root)) {
           const method = callee!.property?.name;
           if ((root === 'Object' || root === 'Reflect') && definers.has(method)) {
             const first = node.arguments?.[0];
             const target = first ? rootName(first) : undefined;
-            if (target !== undefined && ((sharedObjects.has(target) && !declared.has(target)) || builtinBindings.has(target))) effect(`${root}.${method} on ${target}`);
+            const ran = !(inFunction && !atLoad && neverRan?.(node.start) === true);
+            if (ran && target !== undefined && ((sharedObjects.has(target) && !declared.has(target)) || builtinBindings.has(target))) effect(`${root}.${method} on ${target}`);
           } else if (!inFunction && root === 'console') effect(`calls console.${method ?? '…'} while it loads`);
           else if (!inFunction && root === 'process') {
             // process.on(...), process.emitWarning(...), process.stdout.write(...), not process.argv.includes(...).
@@ -494,7 +578,7 @@ function evaluationFacts(program: Node, commonjs = true): { sideEffect: string |
             if ((direct && processEffects.has(method)) || stream) effect(`calls process.${stream ? `${object.property.name}.` : ''}${method ?? '…'} while it loads`);
           }
         }
-        if (node.callee?.type === 'Identifier' && node.callee.name === 'eval') effect('calls eval');
+        if (node.callee?.type === 'Identifier' && node.callee.name === 'eval' && !(inFunction && !atLoad && neverRan?.(node.start) === true)) effect('calls eval');
         break;
       }
       case 'WithStatement':
@@ -577,9 +661,17 @@ function loadTimeFunctions(program: Node): [number, number][] {
 }
 
 /** The facts of one module (CommonJS or ES module): its effects, what it loads while it evaluates, and its deferrable declarations. */
-export function moduleFacts(source: string, file: string, format: 'commonjs' | 'module' = 'commonjs'): ModuleFacts & { readonly plan: DeferPlan | undefined; readonly topLevelAwait: boolean } {
+export function moduleFacts(
+  source: string,
+  file: string,
+  format: 'commonjs' | 'module' = 'commonjs',
+  evidence: RunEvidence = {},
+): ModuleFacts & { readonly plan: DeferPlan | undefined; readonly topLevelAwait: boolean } {
   const program = parse(source, file, format);
-  const facts = evaluationFacts(program, format === 'commonjs');
+  // Node drops a byte order mark before it compiles, so V8's offsets start one later.
+  const neverRan = evidence.neverRan;
+  const shifted = neverRan !== undefined && source.charCodeAt(0) === 0xfeff ? { ...evidence, neverRan: (offset: number) => offset > 0 && neverRan(offset - 1) } : evidence;
+  const facts = evaluationFacts(program, format === 'commonjs', shifted);
   const top = planProgram(program, source, format, { defer: [], eager: false, nativeImportDefer: false, interopRequire: true, learned: true });
   const atLoad = loadTimeFunctions(program);
   const inFunction = (at: number): boolean =>
@@ -611,7 +703,14 @@ export function moduleFacts(source: string, file: string, format: 'commonjs' | '
   const written = format === 'commonjs' ? writtenThrough(program) : new Set<string>();
   const writesInto = top === undefined ? [] : [...new Set([...written].map((name) => top.owner.get(name)).filter((site) => site?.kind === 'require').map((site) => site!.specifier))];
   const exportsChangeLater = format === 'commonjs' && writesOwnExportsLater(program);
-  const base = { sideEffect: facts.sideEffect, eagerRequires: facts.eagerRequires, topLevelAwait: facts.topLevelAwait, plan, exportsChangeLater, writesInto };
+  const bareImports: DeferSite[] = [];
+  if (format === 'module') {
+    for (const statement of program['body'] as Node[]) {
+      if (statement.type !== 'ImportDeclaration' || statement['specifiers'].length > 0 || statement['importKind'] === 'type' || statement['phase'] || statement['attributes']?.length > 0) continue;
+      bareImports.push({ kind: 'import', specifier: String(statement['source'].value), start: statement.start, end: statement.end, object: '', read: '', locals: new Map(), keep: false, bare: true });
+    }
+  }
+  const base = { sideEffect: facts.sideEffect, eagerRequires: facts.eagerRequires, topLevelAwait: facts.topLevelAwait, plan, exportsChangeLater, writesInto, bareImports };
   if (plan === undefined) return { ...base, candidates: [] };
   const wanted = format === 'module' ? 'import' : 'require';
   const declarations = format === 'commonjs' ? moduleScopeDeclarations(program) : undefined;
@@ -873,12 +972,20 @@ export function commonJsFacts(source: string, file: string): ReturnType<typeof m
  */
 export function lowerLearned(source: string, facts: { plan: DeferPlan | undefined }, accepted: ReadonlySet<DeferSite>): string | undefined {
   const plan = facts.plan;
-  if (plan === undefined || accepted.size === 0) return undefined;
+  const bare = [...accepted].filter((site) => site.bare === true);
+  if ((plan === undefined && bare.length === 0) || accepted.size === 0) return undefined;
   // An alias rewritten without its site (or the reverse) would read the wrong value.
   const settled = new Set(accepted);
-  settleAliases(plan.sites, settled);
+  if (plan !== undefined) settleAliases(plan.sites, settled);
   if (settled.size === 0) return undefined;
   const s = new MagicString(source);
+  // An ordering import whose module loads through another import anyway: nothing left to do.
+  for (const site of bare) {
+    const text = keepLines(source, site.start, site.end, '');
+    if (text === '') s.remove(site.start, site.end);
+    else s.overwrite(site.start, site.end, text, { contentOnly: true });
+  }
+  if (plan === undefined) return s.toString();
   const helper = uniqueName(source, '__coldstart_lazy');
   let requires = false;
   for (const site of plan.sites) {

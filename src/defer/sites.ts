@@ -51,6 +51,9 @@ export interface DeferSite {
   /** Learned deferral's `const X = x.X` after `const x = require("x")`: the site whose value this
    *  one reads (its `init` already reads through that site); it loads at first use only with it. */
   readonly alias?: DeferSite;
+  /** Learned deferral's bare `import "x"` that only orders evaluation (a bundler hoists them):
+   *  dropped when accepted, since `x` loads through another import of the module. */
+  readonly bare?: true;
 }
 
 export interface DeferPlan {

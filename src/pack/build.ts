@@ -11,6 +11,7 @@ import { callsImportOrEval, type ParseSync } from './cache-check.js';
 import { detectFormat, type ModuleSyntaxParse } from './packages.js';
 import type { Recording } from './record-preload.js';
 import { writeFileAtomic } from '../store.js';
+import { type Block, neverRanIn } from './coverage.js';
 import { learnDeferral } from './learn.js';
 import { startFacts } from './start-facts.js';
 
@@ -118,6 +119,8 @@ export function buildPack(options: {
   lazy?: boolean | undefined;
   /** Files kept eager whatever learned deferral finds (the `coldstart.eager` configuration). */
   keepEager?: ((path: string) => boolean) | undefined;
+  /** For learned deferral: the block coverage of the recorded runs, by absolute path (coverage.ts). */
+  coverage?: ReadonlyMap<string, Block[][]> | undefined;
   /** The index's count of installed packages that use `import defer` (PackHeader.deferUsers). */
   deferUsers?: number | undefined;
   /** Whether the program at an entry's directory has an auto-defer configuration (its runs need the core). */
@@ -205,7 +208,10 @@ export function buildPack(options: {
       }
       return seen;
     };
-    const learned = learnDeferral({ modules: absolute, resolve: (dir, specifier, mode) => required.get(`${dir}\0${specifier}\0${mode}`), keepEager: options.keepEager, loadedBefore });
+    const learned = learnDeferral({ modules: absolute, resolve: (dir, specifier, mode) => required.get(`${dir}\0${specifier}\0${mode}`), keepEager: options.keepEager, loadedBefore,
+      neverRan: (path) => neverRanIn(options.coverage?.get(path)),
+      envWriters: new Set(options.recordings.flatMap((recording) => recording.envWriters ?? [])),
+    });
     eagerLoads = learned.eagerLoads;
     let requires = 0;
     for (const m of absolute) {

@@ -16,6 +16,11 @@ export interface LearnInput {
   /** Whether every recorded run that loaded `b` had loaded `a` before it: `a`'s effects, if any,
    *  have happened by the time `b` evaluates, so deferring a load of `a` from `b` changes nothing. */
   readonly loadedBefore?: ((a: string, b: string) => boolean) | undefined;
+  /** For a module, whether the recorded runs never executed the code at an offset of its
+   *  source (V8's block coverage), when they covered it. */
+  readonly neverRan?: ((path: string) => ((offset: number) => boolean) | undefined) | undefined;
+  /** Files whose code changed process.env in a recorded run ('*': some write's file is unknown). */
+  readonly envWriters?: ReadonlySet<string> | undefined;
 }
 
 export interface Learned {
@@ -40,7 +45,8 @@ export function learnDeferral(input: LearnInput): Learned {
       let value: ReturnType<typeof moduleFacts> | null = null;
       if (m !== undefined && (m.format === 'commonjs' || m.format === 'module')) {
         try {
-          value = moduleFacts(m.bytes.toString('utf8'), path, m.format);
+          const envUnchanged = input.envWriters !== undefined && !input.envWriters.has('*') && !input.envWriters.has(path);
+          value = moduleFacts(m.bytes.toString('utf8'), path, m.format, { neverRan: input.neverRan?.(path), envUnchanged });
         } catch {
           value = null; // Node parses it its own way: leave it as it is
         }
@@ -95,7 +101,7 @@ export function learnDeferral(input: LearnInput): Learned {
     const f = factsOf(importer);
     if (f !== null) {
       const remaining = [...f.eagerRequires];
-      for (const site of f.candidates) {
+      for (const site of [...f.candidates, ...f.bareImports]) {
         if (site.alias !== undefined) continue; // makes no require call of its own
         const at = remaining.indexOf(site.specifier);
         if (at !== -1) remaining.splice(at, 1);
@@ -146,6 +152,23 @@ export function learnDeferral(input: LearnInput): Learned {
     return false;
   };
 
+  /** Whether `to` is loaded, as written, through an import of `path` other than `site`. */
+  const reachedOtherwise = (path: string, site: DeferSite, to: string): boolean => {
+    const f = factsOf(path)!;
+    const others = [...f.eagerRequires];
+    others.splice(others.indexOf(site.specifier), 1);
+    const seen = new Set<string>();
+    const queue = others.map((specifier) => target(path, specifier)).filter((at): at is string => at !== undefined && !at.startsWith('builtin:'));
+    while (queue.length > 0) {
+      const at = queue.pop()!;
+      if (at === to) return true;
+      if (seen.has(at) || at === path) continue;
+      seen.add(at);
+      queue.push(...children(at));
+    }
+    return false;
+  };
+
   // Modules whose exports may change after they load: by their own functions, or by a module
   // that writes into them. A declaration that keeps a value read from them must read it at load.
   const changing = new Set<string>();
@@ -188,6 +211,19 @@ export function learnDeferral(input: LearnInput): Learned {
         else refuse('a deprecated builtin (it warns when loaded)');
       } else if (m.format === 'commonjs' && byPath.get(to)?.format === 'module') refuse('an ES module required by CommonJS');
       else if (input.keepEager?.(to) === true) refuse('kept eager by configuration');
+      else if (effectOf(to, m.path) !== undefined) refuse('target has effects when loaded', `${to} ${effectOf(to, m.path)}`);
+      else if (reaches(to, m.path)) refuse('cycle back to the importer');
+      else accepted.add(site);
+    }
+    // A bare import orders evaluation (a bundler hoists one for each module its chunks load); it
+    // is dropped when its module, and all that loads, has no effect, and another import of the
+    // file reaches it: that import decides when it loads.
+    for (const site of f.bareImports) {
+      current = { module: m.path, specifier: site.specifier };
+      const to = target(m.path, site.specifier);
+      if (to === undefined || to.startsWith('builtin:')) continue;
+      if (input.keepEager?.(to) === true) refuse('kept eager by configuration');
+      else if (!reachedOtherwise(m.path, site, to)) refuse('an import kept only for its effects');
       else if (effectOf(to, m.path) !== undefined) refuse('target has effects when loaded', `${to} ${effectOf(to, m.path)}`);
       else if (reaches(to, m.path)) refuse('cycle back to the importer');
       else accepted.add(site);

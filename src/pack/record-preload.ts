@@ -32,6 +32,8 @@ export interface Recording {
    * tag, and per module [absolute path, cache length, checksum of the source it was made from].
    */
   readonly codeCache?: { tag: string; entries: [string, number, number][] };
+  /** Files whose code changed process.env in this run ('*': a write whose file was not found). */
+  readonly envWriters?: string[];
 }
 
 // coldstart's own files are loaded before any pack can serve them: never worth packing.
@@ -114,10 +116,11 @@ function install(dir: string): void {
     pipeline().registerOffThread(new URL('./record-async.js', import.meta.url), undefined, { file: esmFile, ownDir });
   }
   pipeline().join('recorder', steps);
+  const envWriters = watchEnvironment(own);
 
   process.once('exit', () => {
     try {
-      const recording: Recording = { conditions: conditionsKey(), entry, args, modules: [...modules], answers: [...answers.values()] };
+      const recording: Recording = { conditions: conditionsKey(), entry, args, modules: [...modules], answers: [...answers.values()], ...(envWriters.size > 0 ? { envWriters: [...envWriters] } : {}) };
       if (compiled.length > 0) {
         const entries: [string, number, number][] = [];
         const caches: Buffer[] = [];
@@ -137,6 +140,47 @@ function install(dir: string): void {
       // A recording that cannot be written must never change how the program exits.
     }
   });
+}
+
+/**
+ * Which files change process.env in this run: learned deferral trusts a write to it inside a
+ * function only where the recorded runs saw none change it (debug's `save` writes back the value
+ * it just read). A write of the value already there changes nothing and is not recorded.
+ */
+function watchEnvironment(own: (path: string) => boolean): Set<string> {
+  const writers = new Set<string>();
+  const writer = (): void => {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 12;
+    const stack = new Error().stack;
+    Error.stackTraceLimit = limit;
+    for (const line of typeof stack === 'string' ? stack.split('\n').slice(1) : []) {
+      // `at f (file:///a.mjs:1:2)`, `at f (/a.js:1:2)`, `at /a.js:1:2`
+      const found = /(?:\(|at )(file:\/\/\/[^()]*?|\/[^()]*?):\d+:\d+\)?$/.exec(line);
+      if (found === null) continue;
+      const path = found[1]!.startsWith('file:') ? fileURLToPath(found[1]!) : found[1]!;
+      if (own(path)) continue;
+      writers.add(path);
+      return;
+    }
+    writers.add('*');
+  };
+  const env = process.env;
+  process.env = new Proxy(env, {
+    set(target, key, value) {
+      if (typeof key === 'string' && target[key] !== String(value)) writer();
+      return Reflect.set(target, key, value);
+    },
+    deleteProperty(target, key) {
+      if (typeof key === 'string' && key in target) writer();
+      return Reflect.deleteProperty(target, key);
+    },
+    defineProperty(target, key, descriptor) {
+      writer();
+      return Reflect.defineProperty(target, key, descriptor);
+    },
+  });
+  return writers;
 }
 
 const dir = pathSetting('COLDSTART_PACK_RECORD');

@@ -77,8 +77,25 @@ const tree = {
   ...pkg('late-user', user('early-effect')),
   // Throws at first use: the program sees Node's own error, as it would at the require.
   ...pkg('thrower-user', 'const missing = require("./gone-later");\nmodule.exports = () => missing.x;\n', { 'node_modules/thrower-user/gone-later.js': 'module.exports = { x: "here" };\n' }),
+  // What the recorded run showed. A function that writes process.env only with the value already
+  // there (debug's save), a function no run called, and a property saved and put back do not
+  // make an effect; the same writes that change something do.
+  ...pkg('env-save-pkg', 'function save(ns) { if (ns) process.env.SAVE_NS = ns; else delete process.env.SAVE_NS; }\nconst api = { save, load: () => process.env.SAVE_NS };\napi.save(api.load());\nmodule.exports = api;\n'),
+  ...pkg('uses-env-save', user('env-save-pkg')),
+  ...pkg('env-set-pkg', 'function setup() { process.env.SET_BY_PKG = "set"; }\nconst api = { setup };\napi.setup();\nmodule.exports = api;\n'),
+  ...pkg('uses-env-set', user('env-set-pkg')),
+  ...pkg('never-called-pkg', 'exports.install = function () { globalThis.installedLater = true; };\n'),
+  ...pkg('uses-never-called', user('never-called-pkg')),
+  ...pkg('called-pkg', 'const api = { install() { globalThis.installedAtLoad = "yes"; } };\napi.install();\nmodule.exports = api;\n'),
+  ...pkg('uses-called', user('called-pkg')),
+  ...pkg('restore-pkg', 'const { report } = require("node:process");\nfunction h() { const previous = report.compact; report.compact = true; const c = report.compact; report.compact = previous; return c; }\nh();\nmodule.exports = { h };\n'),
+  ...pkg('uses-restore', user('restore-pkg')),
+  ...pkg('norestore-pkg', 'const { report } = require("node:process");\nfunction h() { report.compact = true; }\nh();\nmodule.exports = { h };\n'),
+  ...pkg('uses-norestore', user('norestore-pkg')),
   'main.js': [
     'require("early-effect");',
+    'for (const name of ["uses-env-save", "uses-env-set", "uses-never-called", "uses-called", "uses-restore", "uses-norestore"]) require(name);',
+    'console.log(process.env.SET_BY_PKG, globalThis.installedAtLoad, process.report.compact, globalThis.installedLater);',
     'for (const name of ["uses-polyfill", "uses-patch", "uses-exit", "uses-stack", "uses-global", "uses-leak", "uses-ext", "uses-modpatch", "uses-fresh", "uses-plug", "strict-nosemi", "uses-indirect", "reassign-pkg", "toplevel-pkg", "try-pkg", "lazy-user", "late-user", "thrower-user", "alias-user", "alias-late", "snap-user", "box-user", "box-writer"]) require(name);',
     'console.log([].fancy?.(), require("fs").patchedByTest, Error.stackTraceLimit, globalThis.fromGlobal, typeof leaked, typeof require.extensions[".txt"], module.constructor.prototype.patchedByTest, globalThis.fromIndirect, globalThis.sideRan);',
     'console.log(require("cyc-a").get(), require("try-pkg")(), process.env.EARLY_EFFECT, require("reg-pkg").get("hello")?.() ?? "NOT registered", require("strict-nosemi")(4));',
@@ -129,6 +146,13 @@ test('pack --lazy: each safety rule decides as documented (the pack header)', (t
   assert.deepEqual(of('box-user'), [], 'a value kept from exports another module writes into is read at load');
   assert.deepEqual(of('box-writer'), ['box-pkg'], 'the exports object itself still waits: its reads are live');
   assert.ok(summary.lazy.refused['target has effects when loaded'] >= 10, JSON.stringify(summary.lazy));
+  // The recorded run's evidence (V8's coverage, the environment it watched).
+  assert.deepEqual(of('uses-env-save'), ['env-save-pkg'], 'process.env written back unchanged is no effect');
+  assert.deepEqual(of('uses-env-set'), [], 'process.env changed by a function that ran at load is an effect');
+  assert.deepEqual(of('uses-never-called'), ['never-called-pkg'], 'a global write in a function no run called is no effect');
+  assert.deepEqual(of('uses-called'), [], 'a global write in a function that ran at load is an effect');
+  assert.deepEqual(of('uses-restore'), ['restore-pkg'], 'a builtin property saved and put back is no effect');
+  assert.deepEqual(of('uses-norestore'), [], 'a builtin property set and left is an effect');
 });
 
 test('pack --lazy: the program prints what plain Node prints, loads less, and COLDSTART_EAGER=1 serves the originals', (t) => {
@@ -231,7 +255,26 @@ const esmTree = {
   ...esmPkg('esm-tla', 'await 0;\nexport const z = 1;\n'),
   ...esmPkg('esm-tla-user', 'import { z } from "esm-tla";\nexport const g = () => z;\n'),
   ...esmPkg('esm-reexport', 'import { x } from "esm-heavy2";\nexport { x };\n'),
+  // A bundler's hoisted bare import of a module another import of the file reaches: dropped, so
+  // the module loads when that import's binding is first used. One nothing else reaches stays.
+  ...esmPkg('esm-leaf', 'performance.mark("esm-leaf evaluated");\nexport const leaf = 7;\n'),
+  ...esmPkg('esm-mid', 'import { leaf } from "esm-leaf";\nexport const mid = () => leaf;\n'),
+  ...esmPkg('esm-hoisted', 'import { mid } from "esm-mid";\nimport "esm-leaf";\nexport const hoisted = () => mid();\n'),
+  ...esmPkg('esm-quiet', 'performance.mark("esm-quiet evaluated");\nexport const q = 1;\n'),
+  ...esmPkg('esm-lonely', 'import "esm-quiet";\nexport const lonely = 1;\n'),
+  // Plugins that register into another module while they load: through a namespace and a named import.
+  ...esmPkg('esm-registry', 'export const list = [];\nexport const add = (x) => { list.push(x); };\n'),
+  ...esmPkg('esm-plugin-member', 'import * as reg from "esm-registry";\nreg.add("member");\nexport const p1 = 1;\n'),
+  ...esmPkg('esm-plugin-named', 'import { add } from "esm-registry";\nadd("named");\nexport const p2 = 2;\n'),
+  ...esmPkg('esm-plugin-user', 'import { p1 } from "esm-plugin-member";\nimport { p2 } from "esm-plugin-named";\nexport const pu = () => p1 + p2;\n'),
   'main.js': [
+    'import { hoisted } from "esm-hoisted";',
+    'import { lonely } from "esm-lonely";',
+    'import { list } from "esm-registry";',
+    'import { pu } from "esm-plugin-user";',
+    'console.log(lonely, list.join(","));',
+    'if (process.argv[2] === "--use") console.log(hoisted(), pu());',
+    'if (process.env.SHOW_EVALUATED) console.log("esm-leaf evaluated:", performance.getEntriesByName("esm-leaf evaluated").length, "esm-quiet evaluated:", performance.getEntriesByName("esm-quiet evaluated").length);',
     'import { run } from "esm-user";',
     'import { f } from "esm-effect-user";',
     'import { g } from "esm-tla-user";',
@@ -257,6 +300,9 @@ test('pack --lazy, ES modules: imports nothing reads at load become deferred nam
   assert.equal(deferred.get('node_modules/esm-effect-user/index.js'), undefined, 'a target with an effect stays eager');
   assert.equal(deferred.get('node_modules/esm-tla-user/index.js'), undefined, 'a target that awaits at top level stays eager');
   assert.equal(deferred.get('node_modules/esm-reexport/index.js'), undefined, 'a re-exported binding stays eager');
+  assert.deepEqual(deferred.get('node_modules/esm-hoisted/index.js'), ['esm-mid', 'esm-leaf'], 'a hoisted bare import is dropped');
+  assert.equal(deferred.get('node_modules/esm-lonely/index.js'), undefined, 'a bare import nothing else reaches stays');
+  assert.equal(deferred.get('node_modules/esm-plugin-user/index.js'), undefined, 'plugins that register while they load stay eager');
   for (const args of [[], ['--use']]) {
     const plain = runNode(['main.js', ...args], { cwd: dir, env: base });
     assert.equal(plain.code, 0, plain.stderr);
@@ -264,12 +310,16 @@ test('pack --lazy, ES modules: imports nothing reads at load become deferred nam
     const lazy = runNode(['--import', register, 'main.js', ...args], { cwd: dir, env: { ...base, COLDSTART_PACK_STATS: stats } });
     assert.deepEqual([lazy.code, lazy.stdout, lazy.stderr], [plain.code, plain.stdout, plain.stderr], args.join(' '));
     const report = JSON.parse(readFileSync(stats, 'utf8').trim().split('\n').pop());
-    assert.equal(report.deferredRequires, 3, JSON.stringify(report));
+    // Each served rewrite counts what it defers; --use loads esm-mid, whose import of esm-leaf waits too.
+    assert.equal(report.deferredRequires, args.length === 0 ? 6 : 7, JSON.stringify(report));
   }
   const show = { ...base, SHOW_EVALUATED: '1' };
   assert.match(runNode(['main.js'], { cwd: dir, env: show }).stdout, /esm-heavy evaluated: 1/);
   assert.match(runNode(['--import', register, 'main.js'], { cwd: dir, env: show }).stdout, /esm-heavy evaluated: 0/, 'not evaluated when not used');
   assert.match(runNode(['--import', register, 'main.js', '--use'], { cwd: dir, env: show }).stdout, /42 1 d\nesm-heavy evaluated: 1/);
+  assert.match(runNode(['main.js'], { cwd: dir, env: show }).stdout, /esm-leaf evaluated: 1 esm-quiet evaluated: 1/);
+  assert.match(runNode(['--import', register, 'main.js'], { cwd: dir, env: show }).stdout, /esm-leaf evaluated: 0 esm-quiet evaluated: 1/);
+  assert.match(runNode(['--import', register, 'main.js', '--use'], { cwd: dir, env: show }).stdout, /^1 member,named\n7 3\nesm-leaf evaluated: 1 esm-quiet evaluated: 1/);
 });
 
 test('coldstart lazy and profile show each learned-deferral load: where it was required, what forced it, and where', (t) => {

@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { core } from '../helpers.mjs';
-const { commonJsFacts, keepsValue, lowerLearned } = await import(core('defer/learned'));
+const { commonJsFacts, keepsValue, lowerLearned, moduleFacts } = await import(core('defer/learned'));
+const { neverRanAt, neverRanIn } = await import(core('pack/coverage'));
 
 const effect = (source) => commonJsFacts(source, '/m/index.js').sideEffect;
 const candidates = (source) => commonJsFacts(source, '/m/index.js').candidates.map((site) => site.specifier);
@@ -24,6 +25,9 @@ const effects = [
   ['Error.prepareStackTrace at the top level', 'Error.prepareStackTrace = () => {};', /Error/],
   ['registering into another module (a call made for what it does)', 'const reg = require("./reg");\nreg.add("x", 1);', /calls reg\.add of another module/],
   ['registering through require itself', 'require("chai").use(plugin);', /calls chai\.use of another module/],
+  ['calling a function taken from another module', 'const { config } = require("dotenv");\nconfig();', /calls config of another module/],
+  ['a builtin property set in a function and not put back', 'const { report } = require("node:process");\nfunction h() { const previous = report.compact; report.compact = true; return previous; }', /builtin module bound to report/],
+  ['a saved value put back before another write', 'function h() { const p = process.title; process.title = p; process.title = "x"; }', /process\.title/],
 ];
 const noEffects = [
   ['reading process.argv', 'if (process.argv.includes("--x")) exports.x = 1;'],
@@ -34,10 +38,54 @@ const noEffects = [
   ['a helper of another module whose value is kept', 'const util = require("./util");\nconst RULES = util.toHash(["a"]);\nmodule.exports = RULES;'],
   ['a builtin helper called for what it does', 'const util = require("util");\nutil.inspect.defaultOptions;'],
   ['a local shadowing a global name', 'const process = { on() {} };\nprocess.on("x");\nconst Array = [];\nArray.x = 1;'],
+  ["a builtin property saved, set and put back in a function (rollup's native.js)", 'const { report } = require("node:process");\nfunction h() { const previous = report.excludeNetwork; report.excludeNetwork = true; const header = report.getReport().header; report.excludeNetwork = previous; return header; }\nh();'],
+  ['a shared property set in try and put back in finally', 'function f() { const old = process.exitCode; try { process.exitCode = 2; g(); } finally { process.exitCode = old; } }'],
 ];
 
 for (const [name, source, reason] of effects) test(`effect: ${name}`, () => assert.match(effect(source) ?? '', reason));
 for (const [name, source] of noEffects) test(`no effect: ${name}`, () => assert.equal(effect(source), undefined));
+
+test('effects and what the recorded runs showed: code they never ran, and process.env they saw unchanged', () => {
+  const global = 'exports.install = function () { globalThis.installed = true; };\n';
+  const at = global.indexOf('globalThis');
+  const never = (offset) => offset >= 18 && offset < global.length - 2;
+  assert.match(moduleFacts(global, '/m/a.js', 'commonjs').sideEffect ?? '', /globalThis/, 'no evidence: a write anywhere counts');
+  assert.equal(moduleFacts(global, '/m/a.js', 'commonjs', { neverRan: never }).sideEffect, undefined, 'a function no run called');
+  assert.match(moduleFacts(global, '/m/a.js', 'commonjs', { neverRan: (offset) => offset !== at && never(offset) }).sideEffect ?? '', /globalThis/, 'the write ran');
+  // Top-level code and a function invoked on the spot are what loading runs: coverage is not asked.
+  assert.match(moduleFacts('globalThis.x = 1;', '/m/a.js', 'commonjs', { neverRan: () => true }).sideEffect ?? '', /globalThis/);
+  assert.match(moduleFacts('(function () { globalThis.x = 1; })();', '/m/a.js', 'commonjs', { neverRan: () => true }).sideEffect ?? '', /globalThis/);
+  // A byte order mark is not part of what V8 compiled: offsets shift by one.
+  const bom = `\ufeff${global}`;
+  assert.equal(moduleFacts(bom, '/m/a.js', 'commonjs', { neverRan: never }).sideEffect, undefined);
+  const save = 'function save(ns) { if (ns) process.env.DEBUG = ns; else delete process.env.DEBUG; }\nconst api = { save, load: () => process.env.DEBUG };\napi.save(api.load());\nmodule.exports = api;';
+  assert.match(moduleFacts(save, '/m/a.js', 'commonjs').sideEffect ?? '', /process\.DEBUG/, 'no evidence: process.env written in a function counts');
+  assert.equal(moduleFacts(save, '/m/a.js', 'commonjs', { envUnchanged: true }).sideEffect, undefined, 'the runs saw this file change no variable');
+  assert.match(moduleFacts('process.env.DEBUG = "x";', '/m/a.js', 'commonjs', { envUnchanged: true }).sideEffect ?? '', /process\.DEBUG/, 'a top-level write still counts');
+  assert.match(moduleFacts('function f() { process.title = "x"; }', '/m/a.js', 'commonjs', { envUnchanged: true }).sideEffect ?? '', /process\.title/, 'only process.env');
+});
+
+test('ES modules: calls of imported functions are effects; bare imports are listed for learn.ts', () => {
+  const esm = (source) => moduleFacts(source, '/m/a.mjs', 'module');
+  assert.match(esm('import reg from "reg";\nreg.add("x");\nexport const y = 1;').sideEffect ?? '', /calls reg\.add of another module/);
+  assert.match(esm('import { add } from "reg";\nadd("x");\nexport const y = 1;').sideEffect ?? '', /calls add of another module/);
+  assert.equal(esm('import { toHash } from "util-pkg";\nexport const RULES = toHash(["a"]);').sideEffect, undefined, 'a value kept is a helper');
+  const facts = esm('import "a";\nimport { b } from "b";\nimport "./c.js";\nimport json from "./d.json" with { type: "json" };\nexport const f = () => [b, json];');
+  assert.deepEqual(facts.bareImports.map((site) => site.specifier), ['a', './c.js']);
+  const source = 'import "a";\nimport { b } from "b";\nexport const f = () => b;\n';
+  const lowered = moduleFacts(source, '/m/a.mjs', 'module');
+  const code = lowerLearned(source, lowered, new Set(lowered.bareImports));
+  assert.equal(code, '\nimport { b } from "b";\nexport const f = () => b;\n', 'dropped, lines kept; the other import as written');
+});
+
+test('coverage: the innermost block decides, and every process that covered a file must not have run it', () => {
+  const blocks = [[0, 100, 1], [10, 50, 0], [20, 30, 3]];
+  assert.deepEqual([5, 15, 25, 60, 150].map((offset) => neverRanAt(blocks, offset)), [false, true, false, false, false]);
+  assert.equal(neverRanIn(undefined), undefined);
+  const two = neverRanIn([blocks, [[0, 100, 1], [10, 50, 2]]]);
+  assert.equal(two(15), false, 'one process ran it');
+  assert.equal(neverRanIn([blocks, blocks])(15), true);
+});
 
 const cases = [
   ['used only in a function', 'const a = require("a");\nmodule.exports = () => a.x;', ['a']],

@@ -19,6 +19,7 @@ import { buildIndex } from '../../locations/build.js';
 import { packageFiles, type PackageFiles } from '../../pack/packages.js';
 import { megabytes } from '../units.js';
 import { buildPack, readRecordings } from '../../pack/build.js';
+import { readCoverage } from '../../pack/coverage.js';
 import { packPathFor } from '../../pack/store.js';
 import { plainResolution, SMALL_RUN_MODULES } from '../../step-aside.js';
 import { conditionsKey } from '../../pack/open-at-start.js';
@@ -165,6 +166,14 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: withPreload(process.env['NODE_OPTIONS']), COLDSTART_PACK_RECORD: dir, COLDSTART_PACK: 'off' };
     if (!options.codeCache) env['COLDSTART_CODE_CACHE'] = '0';
+    // Learned deferral asks which functions the runs never called (V8's block coverage). A user's
+    // own NODE_V8_COVERAGE is left alone (then the rules stay static). Code compiled for coverage
+    // counts blocks, so such runs make no code cache.
+    const coverage = options.lazy && process.env['NODE_V8_COVERAGE'] === undefined ? join(dir, 'coverage') : undefined;
+    if (coverage !== undefined) {
+      env['NODE_V8_COVERAGE'] = coverage;
+      env['COLDSTART_CODE_CACHE'] = '0';
+    }
     for (const command of options.runs) {
       const shown = command[0] === '/bin/sh' ? command[2]! : command.join(' ');
       process.stderr.write(`coldstart pack: recording ${shown}\n`);
@@ -189,7 +198,7 @@ export async function run(argv: string[]): Promise<number> {
     const parseSync = needsParser ? (await import('oxc-parser')).parseSync : undefined;
     const summary = buildPack({
       root, file, recordings, conditions: commonConditions(recordings), parse: parseSync, packageFiles: fromIndex?.files, detect: parseSync,
-      lazy: options.lazy, keepEager: options.lazy ? eagerMatcher(root) : undefined, deferUsers: deferUsersOf(root),
+      lazy: options.lazy, keepEager: options.lazy ? eagerMatcher(root) : undefined, coverage: coverage === undefined ? undefined : readCoverage(coverage, root), deferUsers: deferUsersOf(root),
       defersAt: (at) => (deferConfigAt(at)?.defer.length ?? 0) > 0, always: options.always,
       plainConditions: plainResolution() ? conditionsKey() : undefined,
     });

@@ -1,0 +1,65 @@
+// Which code the recorded runs never executed, from the block coverage V8 writes when
+// NODE_V8_COVERAGE is set. Learned deferral asks it about writes to shared objects inside
+// functions: a function no recorded run called did not run while its module loaded.
+// Why: docs/decisions/learned-deferral.md ("code the recorded runs never ran").
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** Start, end and execution count of one block of a script (V8's ranges, UTF-16 offsets). */
+export type Block = readonly [start: number, end: number, count: number];
+
+/** Whether the code at `offset` never ran: the innermost block holding it has a count of 0. */
+export function neverRanAt(blocks: readonly Block[], offset: number): boolean {
+  let best: Block | undefined;
+  for (const block of blocks) {
+    if (offset < block[0] || offset >= block[1]) continue;
+    if (best === undefined || block[1] - block[0] <= best[1] - best[0]) best = block;
+  }
+  return best !== undefined && best[2] === 0;
+}
+
+/**
+ * The blocks of every file under `root` that some process covered, from all the
+ * coverage-*.json files in `dir`. A process that ran a block makes it count as run: a file's
+ * blocks from several processes are kept side by side, and `neverRan` asks all of them.
+ * Unreadable or foreign files are skipped: no answer means "may have run".
+ */
+export function readCoverage(dir: string, root: string): Map<string, Block[][]> {
+  const byFile = new Map<string, Block[][]>();
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((name) => name.endsWith('.json'));
+  } catch {
+    return byFile;
+  }
+  for (const name of names) {
+    let report: { result?: { url?: string; functions?: { ranges?: { startOffset: number; endOffset: number; count: number }[] }[] }[] };
+    try {
+      report = JSON.parse(readFileSync(`${dir}/${name}`, 'utf8'));
+    } catch {
+      continue;
+    }
+    for (const script of report.result ?? []) {
+      if (typeof script.url !== 'string' || !script.url.startsWith('file:')) continue;
+      let path: string;
+      try {
+        path = fileURLToPath(script.url);
+      } catch {
+        continue;
+      }
+      if (!path.startsWith(`${root}/`)) continue;
+      const blocks: Block[] = [];
+      for (const fn of script.functions ?? []) for (const range of fn.ranges ?? []) blocks.push([range.startOffset, range.endOffset, range.count]);
+      const list = byFile.get(path) ?? [];
+      list.push(blocks);
+      byFile.set(path, list);
+    }
+  }
+  return byFile;
+}
+
+/** For one file: whether no process that covered it ran the code at `offset` (undefined: none covered it). */
+export function neverRanIn(processes: readonly (readonly Block[])[] | undefined): ((offset: number) => boolean) | undefined {
+  if (processes === undefined || processes.length === 0) return undefined;
+  return (offset) => processes.every((blocks) => neverRanAt(blocks, offset));
+}
