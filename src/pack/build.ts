@@ -11,7 +11,7 @@ import { callsImportOrEval, type ParseSync } from './cache-check.js';
 import { detectFormat, type ModuleSyntaxParse } from './packages.js';
 import type { Recording } from './record-preload.js';
 import { writeFileAtomic } from '../store.js';
-import { type Block, neverRanIn } from './coverage.js';
+import { type Covered, neverRanIn } from './coverage.js';
 import { learnDeferral } from './learn.js';
 import { startFacts } from './start-facts.js';
 
@@ -56,6 +56,8 @@ export const LARGE_MODULE = 1024 * 1024;
 /** A recording as read back, with the code caches its process wrote (Node 20). */
 export interface ReadRecording extends Recording {
   caches?: Map<string, { readonly data: Buffer; readonly sourceSum: number }>;
+  /** The recorded process's pid (its file's name), to match its V8 coverage. */
+  pid?: number;
 }
 
 /**
@@ -77,6 +79,8 @@ export function readRecordings(dir: string): ReadRecording[] {
           else if (row[0] === 'r') recording.answers.push([row[1]!, row[2]!, row[3]!, row[4]!]);
         }
       }
+      const pid = Number(name.slice(0, -'.json'.length));
+      if (Number.isInteger(pid)) (recording as ReadRecording).pid = pid;
       out.push(recording);
       if (recording.codeCache !== undefined) {
         // Caches are an extra: a missing or short file leaves the recording without them.
@@ -120,7 +124,7 @@ export function buildPack(options: {
   /** Files kept eager whatever learned deferral finds (the `coldstart.eager` configuration). */
   keepEager?: ((path: string) => boolean) | undefined;
   /** For learned deferral: the block coverage of the recorded runs, by absolute path (coverage.ts). */
-  coverage?: ReadonlyMap<string, Block[][]> | undefined;
+  coverage?: ReadonlyMap<string, Covered[]> | undefined;
   /** The index's count of installed packages that use `import defer` (PackHeader.deferUsers). */
   deferUsers?: number | undefined;
   /** Whether the program at an entry's directory has an auto-defer configuration (its runs need the core). */
@@ -208,8 +212,17 @@ export function buildPack(options: {
       }
       return seen;
     };
+    // Which recorded processes loaded each module: each must have covered it for coverage to count.
+    const loaders = new Map<string, number[]>();
+    for (const recording of options.recordings) {
+      for (const [path] of recording.modules) {
+        const list = loaders.get(path) ?? [];
+        list.push(recording.pid ?? -1);
+        loaders.set(path, list);
+      }
+    }
     const learned = learnDeferral({ modules: absolute, resolve: (dir, specifier, mode) => required.get(`${dir}\0${specifier}\0${mode}`), keepEager: options.keepEager, loadedBefore,
-      neverRan: (path) => neverRanIn(options.coverage?.get(path)),
+      neverRan: (path) => neverRanIn(options.coverage?.get(path), loaders.get(path) ?? []),
       envWriters: new Set(options.recordings.flatMap((recording) => recording.envWriters ?? [])),
     });
     eagerLoads = learned.eagerLoads;

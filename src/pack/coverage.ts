@@ -18,14 +18,19 @@ export function neverRanAt(blocks: readonly Block[], offset: number): boolean {
   return best !== undefined && best[2] === 0;
 }
 
+/** One process's blocks of one file. */
+export interface Covered {
+  readonly pid: number;
+  readonly blocks: readonly Block[];
+}
+
 /**
- * The blocks of every file under `root` that some process covered, from all the
- * coverage-*.json files in `dir`. A process that ran a block makes it count as run: a file's
- * blocks from several processes are kept side by side, and `neverRan` asks all of them.
+ * The blocks of every file under `root` that a process covered, from the coverage-<pid>-*.json
+ * files in `dir` (a worker thread writes a file of its own, under its process's pid).
  * Unreadable or foreign files are skipped: no answer means "may have run".
  */
-export function readCoverage(dir: string, root: string): Map<string, Block[][]> {
-  const byFile = new Map<string, Block[][]>();
+export function readCoverage(dir: string, root: string): Map<string, Covered[]> {
+  const byFile = new Map<string, Covered[]>();
   let names: string[];
   try {
     names = readdirSync(dir).filter((name) => name.endsWith('.json'));
@@ -33,6 +38,8 @@ export function readCoverage(dir: string, root: string): Map<string, Block[][]> 
     return byFile;
   }
   for (const name of names) {
+    const pid = Number(/^coverage-(\d+)-/.exec(name)?.[1]);
+    if (!Number.isInteger(pid)) continue;
     let report: { result?: { url?: string; functions?: { ranges?: { startOffset: number; endOffset: number; count: number }[] }[] }[] };
     try {
       report = JSON.parse(readFileSync(`${dir}/${name}`, 'utf8'));
@@ -51,15 +58,19 @@ export function readCoverage(dir: string, root: string): Map<string, Block[][]> 
       const blocks: Block[] = [];
       for (const fn of script.functions ?? []) for (const range of fn.ranges ?? []) blocks.push([range.startOffset, range.endOffset, range.count]);
       const list = byFile.get(path) ?? [];
-      list.push(blocks);
+      list.push({ pid, blocks });
       byFile.set(path, list);
     }
   }
   return byFile;
 }
 
-/** For one file: whether no process that covered it ran the code at `offset` (undefined: none covered it). */
-export function neverRanIn(processes: readonly (readonly Block[])[] | undefined): ((offset: number) => boolean) | undefined {
-  if (processes === undefined || processes.length === 0) return undefined;
-  return (offset) => processes.every((blocks) => neverRanAt(blocks, offset));
+/**
+ * For one file: whether the code at `offset` ran in none of the processes that loaded it
+ * (`loaders`, their pids). Undefined, "may have run", unless every one of them covered the file:
+ * a process that died before it wrote its coverage, or ran with coverage of its own, tells nothing.
+ */
+export function neverRanIn(covered: readonly Covered[] | undefined, loaders: readonly number[]): ((offset: number) => boolean) | undefined {
+  if (covered === undefined || loaders.length === 0 || !loaders.every((pid) => covered.some((entry) => entry.pid === pid))) return undefined;
+  return (offset) => covered.every((entry) => neverRanAt(entry.blocks, offset));
 }

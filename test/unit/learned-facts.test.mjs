@@ -81,10 +81,11 @@ test('ES modules: calls of imported functions are effects; bare imports are list
 test('coverage: the innermost block decides, and every process that covered a file must not have run it', () => {
   const blocks = [[0, 100, 1], [10, 50, 0], [20, 30, 3]];
   assert.deepEqual([5, 15, 25, 60, 150].map((offset) => neverRanAt(blocks, offset)), [false, true, false, false, false]);
-  assert.equal(neverRanIn(undefined), undefined);
-  const two = neverRanIn([blocks, [[0, 100, 1], [10, 50, 2]]]);
+  assert.equal(neverRanIn(undefined, [1]), undefined);
+  const two = neverRanIn([{ pid: 1, blocks }, { pid: 2, blocks: [[0, 100, 1], [10, 50, 2]] }], [1, 2]);
   assert.equal(two(15), false, 'one process ran it');
-  assert.equal(neverRanIn([blocks, blocks])(15), true);
+  assert.equal(neverRanIn([{ pid: 1, blocks }, { pid: 2, blocks }], [1, 2])(15), true);
+  assert.equal(neverRanIn([{ pid: 1, blocks }], [1, 2]), undefined, 'process 2 loaded the file and wrote no coverage of it');
 });
 
 const cases = [
