@@ -41,6 +41,9 @@ const sharedObjects = new Set([
 /** process methods that change what others see (listeners, warnings, output, exit, directory). */
 const processEffects = new Set(['on', 'once', 'addListener', 'prependListener', 'prependOnceListener', 'removeListener', 'removeAllListeners', 'off', 'setMaxListeners', 'emit', 'emitWarning', 'exit', 'abort', 'kill', 'chdir', 'umask', 'setUncaughtExceptionCaptureCallback', 'setSourceMapsEnabled', 'dlopen', 'send', 'disconnect']);
 
+/** Global functions that schedule work: called while a module loads, they run code later. */
+const timers = new Set(['setTimeout', 'setInterval', 'setImmediate', 'queueMicrotask']);
+
 /** Object.defineProperty and friends, whose first argument they change. */
 const definers = new Set(['defineProperty', 'defineProperties', 'assign', 'setPrototypeOf', 'set', 'deleteProperty']);
 
@@ -301,42 +304,155 @@ function memberPath(node: Node): string | undefined {
 
 /**
  * Writes that a function undoes itself: `const previous = report.excludeNetwork;
- * report.excludeNetwork = true; ...; report.excludeNetwork = previous;` (rollup's native.js, and
- * how callsites treats Error.prepareStackTrace). The value is saved in a local before the write
- * and put back after it, in the same function, so no one outside sees it changed. Returns the
- * assignment targets of such writes and of their restores.
+ * report.excludeNetwork = true; ...; report.excludeNetwork = previous;` (rollup's native.js), or
+ * the write in a `try` and the restore in its `finally`. The save is a `const`, the write and the
+ * restore are statements of the same list (the restore in the `finally` of a `try` at that
+ * place), and nothing between them leaves the list early (`return`, `throw`, `break`,
+ * `continue`): a restore in a branch, or after an early return, may not run. Returns the
+ * assignment targets of such writes and restores.
  */
 function restoredWrites(program: Node): Set<Node> {
   const exempt = new Set<Node>();
-  const scan = (body: Node): void => {
-    const saves = new Map<string, { name: string; at: number }>();
-    const writes: { path: string; target: Node; value: Node; at: number }[] = [];
-    walkNodes(body, (node) => {
-      if (node !== body && isFunctionLike(node)) {
-        scan(node);
-        return false;
-      }
-      if (node.type === 'VariableDeclarator' && node.id?.type === 'Identifier' && node.init) {
-        const path = memberPath(node.init);
-        if (path !== undefined && path.includes('.') && !saves.has(path)) saves.set(path, { name: node.id.name, at: node.start });
-      }
-      if (node.type === 'AssignmentExpression' && node.operator === '=') {
-        const path = memberPath(node.left);
-        if (path !== undefined && path.includes('.')) writes.push({ path, target: node.left, value: node.right, at: node.start });
-      }
-      return true;
+  // `K = value` as a statement of its own: [path, target, value].
+  const assignment = (statement: Node | undefined): [string, Node, Node] | undefined => {
+    const expression = statement?.type === 'ExpressionStatement' ? statement['expression'] : undefined;
+    if (expression?.type !== 'AssignmentExpression' || expression['operator'] !== '=') return undefined;
+    const path = memberPath(expression['left']);
+    return path !== undefined && path.includes('.') ? [path, expression['left'], expression['right']] : undefined;
+  };
+  const leaves = (node: Node): boolean => {
+    let found = false;
+    walkNodes(node, (inner) => {
+      if (isFunctionLike(inner)) return false;
+      if (['ReturnStatement', 'ThrowStatement', 'BreakStatement', 'ContinueStatement'].includes(inner.type)) found = true;
+      return !found;
     });
-    for (const [path, save] of saves) {
-      const mine = writes.filter((write) => write.path === path);
-      const restores = mine.filter((write) => write.value.type === 'Identifier' && write.value.name === save.name && write.at > save.at);
-      if (restores.length === 0) continue;
-      const lastRestore = Math.max(...restores.map((write) => write.at));
-      // Every write to the path in this function lies between the save and a restore.
-      if (mine.every((write) => write.at > save.at && write.at <= lastRestore)) for (const write of mine) exempt.add(write.target);
+    return found;
+  };
+  const scanList = (list: Node[]): void => {
+    list.forEach((statement, i) => {
+      if (statement.type !== 'VariableDeclaration' || statement['kind'] !== 'const') return;
+      for (const declarator of statement['declarations'] as Node[]) {
+        const path = declarator['init'] ? memberPath(declarator['init']) : undefined;
+        if (declarator['id']?.type !== 'Identifier' || path === undefined || !path.includes('.')) continue;
+        const saved = declarator['id'].name;
+        const restores = (value: Node): boolean => value.type === 'Identifier' && value['name'] === saved;
+        // The write, then (maybe after other statements) the restore, in this list.
+        for (let j = i + 1; j < list.length; j++) {
+          const write = assignment(list[j]);
+          const guarded = list[j]!.type === 'TryStatement' ? list[j]! : undefined;
+          if (guarded !== undefined && guarded['finalizer']) {
+            // try { K = x; ... } finally { K = saved; }
+            const first = assignment((guarded['block']['body'] as Node[])[0]);
+            const last = (guarded['finalizer']['body'] as Node[]).map(assignment).find((found) => found?.[0] === path && restores(found[2]));
+            if (first?.[0] === path && last !== undefined) {
+              exempt.add(first[1]);
+              exempt.add(last[1]);
+            }
+            break;
+          }
+          if (write?.[0] !== path) {
+            if (leaves(list[j]!)) break;
+            continue;
+          }
+          for (let k = j + 1; k < list.length; k++) {
+            const restore = assignment(list[k]);
+            if (restore?.[0] === path && restores(restore[2])) {
+              exempt.add(write[1]);
+              exempt.add(restore[1]);
+              break;
+            }
+            if (leaves(list[k]!)) break;
+          }
+          break;
+        }
+      }
+    });
+  };
+  walkNodes(program, (node) => {
+    if (node.type === 'Program' || node.type === 'BlockStatement' || node.type === 'StaticBlock') scanList(node['body'] as Node[]);
+    return true;
+  });
+  return exempt;
+}
+
+/** Whether `node` is the left side's target of an export: `exports.x`, `module.exports(.x)`. */
+function exportTarget(node: Node): boolean {
+  const root = rootName(node);
+  return node.type === 'MemberExpression' && (root === 'exports' || (root === 'module' && memberPath(node)?.startsWith('module.exports') === true));
+}
+
+/**
+ * Code the recorded runs never executed and loading cannot reach in another environment, asked
+ * of the offset of a write (V8's function counts in `neverRan`). The write's function, and the
+ * functions around it up to G, the outermost that never ran, were not called; what runs at load
+ * reaches G only by a reference in code that ran. So G is trusted when it is bound to a name
+ * that no code that ran reads (a call, an argument, an assignment: exports apart, which are what
+ * other modules call later), or when it has no name and is itself an export's value
+ * (`exports.install = function () { ... }`). A function defined in code that ran without a
+ * name (an object's method, a callback) is not: the code that made it may call it.
+ */
+function unreachedCode(program: Node, neverRan: (offset: number) => boolean): (offset: number) => boolean {
+  interface Fn {
+    readonly node: Node;
+    readonly parent: Fn | undefined;
+    name?: string;
+    exported?: boolean;
+  }
+  const fns: Fn[] = [];
+  const references = new Map<string, { at: number; exported: boolean }[]>();
+  const fnRan = (fn: Fn): boolean => !neverRan(fn.node['body']?.type === 'BlockStatement' ? fn.node['body'].start : fn.node.start);
+  const visit = (node: any, parent: any, key: string, fn: Fn | undefined, exporting: boolean): void => {
+    if (!node || typeof node !== 'object') return;
+    if (Array.isArray(node)) {
+      for (const child of node) visit(child, parent, key, fn, exporting);
+      return;
+    }
+    if (typeof node.type !== 'string') return;
+    let inner = fn;
+    if (isFunctionLike(node)) {
+      inner = { node, parent: fn };
+      if (node.type === 'FunctionDeclaration' && node.id) inner.name = node.id.name;
+      else if (parent?.type === 'VariableDeclarator' && key === 'init' && parent.id?.type === 'Identifier') inner.name = parent.id.name;
+      if (exporting) inner.exported = true;
+      fns.push(inner);
+    }
+    if (node.type === 'Identifier') {
+      const declaration = (parent?.type === 'FunctionDeclaration' || parent?.type === 'FunctionExpression' || parent?.type === 'VariableDeclarator' || parent?.type === 'ClassDeclaration') && key === 'id';
+      const property = (parent?.type === 'MemberExpression' && key === 'property' && !parent.computed) || (parent?.type === 'Property' && key === 'key' && !parent.computed && !parent.shorthand);
+      if (!declaration && !property) {
+        const list = references.get(node.name) ?? [];
+        list.push({ at: node.start, exported: exporting || parent?.type === 'ExportSpecifier' });
+        references.set(node.name, list);
+      }
+      return;
+    }
+    for (const k in node) {
+      if (k === 'type') continue;
+      const child = node[k];
+      if (!child || typeof child !== 'object') continue;
+      // What an export holds: the value of `exports.x = …`, `module.exports = { … }`, `export default …`.
+      let childExporting = exporting && (node.type === 'ObjectExpression' || node.type === 'Property') ;
+      if (node.type === 'AssignmentExpression' && k === 'right' && node.operator === '=' && exportTarget(node.left)) childExporting = true;
+      if ((node.type === 'ExportDefaultDeclaration' || node.type === 'ExportNamedDeclaration') && k === 'declaration') childExporting = true;
+      visit(child, node, k, isFunctionLike(node) ? inner : fn, childExporting);
     }
   };
-  scan(program);
-  return exempt;
+  visit(program['body'], program, 'body', undefined, false);
+  const innermost = (offset: number): Fn | undefined => {
+    let best: Fn | undefined;
+    for (const fn of fns) if (offset >= fn.node.start && offset < fn.node.end && (best === undefined || fn.node.start >= best.node.start)) best = fn;
+    return best;
+  };
+  return (offset) => {
+    if (!neverRan(offset)) return false;
+    let g = innermost(offset);
+    if (g === undefined || fnRan(g)) return false;
+    while (g.parent !== undefined && !fnRan(g.parent)) g = g.parent;
+    if (g.name === undefined) return g.exported === true;
+    const own = g.node;
+    return (references.get(g.name) ?? []).every((ref) => ref.exported || (ref.at >= own.start && ref.at < own.end) || neverRan(ref.at));
+  };
 }
 
 /** `require("x")` -> "x" (a string literal argument only). */
@@ -354,15 +470,16 @@ function requireSpecifier(node: Node): string | undefined {
  */
 /** What the recorded runs showed about a module's code, where they showed it (learn.ts). */
 export interface RunEvidence {
-  /** Whether no recorded run executed the code at an offset of the source (V8's block coverage). */
+  /** Whether no recorded run called the function holding an offset of the source (V8's coverage). */
   readonly neverRan?: ((offset: number) => boolean) | undefined;
-  /** The recorded runs saw no code of this file change process.env. */
-  readonly envUnchanged?: boolean | undefined;
+  /** Every write to process.env the recorded runs saw from this file put back the value it had
+   *  just read from the same variable (or deleted one it had read as unset). */
+  readonly envWritesBack?: boolean | undefined;
 }
 
 function evaluationFacts(program: Node, commonjs = true, evidence: RunEvidence = {}): { sideEffect: string | undefined; eagerRequires: string[]; functionRanges: [number, number][]; invokedStarts: Set<number>; topLevelAwait: boolean } {
   const declared = declaredNames(program);
-  const neverRan = evidence.neverRan;
+  const unreached = evidence.neverRan === undefined ? () => false : unreachedCode(program, evidence.neverRan);
   // Where the file first assigns module.exports: a UMD test `module.exports === exports` placed
   // after it may be false.
   let firstModuleExportsWrite = Number.POSITIVE_INFINITY;
@@ -448,11 +565,13 @@ function evaluationFacts(program: Node, commonjs = true, evidence: RunEvidence =
   };
   const written = (target: Node, inFunction: boolean, atLoad: boolean): void => {
     if (restored.has(target)) return;
-    // In a function no recorded run executed: it did not run while the module loaded.
-    if (inFunction && !atLoad && neverRan?.(target.start) === true) return;
-    // process.env written in a function, where the recorded runs saw the file change nothing
-    // there: debug's `save` writes back the value it has just read.
-    if (inFunction && !atLoad && evidence.envUnchanged === true && isProcessEnvMember(target) && !declared.has('process')) return;
+    if (inFunction && !atLoad) {
+      // In a function no recorded run called, and that loading cannot reach (unreachedCode).
+      if (unreached(target.start)) return;
+      // process.env written in a file whose every write the runs saw put back the value just
+      // read from the same variable: debug's `save(load())`.
+      if (evidence.envWritesBack === true && isProcessEnvMember(target) && !declared.has('process')) return;
+    }
     if (target.type === 'Identifier') {
       if (!declared.has(target['name'])) effect(`assigns the global ${target['name']}`);
       return;
@@ -530,7 +649,7 @@ function evaluationFacts(program: Node, commonjs = true, evidence: RunEvidence =
     }
     if (node.type === 'ExpressionStatement') {
       let expression = node.expression;
-      while (expression?.type === 'ParenthesizedExpression' || (expression?.type === 'UnaryExpression' && expression.operator === 'void')) expression = expression.type === 'UnaryExpression' ? expression.argument : expression.expression;
+      while (expression?.type === 'ParenthesizedExpression' || expression?.type === 'ChainExpression' || (expression?.type === 'UnaryExpression' && expression.operator === 'void')) expression = expression.type === 'UnaryExpression' ? expression.argument : expression.expression;
       if (expression?.type === 'CallExpression') statementCalls.add(expression);
     }
     switch (node.type) {
@@ -546,7 +665,12 @@ function evaluationFacts(program: Node, commonjs = true, evidence: RunEvidence =
       case 'CallExpression': {
         const specifier = requireSpecifier(node);
         if (specifier !== undefined && atLoad) eagerRequires.push(specifier);
-        const callee = node.callee?.type === 'MemberExpression' ? node.callee : undefined;
+        // `f?.()`, `(0, m.f)()` (TypeScript's and Babel's calls of imports) call what they name.
+        let called = node.callee;
+        while (called?.type === 'ParenthesizedExpression' || called?.type === 'ChainExpression' || called?.type === 'SequenceExpression') {
+          called = called.type === 'SequenceExpression' ? called.expressions[called.expressions.length - 1] : called.expression;
+        }
+        const callee = called?.type === 'MemberExpression' ? called : undefined;
         const root = callee ? rootName(callee) : undefined;
         // A call whose value is dropped (a statement of its own) is made for what it does:
         // `registry.add(...)`, `chai.use(...)`, `moment.defineLocale(...)`. One whose value is
@@ -559,15 +683,15 @@ function evaluationFacts(program: Node, commonjs = true, evidence: RunEvidence =
           }
         }
         // The same with a function taken from another module: `const { config } = require("dotenv"); config();`.
-        if (!inFunction && statementCalls.has(node) && node.callee?.type === 'Identifier' && moduleBindings.has(node.callee.name)) {
-          effect(`calls ${node.callee.name} of another module while it loads`);
+        if (!inFunction && statementCalls.has(node) && called?.type === 'Identifier' && moduleBindings.has(called.name)) {
+          effect(`calls ${called.name} of another module while it loads`);
         }
         if (root !== undefined && !declared.has(root)) {
           const method = callee!.property?.name;
           if ((root === 'Object' || root === 'Reflect') && definers.has(method)) {
             const first = node.arguments?.[0];
             const target = first ? rootName(first) : undefined;
-            const ran = !(inFunction && !atLoad && neverRan?.(node.start) === true);
+            const ran = !(inFunction && !atLoad && unreached(node.start));
             if (ran && target !== undefined && ((sharedObjects.has(target) && !declared.has(target)) || builtinBindings.has(target))) effect(`${root}.${method} on ${target}`);
           } else if (!inFunction && root === 'console') effect(`calls console.${method ?? '…'} while it loads`);
           else if (!inFunction && root === 'process') {
@@ -578,7 +702,9 @@ function evaluationFacts(program: Node, commonjs = true, evidence: RunEvidence =
             if ((direct && processEffects.has(method)) || stream) effect(`calls process.${stream ? `${object.property.name}.` : ''}${method ?? '…'} while it loads`);
           }
         }
-        if (node.callee?.type === 'Identifier' && node.callee.name === 'eval' && !(inFunction && !atLoad && neverRan?.(node.start) === true)) effect('calls eval');
+        if (node.callee?.type === 'Identifier' && node.callee.name === 'eval' && !(inFunction && !atLoad && unreached(node.start))) effect('calls eval');
+        // Work scheduled while the module loads runs whether or not anyone uses the module.
+        if (!inFunction && called?.type === 'Identifier' && timers.has(called.name) && !declared.has(called.name)) effect(`calls ${called.name} while it loads`);
         break;
       }
       case 'WithStatement':
@@ -668,12 +794,13 @@ export function moduleFacts(
   evidence: RunEvidence = {},
 ): ModuleFacts & { readonly plan: DeferPlan | undefined; readonly topLevelAwait: boolean } {
   const program = parse(source, file, format);
-  // Node drops a byte order mark before it compiles, so V8's offsets start one later.
+  // Node drops an ES module's byte order mark before it compiles (CommonJS keeps it), so V8's
+  // offsets start one later there.
   const neverRan = evidence.neverRan;
-  const shifted = neverRan !== undefined && source.charCodeAt(0) === 0xfeff ? { ...evidence, neverRan: (offset: number) => offset > 0 && neverRan(offset - 1) } : evidence;
+  const shifted = neverRan !== undefined && format === 'module' && source.charCodeAt(0) === 0xfeff ? { ...evidence, neverRan: (offset: number) => offset > 0 && neverRan(offset - 1) } : evidence;
   const facts = evaluationFacts(program, format === 'commonjs', shifted);
-  const top = planProgram(program, source, format, { defer: [], eager: false, nativeImportDefer: false, interopRequire: true, learned: true });
   const atLoad = loadTimeFunctions(program);
+  const top = planProgram(program, source, format, { defer: [], eager: false, nativeImportDefer: false, interopRequire: true, learned: true });
   const inFunction = (at: number): boolean =>
     facts.functionRanges.some(([start, end]) => at >= start && at < end) && !atLoad.some(([start, end]) => at >= start && at < end);
   // Requires assigned inside a top-level invoked function (LiveScript's and CoffeeScript's wrapper).

@@ -223,7 +223,7 @@ export function buildPack(options: {
     }
     const learned = learnDeferral({ modules: absolute, resolve: (dir, specifier, mode) => required.get(`${dir}\0${specifier}\0${mode}`), keepEager: options.keepEager, loadedBefore,
       neverRan: (path) => neverRanIn(options.coverage?.get(path), loaders.get(path) ?? []),
-      envWriters: new Set(options.recordings.flatMap((recording) => recording.envWriters ?? [])),
+      envWritesBack: (path) => options.recordings.every((recording) => recording.envWriters !== undefined && !recording.envWriters.includes('*') && !recording.envWriters.includes(path)),
     });
     eagerLoads = learned.eagerLoads;
     let requires = 0;

@@ -1,14 +1,20 @@
-// Which code the recorded runs never executed, from the block coverage V8 writes when
+// Which functions the recorded runs never called, from the coverage V8 writes when
 // NODE_V8_COVERAGE is set. Learned deferral asks it about writes to shared objects inside
 // functions: a function no recorded run called did not run while its module loaded.
 // Why: docs/decisions/learned-deferral.md ("code the recorded runs never ran").
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-/** Start, end and execution count of one block of a script (V8's ranges, UTF-16 offsets). */
+/** Start, end and call count of one function of a script (V8's ranges, UTF-16 offsets). */
 export type Block = readonly [start: number, end: number, count: number];
 
-/** Whether the code at `offset` never ran: the innermost block holding it has a count of 0. */
+/**
+ * Whether the code at `offset` never ran: the innermost function holding it was never called.
+ * Functions, not blocks: a branch a run did not take may be taken in another environment, while
+ * a function no run called is one loading does not reach (learned.ts asks only about functions
+ * that loading does not call by name). A function V8 did not list (compiled from a code cache,
+ * or inside one never compiled) falls to its parent's count.
+ */
 export function neverRanAt(blocks: readonly Block[], offset: number): boolean {
   let best: Block | undefined;
   for (const block of blocks) {
@@ -56,7 +62,10 @@ export function readCoverage(dir: string, root: string): Map<string, Covered[]> 
       }
       if (!path.startsWith(`${root}/`)) continue;
       const blocks: Block[] = [];
-      for (const fn of script.functions ?? []) for (const range of fn.ranges ?? []) blocks.push([range.startOffset, range.endOffset, range.count]);
+      for (const fn of script.functions ?? []) {
+        const whole = fn.ranges?.[0];
+        if (whole !== undefined) blocks.push([whole.startOffset, whole.endOffset, whole.count]);
+      }
       const list = byFile.get(path) ?? [];
       list.push({ pid, blocks });
       byFile.set(path, list);

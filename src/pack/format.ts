@@ -19,6 +19,9 @@ export const FORMAT_VERSION = 5;
 /** Default location, relative to the project root: beside the module-location index. */
 export const defaultPackPath = 'node_modules/.cache/coldstart/pack.v1';
 
+/** A file in a recording folder that says its runs are learned deferral's (`pack --lazy`). */
+export const LAZY_MARKER = 'lazy';
+
 /** What a module was when packed; paths are relative to the project root (relocatable). */
 export type ModuleFormat = 'commonjs' | 'module' | 'json';
 

@@ -19,8 +19,8 @@ export interface LearnInput {
   /** For a module, whether the recorded runs never executed the code at an offset of its
    *  source (V8's block coverage), when they covered it. */
   readonly neverRan?: ((path: string) => ((offset: number) => boolean) | undefined) | undefined;
-  /** Files whose code changed process.env in a recorded run ('*': some write's file is unknown). */
-  readonly envWriters?: ReadonlySet<string> | undefined;
+  /** Whether every recorded run watched process.env and saw only write-backs from `path`'s code. */
+  readonly envWritesBack?: ((path: string) => boolean) | undefined;
 }
 
 export interface Learned {
@@ -45,8 +45,7 @@ export function learnDeferral(input: LearnInput): Learned {
       let value: ReturnType<typeof moduleFacts> | null = null;
       if (m !== undefined && (m.format === 'commonjs' || m.format === 'module')) {
         try {
-          const envUnchanged = input.envWriters !== undefined && !input.envWriters.has('*') && !input.envWriters.has(path);
-          value = moduleFacts(m.bytes.toString('utf8'), path, m.format, { neverRan: input.neverRan?.(path), envUnchanged });
+          value = moduleFacts(m.bytes.toString('utf8'), path, m.format, { neverRan: input.neverRan?.(path), envWritesBack: input.envWritesBack?.(path) });
         } catch {
           value = null; // Node parses it its own way: leave it as it is
         }
@@ -121,9 +120,10 @@ export function learnDeferral(input: LearnInput): Learned {
     ensuredMemo.set(importer, set);
     return set;
   };
-  const effectOf = (path: string, importer: string): string | undefined => {
+  // `strict`: effects the importer causes anyway count too (a bare import only orders them).
+  const effectOf = (path: string, importer: string, strict = false): string | undefined => {
     const seen = new Set<string>();
-    const done = ensured(importer);
+    const done = strict ? new Set<string>() : ensured(importer);
     const visit = (at: string): string | undefined => {
       if (seen.has(at) || before(at, importer) || (at !== path && done.has(at))) return undefined;
       seen.add(at);
@@ -152,11 +152,12 @@ export function learnDeferral(input: LearnInput): Learned {
     return false;
   };
 
-  /** Whether `to` is loaded, as written, through an import of `path` other than `site`. */
-  const reachedOtherwise = (path: string, site: DeferSite, to: string): boolean => {
+  /** Whether `to` is loaded, as written, through an import of `path` that is not a bare one. */
+  const reachedOtherwise = (path: string, to: string): boolean => {
     const f = factsOf(path)!;
+    // Every bare import is left out: two of the same module are not each other's other path.
     const others = [...f.eagerRequires];
-    others.splice(others.indexOf(site.specifier), 1);
+    for (const bare of f.bareImports) others.splice(others.indexOf(bare.specifier), 1);
     const seen = new Set<string>();
     const queue = others.map((specifier) => target(path, specifier)).filter((at): at is string => at !== undefined && !at.startsWith('builtin:'));
     while (queue.length > 0) {
@@ -223,8 +224,8 @@ export function learnDeferral(input: LearnInput): Learned {
       const to = target(m.path, site.specifier);
       if (to === undefined || to.startsWith('builtin:')) continue;
       if (input.keepEager?.(to) === true) refuse('kept eager by configuration');
-      else if (!reachedOtherwise(m.path, site, to)) refuse('an import kept only for its effects');
-      else if (effectOf(to, m.path) !== undefined) refuse('target has effects when loaded', `${to} ${effectOf(to, m.path)}`);
+      else if (!reachedOtherwise(m.path, to)) refuse('an import kept only for its effects');
+      else if (effectOf(to, m.path, true) !== undefined) refuse('target has effects when loaded', `${to} ${effectOf(to, m.path, true)}`);
       else if (reaches(to, m.path)) refuse('cycle back to the importer');
       else accepted.add(site);
     }

@@ -6,7 +6,7 @@
 // and, at exit, when every function the run needed has been compiled, writes their V8 code
 // caches to <pid>.v8cache for the pack.
 import { isOn, pathSetting } from '../settings.js';
-import { writeFileSync, renameSync } from 'node:fs';
+import { existsSync, writeFileSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { has, inWorkerThread } from '../node-features.js';
@@ -14,7 +14,7 @@ import { conditionsKey } from './open-at-start.js';
 import { CommonJsCompiler, codeCachePays, codeCacheTag } from '../loader/commonjs-compiler.js';
 import type { LoadResult, ResolveResult } from '../loader/node.js';
 import { pipeline, type CompileStep, type HandlerStep, type ResolveStep, type Steps } from '../loader/pipeline.js';
-import { checksum } from './format.js';
+import { checksum, LAZY_MARKER } from './format.js';
 
 /** One process's recording, as the pack builder reads it. */
 export interface Recording {
@@ -32,7 +32,11 @@ export interface Recording {
    * tag, and per module [absolute path, cache length, checksum of the source it was made from].
    */
   readonly codeCache?: { tag: string; entries: [string, number, number][] };
-  /** Files whose code changed process.env in this run ('*': a write whose file was not found). */
+  /** With `coldstart pack --lazy`: the program changed Module.wrap or Module.wrapper, so V8 compiled
+   *  its CommonJS at other offsets than the files' own. */
+  readonly wrapPatched?: boolean;
+  /** With `coldstart pack --lazy`: the files whose code wrote process.env other than to put back
+   *  the value it had just read ('*': a write whose file was not found, or process.env replaced). */
   readonly envWriters?: string[];
 }
 
@@ -116,11 +120,17 @@ function install(dir: string): void {
     pipeline().registerOffThread(new URL('./record-async.js', import.meta.url), undefined, { file: esmFile, ownDir });
   }
   pipeline().join('recorder', steps);
-  const envWriters = watchEnvironment(own);
+  // Learned deferral's evidence, for its recordings only: the watch puts a proxy in process.env.
+  const lazy = existsSync(join(dir, LAZY_MARKER));
+  const envWriters = lazy ? watchEnvironment(own) : undefined;
+  const loader = process.getBuiltinModule('node:module') as unknown as { wrap: unknown; wrapper: string[] };
+  const wrap = loader.wrap;
+  const wrapper = [...loader.wrapper];
+  const wrapPatched = (): boolean => loader.wrap !== wrap || loader.wrapper.length !== wrapper.length || loader.wrapper.some((part, i) => part !== wrapper[i]);
 
   process.once('exit', () => {
     try {
-      const recording: Recording = { conditions: conditionsKey(), entry, args, modules: [...modules], answers: [...answers.values()], ...(envWriters.size > 0 ? { envWriters: [...envWriters] } : {}) };
+      const recording: Recording = { conditions: conditionsKey(), entry, args, modules: [...modules], answers: [...answers.values()], ...(envWriters !== undefined ? { envWriters: envWriters() } : {}), ...(lazy && wrapPatched() ? { wrapPatched: true } : {}) };
       if (compiled.length > 0) {
         const entries: [string, number, number][] = [];
         const caches: Buffer[] = [];
@@ -143,44 +153,76 @@ function install(dir: string): void {
 }
 
 /**
- * Which files change process.env in this run: learned deferral trusts a write to it inside a
- * function only where the recorded runs saw none change it (debug's `save` writes back the value
- * it just read). A write of the value already there changes nothing and is not recorded.
+ * Which files write process.env in this run other than to put back what they read: learned
+ * deferral trusts a write to it inside a function only in files that did nothing else (debug's
+ * `save(load())` writes `DEBUG` back with the value just read, or deletes it when unset). The
+ * writer is the first file on the stack, read from V8's call sites (a program's own
+ * prepareStackTrace, which may rename files, is not asked). Returns the list to write at exit.
  */
-function watchEnvironment(own: (path: string) => boolean): Set<string> {
+function watchEnvironment(own: (path: string) => boolean): () => string[] {
   const writers = new Set<string>();
+  const lastRead = new Map<string, string | undefined>();
   const writer = (): void => {
+    const holder: { stack?: unknown } = {};
+    const prepare = Error.prepareStackTrace;
     const limit = Error.stackTraceLimit;
+    Error.prepareStackTrace = (_, sites) => sites;
     Error.stackTraceLimit = 12;
-    const stack = new Error().stack;
-    Error.stackTraceLimit = limit;
-    for (const line of typeof stack === 'string' ? stack.split('\n').slice(1) : []) {
-      // `at f (file:///a.mjs:1:2)`, `at f (/a.js:1:2)`, `at /a.js:1:2`
-      const found = /(?:\(|at )(file:\/\/\/[^()]*?|\/[^()]*?):\d+:\d+\)?$/.exec(line);
-      if (found === null) continue;
-      const path = found[1]!.startsWith('file:') ? fileURLToPath(found[1]!) : found[1]!;
-      if (own(path)) continue;
+    let stack: unknown;
+    try {
+      Error.captureStackTrace(holder, writer);
+      // Formatted at the first read: read while ours is the formatter.
+      stack = holder.stack;
+    } finally {
+      Error.prepareStackTrace = prepare;
+      Error.stackTraceLimit = limit;
+    }
+    for (const site of Array.isArray(stack) ? (stack as NodeJS.CallSite[]) : []) {
+      const name = site.getFileName();
+      if (typeof name !== 'string' || name.startsWith('node:')) continue;
+      let path: string;
+      try {
+        path = name.startsWith('file:') ? fileURLToPath(name) : name;
+      } catch {
+        continue;
+      }
+      if (!path.startsWith('/') || own(path)) continue;
       writers.add(path);
       return;
     }
     writers.add('*');
   };
   const env = process.env;
-  process.env = new Proxy(env, {
-    set(target, key, value) {
-      if (typeof key === 'string' && target[key] !== String(value)) writer();
-      return Reflect.set(target, key, value);
+  const watched: NodeJS.ProcessEnv = new Proxy(env, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver);
+      if (typeof key === 'string') lastRead.set(key, value as string | undefined);
+      return value;
     },
-    deleteProperty(target, key) {
-      if (typeof key === 'string' && key in target) writer();
-      return Reflect.deleteProperty(target, key);
+    set(target, key, value, receiver): boolean {
+      const before = target[key as string];
+      const done: boolean = Reflect.set(target, key, value, receiver === watched ? target : receiver);
+      // A write-back: the value it had, which this run had last read from it.
+      if (typeof key !== 'string' || target[key] !== before || !lastRead.has(key) || lastRead.get(key) !== before) writer();
+      return done;
+    },
+    deleteProperty(target, key): boolean {
+      const had = typeof key === 'string' && Object.hasOwn(target, key);
+      const done = Reflect.deleteProperty(target, key);
+      if (typeof key !== 'string' || had || !lastRead.has(key) || lastRead.get(key) !== undefined) writer();
+      return done;
     },
     defineProperty(target, key, descriptor) {
       writer();
       return Reflect.defineProperty(target, key, descriptor);
     },
   });
-  return writers;
+  process.env = watched;
+  return () => {
+    // A program that replaced process.env wrote past the watch.
+    if (process.env !== watched) writers.add('*');
+    return [...writers];
+  };
 }
 
 const dir = pathSetting('COLDSTART_PACK_RECORD');

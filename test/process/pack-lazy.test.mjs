@@ -84,6 +84,9 @@ const tree = {
   ...pkg('uses-env-save', user('env-save-pkg')),
   ...pkg('env-set-pkg', 'function setup() { process.env.SET_BY_PKG = "set"; }\nconst api = { setup };\napi.setup();\nmodule.exports = api;\n'),
   ...pkg('uses-env-set', user('env-set-pkg')),
+  // The same value the recorded run's environment had, written without reading it first.
+  ...pkg('env-prod-pkg', 'const api = { setEnv() { process.env.LAZY_TEST_MODE = "production"; } };\napi.setEnv();\nmodule.exports = api;\n'),
+  ...pkg('uses-env-prod', user('env-prod-pkg')),
   ...pkg('never-called-pkg', 'exports.install = function () { globalThis.installedLater = true; };\n'),
   ...pkg('uses-never-called', user('never-called-pkg')),
   ...pkg('called-pkg', 'const api = { install() { globalThis.installedAtLoad = "yes"; } };\napi.install();\nmodule.exports = api;\n'),
@@ -94,8 +97,8 @@ const tree = {
   ...pkg('uses-norestore', user('norestore-pkg')),
   'main.js': [
     'require("early-effect");',
-    'for (const name of ["uses-env-save", "uses-env-set", "uses-never-called", "uses-called", "uses-restore", "uses-norestore"]) require(name);',
-    'console.log(process.env.SET_BY_PKG, globalThis.installedAtLoad, process.report.compact, globalThis.installedLater);',
+    'for (const name of ["uses-env-save", "uses-env-set", "uses-env-prod", "uses-never-called", "uses-called", "uses-restore", "uses-norestore"]) require(name);',
+    'console.log(process.env.SET_BY_PKG, process.env.LAZY_TEST_MODE, globalThis.installedAtLoad, process.report.compact, globalThis.installedLater);',
     'for (const name of ["uses-polyfill", "uses-patch", "uses-exit", "uses-stack", "uses-global", "uses-leak", "uses-ext", "uses-modpatch", "uses-fresh", "uses-plug", "strict-nosemi", "uses-indirect", "reassign-pkg", "toplevel-pkg", "try-pkg", "lazy-user", "late-user", "thrower-user", "alias-user", "alias-late", "snap-user", "box-user", "box-writer"]) require(name);',
     'console.log([].fancy?.(), require("fs").patchedByTest, Error.stackTraceLimit, globalThis.fromGlobal, typeof leaked, typeof require.extensions[".txt"], module.constructor.prototype.patchedByTest, globalThis.fromIndirect, globalThis.sideRan);',
     'console.log(require("cyc-a").get(), require("try-pkg")(), process.env.EARLY_EFFECT, require("reg-pkg").get("hello")?.() ?? "NOT registered", require("strict-nosemi")(4));',
@@ -108,7 +111,8 @@ const tree = {
 function setup(t) {
   const dir = realpathSync(tempDir(t, 'coldstart-lazy-pack-'));
   writeTree(dir, tree);
-  const built = runCli(['pack', '--lazy', '--always', '--json', '--', process.execPath, 'main.js'], { cwd: dir, env: base });
+  // Recorded where LAZY_TEST_MODE already says what env-prod-pkg writes; served runs lack it.
+  const built = runCli(['pack', '--lazy', '--always', '--json', '--', process.execPath, 'main.js'], { cwd: dir, env: { ...base, LAZY_TEST_MODE: 'production' } });
   assert.equal(built.code, 0, built.stderr);
   const read = readPackFile(join(dir, 'node_modules/.cache/coldstart/pack.v1'));
   assert.ok(read.ok, read.reason);
@@ -149,6 +153,7 @@ test('pack --lazy: each safety rule decides as documented (the pack header)', (t
   // The recorded run's evidence (V8's coverage, the environment it watched).
   assert.deepEqual(of('uses-env-save'), ['env-save-pkg'], 'process.env written back unchanged is no effect');
   assert.deepEqual(of('uses-env-set'), [], 'process.env changed by a function that ran at load is an effect');
+  assert.deepEqual(of('uses-env-prod'), [], 'a write of the value the variable had, not read first, is an effect');
   assert.deepEqual(of('uses-never-called'), ['never-called-pkg'], 'a global write in a function no run called is no effect');
   assert.deepEqual(of('uses-called'), [], 'a global write in a function that ran at load is an effect');
   assert.deepEqual(of('uses-restore'), ['restore-pkg'], 'a builtin property saved and put back is no effect');
@@ -267,14 +272,28 @@ const esmTree = {
   ...esmPkg('esm-plugin-member', 'import * as reg from "esm-registry";\nreg.add("member");\nexport const p1 = 1;\n'),
   ...esmPkg('esm-plugin-named', 'import { add } from "esm-registry";\nadd("named");\nexport const p2 = 2;\n'),
   ...esmPkg('esm-plugin-user', 'import { p1 } from "esm-plugin-member";\nimport { p2 } from "esm-plugin-named";\nexport const pu = () => p1 + p2;\n'),
+  // A module imported bare twice, by nothing else: both stay.
+  ...esmPkg('esm-quiet2', 'performance.mark("esm-quiet2 evaluated");\nexport const q2 = 1;\n'),
+  ...esmPkg('esm-twice', 'import "esm-quiet2";\nimport "esm-quiet2";\nexport const twice = 2;\n'),
+  // A bare import whose module loads one with an effect that another import loads later: dropping
+  // it would run that effect after esm-v's.
+  ...esmPkg('esm-logz', 'globalThis.orderLog = (globalThis.orderLog ?? "") + "z";\nexport {};\n'),
+  ...esmPkg('esm-logv', 'globalThis.orderLog = (globalThis.orderLog ?? "") + "v";\nexport {};\n'),
+  ...esmPkg('esm-x', 'import "esm-logz";\nexport const x = 1;\n'),
+  ...esmPkg('esm-w', 'import "esm-logz";\nexport const w = 2;\n'),
+  ...esmPkg('esm-y', 'import { x } from "esm-x";\nexport const y = () => x;\n'),
+  ...esmPkg('esm-bundle', 'import "esm-x";\nimport "esm-logv";\nimport { w } from "esm-w";\nimport { y } from "esm-y";\nexport const wv = w;\nexport const run = () => y();\n'),
   'main.js': [
+    'import { twice } from "esm-twice";',
+    'import { wv } from "esm-bundle";',
+    'console.log(twice, wv, globalThis.orderLog);',
     'import { hoisted } from "esm-hoisted";',
     'import { lonely } from "esm-lonely";',
     'import { list } from "esm-registry";',
     'import { pu } from "esm-plugin-user";',
     'console.log(lonely, list.join(","));',
     'if (process.argv[2] === "--use") console.log(hoisted(), pu());',
-    'if (process.env.SHOW_EVALUATED) console.log("esm-leaf evaluated:", performance.getEntriesByName("esm-leaf evaluated").length, "esm-quiet evaluated:", performance.getEntriesByName("esm-quiet evaluated").length);',
+    'if (process.env.SHOW_EVALUATED) console.log("esm-leaf evaluated:", performance.getEntriesByName("esm-leaf evaluated").length, "esm-quiet evaluated:", performance.getEntriesByName("esm-quiet evaluated").length, "esm-quiet2 evaluated:", performance.getEntriesByName("esm-quiet2 evaluated").length);',
     'import { run } from "esm-user";',
     'import { f } from "esm-effect-user";',
     'import { g } from "esm-tla-user";',
@@ -301,6 +320,8 @@ test('pack --lazy, ES modules: imports nothing reads at load become deferred nam
   assert.equal(deferred.get('node_modules/esm-tla-user/index.js'), undefined, 'a target that awaits at top level stays eager');
   assert.equal(deferred.get('node_modules/esm-reexport/index.js'), undefined, 'a re-exported binding stays eager');
   assert.deepEqual(deferred.get('node_modules/esm-hoisted/index.js'), ['esm-mid', 'esm-leaf'], 'a hoisted bare import is dropped');
+  assert.equal(deferred.get('node_modules/esm-twice/index.js'), undefined, 'two bare imports of one module are not each other\'s other path');
+  assert.deepEqual(deferred.get('node_modules/esm-bundle/index.js'), ['esm-y'], 'a bare import whose module reaches an effect stays, whoever else loads that');
   assert.equal(deferred.get('node_modules/esm-lonely/index.js'), undefined, 'a bare import nothing else reaches stays');
   assert.equal(deferred.get('node_modules/esm-plugin-user/index.js'), undefined, 'plugins that register while they load stay eager');
   for (const args of [[], ['--use']]) {
@@ -311,15 +332,16 @@ test('pack --lazy, ES modules: imports nothing reads at load become deferred nam
     assert.deepEqual([lazy.code, lazy.stdout, lazy.stderr], [plain.code, plain.stdout, plain.stderr], args.join(' '));
     const report = JSON.parse(readFileSync(stats, 'utf8').trim().split('\n').pop());
     // Each served rewrite counts what it defers; --use loads esm-mid, whose import of esm-leaf waits too.
-    assert.equal(report.deferredRequires, args.length === 0 ? 6 : 7, JSON.stringify(report));
+    assert.equal(report.deferredRequires, args.length === 0 ? 7 : 8, JSON.stringify(report));
   }
   const show = { ...base, SHOW_EVALUATED: '1' };
   assert.match(runNode(['main.js'], { cwd: dir, env: show }).stdout, /esm-heavy evaluated: 1/);
   assert.match(runNode(['--import', register, 'main.js'], { cwd: dir, env: show }).stdout, /esm-heavy evaluated: 0/, 'not evaluated when not used');
   assert.match(runNode(['--import', register, 'main.js', '--use'], { cwd: dir, env: show }).stdout, /42 1 d\nesm-heavy evaluated: 1/);
+  assert.match(runNode(['main.js'], { cwd: dir, env: show }).stdout, /^2 2 zv\n/);
   assert.match(runNode(['main.js'], { cwd: dir, env: show }).stdout, /esm-leaf evaluated: 1 esm-quiet evaluated: 1/);
-  assert.match(runNode(['--import', register, 'main.js'], { cwd: dir, env: show }).stdout, /esm-leaf evaluated: 0 esm-quiet evaluated: 1/);
-  assert.match(runNode(['--import', register, 'main.js', '--use'], { cwd: dir, env: show }).stdout, /^1 member,named\n7 3\nesm-leaf evaluated: 1 esm-quiet evaluated: 1/);
+  assert.match(runNode(['--import', register, 'main.js'], { cwd: dir, env: show }).stdout, /esm-leaf evaluated: 0 esm-quiet evaluated: 1 esm-quiet2 evaluated: 1/);
+  assert.match(runNode(['--import', register, 'main.js', '--use'], { cwd: dir, env: show }).stdout, /^2 2 zv\n1 member,named\n7 3\nesm-leaf evaluated: 1 esm-quiet evaluated: 1/);
 });
 
 test('coldstart lazy and profile show each learned-deferral load: where it was required, what forced it, and where', (t) => {

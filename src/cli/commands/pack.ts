@@ -5,7 +5,7 @@
 import { isOff } from '../../settings.js';
 import { has } from '../../node-features.js';
 import { pnpProject, pnpReason } from '../../pnp.js';
-import { existsSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { deferConfigAt, eagerListAt } from '../../defer/config.js';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -20,6 +20,7 @@ import { packageFiles, type PackageFiles } from '../../pack/packages.js';
 import { megabytes } from '../units.js';
 import { buildPack, readRecordings } from '../../pack/build.js';
 import { readCoverage } from '../../pack/coverage.js';
+import { LAZY_MARKER } from '../../pack/format.js';
 import { packPathFor } from '../../pack/store.js';
 import { plainResolution, SMALL_RUN_MODULES } from '../../step-aside.js';
 import { conditionsKey } from '../../pack/open-at-start.js';
@@ -166,14 +167,13 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: withPreload(process.env['NODE_OPTIONS']), COLDSTART_PACK_RECORD: dir, COLDSTART_PACK: 'off' };
     if (!options.codeCache) env['COLDSTART_CODE_CACHE'] = '0';
-    // Learned deferral asks which functions the runs never called (V8's block coverage). A user's
-    // own NODE_V8_COVERAGE is left alone (then the rules stay static). Code compiled for coverage
-    // counts blocks, so such runs make no code cache.
+    // Learned deferral asks which functions the runs never called (V8's coverage). A user's own
+    // NODE_V8_COVERAGE is left alone (then the rules stay static). Code compiled for coverage
+    // counts blocks, so runs under either make no code cache.
+    if (options.lazy) writeFileSync(join(dir, LAZY_MARKER), '');
     const coverage = options.lazy && process.env['NODE_V8_COVERAGE'] === undefined ? join(dir, 'coverage') : undefined;
-    if (coverage !== undefined) {
-      env['NODE_V8_COVERAGE'] = coverage;
-      env['COLDSTART_CODE_CACHE'] = '0';
-    }
+    if (coverage !== undefined) env['NODE_V8_COVERAGE'] = coverage;
+    if (env['NODE_V8_COVERAGE'] !== undefined) env['COLDSTART_CODE_CACHE'] = '0';
     for (const command of options.runs) {
       const shown = command[0] === '/bin/sh' ? command[2]! : command.join(' ');
       process.stderr.write(`coldstart pack: recording ${shown}\n`);
@@ -198,7 +198,10 @@ export async function run(argv: string[]): Promise<number> {
     const parseSync = needsParser ? (await import('oxc-parser')).parseSync : undefined;
     const summary = buildPack({
       root, file, recordings, conditions: commonConditions(recordings), parse: parseSync, packageFiles: fromIndex?.files, detect: parseSync,
-      lazy: options.lazy, keepEager: options.lazy ? eagerMatcher(root) : undefined, coverage: coverage === undefined ? undefined : readCoverage(coverage, root), deferUsers: deferUsersOf(root),
+      lazy: options.lazy, keepEager: options.lazy ? eagerMatcher(root) : undefined,
+      // A program that rewrote the CommonJS wrapper had its files compiled at other offsets.
+      coverage: coverage === undefined || recordings.some((r) => r.wrapPatched === true) ? undefined : readCoverage(coverage, root),
+      deferUsers: deferUsersOf(root),
       defersAt: (at) => (deferConfigAt(at)?.defer.length ?? 0) > 0, always: options.always,
       plainConditions: plainResolution() ? conditionsKey() : undefined,
     });
