@@ -28,6 +28,8 @@ export interface ModuleFacts {
   readonly writesInto: readonly string[];
   /** An ES module's bare imports (`import "x"`), which learned deferral may drop (DeferSite.bare). */
   readonly bareImports: readonly DeferSite[];
+  /** An ES module's static imports and re-exports, in source order, with where each begins. */
+  readonly staticImports: readonly { readonly specifier: string; readonly start: number }[];
 }
 
 /** Names whose properties a module must not write for its loading to be deferrable. */
@@ -39,7 +41,7 @@ const sharedObjects = new Set([
 ]);
 
 /** process methods that change what others see (listeners, warnings, output, exit, directory). */
-const processEffects = new Set(['on', 'once', 'addListener', 'prependListener', 'prependOnceListener', 'removeListener', 'removeAllListeners', 'off', 'setMaxListeners', 'emit', 'emitWarning', 'exit', 'abort', 'kill', 'chdir', 'umask', 'setUncaughtExceptionCaptureCallback', 'setSourceMapsEnabled', 'dlopen', 'send', 'disconnect']);
+const processEffects = new Set(['loadEnvFile', 'on', 'once', 'addListener', 'prependListener', 'prependOnceListener', 'removeListener', 'removeAllListeners', 'off', 'setMaxListeners', 'emit', 'emitWarning', 'exit', 'abort', 'kill', 'chdir', 'umask', 'setUncaughtExceptionCaptureCallback', 'setSourceMapsEnabled', 'dlopen', 'send', 'disconnect']);
 
 /** Global functions that schedule work: called while a module loads, they run code later. */
 const timers = new Set(['setTimeout', 'setInterval', 'setImmediate', 'queueMicrotask']);
@@ -318,13 +320,15 @@ function restoredWrites(program: Node): Set<Node> {
     const expression = statement?.type === 'ExpressionStatement' ? statement['expression'] : undefined;
     if (expression?.type !== 'AssignmentExpression' || expression['operator'] !== '=') return undefined;
     const path = memberPath(expression['left']);
-    return path !== undefined && path.includes('.') ? [path, expression['left'], expression['right']] : undefined;
+    // process.env stores strings: putting back an unset variable sets it to "undefined".
+    return path !== undefined && path.includes('.') && !path.startsWith('process.env.') ? [path, expression['left'], expression['right']] : undefined;
   };
   const leaves = (node: Node): boolean => {
     let found = false;
     walkNodes(node, (inner) => {
       if (isFunctionLike(inner)) return false;
-      if (['ReturnStatement', 'ThrowStatement', 'BreakStatement', 'ContinueStatement'].includes(inner.type)) found = true;
+      // Leaving early, or letting other code run (and see the value) before the restore.
+      if (['ReturnStatement', 'ThrowStatement', 'BreakStatement', 'ContinueStatement', 'AwaitExpression', 'YieldExpression'].includes(inner.type)) found = true;
       return !found;
     });
     return found;
@@ -374,6 +378,41 @@ function restoredWrites(program: Node): Set<Node> {
     return true;
   });
   return exempt;
+}
+
+/**
+ * The targets of writes to process.env made by a setter of one variable from a parameter:
+ * `function save(value) { if (value) process.env.K = value; else delete process.env.K; }`, the
+ * shape of debug's `save`. Such a write sets the variable to what the caller passes; the recorded
+ * runs tell whether that was the value just read from it (RunEvidence.envWritesBack).
+ */
+function envSetterWrites(program: Node): Set<Node> {
+  const found = new Set<Node>();
+  const single = (statement: Node | null | undefined): Node | undefined => {
+    if (statement?.type === 'BlockStatement') return statement['body'].length === 1 ? single(statement['body'][0]) : undefined;
+    return statement?.type === 'ExpressionStatement' ? statement['expression'] : undefined;
+  };
+  const key = (member: Node): string | undefined => (isProcessEnvMember(member) ? (member['computed'] ? (member['property'].type === 'Literal' ? String(member['property'].value) : undefined) : member['property'].name) : undefined);
+  walkNodes(program, (node) => {
+    if (!isFunctionLike(node)) return true;
+    const params = new Set((node['params'] as Node[]).filter((param) => param.type === 'Identifier').map((param) => param['name'] as string));
+    walkNodes(node['body'], (inner) => {
+      if (inner !== node['body'] && isFunctionLike(inner)) return false;
+      if (inner.type !== 'IfStatement' || inner['test'].type !== 'Identifier' || !params.has(inner['test'].name)) return true;
+      const set = single(inner['consequent']);
+      const clear = single(inner['alternate']);
+      if (set?.type !== 'AssignmentExpression' || set['operator'] !== '=' || set['right'].type !== 'Identifier' || set['right'].name !== inner['test'].name) return true;
+      if (clear?.type !== 'UnaryExpression' || clear['operator'] !== 'delete') return true;
+      const name = key(set['left']);
+      if (name !== undefined && name === key(clear['argument'])) {
+        found.add(set['left']);
+        found.add(clear['argument']);
+      }
+      return true;
+    });
+    return true;
+  });
+  return found;
 }
 
 /** Whether `node` is the left side's target of an export: `exports.x`, `module.exports(.x)`. */
@@ -444,14 +483,55 @@ function unreachedCode(program: Node, neverRan: (offset: number) => boolean): (o
     for (const fn of fns) if (offset >= fn.node.start && offset < fn.node.end && (best === undefined || fn.node.start >= best.node.start)) best = fn;
     return best;
   };
+  /** The outermost of the functions around `offset` that never ran (undefined: code that ran). */
+  const unrunRoot = (offset: number): Fn | undefined => {
+    let g = innermost(offset);
+    if (g === undefined || fnRan(g)) return undefined;
+    while (g.parent !== undefined && !fnRan(g.parent)) g = g.parent;
+    return g;
+  };
+  // Whether code that ran calls through the module's own exports (`exports.install()`,
+  // `(0, exports.install)()`, `module.exports.setup()`, `this.init()`): then what it exports may
+  // run at load too.
+  let callsOwnExports = false;
+  walkNodes(program['body'], (node) => {
+    if (callsOwnExports) return false;
+    if ((node.type === 'CallExpression' || node.type === 'NewExpression') && !neverRan(node.start)) {
+      let callee = node.callee;
+      while (callee?.type === 'ParenthesizedExpression' || callee?.type === 'ChainExpression' || callee?.type === 'SequenceExpression') {
+        callee = callee.type === 'SequenceExpression' ? callee.expressions[callee.expressions.length - 1] : callee.expression;
+      }
+      let root = callee;
+      while (root?.type === 'MemberExpression') root = root.object;
+      if (callee?.type === 'MemberExpression' && (root?.type === 'ThisExpression' || (root?.type === 'Identifier' && (root.name === 'exports' || root.name === 'module')))) callsOwnExports = true;
+    }
+    return true;
+  });
+  // Whether loading may reach G: by a reference in code that ran, or in a function that loading
+  // may reach (the same question, asked of the outermost unrun function around the reference).
+  const reachable = new Map<Fn, boolean>();
+  const mayReach = (g: Fn): boolean => {
+    const known = reachable.get(g);
+    if (known !== undefined) return known;
+    reachable.set(g, false); // a cycle of references adds nothing
+    let reached: boolean;
+    if (g.name === undefined) reached = !(g.exported === true && !callsOwnExports);
+    else {
+      const own = g.node;
+      reached = (references.get(g.name) ?? []).some((ref) => {
+        if (ref.at >= own.start && ref.at < own.end) return false;
+        if (ref.exported && !callsOwnExports) return false;
+        const around = unrunRoot(ref.at);
+        return around === undefined || mayReach(around);
+      });
+    }
+    reachable.set(g, reached);
+    return reached;
+  };
   return (offset) => {
     if (!neverRan(offset)) return false;
-    let g = innermost(offset);
-    if (g === undefined || fnRan(g)) return false;
-    while (g.parent !== undefined && !fnRan(g.parent)) g = g.parent;
-    if (g.name === undefined) return g.exported === true;
-    const own = g.node;
-    return (references.get(g.name) ?? []).every((ref) => ref.exported || (ref.at >= own.start && ref.at < own.end) || neverRan(ref.at));
+    const g = unrunRoot(offset);
+    return g !== undefined && !mayReach(g);
   };
 }
 
@@ -477,7 +557,7 @@ export interface RunEvidence {
   readonly envWritesBack?: boolean | undefined;
 }
 
-function evaluationFacts(program: Node, commonjs = true, evidence: RunEvidence = {}): { sideEffect: string | undefined; eagerRequires: string[]; functionRanges: [number, number][]; invokedStarts: Set<number>; topLevelAwait: boolean } {
+function evaluationFacts(program: Node, commonjs = true, evidence: RunEvidence = {}, loadTime: readonly [number, number][] = []): { sideEffect: string | undefined; eagerRequires: string[]; functionRanges: [number, number][]; invokedStarts: Set<number>; topLevelAwait: boolean } {
   const declared = declaredNames(program);
   const unreached = evidence.neverRan === undefined ? () => false : unreachedCode(program, evidence.neverRan);
   // Where the file first assigns module.exports: a UMD test `module.exports === exports` placed
@@ -531,11 +611,17 @@ function evaluationFacts(program: Node, commonjs = true, evidence: RunEvidence =
   // Names bound to another package's or file's module: a call of one of its methods while this
   // module loads may register something there (a plugin, a locale, a helper) that others read.
   const moduleBindings = new Set<string>();
+  // Those bound to a part of the module (`const { add } = require("reg")`, `import { add }`):
+  // most likely a function, which handed to a call (`names.forEach(add)`) may register.
+  const partBindings = new Set<string>();
   for (const statement of program['body'] as Node[]) {
     // An ES module's imports bind other modules too (`import dotenv from "dotenv"; dotenv.config()`).
     if (statement.type === 'ImportDeclaration' && statement['importKind'] !== 'type') {
       const specifier = String(statement['source'].value);
-      for (const specifierNode of statement['specifiers'] as Node[]) (isBuiltin(specifier) ? builtinBindings : moduleBindings).add(specifierNode['local'].name);
+      for (const specifierNode of statement['specifiers'] as Node[]) {
+        (isBuiltin(specifier) ? builtinBindings : moduleBindings).add(specifierNode['local'].name);
+        if (specifierNode.type === 'ImportSpecifier' && !isBuiltin(specifier)) partBindings.add(specifierNode['local'].name);
+      }
       continue;
     }
     if (statement.type !== 'VariableDeclaration') continue;
@@ -543,10 +629,35 @@ function evaluationFacts(program: Node, commonjs = true, evidence: RunEvidence =
       const init = declarator['init'];
       const specifier = init ? requireSpecifier(unwrap(init)) : undefined;
       if (specifier === undefined) continue;
-      for (const name of patternNamesOf(declarator['id'])) (isBuiltin(specifier) ? builtinBindings : moduleBindings).add(name);
+      for (const name of patternNamesOf(declarator['id'])) {
+        (isBuiltin(specifier) ? builtinBindings : moduleBindings).add(name);
+        if (!isBuiltin(specifier) && (declarator['id'].type !== 'Identifier' || unwrap(init) !== init)) partBindings.add(name);
+      }
     }
   }
   const restored = restoredWrites(program);
+  const envSetters = evidence.envWritesBack === true ? envSetterWrites(program) : new Set<Node>();
+  // In a function the top level calls by name, outside the functions it defines: run at load.
+  const duringLoad = (at: number): boolean => loadTime.some(([start, end]) => at >= start && at < end);
+  /** What of another module `node` names, through members and calls (`reg.add`, `require("x")(…)`, `a.use(b).use`); undefined for none. */
+  const otherModule = (node: Node | undefined): string | undefined => {
+    let at = node;
+    const path: string[] = [];
+    while (at !== undefined) {
+      if (at.type === 'ParenthesizedExpression' || at.type === 'ChainExpression') at = at['expression'];
+      else if (at.type === 'SequenceExpression') at = at['expressions'][at['expressions'].length - 1];
+      else if (at.type === 'MemberExpression') {
+        path.unshift(at['computed'] ? '[…]' : at['property'].name);
+        at = at['object'];
+      } else if (at.type === 'CallExpression') {
+        const required = requireSpecifier(at);
+        if (required !== undefined) return isBuiltin(required) ? undefined : [required, ...path].join('.');
+        at = at['callee'];
+      } else if (at.type === 'Identifier') return moduleBindings.has(at['name']) ? [at['name'], ...path].join('.') : undefined;
+      else return undefined;
+    }
+    return undefined;
+  };
   const eagerRequires: string[] = [];
   const functionRanges: [number, number][] = [];
   /** Where the functions invoked on the spot while the module loads begin (invokedFunction). */
@@ -568,9 +679,9 @@ function evaluationFacts(program: Node, commonjs = true, evidence: RunEvidence =
     if (inFunction && !atLoad) {
       // In a function no recorded run called, and that loading cannot reach (unreachedCode).
       if (unreached(target.start)) return;
-      // process.env written in a file whose every write the runs saw put back the value just
-      // read from the same variable: debug's `save(load())`.
-      if (evidence.envWritesBack === true && isProcessEnvMember(target) && !declared.has('process')) return;
+      // process.env set from a parameter (envSetterWrites), in a file whose every write the
+      // runs saw put back the value just read from the same variable: debug's `save(load())`.
+      if (evidence.envWritesBack === true && envSetters.has(target) && !declared.has('process')) return;
     }
     if (target.type === 'Identifier') {
       if (!declared.has(target['name'])) effect(`assigns the global ${target['name']}`);
@@ -650,7 +761,11 @@ function evaluationFacts(program: Node, commonjs = true, evidence: RunEvidence =
     if (node.type === 'ExpressionStatement') {
       let expression = node.expression;
       while (expression?.type === 'ParenthesizedExpression' || expression?.type === 'ChainExpression' || (expression?.type === 'UnaryExpression' && expression.operator === 'void')) expression = expression.type === 'UnaryExpression' ? expression.argument : expression.expression;
-      if (expression?.type === 'CallExpression') statementCalls.add(expression);
+      // Every value of a statement's sequence is dropped (`reg.add("x"), 0`).
+      for (let item of expression?.type === 'SequenceExpression' ? expression.expressions : [expression]) {
+        while (item?.type === 'ParenthesizedExpression' || item?.type === 'ChainExpression') item = item.expression;
+        if (item?.type === 'CallExpression' || item?.type === 'NewExpression') statementCalls.add(item);
+      }
     }
     switch (node.type) {
       case 'AssignmentExpression':
@@ -673,18 +788,16 @@ function evaluationFacts(program: Node, commonjs = true, evidence: RunEvidence =
         const callee = called?.type === 'MemberExpression' ? called : undefined;
         const root = callee ? rootName(callee) : undefined;
         // A call whose value is dropped (a statement of its own) is made for what it does:
-        // `registry.add(...)`, `chai.use(...)`, `moment.defineLocale(...)`. One whose value is
-        // kept (`const map = util.toHash([...])`) is taken to be a helper.
-        if (callee !== undefined && !inFunction && statementCalls.has(node)) {
-          const base = unwrap(callee);
-          const required = base.type === 'CallExpression' ? requireSpecifier(base) : undefined;
-          if ((required !== undefined && !isBuiltin(required)) || (root !== undefined && moduleBindings.has(root))) {
-            effect(`calls ${required ?? root}.${callee.property?.name ?? '…'} of another module while it loads`);
-          }
-        }
-        // The same with a function taken from another module: `const { config } = require("dotenv"); config();`.
-        if (!inFunction && statementCalls.has(node) && called?.type === 'Identifier' && moduleBindings.has(called.name)) {
-          effect(`calls ${called.name} of another module while it loads`);
+        // `registry.add(...)`, `chai.use(...)`, `moment.defineLocale(...)`, `config()` taken from
+        // dotenv, `require("x")(...)`, a chain (`chai.use(a).use(b)`), or one handed a function
+        // of another module (`names.forEach(reg.add)`). One whose value is kept
+        // (`const map = util.toHash([...])`) is taken to be a helper. At the top level, and in the
+        // module's functions that loading calls by name.
+        if ((!inFunction || duringLoad(node.start)) && statementCalls.has(node)) {
+          const handed = (argument: Node): string | undefined =>
+            argument.type === 'MemberExpression' || (argument.type === 'Identifier' && partBindings.has(argument['name'])) ? otherModule(argument) : undefined;
+          const other = otherModule(called) ?? (node.arguments as Node[]).map(handed).find((found) => found !== undefined);
+          if (other !== undefined) effect(`calls ${other} of another module while it loads`);
         }
         if (root !== undefined && !declared.has(root)) {
           const method = callee!.property?.name;
@@ -707,6 +820,12 @@ function evaluationFacts(program: Node, commonjs = true, evidence: RunEvidence =
         if (!inFunction && called?.type === 'Identifier' && timers.has(called.name) && !declared.has(called.name)) effect(`calls ${called.name} while it loads`);
         break;
       }
+      case 'NewExpression':
+        if ((!inFunction || duringLoad(node.start)) && statementCalls.has(node)) {
+          const other = otherModule(node.callee);
+          if (other !== undefined) effect(`calls ${other} of another module while it loads`);
+        }
+        break;
       case 'WithStatement':
         effect('uses with');
         break;
@@ -725,6 +844,43 @@ function evaluationFacts(program: Node, commonjs = true, evidence: RunEvidence =
   };
   walk(program['body'], false);
   return { sideEffect, eagerRequires, functionRanges, invokedStarts, topLevelAwait };
+}
+
+/**
+ * The bodies of the module's own functions that its top level calls by name (`init()`, maybe in
+ * a branch), less the functions they define: code that runs at load as the top level's does, for
+ * the rules that count calls made there. Not transitive: loadTimeFunctions' wider closure also
+ * takes in callbacks and what they call, where it found registrations that run only when a
+ * user calls (vitest's `beforeAll`).
+ */
+function directlyCalled(program: Node): [number, number][] {
+  const local = new Map<string, Node>();
+  for (const statement of program['body'] as Node[]) {
+    const declaration = statement.type === 'ExportNamedDeclaration' || statement.type === 'ExportDefaultDeclaration' ? statement['declaration'] : statement;
+    if (declaration?.type === 'FunctionDeclaration' && declaration['id']) local.set(declaration['id'].name, declaration);
+  }
+  const ranges: [number, number][] = [];
+  const taken = new Set<Node>();
+  walkNodes(program['body'], (node) => {
+    if (isFunctionLike(node)) return false;
+    if (node.type === 'CallExpression' && node.callee?.type === 'Identifier') {
+      const fn = local.get(node.callee.name);
+      if (fn !== undefined && !taken.has(fn)) {
+        taken.add(fn);
+        // Its body, with the holes of the functions it defines.
+        let from = fn['body'].start as number;
+        walkNodes(fn['body'], (inner) => {
+          if (inner === fn['body'] || !isFunctionLike(inner)) return true;
+          ranges.push([from, inner.start]);
+          from = inner.end;
+          return false;
+        });
+        ranges.push([from, fn['body'].end]);
+      }
+    }
+    return true;
+  });
+  return ranges;
 }
 
 /**
@@ -798,7 +954,7 @@ export function moduleFacts(
   // offsets start one later there.
   const neverRan = evidence.neverRan;
   const shifted = neverRan !== undefined && format === 'module' && source.charCodeAt(0) === 0xfeff ? { ...evidence, neverRan: (offset: number) => offset > 0 && neverRan(offset - 1) } : evidence;
-  const facts = evaluationFacts(program, format === 'commonjs', shifted);
+  const facts = evaluationFacts(program, format === 'commonjs', shifted, directlyCalled(program));
   const atLoad = loadTimeFunctions(program);
   const top = planProgram(program, source, format, { defer: [], eager: false, nativeImportDefer: false, interopRequire: true, learned: true });
   const inFunction = (at: number): boolean =>
@@ -831,13 +987,17 @@ export function moduleFacts(
   const writesInto = top === undefined ? [] : [...new Set([...written].map((name) => top.owner.get(name)).filter((site) => site?.kind === 'require').map((site) => site!.specifier))];
   const exportsChangeLater = format === 'commonjs' && writesOwnExportsLater(program);
   const bareImports: DeferSite[] = [];
+  const staticImports: { specifier: string; start: number }[] = [];
   if (format === 'module') {
     for (const statement of program['body'] as Node[]) {
+      if ((statement.type === 'ImportDeclaration' || statement.type === 'ExportAllDeclaration' || statement.type === 'ExportNamedDeclaration') && statement['source'] && statement['importKind'] !== 'type' && statement['exportKind'] !== 'type') {
+        staticImports.push({ specifier: String(statement['source'].value), start: statement.start });
+      }
       if (statement.type !== 'ImportDeclaration' || statement['specifiers'].length > 0 || statement['importKind'] === 'type' || statement['phase'] || statement['attributes']?.length > 0) continue;
       bareImports.push({ kind: 'import', specifier: String(statement['source'].value), start: statement.start, end: statement.end, object: '', read: '', locals: new Map(), keep: false, bare: true });
     }
   }
-  const base = { sideEffect: facts.sideEffect, eagerRequires: facts.eagerRequires, topLevelAwait: facts.topLevelAwait, plan, exportsChangeLater, writesInto, bareImports };
+  const base = { sideEffect: facts.sideEffect, eagerRequires: facts.eagerRequires, topLevelAwait: facts.topLevelAwait, plan, exportsChangeLater, writesInto, bareImports, staticImports };
   if (plan === undefined) return { ...base, candidates: [] };
   const wanted = format === 'module' ? 'import' : 'require';
   const declarations = format === 'commonjs' ? moduleScopeDeclarations(program) : undefined;

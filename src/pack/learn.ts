@@ -152,6 +152,21 @@ export function learnDeferral(input: LearnInput): Learned {
     return false;
   };
 
+  /**
+   * The first effect among what `path` imports after the bare import `site`: dropped, `site`'s
+   * module would evaluate after those effects instead of before them.
+   */
+  const laterEffect = (path: string, site: DeferSite): string | undefined => {
+    for (const later of factsOf(path)!.staticImports) {
+      if (later.start <= site.start) continue;
+      const to = target(path, later.specifier);
+      if (to === undefined || to.startsWith('builtin:')) continue;
+      const found = effectOf(to, path, true);
+      if (found !== undefined) return `${to} ${found}`;
+    }
+    return undefined;
+  };
+
   /** Whether `to` is loaded, as written, through an import of `path` that is not a bare one. */
   const reachedOtherwise = (path: string, to: string): boolean => {
     const f = factsOf(path)!;
@@ -226,6 +241,7 @@ export function learnDeferral(input: LearnInput): Learned {
       if (input.keepEager?.(to) === true) refuse('kept eager by configuration');
       else if (!reachedOtherwise(m.path, to)) refuse('an import kept only for its effects');
       else if (effectOf(to, m.path, true) !== undefined) refuse('target has effects when loaded', `${to} ${effectOf(to, m.path, true)}`);
+      else if (laterEffect(m.path, site) !== undefined) refuse('a later import has effects when loaded', laterEffect(m.path, site));
       else if (reaches(to, m.path)) refuse('cycle back to the importer');
       else accepted.add(site);
     }

@@ -161,7 +161,9 @@ function install(dir: string): void {
  */
 function watchEnvironment(own: (path: string) => boolean): () => string[] {
   const writers = new Set<string>();
-  const lastRead = new Map<string, string | undefined>();
+  // The environment's last operation, when it was a read of one variable: a write-back is the
+  // very next operation, on that variable, and leaves it as it was.
+  let lastRead: { key: string; value: string | undefined } | undefined;
   const writer = (): void => {
     const holder: { stack?: unknown } = {};
     const prepare = Error.prepareStackTrace;
@@ -193,26 +195,45 @@ function watchEnvironment(own: (path: string) => boolean): () => string[] {
     writers.add('*');
   };
   const env = process.env;
+  const read = (key: string | symbol, value: unknown): void => {
+    lastRead = typeof key === 'string' && (value === undefined || typeof value === 'string') ? { key, value } : undefined;
+  };
   const watched: NodeJS.ProcessEnv = new Proxy(env, {
     get(target, key, receiver) {
       const value = Reflect.get(target, key, receiver);
-      if (typeof key === 'string') lastRead.set(key, value as string | undefined);
+      read(key, value);
       return value;
+    },
+    has(target, key) {
+      lastRead = undefined;
+      return Reflect.has(target, key);
+    },
+    ownKeys(target) {
+      lastRead = undefined;
+      return Reflect.ownKeys(target);
+    },
+    getOwnPropertyDescriptor(target, key) {
+      lastRead = undefined;
+      return Reflect.getOwnPropertyDescriptor(target, key);
     },
     set(target, key, value, receiver): boolean {
       const before = target[key as string];
+      const previous = lastRead;
+      lastRead = undefined;
       const done: boolean = Reflect.set(target, key, value, receiver === watched ? target : receiver);
-      // A write-back: the value it had, which this run had last read from it.
-      if (typeof key !== 'string' || target[key] !== before || !lastRead.has(key) || lastRead.get(key) !== before) writer();
+      if (typeof key !== 'string' || target[key] !== before || previous?.key !== key || previous.value !== before) writer();
       return done;
     },
     deleteProperty(target, key): boolean {
       const had = typeof key === 'string' && Object.hasOwn(target, key);
+      const previous = lastRead;
+      lastRead = undefined;
       const done = Reflect.deleteProperty(target, key);
-      if (typeof key !== 'string' || had || !lastRead.has(key) || lastRead.get(key) !== undefined) writer();
+      if (typeof key !== 'string' || had || previous?.key !== key || previous.value !== undefined) writer();
       return done;
     },
     defineProperty(target, key, descriptor) {
+      lastRead = undefined;
       writer();
       return Reflect.defineProperty(target, key, descriptor);
     },

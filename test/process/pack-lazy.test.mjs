@@ -87,6 +87,9 @@ const tree = {
   // The same value the recorded run's environment had, written without reading it first.
   ...pkg('env-prod-pkg', 'const api = { setEnv() { process.env.LAZY_TEST_MODE = "production"; } };\napi.setEnv();\nmodule.exports = api;\n'),
   ...pkg('uses-env-prod', user('env-prod-pkg')),
+  // A setter shaped as debug's save, called with another variable's value that happens to equal its own.
+  ...pkg('env-copy-pkg', 'function save(v) { if (v) process.env.LAZY_COPY_TO = v; else delete process.env.LAZY_COPY_TO; }\nconst api = { save };\napi.save(process.env.LAZY_COPY_FROM);\nmodule.exports = api;\n'),
+  ...pkg('uses-env-copy', user('env-copy-pkg')),
   ...pkg('never-called-pkg', 'exports.install = function () { globalThis.installedLater = true; };\n'),
   ...pkg('uses-never-called', user('never-called-pkg')),
   ...pkg('called-pkg', 'const api = { install() { globalThis.installedAtLoad = "yes"; } };\napi.install();\nmodule.exports = api;\n'),
@@ -97,8 +100,8 @@ const tree = {
   ...pkg('uses-norestore', user('norestore-pkg')),
   'main.js': [
     'require("early-effect");',
-    'for (const name of ["uses-env-save", "uses-env-set", "uses-env-prod", "uses-never-called", "uses-called", "uses-restore", "uses-norestore"]) require(name);',
-    'console.log(process.env.SET_BY_PKG, process.env.LAZY_TEST_MODE, globalThis.installedAtLoad, process.report.compact, globalThis.installedLater);',
+    'for (const name of ["uses-env-save", "uses-env-set", "uses-env-prod", "uses-env-copy", "uses-never-called", "uses-called", "uses-restore", "uses-norestore"]) require(name);',
+    'console.log(process.env.SET_BY_PKG, process.env.LAZY_TEST_MODE, process.env.LAZY_COPY_TO, globalThis.installedAtLoad, process.report.compact, globalThis.installedLater);',
     'for (const name of ["uses-polyfill", "uses-patch", "uses-exit", "uses-stack", "uses-global", "uses-leak", "uses-ext", "uses-modpatch", "uses-fresh", "uses-plug", "strict-nosemi", "uses-indirect", "reassign-pkg", "toplevel-pkg", "try-pkg", "lazy-user", "late-user", "thrower-user", "alias-user", "alias-late", "snap-user", "box-user", "box-writer"]) require(name);',
     'console.log([].fancy?.(), require("fs").patchedByTest, Error.stackTraceLimit, globalThis.fromGlobal, typeof leaked, typeof require.extensions[".txt"], module.constructor.prototype.patchedByTest, globalThis.fromIndirect, globalThis.sideRan);',
     'console.log(require("cyc-a").get(), require("try-pkg")(), process.env.EARLY_EFFECT, require("reg-pkg").get("hello")?.() ?? "NOT registered", require("strict-nosemi")(4));',
@@ -112,7 +115,7 @@ function setup(t) {
   const dir = realpathSync(tempDir(t, 'coldstart-lazy-pack-'));
   writeTree(dir, tree);
   // Recorded where LAZY_TEST_MODE already says what env-prod-pkg writes; served runs lack it.
-  const built = runCli(['pack', '--lazy', '--always', '--json', '--', process.execPath, 'main.js'], { cwd: dir, env: { ...base, LAZY_TEST_MODE: 'production' } });
+  const built = runCli(['pack', '--lazy', '--always', '--json', '--', process.execPath, 'main.js'], { cwd: dir, env: { ...base, LAZY_TEST_MODE: 'production', LAZY_COPY_FROM: 'same', LAZY_COPY_TO: 'same' } });
   assert.equal(built.code, 0, built.stderr);
   const read = readPackFile(join(dir, 'node_modules/.cache/coldstart/pack.v1'));
   assert.ok(read.ok, read.reason);
@@ -154,6 +157,7 @@ test('pack --lazy: each safety rule decides as documented (the pack header)', (t
   assert.deepEqual(of('uses-env-save'), ['env-save-pkg'], 'process.env written back unchanged is no effect');
   assert.deepEqual(of('uses-env-set'), [], 'process.env changed by a function that ran at load is an effect');
   assert.deepEqual(of('uses-env-prod'), [], 'a write of the value the variable had, not read first, is an effect');
+  assert.deepEqual(of('uses-env-copy'), [], "a setter given another variable's value is an effect, even when the values were equal");
   assert.deepEqual(of('uses-never-called'), ['never-called-pkg'], 'a global write in a function no run called is no effect');
   assert.deepEqual(of('uses-called'), [], 'a global write in a function that ran at load is an effect');
   assert.deepEqual(of('uses-restore'), ['restore-pkg'], 'a builtin property saved and put back is no effect');
@@ -283,7 +287,15 @@ const esmTree = {
   ...esmPkg('esm-w', 'import "esm-logz";\nexport const w = 2;\n'),
   ...esmPkg('esm-y', 'import { x } from "esm-x";\nexport const y = () => x;\n'),
   ...esmPkg('esm-bundle', 'import "esm-x";\nimport "esm-logv";\nimport { w } from "esm-w";\nimport { y } from "esm-y";\nexport const wv = w;\nexport const run = () => y();\n'),
+  // A bare import of a module that reads, as it loads, what a later import sets: kept, so that it
+  // still reads it first.
+  ...esmPkg('esm-reader', 'export const seen = String(globalThis.laterFlag);\n'),
+  ...esmPkg('esm-setter', 'globalThis.laterFlag = "set";\nexport {};\n'),
+  ...esmPkg('esm-reader-user', 'import { seen } from "esm-reader";\nexport const r = () => seen;\n'),
+  ...esmPkg('esm-bundle-later', 'import "esm-reader";\nimport "esm-setter";\nimport { r } from "esm-reader-user";\nexport const read = () => r();\n'),
   'main.js': [
+    'import { read } from "esm-bundle-later";',
+    'if (process.argv[2] === "--use") console.log("reader saw", read());',
     'import { twice } from "esm-twice";',
     'import { wv } from "esm-bundle";',
     'console.log(twice, wv, globalThis.orderLog);',
@@ -320,6 +332,7 @@ test('pack --lazy, ES modules: imports nothing reads at load become deferred nam
   assert.equal(deferred.get('node_modules/esm-tla-user/index.js'), undefined, 'a target that awaits at top level stays eager');
   assert.equal(deferred.get('node_modules/esm-reexport/index.js'), undefined, 'a re-exported binding stays eager');
   assert.deepEqual(deferred.get('node_modules/esm-hoisted/index.js'), ['esm-mid', 'esm-leaf'], 'a hoisted bare import is dropped');
+  assert.deepEqual(deferred.get('node_modules/esm-bundle-later/index.js'), ['esm-reader-user'], 'a bare import stays when a later import has an effect');
   assert.equal(deferred.get('node_modules/esm-twice/index.js'), undefined, 'two bare imports of one module are not each other\'s other path');
   assert.deepEqual(deferred.get('node_modules/esm-bundle/index.js'), ['esm-y'], 'a bare import whose module reaches an effect stays, whoever else loads that');
   assert.equal(deferred.get('node_modules/esm-lonely/index.js'), undefined, 'a bare import nothing else reaches stays');
@@ -332,7 +345,7 @@ test('pack --lazy, ES modules: imports nothing reads at load become deferred nam
     assert.deepEqual([lazy.code, lazy.stdout, lazy.stderr], [plain.code, plain.stdout, plain.stderr], args.join(' '));
     const report = JSON.parse(readFileSync(stats, 'utf8').trim().split('\n').pop());
     // Each served rewrite counts what it defers; --use loads esm-mid, whose import of esm-leaf waits too.
-    assert.equal(report.deferredRequires, args.length === 0 ? 7 : 8, JSON.stringify(report));
+    assert.equal(report.deferredRequires, args.length === 0 ? 8 : 10, JSON.stringify(report));
   }
   const show = { ...base, SHOW_EVALUATED: '1' };
   assert.match(runNode(['main.js'], { cwd: dir, env: show }).stdout, /esm-heavy evaluated: 1/);
@@ -341,7 +354,7 @@ test('pack --lazy, ES modules: imports nothing reads at load become deferred nam
   assert.match(runNode(['main.js'], { cwd: dir, env: show }).stdout, /^2 2 zv\n/);
   assert.match(runNode(['main.js'], { cwd: dir, env: show }).stdout, /esm-leaf evaluated: 1 esm-quiet evaluated: 1/);
   assert.match(runNode(['--import', register, 'main.js'], { cwd: dir, env: show }).stdout, /esm-leaf evaluated: 0 esm-quiet evaluated: 1 esm-quiet2 evaluated: 1/);
-  assert.match(runNode(['--import', register, 'main.js', '--use'], { cwd: dir, env: show }).stdout, /^2 2 zv\n1 member,named\n7 3\nesm-leaf evaluated: 1 esm-quiet evaluated: 1/);
+  assert.match(runNode(['--import', register, 'main.js', '--use'], { cwd: dir, env: show }).stdout, /^reader saw undefined\n2 2 zv\n1 member,named\n7 3\nesm-leaf evaluated: 1 esm-quiet evaluated: 1/);
 });
 
 test('coldstart lazy and profile show each learned-deferral load: where it was required, what forced it, and where', (t) => {

@@ -32,6 +32,16 @@ const effects = [
   ['a restore after an early return', 'function h() { const saved = process.exitCode; process.exitCode = 3; if (done) return; process.exitCode = saved; }', /process\.exitCode/],
   ['a saved local that may change (let)', 'function h() { let prev = globalThis.MODE; globalThis.MODE = "x"; prev = "changed"; globalThis.MODE = prev; }', /globalThis\.MODE/],
   ['a timer set while loading', 'setTimeout(() => console.log("later"));', /calls setTimeout while it loads/],
+  ['loading an env file', 'process.loadEnvFile();', /process\.loadEnvFile/],
+  ['a chained call on another module', 'const chai = require("chai");\nchai.use(a).use(b);', /calls chai\.use\.use of another module/],
+  ['calling what require returns', 'require("reg")("x");', /calls reg of another module/],
+  ['constructing from another module', 'const reg = require("reg");\nnew reg.Thing("x");', /calls reg\.Thing of another module/],
+  ["handing another module's function to a call", 'const reg = require("reg");\n["a"].forEach(reg.add);', /calls reg\.add of another module/],
+  ['handing a function taken from another module to a call', 'const { add } = require("reg");\n["a"].forEach(add);', /calls add of another module/],
+  ['a call in a sequence', 'const reg = require("reg");\nreg.add("x"), 0;', /calls reg\.add of another module/],
+  ['a call into another module from a function the top level calls', 'const helper = require("helper");\nfunction init() { helper.mark(); }\ninit();', /calls helper\.mark of another module/],
+  ['a save and restore of process.env (an unset variable comes back as "undefined")', 'function f() { const prev = process.env.FOO; process.env.FOO = "tmp"; process.env.FOO = prev; }', /process\.FOO/],
+  ['an await between the write and the restore', 'async function f() { const old = process.exitCode; process.exitCode = 7; await g(); process.exitCode = old; }', /process\.exitCode/],
   ['an optional call of a function taken from another module', 'const { add } = require("reg");\nadd?.("x");', /calls add of another module/],
   ["a compiler's call of another module's function", 'const reg_1 = require("reg");\n(0, reg_1.add)("x");', /calls reg_1\.add of another module/],
   ['an optional method call on another module', 'const reg = require("reg");\nreg.add?.("x");', /calls reg\.add of another module/],
@@ -43,6 +53,8 @@ const noEffects = [
   ['require.cache deleted in a function', 'module.exports = (id) => { delete require.cache[id]; return require(id); };'],
   ['console in a function', 'module.exports = () => console.log("later");'],
   ['a timer set in a function', 'exports.later = () => setTimeout(() => {}, 10);'],
+  ["another module's exports copied (picomatch)", 'const pico = require("./lib/picomatch");\nfunction picomatch() {}\nObject.assign(picomatch, pico);\nmodule.exports = picomatch;'],
+  ['a call into another module from a function nothing at the top level calls', 'const helper = require("helper");\nfunction later() { helper.mark(); }\nmodule.exports = later;'],
   ['a helper of another module whose value is kept', 'const util = require("./util");\nconst RULES = util.toHash(["a"]);\nmodule.exports = RULES;'],
   ['a builtin helper called for what it does', 'const util = require("util");\nutil.inspect.defaultOptions;'],
   ['a local shadowing a global name', 'const process = { on() {} };\nprocess.on("x");\nconst Array = [];\nArray.x = 1;'],
@@ -76,6 +88,14 @@ test('effects and what the recorded runs showed: code they never ran, and proces
   const inner = 'function outer() { const go = () => { globalThis.x = 1; };\nif (process.env.GO) go(); }\nouter();\n';
   const goAt = inner.indexOf('() =>');
   assert.match(moduleFacts(inner, '/m/a.js', 'commonjs', { neverRan: (offset) => offset >= goAt && offset < inner.indexOf('\n') - 2 }).sideEffect ?? '', /globalThis/, 'called by name from a function that ran');
+  const chain = 'function a() { setup(); }\nfunction setup() { globalThis.T = 1; }\nif (process.env.A) a();\n';
+  assert.match(moduleFacts(chain, '/m/a.js', 'commonjs', { neverRan: (offset) => offset < chain.lastIndexOf('if') }).sideEffect ?? '', /globalThis/, 'reached through a function loading may call');
+  const own = 'exports.install = function () { globalThis.E = 1; };\nif (process.env.B) exports.install();\n';
+  const ownFn = (offset) => offset >= own.indexOf('function') && offset < own.indexOf(';\n');
+  assert.equal(moduleFacts('exports.install = function () { globalThis.E = 1; };\n', '/m/a.js', 'commonjs', { neverRan: ownFn }).sideEffect, undefined, 'an export no one calls at load');
+  assert.match(moduleFacts(own, '/m/a.js', 'commonjs', { neverRan: ownFn }).sideEffect ?? '', /globalThis/, 'the module calls its own export');
+  const ts = 'const install = () => { globalThis.E = 1; };\nexports.install = install;\nif (process.env.B) (0, exports.install)();\n';
+  assert.match(moduleFacts(ts, '/m/a.js', 'commonjs', { neverRan: (offset) => offset >= 16 && offset < ts.indexOf(';\n') }).sideEffect ?? '', /globalThis/, "TypeScript's call of its own export");
   const later = 'function restart() { globalThis.started = Date.now(); }\nfunction serve() { restart(); }\nexport { serve };\n';
   assert.equal(moduleFacts(later, '/m/a.mjs', 'module', { neverRan: (offset) => offset < later.lastIndexOf('export') }).sideEffect, undefined, 'called only from functions no run called; exports are not calls');
   // An ES module's byte order mark is not part of what V8 compiled (offsets shift by one);
@@ -91,7 +111,8 @@ test('effects and what the recorded runs showed: code they never ran, and proces
   assert.match(moduleFacts(save, '/m/a.js', 'commonjs').sideEffect ?? '', /process\.DEBUG/, 'no evidence: process.env written in a function counts');
   assert.equal(moduleFacts(save, '/m/a.js', 'commonjs', { envWritesBack: true }).sideEffect, undefined, 'the runs saw this file only write back what it read');
   assert.match(moduleFacts('process.env.DEBUG = "x";', '/m/a.js', 'commonjs', { envWritesBack: true }).sideEffect ?? '', /process\.DEBUG/, 'a top-level write still counts');
-  // Whether a write is one the recording would call a write-back: test/process/pack-lazy.test.mjs (env-prod-pkg).
+  assert.match(moduleFacts('function setEnv() { process.env.NODE_ENV = "production"; }', '/m/a.js', 'commonjs', { envWritesBack: true }).sideEffect ?? '', /process\.NODE_ENV/, 'only a setter from a parameter (debug\'s shape) is asked about');
+  // Whether a write is one the recording calls a write-back: test/process/pack-lazy.test.mjs (env-copy-pkg).
   assert.match(moduleFacts('function f() { process.title = "x"; }', '/m/a.js', 'commonjs', { envWritesBack: true }).sideEffect ?? '', /process\.title/, 'only process.env');
 });
 
