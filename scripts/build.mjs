@@ -157,6 +157,9 @@ for (const [entry, out, format] of [['register-entry-cjs', 'register.cjs', 'cjs'
     outfile: join(root, `dist/${out}`),
     format,
     define: { CORE_HASH: JSON.stringify(coreHash) },
+    // Every process with coldstart/register parses this file before it does anything: V8's
+    // parse is by the byte (docs/decisions/startup-costs.md#register-entry-size).
+    minify: true,
     // src/store.ts comes in for a constant, its import.meta code shaken out: no warning about it.
     logOverride: { 'empty-import-meta': 'silent' },
     allowOverwrite: true,
