@@ -123,7 +123,7 @@ export function buildPack(options: {
   lazy?: boolean | undefined;
   /** Files kept eager whatever learned deferral finds (the `coldstart.eager` configuration). */
   keepEager?: ((path: string) => boolean) | undefined;
-  /** For learned deferral: the block coverage of the recorded runs, by absolute path (coverage.ts). */
+  /** For learned deferral: the recorded runs' V8 coverage (function call counts), by absolute path (coverage.ts). */
   coverage?: ReadonlyMap<string, Covered[]> | undefined;
   /** The index's count of installed packages that use `import defer` (PackHeader.deferUsers). */
   deferUsers?: number | undefined;

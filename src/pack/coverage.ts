@@ -1,7 +1,7 @@
 // Which functions the recorded runs never called, from the coverage V8 writes when
 // NODE_V8_COVERAGE is set. Learned deferral asks it about writes to shared objects inside
 // functions: a function no recorded run called did not run while its module loaded.
-// Why: docs/decisions/learned-deferral.md ("code the recorded runs never ran").
+// Why: docs/decisions/learned-deferral.md ("What the recorded runs showed").
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -10,10 +10,10 @@ export type Block = readonly [start: number, end: number, count: number];
 
 /**
  * Whether the code at `offset` never ran: the innermost function holding it was never called.
- * Functions, not blocks: a branch a run did not take may be taken in another environment, while
- * a function no run called is one loading does not reach (learned.ts asks only about functions
- * that loading does not call by name). A function V8 did not list (compiled from a code cache,
- * or inside one never compiled) falls to its parent's count.
+ * Functions, not blocks: a branch a run did not take may be taken in another environment
+ * (learned.ts asks further whether loading could reach the function at all: unreachedCode). A
+ * function V8 did not list (compiled from a code cache, or inside one never compiled) falls to
+ * its parent's count.
  */
 export function neverRanAt(blocks: readonly Block[], offset: number): boolean {
   let best: Block | undefined;
@@ -24,14 +24,14 @@ export function neverRanAt(blocks: readonly Block[], offset: number): boolean {
   return best !== undefined && best[2] === 0;
 }
 
-/** One process's blocks of one file. */
+/** One process's function counts for one file. */
 export interface Covered {
   readonly pid: number;
   readonly blocks: readonly Block[];
 }
 
 /**
- * The blocks of every file under `root` that a process covered, from the coverage-<pid>-*.json
+ * The function counts of every file under `root` that a process covered, from the coverage-<pid>-*.json
  * files in `dir` (a worker thread writes a file of its own, under its process's pid).
  * Unreadable or foreign files are skipped: no answer means "may have run".
  */
