@@ -496,14 +496,15 @@ function unreachedCode(program: Node, neverRan: (offset: number) => boolean): (o
   let callsOwnExports = false;
   walkNodes(program['body'], (node) => {
     if (callsOwnExports) return false;
-    if ((node.type === 'CallExpression' || node.type === 'NewExpression') && !neverRan(node.start)) {
+    if (node.type === 'CallExpression' || node.type === 'NewExpression') {
       let callee = node.callee;
       while (callee?.type === 'ParenthesizedExpression' || callee?.type === 'ChainExpression' || callee?.type === 'SequenceExpression') {
         callee = callee.type === 'SequenceExpression' ? callee.expressions[callee.expressions.length - 1] : callee.expression;
       }
       let root = callee;
       while (root?.type === 'MemberExpression') root = root.object;
-      if (callee?.type === 'MemberExpression' && (root?.type === 'ThisExpression' || (root?.type === 'Identifier' && (root.name === 'exports' || root.name === 'module')))) callsOwnExports = true;
+      const own = callee?.type === 'MemberExpression' && (root?.type === 'ThisExpression' || (root?.type === 'Identifier' && (root.name === 'exports' || root.name === 'module')));
+      if (own && !neverRan(node.start)) callsOwnExports = true;
     }
     return true;
   });
