@@ -55,7 +55,12 @@ function installRegisterHooks(server: PackServer, formats: readonly ModuleFormat
   const urls = new Map<string, string>();
   const counts = server.counts;
   const resolve = (specifier: string, context: ResolveContext, nextResolve: NextResolve): ResolveResult => {
-    if (standIns && isStandInSpecifier(specifier)) return resolveVirtual(specifier, context, nextResolve);
+    // A stand-in's target is the import the recorded run made from the same file: the pack
+    // answers it as it would have, and the index is not opened for it.
+    if (standIns && isStandInSpecifier(specifier)) return resolveVirtual(specifier, context, (inner, innerContext) => answerOrNext(inner, innerContext ?? context, nextResolve));
+    return answerOrNext(specifier, context, nextResolve);
+  };
+  const answerOrNext = (specifier: string, context: ResolveContext, nextResolve: NextResolve): ResolveResult => {
     const parentURL = context.parentURL;
     if (parentURL === undefined || !parentURL.startsWith('file:')) return nextResolve(specifier, context);
     let dir = dirs.get(parentURL);

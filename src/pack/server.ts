@@ -255,7 +255,11 @@ export class PackServer {
     if (this.#broken) return undefined;
     const relDir = this.#relative(dir);
     if (relDir === undefined) return undefined;
-    const stored = this.#answers.get(`${relDir}\0${specifier}\0${mode}`);
+    // A packed file inside node_modules required by its absolute (real) path, as a stand-in's
+    // first use requires its target, is its own answer (its format left to Node): the stamps
+    // watch it as they watch answers.
+    const own = mode === 'r' && specifier.startsWith(this.#rootSlash) ? this.#modules.get(specifier.slice(this.#rootSlash.length)) : undefined;
+    const stored = own !== undefined ? ([own.rel, ''] as const) : this.#answers.get(`${relDir}\0${specifier}\0${mode}`);
     // Kept only between files inside node_modules, which the start-up stamps watch.
     if (stored === undefined || !managed(`${relDir}/`) || !managed(stored[0])) return undefined;
     const found: Answer = { path: this.#rootSlash + stored[0], format: stored[1] };

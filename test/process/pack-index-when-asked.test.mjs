@@ -34,7 +34,7 @@ function app(t) {
 
 function run(dir, entry, env = {}) {
   const stats = join(dir, `stats-${Math.random().toString(36).slice(2)}.jsonl`);
-  const result = runNode(['--require', register, entry], { cwd: dir, env: { ...base, COLDSTART_INDEX_STATS: stats, COLDSTART_PACK_STATS: stats, ...env } });
+  const result = runNode(['--require', register, ...[entry].flat()], { cwd: dir, env: { ...base, COLDSTART_INDEX_STATS: stats, COLDSTART_PACK_STATS: stats, ...env } });
   assert.equal(result.code, 0, result.stderr);
   const reports = readFileSync(stats, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
   rmSync(stats);
@@ -92,4 +92,28 @@ test('a module over 1 MiB without a rewrite stays on disk: the pack says so, and
   // The small modules are served; the big one is read from the disk.
   assert.ok(served.pack.counts.hits >= 3, JSON.stringify(served.pack.counts));
   assert.equal(served.pack.counts.misses, 1, JSON.stringify(served.pack.counts));
+});
+
+test('a lazy pack answers the targets of its own stand-ins: an ES module program it serves whole never reads the index', { skip: typeof (await import('node:module')).registerHooks === 'function' ? false : 'the pack serves ES modules on Node 22.15+ only' }, (t) => {
+  const dir = app(t);
+  writeTree(dir, {
+    'node_modules/esm-heavy/package.json': { name: 'esm-heavy', version: '1.0.0', type: 'module', exports: './index.js' },
+    'node_modules/esm-heavy/index.js': 'performance.mark("heavy");\nexport const twice = (n) => n * 2;\n',
+    'node_modules/esm-tool/package.json': { name: 'esm-tool', version: '1.0.0', type: 'module' },
+    'node_modules/esm-tool/lib.js': 'import { twice } from "esm-heavy";\nexport const work = (n) => twice(n);\n',
+    'node_modules/esm-tool/cli.js': [
+      'import { work } from "./lib.js";',
+      'console.log(process.argv[2] === "work" ? work(21) : "help", performance.getEntriesByName("heavy").length);',
+      '',
+    ].join('\n'),
+  });
+  const built = runCli(['pack', '--lazy', '--always', '--', process.execPath, 'node_modules/esm-tool/cli.js'], { cwd: dir, env: base });
+  assert.equal(built.code, 0, built.stderr);
+  for (const [args, printed] of [[[], 'help 0\n'], [['work'], '42 1\n']]) {
+    const served = run(dir, ['node_modules/esm-tool/cli.js', ...args]);
+    assert.equal(served.stdout, printed);
+    // lib.js's import of esm-heavy became a stand-in, whose target the pack answered.
+    assert.equal(served.pack.deferredRequires, 1, JSON.stringify(served.pack));
+    assert.equal(served.index.state, 'unopened', JSON.stringify(served.index));
+  }
 });
