@@ -4,7 +4,6 @@
 // Each step starts with a pass-through guard; then a pack's recorded answer, the index, or Node.
 import { isBuiltin } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { has } from '../node-features.js';
 import { resolve } from '../resolve/resolve.js';
 import { isRelativeRequest } from '../resolve/esm.js';
@@ -12,7 +11,7 @@ import type { Resolution, ResolutionView, ResolveRequest } from '../resolve/view
 import type { AnswerTable } from '../locations/answers.js';
 import { debug, debugEnabled } from '../debug.js';
 import { cjsConditions } from '../loader/conditions.js';
-import { registeredExtensions, type NextResolve, type ResolveContext, type ResolveResult } from '../loader/node.js';
+import { fileUrlOf, pathOfFileUrl, registeredExtensions, type NextResolve, type ResolveContext, type ResolveResult } from '../loader/node.js';
 import { pipeline, type ResolveStep, type Steps } from '../loader/pipeline.js';
 
 /** What a run's lookups came to, for `coldstart doctor`. */
@@ -144,7 +143,7 @@ function joinAsHook(view: HookView, counts: LookupCounts, table: AnswerTable | u
     }
     let parentPath = parents.get(parentURL);
     if (parentPath === undefined) {
-      parentPath = fileURLToPath(parentURL);
+      parentPath = pathOfFileUrl(parentURL);
       parents.set(parentURL, parentPath);
     }
     const conditions = context.conditions ?? [];
@@ -154,7 +153,7 @@ function joinAsHook(view: HookView, counts: LookupCounts, table: AnswerTable | u
       counts.hits++;
       let url = urls.get(result.path);
       if (url === undefined) {
-        url = pathToFileURL(result.path).href;
+        url = fileUrlOf(result.path);
         urls.set(result.path, url);
       }
       if (mode === 'import') noteImport(counts, unsure, url, result.format);

@@ -3,7 +3,6 @@
 // which also skip the package.json read Node does for each `.js` file to learn its "type"
 // (docs/decisions/startup-costs.md#pack-extension-handlers). Node 20: ES modules read the disk.
 import { dirname } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { has } from '../node-features.js';
 import { programDeferConfig } from '../defer/config.js';
 import type { ModuleFormat } from './format.js';
@@ -11,7 +10,7 @@ import type { PackServer } from './server.js';
 import { useRegisterHooks } from '../loader/entry.js';
 import { foreignLoadHooks } from '../loader/foreign-hooks.js';
 import { CommonJsCompiler, codeCachePays, codeCacheTag } from '../loader/commonjs-compiler.js';
-import { compileSource, type LoadContext, type LoadResult, type NextLoad, type NextResolve, type ResolveContext, type ResolveResult } from '../loader/node.js';
+import { compileSource, fileUrlOf, pathOfFileUrl, type LoadContext, type LoadResult, type NextLoad, type NextResolve, type ResolveContext, type ResolveResult } from '../loader/node.js';
 import { pipeline, type HandlerStep, type ResolveStep } from '../loader/pipeline.js';
 import { resolveVirtual, standInLoad } from '../defer/provider.js';
 import { isStandInSpecifier } from '../defer/detect.js';
@@ -65,7 +64,7 @@ function installRegisterHooks(server: PackServer, formats: readonly ModuleFormat
     if (parentURL === undefined || !parentURL.startsWith('file:')) return nextResolve(specifier, context);
     let dir = dirs.get(parentURL);
     if (dir === undefined) {
-      dir = dirname(fileURLToPath(parentURL));
+      dir = dirname(pathOfFileUrl(parentURL));
       dirs.set(parentURL, dir);
     }
     const found = server.answer(dir, specifier, context.conditions?.includes('require') ? 'r' : 'i');
@@ -76,14 +75,14 @@ function installRegisterHooks(server: PackServer, formats: readonly ModuleFormat
     counts.answers++;
     let url = urls.get(found.path);
     if (url === undefined) {
-      url = pathToFileURL(found.path).href;
+      url = fileUrlOf(found.path);
       urls.set(found.path, url);
     }
     return found.format === '' ? { url, shortCircuit: true } : { url, format: found.format, shortCircuit: true };
   };
   const load = (url: string, context: LoadContext, nextLoad: NextLoad): LoadResult => {
     if (!url.startsWith('file:')) return (standIns ? standInLoad(url) : undefined) ?? nextLoad(url, context);
-    const path = fileURLToPath(url);
+    const path = pathOfFileUrl(url);
     const served = server.source(path, formats);
     if (served !== undefined) return { format: served.format, source: served.source, shortCircuit: true };
     // CommonJS left to the extension handlers is counted there, not twice.
