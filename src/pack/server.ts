@@ -66,9 +66,15 @@ export interface Answer {
 export class PackServer {
   readonly #body: PackBody;
   /** By root-relative path: the absolute paths a run asks about are made relative, not the other way round. */
-  readonly #modules = new Map<string, Entry>();
-  /** `${root-relative directory}\0${specifier}\0${mode}` -> [root-relative target, format]. */
-  readonly #answers = new Map<string, readonly [string, string]>();
+  readonly #header: PackHeader;
+  readonly #inBody: (offset: number, length: number) => boolean;
+  /** Root-relative path -> its row in the header's modules, and in its learned-deferral rows. */
+  readonly #rows = new Map<string, number>();
+  readonly #lazyRows = new Map<string, number>();
+  /** The entries made so far (#module). */
+  readonly #entries = new Map<string, Entry>();
+  /** Root-relative directory -> the rows of the header's answers recorded from it. */
+  readonly #answers = new Map<string, number[]>();
   readonly #root: string;
   readonly #rootSlash: string;
   readonly #verify: boolean;
@@ -116,39 +122,25 @@ export class PackServer {
     this.deferUsers = typeof pack.header.deferUsers === 'number' ? pack.header.deferUsers : undefined;
     // Indexed loops, not destructuring: this runs once per start, in the interpreter, where
     // array destructuring walks an iterator per row (docs/decisions/startup-costs.md#where-a-start-goes).
+    // Rows are only indexed here; each becomes an entry, checked, when a run first asks for it: a
+    // lazy pack holds every module of the recorded run, and a served run loads few of them.
+    this.#header = pack.header;
+    this.#inBody = inBody;
     const modules = pack.header.modules;
     for (let i = 0; i < modules.length; i++) {
-      const row = modules[i] as [string, ModuleFormat, number, number, number, number, number?, number?, number?];
-      const rel = row[0];
-      const format = row[1];
-      const size = row[2];
-      const mtime = row[3];
-      const offset = row[4];
-      const sum = row[5];
-      const cacheOffset = row[6];
-      const cacheLength = row[7];
-      const cacheSum = row[8];
-      if (typeof rel !== 'string' || !inBody(offset, size)) throw new Error(`corrupt module entry ${String(rel)}`);
-      let cache: Entry['cache'];
-      if (cacheOffset !== undefined) {
-        if (!inBody(cacheOffset, cacheLength!) || format !== 'commonjs') throw new Error(`corrupt code cache entry ${rel}`);
-        cache = [cacheOffset, cacheLength!, cacheSum!];
-      }
-      this.#modules.set(rel, { rel, format, size, mtime, offset, sum, good: undefined, cache, cacheGood: undefined, lazy: undefined, deferred: undefined, watch: undefined, lazyGood: undefined });
-      if (format === 'module') this.esModules++;
+      const row = modules[i]!;
+      if (typeof row[0] !== 'string') throw new Error(`corrupt module entry ${String(row[0])}`);
+      this.#rows.set(row[0], i);
+      if (row[1] === 'module') this.esModules++;
     }
-    for (const row of pack.header.lazy ?? []) {
-      const [rel, offset, length, sum, deferred] = row;
-      const watch = row[5];
-      const entry = this.#modules.get(rel);
-      if (entry === undefined || (entry.format !== 'commonjs' && entry.format !== 'module') || !inBody(offset, length) || !Array.isArray(deferred) || (watch !== undefined && !Array.isArray(watch))) {
-        throw new Error(`corrupt learned-deferral entry ${String(rel)}`);
-      }
-      entry.watch = watch;
+    const lazy = pack.header.lazy ?? [];
+    for (let i = 0; i < lazy.length; i++) {
+      const rel = lazy[i]![0];
+      const at = this.#rows.get(rel);
+      if (at === undefined) throw new Error(`corrupt learned-deferral entry ${String(rel)}`);
+      this.#lazyRows.set(rel, i);
       // Under COLDSTART_EAGER no rewritten source is served, so no stand-in is ever imported.
-      if (entry.format === 'module' && this.#lazy) this.hasLazyModules = true;
-      entry.lazy = [offset, length, sum];
-      entry.deferred = deferred;
+      if (modules[at]![1] === 'module' && this.#lazy) this.hasLazyModules = true;
     }
     for (const row of pack.header.starts ?? []) {
       const [entry, real, files] = row;
@@ -160,11 +152,53 @@ export class PackServer {
       }
     }
     if (pack.header.conditions !== options.conditions) return;
+    // By directory: a lookup compares the few answers recorded from its directory.
     const answers = pack.header.answers;
     for (let i = 0; i < answers.length; i++) {
-      const row = answers[i]!;
-      this.#answers.set(`${row[0]}\0${row[1]}\0${row[2]}`, [row[3], row[4]]);
+      const dir = answers[i]![0];
+      const list = this.#answers.get(dir);
+      if (list === undefined) this.#answers.set(dir, [i]);
+      else list.push(i);
     }
+  }
+
+  /** The entry of the module packed at root-relative `rel`, made and checked at its first use; undefined when none or its row is corrupt. */
+  #module(rel: string): Entry | undefined {
+    let entry = this.#entries.get(rel);
+    if (entry !== undefined) return entry;
+    const at = this.#rows.get(rel);
+    if (at === undefined) return undefined;
+    const row = this.#header.modules[at] as [string, ModuleFormat, number, number, number, number, number?, number?, number?];
+    const format = row[1];
+    const size = row[2];
+    const offset = row[4];
+    const cacheOffset = row[6];
+    const cacheLength = row[7];
+    const inBody = this.#inBody;
+    let corrupt = !inBody(offset, size);
+    let cache: Entry['cache'];
+    if (cacheOffset !== undefined) {
+      if (!inBody(cacheOffset, cacheLength!) || format !== 'commonjs') corrupt = true;
+      cache = [cacheOffset, cacheLength!, row[8]!];
+    }
+    entry = { rel, format, size, mtime: row[3], offset, sum: row[5], good: undefined, cache, cacheGood: undefined, lazy: undefined, deferred: undefined, watch: undefined, lazyGood: undefined };
+    const lazyAt = this.#lazyRows.get(rel);
+    if (lazyAt !== undefined) {
+      const lazy = this.#header.lazy![lazyAt]!;
+      const watch = lazy[5];
+      if ((format !== 'commonjs' && format !== 'module') || !inBody(lazy[1], lazy[2]) || !Array.isArray(lazy[4]) || (watch !== undefined && !Array.isArray(watch))) corrupt = true;
+      entry.lazy = [lazy[1], lazy[2], lazy[3]];
+      entry.deferred = lazy[4];
+      entry.watch = watch;
+    }
+    if (corrupt) {
+      // The header passed its checksum, so only a faulty writer makes such a row: serve nothing more.
+      debug('pack', `${rel} has a corrupt entry in the pack: serving nothing more from it (rebuild it with coldstart pack)`);
+      this.#broken = true;
+      return undefined;
+    }
+    this.#entries.set(rel, entry);
+    return entry;
   }
 
   /** `path` relative to the root ('' for the root itself); undefined outside it. */
@@ -175,7 +209,7 @@ export class PackServer {
 
   #entry(path: string): Entry | undefined {
     const rel = this.#relative(path);
-    return rel === undefined ? undefined : this.#modules.get(rel);
+    return rel === undefined ? undefined : this.#module(rel);
   }
 
   /** What the pack recorded about its entries, for start-up code to ask before the disk; undefined when nothing. */
@@ -196,8 +230,7 @@ export class PackServer {
 
   /** Whether the recorded program loaded any ES module (it then needs ES module hooks). */
   get hasModules(): boolean {
-    for (const entry of this.#modules.values()) if (entry.format === 'module') return true;
-    return false;
+    return this.esModules > 0;
   }
 
   /** Bytes of module sources and caches read from the pack file so far. */
@@ -206,7 +239,7 @@ export class PackServer {
   }
 
   get size(): number {
-    return this.#modules.size;
+    return this.#rows.size;
   }
 
   /** The recorded format of a packed path, without checking or counting anything. */
@@ -258,20 +291,32 @@ export class PackServer {
     // A packed file inside node_modules required by its absolute (real) path, as a stand-in's
     // first use requires its target, is its own answer (its format left to Node): the stamps
     // watch it as they watch answers.
-    const own = mode === 'r' && specifier.startsWith(this.#rootSlash) ? this.#modules.get(specifier.slice(this.#rootSlash.length)) : undefined;
-    const stored = own !== undefined ? ([own.rel, ''] as const) : this.#answers.get(`${relDir}\0${specifier}\0${mode}`);
+    const own = mode === 'r' && specifier.startsWith(this.#rootSlash) ? this.#module(specifier.slice(this.#rootSlash.length)) : undefined;
+    const stored = own !== undefined ? ([own.rel, ''] as const) : this.#recorded(relDir, specifier, mode);
     // Kept only between files inside node_modules, which the start-up stamps watch.
     if (stored === undefined || !managed(`${relDir}/`) || !managed(stored[0])) return undefined;
     const found: Answer = { path: this.#rootSlash + stored[0], format: stored[1] };
     if (this.#verify) {
       // The target must still be there (and, when packed, unchanged) before Node is told to load it.
-      const entry = this.#modules.get(stored[0]);
+      const entry = this.#module(stored[0]);
       if (entry !== undefined) {
         if (entry.good === undefined) entry.good = this.#check(entry, found.path);
         if (!entry.good) return undefined;
       } else if (!isFile(found.path)) return undefined;
     }
     return found;
+  }
+
+  /** [root-relative target, format] recorded for `specifier` from `relDir` in `mode`. */
+  #recorded(relDir: string, specifier: string, mode: 'r' | 'i'): readonly [string, string] | undefined {
+    const list = this.#answers.get(relDir);
+    if (list === undefined) return undefined;
+    const answers = this.#header.answers;
+    for (let i = 0; i < list.length; i++) {
+      const row = answers[list[i]!]!;
+      if (row[1] === specifier && row[2] === mode) return [row[3], row[4]];
+    }
+    return undefined;
   }
 
   /** Whether `entry` is served from its learned-deferral source (which is then the one checked). */
@@ -282,7 +327,7 @@ export class PackServer {
   /** Whether the first-party files `entry`'s rewrite defers are still the ones packed. */
   #watchedFresh(entry: Entry): boolean {
     for (const rel of entry.watch ?? []) {
-      const target = this.#modules.get(rel);
+      const target = this.#module(rel);
       if (target === undefined || !sameFile(this.#rootSlash + rel, target.size, target.mtime)) {
         debug('pack', `${rel} changed since packing: ${entry.rel} is served as written, its requires eager`);
         return false;

@@ -107,10 +107,14 @@ test('code caches: stored after the sources for CommonJS only, offered in place,
   assert.equal(careful.source('/build/root/node_modules/a/index.js', ['commonjs']).source, 'exports.a = "é";\n');
   assert.equal(careful.codeCache('/build/root/node_modules/a/index.js'), undefined);
 
-  // A cache entry pointing outside the body is a corrupt pack.
+  // A cache entry pointing outside the body is a corrupt pack: found when the module is first
+  // asked for, and then nothing more is served from it (each row is checked at first use).
   const bad = decodePack(Buffer.from(bytes));
   bad.header.modules[0][6] = bad.body.length;
-  assert.throws(() => new PackServer(bad, '/build/root', { verify: false, conditions: 'c', counts: newPackCounts() }), /corrupt code cache entry/);
+  const wary = new PackServer(bad, '/build/root', { verify: false, conditions: 'c', counts: newPackCounts() });
+  assert.equal(wary.source(`/build/root/${bad.header.modules[0][0]}`, ['commonjs', 'module', 'json']), undefined);
+  for (const row of bad.header.modules) assert.equal(wary.source(`/build/root/${row[0]}`, ['commonjs', 'module', 'json']), undefined, row[0]);
+  assert.equal(wary.packedFormat(`/build/root/${bad.header.modules[1][0]}`), undefined);
 });
 
 test('what a served run reads lies first, in the order given, its learned-deferral source in place of its source', () => {
