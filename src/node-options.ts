@@ -37,3 +37,12 @@ export function launchFlags(nodeOptions: string = process.env['NODE_OPTIONS'] ??
 export function hasLaunchFlag(flag: string, flags: readonly string[] = launchFlags()): boolean {
   return flags.some((arg) => arg === flag || arg.startsWith(`${flag}=`));
 }
+
+/**
+ * Whether Node keeps symlinked paths as they are asked (`--preserve-symlinks`, or
+ * NODE_PRESERVE_SYMLINKS=1): then a module's path can be a link, where the index and a pack's
+ * answers know real paths only.
+ */
+export function preservesSymlinks(flags: readonly string[] = launchFlags()): boolean {
+  return hasLaunchFlag('--preserve-symlinks', flags) || process.env['NODE_PRESERVE_SYMLINKS'] === '1';
+}

@@ -174,7 +174,7 @@ let cachedByEsmLoader: symbol | null | undefined;
 // own file URL path: nothing to percent-encode, normalize or cut off (a query, a fragment). That
 // spares pathToFileURL and fileURLToPath, some 10 microseconds a call in a short process, once
 // for every module a served run resolves. POSIX only: Windows paths have drive letters.
-const plainPath = process.platform === 'win32' ? /^$/ : /^\/[\w./@+-]*$/;
+const plainPath = process.platform === 'win32' ? /(?!)/ : /^\/[\w./@+-]*$/;
 const oddSegment = /\/\.{0,2}(?:\/|$)/;
 
 /** The file: URL of an absolute `path`, as pathToFileURL(path).href gives it. */

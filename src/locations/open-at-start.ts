@@ -3,6 +3,7 @@
 // it (under a lock, synchronously, then uses it); the others run as plain Node meanwhile.
 import { isOff, pathSetting, setting, settingOff, sharedInstall } from '../settings.js';
 import { pnpActive, pnpReason } from '../pnp.js';
+import { preservesSymlinks } from '../node-options.js';
 import { appendFileSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { debug } from '../debug.js';
@@ -188,6 +189,8 @@ export function prepareIndex(): PreparedIndex {
       report.reason = 'COLDSTART_INDEX is off';
     } else if (pnpActive()) {
       report.reason = pnpReason;
+    } else if (preservesSymlinks()) {
+      report.reason = 'Node keeps symlinked paths in this process (--preserve-symlinks), and the index knows real paths only';
     } else {
       const found = findProjectRoot();
       if (found === undefined) {

@@ -2,6 +2,7 @@
 // that failed open and nothing else), check owner, format and stamps, install the hooks. Any
 // failure leaves the program running as if no pack existed.
 import { pnpActive, pnpReason } from '../pnp.js';
+import { preservesSymlinks } from '../node-options.js';
 import { isOn, pathSetting, setting, sharedInstall } from '../settings.js';
 import { appendFileSync } from 'node:fs';
 import { debug } from '../debug.js';
@@ -38,7 +39,8 @@ export interface PackRunReport {
 
 /** The condition sets (and NODE_PATH) answers depend on; a pack recorded under others answers nothing. */
 export function conditionsKey(): string {
-  return `${cjsConditions().join(',')}|${esmConditions().join(',')}|${process.env['NODE_PATH'] ?? ''}`;
+  // Symlinked paths kept (--preserve-symlinks) give other answers; without it the key is as before.
+  return `${cjsConditions().join(',')}|${esmConditions().join(',')}|${process.env['NODE_PATH'] ?? ''}${preservesSymlinks() ? '|preserve-symlinks' : ''}`;
 }
 
 let active: PackServer | undefined;
@@ -98,6 +100,10 @@ export function activatePack(): () => void {
         if (active !== undefined) {
           report.bytesRead = active.bytesRead;
           report.deferredRequires = active.deferredRequires;
+          if (active.brokenReason !== undefined) {
+            report.state = 'error';
+            report.reason = active.brokenReason;
+          }
         }
         appendFileSync(statsFile, JSON.stringify(report) + '\n');
       } catch {

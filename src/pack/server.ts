@@ -87,6 +87,8 @@ export class PackServer {
   /** How many of the packed modules are ES modules. */
   esModules = 0;
   #broken = false;
+  /** Why the pack stopped serving part-way through this run (a corrupt row or body), if it did. */
+  brokenReason: string | undefined;
   /** Start-up facts (pack/start-facts.ts), root-relative. */
   readonly #realPaths = new Map<string, string>();
   readonly #json = new Map<string, { readonly value: unknown } | null>();
@@ -193,7 +195,8 @@ export class PackServer {
     }
     if (corrupt) {
       // The header passed its checksum, so only a faulty writer makes such a row: serve nothing more.
-      debug('pack', `${rel} has a corrupt entry in the pack: serving nothing more from it (rebuild it with coldstart pack)`);
+      this.brokenReason = `${rel} has a corrupt entry in the pack: serving nothing more from it (rebuild it with coldstart pack)`;
+      debug('pack', this.brokenReason);
       this.#broken = true;
       return undefined;
     }
@@ -260,6 +263,8 @@ export class PackServer {
       this.counts.stale++;
       return undefined;
     }
+    // The watch check may have found another row corrupt: then nothing more comes from the pack.
+    if (this.#broken) return undefined;
     this.counts.hits++;
     const served = this.#servesLazy(entry)
       ? { format: entry.format, source: this.#body.bytes(entry.lazy![0], entry.lazy![1]).toString('utf8') }
@@ -289,10 +294,12 @@ export class PackServer {
     const relDir = this.#relative(dir);
     if (relDir === undefined) return undefined;
     // A packed file inside node_modules required by its absolute (real) path, as a stand-in's
-    // first use requires its target, is its own answer (its format left to Node): the stamps
-    // watch it as they watch answers.
+    // first use requires its target, is its own answer (its format left to Node) while it is
+    // still there, as Node would find it (one stat). No condition or flag changes where a real
+    // path leads, so a pack recorded under others answers this too.
     const own = mode === 'r' && specifier.startsWith(this.#rootSlash) ? this.#module(specifier.slice(this.#rootSlash.length)) : undefined;
-    const stored = own !== undefined ? ([own.rel, ''] as const) : this.#recorded(relDir, specifier, mode);
+    const stored = own !== undefined && isFile(specifier) ? ([own.rel, ''] as const) : this.#recorded(relDir, specifier, mode);
+    if (this.#broken) return undefined;
     // Kept only between files inside node_modules, which the start-up stamps watch.
     if (stored === undefined || !managed(`${relDir}/`) || !managed(stored[0])) return undefined;
     const found: Answer = { path: this.#rootSlash + stored[0], format: stored[1] };
@@ -343,7 +350,8 @@ export class PackServer {
     const [offset, length, sum] = this.#servesLazy(entry) ? entry.lazy! : [entry.offset, entry.size, entry.sum];
     if (checksum(this.#body.bytes(offset, length), 0, length) !== sum) {
       // A body that fails its checksum says the file is corrupt: serve nothing more from it.
-      debug('pack', `${entry.rel} fails its checksum in the pack: the pack is corrupt, serving nothing more from it (rebuild it with coldstart pack)`);
+      this.brokenReason = `${entry.rel} fails its checksum in the pack: the pack is corrupt, serving nothing more from it (rebuild it with coldstart pack)`;
+      debug('pack', this.brokenReason);
       this.#broken = true;
       return false;
     }

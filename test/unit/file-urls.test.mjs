@@ -30,3 +30,26 @@ test('pathOfFileUrl is fileURLToPath(url), errors included', { skip: process.pla
     assert.equal(pathOfFileUrl(url), expected, url);
   }
 });
+
+test('on Windows every path and URL goes to Node\'s functions (drive letters, UNC shares)', async () => {
+  const { platform } = process;
+  Object.defineProperty(process, 'platform', { value: 'win32' });
+  let windows;
+  try {
+    windows = await import(`${pathToFileURL(core('loader/node')).href}?platform=win32`);
+  } finally {
+    Object.defineProperty(process, 'platform', { value: platform });
+  }
+  // Node's own functions follow the real platform here; what matters is that each call reaches them.
+  for (const url of ['file://server/share/proj/a.js', 'file:///a/b.js']) {
+    let expected;
+    try {
+      expected = fileURLToPath(url);
+    } catch (error) {
+      assert.throws(() => windows.pathOfFileUrl(url), { code: error.code }, url);
+      continue;
+    }
+    assert.equal(windows.pathOfFileUrl(url), expected, url);
+  }
+  for (const path of ['/a/b.js', '']) assert.equal(windows.fileUrlOf(path), pathToFileURL(path).href, JSON.stringify(path));
+});

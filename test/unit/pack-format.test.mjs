@@ -2,6 +2,9 @@
 // the one-line reasons for foreign, truncated and corrupt packs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { core } from '../helpers.mjs';
 const { decodePack, encodePack, FORMAT_VERSION } = await import(core('pack/format'));
 const { PackServer, newPackCounts } = await import(core('pack/server'));
@@ -112,9 +115,14 @@ test('code caches: stored after the sources for CommonJS only, offered in place,
   const bad = decodePack(Buffer.from(bytes));
   bad.header.modules[0][6] = bad.body.length;
   const wary = new PackServer(bad, '/build/root', { verify: false, conditions: 'c', counts: newPackCounts() });
-  assert.equal(wary.source(`/build/root/${bad.header.modules[0][0]}`, ['commonjs', 'module', 'json']), undefined);
-  for (const row of bad.header.modules) assert.equal(wary.source(`/build/root/${row[0]}`, ['commonjs', 'module', 'json']), undefined, row[0]);
-  assert.equal(wary.packedFormat(`/build/root/${bad.header.modules[1][0]}`), undefined);
+  // Rows asked for before it are served: they are whole, and checked like any other.
+  assert.equal(wary.source('/build/root/node_modules/a/data.json', ['json']).source, '{"x":1}');
+  assert.equal(wary.brokenReason, undefined);
+  assert.equal(wary.source('/build/root/node_modules/a/index.js', ['commonjs']), undefined);
+  assert.match(wary.brokenReason, /node_modules\/a\/index\.js has a corrupt entry/);
+  assert.equal(wary.source('/build/root/node_modules/a/data.json', ['json']), undefined, 'nothing more once it is found');
+  assert.equal(wary.answer('/build/root/node_modules/a', './data.json', 'r'), undefined);
+  assert.equal(wary.packedFormat('/build/root/node_modules/a/data.json'), undefined);
 });
 
 test('what a served run reads lies first, in the order given, its learned-deferral source in place of its source', () => {
@@ -134,4 +142,23 @@ test('what a served run reads lies first, in the order given, its learned-deferr
   for (const [path, , size, , offset] of header.modules) assert.equal(body.subarray(offset, offset + size).toString(), modules.find((m) => m.path === path).bytes.toString());
   // The rows keep the input's order, whatever the body's.
   assert.deepEqual(header.modules.map((m) => m[0]), modules.map((m) => m.path));
+});
+
+test('a packed file inside node_modules required by its own path answers itself while it is on disk', (t) => {
+  const dir = realpathSync(mkdtempSync(join(tmpdir(), 'coldstart-own-answer-')));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, 'node_modules/a'), { recursive: true });
+  writeFileSync(join(dir, 'node_modules/a/index.js'), 'exports.a = "é";\n');
+  writeFileSync(join(dir, 'src.js'), '');
+  const server = new PackServer(decodePack(encodePack({ ...input(), root: dir })), dir, { verify: false, conditions: 'c', counts: newPackCounts() });
+  const own = `${dir}/node_modules/a/index.js`;
+  assert.deepEqual(server.answer(`${dir}/node_modules/a`, own, 'r'), { path: own, format: '' }, 'format left to Node');
+  assert.equal(server.answer(`${dir}/node_modules/a`, own, 'i'), undefined, 'import gives a URL, not a path');
+  assert.equal(server.answer(dir, own, 'r'), undefined, 'from a first-party file: the index\'s');
+  assert.equal(server.answer(`${dir}/node_modules/a`, `${dir}/node_modules/a/data.json`, 'r'), undefined, 'not on disk: Node says so');
+  // No condition changes where a real path leads.
+  const other = new PackServer(decodePack(encodePack({ ...input(), root: dir })), dir, { verify: false, conditions: 'other', counts: newPackCounts() });
+  assert.equal(other.answer(`${dir}/node_modules/a`, own, 'r').path, own);
+  rmSync(own);
+  assert.equal(server.answer(`${dir}/node_modules/a`, own, 'r'), undefined, 'deleted since: Node says so');
 });
