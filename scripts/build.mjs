@@ -130,6 +130,7 @@ writeFileSync(join(root, 'dist/package.json'), '{ "type": "module" }\n');
 writeFileSync(join(root, 'dist/chunks/package.json'), '{ "type": "module" }\n');
 
 for (const [name, out] of [['index', 'index'], ['register', 'register-core']]) {
+  const core = out === 'register-core';
   await build({
     ...common,
     entryPoints: [join(root, `src/${name}.ts`)],
@@ -138,6 +139,11 @@ for (const [name, out] of [['index', 'index'], ['register', 'register-core']]) {
     sourcemap: maps,
     define: { 'import.meta.url': 'importMeta.url' },
     inject: [join(root, 'scripts/build/import-meta-url.js')],
+    // The core is run by src/loader/core-loader.ts, never required: it carries the CommonJS
+    // wrapper itself, so a start compiles the file's text as read, not a copy with the wrapper
+    // around it, and without whitespace and comments (names kept for stack traces), which every
+    // start reads and holds in memory (docs/decisions/startup-costs.md#register-core-text).
+    ...(core ? { banner: { js: '(function (exports, require, module, __filename, __dirname) {' }, footer: { js: '\n})' }, minifyWhitespace: true, minifySyntax: true } : {}),
   });
 }
 

@@ -209,8 +209,8 @@ function loadCore(dir: string, loaderModule?: unknown, packSeen?: boolean): void
       // no cache yet, or not readable: compile
     }
   }
-  // The CommonJS wrapper, on the first line so the core's line numbers stay as they are.
-  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+  // The file is the CommonJS wrapper around the core (scripts/build.mjs): compiled as read.
+  const script = new vm.Script(source, {
     filename: core,
     ...(cachedData === undefined ? {} : { cachedData }),
     // Node 20.20+ has it; the core has no import(), but a stray one should behave as in Node.
