@@ -1276,9 +1276,18 @@ export function lowerLearned(source: string, facts: { plan: DeferPlan | undefine
   if (plan === undefined) return s.toString();
   const helper = uniqueName(source, '__coldstart_lazy');
   let requires = false;
+  // Builtin cells go on the first line: an import binding exists before any of the module's code runs.
+  let cells = '';
   for (const site of plan.sites) {
     if (!settled.has(site)) {
       site.keep = true;
+    } else if (site.builtin === true) {
+      requires = true;
+      const { line, column } = position(source, site.start);
+      const specifier = JSON.stringify(site.specifier);
+      // globalThis.process: the module may bind its own `process` (an import of "process", maybe deferred too).
+      cells += `const ${site.object} = ${helper}(() => globalThis.process.getBuiltinModule(${specifier}), ${specifier}, ${line}, ${column}); `;
+      s.overwrite(site.start, site.end, keepLines(source, site.start, site.end, ''), { contentOnly: true });
     } else if (site.kind === 'require') {
       requires = true;
       const { line, column } = position(source, site.start);
@@ -1305,7 +1314,8 @@ export function lowerLearned(source: string, facts: { plan: DeferPlan | undefine
   // otherwise it is one property read per deferred require, at its first use.
   if (requires) {
     const recorded = `globalThis[Symbol.for(${JSON.stringify(learnedLoadKey)})]`;
-    insertAfterDirectives(s, plan.program, source, `function ${helper}(load, specifier, line, column) { let done = false, value; return { get m() { if (!done) { const seen = ${recorded}; value = seen === undefined || specifier === null ? load() : seen(load, specifier, typeof __filename === "string" ? __filename : "", line, column); done = true; } return value; } }; } `);
+    const file = plan.commonjs ? 'typeof __filename === "string" ? __filename : ""' : 'import.meta.filename ?? ""';
+    insertAfterDirectives(s, plan.program, source, `function ${helper}(load, specifier, line, column) { let done = false, value; return { get m() { if (!done) { const seen = ${recorded}; value = seen === undefined || specifier === null ? load() : seen(load, specifier, ${file}, line, column); done = true; } return value; } }; } ${cells}`);
   }
   return s.toString();
 }

@@ -3,6 +3,7 @@
 // A pure function of the source: it parses, lists the deferrable declarations and every
 // reference to their bindings, and decides which must stay eager.
 import type MagicString from 'magic-string';
+import { isBuiltin } from 'node:module';
 import { parseSync } from 'oxc-parser';
 import { matchesDefer } from './config.js';
 import { hasImportDeferCall } from './detect.js';
@@ -54,6 +55,10 @@ export interface DeferSite {
   /** Learned deferral's bare `import "x"` that only orders evaluation (a bundler hoists them):
    *  dropped when accepted, since `x` loads through another import of the module. */
   readonly bare?: true;
+  /** Learned deferral's default-only import of a builtin (`import fs from "fs"`): its value is the
+   *  builtin's exports object, which `process.getBuiltinModule` gives without the ES module
+   *  facade; it reads through `object.m` like a require. */
+  readonly builtin?: true;
 }
 
 export interface DeferPlan {
@@ -139,6 +144,11 @@ export function planProgram(program: Node, source: string, format: string | unde
         else locals.set(spec['local'].name, spec['imported'].type === 'Identifier' ? spec['imported'].name : String(spec['imported'].value));
       }
       if (object === undefined && locals.size === 0) continue;
+      if (every && object === undefined && locals.size === 1 && [...locals.values()][0] === 'default' && isBuiltin(specifier)) {
+        const cell = objectName();
+        sites.push({ kind: 'import', specifier, start: statement.start, end: statement.end, object: cell, read: `${cell}.m`, locals: new Map([[[...locals.keys()][0]!, '']]), keep: false, builtin: true });
+        continue;
+      }
       object ??= objectName();
       sites.push({ kind: 'import', specifier, start: statement.start, end: statement.end, object, read: object, locals, keep: false });
     } else if (autoDefer && commonjs && statement.type === 'VariableDeclaration' && (statement['kind'] === 'const' || every)) {

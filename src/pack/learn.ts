@@ -58,7 +58,9 @@ export function learnDeferral(input: LearnInput): Learned {
   const target = (from: string, specifier: string): string | undefined =>
     isBuiltin(specifier) ? `builtin:${specifier}` : input.resolve(dirname(from), specifier, modeOf(from));
   // Builtins load with no effect a program sees, but for the deprecated ones, which warn when loaded.
-  const quietBuiltin = (to: string): boolean => !/^builtin:(?:node:)?(?:punycode|sys|_.*)$/.test(to);
+  // Builtins that print a warning when first loaded (deprecated, or experimental: wasi, sqlite,
+  // ffi): loading one later would move that line in the program's stderr.
+  const quietBuiltin = (to: string): boolean => !/^builtin:(?:node:)?(?:punycode|sys|wasi|sqlite|ffi|_.*)$/.test(to);
 
   /** What a module loads while it evaluates, as paths (builtins apart). */
   const children = (path: string): string[] => {
@@ -221,10 +223,11 @@ export function learnDeferral(input: LearnInput): Learned {
       if (to === undefined) refuse('target not recorded');
       else if (keepsValue(site) && changing.has(to)) refuse('keeps a value from exports that change after load');
       else if (to.startsWith('builtin:')) {
-        // An ES module's import of a builtin stays: its namespace is Node's own facade.
-        if (m.format === 'module') refuse('a builtin imported by an ES module');
+        // An ES module's named or namespace import of a builtin stays: its values are those of
+        // Node's facade, made when the import loads. A default import is the exports object itself.
+        if (m.format === 'module' && site.builtin !== true) refuse('a builtin imported by name or namespace by an ES module');
         else if (quietBuiltin(to)) accepted.add(site);
-        else refuse('a deprecated builtin (it warns when loaded)');
+        else refuse('a builtin that warns when loaded');
       } else if (m.format === 'commonjs' && byPath.get(to)?.format === 'module') refuse('an ES module required by CommonJS');
       else if (input.keepEager?.(to) === true) refuse('kept eager by configuration');
       else if (effectOf(to, m.path) !== undefined) refuse('target has effects when loaded', `${to} ${effectOf(to, m.path)}`);

@@ -1,0 +1,110 @@
+// Learned deferral of builtin modules: an ES module's default import of a builtin (its exports
+// object, the same value `require` gives) loads at first use with no ES module facade; named and
+// namespace imports keep Node's facade and stay; a builtin that warns when loaded stays eager in
+// both module systems, so the warning keeps its place in stderr.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, realpathSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { dist, runCli, runNode, tempDir, writeTree } from '../helpers.mjs';
+
+const { readPackFile } = await import(pathToFileURL(join(dist, 'pack/store.js')).href);
+const register = pathToFileURL(join(dist, 'register.js')).href;
+const base = { COLDSTART_INDEX: 'off', COLDSTART_PACK: '', COLDSTART_PACK_VERIFY: '', COLDSTART_ROOT: '', COLDSTART_EAGER: '' };
+const registerHooks = typeof (await import('node:module')).registerHooks === 'function';
+
+const pkg = (name, file, text, type = 'module') => ({
+  [`node_modules/${name}/package.json`]: JSON.stringify({ name, version: '1.0.0', type, main: file }),
+  [`node_modules/${name}/${file}`]: text,
+});
+
+const tree = {
+  'package.json': '{"name":"builtin-lazy-app","private":true,"type":"module"}',
+  // Default imports read only in functions: each waits for its first use.
+  ...pkg(
+    'esm-hash',
+    'index.js',
+    [
+      'import crypto from "node:crypto";',
+      'import readline from "readline";',
+      'import fs from "fs";',
+      'export const hash = (s) => crypto.createHash("sha1").update(s).digest("hex");',
+      'export const sameFs = (other) => fs === other;',
+      'export const hasPrompt = () => typeof readline.createInterface;',
+      '',
+    ].join('\n'),
+  ),
+  // A default import named `process`, deferred itself: the other cells must not read it.
+  ...pkg('esm-own-process', 'index.js', ['import process from "node:process";', 'import os from "os";', 'export const info = () => [process.platform === os.platform(), typeof process.getBuiltinModule].join(",");', ''].join('\n')),
+  // Named and namespace imports are values of Node's facade: they stay as written.
+  ...pkg('esm-named', 'index.js', ['import { deflateSync } from "node:zlib";', 'export const named = (s) => deflateSync(s).length;', ''].join('\n')),
+  ...pkg('esm-star', 'index.js', ['import * as v8 from "node:v8";', 'export const star = () => typeof v8.serialize;', ''].join('\n')),
+  // Read while the module evaluates: nothing to wait for.
+  ...pkg('esm-at-load', 'index.js', ['import util from "node:util";', 'export const kind = util.types.isDate(new Date(0));', ''].join('\n')),
+  // Re-exported: the binding leaves the module as written.
+  ...pkg('esm-reexport-builtin', 'index.js', ['import dns from "node:dns";', 'export { dns };', ''].join('\n')),
+  // Builtins that print a warning when loaded stay where they load, as import and as require.
+  ...pkg('esm-wasi', 'index.js', ['import wasi from "node:wasi";', 'export const w = () => typeof wasi.WASI;', ''].join('\n')),
+  ...pkg('cjs-wasi', 'index.js', ['const wasi = require("wasi");', 'module.exports = () => typeof wasi.WASI;', ''].join('\n'), 'commonjs'),
+  'main.js': [
+    'import { createRequire } from "node:module";',
+    'import { hash, sameFs, hasPrompt } from "esm-hash";',
+    'import { info } from "esm-own-process";',
+    'import { named } from "esm-named";',
+    'import { star } from "esm-star";',
+    'import { kind } from "esm-at-load";',
+    'import { dns } from "esm-reexport-builtin";',
+    'import { w } from "esm-wasi";',
+    'const cjsWasi = createRequire(import.meta.url)("cjs-wasi");',
+    'console.log(kind, typeof dns.lookup);',
+    'if (process.argv[2] === "--use") console.log(hash("x"), sameFs(createRequire(import.meta.url)("fs")), hasPrompt(), info(), named("y"), star(), w(), cjsWasi());',
+    'if (process.env.SHOW_LOADED) console.log(["crypto", "readline"].map((name) => `${name}: ${process.moduleLoadList.includes(`NativeModule ${name}`)}`).join(" "));',
+    '',
+  ].join('\n'),
+};
+
+test('pack --lazy, builtins: default imports load at first use without a facade; named, namespace and warning builtins stay', { skip: registerHooks ? false : 'the pack serves ES modules on Node 22.15+ only' }, (t) => {
+  const dir = realpathSync(tempDir(t, 'coldstart-lazy-builtins-'));
+  writeTree(dir, tree);
+  const built = runCli(['pack', '--lazy', '--always', '--json', '--', process.execPath, 'main.js'], { cwd: dir, env: base });
+  assert.equal(built.code, 0, built.stderr);
+  const read = readPackFile(join(dir, 'node_modules/.cache/coldstart/pack.v1'));
+  assert.ok(read.ok, read.reason);
+  read.pack.body.close();
+  const deferred = new Map((read.pack.header.lazy ?? []).map((row) => [row[0], row[4]]));
+  const of = (name) => deferred.get(`node_modules/${name}/index.js`) ?? [];
+  assert.deepEqual(of('esm-hash'), ['node:crypto', 'readline', 'fs'], 'default imports of builtins wait for their first use');
+  assert.deepEqual(of('esm-own-process'), ['node:process', 'os'], 'a deferred `process` binding does not stop the other cells');
+  assert.deepEqual(of('esm-named'), [], "a named import keeps the value of Node's facade");
+  assert.deepEqual(of('esm-star'), [], "a namespace import is Node's facade itself");
+  assert.deepEqual(of('esm-at-load'), [], 'a builtin read while the module evaluates stays');
+  assert.deepEqual(of('esm-reexport-builtin'), [], 'a re-exported builtin binding stays');
+  assert.deepEqual(of('esm-wasi'), [], 'a builtin that warns when loaded stays (import)');
+  assert.deepEqual(of('cjs-wasi'), [], 'a builtin that warns when loaded stays (require)');
+  const summary = JSON.parse(built.stdout.trim().split('\n').pop());
+  assert.ok(summary.lazy.refused['a builtin imported by name or namespace by an ES module'] >= 2, JSON.stringify(summary.lazy));
+  assert.ok(summary.lazy.refused['a builtin that warns when loaded'] >= 2, JSON.stringify(summary.lazy));
+
+  for (const args of [[], ['--use']]) {
+    const plain = runNode(['main.js', ...args], { cwd: dir, env: base });
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.match(plain.stderr, /WASI is an experimental feature/);
+    const stats = join(dir, `stats-${args.length}.jsonl`);
+    const lazy = runNode(['--import', register, 'main.js', ...args], { cwd: dir, env: { ...base, COLDSTART_PACK_STATS: stats } });
+    // Same output, and the same warning at the same place in stderr.
+    assert.deepEqual([lazy.code, lazy.stdout, lazy.stderr.replace(/\(node:\d+\)/g, '')], [plain.code, plain.stdout, plain.stderr.replace(/\(node:\d+\)/g, '')], args.join(' '));
+    const report = JSON.parse(readFileSync(stats, 'utf8').trim().split('\n').pop());
+    assert.equal(report.state, 'used', JSON.stringify(report));
+    assert.equal(report.deferredRequires, 5, JSON.stringify(report));
+  }
+  const show = { ...base, SHOW_LOADED: '1' };
+  assert.match(runNode(['main.js'], { cwd: dir, env: show }).stdout, /crypto: true readline: true/);
+  assert.match(runNode(['--import', register, 'main.js'], { cwd: dir, env: show }).stdout, /crypto: false readline: false/, 'not loaded when not used');
+  assert.match(runNode(['--import', register, 'main.js', '--use'], { cwd: dir, env: show }).stdout, /crypto: true readline: true/);
+
+  // coldstart lazy names the ES module a deferred builtin was declared in, and what forced it.
+  const listed = runCli(['lazy', '--', process.execPath, 'main.js', '--use'], { cwd: dir, env: { ...base, NODE_OPTIONS: `--import ${register}` } });
+  assert.equal(listed.code, 0, listed.stderr);
+  assert.match(`${listed.stdout}\n${listed.stderr}`, /node:crypto\s+loaded.*first use \(learned deferral\) at .*esm-hash\/index\.js:4:\d+ \(declared at .*esm-hash\/index\.js:1:1\)/);
+});
