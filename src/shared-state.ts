@@ -14,6 +14,9 @@ import type { MutableRecord } from './lazy/records.js';
 export interface ForeignHooksWatch {
   /** A load hook of another tool is registered (or may be: an earlier preload). */
   foreign: boolean;
+  /** Another tool may see or change where an import leads: any hook of it (resolve or load,
+   *  module.registerHooks or module.register), a loader flag, module mocks, or an earlier preload. */
+  resolution: boolean;
   /** Why, for COLDSTART_DEBUG and `coldstart doctor`. */
   reason: string | undefined;
 }

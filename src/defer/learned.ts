@@ -999,7 +999,7 @@ export function moduleFacts(
     }
   }
   const base = { sideEffect: facts.sideEffect, eagerRequires: facts.eagerRequires, topLevelAwait: facts.topLevelAwait, plan, exportsChangeLater, writesInto, bareImports, staticImports };
-  if (plan === undefined) return { ...base, candidates: [] };
+  if (plan === undefined || declaresGeneratedNames(program)) return { ...base, candidates: [] };
   const wanted = format === 'module' ? 'import' : 'require';
   const declarations = format === 'commonjs' ? moduleScopeDeclarations(program) : undefined;
   // Needed while the module evaluates (or reassigned, or declared twice, so that a rewrite of one
@@ -1141,6 +1141,19 @@ export function keepsValue(site: DeferSite): boolean {
   return site.alias !== undefined || [...site.locals.values()].some((name) => name !== '') || !/^\(*\s*require\((["'`])[^"'`]*\1\)\s*\)*$/.test(site.init ?? '');
 }
 
+/** Globals the rewrite's generated code reads at the module's top level (the helper's
+ *  `globalThis[Symbol.for(...)]`, a builtin cell's `globalThis.process`). */
+const generatedReads = ['globalThis', 'Symbol'];
+
+/** Whether the module binds one of those names itself (a declaration or an import), which the generated code would read instead. */
+function declaresGeneratedNames(program: Node): boolean {
+  const declared = moduleScopeDeclarations(program);
+  for (const statement of program['body'] as Node[]) {
+    if (statement.type === 'ImportDeclaration') for (const spec of statement['specifiers'] as Node[]) declared.set(spec['local'].name, 1);
+  }
+  return generatedReads.some((name) => declared.has(name));
+}
+
 /** How many declarations bind each name in the module's own scope (blocks included, nested functions not). */
 function moduleScopeDeclarations(program: Node): Map<string, number> {
   const counts = new Map<string, number>();
@@ -1276,7 +1289,8 @@ export function lowerLearned(source: string, facts: { plan: DeferPlan | undefine
   if (plan === undefined) return s.toString();
   const helper = uniqueName(source, '__coldstart_lazy');
   let requires = false;
-  // Builtin cells go on the first line: an import binding exists before any of the module's code runs.
+  // Builtin cells are functions declared on the first line: an import binding exists before any
+  // of the module's code runs, and a cycle can call one of its functions before its body does.
   let cells = '';
   for (const site of plan.sites) {
     if (!settled.has(site)) {
@@ -1286,7 +1300,7 @@ export function lowerLearned(source: string, facts: { plan: DeferPlan | undefine
       const { line, column } = position(source, site.start);
       const specifier = JSON.stringify(site.specifier);
       // globalThis.process: the module may bind its own `process` (an import of "process", maybe deferred too).
-      cells += `const ${site.object} = ${helper}(() => globalThis.process.getBuiltinModule(${specifier}), ${specifier}, ${line}, ${column}); `;
+      cells += `function ${site.object}() { return (${site.object}.c ??= ${helper}(() => globalThis.process.getBuiltinModule(${specifier}), ${specifier}, ${line}, ${column})).m; } `;
       s.overwrite(site.start, site.end, keepLines(source, site.start, site.end, ''), { contentOnly: true });
     } else if (site.kind === 'require') {
       requires = true;

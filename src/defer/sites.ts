@@ -57,7 +57,8 @@ export interface DeferSite {
   readonly bare?: true;
   /** Learned deferral's default-only import of a builtin (`import fs from "fs"`): its value is the
    *  builtin's exports object, which `process.getBuiltinModule` gives without the ES module
-   *  facade; it reads through `object.m` like a require. */
+   *  facade; it reads through `object()`, a hoisted function, since an import binding exists
+   *  before the module's code runs (a cycle can call the module's functions that early). */
   readonly builtin?: true;
 }
 
@@ -117,6 +118,7 @@ export function planProgram(program: Node, source: string, format: string | unde
   const autoDefer = !options.eager && (options.defer.length > 0 || every) && !hasDynamicScope(source);
   const sites: DeferSite[] = [];
   let counter = 0;
+  // The prefix is lazy/learned-records.ts cellFramePrefix: the load records look past a builtin cell's frame.
   const objectName = () => uniqueName(source, `__coldstart_defer${counter++}`);
 
   for (const statement of program['body'] as Node[]) {
@@ -146,7 +148,7 @@ export function planProgram(program: Node, source: string, format: string | unde
       if (object === undefined && locals.size === 0) continue;
       if (every && object === undefined && locals.size === 1 && [...locals.values()][0] === 'default' && isBuiltin(specifier)) {
         const cell = objectName();
-        sites.push({ kind: 'import', specifier, start: statement.start, end: statement.end, object: cell, read: `${cell}.m`, locals: new Map([[[...locals.keys()][0]!, '']]), keep: false, builtin: true });
+        sites.push({ kind: 'import', specifier, start: statement.start, end: statement.end, object: cell, read: `${cell}()`, locals: new Map([[[...locals.keys()][0]!, '']]), keep: false, builtin: true });
         continue;
       }
       object ??= objectName();

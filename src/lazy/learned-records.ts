@@ -12,6 +12,9 @@ export const learnedLoadKey = generatedCodeKeys.learnedLoad;
 /** The name of an alias's load function (defer/learned.ts): a stack frame to look past. */
 export const viaFrame = '__coldstart_via';
 
+/** How the names of learned deferral's builtin cells start (defer/sites.ts): a frame to look past. */
+export const cellFramePrefix = '__coldstart_defer';
+
 type LearnedLoad = (load: () => unknown, specifier: string, parent: string, line: number, column: number) => unknown;
 
 /** Makes learned-deferral loads record themselves in this process's lazy-load records. */
@@ -31,6 +34,8 @@ export function recordLearnedLoads(): void {
     // An alias (`const X = x.X`) loads x from its own getter: the use is past its two frames.
     let use = 2;
     while (lines[use]?.includes(viaFrame) === true) use += 2;
+    // A builtin cell (an ES module's default import of a builtin) is one more frame to look past.
+    if (lines[use]?.includes(` at ${cellFramePrefix}`) === true) use += 1;
     const firstUse = new CallSite({ stack: [lines[0], ...lines.slice(use)].join('\n') });
     const record: MutableRecord = {
       specifier,

@@ -108,23 +108,40 @@ export function foreignLoadHooks(): ForeignHooksWatch {
 export function watchForeignLoadHooks(ownDir: string): ForeignHooksWatch {
   const shared = sharedState();
   if (shared.foreignHooks !== undefined) return shared.foreignHooks;
-  const state: ForeignHooksWatch = { foreign: false, reason: undefined };
+  const state: ForeignHooksWatch = { foreign: false, reason: undefined, resolution: false };
   shared.foreignHooks = state;
   if (!has('registerHooks')) return state;
-  const earlier = preloadsBefore(preloadOrder(process.env['NODE_OPTIONS'] ?? '', process.execArgv), ownDir);
+  const nodeOptions = process.env['NODE_OPTIONS'] ?? '';
+  const earlier = preloadsBefore(preloadOrder(nodeOptions, process.execArgv), ownDir);
   if (earlier.length > 0) {
     state.foreign = true;
+    state.resolution = true;
     state.reason = `preloaded before coldstart: ${earlier.join(', ')}`;
   }
+  // Hooks that come with no call coldstart can see: a loader flag, and node:test's module mocks.
+  if ([...splitNodeOptions(nodeOptions), ...process.execArgv].some((arg) => /^--(?:experimental-)?loader(?:=|$)|^--experimental-test-module-mocks$/.test(arg))) state.resolution = true;
   const original = internals.registerHooks!;
   const wrapped = function registerHooks(this: unknown, hooks: SyncHooks) {
-    if (!state.foreign && hooks !== null && typeof hooks === 'object' && typeof hooks.load === 'function' && (hooks as Record<symbol, unknown>)[ownHooks] !== true) {
-      state.foreign = true;
-      state.reason = 'another tool registered a load hook';
+    if (hooks !== null && typeof hooks === 'object' && (hooks as Record<symbol, unknown>)[ownHooks] !== true) {
+      state.resolution = true;
+      if (!state.foreign && typeof hooks.load === 'function') {
+        state.foreign = true;
+        state.reason = 'another tool registered a load hook';
+      }
     }
     return original.call(this, hooks);
   };
   Object.defineProperty(wrapped, 'length', { value: original.length });
   internals.registerHooks = wrapped;
+  // module.register (off-thread hooks), which coldstart itself calls only on Node 20.
+  const register = internals.register;
+  if (typeof register === 'function') {
+    const wrappedRegister = function register(this: unknown, ...args: unknown[]) {
+      state.resolution = true;
+      return (register as (...a: unknown[]) => unknown).apply(this, args);
+    };
+    Object.defineProperty(wrappedRegister, 'length', { value: register.length });
+    internals.register = wrappedRegister as typeof register;
+  }
   return state;
 }

@@ -59,8 +59,9 @@ export function learnDeferral(input: LearnInput): Learned {
     isBuiltin(specifier) ? `builtin:${specifier}` : input.resolve(dirname(from), specifier, modeOf(from));
   // Builtins load with no effect a program sees, but for the deprecated ones, which warn when loaded.
   // Builtins that print a warning when first loaded (deprecated, or experimental: wasi, sqlite,
-  // ffi): loading one later would move that line in the program's stderr.
-  const quietBuiltin = (to: string): boolean => !/^builtin:(?:node:)?(?:punycode|sys|wasi|sqlite|ffi|_.*)$/.test(to);
+  // ffi), which loading later would move in stderr, and those that change process state when
+  // loaded: domain (EventEmitter.usingDomains, the uncaught-exception capture) and repl (loads it).
+  const quietBuiltin = (to: string): boolean => !/^builtin:(?:node:)?(?:punycode|sys|wasi|sqlite|ffi|domain|repl|_.*)$/.test(to);
 
   /** What a module loads while it evaluates, as paths (builtins apart). */
   const children = (path: string): string[] => {
@@ -227,7 +228,7 @@ export function learnDeferral(input: LearnInput): Learned {
         // Node's facade, made when the import loads. A default import is the exports object itself.
         if (m.format === 'module' && site.builtin !== true) refuse('a builtin imported by name or namespace by an ES module');
         else if (quietBuiltin(to)) accepted.add(site);
-        else refuse('a builtin that warns when loaded');
+        else refuse('a builtin that warns or changes process state when loaded');
       } else if (m.format === 'commonjs' && byPath.get(to)?.format === 'module') refuse('an ES module required by CommonJS');
       else if (input.keepEager?.(to) === true) refuse('kept eager by configuration');
       else if (effectOf(to, m.path) !== undefined) refuse('target has effects when loaded', `${to} ${effectOf(to, m.path)}`);

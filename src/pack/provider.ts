@@ -50,6 +50,7 @@ export function installPackHooks(server: PackServer): () => void {
 }
 
 function installRegisterHooks(server: PackServer, formats: readonly ModuleFormat[], standIns: boolean): () => void {
+  const foreign = foreignLoadHooks();
   const dirs = new Map<string, string>();
   const urls = new Map<string, string>();
   const counts = server.counts;
@@ -83,6 +84,10 @@ function installRegisterHooks(server: PackServer, formats: readonly ModuleFormat
   const load = (url: string, context: LoadContext, nextLoad: NextLoad): LoadResult => {
     if (!url.startsWith('file:')) return (standIns ? standInLoad(url) : undefined) ?? nextLoad(url, context);
     const path = pathOfFileUrl(url);
+    // Another tool's load hook registered before these (an earlier preload) would not see a
+    // served source; one that may redirect imports must see a module's imports as written, not
+    // a rewrite's stand-ins and builtin cells. Node reads the file then, as it would without coldstart.
+    if (foreign.foreign || (foreign.resolution && server.servesRewrite(path))) return nextLoad(url, context);
     const served = server.source(path, formats);
     if (served !== undefined) return { format: served.format, source: served.source, shortCircuit: true };
     // CommonJS left to the extension handlers is counted there, not twice.

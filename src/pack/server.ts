@@ -326,6 +326,12 @@ export class PackServer {
     return undefined;
   }
 
+  /** Whether `path` is packed with a learned-deferral rewrite that `source` would serve. */
+  servesRewrite(path: string): boolean {
+    const entry = this.#entry(path);
+    return entry !== undefined && this.#servesLazy(entry);
+  }
+
   /** Whether `entry` is served from its learned-deferral source (which is then the one checked). */
   #servesLazy(entry: Entry): boolean {
     return this.#lazy && entry.lazy !== undefined && entry.lazyGood !== false;

@@ -47,6 +47,19 @@ const tree = {
   // Builtins that print a warning when loaded stay where they load, as import and as require.
   ...pkg('esm-wasi', 'index.js', ['import wasi from "node:wasi";', 'export const w = () => typeof wasi.WASI;', ''].join('\n')),
   ...pkg('cjs-wasi', 'index.js', ['const wasi = require("wasi");', 'module.exports = () => typeof wasi.WASI;', ''].join('\n'), 'commonjs'),
+  // domain changes process state when it loads (EventEmitter.usingDomains): it stays.
+  ...pkg('esm-domain', 'index.js', ['import domain from "node:domain";', 'export const make = () => typeof domain.create();', ''].join('\n')),
+  // A cycle calls this module's function before its body runs: the builtin must be there already.
+  ...pkg('esm-cycle', 'index.js', ['import dgram from "node:dgram";', 'import { got } from "./b.js";', 'export function id() { return typeof dgram.createSocket; }', 'export const seen = got;', ''].join('\n'), 'module'),
+  'node_modules/esm-cycle/b.js': ['import { id } from "./index.js";', 'export const got = id();', ''].join('\n'),
+  // A module with its own `globalThis`: the generated code would read it, so it is not rewritten.
+  ...pkg('esm-own-global', 'index.js', ['import os from "os";', 'const globalThis = { process: { getBuiltinModule() { return { cpus: 1 }; } } };', 'export const cpus = () => typeof os.cpus;', ''].join('\n')),
+  // Imported after the program may register a resolve hook that redirects their imports.
+  ...pkg('esm-mockable', 'index.js', ['import os from "node:os";', 'export const host = () => os.hostname();', ''].join('\n')),
+  ...pkg('esm-real-dep', 'index.js', ['export const who = () => "real dep";', ''].join('\n')),
+  ...pkg('esm-dep-user', 'index.js', ['import { who } from "esm-real-dep";', 'export const whoIs = () => who();', ''].join('\n')),
+  'mock-os.mjs': 'export default { hostname: () => "MOCKED host" };\n',
+  'mock-dep.mjs': 'export const who = () => "MOCKED dep";\n',
   'main.js': [
     'import { createRequire } from "node:module";',
     'import { hash, sameFs, hasPrompt } from "esm-hash";',
@@ -56,9 +69,21 @@ const tree = {
     'import { kind } from "esm-at-load";',
     'import { dns } from "esm-reexport-builtin";',
     'import { w } from "esm-wasi";',
+    'import { make } from "esm-domain";',
+    'import { seen } from "esm-cycle";',
+    'import { cpus } from "esm-own-global";',
+    'import EventEmitter from "node:events";',
     'const cjsWasi = createRequire(import.meta.url)("cjs-wasi");',
-    'console.log(kind, typeof dns.lookup);',
-    'if (process.argv[2] === "--use") console.log(hash("x"), sameFs(createRequire(import.meta.url)("fs")), hasPrompt(), info(), named("y"), star(), w(), cjsWasi());',
+    'console.log(kind, typeof dns.lookup, EventEmitter.usingDomains, seen, cpus());',
+    'if (process.argv[2] === "--mock") {',
+    '  const { registerHooks } = await import("node:module");',
+    '  const mocks = { "node:os": "./mock-os.mjs", "esm-real-dep": "./mock-dep.mjs" };',
+    '  registerHooks({ resolve: (specifier, context, next) => (mocks[specifier] ? { url: new URL(mocks[specifier], import.meta.url).href, shortCircuit: true } : next(specifier, context)) });',
+    '}',
+    'const { host } = await import("esm-mockable");',
+    'const { whoIs } = await import("esm-dep-user");',
+    'console.log(process.argv[2] === "--mock" ? host() : typeof host(), whoIs());',
+    'if (process.argv[2] === "--use") console.log(hash("x"), sameFs(createRequire(import.meta.url)("fs")), hasPrompt(), info(), named("y"), star(), w(), cjsWasi(), make());',
     'if (process.env.SHOW_LOADED) console.log(["crypto", "readline"].map((name) => `${name}: ${process.moduleLoadList.includes(`NativeModule ${name}`)}`).join(" "));',
     '',
   ].join('\n'),
@@ -82,11 +107,18 @@ test('pack --lazy, builtins: default imports load at first use without a facade;
   assert.deepEqual(of('esm-reexport-builtin'), [], 'a re-exported builtin binding stays');
   assert.deepEqual(of('esm-wasi'), [], 'a builtin that warns when loaded stays (import)');
   assert.deepEqual(of('cjs-wasi'), [], 'a builtin that warns when loaded stays (require)');
+  assert.deepEqual(of('esm-domain'), [], 'a builtin that changes process state when loaded stays');
+  assert.deepEqual(of('esm-cycle'), ["node:dgram"], 'deferred, and reachable before the module body runs');
+  assert.deepEqual(of('esm-own-global'), [], 'a module binding a name the generated code reads is not rewritten');
+  assert.deepEqual(of('esm-mockable'), ['node:os']);
+  assert.deepEqual(of('esm-dep-user'), ['esm-real-dep']);
   const summary = JSON.parse(built.stdout.trim().split('\n').pop());
   assert.ok(summary.lazy.refused['a builtin imported by name or namespace by an ES module'] >= 2, JSON.stringify(summary.lazy));
-  assert.ok(summary.lazy.refused['a builtin that warns when loaded'] >= 2, JSON.stringify(summary.lazy));
+  assert.ok(summary.lazy.refused['a builtin that warns or changes process state when loaded'] >= 3, JSON.stringify(summary.lazy));
 
-  for (const args of [[], ['--use']]) {
+  // --mock: a resolve hook registered before the last two load redirects their imports, as it
+  // does without coldstart: they are served as written.
+  for (const args of [[], ['--use'], ['--mock']]) {
     const plain = runNode(['main.js', ...args], { cwd: dir, env: base });
     assert.equal(plain.code, 0, plain.stderr);
     assert.match(plain.stderr, /WASI is an experimental feature/);
@@ -96,7 +128,7 @@ test('pack --lazy, builtins: default imports load at first use without a facade;
     assert.deepEqual([lazy.code, lazy.stdout, lazy.stderr.replace(/\(node:\d+\)/g, '')], [plain.code, plain.stdout, plain.stderr.replace(/\(node:\d+\)/g, '')], args.join(' '));
     const report = JSON.parse(readFileSync(stats, 'utf8').trim().split('\n').pop());
     assert.equal(report.state, 'used', JSON.stringify(report));
-    assert.equal(report.deferredRequires, 5, JSON.stringify(report));
+    assert.equal(report.deferredRequires, args[0] === '--mock' ? 6 : 8, JSON.stringify(report));
   }
   const show = { ...base, SHOW_LOADED: '1' };
   assert.match(runNode(['main.js'], { cwd: dir, env: show }).stdout, /crypto: true readline: true/);
