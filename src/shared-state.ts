@@ -14,6 +14,8 @@ import type { MutableRecord } from './lazy/records.js';
 export interface ForeignHooksWatch {
   /** A load hook of another tool is registered (or may be: an earlier preload). */
   foreign: boolean;
+  /** A preload of another tool ran before coldstart's: its hooks, if any, run after coldstart's. */
+  earlier: boolean;
   /** Another tool may see or change where an import leads: any hook of it (resolve or load,
    *  module.registerHooks or module.register), a loader flag, module mocks, or an earlier preload. */
   resolution: boolean;

@@ -57,8 +57,9 @@ export interface DeferSite {
   readonly bare?: true;
   /** Learned deferral's default-only import of a builtin (`import fs from "fs"`): its value is the
    *  builtin's exports object, which `process.getBuiltinModule` gives without the ES module
-   *  facade; it reads through `object()`, a hoisted function, since an import binding exists
-   *  before the module's code runs (a cycle can call the module's functions that early). */
+   *  facade; it reads through `(object())`, a hoisted function, since an import binding exists
+   *  before the module's code runs (a cycle can call the module's functions that early); the
+   *  parentheses keep `new X()` constructing X. */
   readonly builtin?: true;
 }
 
@@ -148,7 +149,7 @@ export function planProgram(program: Node, source: string, format: string | unde
       if (object === undefined && locals.size === 0) continue;
       if (every && object === undefined && locals.size === 1 && [...locals.values()][0] === 'default' && isBuiltin(specifier)) {
         const cell = objectName();
-        sites.push({ kind: 'import', specifier, start: statement.start, end: statement.end, object: cell, read: `${cell}()`, locals: new Map([[[...locals.keys()][0]!, '']]), keep: false, builtin: true });
+        sites.push({ kind: 'import', specifier, start: statement.start, end: statement.end, object: cell, read: `(${cell}())`, locals: new Map([[[...locals.keys()][0]!, '']]), keep: false, builtin: true });
         continue;
       }
       object ??= objectName();
@@ -217,7 +218,7 @@ export function rewriteReferences(s: MagicString, plan: DeferPlan, source: strin
     // written without semicolons (`a.join(' ')` then `debug(x)`): the `;` keeps the boundary that
     // automatic semicolon insertion gave the original. Only in a statement list, where an empty
     // statement changes nothing (not as the body of an `if` or a loop).
-    if (ref.kind === 'callee') {
+    if (text.startsWith('(')) {
       starts ??= statementListStarts(plan.program);
       if (starts.has(ref.start) && !afterStatementEnd(source, ref.start)) text = `;${text}`;
     }

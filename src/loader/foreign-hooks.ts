@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { distPath } from '../dist-paths.js';
 import { has } from '../node-features.js';
 import { sharedState, type ForeignHooksWatch } from '../shared-state.js';
-import { internals, type SyncHooks } from './node.js';
+import { internals, type ModuleInternals, type SyncHooks } from './node.js';
 
 /** Set on coldstart's own registerHooks objects, so the watcher does not count them. */
 export const ownHooks = Symbol.for('coldstart.ownHooks');
@@ -108,22 +108,29 @@ export function foreignLoadHooks(): ForeignHooksWatch {
 export function watchForeignLoadHooks(ownDir: string): ForeignHooksWatch {
   const shared = sharedState();
   if (shared.foreignHooks !== undefined) return shared.foreignHooks;
-  const state: ForeignHooksWatch = { foreign: false, reason: undefined, resolution: false };
+  const state: ForeignHooksWatch = { foreign: false, earlier: false, reason: undefined, resolution: false };
   shared.foreignHooks = state;
   if (!has('registerHooks')) return state;
   const nodeOptions = process.env['NODE_OPTIONS'] ?? '';
   const earlier = preloadsBefore(preloadOrder(nodeOptions, process.execArgv), ownDir);
   if (earlier.length > 0) {
     state.foreign = true;
+    state.earlier = true;
     state.resolution = true;
     state.reason = `preloaded before coldstart: ${earlier.join(', ')}`;
   }
   // Hooks that come with no call coldstart can see: a loader flag, and node:test's module mocks.
-  if ([...splitNodeOptions(nodeOptions), ...process.execArgv].some((arg) => /^--(?:experimental-)?loader(?:=|$)|^--experimental-test-module-mocks$/.test(arg))) state.resolution = true;
+  if ([...splitNodeOptions(nodeOptions), ...process.execArgv].some((arg) => /^--(?:experimental-)?loader(?:=|$)|^--experimental-test-module-mocks$/.test(arg))) {
+    state.resolution = true;
+    state.reason ??= 'a --loader flag or --experimental-test-module-mocks';
+  }
   const original = internals.registerHooks!;
   const wrapped = function registerHooks(this: unknown, hooks: SyncHooks) {
     if (hooks !== null && typeof hooks === 'object' && (hooks as Record<symbol, unknown>)[ownHooks] !== true) {
-      state.resolution = true;
+      if (typeof hooks.resolve === 'function') {
+        state.resolution = true;
+        state.reason ??= 'another tool registered a resolve hook';
+      }
       if (!state.foreign && typeof hooks.load === 'function') {
         state.foreign = true;
         state.reason = 'another tool registered a load hook';
@@ -133,15 +140,19 @@ export function watchForeignLoadHooks(ownDir: string): ForeignHooksWatch {
   };
   Object.defineProperty(wrapped, 'length', { value: original.length });
   internals.registerHooks = wrapped;
-  // module.register (off-thread hooks), which coldstart itself calls only on Node 20.
-  const register = internals.register;
-  if (typeof register === 'function') {
-    const wrappedRegister = function register(this: unknown, ...args: unknown[]) {
+  // module.register (off-thread hooks), which coldstart itself calls only on Node 20. Taken from
+  // node:module itself: the loader's Module that the register entry hands over may not have it yet.
+  for (const holder of new Set([internals, process.getBuiltinModule('node:module') as unknown as ModuleInternals])) {
+    const originalRegister = holder.register;
+    if (typeof originalRegister !== 'function') continue;
+    const wrappedRegister = function register(this: unknown, ...args: Parameters<typeof originalRegister>) {
       state.resolution = true;
-      return (register as (...a: unknown[]) => unknown).apply(this, args);
+      state.reason ??= 'another tool called module.register';
+      return originalRegister.apply(this, args);
     };
-    Object.defineProperty(wrappedRegister, 'length', { value: register.length });
-    internals.register = wrappedRegister as typeof register;
+    Object.defineProperty(wrappedRegister, 'length', { value: originalRegister.length });
+    Object.defineProperty(wrappedRegister, 'name', { value: 'register' });
+    holder.register = wrappedRegister;
   }
   return state;
 }

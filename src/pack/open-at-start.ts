@@ -1,6 +1,7 @@
 // Start-up of the pack under `coldstart/register`: find it (one open; a missing pack costs
 // that failed open and nothing else), check owner, format and stamps, install the hooks. Any
 // failure leaves the program running as if no pack existed.
+import { sharedState } from '../shared-state.js';
 import { pnpActive, pnpReason } from '../pnp.js';
 import { preservesSymlinks } from '../node-options.js';
 import { isOn, pathSetting, setting, sharedInstall } from '../settings.js';
@@ -103,6 +104,8 @@ export function activatePack(): () => void {
           if (active.brokenReason !== undefined) {
             report.state = 'error';
             report.reason = active.brokenReason;
+          } else if (report.counts.foreign > 0 && report.reason === undefined) {
+            report.reason = `${report.counts.foreign} packed module${report.counts.foreign === 1 ? '' : 's'} left to Node for another tool's module hooks (${sharedState().foreignHooks?.reason ?? 'they may redirect imports'})`;
           }
         }
         appendFileSync(statsFile, JSON.stringify(report) + '\n');

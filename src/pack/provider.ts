@@ -86,8 +86,12 @@ function installRegisterHooks(server: PackServer, formats: readonly ModuleFormat
     const path = pathOfFileUrl(url);
     // Another tool's load hook registered before these (an earlier preload) would not see a
     // served source; one that may redirect imports must see a module's imports as written, not
-    // a rewrite's stand-ins and builtin cells. Node reads the file then, as it would without coldstart.
-    if (foreign.foreign || (foreign.resolution && server.servesRewrite(path))) return nextLoad(url, context);
+    // a rewrite's stand-ins and builtin cells. Node reads the file then, as it would without
+    // coldstart. (A load hook registered later runs first, and sees what this one serves.)
+    if (foreign.earlier || (foreign.resolution && server.servesRewrite(path))) {
+      counts.foreign++;
+      return nextLoad(url, context);
+    }
     const served = server.source(path, formats);
     if (served !== undefined) return { format: served.format, source: served.source, shortCircuit: true };
     // CommonJS left to the extension handlers is counted there, not twice.
@@ -114,7 +118,10 @@ function patchExtensions(server: PackServer, countMisses: boolean): () => void {
   // Node 20, with a pack whose code caches this V8 made: packed CommonJS compiles from them.
   let compiler = server.codeCacheTag !== '' && server.codeCacheTag === codeCacheTag() && codeCachePays() ? new CommonJsCompiler('pack') : undefined;
   const js: HandlerStep = (module, filename, next) => {
-    if (foreign.foreign) return next(module, filename);
+    if (foreign.foreign) {
+      if (server.packedFormat(filename) !== undefined) counts.foreign++;
+      return next(module, filename);
+    }
     const served = server.source(filename, cjsFormats);
     if (served === undefined) {
       if (countMisses && server.packedFormat(filename) === undefined) counts.misses++;

@@ -23,10 +23,12 @@ export interface PackCounts {
   codeCache: number;
   /** Code caches V8 turned down (another V8 or other V8 flags): the rest compile as usual. */
   codeCacheRejected: number;
+  /** Packed modules left to Node because another tool's hooks must see them as written (loader/foreign-hooks.ts). */
+  foreign: number;
 }
 
 export function newPackCounts(): PackCounts {
-  return { hits: 0, misses: 0, stale: 0, answers: 0, unanswered: 0, codeCache: 0, codeCacheRejected: 0 };
+  return { hits: 0, misses: 0, stale: 0, answers: 0, unanswered: 0, codeCache: 0, codeCacheRejected: 0, foreign: 0 };
 }
 
 interface Entry {

@@ -11,6 +11,8 @@ import { dist, runCli, runNode, tempDir, writeTree } from '../helpers.mjs';
 
 const { readPackFile } = await import(pathToFileURL(join(dist, 'pack/store.js')).href);
 const register = pathToFileURL(join(dist, 'register.js')).href;
+const registerCjs = join(dist, 'register.cjs');
+const node22 = process.versions.node.startsWith('22.');
 const base = { COLDSTART_INDEX: 'off', COLDSTART_PACK: '', COLDSTART_PACK_VERIFY: '', COLDSTART_ROOT: '', COLDSTART_EAGER: '' };
 const registerHooks = typeof (await import('node:module')).registerHooks === 'function';
 
@@ -32,6 +34,10 @@ const tree = {
       'export const hash = (s) => crypto.createHash("sha1").update(s).digest("hex");',
       'export const sameFs = (other) => fs === other;',
       'export const hasPrompt = () => typeof readline.createInterface;',
+      // `new` on a deferred binding must still construct it.
+      'import events from "node:events";',
+      'import url from "node:url";',
+      'export const made = () => [typeof new events.EventEmitter().on, new url.URL("http://a/b").pathname, new events().listenerCount("x")].join(" ");',
       '',
     ].join('\n'),
   ),
@@ -60,9 +66,10 @@ const tree = {
   ...pkg('esm-dep-user', 'index.js', ['import { who } from "esm-real-dep";', 'export const whoIs = () => who();', ''].join('\n')),
   'mock-os.mjs': 'export default { hostname: () => "MOCKED host" };\n',
   'mock-dep.mjs': 'export const who = () => "MOCKED dep";\n',
+  'mock-hooks.mjs': 'export async function resolve(specifier, context, next) { return specifier === "node:os" ? { url: new URL("./mock-os.mjs", import.meta.url).href, shortCircuit: true } : next(specifier, context); }\n',
   'main.js': [
     'import { createRequire } from "node:module";',
-    'import { hash, sameFs, hasPrompt } from "esm-hash";',
+    'import { hash, sameFs, hasPrompt, made } from "esm-hash";',
     'import { info } from "esm-own-process";',
     'import { named } from "esm-named";',
     'import { star } from "esm-star";',
@@ -75,15 +82,17 @@ const tree = {
     'import EventEmitter from "node:events";',
     'const cjsWasi = createRequire(import.meta.url)("cjs-wasi");',
     'console.log(kind, typeof dns.lookup, EventEmitter.usingDomains, seen, cpus());',
+    'const { registerHooks, register } = await import("node:module");',
     'if (process.argv[2] === "--mock") {',
-    '  const { registerHooks } = await import("node:module");',
     '  const mocks = { "node:os": "./mock-os.mjs", "esm-real-dep": "./mock-dep.mjs" };',
     '  registerHooks({ resolve: (specifier, context, next) => (mocks[specifier] ? { url: new URL(mocks[specifier], import.meta.url).href, shortCircuit: true } : next(specifier, context)) });',
     '}',
+    'if (process.argv[2] === "--register") register("./mock-hooks.mjs", import.meta.url);',
+    'if (process.argv[2] === "--passthrough") registerHooks({ load: (url, context, next) => next(url, context) });',
     'const { host } = await import("esm-mockable");',
     'const { whoIs } = await import("esm-dep-user");',
-    'console.log(process.argv[2] === "--mock" ? host() : typeof host(), whoIs());',
-    'if (process.argv[2] === "--use") console.log(hash("x"), sameFs(createRequire(import.meta.url)("fs")), hasPrompt(), info(), named("y"), star(), w(), cjsWasi(), make());',
+    'console.log(["--mock", "--register"].includes(process.argv[2]) ? host() : typeof host(), whoIs());',
+    'if (process.argv[2] === "--use") console.log(hash("x"), sameFs(createRequire(import.meta.url)("fs")), hasPrompt(), info(), named("y"), star(), w(), cjsWasi(), make(), made());',
     'if (process.env.SHOW_LOADED) console.log(["crypto", "readline"].map((name) => `${name}: ${process.moduleLoadList.includes(`NativeModule ${name}`)}`).join(" "));',
     '',
   ].join('\n'),
@@ -99,7 +108,7 @@ test('pack --lazy, builtins: default imports load at first use without a facade;
   read.pack.body.close();
   const deferred = new Map((read.pack.header.lazy ?? []).map((row) => [row[0], row[4]]));
   const of = (name) => deferred.get(`node_modules/${name}/index.js`) ?? [];
-  assert.deepEqual(of('esm-hash'), ['node:crypto', 'readline', 'fs'], 'default imports of builtins wait for their first use');
+  assert.deepEqual(of('esm-hash'), ['node:crypto', 'readline', 'fs', 'node:events', 'node:url'], 'default imports of builtins wait for their first use');
   assert.deepEqual(of('esm-own-process'), ['node:process', 'os'], 'a deferred `process` binding does not stop the other cells');
   assert.deepEqual(of('esm-named'), [], "a named import keeps the value of Node's facade");
   assert.deepEqual(of('esm-star'), [], "a namespace import is Node's facade itself");
@@ -116,19 +125,26 @@ test('pack --lazy, builtins: default imports load at first use without a facade;
   assert.ok(summary.lazy.refused['a builtin imported by name or namespace by an ES module'] >= 2, JSON.stringify(summary.lazy));
   assert.ok(summary.lazy.refused['a builtin that warns or changes process state when loaded'] >= 3, JSON.stringify(summary.lazy));
 
-  // --mock: a resolve hook registered before the last two load redirects their imports, as it
-  // does without coldstart: they are served as written.
-  for (const args of [[], ['--use'], ['--mock']]) {
+  // --mock, --register: a resolve hook registered before the last two load redirects their
+  // imports, as it does without coldstart: they are served as written. A load hook alone changes
+  // no import (--passthrough): they are served rewritten.
+  for (const args of [[], ['--use'], ['--mock'], ['--register'], ['--passthrough']]) {
     const plain = runNode(['main.js', ...args], { cwd: dir, env: base });
     assert.equal(plain.code, 0, plain.stderr);
     assert.match(plain.stderr, /WASI is an experimental feature/);
     const stats = join(dir, `stats-${args.length}.jsonl`);
-    const lazy = runNode(['--import', register, 'main.js', ...args], { cwd: dir, env: { ...base, COLDSTART_PACK_STATS: stats } });
+    // --register also under --require activation, where the core gets the loader's Module; not
+    // on Node 22, where any registerHooks resolve hook from a --require preload makes a later
+    // module.register call fail imports with ERR_METHOD_NOT_IMPLEMENTED, with or without coldstart.
+    const activation = args[0] === '--register' && !node22 ? ['--require', registerCjs] : ['--import', register];
+    const lazy = runNode([...activation, 'main.js', ...args], { cwd: dir, env: { ...base, COLDSTART_PACK_STATS: stats } });
     // Same output, and the same warning at the same place in stderr.
     assert.deepEqual([lazy.code, lazy.stdout, lazy.stderr.replace(/\(node:\d+\)/g, '')], [plain.code, plain.stdout, plain.stderr.replace(/\(node:\d+\)/g, '')], args.join(' '));
     const report = JSON.parse(readFileSync(stats, 'utf8').trim().split('\n').pop());
     assert.equal(report.state, 'used', JSON.stringify(report));
-    assert.equal(report.deferredRequires, args[0] === '--mock' ? 6 : 8, JSON.stringify(report));
+    const redirected = args[0] === '--mock' || args[0] === '--register';
+    assert.equal(report.deferredRequires, redirected ? 8 : 10, JSON.stringify(report));
+    if (redirected) assert.match(report.reason, /2 packed modules left to Node for another tool's module hooks/);
   }
   const show = { ...base, SHOW_LOADED: '1' };
   assert.match(runNode(['main.js'], { cwd: dir, env: show }).stdout, /crypto: true readline: true/);
