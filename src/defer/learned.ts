@@ -558,6 +558,14 @@ export interface RunEvidence {
   readonly envWritesBack?: boolean | undefined;
 }
 
+/** A function, or an object literal holding one: code of the module handed to a call. */
+function wrapsOwnCode(argument: Node): boolean {
+  let node = argument;
+  while (node.type === 'ParenthesizedExpression') node = node['expression'];
+  if (isFunctionLike(node)) return true;
+  return node.type === 'ObjectExpression' && (node['properties'] as Node[]).some((property) => property.type === 'Property' && (property['method'] || isFunctionLike(property['value'])));
+}
+
 function evaluationFacts(program: Node, commonjs = true, evidence: RunEvidence = {}, loadTime: readonly [number, number][] = []): { sideEffect: string | undefined; eagerRequires: string[]; functionRanges: [number, number][]; invokedStarts: Set<number>; topLevelAwait: boolean } {
   const declared = declaredNames(program);
   const unreached = evidence.neverRan === undefined ? () => false : unreachedCode(program, evidence.neverRan);
@@ -636,6 +644,40 @@ function evaluationFacts(program: Node, commonjs = true, evidence: RunEvidence =
       }
     }
   }
+  // Names made from another module, builtins included, through members and calls
+  // (`const reg = require("registry").makeRegistrar("k")`, `const log = util.debuglog("x")`,
+  // `const add = reg.add`): calling one for what it does may register or print, as a call of the
+  // module's own functions may.
+  const madeBindings = new Set<string>();
+  const madeFrom = (node: Node | null | undefined): boolean => {
+    let at = node;
+    let steps = 0;
+    while (at) {
+      if (at.type === 'ParenthesizedExpression' || at.type === 'ChainExpression' || at.type === 'AwaitExpression') at = at['expression'] ?? at['argument'];
+      else if (at.type === 'MemberExpression') {
+        steps++;
+        at = at['object'];
+      } else if (at.type === 'CallExpression') {
+        if (requireSpecifier(at) !== undefined) return steps > 0;
+        // A bundler's wrapper of the module's own code (`__esmMin(() => {…})`, `__commonJS({ "f"() {…} })`):
+        // calling what it makes runs that code, which the rules read where it is.
+        if ((at['arguments'] as Node[]).some(wrapsOwnCode)) return false;
+        // A require made for the module (`createRequire(import.meta.url)`): what it loads is judged as a require's.
+        const callee = at['callee'];
+        if ((callee.type === 'Identifier' && callee.name === 'createRequire') || (callee.type === 'MemberExpression' && callee['property']?.name === 'createRequire')) return false;
+        steps++;
+        at = at['callee'];
+      } else if (at.type === 'Identifier') return steps > 0 && (moduleBindings.has(at['name']) || builtinBindings.has(at['name']) || madeBindings.has(at['name']));
+      else return false;
+    }
+    return false;
+  };
+  for (const statement of program['body'] as Node[]) {
+    if (statement.type !== 'VariableDeclaration') continue;
+    for (const declarator of statement['declarations'] as Node[]) {
+      if (madeFrom(declarator['init'])) for (const name of patternNamesOf(declarator['id'])) if (!moduleBindings.has(name)) madeBindings.add(name);
+    }
+  }
   const restored = restoredWrites(program);
   const envSetters = evidence.envWritesBack === true ? envSetterWrites(program) : new Set<Node>();
   // In a function the top level calls by name, outside the functions it defines: run at load.
@@ -654,7 +696,7 @@ function evaluationFacts(program: Node, commonjs = true, evidence: RunEvidence =
         const required = requireSpecifier(at);
         if (required !== undefined) return isBuiltin(required) ? undefined : [required, ...path].join('.');
         at = at['callee'];
-      } else if (at.type === 'Identifier') return moduleBindings.has(at['name']) ? [at['name'], ...path].join('.') : undefined;
+      } else if (at.type === 'Identifier') return moduleBindings.has(at['name']) || madeBindings.has(at['name']) ? [at['name'], ...path].join('.') : undefined;
       else return undefined;
     }
     return undefined;
@@ -796,7 +838,7 @@ function evaluationFacts(program: Node, commonjs = true, evidence: RunEvidence =
         // module's functions that loading calls by name.
         if ((!inFunction || duringLoad(node.start)) && statementCalls.has(node)) {
           const handed = (argument: Node): string | undefined =>
-            argument.type === 'MemberExpression' || (argument.type === 'Identifier' && partBindings.has(argument['name'])) ? otherModule(argument) : undefined;
+            argument.type === 'MemberExpression' || (argument.type === 'Identifier' && (partBindings.has(argument['name']) || madeBindings.has(argument['name']))) ? otherModule(argument) : undefined;
           const other = otherModule(called) ?? (node.arguments as Node[]).map(handed).find((found) => found !== undefined);
           if (other !== undefined) effect(`calls ${other} of another module while it loads`);
         }

@@ -33,7 +33,10 @@ const tree = {
   ...pkg('ext-pkg', 'require.extensions[".txt"] = (m, f) => { m.exports = require("fs").readFileSync(f, "utf8"); };\nmodule.exports = {};\n'),
   ...pkg('uses-ext', user('ext-pkg')),
   // A plugin that registers itself into another module's state while it loads.
-  ...pkg('reg-pkg', 'const entries = new Map();\nexports.add = (k, v) => entries.set(k, v);\nexports.get = (k) => entries.get(k);\n'),
+  ...pkg('reg-pkg', 'const entries = new Map();\nexports.add = (k, v) => entries.set(k, v);\nexports.get = (k) => entries.get(k);\nexports.maker = (p) => (n) => entries.set(`${p}:${n}`, () => "made");\n'),
+  // The same through a function reg-pkg returned (debug's `require("debug")("ns")("…")` shape).
+  ...pkg('maker-pkg', 'const reg = require("reg-pkg").maker("k");\nreg("loaded");\nexports.version = 1;\n'),
+  ...pkg('uses-maker', user('maker-pkg')),
   ...pkg('plug-pkg', 'require("reg-pkg").add("hello", () => "hi from plugin");\nexports.version = 1;\n'),
   ...pkg('uses-plug', user('plug-pkg')),
   // "use strict" with no semicolon: the rewrite must not glue code to it.
@@ -102,9 +105,9 @@ const tree = {
     'require("early-effect");',
     'for (const name of ["uses-env-save", "uses-env-set", "uses-env-prod", "uses-env-copy", "uses-never-called", "uses-called", "uses-restore", "uses-norestore"]) require(name);',
     'console.log(process.env.SET_BY_PKG, process.env.LAZY_TEST_MODE, process.env.LAZY_COPY_TO, globalThis.installedAtLoad, process.report.compact, globalThis.installedLater);',
-    'for (const name of ["uses-polyfill", "uses-patch", "uses-exit", "uses-stack", "uses-global", "uses-leak", "uses-ext", "uses-modpatch", "uses-fresh", "uses-plug", "strict-nosemi", "uses-indirect", "reassign-pkg", "toplevel-pkg", "try-pkg", "lazy-user", "late-user", "thrower-user", "alias-user", "alias-late", "snap-user", "box-user", "box-writer"]) require(name);',
+    'for (const name of ["uses-polyfill", "uses-patch", "uses-exit", "uses-stack", "uses-global", "uses-leak", "uses-ext", "uses-modpatch", "uses-fresh", "uses-plug", "strict-nosemi", "uses-indirect", "uses-maker", "reassign-pkg", "toplevel-pkg", "try-pkg", "lazy-user", "late-user", "thrower-user", "alias-user", "alias-late", "snap-user", "box-user", "box-writer"]) require(name);',
     'console.log([].fancy?.(), require("fs").patchedByTest, Error.stackTraceLimit, globalThis.fromGlobal, typeof leaked, typeof require.extensions[".txt"], module.constructor.prototype.patchedByTest, globalThis.fromIndirect, globalThis.sideRan);',
-    'console.log(require("cyc-a").get(), require("try-pkg")(), process.env.EARLY_EFFECT, require("reg-pkg").get("hello")?.() ?? "NOT registered", require("strict-nosemi")(4));',
+    'console.log(require("cyc-a").get(), require("try-pkg")(), process.env.EARLY_EFFECT, require("reg-pkg").get("hello")?.() ?? "NOT registered", require("reg-pkg").get("k:loaded")?.() ?? "NOT made", require("strict-nosemi")(4));',
     'if (process.argv[2] === "--use") { require("counter-pkg").bump(); require("box-writer")(); console.log(require("snap-user")(), require("box-user")()); }',
     'if (process.argv[2] === "--use") console.log(require("lazy-user")(21).join(" "), require("thrower-user")(), require("alias-user")(5).join(","), require("alias-late")());',
     '',
@@ -135,7 +138,7 @@ test('pack --lazy: each safety rule decides as documented (the pack header)', (t
   const of = (name) => deferred.get(`node_modules/${name}/index.js`) ?? [];
   // Targets with effects stay eager: globals, prototypes, builtin modules, process handlers,
   // Error settings, implicit globals, require.extensions, and effects reached through a load.
-  for (const name of ['uses-polyfill', 'uses-patch', 'uses-exit', 'uses-stack', 'uses-global', 'uses-leak', 'uses-ext', 'uses-modpatch', 'uses-plug', 'uses-indirect']) {
+  for (const name of ['uses-polyfill', 'uses-patch', 'uses-exit', 'uses-stack', 'uses-global', 'uses-leak', 'uses-ext', 'uses-modpatch', 'uses-plug', 'uses-maker', 'uses-indirect']) {
     assert.deepEqual(of(name), [], `${name} must keep its require eager`);
   }
   assert.deepEqual(of('cyc-a'), [], 'a require inside a cycle stays eager');

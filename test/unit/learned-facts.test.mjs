@@ -45,6 +45,13 @@ const effects = [
   ['an optional call of a function taken from another module', 'const { add } = require("reg");\nadd?.("x");', /calls add of another module/],
   ["a compiler's call of another module's function", 'const reg_1 = require("reg");\n(0, reg_1.add)("x");', /calls reg_1\.add of another module/],
   ['an optional method call on another module', 'const reg = require("reg");\nreg.add?.("x");', /calls reg\.add of another module/],
+  // Functions another module made: calling one for what it does may register or print.
+  ['a call of a function another module returned', 'const reg = require("registry").makeRegistrar("k");\nreg("loaded");', /calls reg of another module/],
+  ['the same through a binding of the module', 'const r = require("registry");\nconst reg = r.makeRegistrar("m");\nreg("loaded");', /calls reg of another module/],
+  ["debug's logger called while the module loads", 'const debug = require("debug")("pkg");\ndebug("loaded");', /calls debug of another module/],
+  ["a builtin's logger called while the module loads", 'const log = require("util").debuglog("pkg");\nlog("loaded");', /calls log of another module/],
+  ['an alias of a function of another module', 'const reg = require("reg");\nconst add = reg.add;\nadd("x");', /calls add of another module/],
+  ['a function another module made, handed to a call', 'const reg = require("registry").makeRegistrar("k");\n["a"].forEach(reg);', /calls reg of another module/],
 ];
 const noEffects = [
   ['reading process.argv', 'if (process.argv.includes("--x")) exports.x = 1;'],
@@ -57,6 +64,11 @@ const noEffects = [
   ['a call into another module from a function nothing at the top level calls', 'const helper = require("helper");\nfunction later() { helper.mark(); }\nmodule.exports = later;'],
   ['a helper of another module whose value is kept', 'const util = require("./util");\nconst RULES = util.toHash(["a"]);\nmodule.exports = RULES;'],
   ['a builtin helper called for what it does', 'const util = require("util");\nutil.inspect.defaultOptions;'],
+  ['util.inherits on its own classes', 'const util = require("util");\nfunction A() {}\nfunction B() {}\nutil.inherits(A, B);'],
+  ["debug's logger made at load and called in a function", 'const debug = require("debug")("pkg");\nmodule.exports = () => debug("later");'],
+  ['an object another module made, kept', 'const x = require("x").create();\nmodule.exports = x;'],
+  ['a require made for the module, asked to resolve', 'const { createRequire } = require("module");\nconst __require = createRequire(__filename);\ntry { __require.resolve("picomatch"); } catch {}'],
+  ["a bundler's lazy wrapper of the module's own code, called", 'const { __esmMin } = require("./chunk.js");\nlet value;\nconst init_a = __esmMin((() => { value = 1; }));\ninit_a();\nmodule.exports = () => value;'],
   ['a local shadowing a global name', 'const process = { on() {} };\nprocess.on("x");\nconst Array = [];\nArray.x = 1;'],
   ["a builtin property saved, set and put back in a function (rollup's native.js)", 'const { report } = require("node:process");\nfunction h() { const previous = report.excludeNetwork; report.excludeNetwork = true; const header = report.getReport().header; report.excludeNetwork = previous; return header; }\nh();'],
   ['a shared property set in try and put back in finally', 'function f() { const old = process.exitCode; try { process.exitCode = 2; g(); } finally { process.exitCode = old; } }'],
