@@ -10,6 +10,7 @@
 // every answer the later ones give (the profiler times them, the recorder writes them down),
 // defer transforms what the pack serves, and the pack answers before the index is searched.
 // See docs/architecture.md.
+import { rethrow, withNodeFrames } from './stacks.js';
 import { sharedState } from '../shared-state.js';
 import { own } from './foreign-hooks.js';
 import {
@@ -140,6 +141,8 @@ export class Pipeline {
       const chain = this.#chain('load');
       this.#loadWrap = this.#wrapProperty(internals, '_load', chain.length > 0, this.#loadWrap, () => {
         const pipeline = this;
+        // Not caught here: an error the module threw as it ran must go on from where it was
+        // thrown, since Node prints that source line above an uncaught error.
         return function (this: unknown, request: string, parent: CjsModule | undefined, isMain: boolean, ...rest: unknown[]) {
           return pipeline.#load!(request, parent, isMain, rest);
         } as LoadFn;
@@ -154,8 +157,14 @@ export class Pipeline {
       const chain = this.#chain('resolveFilename');
       this.#resolveWrap = this.#wrapProperty(internals, '_resolveFilename', chain.length > 0, this.#resolveWrap, () => {
         const pipeline = this;
-        return function (this: unknown, request: string, parent: CjsModule | null | undefined, isMain: boolean, options?: ResolveOptions) {
-          return pipeline.#resolveHead(request, parent, isMain, options, pipeline.#resolveTail!);
+        // A failed resolution is thrown again with the frames Node would give it (loader/stacks.ts):
+        // coldstart's own would push the program's out of Error.stackTraceLimit.
+        return function resolveFilename(this: unknown, request: string, parent: CjsModule | null | undefined, isMain: boolean, options?: ResolveOptions) {
+          try {
+            return pipeline.#resolveHead(request, parent, isMain, options, pipeline.#resolveTail!);
+          } catch (error) {
+            rethrow(withNodeFrames(error, resolveFilename, 'Module._resolveFilename'));
+          }
         } as ResolveFilenameFn;
       });
       if (this.#resolveWrap !== undefined) {
@@ -170,6 +179,8 @@ export class Pipeline {
       const chain = this.#chain('compile');
       this.#compileWrap = this.#wrapProperty(internals.prototype, '_compile', chain.length > 0, this.#compileWrap, () => {
         const pipeline = this;
+        // Errors a module throws while it runs pass here untouched: caught and thrown again, they
+        // would lose the source line Node prints above an uncaught error (their own frames come first).
         return function (this: CjsModule, content: string, filename: string, ...rest: unknown[]) {
           return pipeline.#compile!(this, content, filename, rest);
         };
@@ -261,6 +272,8 @@ export class Pipeline {
     this.#nodeResolve = next;
     try {
       return this.#resolveChain!(specifier, context);
+    } catch (error) {
+      rethrow(withNodeFrames(error, this.#resolveHook));
     } finally {
       this.#nodeResolve = outer;
     }
@@ -271,6 +284,8 @@ export class Pipeline {
     this.#nodeLoad = next;
     try {
       return this.#loadChain!(url, context);
+    } catch (error) {
+      rethrow(withNodeFrames(error, this.#loadHook));
     } finally {
       this.#nodeLoad = outer;
     }

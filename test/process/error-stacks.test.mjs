@@ -1,0 +1,44 @@
+// With coldstart serving a process, errors that pass through its loader steps keep the program's
+// own frames and show none of coldstart's (Node keeps Error.stackTraceLimit frames, 10 by
+// default, which coldstart's would otherwise fill).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { realpathSync } from 'node:fs';
+import { join } from 'node:path';
+import { dist, runCli, runNode, tempDir, writeTree } from '../helpers.mjs';
+
+const registerCjs = join(dist, 'register.cjs');
+const frames = (stderr) => stderr.split('\n').filter((line) => /^\s+at /.test(line));
+
+test("a missing module: the frames Node gives, none of coldstart's; a module that throws as it loads: its source line kept", (t) => {
+  const dir = realpathSync(tempDir(t, 'coldstart-stacks-'));
+  writeTree(dir, {
+    'package.json': '{"name":"stacks","private":true}',
+    'node_modules/loader-dep/package.json': '{"name":"loader-dep","version":"1.0.0"}',
+    'node_modules/loader-dep/index.js': 'module.exports = (name) => require(name);\n',
+    'missing.js': 'const load = require("loader-dep");\nif (process.argv[2] !== "ok") load("not-installed-anywhere");\n',
+    'caught.js': 'const load = require("loader-dep");\ntry { load("not-installed-anywhere"); } catch (error) { console.log(error.stack); }\n',
+    'throws.js': 'require("loader-dep");\nrequire("./lib/thrower");\n',
+    'lib/thrower.js': 'throw new Error("thrown at load");\n',
+    'missing.mjs': 'import "loader-dep";\nimport "not-installed-anywhere";\n',
+  });
+  // The index's resolution step is in the way of every require (COLDSTART_STEP_ASIDE=0: these
+  // small programs would otherwise get plain Node).
+  const indexed = runCli(['index', dir], { cwd: dir });
+  assert.equal(indexed.code, 0, indexed.stderr);
+  const env = { COLDSTART_STEP_ASIDE: '0', COLDSTART_PACK: '', COLDSTART_INDEX: '' };
+  for (const [file, stream] of [['missing.js', 'stderr'], ['caught.js', 'stdout'], ['missing.mjs', 'stderr']]) {
+    const served = runNode(['--require', registerCjs, file], { cwd: dir, env });
+    const seen = frames(served[stream]);
+    assert.ok(seen.length > 0, `${file}: ${served.stderr}`);
+    assert.deepEqual(seen.filter((line) => line.includes(dist)), [], `${file}: no frame of coldstart's\n${seen.join('\n')}`);
+    if (file !== 'missing.mjs') {
+      assert.ok(seen.some((line) => line.includes(join(dir, file))), `${file}: the program's own frame is kept\n${seen.join('\n')}`);
+      assert.match(seen[0], /at Module\._resolveFilename \(node:/, 'named as Node names it');
+    }
+  }
+  // An error the module throws passes coldstart's steps untouched: Node prints its line above it.
+  const thrown = runNode(['--require', registerCjs, 'throws.js'], { cwd: dir, env });
+  assert.ok(thrown.stderr.startsWith(`${join(dir, 'lib/thrower.js')}:1\nthrow new Error("thrown at load");\n^`), thrown.stderr);
+  assert.match(frames(thrown.stderr)[0], /lib\/thrower\.js:1:7/);
+});
