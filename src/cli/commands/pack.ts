@@ -206,9 +206,10 @@ export async function run(argv: string[]): Promise<number> {
       plainConditions: plainResolution() ? conditionsKey() : undefined,
     });
     const totalMs = performance.now() - start;
-    // Every process reads the whole pack once: a very large one costs each start that read.
+    // A process reads the header and the windows holding what it serves, but the file is held in
+    // the page cache and copied to each node that stages it: a very large pack says too much was packed.
     if (summary.bytes > 64e6) {
-      process.stderr.write(`coldstart pack: warning: the pack is ${megabytes(summary.bytes)}, and every process reads all of it at start-up; pack what programs load (record a run) or fewer packages\n`);
+      process.stderr.write(`coldstart pack: warning: the pack is ${megabytes(summary.bytes)}; a process reads only what it serves, but the whole file is kept on disk and in the page cache, and copied wherever it is staged; pack what programs load (record a run) or fewer packages\n`);
     }
     if (options.json) process.stdout.write(JSON.stringify({ ...summary, root, totalMs, packages: fromIndex?.packages ?? [] }) + '\n');
     else {
