@@ -8,6 +8,7 @@
 // caught and dropped (optional-dependency probing) costs one captureStackTrace.
 import { dirname, sep } from 'node:path';
 import { distPath } from '../dist-paths.js';
+import { sharedState } from '../shared-state.js';
 
 /** The frames' header lines (message, Node's "Require stack:") and the frames, of a formatted stack. */
 function split(stack: string): { header: string[]; frames: string[] } {
@@ -38,17 +39,31 @@ const nodeFormatter = Error.prepareStackTrace;
 
 let ownDirs: readonly string[] | undefined;
 
-/** A frame in coldstart's files: dist/, or src/ where a source map leads there. */
+/**
+ * A frame in coldstart's files (dist/, or src/ where a source map leads there), or one of Node's
+ * module hooks machinery while coldstart's are the only hooks in the process: without them Node
+ * runs none of it.
+ */
 function ownFrame(frame: string): boolean {
   if (ownDirs === undefined) {
     const dist = distPath('');
     ownDirs = [`${dist}${sep}`, `${dirname(dist)}${sep}src${sep}`];
   }
   for (const dir of ownDirs) if (frame.includes(dir)) return true;
+  if (frame.includes('(node:internal/modules/customization_hooks:')) {
+    const others = sharedState().foreignHooks;
+    return others === undefined || (!others.foreign && !others.resolution);
+  }
   return false;
 }
 
 let rethrowFn: ((error: unknown) => never) | undefined;
+
+/** Errors given their stack once: an outer step of the pipeline leaves them as the inner one made them. */
+const rebuilt = new WeakSet<object>();
+
+/** More than the frames coldstart's pipeline can put between Node's loader and the program. */
+const ownFrameRoom = 16;
 
 /**
  * Throws `error` again from a one-line script of its own. Node prints the source line of an
@@ -70,9 +85,17 @@ export function withNodeFrames<T>(error: T, step: Function, nodeName?: string): 
   const descriptor = Object.getOwnPropertyDescriptor(error, 'stack');
   if (descriptor === undefined || descriptor.configurable !== true) return error;
   const limit = Error.stackTraceLimit;
-  if (typeof limit !== 'number' || limit <= 0) return error;
+  if (typeof limit !== 'number' || limit <= 0 || rebuilt.has(error)) return error;
+  rebuilt.add(error);
+  // Captured with room for coldstart's own frames above this step (an outer step of the
+  // pipeline), which are dropped: they must not take the program's places.
   const outer: { stack?: string } = {};
-  Error.captureStackTrace(outer, step);
+  Error.stackTraceLimit = limit + ownFrameRoom;
+  try {
+    Error.captureStackTrace(outer, step);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
   const settle = (value: unknown): void => {
     Object.defineProperty(error, 'stack', { value, writable: true, enumerable: descriptor.enumerable ?? false, configurable: true });
   };

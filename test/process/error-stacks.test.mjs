@@ -16,7 +16,9 @@ test("a missing module: the frames Node gives, none of coldstart's; a module tha
     'package.json': '{"name":"stacks","private":true}',
     'node_modules/loader-dep/package.json': '{"name":"loader-dep","version":"1.0.0"}',
     'node_modules/loader-dep/index.js': 'module.exports = (name) => require(name);\n',
-    'missing.js': 'const load = require("loader-dep");\nif (process.argv[2] !== "ok") load("not-installed-anywhere");\n',
+    'node_modules/esm-dep/package.json': '{"name":"esm-dep","version":"1.0.0","type":"module"}',
+    'node_modules/esm-dep/index.js': 'export const x = 1;\n',
+    'missing.js': 'const load = require("loader-dep");\nif (process.argv[2] === "ok") import("esm-dep");\nelse load("not-installed-anywhere");\n',
     'caught.js': 'const load = require("loader-dep");\ntry { load("not-installed-anywhere"); } catch (error) { console.log(error.stack); }\n',
     'throws.js': 'require("loader-dep");\nrequire("./lib/thrower");\n',
     'lib/thrower.js': 'throw new Error("thrown at load");\n',
@@ -26,14 +28,18 @@ test("a missing module: the frames Node gives, none of coldstart's; a module tha
   // small programs would otherwise get plain Node).
   const indexed = runCli(['index', dir], { cwd: dir });
   assert.equal(indexed.code, 0, indexed.stderr);
+  // And a pack holding an ES module: its hooks (registerHooks) are in the way too, so an error
+  // passes two of coldstart's steps, and Node's hooks machinery adds frames of its own.
+  const packed = runCli(['pack', '--always', '--', process.execPath, 'missing.js', 'ok'], { cwd: dir });
+  assert.equal(packed.code, 0, packed.stderr);
   const env = { COLDSTART_STEP_ASIDE: '0', COLDSTART_PACK: '', COLDSTART_INDEX: '' };
   for (const [file, stream] of [['missing.js', 'stderr'], ['caught.js', 'stdout'], ['missing.mjs', 'stderr']]) {
     const served = runNode(['--require', registerCjs, file], { cwd: dir, env });
     const seen = frames(served[stream]);
     assert.ok(seen.length > 0, `${file}: ${served.stderr}`);
-    assert.deepEqual(seen.filter((line) => line.includes(dist)), [], `${file}: no frame of coldstart's\n${seen.join('\n')}`);
+    assert.deepEqual(seen.filter((line) => line.includes(dist) || line.includes('customization_hooks')), [], `${file}: no frame of coldstart's or of the hooks it registered\n${seen.join('\n')}`);
     if (file !== 'missing.mjs') {
-      assert.ok(seen.some((line) => line.includes(join(dir, file))), `${file}: the program's own frame is kept\n${seen.join('\n')}`);
+      assert.ok(seen.some((line) => line.includes(join(dir, 'node_modules/loader-dep/index.js'))), `${file}: the program's own frame is kept\n${seen.join('\n')}`);
       assert.match(seen[0], /at Module\._resolveFilename \(node:/, 'named as Node names it');
     }
   }
