@@ -10,7 +10,7 @@ import { debug } from '../debug.js';
 import { eagerMode } from '../lazy/eager.js';
 import { cjsConditions, esmConditions } from '../loader/conditions.js';
 import { verifyMode } from './freshness.js';
-import { installPackHooks } from './provider.js';
+import { installPackHooks, type PackHooks } from './provider.js';
 import { PackServer, newPackCounts, type PackCounts } from './server.js';
 import { findPack, packOff } from './store.js';
 import { useStartFacts } from '../loader/entry.js';
@@ -33,6 +33,8 @@ export interface PackRunReport {
   bytesRead: number;
   /** Requires that loaded at first use (or never) in the modules served with learned deferral. */
   deferredRequires: number;
+  /** How the pack joined Node's loader (pack/provider.ts). */
+  hooks?: PackHooks;
   /** Where Node's compile cache is, when this process switched it on for the ES modules it serves. */
   compileCache?: string | undefined;
   readonly counts: PackCounts;
@@ -154,7 +156,8 @@ function open(report: PackRunReport): () => void {
   debug('pack', `serving ${server.size} modules from ${found.file}${report.verify ? ' (verify mode)' : ''}`);
   // Before the hooks: installing them asks for the program's configuration.
   useStartFacts(server.startFacts);
-  const uninstall = installPackHooks(server);
+  const { uninstall, hooks } = installPackHooks(server);
+  report.hooks = hooks;
   // ES modules served from the pack compile from Node's compile cache, kept beside the pack: one
   // cache per pack, as two packs serving one file differently (a lazy one and a plain one) would
   // replace each other's entries at every run (docs/decisions/startup-costs.md#compile-cache-for-es-modules). Not for a

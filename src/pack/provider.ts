@@ -1,19 +1,21 @@
 // The pack as a provider of the loader pipeline. ES modules (Node 22.15+): registerHooks steps
-// (resolve answers, load sources). CommonJS and JSON (every Node): extension-handler steps,
-// which also skip the package.json read Node does for each `.js` file to learn its "type"
+// (resolve answers and load sources; the load step alone for a mostly CommonJS program).
+// CommonJS and JSON (every Node): extension-handler steps, which also skip the package.json read
+// Node does for each `.js` file to learn its "type"
 // (docs/decisions/startup-costs.md#pack-extension-handlers). Node 20: ES modules read the disk.
 import { dirname } from 'node:path';
 import { has } from '../node-features.js';
+import { setting } from '../settings.js';
 import { programDeferConfig } from '../defer/config.js';
 import type { ModuleFormat } from './format.js';
 import type { PackServer } from './server.js';
-import { useRegisterHooks } from '../loader/entry.js';
+import { entryKind, entryRealPath, knownScopeType, useRegisterHooks } from '../loader/entry.js';
 import { foreignLoadHooks } from '../loader/foreign-hooks.js';
 import { CommonJsCompiler, codeCachePays, codeCacheTag } from '../loader/commonjs-compiler.js';
 import { compileSource, fileUrlOf, pathOfFileUrl, type LoadContext, type LoadResult, type NextLoad, type NextResolve, type ResolveContext, type ResolveResult } from '../loader/node.js';
 import { pipeline, type HandlerStep, type ResolveStep } from '../loader/pipeline.js';
 import { resolveVirtual, standInLoad } from '../defer/provider.js';
-import { isStandInSpecifier } from '../defer/detect.js';
+import { isStandInSpecifier, virtualPrefix } from '../defer/detect.js';
 
 const allFormats: readonly ModuleFormat[] = ['module', 'json', 'commonjs'];
 const esmOnly: readonly ModuleFormat[] = ['module'];
@@ -21,16 +23,24 @@ const cjsFormats: readonly ModuleFormat[] = ['commonjs'];
 const jsonFormats: readonly ModuleFormat[] = ['json'];
 
 /**
- * Installs what this Node supports and returns the function that removes it. Extension
+ * How the pack joins Node's loader: `patch`, the CommonJS steps alone; `registerHooks`, a
+ * resolve and a load hook (with the CommonJS steps for CommonJS sources); `load-hook`, the
+ * CommonJS steps with a load hook for ES module sources only.
+ */
+export type PackHooks = 'patch' | 'registerHooks' | 'load-hook';
+
+/**
+ * Installs what this Node supports; returns how it joined and the function that removes it. Extension
  * handlers bypass other tools' load hooks; when the project configures defer transforms,
  * CommonJS goes through the load hooks instead (Node 24+, where they can carry CommonJS
  * source) or is not served (Node 22), so that the transform still sees every file.
  */
-export function installPackHooks(server: PackServer): () => void {
+export function installPackHooks(server: PackServer): { uninstall: () => void; hooks: PackHooks } {
   const removers: (() => void)[] = [];
+  let hooks: PackHooks;
   const deferred = (programDeferConfig()?.defer.length ?? 0) > 0;
   // A program that loaded only CommonJS and JSON when it was packed is served by the CommonJS
-  // patches alone, as on Node 20: registerHooks hooks slow every require() down (hooks/entry.ts,
+  // patches alone, as on Node 20: registerHooks hooks slow every require() down (loader/entry.ts,
   // which also honours COLDSTART_HOOKS). Defer transforms need the load hooks whatever the program.
   const viaRegisterHooks = deferred ? has('registerHooks') : useRegisterHooks(() => (server.hasModules ? 'module' : 'commonjs'));
   if (viaRegisterHooks) {
@@ -38,18 +48,48 @@ export function installPackHooks(server: PackServer): () => void {
     // Learned deferral's stand-ins are answered by these hooks too: a second registration would
     // put every require() through one more hooked step.
     server.servesStandIns = server.hasLazyModules;
-    removers.push(installRegisterHooks(server, viaHooks ? allFormats : esmOnly, server.servesStandIns));
+    const resolveInHook = deferred || !mostlyCommonJs(server) || setting('COLDSTART_HOOKS') === 'registerHooks';
+    removers.push(installRegisterHooks(server, viaHooks ? allFormats : esmOnly, server.servesStandIns, resolveInHook));
     if (!deferred) removers.push(patchExtensions(server, false));
+    if (!resolveInHook) removers.push(patchResolveFilename(server));
+    hooks = resolveInHook ? 'registerHooks' : 'load-hook';
   } else {
     if (!deferred) removers.push(patchExtensions(server, true));
     removers.push(patchResolveFilename(server));
+    hooks = 'patch';
   }
-  return () => {
-    for (const remove of removers) remove();
+  return {
+    hooks,
+    uninstall: () => {
+      for (const remove of removers) remove();
+    },
   };
 }
 
-function installRegisterHooks(server: PackServer, formats: readonly ModuleFormat[], standIns: boolean): () => void {
+/**
+ * Whether the recorded program is mostly CommonJS with a few ES modules (npm: 5 of 84). A
+ * registerHooks resolve hook puts each require() of such a program through Node's hooked
+ * resolution, URL conversions and contexts included, which cost `npm ls` more than the pack
+ * saved it (docs/decisions/startup-costs.md#resolve-hook-for-a-few-es-modules). Such a program
+ * gets require()'s answers in the CommonJS step; its ES modules' sources still come from the
+ * pack, and their imports are resolved by Node. Not for an ES module entry, whose imports the
+ * index answers through a resolve hook of its own.
+ */
+function mostlyCommonJs(server: PackServer): boolean {
+  if (server.esModules * 4 >= server.commonJsModules) return false;
+  const kind = entryKind(knownScopeType);
+  if (kind !== 'unknown') return kind === 'commonjs';
+  // A project's own entry: the format the recorded run loaded it in (a wrong guess costs time only).
+  const real = entryRealPath();
+  return real !== undefined && server.packedFormat(real) === 'commonjs';
+}
+
+/**
+ * The pack's registerHooks hooks: resolve answers and the sources of `formats`. Without
+ * `resolveAtStart`, the resolve hook joins only when a served source imports a learned
+ * stand-in, which only it can resolve.
+ */
+function installRegisterHooks(server: PackServer, formats: readonly ModuleFormat[], standIns: boolean, resolveAtStart: boolean): () => void {
   const foreign = foreignLoadHooks();
   const dirs = new Map<string, string>();
   const urls = new Map<string, string>();
@@ -81,6 +121,7 @@ function installRegisterHooks(server: PackServer, formats: readonly ModuleFormat
     }
     return found.format === '' ? { url, shortCircuit: true } : { url, format: found.format, shortCircuit: true };
   };
+  let leaveResolve: (() => void) | undefined;
   const load = (url: string, context: LoadContext, nextLoad: NextLoad): LoadResult => {
     if (!url.startsWith('file:')) return (standIns ? standInLoad(url) : undefined) ?? nextLoad(url, context);
     const path = pathOfFileUrl(url);
@@ -93,12 +134,23 @@ function installRegisterHooks(server: PackServer, formats: readonly ModuleFormat
       return nextLoad(url, context);
     }
     const served = server.source(path, formats);
-    if (served !== undefined) return { format: served.format, source: served.source, shortCircuit: true };
+    if (served !== undefined) {
+      // Node resolves the imports of a module after loading it: the hook is in by then.
+      if (leaveResolve === undefined && standIns && served.format === 'module' && server.servesRewrite(path) && served.source.includes(virtualPrefix)) {
+        leaveResolve = pipeline().join('pack', { hooks: { resolve } });
+      }
+      return { format: served.format, source: served.source, shortCircuit: true };
+    }
     // CommonJS left to the extension handlers is counted there, not twice.
     if (server.packedFormat(path) === undefined || formats.includes(server.packedFormat(path)!)) counts.misses++;
     return nextLoad(url, context);
   };
-  return pipeline().join('pack', { hooks: { resolve, load } });
+  if (resolveAtStart) return pipeline().join('pack', { hooks: { resolve, load } });
+  const leaveLoad = pipeline().join('pack', { hooks: { load } });
+  return () => {
+    leaveLoad();
+    leaveResolve?.();
+  };
 }
 
 function stripBOM(text: string): string {

@@ -86,8 +86,9 @@ export class PackServer {
   readonly codeCacheTag: string;
   /** PackHeader.deferUsers: undefined when the pack does not know. */
   readonly deferUsers: number | undefined;
-  /** How many of the packed modules are ES modules. */
+  /** How many of the packed modules are ES modules, and how many CommonJS. */
   esModules = 0;
+  commonJsModules = 0;
   #broken = false;
   /** Why the pack stopped serving part-way through this run (a corrupt row or body), if it did. */
   brokenReason: string | undefined;
@@ -136,6 +137,7 @@ export class PackServer {
       if (typeof row[0] !== 'string') throw new Error(`corrupt module entry ${String(row[0])}`);
       this.#rows.set(row[0], i);
       if (row[1] === 'module') this.esModules++;
+      else if (row[1] === 'commonjs') this.commonJsModules++;
     }
     const lazy = pack.header.lazy ?? [];
     for (let i = 0; i < lazy.length; i++) {

@@ -143,7 +143,7 @@ function describePackRun(r: PackRunReport): string | undefined {
   if (r.state !== 'used') return `  pack: ${r.state}${r.reason ? ` (${r.reason})` : ''}`;
   const c = r.counts;
   return `  pack: ${c.hits} module loads served from it, ${c.misses} read from disk (not in the pack), ${c.stale} changed since packing (read from disk)` +
-    `; ${c.answers} resolutions answered, ${c.unanswered} passed on${r.verify ? ' (verify mode)' : ''}${r.shared === true ? ' (shared install)' : ''}` +
+    `; ${c.answers} resolutions answered, ${c.unanswered} passed on${r.hooks === 'load-hook' ? ` (require() answered in its resolution step; the imports of the ES modules it serves resolved by Node)` : ''}${r.verify ? ' (verify mode)' : ''}${r.shared === true ? ' (shared install)' : ''}` +
     (r.reason !== undefined ? `; note: ${r.reason}` : '') +
     ((c.foreign ?? 0) > 0 ? `; ${c.foreign} left to Node, whose other tools' module hooks must see them as written` : '') +
     (c.codeCache > 0 || c.codeCacheRejected > 0 ? `; ${c.codeCache} compiled from its V8 code cache${c.codeCacheRejected > 0 ? ' (V8 turned the cache down: other V8 flags or version)' : ''}` : '') +
