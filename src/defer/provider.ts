@@ -102,7 +102,8 @@ export function resolveVirtual(specifier: string, context: ResolveContext, next:
 function syncHooks(state: DeferState): () => void {
   // The stand-ins this thread's hook writes take deferredNamespace from here (virtualSource).
   exposeRuntime();
-  // Joined on first need: any resolve hook turns off Node's in-process resolve cache.
+  // Joined on first need: while any resolve hook is registered, each require() Node has not
+  // resolved before takes Node's slower hooked path.
   let leaveResolve: (() => void) | undefined;
   const needResolve = (): void => {
     leaveResolve ??= pipeline().join('defer', { hooks: { resolve: resolveVirtual } });

@@ -1,6 +1,7 @@
 // Which loader a program starts in, and so which hooks pay for themselves. On Node 22.15+ a
-// `module.registerHooks` resolve hook turns off Node's own in-process resolve cache and runs for
-// every require() too, while wrapping the CommonJS resolver costs next to nothing
+// `module.registerHooks` resolve hook sees require() too, each one Node's own cache has not
+// answered going through Node's slower hooked path (file URLs, hook contexts), while
+// wrapping the CommonJS resolver costs next to nothing
 // (docs/decisions/startup-costs.md#commonjs-patch-vs-registerhooks). So a CommonJS program gets the CommonJS-level patches on every Node, and
 // registerHooks is used where ES modules need it. An `import()` from a CommonJS program then
 // resolves through Node itself: correct, only not served from the index.

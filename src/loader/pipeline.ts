@@ -254,8 +254,8 @@ export class Pipeline {
     }
     this.#resolveChain = resolves.reduceRight<NextResolve>((next, hook) => (specifier, context) => hook(specifier, context ?? {}, next), (specifier, context) => this.#nodeResolve!(specifier, context));
     this.#loadChain = loads.reduceRight<NextLoad>((next, hook) => (url, context) => hook(url, context ?? {}, next), (url, context) => this.#nodeLoad!(url, context));
-    // A resolve hook, even one that passes everything on, turns off Node's in-thread resolve
-    // cache, so each kind is registered only while some provider needs it; apart, so that adding
+    // A resolve hook, even one that passes everything on, puts each new require() through
+    // Node's slower hooked resolution, so each kind is registered only while some provider needs it; apart, so that adding
     // one kind (defer's resolve hook, from inside a load) never touches a registration in use.
     this.#resolveRegistration = this.#register(resolves.length > 0, this.#resolveRegistration, { resolve: this.#resolveHook });
     this.#loadRegistration = this.#register(loads.length > 0, this.#loadRegistration, { load: this.#loadHook });
