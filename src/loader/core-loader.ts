@@ -29,6 +29,7 @@ type Wrapper = (exports: object, require: (id: string) => unknown, module: objec
  * (docs/decisions/startup-costs.md#register-waits-for-a-first-module).
  */
 export function runCore(dir: string, loaderModule?: unknown, stepsAside?: () => boolean, packSeen?: () => boolean | undefined): void {
+  if (inLoaderThread()) return;
   if (mayWait()) waitForFirstModule(() => loadCore(dir, loaderModule, packSeen?.()), usable(loaderModule) ? loaderModule : process.getBuiltinModule('node:module'));
   else if (!asideBeforeCore(stepsAside)) loadCore(dir, loaderModule, packSeen?.());
 }
@@ -45,6 +46,18 @@ function asideBeforeCore(stepsAside: (() => boolean) | undefined): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Whether this is Node's own thread for module.register hooks, which runs the preloads too (Node
+ * 22.14+ say so). Nothing there is the program's, and on Node 22 a registerHooks hook in that
+ * thread makes imports after a module.register call fail. Asked only in a worker, where
+ * worker_threads is loaded already (in the main thread, loading it costs ~40 M instructions).
+ */
+function inLoaderThread(): boolean {
+  const chdir = process.chdir as { disabled?: unknown };
+  if (chdir.disabled !== true) return false;
+  return (process.getBuiltinModule('node:worker_threads') as { isInternalThread?: unknown }).isInternalThread === true;
 }
 
 /** Whether `candidate` is the CommonJS loader's Module, as the entry handed it over. */

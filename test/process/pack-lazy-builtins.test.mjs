@@ -12,7 +12,6 @@ import { dist, runCli, runNode, tempDir, writeTree } from '../helpers.mjs';
 const { readPackFile } = await import(pathToFileURL(join(dist, 'pack/store.js')).href);
 const register = pathToFileURL(join(dist, 'register.js')).href;
 const registerCjs = join(dist, 'register.cjs');
-const node22 = process.versions.node.startsWith('22.');
 const base = { COLDSTART_INDEX: 'off', COLDSTART_PACK: '', COLDSTART_PACK_VERIFY: '', COLDSTART_ROOT: '', COLDSTART_EAGER: '' };
 const registerHooks = typeof (await import('node:module')).registerHooks === 'function';
 
@@ -133,10 +132,10 @@ test('pack --lazy, builtins: default imports load at first use without a facade;
     assert.equal(plain.code, 0, plain.stderr);
     assert.match(plain.stderr, /WASI is an experimental feature/);
     const stats = join(dir, `stats-${args.length}.jsonl`);
-    // --register also under --require activation, where the core gets the loader's Module; not
-    // on Node 22, where any registerHooks resolve hook from a --require preload makes a later
-    // module.register call fail imports with ERR_METHOD_NOT_IMPLEMENTED, with or without coldstart.
-    const activation = args[0] === '--register' && !node22 ? ['--require', registerCjs] : ['--import', register];
+    // --register also under --require activation, where the core gets the loader's Module. Node
+    // runs preloads in module.register's own thread too; hooks coldstart registered there made
+    // imports after the call fail on Node 22 (ERR_METHOD_NOT_IMPLEMENTED).
+    const activation = args[0] === '--register' ? ['--require', registerCjs] : ['--import', register];
     const lazy = runNode([...activation, 'main.js', ...args], { cwd: dir, env: { ...base, COLDSTART_PACK_STATS: stats } });
     // Same output, and the same warning at the same place in stderr.
     assert.deepEqual([lazy.code, lazy.stdout, lazy.stderr.replace(/\(node:\d+\)/g, '')], [plain.code, plain.stdout, plain.stderr.replace(/\(node:\d+\)/g, '')], args.join(' '));
