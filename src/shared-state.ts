@@ -19,6 +19,10 @@ export interface ForeignHooksWatch {
   /** Another tool may see or change where an import leads: any hook of it (resolve or load,
    *  module.registerHooks or module.register), a loader flag, module mocks, or an earlier preload. */
   resolution: boolean;
+  /** Another tool's resolve hooks may run after coldstart's, so that an import coldstart's hooks
+   *  answered would never reach them: an earlier preload's, module.register's (off-thread hooks
+   *  run after every in-thread one), a loader flag's, module mocks'. */
+  after: boolean;
   /** Why, for COLDSTART_DEBUG and `coldstart doctor`. */
   reason: string | undefined;
 }

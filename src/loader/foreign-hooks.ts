@@ -108,7 +108,7 @@ export function foreignLoadHooks(): ForeignHooksWatch {
 export function watchForeignLoadHooks(ownDir: string): ForeignHooksWatch {
   const shared = sharedState();
   if (shared.foreignHooks !== undefined) return shared.foreignHooks;
-  const state: ForeignHooksWatch = { foreign: false, earlier: false, reason: undefined, resolution: false };
+  const state: ForeignHooksWatch = { foreign: false, earlier: false, reason: undefined, resolution: false, after: false };
   shared.foreignHooks = state;
   if (!has('registerHooks')) return state;
   const nodeOptions = process.env['NODE_OPTIONS'] ?? '';
@@ -117,11 +117,13 @@ export function watchForeignLoadHooks(ownDir: string): ForeignHooksWatch {
     state.foreign = true;
     state.earlier = true;
     state.resolution = true;
+    state.after = true;
     state.reason = `preloaded before coldstart: ${earlier.join(', ')}`;
   }
   // Hooks that come with no call coldstart can see: a loader flag, and node:test's module mocks.
   if ([...splitNodeOptions(nodeOptions), ...process.execArgv].some((arg) => /^--(?:experimental-)?loader(?:=|$)|^--experimental-test-module-mocks$/.test(arg))) {
     state.resolution = true;
+    state.after = true;
     state.reason ??= 'a --loader flag or --experimental-test-module-mocks';
   }
   const original = internals.registerHooks!;
@@ -147,6 +149,7 @@ export function watchForeignLoadHooks(ownDir: string): ForeignHooksWatch {
     if (typeof originalRegister !== 'function') continue;
     const wrappedRegister = function register(this: unknown, ...args: Parameters<typeof originalRegister>) {
       state.resolution = true;
+      state.after = true;
       state.reason ??= 'another tool called module.register';
       return originalRegister.apply(this, args);
     };

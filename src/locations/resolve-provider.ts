@@ -11,6 +11,7 @@ import type { Resolution, ResolutionView, ResolveRequest } from '../resolve/view
 import type { AnswerTable } from '../locations/answers.js';
 import { debug, debugEnabled } from '../debug.js';
 import { cjsConditions } from '../loader/conditions.js';
+import { foreignLoadHooks } from '../loader/foreign-hooks.js';
 import { fileUrlOf, pathOfFileUrl, registeredExtensions, type NextResolve, type ResolveContext, type ResolveResult } from '../loader/node.js';
 import { pipeline, type ResolveStep, type Steps } from '../loader/pipeline.js';
 
@@ -132,9 +133,11 @@ function joinAsHook(view: HookView, counts: LookupCounts, table: AnswerTable | u
   const parents = new Map<string, string>();
   const urls = new Map<string, string>();
   const trace = debugEnabled();
+  const foreign = foreignLoadHooks();
   const hook = (specifier: string, context: ResolveContext, nextResolve: NextResolve): ResolveResult => {
     const parentURL = context.parentURL;
-    if (parentURL === undefined || !parentURL.startsWith('file:') || skip(specifier)) {
+    // Hooks that run after this one (module.register's, an earlier preload's) must see every lookup.
+    if (foreign.after || parentURL === undefined || !parentURL.startsWith('file:') || skip(specifier)) {
       counts.passed++;
       if (isBuiltin(specifier) || (context.conditions ?? []).includes('require')) return nextResolve(specifier, context);
       const passed = nextResolve(specifier, context);

@@ -102,7 +102,8 @@ function installRegisterHooks(server: PackServer, formats: readonly ModuleFormat
   };
   const answerOrNext = (specifier: string, context: ResolveContext, nextResolve: NextResolve): ResolveResult => {
     const parentURL = context.parentURL;
-    if (parentURL === undefined || !parentURL.startsWith('file:')) return nextResolve(specifier, context);
+    // Hooks that run after these (module.register's, an earlier preload's) must see every import.
+    if (foreign.after || parentURL === undefined || !parentURL.startsWith('file:')) return nextResolve(specifier, context);
     let dir = dirs.get(parentURL);
     if (dir === undefined) {
       dir = dirname(pathOfFileUrl(parentURL));

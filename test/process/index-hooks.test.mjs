@@ -63,6 +63,27 @@ test('the first run builds the index, later runs resolve from it; output equals 
   }
 });
 
+test('off-thread hooks registered by the program (module.register) still see every import after the call', (t) => {
+  const root = project(t);
+  writeFileSync(
+    join(root, 'late.mjs'),
+    [
+      'import x from "esm-only";',
+      'import { register } from "node:module";',
+      'register("data:text/javascript,export async function resolve(s, c, n) { if (!s.startsWith(\'node:\')) (await import(\'node:fs\')).writeSync(1, \'seen \' + s + \'\\\\n\'); return n(s, c); }");',
+      'const foo = (await import("foo")).default;',
+      'console.log(x, foo);',
+      '',
+    ].join('\n'),
+  );
+  const plain = runNode(['late.mjs'], { cwd: root });
+  assert.equal(plain.code, 0, plain.stderr);
+  assert.match(plain.stdout, /seen foo\nesm foo@1\n/);
+  run(root, 'late.mjs');
+  const served = run(root, 'late.mjs');
+  assert.equal(served.stdout, plain.stdout);
+});
+
 test('relative imports between first-party files go to Node at once; inside node_modules the index answers them', (t) => {
   const root = project(t);
   writeTree(root, {
