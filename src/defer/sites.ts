@@ -61,6 +61,8 @@ export interface DeferSite {
    *  before the module's code runs (a cycle can call the module's functions that early); the
    *  parentheses keep `new X()` constructing X. */
   readonly builtin?: true;
+  /** An `import * as x`: the program sees the namespace object itself, its names included. */
+  readonly namespace?: true;
 }
 
 export interface DeferPlan {
@@ -152,8 +154,9 @@ export function planProgram(program: Node, source: string, format: string | unde
         sites.push({ kind: 'import', specifier, start: statement.start, end: statement.end, object: cell, read: `(${cell}())`, locals: new Map([[[...locals.keys()][0]!, '']]), keep: false, builtin: true });
         continue;
       }
+      const namespace = object !== undefined;
       object ??= objectName();
-      sites.push({ kind: 'import', specifier, start: statement.start, end: statement.end, object, read: object, locals, keep: false });
+      sites.push({ kind: 'import', specifier, start: statement.start, end: statement.end, object, read: object, locals, keep: false, ...(namespace ? { namespace: true as const } : {}) });
     } else if (autoDefer && commonjs && statement.type === 'VariableDeclaration' && (statement['kind'] === 'const' || every)) {
       for (const declarator of statement['declarations'] as Node[]) {
         const specifier = requireCall(every ? memberBase(declarator['init']) : declarator['init'], options.interopRequire === true);

@@ -230,6 +230,9 @@ export function learnDeferral(input: LearnInput): Learned {
         else if (quietBuiltin(to)) accepted.add(site);
         else refuse('a builtin that warns or changes process state when loaded');
       } else if (m.format === 'commonjs' && byPath.get(to)?.format === 'module') refuse('an ES module required by CommonJS');
+      // Node names a CommonJS module's namespace from its text (cjs-module-lexer, and `module.exports`
+      // on Node 23+); a stand-in would name it from the exports object.
+      else if (site.namespace === true && byPath.get(to)?.format === 'commonjs') refuse('a namespace import of a CommonJS module');
       else if (input.keepEager?.(to) === true) refuse('kept eager by configuration');
       else if (effectOf(to, m.path) !== undefined) refuse('target has effects when loaded', `${to} ${effectOf(to, m.path)}`);
       else if (reaches(to, m.path)) refuse('cycle back to the importer');

@@ -63,6 +63,10 @@ const tree = {
   ...pkg('esm-mockable', 'index.js', ['import os from "node:os";', 'export const host = () => os.hostname();', ''].join('\n')),
   ...pkg('esm-real-dep', 'index.js', ['export const who = () => "real dep";', ''].join('\n')),
   ...pkg('esm-dep-user', 'index.js', ['import { who } from "esm-real-dep";', 'export const whoIs = () => who();', ''].join('\n')),
+  // A namespace of a CommonJS module is named by Node from the text (here: no names found), not
+  // from the exports object: it stays as written.
+  ...pkg('esm-cjs-ns', 'index.js', ['import * as ns from "cjs-object";', 'export const nsKeys = () => [Object.keys(ns).join("|"), String(ns.v)].join(" ");', ''].join('\n')),
+  ...pkg('cjs-object', 'index.js', 'module.exports = { v: "V", w: 2 };\n', 'commonjs'),
   'mock-os.mjs': 'export default { hostname: () => "MOCKED host" };\n',
   'mock-dep.mjs': 'export const who = () => "MOCKED dep";\n',
   'mock-hooks.mjs': 'export async function resolve(specifier, context, next) { return specifier === "node:os" ? { url: new URL("./mock-os.mjs", import.meta.url).href, shortCircuit: true } : next(specifier, context); }\n',
@@ -78,6 +82,7 @@ const tree = {
     'import { make } from "esm-domain";',
     'import { seen } from "esm-cycle";',
     'import { cpus } from "esm-own-global";',
+    'import { nsKeys } from "esm-cjs-ns";',
     'import EventEmitter from "node:events";',
     'const cjsWasi = createRequire(import.meta.url)("cjs-wasi");',
     'console.log(kind, typeof dns.lookup, EventEmitter.usingDomains, seen, cpus());',
@@ -91,7 +96,7 @@ const tree = {
     'const { host } = await import("esm-mockable");',
     'const { whoIs } = await import("esm-dep-user");',
     'console.log(["--mock", "--register"].includes(process.argv[2]) ? host() : typeof host(), whoIs());',
-    'if (process.argv[2] === "--use") console.log(hash("x"), sameFs(createRequire(import.meta.url)("fs")), hasPrompt(), info(), named("y"), star(), w(), cjsWasi(), make(), made());',
+    'if (process.argv[2] === "--use") console.log(hash("x"), sameFs(createRequire(import.meta.url)("fs")), hasPrompt(), info(), named("y"), star(), w(), cjsWasi(), make(), made(), nsKeys());',
     'if (process.env.SHOW_LOADED) console.log(["crypto", "readline"].map((name) => `${name}: ${process.moduleLoadList.includes(`NativeModule ${name}`)}`).join(" "));',
     '',
   ].join('\n'),
@@ -118,11 +123,13 @@ test('pack --lazy, builtins: default imports load at first use without a facade;
   assert.deepEqual(of('esm-domain'), [], 'a builtin that changes process state when loaded stays');
   assert.deepEqual(of('esm-cycle'), ["node:dgram"], 'deferred, and reachable before the module body runs');
   assert.deepEqual(of('esm-own-global'), [], 'a module binding a name the generated code reads is not rewritten');
+  assert.deepEqual(of('esm-cjs-ns'), [], "a CommonJS module's namespace keeps the names Node gives it");
   assert.deepEqual(of('esm-mockable'), ['node:os']);
   assert.deepEqual(of('esm-dep-user'), ['esm-real-dep']);
   const summary = JSON.parse(built.stdout.trim().split('\n').pop());
   assert.ok(summary.lazy.refused['a builtin imported by name or namespace by an ES module'] >= 2, JSON.stringify(summary.lazy));
   assert.ok(summary.lazy.refused['a builtin that warns or changes process state when loaded'] >= 3, JSON.stringify(summary.lazy));
+  assert.equal(summary.lazy.refused['a namespace import of a CommonJS module'], 1, JSON.stringify(summary.lazy));
 
   // --mock, --register: a resolve hook registered before the last two load redirects their
   // imports, as it does without coldstart: they are served as written. A load hook alone changes
