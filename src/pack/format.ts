@@ -36,8 +36,9 @@ export type StoredModule =
 /** [parent directory, specifier, 'r' (require) | 'i' (import), resolved path, its format or ''] */
 export type StoredAnswer = [string, string, 'r' | 'i', string, string];
 
-/** [path, mtimeMs, size (-1 for a directory)] of a file the package manager rewrites. */
-export type StoredStamp = [string, number, number];
+/** [path, mtimeMs, size (-1 for a directory)] of a file the package manager rewrites; for
+ *  node_modules, a hash of the names in it that may be packages (pack/freshness.ts). */
+export type StoredStamp = [string, number, number] | [string, number, number, string];
 
 export interface PackHeader {
   readonly root: string;
@@ -214,7 +215,8 @@ export function encodePack(input: PackInput): Buffer {
     ...(input.aside !== undefined && input.aside.length > 0 ? { aside: input.aside } : {}),
     bodyLength,
   };
-  const start: StartLine = { aside: header.aside ?? [], stamps: input.stamps };
+  // The register loader compares mtimes and sizes only: a node_modules that moved sends it to the core.
+  const start: StartLine = { aside: header.aside ?? [], stamps: input.stamps.map(([path, mtime, size]) => [path, mtime, size]) };
   let json = Buffer.from(JSON.stringify(header));
   // Length and checksum are written with a fixed width so that padding the JSON keeps the body aligned.
   // The fourth line is the start line (src/step-aside.ts), outside the checksum: it only ever

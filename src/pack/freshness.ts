@@ -4,7 +4,7 @@
 // node_modules always (the program's own code, edited by hand) and for every file under
 // COLDSTART_PACK_VERIFY=1. A mismatch sends that module to the disk, never a stale source.
 import { isOn } from '../settings.js';
-import { statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StoredStamp } from './format.js';
 import { collectStamps as collectIndexStamps, stampStat } from '../locations/stamps.js';
@@ -16,15 +16,48 @@ import { collectStamps as collectIndexStamps, stampStat } from '../locations/sta
  * is ignored, never wrong.
  */
 export function collectStamps(root: string): StoredStamp[] {
-  return collectIndexStamps(root).map(({ path, mtime, size }) => [path, mtime, size]);
+  return collectIndexStamps(root).map(({ path, mtime, size }): StoredStamp => {
+    const names = path === 'node_modules' ? packageNames(join(root, path)) : undefined;
+    return names === undefined ? [path, mtime, size] : [path, mtime, size, names];
+  });
 }
 
-/** The first stamp that no longer matches, as a one-line reason; undefined when all match. */
+/**
+ * The names in a node_modules folder that may be packages (all but those starting with a dot),
+ * hashed: tools put their caches beside the packages (`.vite-temp`, `.cache`), which moves the
+ * folder's mtime without changing what is installed; the package managers' own dot-files are
+ * stamps of their own. undefined when the folder cannot be read.
+ */
+function packageNames(dir: string): string | undefined {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return undefined;
+  }
+  let h = 0x811c9dc5;
+  let count = 0;
+  for (const name of names.sort()) {
+    if (name.charCodeAt(0) === 46 /* . */) continue;
+    count++;
+    for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+    h = Math.imul(h ^ 10, 0x01000193);
+  }
+  return `${count}:${(h >>> 0).toString(16)}`;
+}
+
+/**
+ * The first stamp that no longer matches, as a one-line reason; undefined when all match. A
+ * node_modules folder whose mtime moved still matches while the names that may be packages are
+ * the same ones (a tool's cache folder came or went): one readdir, only then.
+ */
 export function staleStamp(root: string, stamps: readonly StoredStamp[]): string | undefined {
-  for (const [path, mtime, size] of stamps) {
+  for (const [path, mtime, size, names] of stamps) {
     const st = stampStat(join(root, path));
     if (st === undefined) return `${path} was removed`;
-    if (st.mtimeMs !== mtime || (size !== -1 && st.size !== size)) return `${path} changed`;
+    if (st.mtimeMs === mtime && (size === -1 || st.size === size)) continue;
+    if (names !== undefined && st.isDirectory() && packageNames(join(root, path)) === names) continue;
+    return `${path} changed`;
   }
   return undefined;
 }

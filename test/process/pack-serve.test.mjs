@@ -61,13 +61,19 @@ test('a packed app prints exactly what it prints from the disk, and the pack ser
   }
 });
 
-test('default mode: an edited first-party file is read from the disk; a new package makes the pack stale', (t) => {
+test('default mode: an edited first-party file is read from the disk; a tool\'s cache folder in node_modules does not make the pack stale, a new package does', (t) => {
   const { dir } = setup(t);
   writeFileSync(join(dir, 'lib/local.cjs'), readFileSync(join(dir, 'lib/local.cjs'), 'utf8').replace("'local-1'", "'local-2-edited'"));
   let run = both(dir, 'main.cjs');
   assert.match(run.packed.stdout, /local-2-edited/);
   assert.equal(run.packed.stdout, run.plain.stdout);
   assert.equal(run.report.counts.stale, 1);
+
+  // A tool's cache folder beside the packages moves node_modules' mtime, and installs nothing.
+  mkdirSync(join(dir, 'node_modules/.vite-temp'));
+  run = both(dir, 'main.cjs');
+  assert.equal(run.report.state, 'used', JSON.stringify(run.report));
+  assert.equal(run.packed.stdout, run.plain.stdout);
 
   mkdirSync(join(dir, 'node_modules/added-later'));
   run = both(dir, 'main.cjs', { COLDSTART_DEBUG: '1' });
