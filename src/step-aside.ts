@@ -30,8 +30,9 @@ export type WatchedFile = [string, number, number];
  */
 export type StoredAside = [string, string[] | string, number, WatchedFile[], string];
 
-/** [root-relative path, mtimeMs, size (-1 for a directory)], as the pack's stamps. */
-type Stamp = [string, number, number];
+/** [root-relative path, mtimeMs, size (-1 for a directory)], as the pack's stamps (node_modules
+ *  also with the hash of packageNames). */
+type Stamp = [string, number, number] | [string, number, number, string];
 
 /** The pack's start line: what the register loader reads to decide without the core. */
 export interface StartLine {
@@ -166,14 +167,40 @@ function holdsLines(bytes: Buffer, count: number): boolean {
   return true;
 }
 
-/** Whether every stamp still matches (the pack is fresh). */
+/** Whether every stamp still matches (the pack is fresh), as pack/freshness.ts staleStamp decides. */
 function fresh(root: string, stamps: readonly Stamp[]): boolean {
   const fs = process.getBuiltinModule('node:fs');
-  for (const [path, mtime, size] of stamps) {
+  for (const [path, mtime, size, names] of stamps) {
     const st = fs.statSync(`${root}/${path}`, { throwIfNoEntry: false });
-    if (st === undefined || st.mtimeMs !== mtime || (size !== -1 && st.size !== size)) return false;
+    if (st === undefined) return false;
+    if (st.mtimeMs === mtime && (size === -1 || st.size === size)) continue;
+    if (names === undefined || !st.isDirectory() || packageNames(`${root}/${path}`) !== names) return false;
   }
   return true;
+}
+
+/**
+ * The names in a node_modules folder that may be packages (all but those starting with a dot),
+ * hashed: tools put their caches beside the packages (`.vite-temp`, `.cache`), which moves the
+ * folder's mtime without changing what is installed; the package managers' own dot-files are
+ * stamps of their own. undefined when the folder cannot be read.
+ */
+export function packageNames(dir: string): string | undefined {
+  let names: string[];
+  try {
+    names = process.getBuiltinModule('node:fs').readdirSync(dir);
+  } catch {
+    return undefined;
+  }
+  let h = 0x811c9dc5;
+  let count = 0;
+  for (const name of names.sort()) {
+    if (name.charCodeAt(0) === 46 /* . */) continue;
+    count++;
+    for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+    h = Math.imul(h ^ 10, 0x01000193);
+  }
+  return `${count}:${(h >>> 0).toString(16)}`;
 }
 
 /** Reads the start line from the first bytes of a pack (its fourth line); undefined when absent or unreadable. */

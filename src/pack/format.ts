@@ -215,8 +215,7 @@ export function encodePack(input: PackInput): Buffer {
     ...(input.aside !== undefined && input.aside.length > 0 ? { aside: input.aside } : {}),
     bodyLength,
   };
-  // The register loader compares mtimes and sizes only: a node_modules that moved sends it to the core.
-  const start: StartLine = { aside: header.aside ?? [], stamps: input.stamps.map(([path, mtime, size]) => [path, mtime, size]) };
+  const start: StartLine = { aside: header.aside ?? [], stamps: input.stamps };
   let json = Buffer.from(JSON.stringify(header));
   // Length and checksum are written with a fixed width so that padding the JSON keeps the body aligned.
   // The fourth line is the start line (src/step-aside.ts), outside the checksum: it only ever

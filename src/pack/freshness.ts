@@ -4,10 +4,11 @@
 // node_modules always (the program's own code, edited by hand) and for every file under
 // COLDSTART_PACK_VERIFY=1. A mismatch sends that module to the disk, never a stale source.
 import { isOn } from '../settings.js';
-import { readdirSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StoredStamp } from './format.js';
 import { collectStamps as collectIndexStamps, stampStat } from '../locations/stamps.js';
+import { packageNames } from '../step-aside.js';
 
 /**
  * The index's stamps (the same files, locations/stamps.ts), kept as mtime and size, no inode: a pack
@@ -20,30 +21,6 @@ export function collectStamps(root: string): StoredStamp[] {
     const names = path === 'node_modules' ? packageNames(join(root, path)) : undefined;
     return names === undefined ? [path, mtime, size] : [path, mtime, size, names];
   });
-}
-
-/**
- * The names in a node_modules folder that may be packages (all but those starting with a dot),
- * hashed: tools put their caches beside the packages (`.vite-temp`, `.cache`), which moves the
- * folder's mtime without changing what is installed; the package managers' own dot-files are
- * stamps of their own. undefined when the folder cannot be read.
- */
-function packageNames(dir: string): string | undefined {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return undefined;
-  }
-  let h = 0x811c9dc5;
-  let count = 0;
-  for (const name of names.sort()) {
-    if (name.charCodeAt(0) === 46 /* . */) continue;
-    count++;
-    for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
-    h = Math.imul(h ^ 10, 0x01000193);
-  }
-  return `${count}:${(h >>> 0).toString(16)}`;
 }
 
 /**

@@ -63,6 +63,12 @@ test('a small program: the pack says so, the run is plain Node, and doctor says 
     assert.equal(seen.index.state, 'aside', JSON.stringify(seen.index));
     assert.equal(seen.pack.counts.hits, 0);
   }
+  // A tool's cache folder beside the packages changes nothing installed: still plain Node, and
+  // the register loader still decides without the core.
+  mkdirSync(join(dir, 'node_modules/.vite-temp'));
+  const later = runNode(['--require', register, 'main.js'], { cwd: dir, env: base });
+  assert.equal(later.stdout, run.stdout);
+  assert.equal(reported(dir).pack.state, asideState);
 });
 
 test('the same program is served when run with other arguments, or after an edit', (t) => {
