@@ -180,25 +180,28 @@ function fresh(root: string, stamps: readonly Stamp[]): boolean {
 }
 
 /**
- * The names in a node_modules folder that may be packages (all but those starting with a dot),
- * hashed: tools put their caches beside the packages (`.vite-temp`, `.cache`), which moves the
- * folder's mtime without changing what is installed; the package managers' own dot-files are
- * stamps of their own. undefined when the folder cannot be read.
+ * The entries of a node_modules folder that may be packages (all but names starting with a dot),
+ * hashed with each one's inode and change time: tools put their caches beside the packages (`.vite-temp`,
+ * `.cache`), which moves the folder's mtime without changing what is installed, while a package
+ * removed, added or put back under the same name (`yarn link` swaps a folder for a symlink)
+ * changes the hash. The package managers' own dot-files are stamps of their own. undefined when
+ * the folder cannot be read.
  */
 export function packageNames(dir: string): string | undefined {
-  let names: string[];
-  try {
-    names = process.getBuiltinModule('node:fs').readdirSync(dir);
-  } catch {
-    return undefined;
-  }
+  const fs = process.getBuiltinModule('node:fs');
   let h = 0x811c9dc5;
   let count = 0;
-  for (const name of names.sort()) {
-    if (name.charCodeAt(0) === 46 /* . */) continue;
-    count++;
-    for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
-    h = Math.imul(h ^ 10, 0x01000193);
+  try {
+    for (const name of fs.readdirSync(dir).sort()) {
+      if (name.charCodeAt(0) === 46 /* . */) continue;
+      count++;
+      const st = fs.lstatSync(`${dir}/${name}`);
+      // With the change time: a removed folder's inode may be the next one's at once.
+      const entry = `${name}\0${st.ino}\0${st.ctimeMs}\n`;
+      for (let i = 0; i < entry.length; i++) h = Math.imul(h ^ entry.charCodeAt(i), 0x01000193);
+    }
+  } catch {
+    return undefined;
   }
   return `${count}:${(h >>> 0).toString(16)}`;
 }

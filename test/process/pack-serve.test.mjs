@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { dist, fixtures, runCli, runNode, tempDir } from '../helpers.mjs';
@@ -73,6 +73,17 @@ test('default mode: an edited first-party file is read from the disk; a tool\'s 
   mkdirSync(join(dir, 'node_modules/.vite-temp'));
   run = both(dir, 'main.cjs');
   assert.equal(run.report.state, 'used', JSON.stringify(run.report));
+  assert.equal(run.packed.stdout, run.plain.stdout);
+
+  // A package put back under the same name (`yarn link` swaps the folder for a symlink).
+  const linked = join(dir, 'linked/dep-cjs');
+  cpSync(join(dir, 'node_modules/dep-cjs'), linked, { recursive: true });
+  writeFileSync(join(linked, 'index.js'), `${readFileSync(join(linked, 'index.js'), 'utf8')}\nconsole.log("linked copy");\n`);
+  rmSync(join(dir, 'node_modules/dep-cjs'), { recursive: true });
+  symlinkSync('../linked/dep-cjs', join(dir, 'node_modules/dep-cjs'));
+  run = both(dir, 'main.cjs');
+  assert.match(run.plain.stdout, /linked copy/);
+  assert.equal(run.report.state, 'stale', JSON.stringify(run.report));
   assert.equal(run.packed.stdout, run.plain.stdout);
 
   mkdirSync(join(dir, 'node_modules/added-later'));
