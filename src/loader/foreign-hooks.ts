@@ -157,5 +157,8 @@ export function watchForeignLoadHooks(ownDir: string): ForeignHooksWatch {
     Object.defineProperty(wrappedRegister, 'name', { value: 'register' });
     holder.register = wrappedRegister;
   }
+  // `import { register } from "node:module"` reads Node's ES module view of the builtin, which
+  // keeps the values it had when made (coldstart's own index builder may have made it already).
+  (process.getBuiltinModule('node:module') as unknown as { syncBuiltinESMExports(): void }).syncBuiltinESMExports();
   return state;
 }
