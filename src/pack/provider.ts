@@ -126,11 +126,12 @@ function installRegisterHooks(server: PackServer, formats: readonly ModuleFormat
   const load = (url: string, context: LoadContext, nextLoad: NextLoad): LoadResult => {
     if (!url.startsWith('file:')) return (standIns ? standInLoad(url) : undefined) ?? nextLoad(url, context);
     const path = pathOfFileUrl(url);
-    // Another tool's load hook registered before these (an earlier preload) would not see a
-    // served source; one that may redirect imports must see a module's imports as written, not
-    // a rewrite's stand-ins and builtin cells. Node reads the file then, as it would without
-    // coldstart. (A load hook registered later runs first, and sees what this one serves.)
-    if (foreign.earlier || (foreign.resolution && server.servesRewrite(path))) {
+    // Another tool's load hook that runs after this one (an earlier preload's, module.register's
+    // off-thread one, a loader flag's) would not see a served source; one that may redirect
+    // imports must see a module's imports as written, not a rewrite's stand-ins and builtin
+    // cells. Node reads the file then, as it would without coldstart. (A registerHooks load hook
+    // registered later runs first, and sees what this one serves.)
+    if (foreign.after || (foreign.resolution && server.servesRewrite(path))) {
       counts.foreign++;
       return nextLoad(url, context);
     }

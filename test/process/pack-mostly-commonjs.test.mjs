@@ -48,9 +48,22 @@ const tree = {
     '  console.log(process.argv[2] === "--use" ? [m.run(), lazy()].join(" ") : typeof m.run);',
     '  console.log(require("cjs-after"));',
     // Off-thread hooks run after every in-thread one: they must still see each import.
-    '  if (process.argv[2] === "--register-after") require("node:module").register("data:text/javascript,export async function resolve(s, c, n) { if (!s.startsWith(\'node:\')) (await import(\'node:fs\')).writeSync(1, \'seen \' + s + \'\\\\n\'); return n(s, c); }");',
+    '  if (process.argv[2] === "--register-after") require("node:module").register("./off-thread-hooks.mjs", require("node:url").pathToFileURL(__filename));',
     '  console.log((await import("esm-other")).other());',
     '});',
+    '',
+  ].join('\n'),
+  // Off-thread hooks that see every import, and give one module a source of their own.
+  'off-thread-hooks.mjs': [
+    'import { writeSync } from "node:fs";',
+    'export async function resolve(specifier, context, next) {',
+    '  if (!specifier.startsWith("node:")) writeSync(1, `seen ${specifier}\\n`);',
+    '  return next(specifier, context);',
+    '}',
+    'export async function load(url, context, next) {',
+    '  const result = await next(url, context);',
+    '  return url.includes("esm-dep2") ? { ...result, source: "export default () => \\"dep2 from an off-thread load hook\\";", shortCircuit: true } : result;',
+    '}',
     '',
   ].join('\n'),
   // The same modules under an ES module entry, whose imports the index resolves in a hook anyway.
@@ -86,7 +99,7 @@ test('pack, a CommonJS program with a few ES modules: require() is not put throu
     assert.equal(report.state, 'used', JSON.stringify(report));
     assert.equal(report.hooks, 'load-hook', JSON.stringify(report));
     assert.equal(report.counts.misses, 0, JSON.stringify(report));
-    if (args[0] === '--register-after') assert.match(plain.stdout, /seen esm-other\nseen esm-dep2\n/);
+    if (args[0] === '--register-after') assert.match(plain.stdout, /seen esm-other\nseen esm-dep2\ndep2 from an off-thread load hook\n/);
     // Every module the run loads, ES modules included, comes from the pack, or is left to Node
     // as written once another tool may redirect imports (--register: esm-dep then loads at once).
     const loaded = chain + 6 + (args[0] === '--use' ? 2 : args[0] === '--register' ? 1 : 0);
