@@ -358,10 +358,10 @@ let cjsLexer: CjsLexer | undefined;
 
 /** The names and re-exports cjs-module-lexer (the analysis Node runs) finds in a CommonJS file,
  *  remembered for its size and mtime; undefined when the file cannot be read. */
-function cjsFileFacts(state: DeferState, url: string): { exports: string[]; reexports: string[] } | undefined {
-  const key = factsKey(state, 'cjs-facts', url);
+function cjsFileFacts(state: DeferState | undefined, url: string): { exports: string[]; reexports: string[] } | undefined {
+  const key = state === undefined ? '' : factsKey(state, 'cjs-facts', url);
   if (key === undefined) return undefined;
-  const cached = state.cache.get(key);
+  const cached = state === undefined ? undefined : state.cache.get(key);
   if (cached !== undefined && cached !== 'unchanged') {
     try {
       return JSON.parse(cached.code) as { exports: string[]; reexports: string[] };
@@ -372,7 +372,7 @@ function cjsFileFacts(state: DeferState, url: string): { exports: string[]; reex
   let facts: { exports: string[]; reexports: string[] };
   try {
     const source = readFileSync(fileURLToPath(url), 'utf8');
-    stat(state, 'parse-facts', url);
+    if (state !== undefined) stat(state, 'parse-facts', url);
     if (cjsLexer === undefined) {
       cjsLexer = createRequire(import.meta.url)('cjs-module-lexer') as CjsLexer;
       cjsLexer.initSync();
@@ -383,7 +383,7 @@ function cjsFileFacts(state: DeferState, url: string): { exports: string[]; reex
     // Node lists no names for a file its lexer cannot read: only default.
     facts = { exports: [], reexports: [] };
   }
-  state.cache.put(key, { code: JSON.stringify(facts) });
+  state?.cache.put(key, { code: JSON.stringify(facts) });
   return facts;
 }
 
@@ -393,9 +393,10 @@ const moduleExportsName = Number(process.versions.node.split('.')[0]) >= 23;
 /**
  * The namespace names `import` gives a CommonJS module, as Node computes them: what its lexer finds
  * in the text, through re-exports (`module.exports = require("./x")`) of CommonJS files, plus
- * `default` (and `module.exports`); undefined when the file cannot be read.
+ * `default` (and `module.exports`); undefined when the file cannot be read. Without `state`
+ * (a learned stand-in at its first use), nothing is cached.
  */
-export function cjsNamespaceNames(state: DeferState, url: string): readonly string[] | undefined {
+export function cjsNamespaceNames(state: DeferState | undefined, url: string): readonly string[] | undefined {
   const names = new Set<string>();
   const seen = new Set<string>();
   const visit = (at: string): boolean => {

@@ -13,7 +13,7 @@ import { pipeline, type CompileStep } from '../loader/pipeline.js';
 import { generatedCodeKeys } from '../shared-state.js';
 import { entryIsCommonJs, entryScopeType, programDeferConfig } from './config.js';
 import { entryRealPath } from '../loader/entry.js';
-import { deferredNamespace } from './runtime.js';
+import { deferredNamespace, useCommonJsNames } from './runtime.js';
 import { bytesMayNeedTransform, hasImportDeferCall, usesDeferredImport, virtualPrefix, withoutDefer } from './detect.js';
 import { distURL } from '../dist-paths.js';
 import {
@@ -39,7 +39,11 @@ import {
 
 /** Makes deferredNamespace() reachable by the in-thread stand-ins (load-core.ts virtualSource). */
 function exposeRuntime(): void {
-  (globalThis as Record<symbol, unknown>)[Symbol.for(generatedCodeKeys.deferRuntime)] ??= { deferredNamespace };
+  const key = Symbol.for(generatedCodeKeys.deferRuntime);
+  const global = globalThis as Record<symbol, unknown>;
+  if (global[key] !== undefined) return;
+  global[key] = { deferredNamespace };
+  useCommonJsNames((url) => cjsNamespaceNames(undefined, url));
 }
 
 function settings(): DeferSettings {

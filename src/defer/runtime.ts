@@ -111,6 +111,15 @@ export function deferredNamespace(url: string, specifier: string, parentURL: str
   return made;
 }
 
+/** How a CommonJS file's namespace names are found (cjs-module-lexer, as Node does), when the
+ *  thread that writes the stand-ins provides it. */
+let commonJsNames: ((url: string) => readonly string[] | undefined) | undefined;
+
+/** Set by the defer hooks of this thread: a stand-in made without names asks it at first use. */
+export function useCommonJsNames(find: (url: string) => readonly string[] | undefined): void {
+  commonJsNames = find;
+}
+
 function makeNamespace(url: string, specifier: string, parentURL: string, line: number, column: number, evaluated?: object, names?: readonly string[]): object {
   const parent = parentURL.startsWith('file:') ? urlToPath(parentURL) : parentURL;
   installRecordsWriter();
@@ -141,11 +150,12 @@ function makeNamespace(url: string, specifier: string, parentURL: string, line: 
 
   // Export names known from the module's text: the namespace is born with its final shape (never
   // extensible), as the proposal's is, and the names are the truth every trap answers by.
-  const exported = names === undefined ? undefined : new Set(names.filter((name) => name !== 'then'));
-  if (exported !== undefined) {
-    for (const key of exported) Object.defineProperty(target, key, { value: undefined, writable: true, enumerable: true, configurable: false });
+  let exported = names === undefined ? undefined : new Set(names.filter((name) => name !== 'then'));
+  const shape = (): void => {
+    for (const key of exported!) Object.defineProperty(target, key, { value: undefined, writable: true, enumerable: true, configurable: false });
     Object.preventExtensions(target);
-  }
+  };
+  if (exported !== undefined) shape();
   const absent = (key: string | symbol): boolean => key === hidden || (exported !== undefined && typeof key === 'string' && !exported.has(key));
 
   const settle = (ns: Record<string, unknown>): Record<string, unknown> => {
@@ -186,6 +196,15 @@ function makeNamespace(url: string, specifier: string, parentURL: string, line: 
     try {
       const value = requireTarget(url, parent)();
       evaluating = false;
+      // A CommonJS file (a learned stand-in has no names): the names Node gives its namespace come
+      // from its text, not from its exports object (a getter Node never calls, a name it cannot see).
+      if (exported === undefined && commonJsNames !== undefined && !isNamespace(value) && url.startsWith('file:') && !url.endsWith('.json') && !url.endsWith('.node')) {
+        const found = commonJsNames(url);
+        if (found !== undefined) {
+          exported = new Set(found.filter((name) => name !== 'then'));
+          shape();
+        }
+      }
       if (Error.stackTraceLimit === raised) Error.stackTraceLimit = limit;
       record.loadDurationMs = performance.now() - start;
       record.value = value;

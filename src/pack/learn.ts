@@ -222,7 +222,11 @@ export function learnDeferral(input: LearnInput): Learned {
       current = { module: m.path, specifier: site.specifier };
       const to = target(m.path, site.specifier);
       if (to === undefined) refuse('target not recorded');
-      else if (keepsValue(site) && changing.has(to)) refuse('keeps a value from exports that change after load');
+      // An ES module's named or namespace import of CommonJS holds the values Node took when the
+      // module had run; a stand-in takes them at first use.
+      else if ((keepsValue(site) || (m.format === 'module' && site.builtin !== true && (site.namespace === true || [...site.locals.values()].some((name) => name !== 'default')) && byPath.get(to)?.format === 'commonjs')) && changing.has(to)) {
+        refuse('keeps a value from exports that change after load');
+      }
       else if (to.startsWith('builtin:')) {
         // An ES module's named or namespace import of a builtin stays: its values are those of
         // Node's facade, made when the import loads. A default import is the exports object itself.
@@ -230,9 +234,6 @@ export function learnDeferral(input: LearnInput): Learned {
         else if (quietBuiltin(to)) accepted.add(site);
         else refuse('a builtin that warns or changes process state when loaded');
       } else if (m.format === 'commonjs' && byPath.get(to)?.format === 'module') refuse('an ES module required by CommonJS');
-      // Node names a CommonJS module's namespace from its text (cjs-module-lexer, and `module.exports`
-      // on Node 23+); a stand-in would name it from the exports object.
-      else if (site.namespace === true && byPath.get(to)?.format === 'commonjs') refuse('a namespace import of a CommonJS module');
       else if (input.keepEager?.(to) === true) refuse('kept eager by configuration');
       else if (effectOf(to, m.path) !== undefined) refuse('target has effects when loaded', `${to} ${effectOf(to, m.path)}`);
       else if (reaches(to, m.path)) refuse('cycle back to the importer');
