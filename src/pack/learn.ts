@@ -222,9 +222,9 @@ export function learnDeferral(input: LearnInput): Learned {
       current = { module: m.path, specifier: site.specifier };
       const to = target(m.path, site.specifier);
       if (to === undefined) refuse('target not recorded');
-      // An ES module's named or namespace import of CommonJS holds the values Node took when the
-      // module had run; a stand-in takes them at first use.
-      else if ((keepsValue(site) || (m.format === 'module' && site.builtin !== true && (site.namespace === true || [...site.locals.values()].some((name) => name !== 'default')) && byPath.get(to)?.format === 'commonjs')) && changing.has(to)) {
+      // An ES module's named import of CommonJS holds the value Node took when the module had run;
+      // a stand-in takes it at first use. (Namespaces are accepted: docs/decisions/learned-deferral.md.)
+      else if ((keepsValue(site) || (m.format === 'module' && site.builtin !== true && [...site.locals.values()].some((name) => name !== 'default') && byPath.get(to)?.format === 'commonjs')) && changing.has(to)) {
         refuse('keeps a value from exports that change after load');
       }
       else if (to.startsWith('builtin:')) {
