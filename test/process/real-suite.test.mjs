@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
+import { isDeepStrictEqual } from 'node:util';
 import { join } from 'node:path';
 import { dist, installedTree, runCli, runNode, tempDir } from '../helpers.mjs';
 
@@ -31,9 +32,18 @@ test("resolve's own tape suite gives the same results with coldstart and a lazy 
   let okLines = 0;
   let failingFiles = 0;
   const stats = join(dir, 'pack-stats.jsonl');
+  const unsteady = [];
   for (const file of files) {
-    const plain = results(runNode([tape, `test/${file}`], { cwd: tree }));
+    let plain = results(runNode([tape, `test/${file}`], { cwd: tree }));
     const ours = results(runNode([tape, `test/${file}`], { cwd: tree, env: { ...env, NODE_OPTIONS: `--require ${join(dist, 'register.cjs')}`, COLDSTART_PACK_STATS: stats } }));
+    // test/resolver.js throws in an fs callback once a fixture the package leaves out is missing,
+    // so where the run stops depends on which callback comes first: the served run must give one
+    // of the results plain Node gives.
+    for (let again = 0; again < 3 && !isDeepStrictEqual(ours, plain); again++) {
+      const other = results(runNode([tape, `test/${file}`], { cwd: tree }));
+      if (!isDeepStrictEqual(other, plain) && !unsteady.includes(file)) unsteady.push(file);
+      if (isDeepStrictEqual(other, ours)) plain = other;
+    }
     assert.deepEqual(ours, plain, `test/${file}`);
     okLines += plain.lines.filter((line) => line.startsWith('ok ')).length;
     if (plain.code !== 0) failingFiles++;
@@ -41,7 +51,7 @@ test("resolve's own tape suite gives the same results with coldstart and a lazy 
   const reports = readFileSync(stats, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
   const served = reports.filter((r) => r.state === 'used' && r.counts.hits > 0);
   const deferred = reports.reduce((sum, r) => sum + r.deferredRequires, 0);
-  t.diagnostic(`resolve's suite: ${files.length} files, ${okLines} passing assertions, ${failingFiles} files failing with plain Node too; served from the lazy pack in ${served.length} of ${reports.length} processes, ${deferred} requires loaded at first use`);
+  t.diagnostic(`resolve's suite: ${files.length} files, ${okLines} passing assertions, ${failingFiles} files failing with plain Node too; served from the lazy pack in ${served.length} of ${reports.length} processes, ${deferred} requires loaded at first use${unsteady.length > 0 ? `; plain Node itself gave more than one result for ${unsteady.join(', ')}` : ''}`);
   assert.ok(served.length >= files.length / 2, `${served.length} of ${reports.length} processes served`);
   assert.ok(deferred > 0, 'learned deferral was in force');
 });
