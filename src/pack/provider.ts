@@ -15,7 +15,11 @@ import { CommonJsCompiler, codeCachePays, codeCacheTag } from '../loader/commonj
 import { compileSource, fileUrlOf, pathOfFileUrl, type LoadContext, type LoadResult, type NextLoad, type NextResolve, type ResolveContext, type ResolveResult } from '../loader/node.js';
 import { pipeline, type HandlerStep, type ResolveStep } from '../loader/pipeline.js';
 import { resolveVirtual, standInLoad } from '../defer/provider.js';
-import { isStandInSpecifier, virtualPrefix } from '../defer/detect.js';
+import { isStandInSpecifier, specifierPrefix, virtualPrefix } from '../defer/detect.js';
+import { parseVirtual, virtualURL } from '../defer/load-core.js';
+
+/** A learned stand-in's import specifier as the rewrite writes it (JSON-quoted, no escapes). */
+const standInImport = /"(#coldstart-defer:[^"\\]*)"/g;
 
 const allFormats: readonly ModuleFormat[] = ['module', 'json', 'commonjs'];
 const esmOnly: readonly ModuleFormat[] = ['module'];
@@ -137,15 +141,39 @@ function installRegisterHooks(server: PackServer, formats: readonly ModuleFormat
     }
     const served = server.source(path, formats);
     if (served !== undefined) {
-      // Node resolves the imports of a module after loading it: the hook is in by then.
-      if (leaveResolve === undefined && standIns && served.format === 'module' && server.servesRewrite(path) && served.source.includes(virtualPrefix)) {
-        leaveResolve = pipeline().join('pack', { hooks: { resolve } });
+      let source = served.source;
+      if (!resolveAtStart && leaveResolve === undefined && standIns && served.format === 'module' && server.servesRewrite(path) && source.includes(virtualPrefix)) {
+        // Stand-in imports written as the URLs the resolve hook would give them: Node's own
+        // resolver hands a URL of another scheme to the load hooks as it is. Where the pack
+        // cannot answer one, the hook joins (Node resolves a module's imports after loading it).
+        const resolved = resolvedStandIns(source, path, url);
+        if (resolved !== undefined) source = resolved;
+        else leaveResolve = pipeline().join('pack', { hooks: { resolve } });
       }
-      return { format: served.format, source: served.source, shortCircuit: true };
+      return { format: served.format, source, shortCircuit: true };
     }
     // CommonJS left to the extension handlers is counted there, not twice.
     if (server.packedFormat(path) === undefined || formats.includes(server.packedFormat(path)!)) counts.misses++;
     return nextLoad(url, context);
+  };
+  /** `source` with each learned stand-in import written as its stand-in's URL; undefined when the pack cannot answer one. */
+  const resolvedStandIns = (source: string, path: string, parentURL: string): string | undefined => {
+    const dir = dirname(path);
+    let answered = 0;
+    let missed = false;
+    const out = source.replace(standInImport, (whole: string, specifier: string) => {
+      const virtual = parseVirtual(specifier);
+      const found = virtual === undefined ? undefined : server.answer(dir, virtual.specifier, 'i');
+      if (virtual === undefined || found === undefined) {
+        missed = true;
+        return whole;
+      }
+      answered++;
+      return JSON.stringify(virtualURL(fileUrlOf(found.path), found.format === '' ? undefined : found.format, virtual.specifier, parentURL, virtual.line, virtual.column, virtual.checked));
+    });
+    if (missed || out.includes(specifierPrefix)) return undefined;
+    counts.answers += answered;
+    return out;
   };
   if (resolveAtStart) return pipeline().join('pack', { hooks: { resolve, load } });
   const leaveLoad = pipeline().join('pack', { hooks: { load } });
