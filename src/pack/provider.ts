@@ -90,8 +90,8 @@ function mostlyCommonJs(server: PackServer): boolean {
 
 /**
  * The pack's registerHooks hooks: resolve answers and the sources of `formats`. Without
- * `resolveAtStart`, the resolve hook joins only when a served source imports a learned
- * stand-in, which only it can resolve.
+ * `resolveAtStart`, a served source's learned stand-in imports are written as the stand-ins'
+ * URLs, and the resolve hook joins only for one whose target the pack cannot answer.
  */
 function installRegisterHooks(server: PackServer, formats: readonly ModuleFormat[], standIns: boolean, resolveAtStart: boolean): () => void {
   const foreign = foreignLoadHooks();
