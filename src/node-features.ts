@@ -32,6 +32,12 @@ const table = {
    * then evaluates it outside the CommonJS loader, without require.cache: measured on 22.23).
    */
   loadHookCommonJsSource: { since: '24.0.0', detect: () => typeof mod['registerHooks'] === 'function' && Number(process.versions.node.split('.')[0]) >= 24 },
+  /**
+   * An import of a URL of another scheme (a learned stand-in's) inside an ES module loaded by
+   * require() reaches the load hooks; Node 22 asserts such a specifier is file:, node: or data:
+   * there (ERR_INTERNAL_ASSERTION, measured on 22.23).
+   */
+  requireEsmOtherSchemes: { since: '24.0.0', detect: () => Number(process.versions.node.split('.')[0]) >= 24 },
   /** readFileSync(fd, 'utf8') reads a regular file in one read and decodes it in C++ (Node 20 reads a user fd in small chunks). */
   oneReadUtf8: { since: '22.0.0', detect: () => Number(process.versions.node.split('.')[0]) >= 22 },
   /** Off-thread asynchronous hooks (costs ~30 ms per start: a worker thread). */

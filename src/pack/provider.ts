@@ -146,7 +146,7 @@ function installRegisterHooks(server: PackServer, formats: readonly ModuleFormat
         // Stand-in imports written as the URLs the resolve hook would give them: Node's own
         // resolver hands a URL of another scheme to the load hooks as it is. Where the pack
         // cannot answer one, the hook joins (Node resolves a module's imports after loading it).
-        const resolved = resolvedStandIns(source, path, url);
+        const resolved = has('requireEsmOtherSchemes') ? resolvedStandIns(source, path, url) : undefined;
         if (resolved !== undefined) source = resolved;
         else leaveResolve = pipeline().join('pack', { hooks: { resolve } });
       }
