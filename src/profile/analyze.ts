@@ -2,6 +2,7 @@
 // with inclusive times, counts per format, and time spent loading versus the whole run.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { readVirtualURL } from '../defer/load-core.js';
 import { packageRootOf } from './recorder.js';
 import { PROCESS_FORMAT, type ModuleEntry, type ProcessProfile } from './schema.js';
 
@@ -95,7 +96,11 @@ export function packageNameOf(key: string): string | undefined {
 
 /** A short name: `pkg/sub/path.js` inside node_modules, a cwd-relative path outside. */
 export function labelOf(key: string, cwd: string): string {
-  if (!key.startsWith('/')) return key;
+  if (!key.startsWith('/')) {
+    // A deferred import's stand-in (import defer, learned deferral): named by what it imports.
+    const standIn = readVirtualURL(key);
+    return standIn === undefined ? key : `${standIn.specifier} [deferred import]`;
+  }
   const root = packageRootOf(key);
   if (root !== '') return (packageNameOf(key) ?? '') + key.slice(root.length);
   const rel = relative(cwd, key);

@@ -49,6 +49,10 @@ test('package roots and labels', () => {
   assert.equal(keyOf('file:///x/y.mjs'), '/x/y.mjs');
   assert.equal(labelOf('/app/node_modules/@s/p/lib/i.js', '/app'), '@s/p/lib/i.js');
   assert.equal(labelOf('/app/src/main.js', '/app'), 'src/main.js');
+  // A deferred import's stand-in is named by its specifier, not by its URL.
+  const standIn = 'coldstart-defer:?url=file%3A%2F%2F%2Fapp%2Fnode_modules%2F%40s%2Fp%2Fi.js&format=commonjs&specifier=%40s%2Fp&parent=file%3A%2F%2F%2Fapp%2Fmain.mjs&at=3%3A1&checked=1';
+  assert.equal(labelOf(standIn, '/app'), '@s/p [deferred import]');
+  assert.equal(labelOf('node:fs', '/app'), 'node:fs');
   assert.equal(isWrapper({ mainPath: '/usr/lib/node_modules/npm/bin/npm-cli.js', argv: [] }), true);
   assert.equal(isWrapper({ mainPath: '/app/cli.js', argv: [] }), false);
 });
