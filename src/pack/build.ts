@@ -2,10 +2,10 @@
 // files under the project root, reads each file once (stat, read, stat again: a file that
 // changed meanwhile is left out) and writes the pack atomically.
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { dirname, join, relative, sep } from 'node:path';
+import { basename, dirname, join, relative, sep } from 'node:path';
 import { SKIPPABLE_BYTES, SMALL_RUN_MODULES, watchFiles, type StoredAside } from '../step-aside.js';
 import { usesDeferredImport } from '../defer/detect.js';
-import { checksum, encodePack, type ModuleFormat, type StoredAnswer } from './format.js';
+import { checksum, encodePack, type ModuleFormat, type StoredAnswer, type StoredWatch } from './format.js';
 import { collectStamps, managed } from './freshness.js';
 import { callsImportOrEval, type ParseSync } from './cache-check.js';
 import { detectFormat, type ModuleSyntaxParse } from './packages.js';
@@ -153,7 +153,7 @@ export function buildPack(options: {
 
   // Stamps first: a file that changes after this point makes the pack stale, never wrong.
   const stamps = collectStamps(root);
-  const modules: { path: string; format: ModuleFormat; mtime: number; bytes: Buffer; codeCache?: Buffer; lazy?: { source: Buffer; deferred: string[]; watch?: string[] } }[] = [];
+  const modules: { path: string; format: ModuleFormat; mtime: number; bytes: Buffer; codeCache?: Buffer; lazy?: { source: Buffer; deferred: string[]; watch?: StoredWatch[] } }[] = [];
   let codeCacheModules = 0;
   let codeCacheBytes = 0;
   const packedFormat = new Map<string, string>();
@@ -198,6 +198,16 @@ export function buildPack(options: {
     for (const recording of options.recordings) {
       for (const [dir, specifier, mode, target] of recording.answers) required.set(`${dir}\0${specifier}\0${mode}`, target);
     }
+    // Which requires found each file, for the paths a rewrite watches stay absent (lazyWatch).
+    const edgesInto = new Map<string, [string, string][]>();
+    for (const recording of options.recordings) {
+      for (const [dir, specifier, mode, target] of recording.answers) {
+        if (mode !== 'r') continue;
+        const list = edgesInto.get(target) ?? [];
+        list.push([dir, specifier]);
+        edgesInto.set(target, list);
+      }
+    }
     const absolute = modules.map((m) => ({ path: join(root, m.path), format: m.format, bytes: m.bytes, entry: m }));
     // Load order per recording (modules are listed as each began to evaluate).
     const orders = options.recordings.map((r) => new Map(r.modules.map(([path], i) => [path, i])));
@@ -230,9 +240,11 @@ export function buildPack(options: {
     for (const m of absolute) {
       const found = learned.rewritten.get(m.path);
       if (found === undefined) continue;
-      // Its first-party targets are watched: the decision to defer them holds only while they are
-      // what the recorded run loaded (node_modules is watched as a whole by the stamps).
-      const watch = found.targets.map((path) => inRoot(path)).filter((path): path is string => path !== undefined && !managed(path));
+      // What the decision to defer rests on is watched (node_modules is watched as a whole by the stamps).
+      const watch = lazyWatch(found.targets, learned.eagerLoads, (target) => edgesInto.get(target) ?? [], (path) => {
+        const r = inRoot(path);
+        return r !== undefined && !managed(r) ? r : undefined;
+      });
       m.entry.lazy = { source: found.source, deferred: found.deferred, ...(watch.length > 0 ? { watch } : {}) };
       requires += found.deferred.length;
     }
@@ -415,4 +427,64 @@ function smallRuns(
     }
   }
   return out;
+}
+
+/** Node's CommonJS extensions, in the order it tries them. */
+const PROBED_EXTENSIONS = ['.js', '.json', '.node'];
+
+/**
+ * The paths that `require(specifier)` from `dir` would have found before `target`, had they
+ * existed (a relative specifier only; an import names its file exactly): the specifier's own
+ * path, the same with each extension tried earlier; for a directory, the same with every
+ * extension, then for its index, its package.json and the earlier index files. None was a file when the run resolved it (Node's
+ * probes take files only: the index's own directory is one of them).
+ */
+export function probedBefore(dir: string, specifier: string, target: string): string[] {
+  if (!specifier.startsWith('./') && !specifier.startsWith('../') && specifier !== '.' && specifier !== '..') return [];
+  const base = join(dir, specifier);
+  if (target === base) return [];
+  // An extension a loader added (`.ts`) comes after Node's own.
+  const before = (stem: string, ext: string): string[] => {
+    const at = PROBED_EXTENSIONS.indexOf(ext);
+    return PROBED_EXTENSIONS.slice(0, at === -1 ? PROBED_EXTENSIONS.length : at).map((e) => stem + e);
+  };
+  const ext = target.slice(target.lastIndexOf('.'));
+  if (target === base + ext) return [base, ...before(base, ext)];
+  if (dirname(target) === base && basename(target, ext) === 'index') return [base, ...PROBED_EXTENSIONS.map((e) => base + e), join(base, 'package.json'), ...before(join(base, 'index'), ext)];
+  // Found through the directory's package.json "main": a file of the directory's name wins over it.
+  if (target.startsWith(`${base}/`)) return [base, ...PROBED_EXTENSIONS.map((e) => base + e)];
+  return [];
+}
+
+/**
+ * What a rewrite of `importer` watches, all first-party (node_modules is watched as a whole by
+ * the stamps): each deferred target and every first-party file it loaded as it evaluated,
+ * transitively (a load effect added to any of them later must void the deferral, not run late),
+ * each checked against its packed size and mtime; and, as [path, -1], each path where a file
+ * would have been found first (`x.js` beside `x/index.js`), checked to hold none still: a file
+ * added there would change what loads.
+ */
+function lazyWatch(targets: readonly string[], eagerLoads: (path: string, original?: boolean) => string[], edgesInto: (target: string) => readonly (readonly [string, string])[], firstParty: (path: string) => string | undefined): StoredWatch[] {
+  const files = new Set<string>();
+  const queue = [...targets];
+  while (queue.length > 0) {
+    const path = queue.pop()!;
+    if (files.has(path) || firstParty(path) === undefined) continue;
+    files.add(path);
+    queue.push(...eagerLoads(path, true));
+  }
+  const watch: StoredWatch[] = [...files].map((path) => firstParty(path)!);
+  const absent = new Set<string>();
+  for (const path of files) {
+    for (const [dir, specifier] of edgesInto(path)) {
+      for (const probe of probedBefore(dir, specifier, path)) {
+        const rel = firstParty(probe);
+        if (rel !== undefined && !absent.has(rel)) {
+          absent.add(rel);
+          watch.push([rel, -1]);
+        }
+      }
+    }
+  }
+  return watch;
 }

@@ -80,7 +80,9 @@ export type StoredStart = [string, string, [string, { type?: unknown; coldstart?
 
 /** [path, offset, length, checksum, specifiers it loads at first use, and the first-party files
  *  those went to (root-relative), when any: the rewrite is served only while they are unchanged] */
-export type StoredLazy = [string, number, number, number, string[]] | [string, number, number, number, string[], string[]];
+/** A rewrite's watched path: a packed first-party file (its packed size and mtime), or [path, -1], a path that must stay absent. */
+export type StoredWatch = string | [string, -1];
+export type StoredLazy = [string, number, number, number, string[]] | [string, number, number, number, string[], StoredWatch[]];
 
 /** The module bytes of a pack: in memory, or read from the file as they are asked for. */
 export interface PackBody {
@@ -142,7 +144,7 @@ export interface PackInput {
   readonly node: string;
   readonly conditions: string;
   readonly stamps: StoredStamp[];
-  readonly modules: { path: string; format: ModuleFormat; mtime: number; bytes: Buffer; codeCache?: Buffer | undefined; lazy?: { source: Buffer; deferred: string[]; watch?: string[] | undefined } | undefined }[];
+  readonly modules: { path: string; format: ModuleFormat; mtime: number; bytes: Buffer; codeCache?: Buffer | undefined; lazy?: { source: Buffer; deferred: string[]; watch?: StoredWatch[] | undefined } | undefined }[];
   readonly answers: StoredAnswer[];
   readonly starts?: StoredStart[] | undefined;
   readonly deferUsers?: number | undefined;

@@ -4,7 +4,7 @@
 import type { StartFacts } from '../loader/entry.js';
 import { debug } from '../debug.js';
 import { sharedState } from '../shared-state.js';
-import { bufferBody, checksum, type ModuleFormat, type PackBody, type PackHeader } from './format.js';
+import { bufferBody, checksum, type ModuleFormat, type PackBody, type PackHeader, type StoredWatch } from './format.js';
 import { isFile, managed, sameFile } from './freshness.js';
 
 /** What a run's loads came to, for `coldstart doctor` and `coldstart profile`. */
@@ -49,7 +49,7 @@ interface Entry {
   /** Requires that source loads at first use. */
   deferred: readonly string[] | undefined;
   /** First-party files those requires went to when packed (root-relative). */
-  watch: readonly string[] | undefined;
+  watch: readonly StoredWatch[] | undefined;
   /** undefined: not checked yet; then whether every watched file is as packed (else the module
    *  is served as written: deferring a changed, moved or broken file is not what was learned). */
   lazyGood: boolean | undefined;
@@ -72,6 +72,8 @@ export class PackServer {
   readonly #inBody: (offset: number, length: number) => boolean;
   /** Root-relative path -> its row in the header's modules, and in its learned-deferral rows. */
   readonly #rows = new Map<string, number>();
+  /** Verify mode: whether every packed file is as packed (#watchedFresh); undefined until a rewrite is asked for. */
+  #packedUnchanged: boolean | undefined;
   readonly #lazyRows = new Map<string, number>();
   /** The entries made so far (#module). */
   readonly #entries = new Map<string, Entry>();
@@ -343,10 +345,28 @@ export class PackServer {
 
   /** Whether the first-party files `entry`'s rewrite defers are still the ones packed. */
   #watchedFresh(entry: Entry): boolean {
-    for (const rel of entry.watch ?? []) {
-      const target = this.#module(rel);
-      if (target === undefined || !sameFile(this.#rootSlash + rel, target.size, target.mtime)) {
-        debug('pack', `${rel} changed since packing: ${entry.rel} is served as written, its requires eager`);
+    // Verify mode also re-judges what node_modules holds, which the stamps alone take as packed:
+    // a packed file edited in place voids every rewrite (one stat of each, at the first rewrite).
+    if (this.#verify) {
+      this.#packedUnchanged ??= this.#header.modules.every((row) => sameFile(this.#rootSlash + row[0], row[2], row[3]));
+      if (!this.#packedUnchanged) {
+        debug('pack', `a packed file changed since packing (COLDSTART_PACK_VERIFY=1): ${entry.rel} is served as written, its requires eager`);
+        return false;
+      }
+    }
+    for (const watched of entry.watch ?? []) {
+      if (Array.isArray(watched)) {
+        // A path resolution would have found first: it must still hold no file (Node's probes take files only).
+        const rel = watched[0];
+        if (typeof rel !== 'string' || watched[1] !== -1 || isFile(this.#rootSlash + rel)) {
+          debug('pack', `${String(rel)} is a file now, and may be what a require of ${entry.rel} finds: ${entry.rel} is served as written, its requires eager`);
+          return false;
+        }
+        continue;
+      }
+      const target = typeof watched === 'string' ? this.#module(watched) : undefined;
+      if (target === undefined || !sameFile(this.#rootSlash + watched, target.size, target.mtime)) {
+        debug('pack', `${String(watched)} changed since packing: ${entry.rel} is served as written, its requires eager`);
         return false;
       }
     }

@@ -190,6 +190,63 @@ test('pack --lazy: the program prints what plain Node prints, loads less, and CO
   assert.match(edited.stdout, /42 42 edited/);
 });
 
+test('pack --lazy: what a deferred first-party file loads is watched, and where a new file would be found first; under COLDSTART_PACK_VERIFY=1, an edited package too', (t) => {
+  const dir = realpathSync(tempDir(t, 'coldstart-lazy-watch-deep-'));
+  const files = {
+    'package.json': '{"name":"lazy-watch-deep","private":true}',
+    ...pkg('fakepkg', 'exports.v = () => "pkg";\n'),
+    'main.js': 'const cmd = require("./cmd");\nconst flag = require("./flag");\nconsole.log("start", flag());\nif (process.argv[2] === "--use") cmd.run();\n',
+    'cmd.js': 'const heavy = require("./heavy");\nconst dirmod = require("./dirmod");\nconst pkg = require("fakepkg");\nexports.run = () => console.log(heavy.work(), dirmod.name, pkg.v());\n',
+    'heavy.js': 'const dep = require("./dep");\nexports.work = () => "heavy:" + dep.f();\n',
+    'dep.js': 'exports.f = () => "dep";\n',
+    'dirmod/index.js': 'exports.name = "dirmod/index";\n',
+    'flag.js': 'module.exports = () => globalThis.FLAG ?? "noflag";\n',
+  };
+  // Each case starts from the tree as packed, and a pack learned from it.
+  const fresh = () => {
+    rmSync(dir, { recursive: true, force: true });
+    writeTree(dir, files);
+    const built = runCli(['pack', '--lazy', '--always', '--', process.execPath, 'main.js'], { cwd: dir, env: base });
+    assert.equal(built.code, 0, built.stderr);
+  };
+  const same = (label, env = {}) => {
+    const plain = runNode(['main.js', '--use'], { cwd: dir, env: base });
+    const served = run(dir, ['--use'], env);
+    assert.equal(served.code, plain.code, `${label}: ${served.stderr}`);
+    assert.equal(served.stdout, plain.stdout, label);
+    return served;
+  };
+  fresh();
+  const read = readPackFile(join(dir, 'node_modules/.cache/coldstart/pack.v1'));
+  read.pack.body.close();
+  const row = (read.pack.header.lazy ?? []).find((r) => r[0] === 'cmd.js');
+  assert.deepEqual(row?.[4], ['./heavy', './dirmod', 'fakepkg']);
+  const watched = row?.[5] ?? [];
+  for (const path of ['heavy.js', 'dep.js', 'dirmod/index.js']) assert.ok(watched.includes(path), `watches ${path}`);
+  for (const path of ['dirmod', 'dirmod.js', 'dirmod.json', 'dirmod.node', 'dirmod/package.json']) assert.ok(watched.some((w) => Array.isArray(w) && w[0] === path && w[1] === -1), `watches that no file ${path} appears`);
+  // cmd.js's three, and main.js's ./cmd (used only with --use).
+  assert.equal(same('as packed').report.deferredRequires, 4);
+  // A file the deferred target loads gains an effect at load: it runs before "start", as in Node.
+  writeTree(dir, { 'dep.js': 'globalThis.FLAG = "from dep";\nexports.f = () => "dep";\n' });
+  const transitive = same('a transitive load gains an effect');
+  assert.match(transitive.stdout, /^start from dep\n/);
+  assert.equal(transitive.report.deferredRequires, 0);
+  // A file added where require("./dirmod") now finds it first.
+  fresh();
+  writeTree(dir, { 'dirmod.js': 'globalThis.FLAG = "from dirmod.js";\nexports.name = "dirmod.js";\n' });
+  assert.match(same('a file found first is added').stdout, /^start from dirmod\.js\nheavy:dep dirmod\.js pkg\n$/);
+  // A directory of that name is no file to Node: the rewrite still serves.
+  fresh();
+  writeTree(dir, { 'dirmod.json/.keep': '' });
+  assert.equal(same('a directory named like a probe').report.deferredRequires, 4);
+  // A package edited in place: seen only under COLDSTART_PACK_VERIFY=1, which then serves no rewrite.
+  fresh();
+  writeTree(dir, { 'node_modules/fakepkg/index.js': 'globalThis.FLAG = "from fakepkg";\nexports.v = () => "pkg";\n' });
+  const verified = same('a package edited in place, verify mode', { COLDSTART_PACK_VERIFY: '1' });
+  assert.match(verified.stdout, /^start from fakepkg\n/);
+  assert.equal(verified.report.deferredRequires, 0);
+});
+
 test('pack --lazy: a first-party file a rewrite defers is watched; once it changes, moves or breaks, the importer is served as written', (t) => {
   const dir = realpathSync(tempDir(t, 'coldstart-lazy-watch-'));
   writeTree(dir, {
@@ -204,7 +261,7 @@ test('pack --lazy: a first-party file a rewrite defers is watched; once it chang
   const read = readPackFile(join(dir, 'node_modules/.cache/coldstart/pack.v1'));
   read.pack.body.close();
   const row = (read.pack.header.lazy ?? []).find((r) => r[0] === 'lib/a.js');
-  assert.deepEqual(row?.slice(4), [['./b'], ['lib/b.js']], 'the rewrite of lib/a.js defers ./b and watches lib/b.js');
+  assert.deepEqual(row?.slice(4), [['./b'], ['lib/b.js', ['lib/b', -1]]], 'the rewrite of lib/a.js defers ./b, watches lib/b.js and that no file lib/b appears');
   const same = (label) => {
     const plain = runNode(['main.js'], { cwd: dir, env: base });
     const served = run(dir, []);

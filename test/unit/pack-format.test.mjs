@@ -162,3 +162,16 @@ test('a packed file inside node_modules required by its own path answers itself 
   rmSync(own);
   assert.equal(server.answer(`${dir}/node_modules/a`, own, 'r'), undefined, 'deleted since: Node says so');
 });
+
+test('probedBefore: the paths where a file would have been found before the one a require found', async () => {
+  const { probedBefore } = await import(core('pack/build'));
+  assert.deepEqual(probedBefore('/p', './a', '/p/a.js'), ['/p/a']);
+  assert.deepEqual(probedBefore('/p', './a', '/p/a.node'), ['/p/a', '/p/a.js', '/p/a.json']);
+  assert.deepEqual(probedBefore('/p', './a', '/p/a.ts'), ['/p/a', '/p/a.js', '/p/a.json', '/p/a.node']);
+  assert.deepEqual(probedBefore('/p/lib', '../a', '/p/a/index.json'), ['/p/a', '/p/a.js', '/p/a.json', '/p/a.node', '/p/a/package.json', '/p/a/index.js']);
+  // Named exactly, a bare package name, an import of another kind of path: nothing to watch.
+  assert.deepEqual(probedBefore('/p', './a.js', '/p/a.js'), []);
+  assert.deepEqual(probedBefore('/p', 'pkg', '/p/node_modules/pkg/index.js'), []);
+  // Through a package.json "main" in the directory.
+  assert.deepEqual(probedBefore('/p', './a', '/p/a/lib/main.js'), ['/p/a', '/p/a.js', '/p/a.json', '/p/a.node']);
+});
