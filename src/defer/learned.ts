@@ -1331,7 +1331,7 @@ export function lowerLearned(source: string, facts: { plan: DeferPlan | undefine
   if (plan === undefined) return s.toString();
   const helper = uniqueName(source, '__coldstart_lazy');
   let requires = false;
-  // Builtin cells are functions declared on the first line: an import binding exists before any
+  // Builtin cells are function declarations (hoisted, like the helper): an import binding exists before any
   // of the module's code runs, and a cycle can call one of its functions before its body does.
   let cells = '';
   for (const site of plan.sites) {
@@ -1371,7 +1371,9 @@ export function lowerLearned(source: string, facts: { plan: DeferPlan | undefine
   if (requires) {
     const recorded = `globalThis[Symbol.for(${JSON.stringify(learnedLoadKey)})]`;
     const file = plan.commonjs ? 'typeof __filename === "string" ? __filename : ""' : 'import.meta.filename ?? ""';
-    insertAfterDirectives(s, plan.program, source, `function ${helper}(load, specifier, line, column) { let done = false, value; return { get m() { if (!done) { const seen = ${recorded}; value = seen === undefined || specifier === null ? load() : seen(load, specifier, ${file}, line, column); done = true; } return value; } }; } ${cells}`);
+    // Function declarations, hoisted: on a line of their own after the last, so that no line of
+    // the module's own (a minified file's only line) is longer for them.
+    s.append(`\nfunction ${helper}(load, specifier, line, column) { let done = false, value; return { get m() { if (!done) { const seen = ${recorded}; value = seen === undefined || specifier === null ? load() : seen(load, specifier, ${file}, line, column); done = true; } return value; } }; } ${cells}`);
   }
   return s.toString();
 }

@@ -263,7 +263,7 @@ export class PackServer {
   source(path: string, formats: readonly ModuleFormat[]): Served | undefined {
     const entry = this.#entry(path);
     if (entry === undefined || this.#broken || !formats.includes(entry.format)) return undefined;
-    if (entry.lazy !== undefined && entry.lazyGood === undefined) entry.lazyGood = this.#watchedFresh(entry);
+    if (entry.lazy !== undefined && entry.lazyGood === undefined) entry.lazyGood = this.#watchedFresh(entry) && !this.#mapsShift(entry);
     if (entry.good === undefined) entry.good = this.#check(entry, path);
     if (!entry.good) {
       this.counts.stale++;
@@ -341,6 +341,20 @@ export class PackServer {
   /** Whether `entry` is served from its learned-deferral source (which is then the one checked). */
   #servesLazy(entry: Entry): boolean {
     return this.#lazy && entry.lazy !== undefined && entry.lazyGood !== false;
+  }
+
+  /**
+   * Whether source maps are on (--enable-source-maps, process.setSourceMapsEnabled) and the
+   * rewrite names a map: the map describes the original text, and the rewrite's longer lines
+   * would send a stack position to another original line and function (a minified one-line
+   * file). Such a module is served as written; without source maps, only columns shift.
+   */
+  #mapsShift(entry: Entry): boolean {
+    if ((process as { sourceMapsEnabled?: boolean }).sourceMapsEnabled !== true) return false;
+    const [offset, length] = entry.lazy!;
+    if (!this.#body.bytes(offset, length).includes('sourceMappingURL=')) return false;
+    debug('pack', `${entry.rel} names a source map and source maps are on: served as written, its requires eager`);
+    return true;
   }
 
   /** Whether the first-party files `entry`'s rewrite defers are still the ones packed. */

@@ -190,6 +190,41 @@ test('pack --lazy: the program prints what plain Node prints, loads less, and CO
   assert.match(edited.stdout, /42 42 edited/);
 });
 
+test('pack --lazy: a minified module grows only by its edits; under --enable-source-maps, one that names a map is served as written', async (t) => {
+  const dir = realpathSync(tempDir(t, 'coldstart-lazy-maps-'));
+  writeTree(dir, {
+    'package.json': '{"name":"lazy-maps","private":true}',
+    'node_modules/.keep': '',
+    'lib.src.js': 'const path = require("path");\nconst util = require("./util");\n\nfunction usesUtil(x) {\n  return util.fmt(x);\n}\n\nfunction second(x) {\n  if (x > 1) {\n    throw new Error("second failed for " + x);\n  }\n  return x;\n}\n\nfunction third(x) {\n  return second(x + 1) + usesUtil(path.sep);\n}\n\nmodule.exports = { usesUtil, second, third };\n',
+    'util.js': 'exports.fmt = (x) => "[" + x + "]";\n',
+    'main.js': 'const lib = require("./lib.js");\nif (process.argv[2] === "--use") { console.log(lib.usesUtil("a")); lib.third(5); }\n',
+  });
+  const { buildSync } = await import('esbuild');
+  buildSync({ entryPoints: [join(dir, 'lib.src.js')], outfile: join(dir, 'lib.js'), minify: true, sourcemap: true, format: 'cjs', platform: 'node', logLevel: 'silent' });
+  assert.equal(readFileSync(join(dir, 'lib.js'), 'utf8').trimEnd().split('\n').length, 2, 'one line of code and the map comment');
+  const built = runCli(['pack', '--lazy', '--always', '--', process.execPath, 'main.js'], { cwd: dir, env: base });
+  assert.equal(built.code, 0, built.stderr);
+  const read = readPackFile(join(dir, 'node_modules/.cache/coldstart/pack.v1'));
+  read.pack.body.close();
+  assert.ok((read.pack.header.lazy ?? []).some((r) => r[0] === 'lib.js' && r[4].includes('./util')), 'lib.js defers ./util');
+  const frames = (stderr) => stderr.split('\n').filter((line) => /^\s+at /.test(line) && line.includes(dir));
+  // Without source maps: the same frames but for columns on the rewritten line, and the line
+  // Node prints above the error is the module's own line as rewritten, not the helper.
+  const plain = runNode(['main.js', '--use'], { cwd: dir, env: base });
+  const served = run(dir, ['--use']);
+  assert.equal(served.code, plain.code, served.stderr);
+  assert.equal(served.stdout, plain.stdout);
+  assert.ok(served.report.deferredRequires >= 2, 'lib.js is served rewritten');
+  assert.deepEqual(frames(served.stderr).map((l) => l.replace(/:\d+\)?$/, '')), frames(plain.stderr).map((l) => l.replace(/:\d+\)?$/, '')));
+  assert.doesNotMatch(served.stderr, /__coldstart_lazy\(load/);
+  // With them: every frame as plain Node maps it.
+  const mappedPlain = runNode(['--enable-source-maps', 'main.js', '--use'], { cwd: dir, env: base });
+  const mapped = run(dir, ['--use'], { NODE_OPTIONS: '--enable-source-maps' });
+  assert.equal(mapped.code, mappedPlain.code, mapped.stderr);
+  assert.match(mappedPlain.stderr, /lib\.src\.js:10/);
+  assert.deepEqual(frames(mapped.stderr), frames(mappedPlain.stderr));
+});
+
 test('pack --lazy: what a deferred first-party file loads is watched, and where a new file would be found first; under COLDSTART_PACK_VERIFY=1, an edited package too', (t) => {
   const dir = realpathSync(tempDir(t, 'coldstart-lazy-watch-deep-'));
   const files = {
