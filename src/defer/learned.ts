@@ -7,7 +7,7 @@ import { learnedLoadKey, viaFrame } from '../lazy/learned-records.js';
 import { isBuiltin } from 'node:module';
 import MagicString from 'magic-string';
 import { specifierPrefix } from './detect.js';
-import { insertAfterDirectives, keepLines, member, parse, planProgram, position, rewriteReferences, simpleObjectPattern, uniqueName, type DeferPlan, type DeferSite } from './sites.js';
+import { keepLines, member, parse, planProgram, position, rewriteReferences, simpleObjectPattern, uniqueName, type DeferPlan, type DeferSite } from './sites.js';
 import { findReferences, hasDynamicScope, type Node, type Reference } from './scope.js';
 
 /** A top-level require a module makes while it evaluates (any `require("x")` outside a function). */
