@@ -78,8 +78,31 @@ export const internals = Module as unknown as ModuleInternals;
  * argument to mean "load as an ES module", and for a scope without "type" Node 22+ then looks
  * at the syntax.
  */
-export function compileSource(module: CjsModule, source: string, filename: string, format?: 'commonjs'): unknown {
+export function compileSource(module: CjsModule, source: string, filename: string, format?: 'commonjs', next?: ExtensionHandler): unknown {
+  // A pipeline that compiles in its handler's own frame marks the `next` it hands its steps; a
+  // copy of coldstart that made the pipeline before this protocol does not, and gets it done here.
+  if (next !== undefined && (next as unknown as Record<symbol, unknown>)[compileLaterKey] === true) return { [compileLaterKey]: true, source, format };
+  return compileNow(module, source, filename, format);
+}
+
+/** Shared by every copy of coldstart in a process, as the pipeline is (shared-state.ts). */
+const compileLaterKey = Symbol.for('coldstart.pipeline.compileLater');
+
+export function compileNow(module: CjsModule, source: string, filename: string, format: 'commonjs' | undefined): unknown {
   return format === undefined ? module._compile(source, filename) : module._compile(source, filename, format);
+}
+
+/** `handler`, marked as a `next` whose callers may hand back a compile request (compileSource). */
+export function laterHandler(handler: ExtensionHandler): ExtensionHandler {
+  (handler as unknown as Record<symbol, unknown>)[compileLaterKey] = true;
+  return handler;
+}
+
+/** The source and format a step handed back to be compiled, if `result` is such a request. */
+export function compileRequest(result: unknown): { source: string; format: 'commonjs' | undefined } | undefined {
+  if (typeof result !== 'object' || result === null || (result as Record<symbol, unknown>)[compileLaterKey] !== true) return undefined;
+  const { source, format } = result as { source?: unknown; format?: unknown };
+  return typeof source === 'string' ? { source, format: format === 'commonjs' ? 'commonjs' : undefined } : undefined;
 }
 
 /** The file extensions require() knows, in its probing order (require.extensions' keys). */

@@ -14,7 +14,9 @@ import { rethrow, withNodeFrames } from './stacks.js';
 import { sharedState } from '../shared-state.js';
 import { own } from './foreign-hooks.js';
 import {
+  compileRequest,
   internals,
+  laterHandler,
   type CjsModule,
   type ExtensionHandler,
   type LoadFn,
@@ -79,7 +81,7 @@ export class Pipeline {
   #resolveWrap: Wrap<ResolveFilenameFn> | undefined;
   #compile: CompileFn | undefined;
   #compileWrap: Wrap<CjsModule['_compile']> | undefined;
-  readonly #handlers = new Map<string, { head: HandlerStep; tail: ExtensionHandler }>();
+  readonly #handlers = new Map<string, { head: HandlerStep; tail: ExtensionHandler; original: ExtensionHandler | undefined }>();
   readonly #handlerWraps = new Map<string, Wrap<ExtensionHandler>>();
   #resolveRegistration: { deregister(): void } | undefined;
   #loadRegistration: { deregister(): void } | undefined;
@@ -207,10 +209,17 @@ export class Pipeline {
     const handlers = internals._extensions;
     let slot = this.#handlers.get(ext);
     const wrap = this.#wrapProperty(handlers, ext, chain.length > 0 && handlers[ext] !== undefined, this.#handlerWraps.get(ext), () => {
-      const current = (slot = { head: passHandler, tail: passHandler as unknown as ExtensionHandler });
+      const current = (slot = { head: passHandler, tail: passHandler as unknown as ExtensionHandler, original: undefined as ExtensionHandler | undefined });
       this.#handlers.set(ext, current);
+      // What the steps hand back is compiled, or passed to the handler found before ours, from
+      // this frame, so that a module's load stack shows this handler alone where Node's was
+      // (named `.js` too), not every step between it and Node's _compile.
       return function (this: unknown, module: CjsModule, filename: string) {
-        return current.head(module, filename, current.tail);
+        const result = current.head(module, filename, current.tail);
+        if (result === passed && current.original !== undefined) return current.original(module, filename);
+        const request = compileRequest(result);
+        if (request === undefined) return result;
+        return request.format === undefined ? module._compile(request.source, filename) : module._compile(request.source, filename, request.format);
       };
     });
     if (wrap === undefined) {
@@ -221,7 +230,12 @@ export class Pipeline {
     this.#handlerWraps.set(ext, wrap);
     const original = wrap.original;
     slot!.head = chain[0] ?? passHandler;
-    slot!.tail = chain.slice(1).reduceRight<ExtensionHandler>((next, step) => (module, filename) => step(module, filename, next), original.bind(handlers));
+    // A step that works around the whole handling (the profiler times a JSON file's read by it)
+    // gets Node's handler called inside its own call, as every step did before.
+    const inside = chain.some((step) => (step as { around?: boolean }).around === true);
+    const end: ExtensionHandler = inside ? original.bind(handlers) : laterHandler(() => passed);
+    slot!.original = inside ? undefined : original.bind(handlers);
+    slot!.tail = chain.slice(1).reduceRight<ExtensionHandler>((next, step) => (inside ? (module, filename) => step(module, filename, next) : laterHandler((module, filename) => step(module, filename, next))), end);
   }
 
   /**
@@ -294,6 +308,18 @@ export class Pipeline {
 
 const passResolve: ResolveStep = (request, parent, isMain, options, next) => next(request, parent, isMain, options);
 const passHandler: HandlerStep = (module, filename, next) => next(module, filename);
+
+/**
+ * Marks a handler step that must have Node's handler run inside its own call (it times or
+ * observes the whole handling): with it joined, the chain calls Node's handler at its end.
+ */
+export function aroundStep(step: HandlerStep): HandlerStep {
+  (step as { around?: boolean }).around = true;
+  return step;
+}
+
+/** What the end of a handler chain hands back: call the handler found before ours. */
+const passed = Object.freeze({ passed: true });
 
 /** This process's pipeline, shared by every copy of coldstart in it. */
 export function pipeline(): Pipeline {

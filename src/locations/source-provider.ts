@@ -163,7 +163,7 @@ export function installSourceHandler(view: ResolutionView, counts: SourceCounts,
     if (filename.endsWith('.cjs') && view.isFile(filename) === true) {
       // No scope to look up: `.cjs` is CommonJS whatever package.json says.
       counts.served++;
-      return compileSource(module, prefetch?.take(filename) ?? readSource(filename), filename, 'commonjs');
+      return compileSource(module, prefetch?.take(filename) ?? readSource(filename), filename, 'commonjs', next);
     }
     if (!filename.endsWith('.js')) {
       counts.passed++;
@@ -178,7 +178,7 @@ export function installSourceHandler(view: ResolutionView, counts: SourceCounts,
     // Node passes "commonjs" or, for a scope without "type", nothing (its syntax detection
     // then decides); any other "type" value also means nothing to it.
     const source = prefetch?.take(filename) ?? readSource(filename);
-    return compileSource(module, source, filename, type === 'commonjs' ? 'commonjs' : undefined);
+    return compileSource(module, source, filename, type === 'commonjs' ? 'commonjs' : undefined, next);
   };
   return chain.join('index', { extensions: { '.js': js } });
 }

@@ -225,7 +225,7 @@ function patchExtensions(server: PackServer, countMisses: boolean): () => void {
       }
     }
     // Two arguments, as Node 20 passes them: its third parameter means "load as ESM" there.
-    return compileSource(module, served.source, filename);
+    return compileSource(module, served.source, filename, undefined, next);
   };
   const json: HandlerStep = (module, filename, next) => {
     if (foreign.foreign) return next(module, filename);

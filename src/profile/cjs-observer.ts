@@ -6,7 +6,7 @@
 // recorded as they stand. `beforeCompile` sees each source and format before Node compiles it
 // (see esm-start.ts).
 import { builtinModules } from 'node:module';
-import type { HandlerStep, Steps } from '../loader/pipeline.js';
+import { aroundStep, type HandlerStep, type Steps } from '../loader/pipeline.js';
 import { now } from './recorder.js';
 import type { Frame, Recorder } from './recorder.js';
 import type { ModuleFormat } from './schema.js';
@@ -93,7 +93,8 @@ export function observeCommonJs(
     return result;
   };
 
-  const handler: HandlerStep = (module, filename, next) => {
+  // Around the whole handling: a JSON file's or an addon's read is timed by it.
+  const handler: HandlerStep = aroundStep((module, filename, next) => {
     const frame = top();
     if (frame !== undefined && frame.request !== undefined && frame.key === undefined) {
       frame.key = filename;
@@ -107,7 +108,7 @@ export function observeCommonJs(
         frame.readMs = now() - frame.readStart - frame.childMs;
       }
     }
-  };
+  });
 
   const compile: Steps['compile'] = (module, content, filename, rest, next) => {
     const format = rest[0];

@@ -47,4 +47,12 @@ test("a missing module: the frames Node gives, none of coldstart's; a module tha
   const thrown = runNode(['--require', registerCjs, 'throws.js'], { cwd: dir, env });
   assert.ok(thrown.stderr.startsWith(`${join(dir, 'lib/thrower.js')}:1\nthrow new Error("thrown at load");\n^`), thrown.stderr);
   assert.match(frames(thrown.stderr)[0], /lib\/thrower\.js:1:7/);
+  // Its load stack names the functions plain Node's names, frame for frame: the step that serves
+  // the module hands its source back to coldstart's `.js` handler, which compiles it (only that
+  // frame's location is coldstart's).
+  const plainThrown = runNode(['throws.js'], { cwd: dir, env: { ...env, COLDSTART_INDEX: 'off' } });
+  // Node 20 names its own handler `Module._extensions..js`, a name V8 infers from its source.
+  const names = (stderr) => frames(stderr).map((line) => line.replace(/\s*\(.*\)$/, '').replace('Module._extensions..js', 'Object..js'));
+  assert.deepEqual(names(thrown.stderr), names(plainThrown.stderr), thrown.stderr);
+  assert.equal(frames(thrown.stderr).filter((line) => line.includes(dist)).length, 1, thrown.stderr);
 });
