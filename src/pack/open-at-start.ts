@@ -12,7 +12,7 @@ import { cjsConditions, esmConditions } from '../loader/conditions.js';
 import { verifyMode } from './freshness.js';
 import { installPackHooks, type PackHooks } from './provider.js';
 import { PackServer, newPackCounts, type PackCounts } from './server.js';
-import { findPack, packOff } from './store.js';
+import { defaultPackPath, findPack, packOff } from './store.js';
 import { useStartFacts } from '../loader/entry.js';
 import { asideEntry } from '../step-aside.js';
 import { enableCompileCache } from '../loader/node.js';
@@ -128,7 +128,7 @@ function open(report: PackRunReport): () => void {
     absent = found.state === 'missing';
     report.state = found.state;
     report.reason = found.state === 'stale' ? `stale pack: ${found.reason}` : found.reason;
-    if (found.state === 'stale') debug('pack', `${report.reason}; running without it (rebuild: coldstart pack ${(found.header.lazy?.length ?? 0) > 0 ? '--lazy ' : ''}-- <command>)`);
+    if (found.state === 'stale') debug('pack', `${report.reason}; running without it (rebuild: coldstart pack ${(found.header.lazy?.length ?? 0) > 0 ? '--lazy ' : ''}${found.file.endsWith(`/${defaultPackPath}`) ? '' : `--out ${found.file} `}-- <command>)`);
     else if (found.state !== 'no-project') debug('pack', `${found.reason}; running without the pack`);
     return () => {};
   }

@@ -69,6 +69,16 @@ test('a small program: the pack says so, the run is plain Node, and doctor says 
   const later = runNode(['--require', register, 'main.js'], { cwd: dir, env: base });
   assert.equal(later.stdout, run.stdout);
   assert.equal(reported(dir).pack.state, asideState);
+  // Doctor, asked about the pack alone, names the program it steps aside for.
+  const doctor = runCli(['doctor'], { cwd: dir, env: base });
+  if (stepsAside) assert.match(doctor.stdout, /pack state: +fresh: .*but for main\.js \(3 modules\): too small for serving to pay, coldstart steps aside for it on a local disk\n/);
+  else assert.doesNotMatch(doctor.stdout, /steps aside/);
+  // A pack kept elsewhere is rebuilt there: the hint names it.
+  const elsewhere = join(dir, 'elsewhere.pack');
+  pack(dir, ['--out', elsewhere]);
+  writeFileSync(join(dir, 'package.json'), `${readFileSync(join(dir, 'package.json'), 'utf8')}\n`);
+  const stale = runCli(['doctor', '--pack', elsewhere], { cwd: dir, env: base });
+  assert.match(stale.stdout, new RegExp(`STALE \\(package\\.json changed\\): .*\\(coldstart pack --out ${elsewhere.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} -- <command>\\)`));
 });
 
 test('the same program is served when run with other arguments, or after an edit', (t) => {

@@ -13,7 +13,7 @@ import { openIndex } from '../../locations/load.js';
 import { findProjectRoot } from '../../store.js';
 import type { IndexRunReport } from '../../locations/open-at-start.js';
 import type { PackRunReport } from '../../pack/open-at-start.js';
-import { findPack, packOff, type FoundPack } from '../../pack/store.js';
+import { defaultPackPath, findPack, packOff, type FoundPack } from '../../pack/store.js';
 import { megabytes } from '../units.js';
 import { runChild } from '../run-child.js';
 import { commands } from '../commands.js';
@@ -68,6 +68,8 @@ interface PackStatus {
   bytes?: number;
   /** Whether it was built with --lazy (learned deferral): its rebuild hint says so. */
   lazy?: boolean;
+  /** The recorded programs coldstart steps aside for (too small for serving to pay). */
+  aside?: string[];
 }
 
 /** What a run with coldstart/register would do with the pack: activation's own check. */
@@ -90,6 +92,8 @@ function packStatus(packFlag: string | undefined): PackStatus {
     pack: found.file, state: found.state, ...(found.state === 'stale' ? { reason: found.reason } : {}),
     builtAt: h.createdAt, builtBy: h.node, modules: h.modules.length, answers: h.answers.length, bytes: found.size,
     lazy: (h.lazy?.length ?? 0) > 0,
+    // As the runs decide (step-aside.ts asideEntry): Node 22+, unless switched off.
+    ...((h.aside?.length ?? 0) > 0 && Number(process.versions.node.split('.')[0]) >= 22 && !isOff('COLDSTART_STEP_ASIDE') ? { aside: h.aside!.map((row) => `${[row[0], ...(Array.isArray(row[1]) ? row[1] : [])].join(' ')} (${row[2]} modules)`) } : {}),
   };
 }
 
@@ -99,9 +103,11 @@ function describePack(p: PackStatus): string {
     lines.push(`pack built:   ${age(Date.now() - (p.builtAt ?? 0))} ago by Node ${p.builtBy}; ${p.modules} modules, ${p.answers} resolution answers, ${megabytes(p.bytes ?? 0)}`);
   }
   // The rebuild keeps what the pack was: learned deferral when it had any, unknown when unreadable.
-  const rebuild = `coldstart pack ${p.lazy === true ? '--lazy ' : p.lazy === undefined && p.state === 'refused' ? '[--lazy] ' : ''}-- <command>`;
+  // And its place: a pack named by COLDSTART_PACK or --pack is rebuilt there, not in the default one.
+  const out = p.pack !== undefined && !p.pack.endsWith(`/${defaultPackPath}`) ? `--out ${p.pack} ` : '';
+  const rebuild = `coldstart pack ${p.lazy === true ? '--lazy ' : p.lazy === undefined && p.state === 'refused' ? '[--lazy] ' : ''}${out}-- <command>`;
   const verdict = {
-    fresh: 'fresh: runs with coldstart/register serve its modules from memory',
+    fresh: `fresh: runs with coldstart/register serve its modules from memory${p.aside === undefined ? '' : `, but for ${p.aside.join(', ')}: too small for serving to pay, coldstart steps aside for ${p.aside.length === 1 ? 'it' : 'them'} on a local disk`}`,
     stale: sharedInstall()
       ? `STALE (${p.reason}), yet served: COLDSTART_SHARED=1 trusts it as built; rebuild it (${rebuild})`
       : `STALE (${p.reason}): runs ignore it until it is rebuilt (${rebuild})`,
