@@ -37,6 +37,11 @@ export function spliceStack(inner: string, outer: string, limit: number, own: (f
 // Node's own formatter (Node 22+ sets one), as it was when coldstart loaded, before the program ran.
 const nodeFormatter = Error.prepareStackTrace;
 
+/** Whether another tool formats stacks now (source-map-support, ts-node): it may map positions itself. */
+export function foreignStackFormatter(): boolean {
+  return Error.prepareStackTrace !== undefined && Error.prepareStackTrace !== nodeFormatter;
+}
+
 let ownDirs: readonly string[] | undefined;
 
 /**

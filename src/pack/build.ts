@@ -2,7 +2,7 @@
 // files under the project root, reads each file once (stat, read, stat again: a file that
 // changed meanwhile is left out) and writes the pack atomically.
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { basename, dirname, join, relative, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { SKIPPABLE_BYTES, SMALL_RUN_MODULES, watchFiles, type StoredAside } from '../step-aside.js';
 import { usesDeferredImport } from '../defer/detect.js';
 import { checksum, encodePack, type ModuleFormat, type StoredAnswer, type StoredWatch } from './format.js';
@@ -245,6 +245,7 @@ export function buildPack(options: {
         const r = inRoot(path);
         return r !== undefined && !managed(r) ? r : undefined;
       });
+      if (watch === undefined) continue;
       m.entry.lazy = { source: found.source, deferred: found.deferred, ...(watch.length > 0 ? { watch } : {}) };
       requires += found.deferred.length;
     }
@@ -433,38 +434,42 @@ function smallRuns(
 const PROBED_EXTENSIONS = ['.js', '.json', '.node'];
 
 /**
- * The paths that `require(specifier)` from `dir` would have found before `target`, had they
- * existed (a relative specifier only; an import names its file exactly): the specifier's own
- * path, the same with each extension tried earlier; for a directory, the same with every
- * extension, then for its index, its package.json and the earlier index files. None was a file when the run resolved it (Node's
- * probes take files only: the index's own directory is one of them).
+ * The paths whose state decided that `require(specifier)` from `dir` found `target`: where a
+ * file would have been found first (each held none), and the directory's package.json when it
+ * was read. [] for a bare specifier (node_modules is watched as a whole by the stamps);
+ * undefined when the target is not where the specifier leads (a symlink on the way, which a
+ * stat cannot watch being pointed elsewhere).
  */
-export function probedBefore(dir: string, specifier: string, target: string): string[] {
-  if (!specifier.startsWith('./') && !specifier.startsWith('../') && specifier !== '.' && specifier !== '..') return [];
-  const base = join(dir, specifier);
-  if (target === base) return [];
+export function probedBefore(dir: string, specifier: string, target: string): string[] | undefined {
+  const relative = specifier.startsWith('./') || specifier.startsWith('../') || specifier === '.' || specifier === '..';
+  if (!relative && !specifier.startsWith('/')) return [];
+  const asDirectory = specifier.endsWith('/') || specifier === '.' || specifier === '..';
+  const base = resolve(dir, specifier);
+  if (target === base && !asDirectory) return [];
   // An extension a loader added (`.ts`) comes after Node's own.
   const before = (stem: string, ext: string): string[] => {
     const at = PROBED_EXTENSIONS.indexOf(ext);
     return PROBED_EXTENSIONS.slice(0, at === -1 ? PROBED_EXTENSIONS.length : at).map((e) => stem + e);
   };
+  const asFile = asDirectory ? [] : [base, ...PROBED_EXTENSIONS.map((e) => base + e)];
   const ext = target.slice(target.lastIndexOf('.'));
-  if (target === base + ext) return [base, ...before(base, ext)];
-  if (dirname(target) === base && basename(target, ext) === 'index') return [base, ...PROBED_EXTENSIONS.map((e) => base + e), join(base, 'package.json'), ...before(join(base, 'index'), ext)];
-  // Found through the directory's package.json "main": a file of the directory's name wins over it.
-  if (target.startsWith(`${base}/`)) return [base, ...PROBED_EXTENSIONS.map((e) => base + e)];
-  return [];
+  if (!asDirectory && target === base + ext) return [base, ...before(base, ext)];
+  if (dirname(target) === base && basename(target, ext) === 'index') return [...asFile, join(base, 'package.json'), ...before(join(base, 'index'), ext)];
+  // Found through the directory's package.json "main".
+  if (target.startsWith(`${base}/`)) return [...asFile, join(base, 'package.json')];
+  return undefined;
 }
 
 /**
  * What a rewrite of `importer` watches, all first-party (node_modules is watched as a whole by
  * the stamps): each deferred target and every first-party file it loaded as it evaluated,
  * transitively (a load effect added to any of them later must void the deferral, not run late),
- * each checked against its packed size and mtime; and, as [path, -1], each path where a file
- * would have been found first (`x.js` beside `x/index.js`), checked to hold none still: a file
- * added there would change what loads.
+ * each checked against its packed size and mtime; and the paths that decided where their
+ * requires went: as [path, -1] where a file would have been found first (it must still hold
+ * none), as [path, mtime, size] a package.json that was read (it must be unchanged).
+ * Undefined when a require's answer cannot be watched this way: no rewrite is stored then.
  */
-function lazyWatch(targets: readonly string[], eagerLoads: (path: string, original?: boolean) => string[], edgesInto: (target: string) => readonly (readonly [string, string])[], firstParty: (path: string) => string | undefined): StoredWatch[] {
+function lazyWatch(targets: readonly string[], eagerLoads: (path: string, original?: boolean) => string[], edgesInto: (target: string) => readonly (readonly [string, string])[], firstParty: (path: string) => string | undefined): StoredWatch[] | undefined {
   const files = new Set<string>();
   const queue = [...targets];
   while (queue.length > 0) {
@@ -474,15 +479,17 @@ function lazyWatch(targets: readonly string[], eagerLoads: (path: string, origin
     queue.push(...eagerLoads(path, true));
   }
   const watch: StoredWatch[] = [...files].map((path) => firstParty(path)!);
-  const absent = new Set<string>();
+  const seen = new Set<string>();
   for (const path of files) {
     for (const [dir, specifier] of edgesInto(path)) {
-      for (const probe of probedBefore(dir, specifier, path)) {
+      const probes = probedBefore(dir, specifier, path);
+      if (probes === undefined) return undefined;
+      for (const probe of probes) {
         const rel = firstParty(probe);
-        if (rel !== undefined && !absent.has(rel)) {
-          absent.add(rel);
-          watch.push([rel, -1]);
-        }
+        if (rel === undefined || seen.has(rel)) continue;
+        seen.add(rel);
+        const st = statSync(probe, { throwIfNoEntry: false });
+        watch.push(st?.isFile() === true ? [rel, st.mtimeMs, st.size] : [rel, -1]);
       }
     }
   }

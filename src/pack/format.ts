@@ -80,8 +80,9 @@ export type StoredStart = [string, string, [string, { type?: unknown; coldstart?
 
 /** [path, offset, length, checksum, specifiers it loads at first use, and the first-party files
  *  those went to (root-relative), when any: the rewrite is served only while they are unchanged] */
-/** A rewrite's watched path: a packed first-party file (its packed size and mtime), or [path, -1], a path that must stay absent. */
-export type StoredWatch = string | [string, -1];
+/** A rewrite's watched path: a packed first-party file (its packed size and mtime), [path, -1] a
+ *  path that must hold no file, or [path, mtime, size] a file that must be unchanged. */
+export type StoredWatch = string | [string, -1] | [string, number, number];
 export type StoredLazy = [string, number, number, number, string[]] | [string, number, number, number, string[], StoredWatch[]];
 
 /** The module bytes of a pack: in memory, or read from the file as they are asked for. */

@@ -3,6 +3,7 @@
 // about Node's loaders: the hooks in hooks.ts ask it and count what it says.
 import type { StartFacts } from '../loader/entry.js';
 import { debug } from '../debug.js';
+import { foreignStackFormatter } from '../loader/stacks.js';
 import { sharedState } from '../shared-state.js';
 import { bufferBody, checksum, type ModuleFormat, type PackBody, type PackHeader, type StoredWatch } from './format.js';
 import { isFile, managed, sameFile } from './freshness.js';
@@ -344,13 +345,15 @@ export class PackServer {
   }
 
   /**
-   * Whether source maps are on (--enable-source-maps, process.setSourceMapsEnabled) and the
-   * rewrite names a map: the map describes the original text, and the rewrite's longer lines
-   * would send a stack position to another original line and function (a minified one-line
-   * file). Such a module is served as written; without source maps, only columns shift.
+   * Whether source maps are on (--enable-source-maps, process.setSourceMapsEnabled), or another
+   * tool formats stacks (source-map-support, installed by ts-node too), and the rewrite names a
+   * map: the map describes the original text, and the rewrite's longer lines would send a stack
+   * position to another original line and function (a minified one-line file). Such a module is
+   * served as written; without source maps, only columns shift. A tool installed after a module
+   * was served maps that module's frames from the rewrite.
    */
   #mapsShift(entry: Entry): boolean {
-    if ((process as { sourceMapsEnabled?: boolean }).sourceMapsEnabled !== true) return false;
+    if ((process as { sourceMapsEnabled?: boolean }).sourceMapsEnabled !== true && !foreignStackFormatter()) return false;
     const [offset, length] = entry.lazy!;
     if (!this.#body.bytes(offset, length).includes('sourceMappingURL=')) return false;
     debug('pack', `${entry.rel} names a source map and source maps are on: served as written, its requires eager`);
@@ -370,10 +373,13 @@ export class PackServer {
     }
     for (const watched of entry.watch ?? []) {
       if (Array.isArray(watched)) {
-        // A path resolution would have found first: it must still hold no file (Node's probes take files only).
-        const rel = watched[0];
-        if (typeof rel !== 'string' || watched[1] !== -1 || isFile(this.#rootSlash + rel)) {
-          debug('pack', `${String(rel)} is a file now, and may be what a require of ${entry.rel} finds: ${entry.rel} is served as written, its requires eager`);
+        // What decided where a require went: a path that held no file (Node's probes take files
+        // only), or a package.json Node read, unchanged.
+        const [rel, mtime, size] = watched as [unknown, unknown, unknown];
+        const path = this.#rootSlash + String(rel);
+        const holds = typeof rel === 'string' && (mtime === -1 && size === undefined ? !isFile(path) : typeof mtime === 'number' && typeof size === 'number' && sameFile(path, size, mtime));
+        if (!holds) {
+          debug('pack', `${String(rel)} changed since packing, and may change what a require of ${entry.rel} finds: ${entry.rel} is served as written, its requires eager`);
           return false;
         }
         continue;

@@ -3,7 +3,7 @@
 // (so removing a rule fails a named assertion before it fails the output comparison).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, realpathSync, rmSync } from 'node:fs';
+import { readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { dist, runCli, runNode, tempDir, writeTree } from '../helpers.mjs';
@@ -197,7 +197,8 @@ test('pack --lazy: a minified module grows only by its edits; under --enable-sou
     'node_modules/.keep': '',
     'lib.src.js': 'const path = require("path");\nconst util = require("./util");\n\nfunction usesUtil(x) {\n  return util.fmt(x);\n}\n\nfunction second(x) {\n  if (x > 1) {\n    throw new Error("second failed for " + x);\n  }\n  return x;\n}\n\nfunction third(x) {\n  return second(x + 1) + usesUtil(path.sep);\n}\n\nmodule.exports = { usesUtil, second, third };\n',
     'util.js': 'exports.fmt = (x) => "[" + x + "]";\n',
-    'main.js': 'const lib = require("./lib.js");\nif (process.argv[2] === "--use") { console.log(lib.usesUtil("a")); lib.third(5); }\n',
+    // FMT=1 stands for a tool that formats stacks itself (source-map-support maps them so).
+    'main.js': 'if (process.env.FMT) Error.prepareStackTrace = (e, calls) => [e.message, ...calls.map((c) => `    at ${c.getFileName()}:${c.getLineNumber()}:${c.getColumnNumber()}`)].join("\\n");\nconst lib = require("./lib.js");\nif (process.argv[2] === "--use") { console.log(lib.usesUtil("a")); lib.third(5); }\n',
   });
   const { buildSync } = await import('esbuild');
   buildSync({ entryPoints: [join(dir, 'lib.src.js')], outfile: join(dir, 'lib.js'), minify: true, sourcemap: true, format: 'cjs', platform: 'node', logLevel: 'silent' });
@@ -223,6 +224,11 @@ test('pack --lazy: a minified module grows only by its edits; under --enable-sou
   assert.equal(mapped.code, mappedPlain.code, mapped.stderr);
   assert.match(mappedPlain.stderr, /lib\.src\.js:10/);
   assert.deepEqual(frames(mapped.stderr), frames(mappedPlain.stderr));
+  // Another tool's stack formatter: such a module is served as written too, columns and all.
+  const formattedPlain = runNode(['main.js', '--use'], { cwd: dir, env: { ...base, FMT: '1' } });
+  const formatted = run(dir, ['--use'], { FMT: '1' });
+  assert.ok(frames(formattedPlain.stderr).length > 0, formattedPlain.stderr);
+  assert.deepEqual(frames(formatted.stderr), frames(formattedPlain.stderr));
 });
 
 test('pack --lazy: what a deferred first-party file loads is watched, and where a new file would be found first; under COLDSTART_PACK_VERIFY=1, an edited package too', (t) => {
@@ -231,10 +237,15 @@ test('pack --lazy: what a deferred first-party file loads is watched, and where 
     'package.json': '{"name":"lazy-watch-deep","private":true}',
     ...pkg('fakepkg', 'exports.v = () => "pkg";\n'),
     'main.js': 'const cmd = require("./cmd");\nconst flag = require("./flag");\nconsole.log("start", flag());\nif (process.argv[2] === "--use") cmd.run();\n',
-    'cmd.js': 'const heavy = require("./heavy");\nconst dirmod = require("./dirmod");\nconst pkg = require("fakepkg");\nexports.run = () => console.log(heavy.work(), dirmod.name, pkg.v());\n',
+    'cmd.js': 'const heavy = require("./heavy");\nconst dirmod = require("./dirmod");\nconst pkg = require("fakepkg");\nconst cfg = require("./cfgdir/");\nexports.run = () => console.log(heavy.work(), dirmod.name, pkg.v(), cfg.name);\n',
     'heavy.js': 'const dep = require("./dep");\nexports.work = () => "heavy:" + dep.f();\n',
     'dep.js': 'exports.f = () => "dep";\n',
     'dirmod/index.js': 'exports.name = "dirmod/index";\n',
+    // A package.json without "main" is read and passed over: it must stay as it was, not absent.
+    'dirmod/package.json': '{"name":"dirmod"}',
+    'cfgdir/package.json': '{"main":"lib.js"}',
+    'cfgdir/lib.js': 'exports.name = "cfg lib";\n',
+    'cfgdir/other.js': 'globalThis.FLAG = "from cfgdir/other";\nexports.name = "cfg other";\n',
     'flag.js': 'module.exports = () => globalThis.FLAG ?? "noflag";\n',
   };
   // Each case starts from the tree as packed, and a pack learned from it.
@@ -255,12 +266,13 @@ test('pack --lazy: what a deferred first-party file loads is watched, and where 
   const read = readPackFile(join(dir, 'node_modules/.cache/coldstart/pack.v1'));
   read.pack.body.close();
   const row = (read.pack.header.lazy ?? []).find((r) => r[0] === 'cmd.js');
-  assert.deepEqual(row?.[4], ['./heavy', './dirmod', 'fakepkg']);
+  assert.deepEqual(row?.[4], ['./heavy', './dirmod', 'fakepkg', './cfgdir/']);
   const watched = row?.[5] ?? [];
   for (const path of ['heavy.js', 'dep.js', 'dirmod/index.js']) assert.ok(watched.includes(path), `watches ${path}`);
-  for (const path of ['dirmod', 'dirmod.js', 'dirmod.json', 'dirmod.node', 'dirmod/package.json']) assert.ok(watched.some((w) => Array.isArray(w) && w[0] === path && w[1] === -1), `watches that no file ${path} appears`);
-  // cmd.js's three, and main.js's ./cmd (used only with --use).
-  assert.equal(same('as packed').report.deferredRequires, 4);
+  for (const path of ['dirmod', 'dirmod.js', 'dirmod.json', 'dirmod.node']) assert.ok(watched.some((w) => Array.isArray(w) && w[0] === path && w[1] === -1), `watches that no file ${path} appears`);
+  for (const path of ['dirmod/package.json', 'cfgdir/package.json']) assert.ok(watched.some((w) => Array.isArray(w) && w[0] === path && w.length === 3), `watches ${path} unchanged`);
+  // cmd.js's four, and main.js's ./cmd (used only with --use).
+  assert.equal(same('as packed').report.deferredRequires, 5);
   // A file the deferred target loads gains an effect at load: it runs before "start", as in Node.
   writeTree(dir, { 'dep.js': 'globalThis.FLAG = "from dep";\nexports.f = () => "dep";\n' });
   const transitive = same('a transitive load gains an effect');
@@ -269,17 +281,42 @@ test('pack --lazy: what a deferred first-party file loads is watched, and where 
   // A file added where require("./dirmod") now finds it first.
   fresh();
   writeTree(dir, { 'dirmod.js': 'globalThis.FLAG = "from dirmod.js";\nexports.name = "dirmod.js";\n' });
-  assert.match(same('a file found first is added').stdout, /^start from dirmod\.js\nheavy:dep dirmod\.js pkg\n$/);
+  assert.match(same('a file found first is added').stdout, /^start from dirmod\.js\nheavy:dep dirmod\.js pkg cfg lib\n$/);
+  // A package.json whose "main" now names another file.
+  fresh();
+  writeTree(dir, { 'cfgdir/package.json': '{"main":"other.js"}' });
+  assert.match(same('a "main" changed').stdout, /^start from cfgdir\/other\n/);
   // A directory of that name is no file to Node: the rewrite still serves.
   fresh();
   writeTree(dir, { 'dirmod.json/.keep': '' });
-  assert.equal(same('a directory named like a probe').report.deferredRequires, 4);
+  assert.equal(same('a directory named like a probe').report.deferredRequires, 5);
   // A package edited in place: seen only under COLDSTART_PACK_VERIFY=1, which then serves no rewrite.
   fresh();
   writeTree(dir, { 'node_modules/fakepkg/index.js': 'globalThis.FLAG = "from fakepkg";\nexports.v = () => "pkg";\n' });
   const verified = same('a package edited in place, verify mode', { COLDSTART_PACK_VERIFY: '1' });
   assert.match(verified.stdout, /^start from fakepkg\n/);
   assert.equal(verified.report.deferredRequires, 0);
+});
+
+test('pack --lazy: a require found through a symlink cannot be watched, so its importer is stored as written', (t) => {
+  const dir = realpathSync(tempDir(t, 'coldstart-lazy-link-'));
+  writeTree(dir, {
+    'package.json': '{"name":"lazy-link","private":true}',
+    'node_modules/.keep': '',
+    'main.js': 'const linked = require("./link");\nconst plain = require("./plain");\nconsole.log("start");\nif (process.argv[2] === "--use") console.log(linked.name, plain.name);\n',
+    'realdir/index.js': 'exports.name = "real";\n',
+    'plain.js': 'exports.name = "plain";\n',
+  });
+  symlinkSync('realdir', join(dir, 'link'));
+  const built = runCli(['pack', '--lazy', '--always', '--', process.execPath, 'main.js'], { cwd: dir, env: base });
+  assert.equal(built.code, 0, built.stderr);
+  const read = readPackFile(join(dir, 'node_modules/.cache/coldstart/pack.v1'));
+  read.pack.body.close();
+  // Pointing the link elsewhere changes what loads, and no stat of ours would see it.
+  assert.equal((read.pack.header.lazy ?? []).find((r) => r[0] === 'main.js'), undefined);
+  const plain = runNode(['main.js', '--use'], { cwd: dir, env: base });
+  const served = run(dir, ['--use']);
+  assert.equal(served.stdout, plain.stdout);
 });
 
 test('pack --lazy: a first-party file a rewrite defers is watched; once it changes, moves or breaks, the importer is served as written', (t) => {

@@ -163,15 +163,20 @@ test('a packed file inside node_modules required by its own path answers itself 
   assert.equal(server.answer(`${dir}/node_modules/a`, own, 'r'), undefined, 'deleted since: Node says so');
 });
 
-test('probedBefore: the paths where a file would have been found before the one a require found', async () => {
+test('probedBefore: the paths whose state decided where a require went', async () => {
   const { probedBefore } = await import(core('pack/build'));
   assert.deepEqual(probedBefore('/p', './a', '/p/a.js'), ['/p/a']);
   assert.deepEqual(probedBefore('/p', './a', '/p/a.node'), ['/p/a', '/p/a.js', '/p/a.json']);
   assert.deepEqual(probedBefore('/p', './a', '/p/a.ts'), ['/p/a', '/p/a.js', '/p/a.json', '/p/a.node']);
   assert.deepEqual(probedBefore('/p/lib', '../a', '/p/a/index.json'), ['/p/a', '/p/a.js', '/p/a.json', '/p/a.node', '/p/a/package.json', '/p/a/index.js']);
-  // Named exactly, a bare package name, an import of another kind of path: nothing to watch.
+  // Through a package.json "main": that package.json, and the files of the directory's name.
+  assert.deepEqual(probedBefore('/p', './a', '/p/a/lib/main.js'), ['/p/a', '/p/a.js', '/p/a.json', '/p/a.node', '/p/a/package.json']);
+  // A trailing slash names the directory alone; an absolute path is its own base.
+  assert.deepEqual(probedBefore('/p', './a/', '/p/a/index.js'), ['/p/a/package.json']);
+  assert.deepEqual(probedBefore('/q', '/p/a', '/p/a.js'), ['/p/a']);
+  // Named exactly, or a bare package name: nothing to watch here.
   assert.deepEqual(probedBefore('/p', './a.js', '/p/a.js'), []);
   assert.deepEqual(probedBefore('/p', 'pkg', '/p/node_modules/pkg/index.js'), []);
-  // Through a package.json "main" in the directory.
-  assert.deepEqual(probedBefore('/p', './a', '/p/a/lib/main.js'), ['/p/a', '/p/a.js', '/p/a.json', '/p/a.node']);
+  // Found elsewhere than the specifier leads (a symlink on the way): cannot be watched.
+  assert.equal(probedBefore('/p', './link', '/p/real/index.js'), undefined);
 });
