@@ -430,6 +430,10 @@ function smallRuns(
   return out;
 }
 
+/** In probedBefore's answer: the nearest package.json above the requiring directory, and above the target. */
+const NEAREST_PACKAGE_JSON = '\0nearest package.json';
+const TARGET_PACKAGE_JSON = '\0target package.json';
+
 /** Node's CommonJS extensions, in the order it tries them. */
 const PROBED_EXTENSIONS = ['.js', '.json', '.node'];
 
@@ -442,7 +446,10 @@ const PROBED_EXTENSIONS = ['.js', '.json', '.node'];
  */
 export function probedBefore(dir: string, specifier: string, target: string): string[] | undefined {
   const relative = specifier.startsWith('./') || specifier.startsWith('../') || specifier === '.' || specifier === '..';
-  if (!relative && !specifier.startsWith('/')) return [];
+  // A bare or `#` specifier that found a first-party file went through package.json files: the
+  // requirer's ("imports", a self-reference's "exports") and the target's own (a workspace
+  // package's "main" or "exports"), the nearest above each (lazyWatch looks them up).
+  if (!relative && !specifier.startsWith('/')) return [NEAREST_PACKAGE_JSON, TARGET_PACKAGE_JSON];
   const asDirectory = specifier.endsWith('/') || specifier === '.' || specifier === '..';
   const base = resolve(dir, specifier);
   if (target === base && !asDirectory) return [];
@@ -455,8 +462,14 @@ export function probedBefore(dir: string, specifier: string, target: string): st
   const ext = target.slice(target.lastIndexOf('.'));
   if (!asDirectory && target === base + ext) return [base, ...before(base, ext)];
   if (dirname(target) === base && basename(target, ext) === 'index') return [...asFile, join(base, 'package.json'), ...before(join(base, 'index'), ext)];
-  // Found through the directory's package.json "main".
-  if (target.startsWith(`${base}/`)) return [...asFile, join(base, 'package.json')];
+  // Found through the directory's package.json "main": that file, and what Node tries before
+  // the main's own file (its directories as files, with extensions; the file without one).
+  if (target.startsWith(`${base}/`)) {
+    const tried: string[] = [];
+    for (let at = dirname(target); at.length > base.length; at = dirname(at)) tried.push(at, ...PROBED_EXTENSIONS.map((e) => at + e));
+    const stem = target.slice(0, target.length - ext.length);
+    return [...asFile, join(base, 'package.json'), ...tried, stem, ...before(stem, ext)];
+  }
   return undefined;
 }
 
@@ -484,7 +497,9 @@ function lazyWatch(targets: readonly string[], eagerLoads: (path: string, origin
     for (const [dir, specifier] of edgesInto(path)) {
       const probes = probedBefore(dir, specifier, path);
       if (probes === undefined) return undefined;
-      for (const probe of probes) {
+      for (const probed of probes) {
+        const probe = probed === NEAREST_PACKAGE_JSON ? nearestPackageJson(dir) : probed === TARGET_PACKAGE_JSON ? nearestPackageJson(dirname(path)) : probed;
+        if (probe === undefined) continue;
         const rel = firstParty(probe);
         if (rel === undefined || seen.has(rel)) continue;
         seen.add(rel);
@@ -494,4 +509,13 @@ function lazyWatch(targets: readonly string[], eagerLoads: (path: string, origin
     }
   }
   return watch;
+}
+
+/** The package.json nearest above `dir`, `dir`'s own included; undefined when none. */
+function nearestPackageJson(dir: string): string | undefined {
+  for (let at = dir; ; at = dirname(at)) {
+    const file = join(at, 'package.json');
+    if (statSync(file, { throwIfNoEntry: false })?.isFile() === true) return file;
+    if (dirname(at) === at) return undefined;
+  }
 }

@@ -237,7 +237,7 @@ test('pack --lazy: what a deferred first-party file loads is watched, and where 
     'package.json': '{"name":"lazy-watch-deep","private":true}',
     ...pkg('fakepkg', 'exports.v = () => "pkg";\n'),
     'main.js': 'const cmd = require("./cmd");\nconst flag = require("./flag");\nconsole.log("start", flag());\nif (process.argv[2] === "--use") cmd.run();\n',
-    'cmd.js': 'const heavy = require("./heavy");\nconst dirmod = require("./dirmod");\nconst pkg = require("fakepkg");\nconst cfg = require("./cfgdir/");\nexports.run = () => console.log(heavy.work(), dirmod.name, pkg.v(), cfg.name);\n',
+    'cmd.js': 'const heavy = require("./heavy");\nconst dirmod = require("./dirmod");\nconst pkg = require("fakepkg");\nconst cfg = require("./cfgdir/");\nconst k = require("./k");\nconst user = require("./sub/user");\nexports.run = () => console.log(heavy.work(), dirmod.name, pkg.v(), cfg.name, k.name, user.name());\n',
     'heavy.js': 'const dep = require("./dep");\nexports.work = () => "heavy:" + dep.f();\n',
     'dep.js': 'exports.f = () => "dep";\n',
     'dirmod/index.js': 'exports.name = "dirmod/index";\n',
@@ -246,6 +246,14 @@ test('pack --lazy: what a deferred first-party file loads is watched, and where 
     'cfgdir/package.json': '{"main":"lib.js"}',
     'cfgdir/lib.js': 'exports.name = "cfg lib";\n',
     'cfgdir/other.js': 'globalThis.FLAG = "from cfgdir/other";\nexports.name = "cfg other";\n',
+    // A "main" naming a directory: a file of that name added beside it wins.
+    'k/package.json': '{"main":"dist"}',
+    'k/dist/index.js': 'exports.name = "k dist";\n',
+    // A nested package.json's "imports".
+    'sub/package.json': '{"imports":{"#a":"./a.js"}}',
+    'sub/user.js': 'const a = require("#a");\nexports.name = () => a.name;\n',
+    'sub/a.js': 'exports.name = "sub a";\n',
+    'sub/b.js': 'globalThis.FLAG = "from sub/b";\nexports.name = "sub b";\n',
     'flag.js': 'module.exports = () => globalThis.FLAG ?? "noflag";\n',
   };
   // Each case starts from the tree as packed, and a pack learned from it.
@@ -266,22 +274,29 @@ test('pack --lazy: what a deferred first-party file loads is watched, and where 
   const read = readPackFile(join(dir, 'node_modules/.cache/coldstart/pack.v1'));
   read.pack.body.close();
   const row = (read.pack.header.lazy ?? []).find((r) => r[0] === 'cmd.js');
-  assert.deepEqual(row?.[4], ['./heavy', './dirmod', 'fakepkg', './cfgdir/']);
+  assert.deepEqual(row?.[4], ['./heavy', './dirmod', 'fakepkg', './cfgdir/', './k', './sub/user']);
   const watched = row?.[5] ?? [];
   for (const path of ['heavy.js', 'dep.js', 'dirmod/index.js']) assert.ok(watched.includes(path), `watches ${path}`);
   for (const path of ['dirmod', 'dirmod.js', 'dirmod.json', 'dirmod.node']) assert.ok(watched.some((w) => Array.isArray(w) && w[0] === path && w[1] === -1), `watches that no file ${path} appears`);
   for (const path of ['dirmod/package.json', 'cfgdir/package.json']) assert.ok(watched.some((w) => Array.isArray(w) && w[0] === path && w.length === 3), `watches ${path} unchanged`);
-  // cmd.js's four, and main.js's ./cmd (used only with --use).
-  assert.equal(same('as packed').report.deferredRequires, 5);
+  // cmd.js's six, sub/user.js's #a, and main.js's ./cmd (used only with --use).
+  assert.equal(same('as packed').report.deferredRequires, 8);
   // A file the deferred target loads gains an effect at load: it runs before "start", as in Node.
   writeTree(dir, { 'dep.js': 'globalThis.FLAG = "from dep";\nexports.f = () => "dep";\n' });
   const transitive = same('a transitive load gains an effect');
   assert.match(transitive.stdout, /^start from dep\n/);
-  assert.equal(transitive.report.deferredRequires, 0);
+  // cmd.js's and main.js's rewrites are dropped; sub/user.js's, which dep.js does not touch, stays.
+  assert.equal(transitive.report.deferredRequires, 1);
   // A file added where require("./dirmod") now finds it first.
   fresh();
   writeTree(dir, { 'dirmod.js': 'globalThis.FLAG = "from dirmod.js";\nexports.name = "dirmod.js";\n' });
-  assert.match(same('a file found first is added').stdout, /^start from dirmod\.js\nheavy:dep dirmod\.js pkg cfg lib\n$/);
+  assert.match(same('a file found first is added').stdout, /^start from dirmod\.js\nheavy:dep dirmod\.js pkg cfg lib k dist sub a\n$/);
+  fresh();
+  writeTree(dir, { 'k/dist.js': 'globalThis.FLAG = "from k/dist.js";\nexports.name = "k dist.js";\n' });
+  assert.match(same('a file found before a "main" directory').stdout, /^start from k\/dist\.js\n/);
+  fresh();
+  writeTree(dir, { 'sub/package.json': '{"imports":{"#a":"./b.js"}}' });
+  assert.match(same('a nested "imports" changed').stdout, /^start from sub\/b\n/);
   // A package.json whose "main" now names another file.
   fresh();
   writeTree(dir, { 'cfgdir/package.json': '{"main":"other.js"}' });
@@ -289,7 +304,7 @@ test('pack --lazy: what a deferred first-party file loads is watched, and where 
   // A directory of that name is no file to Node: the rewrite still serves.
   fresh();
   writeTree(dir, { 'dirmod.json/.keep': '' });
-  assert.equal(same('a directory named like a probe').report.deferredRequires, 5);
+  assert.equal(same('a directory named like a probe').report.deferredRequires, 8);
   // A package edited in place: seen only under COLDSTART_PACK_VERIFY=1, which then serves no rewrite.
   fresh();
   writeTree(dir, { 'node_modules/fakepkg/index.js': 'globalThis.FLAG = "from fakepkg";\nexports.v = () => "pkg";\n' });

@@ -170,13 +170,18 @@ test('probedBefore: the paths whose state decided where a require went', async (
   assert.deepEqual(probedBefore('/p', './a', '/p/a.ts'), ['/p/a', '/p/a.js', '/p/a.json', '/p/a.node']);
   assert.deepEqual(probedBefore('/p/lib', '../a', '/p/a/index.json'), ['/p/a', '/p/a.js', '/p/a.json', '/p/a.node', '/p/a/package.json', '/p/a/index.js']);
   // Through a package.json "main": that package.json, and the files of the directory's name.
-  assert.deepEqual(probedBefore('/p', './a', '/p/a/lib/main.js'), ['/p/a', '/p/a.js', '/p/a.json', '/p/a.node', '/p/a/package.json']);
+  assert.deepEqual(probedBefore('/p', './a', '/p/a/lib/main.js'), ['/p/a', '/p/a.js', '/p/a.json', '/p/a.node', '/p/a/package.json', '/p/a/lib', '/p/a/lib.js', '/p/a/lib.json', '/p/a/lib.node', '/p/a/lib/main']);
   // A trailing slash names the directory alone; an absolute path is its own base.
   assert.deepEqual(probedBefore('/p', './a/', '/p/a/index.js'), ['/p/a/package.json']);
   assert.deepEqual(probedBefore('/q', '/p/a', '/p/a.js'), ['/p/a']);
-  // Named exactly, or a bare package name: nothing to watch here.
+  // Through a "main" naming a directory or a file without its extension: what Node tries first.
+  assert.deepEqual(probedBefore('/p', './k', '/p/k/dist/index.js'), ['/p/k', '/p/k.js', '/p/k.json', '/p/k.node', '/p/k/package.json', '/p/k/dist', '/p/k/dist.js', '/p/k/dist.json', '/p/k/dist.node', '/p/k/dist/index']);
+  // Named exactly: nothing. A bare or `#` specifier: the package.json files found by lookup
+  // (markers lazyWatch resolves), for the requirer's "imports" and the target's package.
   assert.deepEqual(probedBefore('/p', './a.js', '/p/a.js'), []);
-  assert.deepEqual(probedBefore('/p', 'pkg', '/p/node_modules/pkg/index.js'), []);
+  const bare = probedBefore('/p', '#a', '/p/sub/a.js');
+  assert.equal(bare.length, 2);
+  assert.ok(bare.every((marker) => marker.startsWith('\0')));
   // Found elsewhere than the specifier leads (a symlink on the way): cannot be watched.
   assert.equal(probedBefore('/p', './link', '/p/real/index.js'), undefined);
 });
