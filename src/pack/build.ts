@@ -199,10 +199,11 @@ export function buildPack(options: {
       for (const [dir, specifier, mode, target] of recording.answers) required.set(`${dir}\0${specifier}\0${mode}`, target);
     }
     // Which requires found each file, for the paths a rewrite watches stay absent (lazyWatch).
+    // An import names its file exactly; only its bare and `#` specifiers went through lookups.
     const edgesInto = new Map<string, [string, string][]>();
     for (const recording of options.recordings) {
       for (const [dir, specifier, mode, target] of recording.answers) {
-        if (mode !== 'r') continue;
+        if (mode !== 'r' && (specifier.startsWith('.') || specifier.startsWith('/') || specifier.includes(':'))) continue;
         const list = edgesInto.get(target) ?? [];
         list.push([dir, specifier]);
         edgesInto.set(target, list);

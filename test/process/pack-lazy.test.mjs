@@ -313,6 +313,32 @@ test('pack --lazy: what a deferred first-party file loads is watched, and where 
   assert.equal(verified.report.deferredRequires, 0);
 });
 
+test('pack --lazy, ES modules: an import through a nested package.json\'s "imports" is watched too', (t) => {
+  const dir = realpathSync(tempDir(t, 'coldstart-lazy-imports-'));
+  writeTree(dir, {
+    'package.json': '{"name":"lazy-imports","private":true,"type":"module"}',
+    'node_modules/.keep': '',
+    'main.js': 'import * as cmd from "./cmd.js";\nimport { flag } from "./flag.js";\nconsole.log("start", flag());\nif (process.argv[2] === "--use") cmd.run();\n',
+    'cmd.js': 'import * as user from "./sub/user.js";\nexport const run = () => console.log(user.name());\n',
+    'sub/package.json': '{"type":"module","imports":{"#a":"./a.js"}}',
+    'sub/user.js': 'import * as a from "#a";\nexport const name = () => a.name;\n',
+    'sub/a.js': 'export const name = "sub a";\n',
+    'sub/b.js': 'globalThis.FLAG = "from sub/b";\nexport const name = "sub b";\n',
+    'flag.js': 'export const flag = () => globalThis.FLAG ?? "noflag";\n',
+  });
+  const built = runCli(['pack', '--lazy', '--always', '--', process.execPath, 'main.js'], { cwd: dir, env: base });
+  assert.equal(built.code, 0, built.stderr);
+  // ES modules are served rewritten on Node 22.15+ only (coldstart pack says so on older Nodes).
+  const asPacked = run(dir, ['--use']).report.deferredRequires;
+  const [major, minor] = process.versions.node.split('.').map(Number);
+  if (major > 22 || (major === 22 && minor >= 15)) assert.ok(asPacked >= 2, `served rewritten as packed (${asPacked})`);
+  writeTree(dir, { 'sub/package.json': '{"type":"module","imports":{"#a":"./b.js"}}' });
+  const plain = runNode(['main.js', '--use'], { cwd: dir, env: base });
+  const served = run(dir, ['--use']);
+  assert.match(plain.stdout, /^start from sub\/b\n/);
+  assert.equal(served.stdout, plain.stdout);
+});
+
 test('pack --lazy: a require found through a symlink cannot be watched, so its importer is stored as written', (t) => {
   const dir = realpathSync(tempDir(t, 'coldstart-lazy-link-'));
   writeTree(dir, {
