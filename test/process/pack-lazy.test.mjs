@@ -127,6 +127,19 @@ function setup(t) {
   return { dir, summary: JSON.parse(built.stdout.trim().split('\n').pop()), deferred };
 }
 
+/** Records a lazy pack in `dir` from `node main.js`, serving every program (--always). */
+function packLazy(dir) {
+  const built = runCli(['pack', '--lazy', '--always', '--', process.execPath, 'main.js'], { cwd: dir, env: base });
+  assert.equal(built.code, 0, built.stderr);
+}
+
+/** The lazy rows of the pack in `dir`'s default place. */
+function lazyRows(dir) {
+  const read = readPackFile(join(dir, 'node_modules/.cache/coldstart/pack.v1'));
+  read.pack.body.close();
+  return read.pack.header.lazy ?? [];
+}
+
 function run(dir, args, env = {}) {
   const stats = join(dir, `stats-${Math.random().toString(36).slice(2)}.jsonl`);
   const result = runNode(['--import', register, 'main.js', ...args], { cwd: dir, env: { ...base, COLDSTART_PACK_STATS: stats, ...env } });
@@ -203,11 +216,9 @@ test('pack --lazy: a minified module grows only by its edits; under --enable-sou
   const { buildSync } = await import('esbuild');
   buildSync({ entryPoints: [join(dir, 'lib.src.js')], outfile: join(dir, 'lib.js'), minify: true, sourcemap: true, format: 'cjs', platform: 'node', logLevel: 'silent' });
   assert.equal(readFileSync(join(dir, 'lib.js'), 'utf8').trimEnd().split('\n').length, 2, 'one line of code and the map comment');
-  const built = runCli(['pack', '--lazy', '--always', '--', process.execPath, 'main.js'], { cwd: dir, env: base });
-  assert.equal(built.code, 0, built.stderr);
-  const read = readPackFile(join(dir, 'node_modules/.cache/coldstart/pack.v1'));
-  read.pack.body.close();
-  assert.ok((read.pack.header.lazy ?? []).some((r) => r[0] === 'lib.js' && r[4].includes('./util')), 'lib.js defers ./util');
+  packLazy(dir);
+  const rows = lazyRows(dir);
+  assert.ok(rows.some((r) => r[0] === 'lib.js' && r[4].includes('./util')), 'lib.js defers ./util');
   const frames = (stderr) => stderr.split('\n').filter((line) => /^\s+at /.test(line) && line.includes(dir));
   // Without source maps: the same frames but for columns on the rewritten line, and the line
   // Node prints above the error is the module's own line as rewritten, not the helper.
@@ -260,8 +271,7 @@ test('pack --lazy: what a deferred first-party file loads is watched, and where 
   const fresh = () => {
     rmSync(dir, { recursive: true, force: true });
     writeTree(dir, files);
-    const built = runCli(['pack', '--lazy', '--always', '--', process.execPath, 'main.js'], { cwd: dir, env: base });
-    assert.equal(built.code, 0, built.stderr);
+    packLazy(dir);
   };
   const same = (label, env = {}) => {
     const plain = runNode(['main.js', '--use'], { cwd: dir, env: base });
@@ -271,9 +281,8 @@ test('pack --lazy: what a deferred first-party file loads is watched, and where 
     return served;
   };
   fresh();
-  const read = readPackFile(join(dir, 'node_modules/.cache/coldstart/pack.v1'));
-  read.pack.body.close();
-  const row = (read.pack.header.lazy ?? []).find((r) => r[0] === 'cmd.js');
+  const rows = lazyRows(dir);
+  const row = rows.find((r) => r[0] === 'cmd.js');
   assert.deepEqual(row?.[4], ['./heavy', './dirmod', 'fakepkg', './cfgdir/', './k', './sub/user']);
   const watched = row?.[5] ?? [];
   for (const path of ['heavy.js', 'dep.js', 'dirmod/index.js']) assert.ok(watched.includes(path), `watches ${path}`);
@@ -326,8 +335,7 @@ test('pack --lazy, ES modules: an import through a nested package.json\'s "impor
     'sub/b.js': 'globalThis.FLAG = "from sub/b";\nexport const name = "sub b";\n',
     'flag.js': 'export const flag = () => globalThis.FLAG ?? "noflag";\n',
   });
-  const built = runCli(['pack', '--lazy', '--always', '--', process.execPath, 'main.js'], { cwd: dir, env: base });
-  assert.equal(built.code, 0, built.stderr);
+  packLazy(dir);
   // ES modules are served rewritten on Node 22.15+ only (coldstart pack says so on older Nodes).
   const asPacked = run(dir, ['--use']).report.deferredRequires;
   const [major, minor] = process.versions.node.split('.').map(Number);
@@ -349,12 +357,10 @@ test('pack --lazy: a require found through a symlink cannot be watched, so its i
     'plain.js': 'exports.name = "plain";\n',
   });
   symlinkSync('realdir', join(dir, 'link'));
-  const built = runCli(['pack', '--lazy', '--always', '--', process.execPath, 'main.js'], { cwd: dir, env: base });
-  assert.equal(built.code, 0, built.stderr);
-  const read = readPackFile(join(dir, 'node_modules/.cache/coldstart/pack.v1'));
-  read.pack.body.close();
+  packLazy(dir);
+  const rows = lazyRows(dir);
   // Pointing the link elsewhere changes what loads, and no stat of ours would see it.
-  assert.equal((read.pack.header.lazy ?? []).find((r) => r[0] === 'main.js'), undefined);
+  assert.equal(rows.find((r) => r[0] === 'main.js'), undefined);
   const plain = runNode(['main.js', '--use'], { cwd: dir, env: base });
   const served = run(dir, ['--use']);
   assert.equal(served.stdout, plain.stdout);
@@ -369,11 +375,9 @@ test('pack --lazy: a first-party file a rewrite defers is watched; once it chang
     'lib/a.js': 'const b = require("./b");\nmodule.exports = () => b.value;\n',
     'lib/b.js': 'exports.value = 42;\n',
   });
-  const built = runCli(['pack', '--lazy', '--always', '--', process.execPath, 'main.js'], { cwd: dir, env: base });
-  assert.equal(built.code, 0, built.stderr);
-  const read = readPackFile(join(dir, 'node_modules/.cache/coldstart/pack.v1'));
-  read.pack.body.close();
-  const row = (read.pack.header.lazy ?? []).find((r) => r[0] === 'lib/a.js');
+  packLazy(dir);
+  const rows = lazyRows(dir);
+  const row = rows.find((r) => r[0] === 'lib/a.js');
   assert.deepEqual(row?.slice(4), [['./b'], ['lib/b.js', ['lib/b', -1]]], 'the rewrite of lib/a.js defers ./b, watches lib/b.js and that no file lib/b appears');
   const same = (label) => {
     const plain = runNode(['main.js'], { cwd: dir, env: base });
@@ -413,11 +417,9 @@ test('pack --lazy: a first-party file a rewrite defers is watched; once it chang
 test('pack --lazy: "coldstart": { "eager": [...] } keeps matching modules as they are', (t) => {
   const dir = realpathSync(tempDir(t, 'coldstart-lazy-pack-'));
   writeTree(dir, { ...tree, 'package.json': '{"name":"lazy-app","private":true,"coldstart":{"eager":["node_modules/lazy-user/**"]}}' });
-  const built = runCli(['pack', '--lazy', '--always', '--', process.execPath, 'main.js'], { cwd: dir, env: base });
-  assert.equal(built.code, 0, built.stderr);
-  const read = readPackFile(join(dir, 'node_modules/.cache/coldstart/pack.v1'));
-  read.pack.body.close();
-  const rewritten = new Set((read.pack.header.lazy ?? []).map((row) => row[0]));
+  packLazy(dir);
+  const rows = lazyRows(dir);
+  const rewritten = new Set(rows.map((row) => row[0]));
   assert.ok(!rewritten.has('node_modules/lazy-user/index.js'));
   assert.ok(rewritten.has('node_modules/late-user/index.js'));
 });
@@ -495,11 +497,9 @@ const registerHooks = typeof (await import('node:module')).registerHooks === 'fu
 test('pack --lazy, ES modules: imports nothing reads at load become deferred namespaces; effects, top-level await and re-exports stay', { skip: registerHooks ? false : 'the pack serves ES modules on Node 22.15+ only' }, (t) => {
   const dir = realpathSync(tempDir(t, 'coldstart-lazy-esm-'));
   writeTree(dir, esmTree);
-  const built = runCli(['pack', '--lazy', '--always', '--', process.execPath, 'main.js'], { cwd: dir, env: base });
-  assert.equal(built.code, 0, built.stderr);
-  const read = readPackFile(join(dir, 'node_modules/.cache/coldstart/pack.v1'));
-  read.pack.body.close();
-  const deferred = new Map((read.pack.header.lazy ?? []).map((row) => [row[0], row[4]]));
+  packLazy(dir);
+  const rows = lazyRows(dir);
+  const deferred = new Map(rows.map((row) => [row[0], row[4]]));
   assert.deepEqual(deferred.get('node_modules/esm-user/index.js'), ['esm-heavy', 'esm-heavy2', 'esm-heavy2']);
   assert.equal(deferred.get('node_modules/esm-effect-user/index.js'), undefined, 'a target with an effect stays eager');
   assert.equal(deferred.get('node_modules/esm-tla-user/index.js'), undefined, 'a target that awaits at top level stays eager');
