@@ -81,7 +81,7 @@ export class Pipeline {
   #resolveWrap: Wrap<ResolveFilenameFn> | undefined;
   #compile: CompileFn | undefined;
   #compileWrap: Wrap<CjsModule['_compile']> | undefined;
-  readonly #handlers = new Map<string, { head: HandlerStep; tail: ExtensionHandler; original: ExtensionHandler | undefined }>();
+  readonly #handlers = new Map<string, { head: HandlerStep; tail: ExtensionHandler; original: Record<string, ExtensionHandler> | undefined }>();
   readonly #handlerWraps = new Map<string, Wrap<ExtensionHandler>>();
   #resolveRegistration: { deregister(): void } | undefined;
   #loadRegistration: { deregister(): void } | undefined;
@@ -209,14 +209,14 @@ export class Pipeline {
     const handlers = internals._extensions;
     let slot = this.#handlers.get(ext);
     const wrap = this.#wrapProperty(handlers, ext, chain.length > 0 && handlers[ext] !== undefined, this.#handlerWraps.get(ext), () => {
-      const current = (slot = { head: passHandler, tail: passHandler as unknown as ExtensionHandler, original: undefined as ExtensionHandler | undefined });
+      const current = (slot = { head: passHandler, tail: passHandler as unknown as ExtensionHandler, original: undefined as Record<string, ExtensionHandler> | undefined });
       this.#handlers.set(ext, current);
       // What the steps hand back is compiled, or passed to the handler found before ours, from
       // this frame, so that a module's load stack shows this handler alone where Node's was
       // (named `.js` too), not every step between it and Node's _compile.
       return function (this: unknown, module: CjsModule, filename: string) {
         const result = current.head(module, filename, current.tail);
-        if (result === passed && current.original !== undefined) return current.original(module, filename);
+        if (result === passed && current.original !== undefined) return current.original[ext]!(module, filename);
         const request = compileRequest(result);
         if (request === undefined) return result;
         return request.format === undefined ? module._compile(request.source, filename) : module._compile(request.source, filename, request.format);
@@ -234,7 +234,9 @@ export class Pipeline {
     // gets Node's handler called inside its own call, as every step did before.
     const inside = chain.some((step) => (step as { around?: boolean }).around === true);
     const end: ExtensionHandler = inside ? original.bind(handlers) : laterHandler(() => passed);
-    slot!.original = inside ? undefined : original.bind(handlers);
+    // Called as a method of an object that holds it under its key, whose other keys are Node's:
+    // its frame is then named as Node names it (`Object..js`), not `Object.<anonymous>`.
+    slot!.original = inside ? undefined : Object.create(handlers, { [ext]: { value: original, enumerable: true } });
     slot!.tail = chain.slice(1).reduceRight<ExtensionHandler>((next, step) => (inside ? (module, filename) => step(module, filename, next) : laterHandler((module, filename) => step(module, filename, next))), end);
   }
 

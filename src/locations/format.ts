@@ -13,7 +13,7 @@
 import { checksum } from './checksum.js';
 
 export const MAGIC = 'coldstart-index';
-export const FORMAT_VERSION = 3;
+export const FORMAT_VERSION = 4;
 
 /** A package.json as the index stores it: the fields resolution reads, or 0 when malformed. */
 export interface StoredFacts {
@@ -35,6 +35,9 @@ export interface Section {
   readonly p: Record<string, StoredFacts | 0>;
   /** Project section only: sub-directory -> [mtime, size] of its package.json at build time. */
   readonly s?: Record<string, [number, number]>;
+  /** Project section only: sub-directory (not the root) -> its own mtime at build time, which
+   *  moves when an entry is added, removed or renamed in it (a node_modules or package.json). */
+  readonly m?: Record<string, number>;
 }
 
 /** Something checked at every start: a path relative to the root and what it looked like. */

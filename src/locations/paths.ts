@@ -29,3 +29,18 @@ export function placeOf(rel: string): Place | undefined {
   const modulesDir = rel.slice(0, at + 12);
   return placeIn(modulesDir, rel.slice(at + 13));
 }
+
+/**
+ * What the index lists of a first-party directory, from its entries: sub-directories (`name/`,
+ * dot-directories left out), a `node_modules/` and a `package.json` file. The build and the
+ * check of a directory changed since (view.ts) list it the same way.
+ */
+export function projectNames(entries: readonly { readonly name: string; isDirectory(): boolean; isFile(): boolean }[]): string[] {
+  const names: string[] = [];
+  for (const entry of entries) {
+    if (entry.isDirectory()) {
+      if (entry.name === 'node_modules' || !entry.name.startsWith('.')) names.push(`${entry.name}/`);
+    } else if (entry.name === 'package.json' && entry.isFile()) names.push('package.json');
+  }
+  return names;
+}

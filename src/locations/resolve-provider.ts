@@ -83,7 +83,7 @@ export type FirstAnswer = (dir: string, specifier: string, mode: 'r' | 'i') => {
 
 /** The view the hooks read: the index's, which can also vouch for a learned answer and say
  *  where it lists no files (first-party directories). */
-export type HookView = ResolutionView & { answerStillValid?(path: string): boolean; knowsFilesIn?(dir: string): boolean };
+export type HookView = ResolutionView & { answerStillValid?(path: string, fromDir?: string): boolean; knowsFilesIn?(dir: string): boolean };
 
 /**
  * Resolves through the learned-answers table first (one map lookup), then the resolver; a new
@@ -107,7 +107,7 @@ function answer(view: HookView, table: AnswerTable | undefined, request: Resolve
       : undefined;
   if (key !== undefined) {
     const known = table!.get(key);
-    if (known !== undefined && (view.answerStillValid?.(known.path) ?? true)) {
+    if (known !== undefined && (view.answerStillValid?.(known.path, dirname(request.parentPath!)) ?? true)) {
       table!.served++;
       return { kind: 'file', path: known.path, format: known.format };
     }

@@ -1,12 +1,12 @@
 // The ResolutionView over a loaded index: answers isFile / isDirectory / packageJson /
 // realpath from data only. Package sections are parsed the first time a run looks inside
 // them and, when verifying, their root directory is stat'ed once to notice a changed package.
-import { statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join, posix, relative } from 'node:path';
 import type { PackageFacts, ResolutionView } from '../resolve/view.js';
 import { debug } from '../debug.js';
 import { decodeSection, type DecodedIndex, type Section, type StoredFacts } from './format.js';
-import { placeIn, placeOf, type Place } from './paths.js';
+import { placeIn, placeOf, projectNames, type Place } from './paths.js';
 
 type Kind = 'file' | 'dir' | 'none' | undefined;
 
@@ -273,6 +273,11 @@ export class IndexView implements ResolutionView {
       const project = this.#projectSection();
       if (project === null) known = false;
       names = project?.d[dir];
+      if (names !== undefined && dir !== '') {
+        const now = this.#projectNow(dir, names);
+        if (now === null) return this.#keep(dir, 'none');
+        names = now;
+      }
       partial = true;
     }
     if (names !== undefined) listing = toListing(names, partial);
@@ -282,9 +287,61 @@ export class IndexView implements ResolutionView {
       const kind = dir === '' ? 'dir' : this.#kind(dir);
       listing = kind === 'none' || kind === 'file' ? 'none' : undefined;
     }
+    return this.#keep(dir, listing);
+  }
+
+  #keep(dir: string, listing: Listing | 'none' | undefined): Listing | 'none' | undefined {
     // A peek may have stopped short of a section: only full answers are kept.
     if (!this.#peeking) this.#listings.set(dir, listing);
     return listing;
+  }
+
+  /**
+   * A first-party directory's names as they are now (verify mode): the built ones while its
+   * mtime holds, else listed again (an entry was added, removed or renamed: a node_modules or
+   * package.json may have come or gone), null when it is gone. One stat per directory a run
+   * asks about, and a readdir only where the mtime moved.
+   */
+  #projectNow(dir: string, built: string[]): string[] | null {
+    if (!this.#verify) return built;
+    let now = this.#dirsNow.get(dir);
+    if (now !== undefined) return now;
+    const abs = this.#abs(dir);
+    const st = statSync(abs, { throwIfNoEntry: false });
+    if (st === undefined || !st.isDirectory()) now = null;
+    else if (st.mtimeMs === this.#projectSection()?.m?.[dir]) now = built;
+    else {
+      try {
+        now = projectNames(readdirSync(abs, { withFileTypes: true }));
+      } catch {
+        now = null;
+      }
+      debug('index', `${dir} changed since the index was built; its entries are read again`);
+    }
+    this.#dirsNow.set(dir, now);
+    return now;
+  }
+
+  readonly #dirsNow = new Map<string, string[] | null>();
+
+  /**
+   * Whether what a lookup from first-party directory `rel` read on the way up is as built: in
+   * each directory to the root, whether it holds a node_modules and a package.json, and that
+   * package.json unchanged (the root's are stamps). An answer learned from there holds while
+   * this does.
+   */
+  #projectChainHolds(rel: string): boolean {
+    const project = this.#projectSection();
+    if (project === null) return false;
+    for (let dir = rel; dir !== ''; dir = dir.includes('/') ? dir.slice(0, dir.lastIndexOf('/')) : '') {
+      const built = project.d[dir];
+      if (built === undefined) return false;
+      const now = this.#projectNow(dir, built);
+      if (now === null) return false;
+      if (now !== built && (now.includes('node_modules/') !== built.includes('node_modules/') || now.includes('package.json') !== built.includes('package.json'))) return false;
+      if (built.includes('package.json') && this.#projectFacts(dir) === undefined) return false;
+    }
+    return true;
   }
 
   /** A package section, parsed on first use; null when it is corrupt or changed on disk. */
@@ -327,11 +384,16 @@ export class IndexView implements ResolutionView {
 
   /**
    * Whether an answer ending in `path` may still be trusted: false when `path` lies in a
-   * package that changed since the build (verify mode). Used by the learned-answers table,
+   * package that changed since the build, or when what the lookup read above `fromDir`, a
+   * first-party directory, changed (verify mode). Used by the learned-answers table,
    * which must be exactly as safe as asking the view again.
    */
-  answerStillValid(path: string): boolean {
+  answerStillValid(path: string, fromDir?: string): boolean {
     if (!this.#intact()) return false;
+    if (fromDir !== undefined && this.#verify) {
+      const from = this.#rel(fromDir);
+      if (from !== undefined && from !== '' && this.#place(this.#canonical(from)).kind === 'project' && !this.#projectChainHolds(this.#canonical(from))) return false;
+    }
     const rel = this.#rel(path);
     if (rel === undefined) return true;
     const place = placeOf(rel);

@@ -5,7 +5,7 @@ import { readdirSync, readFileSync, realpathSync, statSync, type Dirent } from '
 import { createRequire } from 'node:module';
 import { join, relative, sep } from 'node:path';
 import type { Section, StoredFacts } from './format.js';
-import { placeOf } from './paths.js';
+import { placeOf, projectNames } from './paths.js';
 import { usesDeferredImport } from '../defer/detect.js';
 
 export interface WalkResult {
@@ -237,33 +237,33 @@ export function walkProject(rootDir: string, options: WalkOptions = {}): WalkRes
   // The project's own directories: which exist, which hold a package.json or a node_modules.
   // Files are not listed: the project's sources change all the time, so questions about them
   // fall through to Node.
-  const project = { d: {}, p: {}, s: {} } as { d: Record<string, string[]>; p: Record<string, StoredFacts | 0>; s: Record<string, [number, number]> };
+  const project = { d: {}, p: {}, s: {}, m: {} } as { d: Record<string, string[]>; p: Record<string, StoredFacts | 0>; s: Record<string, [number, number]>; m: Record<string, number> };
   let projectDirs = 0;
   const walkProjectDir = (abs: string, sub: string): void => {
     if (projectDirs >= maxProjectDirs) return;
+    // Taken before the listing: an entry added in between moves the mtime past this one, and
+    // the directory is listed afresh when used. The root's own entries that matter
+    // (package.json, node_modules) are stamps.
+    const dirStat = sub === '' ? undefined : statSync(abs, { throwIfNoEntry: false });
+    if (sub !== '' && dirStat === undefined) return;
     const entries = list(abs);
     if (entries === undefined) return;
     projectDirs++;
     tick();
-    const names: string[] = [];
+    if (dirStat !== undefined) project.m[sub] = dirStat.mtimeMs;
+    const names = projectNames(entries);
     project.d[sub] = names;
-    for (const entry of entries) {
-      const full = join(abs, entry.name);
-      if (entry.isDirectory()) {
-        if (entry.name === 'node_modules') {
-          names.push('node_modules/');
-          walkModulesDir(full, false);
-        } else if (!entry.name.startsWith('.')) {
-          names.push(`${entry.name}/`);
-          const child = sub === '' ? entry.name : `${sub}/${entry.name}`;
-          if (!extraRoots.has(child)) walkProjectDir(full, child);
-        }
-      } else if (entry.name === 'package.json' && entry.isFile()) {
-        names.push('package.json');
+    for (const name of names) {
+      const full = join(abs, name === 'package.json' ? name : name.slice(0, -1));
+      if (name === 'node_modules/') walkModulesDir(full, false);
+      else if (name === 'package.json') {
         project.p[sub] = readFacts(full);
         // The user edits these: each is checked against its mtime and size before it is used.
         const st = statSync(full, { throwIfNoEntry: false });
         if (st !== undefined) project.s[sub] = [st.mtimeMs, st.size];
+      } else {
+        const child = sub === '' ? name.slice(0, -1) : `${sub}/${name.slice(0, -1)}`;
+        if (!extraRoots.has(child)) walkProjectDir(full, child);
       }
     }
   };

@@ -2,10 +2,10 @@
 // files under the project root, reads each file once (stat, read, stat again: a file that
 // changed meanwhile is left out) and writes the pack atomically.
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { SKIPPABLE_BYTES, SMALL_RUN_MODULES, watchFiles, type StoredAside } from '../step-aside.js';
 import { usesDeferredImport } from '../defer/detect.js';
-import { checksum, encodePack, type ModuleFormat, type StoredAnswer, type StoredWatch } from './format.js';
+import { checksum, encodePack, type ModuleFormat, type StoredAnswer, type StoredScope, type StoredWatch } from './format.js';
 import { collectStamps, managed } from './freshness.js';
 import { callsImportOrEval, type ParseSync } from './cache-check.js';
 import { detectFormat, type ModuleSyntaxParse } from './packages.js';
@@ -287,7 +287,8 @@ export function buildPack(options: {
   const starts = startFacts(root, options.recordings.map((r) => r.entry));
   const sizes = new Map(modules.map((m) => [join(root, m.path), m.bytes]));
   const aside = options.always === true ? [] : smallRuns(root, options.recordings, { deferUsers: options.deferUsers, defersAt: options.defersAt, sizes, eagerLoads, plainConditions: options.plainConditions });
-  const bytes = encodePack({ root, node: process.version, conditions: options.conditions, stamps, modules, answers: kept, starts, codeCacheTag, deferUsers: options.deferUsers, aside, servedFirst });
+  const scopes = packageScopes(root, modules.filter((m) => !managed(m.path) && scopeDecidesFormat(m.path)).map((m) => m.path));
+  const bytes = encodePack({ root, node: process.version, conditions: options.conditions, stamps, modules, answers: kept, starts, codeCacheTag, deferUsers: options.deferUsers, aside, scopes, servedFirst });
   writeFileAtomic(file, bytes);
   return {
     file,
@@ -498,9 +499,9 @@ function lazyWatch(targets: readonly string[], eagerLoads: (path: string, origin
     for (const [dir, specifier] of edgesInto(path)) {
       const probes = probedBefore(dir, specifier, path);
       if (probes === undefined) return undefined;
-      for (const probed of probes) {
-        const probe = probed === NEAREST_PACKAGE_JSON ? nearestPackageJson(dir) : probed === TARGET_PACKAGE_JSON ? nearestPackageJson(dirname(path)) : probed;
-        if (probe === undefined) continue;
+      // A package.json lookup also read the places nearer that held none: a file added there wins.
+      const expanded = probes.flatMap((probed) => (probed === NEAREST_PACKAGE_JSON ? packageJsonChain(dir) : probed === TARGET_PACKAGE_JSON ? packageJsonChain(dirname(path)) : [probed]));
+      for (const probe of expanded) {
         const rel = firstParty(probe);
         if (rel === undefined || seen.has(rel)) continue;
         seen.add(rel);
@@ -512,11 +513,46 @@ function lazyWatch(targets: readonly string[], eagerLoads: (path: string, origin
   return watch;
 }
 
-/** The package.json nearest above `dir`, `dir`'s own included; undefined when none. */
-function nearestPackageJson(dir: string): string | undefined {
+/** Whether Node takes a file's format from its package scope's "type" (not `.cjs`, `.mjs`, `.json`...). */
+function scopeDecidesFormat(rel: string): boolean {
+  const ext = extname(rel);
+  return ext === '' || ext === '.js' || ext === '.ts';
+}
+
+/**
+ * For each directory of `rels` (root-relative first-party files), what Node's format lookup
+ * reads from there upwards: each package.json path that held none, then the nearest one. The
+ * root's own package.json is a stamp, so it is named only where it was absent.
+ */
+function packageScopes(root: string, rels: readonly string[]): StoredScope[] {
+  const scopes: StoredScope[] = [];
+  const seen = new Set<string>();
+  for (const rel of rels) {
+    const dir = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
+    if (seen.has(dir)) continue;
+    seen.add(dir);
+    const chain: StoredScope[1] = [];
+    for (let at = dir; ; at = at.includes('/') ? at.slice(0, at.lastIndexOf('/')) : '') {
+      const file = at === '' ? 'package.json' : `${at}/package.json`;
+      const st = statSync(join(root, file), { throwIfNoEntry: false });
+      if (st?.isFile() === true) {
+        if (at !== '') chain.push([file, st.mtimeMs, st.size]);
+        break;
+      }
+      chain.push([file, -1]);
+      if (at === '') break;
+    }
+    if (chain.length > 0) scopes.push([dir, chain]);
+  }
+  return scopes;
+}
+
+/** The package.json paths a lookup reads from `dir` upwards, `dir`'s own first, up to the nearest that exists. */
+function packageJsonChain(dir: string): string[] {
+  const chain: string[] = [];
   for (let at = dir; ; at = dirname(at)) {
     const file = join(at, 'package.json');
-    if (statSync(file, { throwIfNoEntry: false })?.isFile() === true) return file;
-    if (dirname(at) === at) return undefined;
+    chain.push(file);
+    if (statSync(file, { throwIfNoEntry: false })?.isFile() === true || dirname(at) === at) return chain;
   }
 }

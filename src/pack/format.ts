@@ -14,7 +14,7 @@
 import type { StartLine, StoredAside } from '../step-aside.js';
 
 export const MAGIC = 'coldstart-pack';
-export const FORMAT_VERSION = 5;
+export const FORMAT_VERSION = 6;
 
 /** Default location, relative to the project root: beside the module-location index. */
 export const defaultPackPath = 'node_modules/.cache/coldstart/pack.v1';
@@ -66,6 +66,8 @@ export interface PackHeader {
   /** Recorded entries too small for serving to pay on a local disk (src/step-aside.ts); also
    *  on the preamble's start line, for the register loader to read without the core. */
   readonly aside?: StoredAside[];
+  /** The package scopes of packed first-party modules (absent when there are none). */
+  readonly scopes?: StoredScope[];
   readonly bodyLength: number;
 }
 
@@ -83,6 +85,14 @@ export type StoredStart = [string, string, [string, { type?: unknown; coldstart?
 /** A rewrite's watched path: a packed first-party file (its packed size and mtime), [path, -1] a
  *  path that must hold no file, or [path, mtime, size] a file that must be unchanged. */
 export type StoredWatch = string | [string, -1] | [string, number, number];
+/**
+ * [first-party directory, the package.json paths Node's format lookup reads from there up to the
+ * root: [path, -1] where there was none, [path, mtime, size] for the nearest] for each
+ * directory of a packed module whose format its package scope decides (`.js`, no extension): a
+ * nested `"type"` added or changed sends those modules to the disk. The root's package.json is
+ * a stamp and not repeated.
+ */
+export type StoredScope = [string, ([string, -1] | [string, number, number])[]];
 export type StoredLazy = [string, number, number, number, string[]] | [string, number, number, number, string[], StoredWatch[]];
 
 /** The module bytes of a pack: in memory, or read from the file as they are asked for. */
@@ -150,6 +160,7 @@ export interface PackInput {
   readonly starts?: StoredStart[] | undefined;
   readonly deferUsers?: number | undefined;
   readonly aside?: StoredAside[] | undefined;
+  readonly scopes?: StoredScope[] | undefined;
   /** Tag of the V8 that made the modules' code caches (loader/commonjs-compiler.ts codeCacheTag). */
   readonly codeCacheTag?: string;
   /** Module paths in the order a served run reads them: their bytes go first in the body. */
@@ -216,6 +227,7 @@ export function encodePack(input: PackInput): Buffer {
     ...(input.starts !== undefined && input.starts.length > 0 ? { starts: input.starts } : {}),
     ...(input.deferUsers !== undefined ? { deferUsers: input.deferUsers } : {}),
     ...(input.aside !== undefined && input.aside.length > 0 ? { aside: input.aside } : {}),
+    ...(input.scopes !== undefined && input.scopes.length > 0 ? { scopes: input.scopes } : {}),
     bodyLength,
   };
   const start: StartLine = { aside: header.aside ?? [], stamps: input.stamps };

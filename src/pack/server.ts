@@ -360,6 +360,34 @@ export class PackServer {
     return true;
   }
 
+  /**
+   * Whether the package.json files that decided first-party `rel`'s recorded format are as
+   * packed (a nested `"type"` added or changed): one stat per path, once per directory.
+   */
+  #scopeHolds(rel: string): boolean {
+    const dir = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
+    let holds = this.#scopes.get(dir);
+    if (holds !== undefined) return holds;
+    if (this.#scopeRows === undefined) {
+      this.#scopeRows = new Map();
+      for (const row of this.#header.scopes ?? []) if (Array.isArray(row) && typeof row[0] === 'string' && Array.isArray(row[1])) this.#scopeRows.set(row[0], row[1]);
+    }
+    holds = true;
+    for (const watched of this.#scopeRows.get(dir) ?? []) {
+      const [file, mtime, size] = watched as [unknown, unknown, unknown];
+      const path = this.#rootSlash + String(file);
+      if (typeof file === 'string' && (mtime === -1 ? !isFile(path) : typeof mtime === 'number' && typeof size === 'number' && sameFile(path, size, mtime))) continue;
+      debug('pack', `${String(file)} changed since packing, and may change the format of the modules in ${dir || '.'}: those are read from disk`);
+      holds = false;
+      break;
+    }
+    this.#scopes.set(dir, holds);
+    return holds;
+  }
+
+  #scopeRows: Map<string, unknown[]> | undefined;
+  readonly #scopes = new Map<string, boolean>();
+
   /** Whether the first-party files `entry`'s rewrite defers are still the ones packed. */
   #watchedFresh(entry: Entry): boolean {
     // Verify mode also re-judges what node_modules holds, which the stamps alone take as packed:
@@ -385,7 +413,8 @@ export class PackServer {
         continue;
       }
       const target = typeof watched === 'string' ? this.#module(watched) : undefined;
-      if (target === undefined || !sameFile(this.#rootSlash + watched, target.size, target.mtime)) {
+      // Its format too: a target that now loads as an ES module (a nested "type") must fail where it did.
+      if (target === undefined || !sameFile(this.#rootSlash + watched, target.size, target.mtime) || !this.#scopeHolds(target.rel)) {
         debug('pack', `${String(watched)} changed since packing: ${entry.rel} is served as written, its requires eager`);
         return false;
       }
@@ -396,6 +425,7 @@ export class PackServer {
   #check(entry: Entry, path: string): boolean {
     // A shared install's own files were checked at pack time (settings.ts sharedInstall).
     if ((this.#verify || (!this.#trusted && !managed(entry.rel))) && !sameFile(path, entry.size, entry.mtime)) return false;
+    if (!this.#trusted && !managed(entry.rel) && !this.#scopeHolds(entry.rel)) return false;
     // The bytes that will be served are checked, and only those: a run never reads the other copy.
     const [offset, length, sum] = this.#servesLazy(entry) ? entry.lazy! : [entry.offset, entry.size, entry.sum];
     if (checksum(this.#body.bytes(offset, length), 0, length) !== sum) {

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, cpSync, readFileSync, realpathSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, readFileSync, realpathSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { dist, root, runCli, runNode, tempDir, writeTree } from '../helpers.mjs';
@@ -144,8 +144,12 @@ test('a pack owned by the owner of the tree is trusted; one owned by someone els
     const r = spawnSync(process.execPath, ['--require', register, entry], {
       cwd: dir, uid, gid: uid, encoding: 'utf8', env: { ...process.env, ...base, NODE_OPTIONS: '', COLDSTART_SHARED: '1', COLDSTART_PACK_STATS: stats },
     });
-    assert.equal(r.status, 0, r.stderr);
-    return JSON.parse(readFileSync(stats, 'utf8').trim().split('\n')[0]);
+    try {
+      assert.equal(r.status, 0, r.stderr);
+      return JSON.parse(readFileSync(stats, 'utf8').trim().split('\n')[0]);
+    } finally {
+      rmSync(stats, { force: true });
+    }
   };
   chmodSync(dir, 0o755);
   for (const d of ['node_modules', 'node_modules/.cache', 'node_modules/.cache/coldstart']) chmodSync(join(dir, d), 0o755);
