@@ -35,8 +35,10 @@ export interface Section {
   readonly p: Record<string, StoredFacts | 0>;
   /** Project section only: sub-directory -> [mtime, size] of its package.json at build time. */
   readonly s?: Record<string, [number, number]>;
-  /** Project section only: sub-directory (not the root) -> its own mtime at build time, which
-   *  moves when an entry is added, removed or renamed in it (a node_modules or package.json). */
+  /** Project section only: sub-directory (not the root) -> its change time at build time, which
+   *  moves when an entry is added, removed or renamed in it (a node_modules or package.json),
+   *  and when the directory itself is renamed; and a node_modules directly in a project
+   *  directory -> the same (a package added to it). */
   readonly m?: Record<string, number>;
 }
 

@@ -38,9 +38,13 @@ export function placeOf(rel: string): Place | undefined {
 export function projectNames(entries: readonly { readonly name: string; isDirectory(): boolean; isFile(): boolean }[]): string[] {
   const names: string[] = [];
   for (const entry of entries) {
+    const linkOrOther = !entry.isDirectory() && !entry.isFile();
     if (entry.isDirectory()) {
       if (entry.name === 'node_modules' || !entry.name.startsWith('.')) names.push(`${entry.name}/`);
     } else if (entry.name === 'package.json' && entry.isFile()) names.push('package.json');
+    // A symlink (or anything else) by either name: Node follows it, the index does not, so
+    // every question about it is Node's (`@`: unknown).
+    else if (linkOrOther && (entry.name === 'package.json' || entry.name === 'node_modules')) names.push(`${entry.name}@`);
   }
   return names;
 }

@@ -36,6 +36,20 @@ function freshStampStat(path: string): Stats | undefined {
   return st;
 }
 
+const folders = new Map<string, Stats | undefined>();
+
+/**
+ * stat of a project folder, once per process: the index (is its listing current?) and the pack
+ * (did a package.json appear in it?) ask about the same folders, and on a network filesystem
+ * each stat is a round trip. Both keep their verdicts for the run anyway.
+ */
+export function folderStat(path: string): Stats | undefined {
+  if (folders.has(path)) return folders.get(path);
+  const st = statSync(path, { throwIfNoEntry: false });
+  folders.set(path, st);
+  return st;
+}
+
 /** Candidates, relative to the project root; only those present at build time are stamped. */
 export const stampCandidates = [
   'package.json',

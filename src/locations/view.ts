@@ -7,6 +7,7 @@ import type { PackageFacts, ResolutionView } from '../resolve/view.js';
 import { debug } from '../debug.js';
 import { decodeSection, type DecodedIndex, type Section, type StoredFacts } from './format.js';
 import { placeIn, placeOf, projectNames, type Place } from './paths.js';
+import { folderStat } from './stamps.js';
 
 type Kind = 'file' | 'dir' | 'none' | undefined;
 
@@ -261,7 +262,14 @@ export class IndexView implements ResolutionView {
     let names: string[] | undefined;
     let partial = false;
     let known = true;
-    if (place.kind === 'modules') names = this.#index.header.nodeModules[place.dir];
+    if (place.kind === 'modules') {
+      names = this.#index.header.nodeModules[place.dir];
+      // One below a project folder is checked as a project folder is: a package added there.
+      if (names !== undefined && this.#verify && place.dir !== 'node_modules' && !place.dir.startsWith('node_modules/')) {
+        if (this.#peeking && this.#project === undefined) return undefined;
+        if (!this.#modulesDirHolds(place.dir)) return this.#keep(dir, undefined);
+      }
+    }
     else if (place.kind === 'package') {
       const hasSection = this.#index.header.sections[place.key] !== undefined;
       if (hasSection && this.#peeking && !this.#sections.has(place.key)) return undefined;
@@ -298,7 +306,7 @@ export class IndexView implements ResolutionView {
 
   /**
    * A first-party directory's names as they are now (verify mode): the built ones while its
-   * mtime holds, else listed again (an entry was added, removed or renamed: a node_modules or
+   * change time holds, else listed again (an entry was added, removed or renamed: a node_modules or
    * package.json may have come or gone), null when it is gone. One stat per directory a run
    * asks about, and a readdir only where the mtime moved.
    */
@@ -307,9 +315,9 @@ export class IndexView implements ResolutionView {
     let now = this.#dirsNow.get(dir);
     if (now !== undefined) return now;
     const abs = this.#abs(dir);
-    const st = statSync(abs, { throwIfNoEntry: false });
+    const st = folderStat(abs);
     if (st === undefined || !st.isDirectory()) now = null;
-    else if (st.mtimeMs === this.#projectSection()?.m?.[dir]) now = built;
+    else if (st.ctimeMs === this.#projectSection()?.m?.[dir]) now = built;
     else {
       try {
         now = projectNames(readdirSync(abs, { withFileTypes: true }));
@@ -323,6 +331,29 @@ export class IndexView implements ResolutionView {
   }
 
   readonly #dirsNow = new Map<string, string[] | null>();
+
+  /**
+   * Whether a node_modules (or scope) directory is as built, for those the stamps do not watch
+   * (below a project folder: their change time was kept). One stat per run; one that moved is
+   * Node's to answer for the run.
+   */
+  #modulesDirHolds(dir: string): boolean {
+    if (!this.#verify || dir === 'node_modules' || dir.startsWith('node_modules/')) return true;
+    let holds = this.#modulesNow.get(dir);
+    if (holds === undefined) {
+      const built = this.#projectSection()?.m?.[dir];
+      if (built === undefined) holds = true;
+      else {
+        const st = statSync(this.#abs(dir), { throwIfNoEntry: false });
+        holds = st !== undefined && st.ctimeMs === built;
+        if (!holds) debug('index', `${dir} changed since the index was built; asking Node about it`);
+      }
+      this.#modulesNow.set(dir, holds);
+    }
+    return holds;
+  }
+
+  readonly #modulesNow = new Map<string, boolean>();
 
   /**
    * Whether what a lookup from first-party directory `rel` read on the way up is as built: in
@@ -340,6 +371,12 @@ export class IndexView implements ResolutionView {
       if (now === null) return false;
       if (now !== built && (now.includes('node_modules/') !== built.includes('node_modules/') || now.includes('package.json') !== built.includes('package.json'))) return false;
       if (built.includes('package.json') && this.#projectFacts(dir) === undefined) return false;
+      // A package added to a node_modules there (or to a scope in it) would be found first.
+      if (built.includes('node_modules/')) {
+        const modules = `${dir}/node_modules`;
+        if (!this.#modulesDirHolds(modules)) return false;
+        for (const name of this.#index.header.nodeModules[modules] ?? []) if (name.startsWith('@') && name.endsWith('/') && !this.#modulesDirHolds(`${modules}/${name.slice(0, -1)}`)) return false;
+      }
     }
     return true;
   }
@@ -408,10 +445,18 @@ export class IndexView implements ResolutionView {
     const stored = project?.p[rel];
     // The root package.json is one of the index's stamps, checked at every start.
     if (stored === undefined || rel === '' || !this.#verify) return stored;
-    const built = project!.s?.[rel];
-    const st = statSync(this.#abs(`${rel}/package.json`), { throwIfNoEntry: false });
-    return built !== undefined && st !== undefined && st.mtimeMs === built[0] && st.size === built[1] ? stored : undefined;
+    let same = this.#factsSame.get(rel);
+    if (same === undefined) {
+      const built = project!.s?.[rel];
+      const st = statSync(this.#abs(`${rel}/package.json`), { throwIfNoEntry: false });
+      same = built !== undefined && st !== undefined && st.mtimeMs === built[0] && st.size === built[1];
+      this.#factsSame.set(rel, same);
+    }
+    return same ? stored : undefined;
   }
+
+  /** Nested package.json files checked in this run: one stat each. */
+  readonly #factsSame = new Map<string, boolean>();
 
   #corrupt(): void {
     const report = this.#onCorrupt;

@@ -158,11 +158,17 @@ export function walkProject(rootDir: string, options: WalkOptions = {}): WalkRes
     return `${name}/`;
   };
 
+  /** node_modules (and scope) directories below project folders -> their change time at build. */
+  const modulesChanged: Record<string, number> = {};
   const walkModulesDir = (abs: string, scope: boolean): void => {
     const key = toRel(abs);
     if (nodeModules[key] !== undefined) return;
+    // Below a project folder the stamps do not watch what is added: its change time is kept,
+    // taken before the listing, as a project folder's is.
+    const watched = key !== 'node_modules' && !key.startsWith('node_modules/') && !key.startsWith('..') ? statSync(abs, { throwIfNoEntry: false }) : undefined;
     const entries = list(abs);
     if (entries === undefined) return;
+    if (watched !== undefined) modulesChanged[key] = watched.ctimeMs;
     tick();
     const names: string[] = [];
     nodeModules[key] = names;
@@ -241,19 +247,21 @@ export function walkProject(rootDir: string, options: WalkOptions = {}): WalkRes
   let projectDirs = 0;
   const walkProjectDir = (abs: string, sub: string): void => {
     if (projectDirs >= maxProjectDirs) return;
-    // Taken before the listing: an entry added in between moves the mtime past this one, and
-    // the directory is listed afresh when used. The root's own entries that matter
-    // (package.json, node_modules) are stamps.
+    // Taken before the listing: an entry added in between moves the change time past this
+    // one, and the directory is listed afresh when used. The change time, not the mtime: a
+    // rename of the directory itself (two folders swapped) moves only that. The root's own
+    // entries that matter (package.json, node_modules) are stamps.
     const dirStat = sub === '' ? undefined : statSync(abs, { throwIfNoEntry: false });
     if (sub !== '' && dirStat === undefined) return;
     const entries = list(abs);
     if (entries === undefined) return;
     projectDirs++;
     tick();
-    if (dirStat !== undefined) project.m[sub] = dirStat.mtimeMs;
+    if (dirStat !== undefined) project.m[sub] = dirStat.ctimeMs;
     const names = projectNames(entries);
     project.d[sub] = names;
     for (const name of names) {
+      if (name.endsWith('@')) continue;
       const full = join(abs, name === 'package.json' ? name : name.slice(0, -1));
       if (name === 'node_modules/') walkModulesDir(full, false);
       else if (name === 'package.json') {
@@ -268,6 +276,7 @@ export function walkProject(rootDir: string, options: WalkOptions = {}): WalkRes
     }
   };
   walkProjectDir(root, '');
+  Object.assign(project.m, modulesChanged);
 
   return { root, nodeModules, links, extraRoots: [...extraRoots], nodePath, sections, project, counts, deferUsers };
 }

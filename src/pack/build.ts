@@ -435,6 +435,22 @@ function smallRuns(
 /** In probedBefore's answer: the nearest package.json above the requiring directory, and above the target. */
 const NEAREST_PACKAGE_JSON = '\0nearest package.json';
 const TARGET_PACKAGE_JSON = '\0target package.json';
+/** In probedBefore's answer: each `node_modules/<package>` a bare require looked in before the one it found. */
+const NODE_MODULES_BEFORE = '\0node_modules before';
+
+/** The `<dir>/node_modules/<package>` folders a bare require of `specifier` from `dir` looks in before finding `target`. */
+function modulesBefore(dir: string, specifier: string, target: string): string[] {
+  const parts = specifier.split('/');
+  const name = specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
+  const out: string[] = [];
+  for (let at = dir; ; at = dirname(at)) {
+    const candidate = join(at, 'node_modules', name);
+    if (target === candidate || target.startsWith(`${candidate}/`)) break;
+    if (basename(at) !== 'node_modules') out.push(candidate);
+    if (dirname(at) === at) break;
+  }
+  return out;
+}
 
 /** Node's CommonJS extensions, in the order it tries them. */
 const PROBED_EXTENSIONS = ['.js', '.json', '.node'];
@@ -451,7 +467,7 @@ export function probedBefore(dir: string, specifier: string, target: string): st
   // A bare or `#` specifier that found a first-party file went through package.json files: the
   // requirer's ("imports", a self-reference's "exports") and the target's own (a workspace
   // package's "main" or "exports"), the nearest above each (lazyWatch looks them up).
-  if (!relative && !specifier.startsWith('/')) return [NEAREST_PACKAGE_JSON, TARGET_PACKAGE_JSON];
+  if (!relative && !specifier.startsWith('/')) return specifier.startsWith('#') ? [NEAREST_PACKAGE_JSON, TARGET_PACKAGE_JSON] : [NODE_MODULES_BEFORE, NEAREST_PACKAGE_JSON, TARGET_PACKAGE_JSON];
   const asDirectory = specifier.endsWith('/') || specifier === '.' || specifier === '..';
   const base = resolve(dir, specifier);
   if (target === base && !asDirectory) return [];
@@ -495,18 +511,26 @@ function lazyWatch(targets: readonly string[], eagerLoads: (path: string, origin
   }
   const watch: StoredWatch[] = [...files].map((path) => firstParty(path)!);
   const seen = new Set<string>();
-  for (const path of files) {
+  // Installed targets too, as required from first-party folders: a package or package.json
+  // added on the way from there would be found instead (node_modules itself is the stamps').
+  const installed = targets.filter((path) => firstParty(path) === undefined);
+  for (const path of [...files, ...installed]) {
     for (const [dir, specifier] of edgesInto(path)) {
+      if (!files.has(path) && firstParty(join(dir, 'package.json')) === undefined) continue;
       const probes = probedBefore(dir, specifier, path);
       if (probes === undefined) return undefined;
       // A package.json lookup also read the places nearer that held none: a file added there wins.
-      const expanded = probes.flatMap((probed) => (probed === NEAREST_PACKAGE_JSON ? packageJsonChain(dir) : probed === TARGET_PACKAGE_JSON ? packageJsonChain(dirname(path)) : [probed]));
-      for (const probe of expanded) {
-        const rel = firstParty(probe);
-        if (rel === undefined || seen.has(rel)) continue;
-        seen.add(rel);
-        const st = statSync(probe, { throwIfNoEntry: false });
-        watch.push(st?.isFile() === true ? [rel, st.mtimeMs, st.size] : [rel, -1]);
+      for (const probed of probes) {
+        const packages = probed === NODE_MODULES_BEFORE;
+        const expanded = packages ? modulesBefore(dir, specifier, path) : probed === NEAREST_PACKAGE_JSON ? packageJsonChain(dir) : probed === TARGET_PACKAGE_JSON ? packageJsonChain(dirname(path)) : [probed];
+        for (const probe of expanded) {
+          const rel = firstParty(probe);
+          if (rel === undefined || seen.has(rel)) continue;
+          seen.add(rel);
+          const st = statSync(probe, { throwIfNoEntry: false });
+          // A package folder must still be absent (-2: no entry of any kind); other paths, no file.
+          watch.push(packages ? (st === undefined ? [rel, -2] : [rel, st.mtimeMs, -1]) : st?.isFile() === true ? [rel, st.mtimeMs, st.size] : [rel, -1]);
+        }
       }
     }
   }
@@ -521,8 +545,9 @@ function scopeDecidesFormat(rel: string): boolean {
 
 /**
  * For each directory of `rels` (root-relative first-party files), what Node's format lookup
- * reads from there upwards: each package.json path that held none, then the nearest one. The
- * root's own package.json is a stamp, so it is named only where it was absent.
+ * reads from there upwards: the directories without a package.json (their change time, taken
+ * before looking, as the index takes it), then the nearest package.json below the root. The
+ * root's own package.json is a stamp; a root without one is not watched for one.
  */
 function packageScopes(root: string, rels: readonly string[]): StoredScope[] {
   const scopes: StoredScope[] = [];
@@ -531,18 +556,20 @@ function packageScopes(root: string, rels: readonly string[]): StoredScope[] {
     const dir = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
     if (seen.has(dir)) continue;
     seen.add(dir);
-    const chain: StoredScope[1] = [];
-    for (let at = dir; ; at = at.includes('/') ? at.slice(0, at.lastIndexOf('/')) : '') {
-      const file = at === '' ? 'package.json' : `${at}/package.json`;
+    const passed: StoredScope[1] = [];
+    let nearest: StoredScope[2];
+    for (let at = dir; at !== ''; at = at.includes('/') ? at.slice(0, at.lastIndexOf('/')) : '') {
+      const folder = statSync(join(root, at), { throwIfNoEntry: false });
+      const file = `${at}/package.json`;
       const st = statSync(join(root, file), { throwIfNoEntry: false });
       if (st?.isFile() === true) {
-        if (at !== '') chain.push([file, st.mtimeMs, st.size]);
+        nearest = [file, st.mtimeMs, st.size];
         break;
       }
-      chain.push([file, -1]);
-      if (at === '') break;
+      // Gone meanwhile: the module is too, and no check of it can pass.
+      passed.push([at, folder?.ctimeMs ?? -1]);
     }
-    if (chain.length > 0) scopes.push([dir, chain]);
+    if (passed.length > 0 || nearest !== undefined) scopes.push(nearest === undefined ? [dir, passed] : [dir, passed, nearest]);
   }
   return scopes;
 }

@@ -84,15 +84,18 @@ export type StoredStart = [string, string, [string, { type?: unknown; coldstart?
  *  those went to (root-relative), when any: the rewrite is served only while they are unchanged] */
 /** A rewrite's watched path: a packed first-party file (its packed size and mtime), [path, -1] a
  *  path that must hold no file, or [path, mtime, size] a file that must be unchanged. */
-export type StoredWatch = string | [string, -1] | [string, number, number];
+/** A first-party file (packed size and mtime); [path, -1]: no file there; [path, -2]: nothing
+ *  there at all (a package folder a bare require would find first); [path, mtime, size]. */
+export type StoredWatch = string | [string, -1] | [string, -2] | [string, number, number];
 /**
- * [first-party directory, the package.json paths Node's format lookup reads from there up to the
- * root: [path, -1] where there was none, [path, mtime, size] for the nearest] for each
+ * [first-party directory, each directory Node's format lookup passes from there up without
+ * finding a package.json, with its change time (a package.json added there moves it), and the
+ * nearest package.json below the root with its mtime and size, if there is one] for each
  * directory of a packed module whose format its package scope decides (`.js`, no extension): a
  * nested `"type"` added or changed sends those modules to the disk. The root's package.json is
  * a stamp and not repeated.
  */
-export type StoredScope = [string, ([string, -1] | [string, number, number])[]];
+export type StoredScope = [string, [string, number][], [string, number, number]?];
 export type StoredLazy = [string, number, number, number, string[]] | [string, number, number, number, string[], StoredWatch[]];
 
 /** The module bytes of a pack: in memory, or read from the file as they are asked for. */

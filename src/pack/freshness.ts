@@ -39,9 +39,14 @@ export function staleStamp(root: string, stamps: readonly StoredStamp[]): string
   return undefined;
 }
 
-/** Whether a root-relative path is inside some node_modules (owned by the package manager). */
+/**
+ * Whether a root-relative path is inside the root's node_modules, which the stamps watch (the
+ * package manager rewrites them on every change there). A node_modules below a project folder
+ * (a sub-project with a lockfile of its own, one made by hand) is first-party: its files are
+ * checked one by one, as the project's own are.
+ */
 export function managed(rel: string): boolean {
-  return rel.startsWith('node_modules/') || rel.includes('/node_modules/');
+  return rel.startsWith('node_modules/');
 }
 
 /** True when the file still has the size and mtime it had when packed. */
@@ -57,4 +62,8 @@ export function verifyMode(env: NodeJS.ProcessEnv = process.env): boolean {
 
 export function isFile(path: string): boolean {
   return statSync(path, { throwIfNoEntry: false })?.isFile() === true;
+}
+
+export function exists(path: string): boolean {
+  return statSync(path, { throwIfNoEntry: false }) !== undefined;
 }

@@ -6,7 +6,8 @@ import { debug } from '../debug.js';
 import { foreignStackFormatter } from '../loader/stacks.js';
 import { sharedState } from '../shared-state.js';
 import { bufferBody, checksum, type ModuleFormat, type PackBody, type PackHeader, type StoredWatch } from './format.js';
-import { isFile, managed, sameFile } from './freshness.js';
+import { exists, isFile, managed, sameFile } from './freshness.js';
+import { folderStat } from '../locations/stamps.js';
 
 /** What a run's loads came to, for `coldstart doctor` and `coldstart profile`. */
 export interface PackCounts {
@@ -370,16 +371,38 @@ export class PackServer {
     if (holds !== undefined) return holds;
     if (this.#scopeRows === undefined) {
       this.#scopeRows = new Map();
-      for (const row of this.#header.scopes ?? []) if (Array.isArray(row) && typeof row[0] === 'string' && Array.isArray(row[1])) this.#scopeRows.set(row[0], row[1]);
+      for (const row of this.#header.scopes ?? []) if (Array.isArray(row) && typeof row[0] === 'string' && Array.isArray(row[1])) this.#scopeRows.set(row[0], [row[1], row[2]]);
     }
     holds = true;
-    for (const watched of this.#scopeRows.get(dir) ?? []) {
-      const [file, mtime, size] = watched as [unknown, unknown, unknown];
-      const path = this.#rootSlash + String(file);
-      if (typeof file === 'string' && (mtime === -1 ? !isFile(path) : typeof mtime === 'number' && typeof size === 'number' && sameFile(path, size, mtime))) continue;
-      debug('pack', `${String(file)} changed since packing, and may change the format of the modules in ${dir || '.'}: those are read from disk`);
+    const row = this.#scopeRows.get(dir);
+    const passed = Array.isArray(row?.[0]) ? (row[0] as unknown[]) : [];
+    const nearest = Array.isArray(row?.[1]) ? (row[1] as unknown[]) : undefined;
+    // Folders are shared with their parents' rows and with the index's checks: each is stat'ed once.
+    for (const folder of passed) {
+      const [rel, changed] = folder as [unknown, unknown];
+      let same = this.#scopeFiles.get(String(rel));
+      if (same === undefined) {
+        const path = this.#rootSlash + String(rel);
+        // Changed for any reason (a file saved there): then only a package.json there counts.
+        same = typeof rel === 'string' && (folderStat(path)?.ctimeMs === changed || !isFile(`${path}/package.json`));
+        this.#scopeFiles.set(String(rel), same);
+      }
+      if (same) continue;
       holds = false;
+      debug('pack', `${String(rel)}/package.json appeared since packing, and may change the format of the modules in ${dir}: those are read from disk`);
       break;
+    }
+    if (holds && nearest !== undefined) {
+      const [file, mtime, size] = nearest as [unknown, unknown, unknown];
+      let same = this.#scopeFiles.get(String(file));
+      if (same === undefined) {
+        same = typeof file === 'string' && typeof mtime === 'number' && typeof size === 'number' && sameFile(this.#rootSlash + file, size, mtime);
+        this.#scopeFiles.set(String(file), same);
+      }
+      if (!same) {
+        holds = false;
+        debug('pack', `${String(file)} changed since packing, and may change the format of the modules in ${dir}: those are read from disk`);
+      }
     }
     this.#scopes.set(dir, holds);
     return holds;
@@ -387,6 +410,7 @@ export class PackServer {
 
   #scopeRows: Map<string, unknown[]> | undefined;
   readonly #scopes = new Map<string, boolean>();
+  readonly #scopeFiles = new Map<string, boolean>();
 
   /** Whether the first-party files `entry`'s rewrite defers are still the ones packed. */
   #watchedFresh(entry: Entry): boolean {
@@ -405,7 +429,9 @@ export class PackServer {
         // only), or a package.json Node read, unchanged.
         const [rel, mtime, size] = watched as [unknown, unknown, unknown];
         const path = this.#rootSlash + String(rel);
-        const holds = typeof rel === 'string' && (mtime === -1 && size === undefined ? !isFile(path) : typeof mtime === 'number' && typeof size === 'number' && sameFile(path, size, mtime));
+        const holds =
+          typeof rel === 'string' &&
+          (size === undefined ? (mtime === -1 ? !isFile(path) : mtime === -2 && !exists(path)) : typeof mtime === 'number' && typeof size === 'number' && sameFile(path, size, mtime));
         if (!holds) {
           debug('pack', `${String(rel)} changed since packing, and may change what a require of ${entry.rel} finds: ${entry.rel} is served as written, its requires eager`);
           return false;

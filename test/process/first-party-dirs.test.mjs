@@ -3,7 +3,8 @@
 // gives exactly what plain Node gives on the next run, with no rebuild.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, realpathSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dist, runCli, runNode, tempDir, writeTree } from '../helpers.mjs';
 
@@ -118,4 +119,118 @@ test('after coldstart pack: a nested "type" changed from module to commonjs is o
   assert.equal(compareFailure(root, 'esm.mjs', 'as packed').stdout, 'esm lib\n');
   writeFileSync(join(root, 'sub/package.json'), JSON.stringify({ type: 'commonjs' }));
   assert.notEqual(compareFailure(root, 'esm.mjs', 'type changed').code, 0);
+});
+
+// Found by a review of the checks above.
+test('after coldstart index: a package added to an existing node_modules in a project folder, and a symlinked package.json there, are seen', (t) => {
+  const root = project(t, { 'src/node_modules/q/index.js': 'module.exports = "src q";', 'cfg/type.json': { type: 'module' } });
+  const r = runCli(['index'], { cwd: root });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(compare(root, 'learning'), 'src q, root q');
+  assert.equal(compare(root, 'as built'), 'src q, root q');
+  writeTree(root, { 'src/node_modules/r/index.js': 'module.exports = "src r";', 'src/deep/lib.js': 'module.exports = [require("q"), require("r")].join(", ");' });
+  assert.equal(compare(root, 'src/node_modules/r added'), 'src q, src r');
+  // Node follows a symlinked package.json; the index leaves it to Node.
+  symlinkSync('../../cfg/type.json', join(root, 'src/deep/package.json'));
+  compareFailure(root, 'main.js', 'src/deep/package.json linked to a "type": "module" file');
+});
+
+test('after coldstart index: two project folders swapped by rename, their mtimes equal, answer as Node', (t) => {
+  const root = project(t, {
+    'src/a/node_modules/q/index.js': 'module.exports = "a-local q";',
+    'src/a/x.js': 'module.exports = "a: " + require("q");',
+    'src/b/x.js': 'module.exports = "b: " + require("q");',
+    'main.js': 'console.log(require("./src/a/x"), "|", require("./src/b/x"));',
+  });
+  const when = new Date('2023-11-14T22:13:20Z');
+  for (const dir of ['src/a', 'src/b']) utimesSync(join(root, dir), when, when);
+  const r = runCli(['index'], { cwd: root });
+  assert.equal(r.code, 0, r.stderr);
+  compare(root, 'learning');
+  renameSync(join(root, 'src/a'), join(root, 'src/t'));
+  renameSync(join(root, 'src/b'), join(root, 'src/a'));
+  renameSync(join(root, 'src/t'), join(root, 'src/b'));
+  assert.equal(compare(root, 'swapped'), 'b: root q | a: a-local q');
+});
+
+test('after coldstart pack: a sub-project with a lockfile of its own upgrades a package; its new code runs', (t) => {
+  const root = project(t, {
+    'main.js': 'console.log(require("./srv/app"));',
+    'srv/package.json': { name: 'srv', private: true },
+    'srv/package-lock.json': '{"lockfileVersion":3}',
+    'srv/app.js': 'module.exports = require("q");',
+    'srv/node_modules/q/package.json': { name: 'q', version: '2.0.0' },
+    'srv/node_modules/q/index.js': 'module.exports = "srv q 2";',
+  });
+  const r = runCli(['pack', '--always', '--', 'node', 'main.js'], { cwd: root, env });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(compare(root, 'as packed'), 'srv q 2');
+  // As a package manager does it: a new folder in place of the old one.
+  rmSync(join(root, 'srv/node_modules/q'), { recursive: true });
+  writeTree(root, { 'srv/node_modules/q/package.json': { name: 'q', version: '3.0.0' }, 'srv/node_modules/q/index.js': 'module.exports = "srv q 3";' });
+  assert.equal(compare(root, 'upgraded'), 'srv q 3');
+});
+
+for (const [label, files, change, expected] of [
+  [
+    'a node_modules added in the importer\'s folder',
+    { 'src/mid.js': 'const q = require("q");\nconsole.log("mid");\nexports.run = () => q.v;\n', 'node_modules/q/index.js': 'module.exports = { v: "root q" };\n' },
+    { 'src/node_modules/q/index.js': 'console.log("src q loaded");\nmodule.exports = { v: "src q" };\n' },
+    'src q loaded\nmid\nmain\nsrc q',
+  ],
+  [
+    'the importer\'s "imports" pointed elsewhere',
+    { 'src/package.json': { imports: { '#x': 'q' } }, 'src/mid.cjs': 'const q = require("#x");\nconsole.log("mid");\nexports.run = () => q.v;\n', 'node_modules/q/index.js': 'module.exports = { v: "root q" };\n', 'node_modules/r/index.js': 'console.log("r loaded");\nmodule.exports = { v: "root r" };\n' },
+    { 'src/package.json': { imports: { '#x': 'r' } } },
+    'r loaded\nmid\nmain\nroot r',
+  ],
+]) {
+  test(`after coldstart pack --lazy: a deferred require of an installed package is voided by ${label}`, (t) => {
+    const mid = Object.keys(files).find((name) => name.startsWith('src/mid'));
+    const root = project(t, { ...files, 'main.js': `const m = require("./${mid}");\nconsole.log("main");\nconsole.log(m.run());\n` });
+    const r = runCli(['pack', '--always', '--lazy', '--', 'node', 'main.js'], { cwd: root, env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout + r.stderr, /1 require/, `${mid} defers its require`);
+    compare(root, 'as packed');
+    writeTree(root, change);
+    assert.equal(compare(root, label), expected);
+  });
+}
+
+test('strace: a served run asks about each project folder and nested package.json once, whoever asks (index or pack)', (t) => {
+  if (spawnSync('strace', ['-V']).status !== 0) {
+    t.skip('strace is not installed');
+    return;
+  }
+  const files = { 'src/package.json': { name: 'inner' } };
+  const lines = [];
+  for (const m of ['m0', 'm1', 'm2']) {
+    for (const s of ['a', 'b']) {
+      files[`src/${m}/${s}/f.js`] = 'module.exports = [require("q"), require("r")].join();';
+      lines.push(`require("./src/${m}/${s}/f.js");`);
+    }
+  }
+  const root = project(t, { ...files, 'main.js': `${lines.join('\n')}\nconsole.log("done");\n` });
+  const r = runCli(['pack', '--always', '--', 'node', 'main.js'], { cwd: root, env });
+  assert.equal(r.code, 0, r.stderr);
+  compare(root, 'learning');
+  // Per folder and package.json under src/, how often a run names it (Node's own realpath
+  // lstats every folder once, and it reads each package.json on the way).
+  const asked = (args) => {
+    const log = join(root, `strace-${Math.random().toString(36).slice(2)}.txt`);
+    const traced = spawnSync('strace', ['-f', '-qq', '-e', 'trace=%file', '-o', log, process.execPath, ...args, 'main.js'], { cwd: root, encoding: 'utf8', env: { ...process.env, ...env, NODE_OPTIONS: '' } });
+    assert.equal(traced.stdout, 'done\n', traced.stderr);
+    const counts = new Map();
+    for (const line of readFileSync(log, 'utf8').split('\n')) {
+      const path = /^\d+\s+\w+\((?:AT_FDCWD, )?"([^"]+)"/.exec(line)?.[1];
+      if (path?.startsWith(`${root}/src`) && !path.endsWith('.js')) counts.set(path, (counts.get(path) ?? 0) + 1);
+    }
+    rmSync(log);
+    return counts;
+  };
+  const plain = asked([]);
+  const served = asked(['--require', register]);
+  for (const dir of ['src/m0', 'src/m0/a', 'src/m2/b', 'src/package.json']) assert.ok((served.get(join(root, dir)) ?? 0) > (plain.get(join(root, dir)) ?? 0), `${dir} is checked`);
+  const more = [...served].filter(([path, count]) => count > (plain.get(path) ?? 0) + 1);
+  assert.deepEqual(more, [], 'each is asked about once more than by plain Node, not more');
 });
