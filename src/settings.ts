@@ -32,7 +32,7 @@ export const settings = {
     usage: '`COLDSTART_SHARED=1`',
     effect: 'a read-only install shared by many processes: the index and pack are trusted as built (no stamps at start) and nothing is written into the tree ([docs/scale.md](docs/scale.md))',
   },
-  COLDSTART_INDEX_VERIFY: { usage: '`COLDSTART_INDEX_VERIFY=0`', effect: "trust the index's package sections without one `stat` per package used" },
+  COLDSTART_INDEX_VERIFY: { usage: '`COLDSTART_INDEX_VERIFY=0`', effect: "trust the index as built: no `stat` per package or project folder used" },
   COLDSTART_INDEX_SOURCES: { usage: '`COLDSTART_INDEX_SOURCES=off`', effect: 'leave `.js` package scopes to Node (see docs/index.md)' },
   COLDSTART_PREFETCH: {
     usage: '`COLDSTART_PREFETCH=1` / `0`',

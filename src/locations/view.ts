@@ -284,6 +284,7 @@ export class IndexView implements ResolutionView {
       if (names !== undefined && dir !== '') {
         const now = this.#projectNow(dir, names);
         if (now === null) return this.#keep(dir, 'none');
+        if (now === undefined) return this.#keep(dir, undefined);
         names = now;
       }
       partial = true;
@@ -310,10 +311,10 @@ export class IndexView implements ResolutionView {
    * package.json may have come or gone), null when it is gone. One stat per directory a run
    * asks about, and a readdir only where the mtime moved.
    */
-  #projectNow(dir: string, built: string[]): string[] | null {
+  #projectNow(dir: string, built: string[]): string[] | null | undefined {
     if (!this.#verify) return built;
-    let now = this.#dirsNow.get(dir);
-    if (now !== undefined) return now;
+    if (this.#dirsNow.has(dir)) return this.#dirsNow.get(dir);
+    let now: string[] | null | undefined;
     const abs = this.#abs(dir);
     const st = folderStat(abs);
     if (st === undefined || !st.isDirectory()) now = null;
@@ -322,7 +323,8 @@ export class IndexView implements ResolutionView {
       try {
         now = projectNames(readdirSync(abs, { withFileTypes: true }));
       } catch {
-        now = null;
+        // There but not readable (a folder Node may still pass through): Node's to answer.
+        now = undefined;
       }
       debug('index', `${dir} changed since the index was built; its entries are read again`);
     }
@@ -330,7 +332,8 @@ export class IndexView implements ResolutionView {
     return now;
   }
 
-  readonly #dirsNow = new Map<string, string[] | null>();
+  /** undefined: unknown (not readable now). */
+  readonly #dirsNow = new Map<string, string[] | null | undefined>();
 
   /**
    * Whether a node_modules (or scope) directory is as built, for those the stamps do not watch
@@ -344,8 +347,8 @@ export class IndexView implements ResolutionView {
       const built = this.#projectSection()?.m?.[dir];
       if (built === undefined) holds = true;
       else {
-        const st = statSync(this.#abs(dir), { throwIfNoEntry: false });
-        holds = st !== undefined && st.ctimeMs === built;
+        const st = folderStat(this.#abs(dir));
+        holds = st !== undefined && (st.ctimeMs === built || this.#samePackages(dir));
         if (!holds) debug('index', `${dir} changed since the index was built; asking Node about it`);
       }
       this.#modulesNow.set(dir, holds);
@@ -354,6 +357,26 @@ export class IndexView implements ResolutionView {
   }
 
   readonly #modulesNow = new Map<string, boolean>();
+
+  /**
+   * Whether a node_modules (or scope) folder whose change time moved still holds the entries
+   * that may be packages it held at build time: a tool's cache folder (`.vite`, `.cache`) come
+   * or gone leaves it in use, as it leaves the root's (one readdir). A package replaced under its
+   * name is its section's check.
+   */
+  #samePackages(dir: string): boolean {
+    const packages = (names: readonly string[]): string =>
+      names
+        .map((name) => (name.endsWith('/') || name.endsWith('@') ? name.slice(0, -1) : name))
+        .filter((name) => !name.startsWith('.'))
+        .sort()
+        .join('\0');
+    try {
+      return packages(readdirSync(this.#abs(dir))) === packages(this.#index.header.nodeModules[dir] ?? []);
+    } catch {
+      return false;
+    }
+  }
 
   /**
    * Whether what a lookup from first-party directory `rel` read on the way up is as built: in
@@ -368,7 +391,7 @@ export class IndexView implements ResolutionView {
       const built = project.d[dir];
       if (built === undefined) return false;
       const now = this.#projectNow(dir, built);
-      if (now === null) return false;
+      if (now === null || now === undefined) return false;
       if (now !== built && (now.includes('node_modules/') !== built.includes('node_modules/') || now.includes('package.json') !== built.includes('package.json'))) return false;
       if (built.includes('package.json') && this.#projectFacts(dir) === undefined) return false;
       // A package added to a node_modules there (or to a scope in it) would be found first.

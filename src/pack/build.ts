@@ -1,7 +1,7 @@
 // Builds a pack from recordings: merges what every recorded process loaded and resolved, keeps
 // files under the project root, reads each file once (stat, read, stat again: a file that
 // changed meanwhile is left out) and writes the pack atomically.
-import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { SKIPPABLE_BYTES, SMALL_RUN_MODULES, watchFiles, type StoredAside } from '../step-aside.js';
 import { usesDeferredImport } from '../defer/detect.js';
@@ -446,6 +446,9 @@ function modulesBefore(dir: string, specifier: string, target: string): string[]
   for (let at = dir; ; at = dirname(at)) {
     const candidate = join(at, 'node_modules', name);
     if (target === candidate || target.startsWith(`${candidate}/`)) break;
+    // The package found through a link (pnpm's, a workspace's): the target is its real path.
+    const real = realOrUndefined(candidate);
+    if (real !== undefined && (target === real || target.startsWith(`${real}/`))) break;
     if (basename(at) !== 'node_modules') out.push(candidate);
     if (dirname(at) === at) break;
   }
@@ -528,8 +531,11 @@ function lazyWatch(targets: readonly string[], eagerLoads: (path: string, origin
           if (rel === undefined || seen.has(rel)) continue;
           seen.add(rel);
           const st = statSync(probe, { throwIfNoEntry: false });
-          // A package folder must still be absent (-2: no entry of any kind); other paths, no file.
-          watch.push(packages ? (st === undefined ? [rel, -2] : [rel, st.mtimeMs, -1]) : st?.isFile() === true ? [rel, st.mtimeMs, st.size] : [rel, -1]);
+          // A package folder must still be absent (-2: no entry of any kind); other paths, no
+          // file. One that exists and was passed over (no entry point in it) is more than a stat
+          // can watch: the importer is stored as written.
+          if (packages && st !== undefined) return undefined;
+          watch.push(packages ? [rel, -2] : st?.isFile() === true ? [rel, st.mtimeMs, st.size] : [rel, -1]);
         }
       }
     }
@@ -566,12 +572,23 @@ function packageScopes(root: string, rels: readonly string[]): StoredScope[] {
         nearest = [file, st.mtimeMs, st.size];
         break;
       }
-      // Gone meanwhile: the module is too, and no check of it can pass.
-      passed.push([at, folder?.ctimeMs ?? -1]);
+      // A folder gone meanwhile (the module is too), or a package.json that is a dangling link
+      // (its target may appear with no change to the folder): -1 has its package.json stat'ed
+      // at every run.
+      const dangling = lstatSync(join(root, file), { throwIfNoEntry: false }) !== undefined;
+      passed.push([at, folder === undefined || dangling ? -1 : folder.ctimeMs]);
     }
     if (passed.length > 0 || nearest !== undefined) scopes.push(nearest === undefined ? [dir, passed] : [dir, passed, nearest]);
   }
   return scopes;
+}
+
+function realOrUndefined(path: string): string | undefined {
+  try {
+    return realpathSync(path);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The package.json paths a lookup reads from `dir` upwards, `dir`'s own first, up to the nearest that exists. */

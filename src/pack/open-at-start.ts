@@ -33,6 +33,8 @@ export interface PackRunReport {
   bytesRead: number;
   /** Requires that loaded at first use (or never) in the modules served with learned deferral. */
   deferredRequires: number;
+  /** Learned-deferral rewrites served as written instead: what they were learned on changed since packing. */
+  rewritesAsWritten?: number;
   /** How the pack joined Node's loader (pack/provider.ts). */
   hooks?: PackHooks;
   /** Where Node's compile cache is, when this process switched it on for the ES modules it serves. */
@@ -103,6 +105,7 @@ export function activatePack(): () => void {
         if (active !== undefined) {
           report.bytesRead = active.bytesRead;
           report.deferredRequires = active.deferredRequires;
+          if (active.rewritesAsWritten > 0) report.rewritesAsWritten = active.rewritesAsWritten;
           if (active.brokenReason !== undefined) {
             report.state = 'error';
             report.reason = active.brokenReason;

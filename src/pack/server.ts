@@ -110,6 +110,8 @@ export class PackServer {
   readonly #lazy: boolean;
   /** Requires made lazy in the modules served so far (learned deferral). */
   deferredRequires = 0;
+  /** Learned-deferral rewrites not served because what they were learned on changed (or source maps are on). */
+  rewritesAsWritten = 0;
   /** Whether some ES module has a learned-deferral source: its stand-in imports need the defer hooks. */
   hasLazyModules = false;
   /** Set by the pack's hooks when they answer the stand-ins themselves (pack/provider.ts). */
@@ -265,7 +267,10 @@ export class PackServer {
   source(path: string, formats: readonly ModuleFormat[]): Served | undefined {
     const entry = this.#entry(path);
     if (entry === undefined || this.#broken || !formats.includes(entry.format)) return undefined;
-    if (entry.lazy !== undefined && entry.lazyGood === undefined) entry.lazyGood = this.#watchedFresh(entry) && !this.#mapsShift(entry);
+    if (entry.lazy !== undefined && entry.lazyGood === undefined) {
+      entry.lazyGood = this.#watchedFresh(entry) && !this.#mapsShift(entry);
+      if (!entry.lazyGood && this.#lazy) this.rewritesAsWritten++;
+    }
     if (entry.good === undefined) entry.good = this.#check(entry, path);
     if (!entry.good) {
       this.counts.stale++;
@@ -411,6 +416,7 @@ export class PackServer {
   #scopeRows: Map<string, unknown[]> | undefined;
   readonly #scopes = new Map<string, boolean>();
   readonly #scopeFiles = new Map<string, boolean>();
+  readonly #watchedPaths = new Map<string, boolean>();
 
   /** Whether the first-party files `entry`'s rewrite defers are still the ones packed. */
   #watchedFresh(entry: Entry): boolean {
@@ -429,9 +435,15 @@ export class PackServer {
         // only), or a package.json Node read, unchanged.
         const [rel, mtime, size] = watched as [unknown, unknown, unknown];
         const path = this.#rootSlash + String(rel);
-        const holds =
-          typeof rel === 'string' &&
-          (size === undefined ? (mtime === -1 ? !isFile(path) : mtime === -2 && !exists(path)) : typeof mtime === 'number' && typeof size === 'number' && sameFile(path, size, mtime));
+        // Rewrites share what they watch (a package.json, a folder): each is asked once per run.
+        const key = `${String(rel)}\0${String(mtime)}\0${String(size)}`;
+        let holds = this.#watchedPaths.get(key);
+        if (holds === undefined) {
+          holds =
+            typeof rel === 'string' &&
+            (size === undefined ? (mtime === -1 ? !isFile(path) : mtime === -2 && !exists(path)) : typeof mtime === 'number' && typeof size === 'number' && sameFile(path, size, mtime));
+          this.#watchedPaths.set(key, holds);
+        }
         if (!holds) {
           debug('pack', `${String(rel)} changed since packing, and may change what a require of ${entry.rel} finds: ${entry.rel} is served as written, its requires eager`);
           return false;
@@ -440,7 +452,7 @@ export class PackServer {
       }
       const target = typeof watched === 'string' ? this.#module(watched) : undefined;
       // Its format too: a target that now loads as an ES module (a nested "type") must fail where it did.
-      if (target === undefined || !sameFile(this.#rootSlash + watched, target.size, target.mtime) || !this.#scopeHolds(target.rel)) {
+      if (target === undefined || !sameFile(this.#rootSlash + watched, target.size, target.mtime) || (!this.#trusted && !this.#scopeHolds(target.rel))) {
         debug('pack', `${String(watched)} changed since packing: ${entry.rel} is served as written, its requires eager`);
         return false;
       }

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, realpathSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dist, runCli, runNode, tempDir, writeTree } from '../helpers.mjs';
 
@@ -200,6 +200,9 @@ for (const [label, files, change, expected] of [
     compare(root, 'as packed');
     writeTree(root, change);
     assert.equal(compare(root, label), expected);
+    // doctor says why the deferral is gone.
+    const doctor = runCli(['doctor', '--', 'node', 'main.js'], { cwd: root, env });
+    assert.match(doctor.stdout + doctor.stderr, /1 learned-deferral rewrite served as written/);
   });
 }
 
@@ -240,4 +243,64 @@ test('strace: a served run asks about each project folder and nested package.jso
   for (const dir of ['src/m0', 'src/m0/a', 'src/m2/b']) assert.ok((served.get(join(root, dir)) ?? 0) > (plain.get(join(root, dir)) ?? 0), `${dir} is checked`);
   const more = [...served].filter(([path, count]) => count > (plain.get(path) ?? 0) + 1);
   assert.deepEqual(more, [], 'each is asked about once more than by plain Node, not more');
+});
+
+// Found by a second review: what must keep working, and two more ways to be wrong.
+test('after coldstart pack --lazy: a deferral of a package linked into a workspace folder (pnpm) is served', (t) => {
+  const root = project(t, {
+    'node_modules/.pnpm/s@1.0.0/node_modules/s/package.json': { name: 's', version: '1.0.0' },
+    'node_modules/.pnpm/s@1.0.0/node_modules/s/index.js': 'module.exports = "s";',
+    'app/package.json': { name: 'app', version: '1.0.0' },
+    'app/src/m.js': 'const s = require("s");\nexports.f = () => s;\nexports.v = 1;\n',
+    'app/main.js': 'const m = require("./src/m");\nconsole.log(m.v);\n',
+  });
+  mkdirSync(join(root, 'app/node_modules'));
+  symlinkSync('../../node_modules/.pnpm/s@1.0.0/node_modules/s', join(root, 'app/node_modules/s'));
+  const r = runCli(['pack', '--always', '--lazy', '--', 'node', 'app/main.js'], { cwd: root, env });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout + r.stderr, /1 require/);
+  const stats = join(root, 'stats.jsonl');
+  const served = runNode(['--require', register, 'app/main.js'], { cwd: root, env: { ...env, COLDSTART_PACK_STATS: stats } });
+  assert.equal(served.stdout, '1\n', served.stderr);
+  assert.match(readFileSync(stats, 'utf8'), /"deferredRequires":1/);
+});
+
+test('after coldstart index: a tool\'s cache folder made in a sub-project\'s node_modules keeps the answers', (t) => {
+  const root = project(t, { 'app/node_modules/s/index.js': 'module.exports = "app s";', 'app/x.js': 'module.exports = [require("s"), require("q")].join(", ");', 'main.js': 'console.log(require("./app/x"));' });
+  assert.equal(runCli(['index'], { cwd: root }).code, 0);
+  compare(root, 'learning');
+  mkdirSync(join(root, 'app/node_modules/.vite'));
+  const r = runNode(['--require', register, 'main.js'], { cwd: root, env: { ...env, COLDSTART_DEBUG: '1' } });
+  assert.equal(r.stdout, 'app s, root q\n', r.stderr);
+  assert.doesNotMatch(r.stderr, /from .*app\/x\.js: asking Node|app\/node_modules changed/, r.stderr);
+  // A package added there is still seen.
+  writeTree(root, { 'app/node_modules/q/index.js': 'module.exports = "app q";' });
+  assert.equal(compare(root, 'app/node_modules/q added'), 'app s, app q');
+});
+
+test('after coldstart pack: a package.json linked to a file that does not exist yet, then does, is obeyed', (t) => {
+  const root = project(t, { 'cjs.js': 'console.log(require("./sub/lib").v);\n', 'sub/lib.js': 'exports.v = "from lib";\n' });
+  symlinkSync('../type.json', join(root, 'sub/package.json'));
+  const r = runCli(['pack', '--always', '--', 'node', 'cjs.js'], { cwd: root, env });
+  assert.equal(r.code, 0, r.stderr);
+  compareFailure(root, 'cjs.js', 'dangling');
+  writeFileSync(join(root, 'type.json'), JSON.stringify({ type: 'module' }));
+  assert.notEqual(compareFailure(root, 'cjs.js', 'link target made').code, 0);
+});
+
+test('after coldstart index: a project folder that can be passed through but not listed is left to Node', (t) => {
+  if (process.getuid?.() !== 0) {
+    t.skip('needs root to run as another user');
+    return;
+  }
+  const root = project(t, { 'src/x/node_modules/r/index.js': 'module.exports = "local r";', 'src/x/y/m.js': 'module.exports = [require("r"), require("q")].join(", ");', 'main.js': 'console.log(require("./src/x/y/m"));' });
+  assert.equal(runCli(['index'], { cwd: root }).code, 0);
+  compare(root, 'learning');
+  chmodSync(root, 0o755);
+  chmodSync(join(root, 'src/x'), 0o311);
+  const as = (args) => spawnSync(process.execPath, args, { cwd: root, uid: 65534, gid: 65534, encoding: 'utf8', env: { ...process.env, ...env, HOME: root, NODE_OPTIONS: '', COLDSTART_DEBUG: '' } });
+  const plain = as(['main.js']);
+  const ours = as(['--require', register, 'main.js']);
+  assert.equal(plain.stdout, 'local r, root q\n', plain.stderr);
+  assert.equal(ours.stdout, plain.stdout, ours.stderr);
 });

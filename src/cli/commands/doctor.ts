@@ -156,6 +156,9 @@ function describePackRun(r: PackRunReport): string | undefined {
     ((r.deferredRequires ?? 0) > 0
       ? `; learned deferral: ${r.deferredRequires} requires in the served modules load at first use, not at start, and ${Math.max(0, r.modules - c.hits - c.stale)} of the ${r.modules} packed modules were not loaded`
       : '') +
+    ((r.rewritesAsWritten ?? 0) > 0
+      ? `; ${r.rewritesAsWritten} learned-deferral rewrite${r.rewritesAsWritten === 1 ? '' : 's'} served as written, their requires eager (a file they were learned on changed, or source maps are on: COLDSTART_DEBUG=1 names it; rebuild the pack with the same command)`
+      : '') +
     `; ${megabytes(r.bytesRead ?? 0)} read from the pack`;
 }
 
