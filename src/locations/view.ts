@@ -46,6 +46,9 @@ function toListing(names: readonly string[], partial: boolean): Listing {
   return { entries, partial };
 }
 
+/** What a project folder may hold that changes where a bare or `#` lookup goes (`@`: a link). */
+const RESOLUTION_NAMES = ['node_modules/', 'node_modules@', 'package.json', 'package.json@'];
+
 export class IndexView implements ResolutionView {
   readonly root: string;
   readonly nodePath: readonly string[];
@@ -392,13 +395,32 @@ export class IndexView implements ResolutionView {
       if (built === undefined) return false;
       const now = this.#projectNow(dir, built);
       if (now === null || now === undefined) return false;
-      if (now !== built && (now.includes('node_modules/') !== built.includes('node_modules/') || now.includes('package.json') !== built.includes('package.json'))) return false;
+      if (now !== built && RESOLUTION_NAMES.some((name) => now.includes(name) !== built.includes(name))) return false;
       if (built.includes('package.json') && this.#projectFacts(dir) === undefined) return false;
       // A package added to a node_modules there (or to a scope in it) would be found first.
       if (built.includes('node_modules/')) {
         const modules = `${dir}/node_modules`;
         if (!this.#modulesDirHolds(modules)) return false;
         for (const name of this.#index.header.nodeModules[modules] ?? []) if (name.startsWith('@') && name.endsWith('/') && !this.#modulesDirHolds(`${modules}/${name.slice(0, -1)}`)) return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Whether what a bare lookup from `rel` reads on its way up is as built, below the root's
+   * node_modules (which the stamps watch): the folders of a sub-project's node_modules and the
+   * packages in it (a package's own node_modules added), then the project folders above.
+   */
+  #lookupFromHolds(rel: string): boolean {
+    for (let dir = rel; dir !== ''; dir = dir.includes('/') ? dir.slice(0, dir.lastIndexOf('/')) : '') {
+      if (dir === 'node_modules' || dir.startsWith('node_modules/')) return true;
+      const place = this.#place(dir);
+      if (place.kind === 'project') return this.#projectChainHolds(dir);
+      if (place.kind === 'modules' && !this.#modulesDirHolds(place.dir)) return false;
+      if (place.kind === 'package' && place.sub === '') {
+        const at = this.#index.header.sections[place.key];
+        if (at !== undefined && !this.#packageUnchanged(place.key, at[2])) return false;
       }
     }
     return true;
@@ -452,7 +474,7 @@ export class IndexView implements ResolutionView {
     if (!this.#intact()) return false;
     if (fromDir !== undefined && this.#verify) {
       const from = this.#rel(fromDir);
-      if (from !== undefined && from !== '' && this.#place(this.#canonical(from)).kind === 'project' && !this.#projectChainHolds(this.#canonical(from))) return false;
+      if (from !== undefined && from !== '' && !this.#lookupFromHolds(this.#canonical(from))) return false;
     }
     const rel = this.#rel(path);
     if (rel === undefined) return true;

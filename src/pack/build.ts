@@ -438,10 +438,24 @@ const TARGET_PACKAGE_JSON = '\0target package.json';
 /** In probedBefore's answer: each `node_modules/<package>` a bare require looked in before the one it found. */
 const NODE_MODULES_BEFORE = '\0node_modules before';
 
-/** The `<dir>/node_modules/<package>` folders a bare require of `specifier` from `dir` looks in before finding `target`. */
-function modulesBefore(dir: string, specifier: string, target: string): string[] {
-  const parts = specifier.split('/');
-  const name = specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
+/**
+ * The `<dir>/node_modules/<package>` folders a bare require of `specifier` from `dir` looks in
+ * before finding `target`. A `#` specifier's bare target is looked up from the folder of the
+ * package.json that maps it, under the package name the target lies in.
+ */
+function modulesBefore(from: string, specifier: string, target: string): string[] {
+  let dir = from;
+  let name: string | undefined;
+  if (specifier.startsWith('#')) {
+    const at = target.lastIndexOf('/node_modules/');
+    if (at === -1) return [];
+    const parts = target.slice(at + 14).split('/');
+    name = parts[0]!.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
+    dir = dirname(packageJsonChain(from).at(-1)!);
+  } else {
+    const parts = specifier.split('/');
+    name = specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
+  }
   const out: string[] = [];
   for (let at = dir; ; at = dirname(at)) {
     const candidate = join(at, 'node_modules', name);
@@ -470,7 +484,7 @@ export function probedBefore(dir: string, specifier: string, target: string): st
   // A bare or `#` specifier that found a first-party file went through package.json files: the
   // requirer's ("imports", a self-reference's "exports") and the target's own (a workspace
   // package's "main" or "exports"), the nearest above each (lazyWatch looks them up).
-  if (!relative && !specifier.startsWith('/')) return specifier.startsWith('#') ? [NEAREST_PACKAGE_JSON, TARGET_PACKAGE_JSON] : [NODE_MODULES_BEFORE, NEAREST_PACKAGE_JSON, TARGET_PACKAGE_JSON];
+  if (!relative && !specifier.startsWith('/')) return [NODE_MODULES_BEFORE, NEAREST_PACKAGE_JSON, TARGET_PACKAGE_JSON];
   const asDirectory = specifier.endsWith('/') || specifier === '.' || specifier === '..';
   const base = resolve(dir, specifier);
   if (target === base && !asDirectory) return [];
@@ -505,18 +519,24 @@ export function probedBefore(dir: string, specifier: string, target: string): st
  */
 function lazyWatch(targets: readonly string[], eagerLoads: (path: string, original?: boolean) => string[], edgesInto: (target: string) => readonly (readonly [string, string])[], firstParty: (path: string) => string | undefined): StoredWatch[] | undefined {
   const files = new Set<string>();
+  // Installed files these load (or that are deferred): the lookups into them from first-party
+  // folders are watched below.
+  const installed = new Set<string>();
   const queue = [...targets];
   while (queue.length > 0) {
     const path = queue.pop()!;
-    if (files.has(path) || firstParty(path) === undefined) continue;
+    if (files.has(path)) continue;
+    if (firstParty(path) === undefined) {
+      installed.add(path);
+      continue;
+    }
     files.add(path);
     queue.push(...eagerLoads(path, true));
   }
   const watch: StoredWatch[] = [...files].map((path) => firstParty(path)!);
   const seen = new Set<string>();
-  // Installed targets too, as required from first-party folders: a package or package.json
+  // Installed files too, as required from first-party folders: a package or package.json
   // added on the way from there would be found instead (node_modules itself is the stamps').
-  const installed = targets.filter((path) => firstParty(path) === undefined);
   for (const path of [...files, ...installed]) {
     for (const [dir, specifier] of edgesInto(path)) {
       if (!files.has(path) && firstParty(join(dir, 'package.json')) === undefined) continue;

@@ -304,3 +304,55 @@ test('after coldstart index: a project folder that can be passed through but not
   assert.equal(plain.stdout, 'local r, root q\n', plain.stderr);
   assert.equal(ours.stdout, plain.stdout, ours.stderr);
 });
+
+// Found by a third review: sub-projects with node_modules of their own.
+test('after coldstart index: a learned answer from a package in a sub-project\'s node_modules, and one from a folder that gains a linked node_modules, follow the change', (t) => {
+  const root = project(t, {
+    'tools/node_modules/p/index.js': 'module.exports = "p sees " + require("q");',
+    'tools/run.js': 'console.log(require("p"));',
+    'other/q/index.js': 'module.exports = "linked q";',
+    'web/src/run.js': 'console.log(require("q"));',
+  });
+  assert.equal(runCli(['index'], { cwd: root }).code, 0);
+  const run = (entry) => {
+    const plain = runNode([entry], { cwd: root });
+    const ours = runNode(['--require', register, entry], { cwd: root, env });
+    assert.deepEqual([ours.stdout, ours.code], [plain.stdout, plain.code], `${entry}: ${ours.stderr}`);
+    return plain.stdout.trim();
+  };
+  for (const entry of ['tools/run.js', 'web/src/run.js']) run(entry);
+  writeTree(root, { 'tools/node_modules/q/index.js': 'module.exports = "tools q";' });
+  assert.equal(run('tools/run.js'), 'p sees tools q');
+  symlinkSync('../other', join(root, 'web/node_modules'));
+  assert.equal(run('web/src/run.js'), 'linked q');
+});
+
+for (const [label, files, change, entry, expected] of [
+  [
+    'an "imports" target found beside the nested package.json',
+    { 'src/package.json': { imports: { '#x': 'q' } }, 'src/mid.js': 'const q = require("#x");\nconsole.log("mid");\nexports.run = () => q;\n', 'main.js': 'const m = require("./src/mid");\nconsole.log("main", m.run());\n' },
+    { 'src/node_modules/q/index.js': 'console.log("src q loaded");\nmodule.exports = "src q";\n' },
+    'main.js',
+    'src q loaded\nmid\nmain src q',
+  ],
+  [
+    'a package the deferred sub-project package requires, added beside it',
+    { 'tools/node_modules/p/index.js': 'module.exports = "p sees " + require("q");', 'tools/mid.js': 'const p = require("p");\nconsole.log("mid");\nexports.run = () => p;\n', 'tools/run.js': 'const m = require("./mid");\nconsole.log("main", m.run());\n' },
+    { 'tools/node_modules/q/index.js': 'console.log("tools q loaded");\nmodule.exports = "tools q";\n' },
+    'tools/run.js',
+    'tools q loaded\nmid\nmain p sees tools q',
+  ],
+]) {
+  test(`after coldstart pack --lazy: a deferral is voided by ${label}`, (t) => {
+    const root = project(t, files);
+    const r = runCli(['pack', '--always', '--lazy', '--', 'node', entry], { cwd: root, env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout + r.stderr, /[1-9] require/);
+    runNode(['--require', register, entry], { cwd: root, env });
+    writeTree(root, change);
+    const plain = runNode([entry], { cwd: root });
+    const ours = runNode(['--require', register, entry], { cwd: root, env });
+    assert.equal(plain.stdout.trim(), expected);
+    assert.equal(ours.stdout, plain.stdout, ours.stderr);
+  });
+}

@@ -176,12 +176,15 @@ test('probedBefore: the paths whose state decided where a require went', async (
   assert.deepEqual(probedBefore('/q', '/p/a', '/p/a.js'), ['/p/a']);
   // Through a "main" naming a directory or a file without its extension: what Node tries first.
   assert.deepEqual(probedBefore('/p', './k', '/p/k/dist/index.js'), ['/p/k', '/p/k.js', '/p/k.json', '/p/k.node', '/p/k/package.json', '/p/k/dist', '/p/k/dist.js', '/p/k/dist.json', '/p/k/dist.node', '/p/k/dist/index']);
-  // Named exactly: nothing. A bare or `#` specifier: the package.json files found by lookup
-  // (markers lazyWatch resolves), for the requirer's "imports" and the target's package.
+  // Named exactly: nothing. A bare or `#` specifier: the node_modules folders passed and the
+  // package.json files found by lookup (markers lazyWatch resolves), for the requirer's
+  // "imports" and the target's package.
   assert.deepEqual(probedBefore('/p', './a.js', '/p/a.js'), []);
-  const bare = probedBefore('/p', '#a', '/p/sub/a.js');
-  assert.equal(bare.length, 2);
-  assert.ok(bare.every((marker) => marker.startsWith('\0')));
+  for (const specifier of ['#a', 'a']) {
+    const bare = probedBefore('/p', specifier, '/p/sub/a.js');
+    assert.equal(bare.length, 3);
+    assert.ok(bare.every((marker) => marker.startsWith('\0')));
+  }
   // Found elsewhere than the specifier leads (a symlink on the way): cannot be watched.
   assert.equal(probedBefore('/p', './link', '/p/real/index.js'), undefined);
 });
