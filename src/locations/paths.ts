@@ -31,20 +31,28 @@ export function placeOf(rel: string): Place | undefined {
 }
 
 /**
+ * Whether a root-relative path is the root's node_modules or inside it: what the stamps watch
+ * (the package manager rewrites a lockfile on every change there). A node_modules below a
+ * project folder is not.
+ */
+export function inRootModules(rel: string): boolean {
+  return rel === 'node_modules' || rel.startsWith('node_modules/');
+}
+
+/**
  * What the index lists of a first-party directory, from its entries: sub-directories (`name/`,
- * dot-directories left out), a `node_modules/` and a `package.json` file. The build and the
- * check of a directory changed since (view.ts) list it the same way.
+ * dot-directories left out), a `node_modules/` and a `package.json` file; a `package.json` or
+ * `node_modules` of another kind (a symlink: Node follows it, the index does not) as `name@`,
+ * unknown, so that every question about it is Node's. The build and the check of a directory
+ * changed since (view.ts) list it the same way.
  */
 export function projectNames(entries: readonly { readonly name: string; isDirectory(): boolean; isFile(): boolean }[]): string[] {
   const names: string[] = [];
   for (const entry of entries) {
-    const linkOrOther = !entry.isDirectory() && !entry.isFile();
-    if (entry.isDirectory()) {
-      if (entry.name === 'node_modules' || !entry.name.startsWith('.')) names.push(`${entry.name}/`);
-    } else if (entry.name === 'package.json' && entry.isFile()) names.push('package.json');
-    // A symlink (or anything else) by either name: Node follows it, the index does not, so
-    // every question about it is Node's (`@`: unknown).
-    else if (linkOrOther && (entry.name === 'package.json' || entry.name === 'node_modules')) names.push(`${entry.name}@`);
+    const name = entry.name;
+    if (name === 'package.json') names.push(entry.isFile() ? name : `${name}@`);
+    else if (name === 'node_modules') names.push(entry.isDirectory() ? `${name}/` : `${name}@`);
+    else if (entry.isDirectory() && !name.startsWith('.')) names.push(`${name}/`);
   }
   return names;
 }

@@ -6,7 +6,7 @@ import { join, posix, relative } from 'node:path';
 import type { PackageFacts, ResolutionView } from '../resolve/view.js';
 import { debug } from '../debug.js';
 import { decodeSection, type DecodedIndex, type Section, type StoredFacts } from './format.js';
-import { placeIn, placeOf, projectNames, type Place } from './paths.js';
+import { inRootModules, placeIn, placeOf, projectNames, type Place } from './paths.js';
 import { folderStat } from './stamps.js';
 
 type Kind = 'file' | 'dir' | 'none' | undefined;
@@ -268,7 +268,7 @@ export class IndexView implements ResolutionView {
     if (place.kind === 'modules') {
       names = this.#index.header.nodeModules[place.dir];
       // One below a project folder is checked as a project folder is: a package added there.
-      if (names !== undefined && this.#verify && place.dir !== 'node_modules' && !place.dir.startsWith('node_modules/')) {
+      if (names !== undefined && this.#verify && !inRootModules(place.dir)) {
         if (this.#peeking && this.#project === undefined) return undefined;
         if (!this.#modulesDirHolds(place.dir)) return this.#keep(dir, undefined);
       }
@@ -344,7 +344,7 @@ export class IndexView implements ResolutionView {
    * Node's to answer for the run.
    */
   #modulesDirHolds(dir: string): boolean {
-    if (!this.#verify || dir === 'node_modules' || dir.startsWith('node_modules/')) return true;
+    if (!this.#verify || inRootModules(dir)) return true;
     let holds = this.#modulesNow.get(dir);
     if (holds === undefined) {
       const built = this.#projectSection()?.m?.[dir];
@@ -414,7 +414,7 @@ export class IndexView implements ResolutionView {
    */
   #lookupFromHolds(rel: string): boolean {
     for (let dir = rel; dir !== ''; dir = dir.includes('/') ? dir.slice(0, dir.lastIndexOf('/')) : '') {
-      if (dir === 'node_modules' || dir.startsWith('node_modules/')) return true;
+      if (inRootModules(dir)) return true;
       const place = this.#place(dir);
       if (place.kind === 'project') return this.#projectChainHolds(dir);
       if (place.kind === 'modules' && !this.#modulesDirHolds(place.dir)) return false;

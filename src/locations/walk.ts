@@ -5,7 +5,7 @@ import { readdirSync, readFileSync, realpathSync, statSync, type Dirent } from '
 import { createRequire } from 'node:module';
 import { join, relative, sep } from 'node:path';
 import type { Section, StoredFacts } from './format.js';
-import { placeOf, projectNames } from './paths.js';
+import { inRootModules, placeOf, projectNames } from './paths.js';
 import { usesDeferredImport } from '../defer/detect.js';
 
 export interface WalkResult {
@@ -165,7 +165,7 @@ export function walkProject(rootDir: string, options: WalkOptions = {}): WalkRes
     if (nodeModules[key] !== undefined) return;
     // Below a project folder the stamps do not watch what is added: its change time is kept,
     // taken before the listing, as a project folder's is.
-    const watched = key !== 'node_modules' && !key.startsWith('node_modules/') && !key.startsWith('..') ? statSync(abs, { throwIfNoEntry: false }) : undefined;
+    const watched = !inRootModules(key) && !key.startsWith('..') ? statSync(abs, { throwIfNoEntry: false }) : undefined;
     const entries = list(abs);
     if (entries === undefined) return;
     if (watched !== undefined) modulesChanged[key] = watched.ctimeMs;

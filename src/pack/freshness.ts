@@ -8,6 +8,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StoredStamp } from './format.js';
 import { collectStamps as collectIndexStamps, stampStat } from '../locations/stamps.js';
+import { inRootModules } from '../locations/paths.js';
 import { packageNames } from '../step-aside.js';
 
 /**
@@ -40,13 +41,12 @@ export function staleStamp(root: string, stamps: readonly StoredStamp[]): string
 }
 
 /**
- * Whether a root-relative path is inside the root's node_modules, which the stamps watch (the
- * package manager rewrites them on every change there). A node_modules below a project folder
- * (a sub-project with a lockfile of its own, one made by hand) is first-party: its files are
- * checked one by one, as the project's own are.
+ * Whether a root-relative path is inside the root's node_modules, which the stamps watch. A
+ * node_modules below a project folder (a sub-project with a lockfile of its own, one made by
+ * hand) is first-party: its files are checked one by one, as the project's own are.
  */
 export function managed(rel: string): boolean {
-  return rel.startsWith('node_modules/');
+  return inRootModules(rel);
 }
 
 /** True when the file still has the size and mtime it had when packed. */
