@@ -4,6 +4,8 @@
 // so a run of such an entry gets plain Node. The register loader decides it before it loads the
 // core, from one line at the head of the pack; the core decides it the same way from the header.
 // Builtins come from process.getBuiltinModule: the register loader bundles this file.
+import type { Stats } from 'node:fs';
+import { meaningAt, stillMeans } from './locations/package-meaning.js';
 import { isOff, isOn, setting, settingOff, type SettingName } from './settings.js';
 
 /** Fewer modules than this in a recorded run, on a local disk: serving cannot pay. */
@@ -19,8 +21,9 @@ export const TINY_RUN_MODULES = 5;
 /** Source bytes a lazy pack lets the run skip, from which it serves the program however small. */
 export const SKIPPABLE_BYTES = 100 * 1024;
 
-/** [root-relative path, mtimeMs, size], or [path, -1, -1] for a file that was absent. */
-export type WatchedFile = [string, number, number];
+/** [root-relative path, mtimeMs, size], or [path, -1, -1] for a file that was absent; a
+ *  package.json also with its meaning (locations/package-meaning.ts). */
+export type WatchedFile = [string, number, number] | [string, number, number, string];
 
 /**
  * [entry, root-relative as Node names it; the script's arguments; modules its recorded runs
@@ -31,7 +34,7 @@ export type WatchedFile = [string, number, number];
 export type StoredAside = [string, string[] | string, number, WatchedFile[], string];
 
 /** [root-relative path, mtimeMs, size (-1 for a directory)], as the pack's stamps (node_modules
- *  also with the hash of packageNames). */
+ *  also with the hash of packageNames, the root package.json with its meaning). */
 type Stamp = [string, number, number] | [string, number, number, string];
 
 /** The pack's start line: what the register loader reads to decide without the core. */
@@ -84,10 +87,11 @@ export function asideEntry(aside: readonly StoredAside[] | undefined, root: stri
   // loader, which cannot compute it cheaply, steps aside only for runs with neither.
   if (conditions !== undefined ? found[4] !== conditions : !plainResolution()) return undefined;
   const fs = process.getBuiltinModule('node:fs');
-  for (const [path, mtime, size] of found[3]) {
+  for (const [path, mtime, size, meaning] of found[3]) {
     const st = fs.statSync(`${root}/${path}`, { throwIfNoEntry: false });
     // [path, -1, -1]: absent; [path, mtime, -1]: a directory, whose size is filesystem noise.
-    if (st === undefined ? mtime !== -1 : st.mtimeMs !== mtime || (size !== -1 && st.size !== size)) return undefined;
+    if (st === undefined ? mtime === -1 : st.mtimeMs === mtime && (size === -1 || st.size === size)) continue;
+    if (st === undefined || meaning === undefined || !st.isFile() || !stillMeans(`${root}/${path}`, st, meaning)) return undefined;
   }
   return found[2] < TINY_RUN_MODULES || slowFilesystem(root) === undefined ? found : undefined;
 }
@@ -118,7 +122,10 @@ export function watchFiles(root: string, paths: Iterable<string>, entryDir: stri
     const st = fs.statSync(path, { throwIfNoEntry: false });
     // Root-relative, as the row names them; a directory's size is filesystem noise.
     const rel = relative(path);
-    watched.push(st === undefined ? [rel, -1, -1] : [rel, st.mtimeMs, st.isDirectory() ? -1 : st.size]);
+    const meaning = st?.isFile() === true && path.endsWith('/package.json') ? meaningAt(path) : undefined;
+    if (st === undefined) watched.push([rel, -1, -1]);
+    else if (meaning === undefined) watched.push([rel, st.mtimeMs, st.isDirectory() ? -1 : st.size]);
+    else watched.push([rel, st.mtimeMs, st.size, meaning]);
   };
   for (const path of paths) watch(path);
   for (let dir = entryDir; ; dir = dir.slice(0, dir.lastIndexOf('/')) || '/') {
@@ -167,16 +174,26 @@ function holdsLines(bytes: Buffer, count: number): boolean {
   return true;
 }
 
-/** Whether every stamp still matches (the pack is fresh), as pack/freshness.ts staleStamp decides. */
-function fresh(root: string, stamps: readonly Stamp[]): boolean {
-  const fs = process.getBuiltinModule('node:fs');
-  for (const [path, mtime, size, names] of stamps) {
-    const st = fs.statSync(`${root}/${path}`, { throwIfNoEntry: false });
-    if (st === undefined) return false;
+/**
+ * The first of the pack's stamps that no longer matches, as a one-line reason; undefined when all
+ * match. A node_modules folder whose mtime moved still matches while the names that may be
+ * packages are the same (a tool's cache folder came or went): one readdir, only then. The root
+ * package.json still matches while it means the same (package-meaning.ts): one read, only then.
+ */
+export function staleStamp(root: string, stamps: readonly Stamp[], stat: (path: string) => Stats | undefined = plainStat): string | undefined {
+  for (const [path, mtime, size, extra] of stamps) {
+    const st = stat(`${root}/${path}`);
+    if (st === undefined) return `${path} was removed`;
     if (st.mtimeMs === mtime && (size === -1 || st.size === size)) continue;
-    if (names === undefined || !st.isDirectory() || packageNames(`${root}/${path}`) !== names) return false;
+    if (extra !== undefined && st.isDirectory() && packageNames(`${root}/${path}`) === extra) continue;
+    if (extra !== undefined && path === 'package.json' && st.isFile() && stillMeans(`${root}/${path}`, st, extra)) continue;
+    return `${path} changed`;
   }
-  return true;
+  return undefined;
+}
+
+function plainStat(path: string): Stats | undefined {
+  return process.getBuiltinModule('node:fs').statSync(path, { throwIfNoEntry: false });
 }
 
 /**
@@ -271,7 +288,7 @@ export function packSaysAside(root: string, packFile: string, magic: string, ver
   if (head === undefined || head === 'absent') return head ?? false;
   const line = readStartLine(head, magic, version);
   if (line === undefined || asideEntry(line.aside, root, undefined) === undefined) return false;
-  return fresh(root, line.stamps);
+  return staleStamp(root, line.stamps) === undefined;
 }
 
 /** The format tag of a learned file: one JSON line, `{"format":..., "aside":[rows]}`. */

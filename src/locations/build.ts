@@ -7,7 +7,8 @@ import { VERSION } from '../generated/version.js';
 import { encodeIndex, type StoredFacts } from './format.js';
 import { collectStamps } from './stamps.js';
 import { makeDirectory, writeFileAtomic } from '../store.js';
-import { readFacts, walkProject } from './walk.js';
+import { readFacts } from './package-meaning.js';
+import { walkProject } from './walk.js';
 
 export interface BuildOptions {
   readonly root: string;
@@ -51,6 +52,8 @@ export function buildIndex(options: BuildOptions): BuildSummary {
   const nodePathEnv = options.nodePathEnv ?? process.env['NODE_PATH'] ?? '';
   // Create the cache directory first: creating it moves node_modules' mtime, which is stamped.
   makeDirectory(dirname(options.file));
+  // Stamps before the walk: a file a package manager changes meanwhile makes the index stale, never wrong.
+  const stamps = collectStamps(options.root);
   const walk = walkProject(options.root, {
     nodePath: nodePathEnv.split(process.platform === 'win32' ? ';' : ':').filter((p) => p !== ''),
     onProgress: options.onProgress,
@@ -64,7 +67,7 @@ export function buildIndex(options: BuildOptions): BuildSummary {
       nodePath: walk.nodePath,
       absent: [...ancestorModules(walk.root), ...globalPaths().slice(walk.nodePath.length)].filter((dir) => statSync(dir, { throwIfNoEntry: false }) === undefined),
       ancestors: ancestorFacts(walk.root),
-      stamps: collectStamps(walk.root),
+      stamps,
       nodeModules: walk.nodeModules,
       links: walk.links,
       extraRoots: walk.extraRoots,

@@ -49,6 +49,8 @@ export interface Stamp {
   readonly mtime: number;
   readonly size: number;
   readonly ino: number;
+  /** The root package.json's meaning (package-meaning.ts): rewritten with the same, it still holds. */
+  readonly meaning?: string;
 }
 
 export interface Header {

@@ -6,6 +6,7 @@
 import { statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import type { Stamp } from './format.js';
+import { meaningAt, stillMeans } from './package-meaning.js';
 
 let shared: Map<string, Stats | undefined> | undefined;
 
@@ -73,7 +74,8 @@ export function collectStamps(root: string): Stamp[] {
     const st = freshStampStat(join(root, path));
     if (st === undefined) continue;
     // A directory's size is filesystem noise; its mtime and inode are what change.
-    stamps.push({ path, mtime: st.mtimeMs, size: st.isDirectory() ? -1 : st.size, ino: st.ino });
+    const meaning = path === 'package.json' && st.isFile() ? meaningAt(join(root, path)) : undefined;
+    stamps.push({ path, mtime: st.mtimeMs, size: st.isDirectory() ? -1 : st.size, ino: st.ino, ...(meaning === undefined ? {} : { meaning }) });
   }
   return stamps;
 }
@@ -89,6 +91,7 @@ export function staleReason(root: string, stamps: readonly Stamp[]): string | un
     const st = stampStat(join(root, stamp.path));
     if (st === undefined) return `${stamp.path} was removed`;
     if (st.mtimeMs !== stamp.mtime || st.ino !== stamp.ino || (stamp.size !== -1 && st.size !== stamp.size)) {
+      if (stamp.meaning !== undefined && st.isFile() && stillMeans(join(root, stamp.path), st, stamp.meaning)) continue;
       return `${stamp.path} changed`;
     }
   }

@@ -7,6 +7,7 @@ import type { PackageFacts, ResolutionView } from '../resolve/view.js';
 import { debug } from '../debug.js';
 import { decodeSection, type DecodedIndex, type Section, type StoredFacts } from './format.js';
 import { inRootModules, placeIn, placeOf, projectNames, type Place } from './paths.js';
+import { readFacts } from './package-meaning.js';
 import { folderStat } from './stamps.js';
 
 type Kind = 'file' | 'dir' | 'none' | undefined;
@@ -495,6 +496,11 @@ export class IndexView implements ResolutionView {
       const built = project!.s?.[rel];
       const st = statSync(this.#abs(`${rel}/package.json`), { throwIfNoEntry: false });
       same = built !== undefined && st !== undefined && st.mtimeMs === built[0] && st.size === built[1];
+      // Rewritten (a version bump, an install in a sub-project): still used if it resolves the same.
+      if (!same && st?.isFile() === true) {
+        const now = readFacts(this.#abs(`${rel}/package.json`));
+        same = JSON.stringify(now) === JSON.stringify(stored);
+      }
       this.#factsSame.set(rel, same);
     }
     return same ? stored : undefined;

@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { join, relative, sep } from 'node:path';
 import type { Section, StoredFacts } from './format.js';
 import { inRootModules, placeOf, projectNames } from './paths.js';
+import { readFacts } from './package-meaning.js';
 import { usesDeferredImport } from '../defer/detect.js';
 
 export interface WalkResult {
@@ -32,25 +33,6 @@ export interface WalkOptions {
 
 /** Directories inside node_modules that are metadata, not packages: listed, never walked. */
 const unwalked = new Set(['.bin', '.cache']);
-
-/** The package.json fields resolution reads, typed as Node reads them; 0 when not JSON. */
-export function readFacts(file: string): StoredFacts | 0 {
-  let data: unknown;
-  try {
-    data = JSON.parse(readFileSync(file, 'utf8'));
-  } catch {
-    return 0;
-  }
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) return {};
-  const json = data as Record<string, unknown>;
-  const facts: { -readonly [K in keyof StoredFacts]: StoredFacts[K] } = {};
-  if (typeof json['name'] === 'string') facts.name = json['name'];
-  if (typeof json['main'] === 'string') facts.main = json['main'];
-  if (json['exports'] !== undefined) facts.exports = json['exports'];
-  if (json['imports'] !== undefined) facts.imports = json['imports'];
-  if (typeof json['type'] === 'string') facts.type = json['type'];
-  return facts;
-}
 
 /**
  * Whether one of the package's ES modules (`.mjs`, or `.js` under a package.json that says
@@ -265,9 +247,10 @@ export function walkProject(rootDir: string, options: WalkOptions = {}): WalkRes
       const full = join(abs, name === 'package.json' ? name : name.slice(0, -1));
       if (name === 'node_modules/') walkModulesDir(full, false);
       else if (name === 'package.json') {
-        project.p[sub] = readFacts(full);
-        // The user edits these: each is checked against its mtime and size before it is used.
+        // The user edits these: each is checked against its mtime and size before it is used
+        // (taken before the read, so an edit in between is seen), then against what it means.
         const st = statSync(full, { throwIfNoEntry: false });
+        project.p[sub] = readFacts(full);
         if (st !== undefined) project.s[sub] = [st.mtimeMs, st.size];
       } else {
         const child = sub === '' ? name.slice(0, -1) : `${sub}/${name.slice(0, -1)}`;

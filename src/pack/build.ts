@@ -14,6 +14,7 @@ import { writeFileAtomic } from '../store.js';
 import { type Covered, neverRanIn } from './coverage.js';
 import { learnDeferral } from './learn.js';
 import { startFacts } from './start-facts.js';
+import { meaningAt } from '../locations/package-meaning.js';
 
 export interface BuildSummary {
   readonly file: string;
@@ -555,7 +556,9 @@ function lazyWatch(targets: readonly string[], eagerLoads: (path: string, origin
           // file. One that exists and was passed over (no entry point in it) is more than a stat
           // can watch: the importer is stored as written.
           if (packages && st !== undefined) return undefined;
-          watch.push(packages ? [rel, -2] : st?.isFile() === true ? [rel, st.mtimeMs, st.size] : [rel, -1]);
+          if (packages) watch.push([rel, -2]);
+          else if (st?.isFile() !== true) watch.push([rel, -1]);
+          else watch.push(withMeaning(probe, [rel, st.mtimeMs, st.size]));
         }
       }
     }
@@ -589,7 +592,7 @@ function packageScopes(root: string, rels: readonly string[]): StoredScope[] {
       const file = `${at}/package.json`;
       const st = statSync(join(root, file), { throwIfNoEntry: false });
       if (st?.isFile() === true) {
-        nearest = [file, st.mtimeMs, st.size];
+        nearest = withMeaning(join(root, file), [file, st.mtimeMs, st.size]);
         break;
       }
       // A folder gone meanwhile (the module is too), or a package.json that is a dangling link
@@ -601,6 +604,12 @@ function packageScopes(root: string, rels: readonly string[]): StoredScope[] {
     if (passed.length > 0 || nearest !== undefined) scopes.push(nearest === undefined ? [dir, passed] : [dir, passed, nearest]);
   }
   return scopes;
+}
+
+/** A package.json's row with its meaning added (read after the stat: an edit in between is seen). */
+function withMeaning(path: string, row: [string, number, number]): [string, number, number] | [string, number, number, string] {
+  const meaning = basename(path) === 'package.json' ? meaningAt(path) : undefined;
+  return meaning === undefined ? row : [...row, meaning];
 }
 
 function realOrUndefined(path: string): string | undefined {

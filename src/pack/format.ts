@@ -37,7 +37,8 @@ export type StoredModule =
 export type StoredAnswer = [string, string, 'r' | 'i', string, string];
 
 /** [path, mtimeMs, size (-1 for a directory)] of a file the package manager rewrites; for
- *  node_modules, a hash of the names in it that may be packages (pack/freshness.ts). */
+ *  node_modules, a hash of the names in it that may be packages; for the root package.json, its
+ *  meaning (locations/package-meaning.ts). */
 export type StoredStamp = [string, number, number] | [string, number, number, string];
 
 export interface PackHeader {
@@ -80,22 +81,21 @@ export interface PackHeader {
  */
 export type StoredStart = [string, string, [string, { type?: unknown; coldstart?: unknown } | null][]];
 
-/** [path, offset, length, checksum, specifiers it loads at first use, and the first-party files
- *  those went to (root-relative), when any: the rewrite is served only while they are unchanged] */
-/** A rewrite's watched path: a packed first-party file (its packed size and mtime), [path, -1] a
- *  path that must hold no file, or [path, mtime, size] a file that must be unchanged. */
-/** A first-party file (packed size and mtime); [path, -1]: no file there; [path, -2]: nothing
- *  there at all (a package folder a bare require would find first); [path, mtime, size]. */
-export type StoredWatch = string | [string, -1] | [string, -2] | [string, number, number];
+/** A rewrite's watched path: a packed first-party file (its packed size and mtime); [path, -1]:
+ *  no file there; [path, -2]: nothing there at all (a package folder a bare require would find
+ *  first); [path, mtime, size] a file that must be unchanged, or for a package.json, mean the same. */
+export type StoredWatch = string | [string, -1] | [string, -2] | [string, number, number] | [string, number, number, string];
 /**
  * [first-party directory, each directory Node's format lookup passes from there up without
  * finding a package.json, with its change time (a package.json added there moves it), and the
- * nearest package.json below the root with its mtime and size, if there is one] for each
+ * nearest package.json below the root with its mtime, size and meaning, if there is one] for each
  * directory of a packed module whose format its package scope decides (`.js`, no extension): a
  * nested `"type"` added or changed sends those modules to the disk. The root's package.json is
  * a stamp and not repeated.
  */
-export type StoredScope = [string, [string, number][], [string, number, number]?];
+export type StoredScope = [string, [string, number][], ([string, number, number] | [string, number, number, string])?];
+/** [path, offset, length, checksum, specifiers it loads at first use, and what it watches: the
+ *  rewrite is served only while those hold] */
 export type StoredLazy = [string, number, number, number, string[]] | [string, number, number, number, string[], StoredWatch[]];
 
 /** The module bytes of a pack: in memory, or read from the file as they are asked for. */

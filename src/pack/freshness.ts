@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import type { StoredStamp } from './format.js';
 import { collectStamps as collectIndexStamps, stampStat } from '../locations/stamps.js';
 import { inRootModules } from '../locations/paths.js';
-import { packageNames } from '../step-aside.js';
+import { stillMeans } from '../locations/package-meaning.js';
+import { packageNames, staleStamp as staleStampOf } from '../step-aside.js';
 
 /**
  * The index's stamps (the same files, locations/stamps.ts), kept as mtime and size, no inode: a pack
@@ -18,26 +19,15 @@ import { packageNames } from '../step-aside.js';
  * is ignored, never wrong.
  */
 export function collectStamps(root: string): StoredStamp[] {
-  return collectIndexStamps(root).map(({ path, mtime, size }): StoredStamp => {
-    const names = path === 'node_modules' ? packageNames(join(root, path)) : undefined;
-    return names === undefined ? [path, mtime, size] : [path, mtime, size, names];
+  return collectIndexStamps(root).map(({ path, mtime, size, meaning }): StoredStamp => {
+    const extra = path === 'node_modules' ? packageNames(join(root, path)) : meaning;
+    return extra === undefined ? [path, mtime, size] : [path, mtime, size, extra];
   });
 }
 
-/**
- * The first stamp that no longer matches, as a one-line reason; undefined when all match. A
- * node_modules folder whose mtime moved still matches while the names that may be packages are
- * the same ones (a tool's cache folder came or went): one readdir, only then.
- */
+/** The first stamp that no longer matches, as a one-line reason (step-aside.ts staleStamp), with the start's shared stats. */
 export function staleStamp(root: string, stamps: readonly StoredStamp[]): string | undefined {
-  for (const [path, mtime, size, names] of stamps) {
-    const st = stampStat(join(root, path));
-    if (st === undefined) return `${path} was removed`;
-    if (st.mtimeMs === mtime && (size === -1 || st.size === size)) continue;
-    if (names !== undefined && st.isDirectory() && packageNames(join(root, path)) === names) continue;
-    return `${path} changed`;
-  }
-  return undefined;
+  return staleStampOf(root, stamps, stampStat);
 }
 
 /**
@@ -58,6 +48,13 @@ export function sameFile(path: string, size: number, mtime: number): boolean {
 /** COLDSTART_PACK_VERIFY=1: check every module's size and mtime at first use. */
 export function verifyMode(env: NodeJS.ProcessEnv = process.env): boolean {
   return isOn('COLDSTART_PACK_VERIFY', env);
+}
+
+/** True when the file is as packed, or is a package.json rewritten to mean what it meant (`meaning`). */
+export function sameOrMeansSame(path: string, size: number, mtime: number, meaning: unknown): boolean {
+  const st = statSync(path, { throwIfNoEntry: false });
+  if (st === undefined) return false;
+  return (st.size === size && st.mtimeMs === mtime) || (meaning !== undefined && st.isFile() && stillMeans(path, st, meaning));
 }
 
 export function isFile(path: string): boolean {

@@ -6,7 +6,7 @@ import { debug } from '../debug.js';
 import { foreignStackFormatter } from '../loader/stacks.js';
 import { sharedState } from '../shared-state.js';
 import { bufferBody, checksum, type ModuleFormat, type PackBody, type PackHeader, type StoredWatch } from './format.js';
-import { exists, isFile, managed, sameFile } from './freshness.js';
+import { exists, isFile, managed, sameFile, sameOrMeansSame } from './freshness.js';
 import { folderStat } from '../locations/stamps.js';
 
 /** What a run's loads came to, for `coldstart doctor` and `coldstart profile`. */
@@ -398,10 +398,10 @@ export class PackServer {
       break;
     }
     if (holds && nearest !== undefined) {
-      const [file, mtime, size] = nearest as [unknown, unknown, unknown];
+      const [file, mtime, size, meaning] = nearest as [unknown, unknown, unknown, unknown];
       let same = this.#scopeFiles.get(String(file));
       if (same === undefined) {
-        same = typeof file === 'string' && typeof mtime === 'number' && typeof size === 'number' && sameFile(this.#rootSlash + file, size, mtime);
+        same = typeof file === 'string' && typeof mtime === 'number' && typeof size === 'number' && sameOrMeansSame(this.#rootSlash + file, size, mtime, meaning);
         this.#scopeFiles.set(String(file), same);
       }
       if (!same) {
@@ -433,7 +433,7 @@ export class PackServer {
       if (Array.isArray(watched)) {
         // What decided where a require went: a path that held no file (Node's probes take files
         // only), or a package.json Node read, unchanged.
-        const [rel, mtime, size] = watched as [unknown, unknown, unknown];
+        const [rel, mtime, size, meaning] = watched as [unknown, unknown, unknown, unknown];
         const path = this.#rootSlash + String(rel);
         // Rewrites share what they watch (a package.json, a folder): each is asked once per run.
         const key = `${String(rel)}\0${String(mtime)}\0${String(size)}`;
@@ -441,7 +441,7 @@ export class PackServer {
         if (holds === undefined) {
           holds =
             typeof rel === 'string' &&
-            (size === undefined ? (mtime === -1 ? !isFile(path) : mtime === -2 && !exists(path)) : typeof mtime === 'number' && typeof size === 'number' && sameFile(path, size, mtime));
+            (size === undefined ? (mtime === -1 ? !isFile(path) : mtime === -2 && !exists(path)) : typeof mtime === 'number' && typeof size === 'number' && sameOrMeansSame(path, size, mtime, meaning));
           this.#watchedPaths.set(key, holds);
         }
         if (!holds) {

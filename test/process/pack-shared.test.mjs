@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, cpSync, readFileSync, realpathSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { dist, root, runCli, runNode, tempDir, writeTree } from '../helpers.mjs';
@@ -90,10 +90,9 @@ test('a pack whose start-up facts are corrupt is ignored, not believed', (t) => 
 
 test('COLDSTART_SHARED=1: stamps are trusted, and doctor says the pack is stale yet served', (t) => {
   const { dir, entry } = setup(t);
-  // A stamp changes (the project package.json is rewritten with the same bytes, a new mtime).
+  // A stamp changes: the project package.json now says what Node assumed ("type": "commonjs").
   const pkg = join(dir, 'package.json');
-  const later = new Date(Date.now() + 5000);
-  utimesSync(pkg, later, later);
+  writeFileSync(pkg, JSON.stringify({ ...JSON.parse(readFileSync(pkg, 'utf8')), type: 'commonjs' }));
   assert.equal(run(dir, entry).pack.state, 'stale');
   const shared = run(dir, entry, { COLDSTART_SHARED: '1' });
   assert.equal(shared.stdout.trim(), 'tool 1.2.3 42');
@@ -183,8 +182,8 @@ test('coldstart stage: one relocatable folder that serves the program wherever i
   assert.equal(report.shared, true);
   assert.equal(report.pack, join(placed, 'pack.v1'));
   // A stale pack is refused at staging time, the one moment it is checked.
-  const later = new Date(Date.now() + 5000);
-  utimesSync(join(dir, 'package.json'), later, later);
+  const pkg = join(dir, 'package.json');
+  writeFileSync(pkg, JSON.stringify({ ...JSON.parse(readFileSync(pkg, 'utf8')), type: 'commonjs' }));
   const refused = runCli(['stage', '--out', join(placed, '..', 'again')], { cwd: dir, env: base });
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /the (pack|index) cannot be staged: .*stale/i);

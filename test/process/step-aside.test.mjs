@@ -76,7 +76,8 @@ test('a small program: the pack says so, the run is plain Node, and doctor says 
   // A pack kept elsewhere is rebuilt there: the hint names it.
   const elsewhere = join(dir, 'elsewhere.pack');
   pack(dir, ['--out', elsewhere]);
-  writeFileSync(join(dir, 'package.json'), `${readFileSync(join(dir, 'package.json'), 'utf8')}\n`);
+  // A field resolution reads changes (a version bump alone would leave the pack in use).
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ ...JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')), type: 'commonjs' }));
   const stale = runCli(['doctor', '--pack', elsewhere], { cwd: dir, env: base });
   assert.match(stale.stdout, new RegExp(`STALE \\(package\\.json changed\\): .*\\(coldstart pack --out ${elsewhere.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} -- <command>\\)`));
 });

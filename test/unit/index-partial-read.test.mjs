@@ -56,7 +56,7 @@ test('start-up stamp stats are shared inside one activation only, and a build re
   const stamps = collectStamps(root);
   sharingStampStats(() => {
     assert.equal(stampStat(pkg).size, statSync(pkg).size);
-    writeFileSync(pkg, JSON.stringify({ name: 'app', version: '2.0.0' }));
+    writeFileSync(pkg, JSON.stringify({ name: 'app', type: 'module' }));
     // Within the activation the first answer stands (the index and the pack see the same tree)...
     assert.equal(staleReason(root, stamps, '', ''), undefined);
     // ...until a build stamps the tree again: later checks see what it saw.
@@ -66,4 +66,8 @@ test('start-up stamp stats are shared inside one activation only, and a build re
   });
   // Outside, every check stats afresh.
   assert.equal(staleReason(root, stamps, '', ''), 'package.json changed');
+  // A package.json rewritten with the same fields resolution reads is not a change.
+  const same = collectStamps(root);
+  writeFileSync(pkg, JSON.stringify({ type: 'module', version: '3.0.0', name: 'app' }, null, 4));
+  assert.equal(staleReason(root, same, '', ''), undefined);
 });
