@@ -234,7 +234,8 @@ export class IndexView implements ResolutionView {
     const inModules = placeOf(rel);
     if (inModules !== undefined) return inModules;
     // Linked folders outside node_modules (header.extraRoots) are first-party code, as the
-    // project's own: their files are not listed, so questions about them go to Node.
+    // project's own: their files are not listed, so questions about them go to Node; those
+    // inside the root are project folders (their directories listed and checked as such).
     for (const dir of this.#index.header.nodePath) {
       if (rel === dir) return { kind: 'modules', dir };
       if (rel.startsWith(dir) && rel.charCodeAt(dir.length) === 47) return placeIn(dir, rel.slice(dir.length + 1));

@@ -133,7 +133,8 @@ export function walkProject(rootDir: string, options: WalkOptions = {}): WalkRes
     else {
       // A linked folder outside node_modules (a workspace, `npm link`, a `file:` or `link:`
       // dependency) is code the user edits: its files are never listed, so every question about
-      // them goes to Node, and only its own node_modules (installed packages) are indexed.
+      // them goes to Node, and only its own node_modules (installed packages) are indexed. One
+      // inside the project is walked as the project's own folders are (directories only).
       extraRoots.add(target);
       walkModulesDir(join(root, target, 'node_modules'), false);
     }
@@ -253,8 +254,7 @@ export function walkProject(rootDir: string, options: WalkOptions = {}): WalkRes
         project.p[sub] = readFacts(full);
         if (st !== undefined) project.s[sub] = [st.mtimeMs, st.size];
       } else {
-        const child = sub === '' ? name.slice(0, -1) : `${sub}/${name.slice(0, -1)}`;
-        if (!extraRoots.has(child)) walkProjectDir(full, child);
+        walkProjectDir(full, sub === '' ? name.slice(0, -1) : `${sub}/${name.slice(0, -1)}`);
       }
     }
   };

@@ -2,6 +2,7 @@
 // pack), moving or adding its files must give exactly what plain Node gives, with no manual step.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, realpathSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dist, runCli, runNode, tempDir, writeTree } from '../helpers.mjs';
@@ -64,4 +65,42 @@ test('workspace refactoring after coldstart pack: moved and added files answer a
   compare(root, 'a.js moved to a/index.js');
   writeFileSync(join(root, 'packages/lib/src/util.js'), 'module.exports = "util.js";');
   compare(root, 'util.js added beside util/');
+});
+
+// A workspace inside the project is walked as the project's own folders are: its code's requires
+// of installed packages are answered without probing, and a package installed into it is seen.
+test('a workspace package\'s requires of installed packages are answered by the index, and follow an install into the workspace', (t) => {
+  const root = workspace(t);
+  writeTree(root, {
+    'node_modules/q/package.json': { name: 'q', version: '1.0.0' },
+    'node_modules/q/index.js': 'module.exports = "root q";',
+    'packages/lib/src/deep/uses-q.js': 'module.exports = require("q");',
+    'uq.js': 'console.log(require("@ws/lib/src/deep/uses-q"));',
+  });
+  assert.equal(runCli(['index'], { cwd: root }).code, 0);
+  const env = { COLDSTART_STEP_ASIDE: '0', COLDSTART_PACK: 'off' };
+  const same = (label) => {
+    const plain = runNode(['uq.js'], { cwd: root });
+    const ours = runNode(['--require', register, 'uq.js'], { cwd: root, env });
+    assert.deepEqual(ours, plain, label);
+    return plain.stdout.trim();
+  };
+  assert.equal(same('learning'), 'root q');
+  assert.equal(same('as built'), 'root q');
+  if (spawnSync('strace', ['-V']).status === 0) {
+    // The node_modules folders Node probes on the way up from packages/lib/src/deep.
+    const probes = (args) => {
+      const traced = spawnSync('strace', ['-f', '-qq', '-e', 'trace=%file', process.execPath, ...args, 'uq.js'], { cwd: root, encoding: 'utf8', env: { ...process.env, ...env, NODE_OPTIONS: '' } });
+      assert.equal(traced.stdout, 'root q\n');
+      return traced.stderr.split('\n').filter((line) => line.includes(`${root}/packages/`) && line.includes('/node_modules') && line.includes('ENOENT')).length;
+    };
+    const plain = probes([]);
+    assert.ok(plain >= 3, `plain Node probes the workspace's node_modules folders (${plain})`);
+    assert.equal(probes(['--require', register]), 0, 'the index answers without probing');
+  }
+  writeTree(root, {
+    'packages/lib/node_modules/q/package.json': { name: 'q', version: '2.0.0' },
+    'packages/lib/node_modules/q/index.js': 'module.exports = "workspace q";',
+  });
+  assert.equal(same('q installed into the workspace'), 'workspace q');
 });
