@@ -228,6 +228,7 @@ export function walkProject(rootDir: string, options: WalkOptions = {}): WalkRes
   // fall through to Node.
   const project = { d: {}, p: {}, s: {}, m: {} } as { d: Record<string, string[]>; p: Record<string, StoredFacts | 0>; s: Record<string, [number, number]>; m: Record<string, number> };
   let projectDirs = 0;
+  const rootDev = statSync(root).dev;
   const walkProjectDir = (abs: string, sub: string): void => {
     if (projectDirs >= maxProjectDirs) return;
     // Taken before the listing: an entry added in between moves the change time past this
@@ -236,6 +237,9 @@ export function walkProject(rootDir: string, options: WalkOptions = {}): WalkRes
     // entries that matter (package.json, node_modules) are stamps.
     const dirStat = sub === '' ? undefined : statSync(abs, { throwIfNoEntry: false });
     if (sub !== '' && dirStat === undefined) return;
+    // Another filesystem mounted inside (a root of `/` holds /proc and /sys) is not walked, as
+    // `find -xdev` would not: what is below it is unknown, so Node is asked.
+    if (dirStat !== undefined && dirStat.dev !== rootDev) return;
     const entries = list(abs);
     if (entries === undefined) return;
     projectDirs++;

@@ -70,7 +70,9 @@ test('the view answers files, directories, package.json facts and real paths fro
   assert.equal(view.packageJson(join(root, 'node_modules/broken')).malformed, true);
   assert.equal(view.packageJson(root).type, 'module');
   assert.equal(view.realpath(join(root, 'node_modules/linked/index.js')), undefined);
-  assert.equal(view.packageJson(join(root, 'node_modules/linked')), undefined);
+  // A linked folder inside the project is a project folder: its package.json is known, as the
+  // project's own are (by real path), its files are not.
+  assert.deepEqual({ ...view.packageJson(join(root, 'node_modules/linked')) }, { dir: join(root, 'store/real-dep'), name: 'linked', main: undefined, exports: undefined, imports: undefined, type: undefined });
   // Only the packages looked into were parsed.
   assert.ok(view.stats.sectionsLoaded <= 6, `sections loaded: ${view.stats.sectionsLoaded}`);
   assert.ok(readFileSync(file).toString('latin1').startsWith(`coldstart-index\n${FORMAT_VERSION}\n`));
