@@ -76,7 +76,11 @@ const ownFrameRoom = 16;
  * line would be a page of code.
  */
 export function rethrow(error: unknown): never {
-  rethrowFn ??= new (process.getBuiltinModule('node:vm') as typeof import('node:vm')).Script('(function rethrow(error) { throw error; })', { filename: 'coldstart (an error from the module loader, with the frames Node gives)' }).runInThisContext() as (error: unknown) => never;
+  if (rethrowFn === undefined) {
+    // A name first: tsc emits `new (x as T).Script()` without its parentheses, which calls x's function as a constructor.
+    const vm = process.getBuiltinModule('node:vm') as typeof import('node:vm');
+    rethrowFn = new vm.Script('(function rethrow(error) { throw error; })', { filename: 'coldstart (an error from the module loader, with the frames Node gives)' }).runInThisContext() as (error: unknown) => never;
+  }
   return rethrowFn(error);
 }
 

@@ -197,3 +197,18 @@ test("Yarn Plug'n'Play: the index and the pack step aside cleanly, nothing is wr
   assert.match(doctor.stdout, /state: +off \(Yarn Plug'n'Play/);
   assert.match(doctor.stdout, /pack state: +off \(Yarn Plug'n'Play/);
 });
+
+// A new user's CLI tried an optional dependency: the recording run must see Node's own errors.
+test('coldstart pack records a program that catches a missing module exactly as Node runs it', (t) => {
+  const dir = app(t);
+  writeFileSync(join(dir, 'dyn.mjs'), 'try { await import("nope"); } catch (e) { console.log("caught", e.code); }\n');
+  for (const [entry, printed] of [['app.js', 'foo MODULE_NOT_FOUND\n'], ['dyn.mjs', 'caught ERR_MODULE_NOT_FOUND\n']]) {
+    assert.equal(runNode([entry], { cwd: dir }).stdout, printed);
+    for (const lazy of [[], ['--lazy']]) {
+      const r = runCli(['pack', ...lazy, '--', 'node', entry], { cwd: dir });
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(r.stdout.includes(printed), `${entry} ${lazy}: ${r.stdout}${r.stderr}`);
+      assert.doesNotMatch(r.stderr, /TypeError|exited with/);
+    }
+  }
+});
