@@ -2,7 +2,7 @@
 //
 // Where module.registerHooks exists (Node 22.15+), Node's `.js` extension handler is the place
 // that runs every registered load hook for require(): a coverage instrumenter, a transpiler, a
-// mock library. coldstart's source handlers (index and pack) replace that handler for the files
+// mock library. On every Node it is also what a require hook replaces (pirates, @babel/register). coldstart's source handlers (index and pack) replace that handler for the files
 // they can vouch for, which skips the package.json walk Node does per file, but would also skip
 // those hooks. So they serve a file only while no other tool has a load hook in the process:
 //  - hooks registered after coldstart came in are seen by wrapping module.registerHooks;
@@ -110,7 +110,6 @@ export function watchForeignLoadHooks(ownDir: string): ForeignHooksWatch {
   if (shared.foreignHooks !== undefined) return shared.foreignHooks;
   const state: ForeignHooksWatch = { foreign: false, earlier: false, reason: undefined, resolution: false, after: false };
   shared.foreignHooks = state;
-  if (!has('registerHooks')) return state;
   const nodeOptions = process.env['NODE_OPTIONS'] ?? '';
   const earlier = preloadsBefore(preloadOrder(nodeOptions, process.execArgv), ownDir);
   if (earlier.length > 0) {
@@ -126,6 +125,8 @@ export function watchForeignLoadHooks(ownDir: string): ForeignHooksWatch {
     state.after = true;
     state.reason ??= 'a --loader flag or --experimental-test-module-mocks';
   }
+  // Without registerHooks (Node 20) an earlier preload may still have replaced Module._extensions['.js'].
+  if (!has('registerHooks')) return state;
   const original = internals.registerHooks!;
   const wrapped = function registerHooks(this: unknown, hooks: SyncHooks) {
     if (hooks !== null && typeof hooks === 'object' && (hooks as Record<symbol, unknown>)[ownHooks] !== true) {

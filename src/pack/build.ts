@@ -75,9 +75,9 @@ export function readRecordings(dir: string): ReadRecording[] {
       if (existsSync(esm)) {
         for (const line of readFileSync(esm, 'utf8').split('\n')) {
           if (line === '') continue;
-          const row = JSON.parse(line) as string[];
-          if (row[0] === 'm') recording.modules.push([row[1]!, row[2]!]);
-          else if (row[0] === 'r') recording.answers.push([row[1]!, row[2]!, row[3]!, row[4]!]);
+          const row = JSON.parse(line) as (string | number)[];
+          if (row[0] === 'm') recording.modules.push(typeof row[3] === 'number' ? [row[1] as string, row[2] as string, row[3]] : [row[1] as string, row[2] as string]);
+          else if (row[0] === 'r') recording.answers.push([row[1], row[2], row[3], row[4]] as [string, string, string, string]);
         }
       }
       const pid = Number(name.slice(0, -'.json'.length));
@@ -142,7 +142,15 @@ export function buildPack(options: {
     return rel === '' || rel.startsWith('..') || rel.startsWith(sep) ? undefined : rel.split(sep).join('/');
   };
   const loaded = new Map<string, string>(options.packageFiles ?? []);
-  for (const recording of options.recordings) for (const [path, format] of recording.modules) loaded.set(path, format);
+  // The sources Node compiled, where a recording saw them: a file another loader transformed
+  // (tsx, a require hook) is not what a run without that loader would run.
+  const compiledSums = new Map<string, Set<number>>();
+  for (const recording of options.recordings) {
+    for (const [path, format, sum] of recording.modules) {
+      loaded.set(path, format);
+      if (sum !== undefined) compiledSums.set(path, (compiledSums.get(path) ?? new Set()).add(sum));
+    }
+  }
 
   // Code caches of one V8 only (the first recording's): a pack is served by one Node at a time.
   const codeCacheTag = options.recordings.find((r) => r.caches !== undefined)?.codeCache?.tag ?? '';
@@ -172,6 +180,7 @@ export function buildPack(options: {
       const bytes = readFileSync(path);
       const after = statSync(path);
       if (before.mtimeMs !== after.mtimeMs || before.size !== after.size || bytes.length !== after.size) throw new Error('changed while packing');
+      if (!asCompiled(bytes, compiledSums.get(path))) throw new Error('transformed by another loader, or changed since it ran');
       if (format === 'detect') format = detectFormat(path, bytes.toString('utf8'), options.detect!);
       // A cache is kept only for the very bytes it was made from: V8 itself checks the length alone.
       const cache = format === 'commonjs' ? caches.get(path) : undefined;
@@ -604,6 +613,18 @@ function packageScopes(root: string, rels: readonly string[]): StoredScope[] {
     if (passed.length > 0 || nearest !== undefined) scopes.push(nearest === undefined ? [dir, passed] : [dir, passed, nearest]);
   }
   return scopes;
+}
+
+/**
+ * Whether the file's bytes are the source every recording compiled (CommonJS is compiled without
+ * its byte order mark); true when no recording saw the source.
+ */
+function asCompiled(bytes: Buffer, sums: ReadonlySet<number> | undefined): boolean {
+  if (sums === undefined) return true;
+  const whole = checksum(bytes, 0, bytes.length);
+  const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
+  const unmarked = bom ? checksum(bytes, 3, bytes.length - 3) : whole;
+  return [...sums].every((sum) => sum === whole || sum === unmarked);
 }
 
 /** A package.json's row with its meaning added (read after the stat: an edit in between is seen). */

@@ -146,6 +146,16 @@ export function checksum(body: Buffer, offset: number, length: number): number {
   return crcFunction()(body.subarray(offset, offset + length)) | 0;
 }
 
+/** The checksum of a module's source as a loader gave it (text as UTF-8); undefined when there is none. */
+export function sourceSum(source: unknown): number | undefined {
+  let bytes: Buffer;
+  if (typeof source === 'string') bytes = Buffer.from(source);
+  else if (source instanceof ArrayBuffer) bytes = Buffer.from(source);
+  else if (ArrayBuffer.isView(source)) bytes = Buffer.from(source.buffer, source.byteOffset, source.byteLength);
+  else return undefined;
+  return checksum(bytes, 0, bytes.length);
+}
+
 /** The header's CRC-32, unsigned: the preamble writes it in ten digits. */
 export function headerChecksum(bytes: Buffer): number {
   return crcFunction()(bytes) >>> 0;

@@ -3,6 +3,7 @@
 import { appendFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sourceSum } from './format.js';
 
 let file = '';
 let ownDir = '\0';
@@ -38,7 +39,8 @@ export async function load(url: string, context: unknown, next: Next): Promise<u
   const result = await next(url, context);
   if (url.startsWith('file:') && (result?.format === 'module' || result?.format === 'json')) {
     const path = fileURLToPath(url);
-    if (!path.startsWith(ownDir)) write(['m', path, result.format]);
+    const sum = sourceSum(result.source);
+    if (!path.startsWith(ownDir)) write(sum === undefined ? ['m', path, result.format] : ['m', path, result.format, sum]);
   }
   return result;
 }

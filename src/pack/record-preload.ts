@@ -14,7 +14,7 @@ import { conditionsKey } from './open-at-start.js';
 import { CommonJsCompiler, codeCachePays, codeCacheTag } from '../loader/commonjs-compiler.js';
 import type { LoadResult, ResolveResult } from '../loader/node.js';
 import { pipeline, type CompileStep, type HandlerStep, type ResolveStep, type Steps } from '../loader/pipeline.js';
-import { checksum, LAZY_MARKER } from './format.js';
+import { checksum, LAZY_MARKER, sourceSum } from './format.js';
 
 /** One process's recording, as the pack builder reads it. */
 export interface Recording {
@@ -23,8 +23,9 @@ export interface Recording {
   readonly entry?: string | undefined;
   /** The script's arguments (process.argv from 2): a program's size depends on them. */
   readonly args?: string[] | undefined;
-  /** [absolute path, format] */
-  readonly modules: [string, string][];
+  /** [absolute path, format, and the checksum of the source Node compiled, when it was seen: a
+   *  file another loader transformed (tsx, a require hook) differs from its bytes on disk] */
+  readonly modules: ([string, string] | [string, string, number])[];
   /** [absolute parent directory, specifier, 'r' | 'i', absolute path] */
   readonly answers: [string, string, string, string][];
   /**
@@ -48,6 +49,7 @@ function install(dir: string): void {
   const entry = process.argv[1];
   const args = process.argv.slice(2);
   const modules = new Map<string, string>();
+  const sums = new Map<string, number>();
   const answers = new Map<string, [string, string, string, string]>();
   const own = (path: string): boolean => path.startsWith(ownDir);
   const answer = (parentDir: string, specifier: string, mode: string, target: string): void => {
@@ -68,6 +70,7 @@ function install(dir: string): void {
     const format = rest[0];
     if (typeof filename === 'string' && !own(filename) && (format === undefined || format === false || format === 'commonjs')) {
       modules.set(filename, 'commonjs');
+      if (typeof content === 'string') sums.set(filename, sourceSum(content)!);
       if (compiler !== undefined && typeof content === 'string' && compiler.eligible(module)) {
         const script = compiler.compile(content, filename);
         if (script !== undefined) {
@@ -110,7 +113,11 @@ function install(dir: string): void {
         const result = next(url, context);
         if (url.startsWith('file:') && (result?.format === 'module' || result?.format === 'json')) {
           const path = fileURLToPath(url);
-          if (!own(path)) modules.set(path, result.format);
+          if (!own(path)) {
+            modules.set(path, result.format);
+            const sum = sourceSum(result.source);
+            if (sum !== undefined) sums.set(path, sum);
+          }
         }
         return result;
       },
@@ -130,7 +137,7 @@ function install(dir: string): void {
 
   process.once('exit', () => {
     try {
-      const recording: Recording = { conditions: conditionsKey(), entry, args, modules: [...modules], answers: [...answers.values()], ...(envWriters !== undefined ? { envWriters: envWriters() } : {}), ...(lazy && wrapPatched() ? { wrapPatched: true } : {}) };
+      const recording: Recording = { conditions: conditionsKey(), entry, args, modules: [...modules].map(([path, format]) => (sums.has(path) ? [path, format, sums.get(path)!] : [path, format])), answers: [...answers.values()], ...(envWriters !== undefined ? { envWriters: envWriters() } : {}), ...(lazy && wrapPatched() ? { wrapPatched: true } : {}) };
       if (compiled.length > 0) {
         const entries: [string, number, number][] = [];
         const caches: Buffer[] = [];

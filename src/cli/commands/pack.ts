@@ -221,7 +221,7 @@ export async function run(argv: string[]): Promise<number> {
           ].join(' and ') +
           ` into ${summary.file} (${megabytes(summary.bytes)}) in ${summary.ms.toFixed(0)} ms` +
           (summary.codeCacheModules > 0 ? `; V8 code cache for ${summary.codeCacheModules} CommonJS modules (${megabytes(summary.codeCacheBytes)}, ${summary.codeCacheTag})` : '') +
-          (summary.skipped > 0 ? `; ${summary.skipped} loaded files left out (outside ${root}, or changed while packing)` : '') +
+          (summary.skipped > 0 ? `; ${summary.skipped} loaded files left out (outside ${root}, changed while packing, or transformed by another loader such as tsx)` : '') +
           (summary.leftOnDisk > 0 ? `; ${summary.leftOnDisk} module${summary.leftOnDisk === 1 ? '' : 's'} over 1 MiB left on disk (no gain from serving ${summary.leftOnDisk === 1 ? 'it' : 'them'})` : '') +
           (summary.aside.length > 0
             ? `; on a local disk coldstart steps aside for ${summary.aside.map((a) => `${a.entry} (${a.modules} module${a.modules === 1 ? '' : 's'})`).join(', ')}: fewer than ${SMALL_RUN_MODULES} modules, too few for serving to pay (--always serves ${summary.aside.length === 1 ? 'it' : 'them'} anyway)`
