@@ -7,6 +7,7 @@
 import type { Stats } from 'node:fs';
 import { meaningAt, stillMeans } from './locations/package-meaning.js';
 import { isOff, isOn, setting, settingOff, type SettingName } from './settings.js';
+import { statOrUndefined } from './stat.js';
 
 /** Fewer modules than this in a recorded run, on a local disk: serving cannot pay. */
 export const SMALL_RUN_MODULES = 40;
@@ -86,9 +87,9 @@ export function asideEntry(aside: readonly StoredAside[] | undefined, root: stri
   // Other conditions or NODE_PATH may load other files. The core knows its key; the register
   // loader, which cannot compute it cheaply, steps aside only for runs with neither.
   if (conditions !== undefined ? found[4] !== conditions : !plainResolution()) return undefined;
-  const fs = process.getBuiltinModule('node:fs');
+  const _fs = process.getBuiltinModule('node:fs');
   for (const [path, mtime, size, meaning] of found[3]) {
-    const st = fs.statSync(`${root}/${path}`, { throwIfNoEntry: false });
+    const st = statOrUndefined(`${root}/${path}`);
     // [path, -1, -1]: absent; [path, mtime, -1]: a directory, whose size is filesystem noise.
     if (st === undefined ? mtime === -1 : st.mtimeMs === mtime && (size === -1 || st.size === size)) continue;
     if (st === undefined || meaning === undefined || !st.isFile() || !stillMeans(`${root}/${path}`, st, meaning)) return undefined;
@@ -103,7 +104,7 @@ export function asideEntry(aside: readonly StoredAside[] | undefined, root: stri
  * the first that has one. What a row watches: a change to any voids it.
  */
 export function watchFiles(root: string, paths: Iterable<string>, entryDir: string): WatchedFile[] {
-  const fs = process.getBuiltinModule('node:fs');
+  const _fs = process.getBuiltinModule('node:fs');
   const watched: WatchedFile[] = [];
   const seen = new Set<string>();
   /** `path` relative to the root, climbing out of it with `../` for the lookup's ancestors. */
@@ -119,7 +120,7 @@ export function watchFiles(root: string, paths: Iterable<string>, entryDir: stri
   const watch = (path: string, outside = false): void => {
     if ((!outside && !path.startsWith(`${root}/`)) || seen.has(path)) return;
     seen.add(path);
-    const st = fs.statSync(path, { throwIfNoEntry: false });
+    const st = statOrUndefined(path);
     // Root-relative, as the row names them; a directory's size is filesystem noise.
     const rel = relative(path);
     const meaning = st?.isFile() === true && path.endsWith('/package.json') ? meaningAt(path) : undefined;
@@ -134,7 +135,7 @@ export function watchFiles(root: string, paths: Iterable<string>, entryDir: stri
     const manifest = `${dir === '/' ? '' : dir}/package.json`;
     if (!inModules) watch(config, true);
     watch(manifest, true);
-    if (fs.statSync(manifest, { throwIfNoEntry: false }) !== undefined || (!inModules && fs.statSync(config, { throwIfNoEntry: false }) !== undefined)) break;
+    if (statOrUndefined(manifest) !== undefined || (!inModules && statOrUndefined(config) !== undefined)) break;
     if (dir === '/') break;
   }
   return watched;
@@ -193,7 +194,7 @@ export function staleStamp(root: string, stamps: readonly Stamp[], stat: (path: 
 }
 
 function plainStat(path: string): Stats | undefined {
-  return process.getBuiltinModule('node:fs').statSync(path, { throwIfNoEntry: false });
+  return statOrUndefined(path);
 }
 
 /**
@@ -386,9 +387,9 @@ export function registerStepsAside(ownDir: string, magic: string, version: numbe
     const at = ownDir.indexOf('/node_modules/');
     if (at > 0 && (within(cwd, ownDir.slice(0, at)) || within(entry, ownDir.slice(0, at)))) root = ownDir.slice(0, at);
     else {
-      const fs = process.getBuiltinModule('node:fs');
+      const _fs = process.getBuiltinModule('node:fs');
       for (let dir = cwd; ; ) {
-        if (fs.statSync(`${dir === '/' ? '' : dir}/node_modules`, { throwIfNoEntry: false })?.isDirectory() === true) {
+        if (statOrUndefined(`${dir === '/' ? '' : dir}/node_modules`)?.isDirectory() === true) {
           root = dir;
           break;
         }

@@ -3,9 +3,10 @@
 // descriptor), atomic writes (a temp file renamed into place: a reader sees the old file or the
 // new one, never half of one) and the build lock.
 import { pathSetting } from './settings.js';
-import { chmodSync, closeSync, fstatSync, mkdirSync, openSync, readSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, fstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { statOrUndefined } from './stat.js';
 
 /**
  * The project root: COLDSTART_ROOT, else (in a run, `fromOwnLocation`) the directory holding
@@ -28,7 +29,7 @@ export function findProjectRoot(cwd: string = process.cwd(), fromOwnLocation = t
   if (at > 0 && (within(key.slice(1), own.slice(0, at)) || within(process.argv[1] ?? '', own.slice(0, at)))) found = own.slice(0, at);
   else {
     for (let dir = resolve(cwd); ; ) {
-      if (statSync(join(dir, 'node_modules'), { throwIfNoEntry: false })?.isDirectory()) {
+      if (statOrUndefined(join(dir, 'node_modules'))?.isDirectory()) {
         found = dir;
         break;
       }
@@ -86,7 +87,7 @@ export function openTrustedFile(file: string, treeRoot?: string): TrustedOpen {
 
 /** Whether `uid` owns the directory `treeRoot` (asked only for a file another user owns). */
 function ownsTree(uid: number, treeRoot: string | undefined): boolean {
-  return treeRoot !== undefined && statSync(treeRoot, { throwIfNoEntry: false })?.uid === uid;
+  return treeRoot !== undefined && statOrUndefined(treeRoot)?.uid === uid;
 }
 
 /** Up to `length` bytes at `position` of an open file (fewer only at its end). */
@@ -130,7 +131,7 @@ export function readTrustedFile(
  */
 export function makeDirectory(dir: string): void {
   const missing: string[] = [];
-  for (let at = resolve(dir); statSync(at, { throwIfNoEntry: false }) === undefined; at = dirname(at)) {
+  for (let at = resolve(dir); statOrUndefined(at) === undefined; at = dirname(at)) {
     if (dirname(at) === at) break;
     missing.push(at);
   }
@@ -142,7 +143,7 @@ export function makeDirectory(dir: string): void {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
   }
-  if (statSync(dir, { throwIfNoEntry: false })?.isDirectory() !== true) throw new Error(`${dir} is not a directory`);
+  if (statOrUndefined(dir)?.isDirectory() !== true) throw new Error(`${dir} is not a directory`);
 }
 
 /**
@@ -151,7 +152,7 @@ export function makeDirectory(dir: string): void {
  */
 export function removeIfUnchanged(file: string, mtime: number): void {
   try {
-    if (statSync(file, { throwIfNoEntry: false })?.mtimeMs === mtime) unlinkSync(file);
+    if (statOrUndefined(file)?.mtimeMs === mtime) unlinkSync(file);
   } catch {
     // not ours to remove (a read-only install): runs keep ignoring what is corrupt
   }
@@ -201,7 +202,7 @@ export function tryLock(file: string): (() => void) | undefined {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return undefined;
       try {
-        const st = statSync(lock, { throwIfNoEntry: false });
+        const st = statOrUndefined(lock);
         if (st === undefined || Date.now() - st.mtimeMs < staleLockMs) return undefined;
         unlinkSync(lock);
       } catch {

@@ -127,6 +127,19 @@ function readSource(file: string): string {
   }
 }
 
+/**
+ * The file's source, or undefined when it cannot be read for a reason other than its absence (a
+ * file made unreadable): Node's handler then reads it and raises its own error, from its own frames.
+ */
+function readOrPass(file: string): string | undefined {
+  try {
+    return readSource(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') throw error;
+    return undefined;
+  }
+}
+
 /** The "type" of the package scope `file` lies in; undefined for none, null when the index cannot tell. */
 export function packageTypeOf(view: ResolutionView, file: string): string | undefined | null {
   const type = scopeType(view, file, newScopeMemo());
@@ -162,8 +175,13 @@ export function installSourceHandler(view: ResolutionView, counts: SourceCounts,
     }
     if (filename.endsWith('.cjs') && view.isFile(filename) === true) {
       // No scope to look up: `.cjs` is CommonJS whatever package.json says.
+      const source = prefetch?.take(filename) ?? readOrPass(filename);
+      if (source === undefined) {
+        counts.passed++;
+        return next(module, filename);
+      }
       counts.served++;
-      return compileSource(module, prefetch?.take(filename) ?? readSource(filename), filename, 'commonjs', next);
+      return compileSource(module, source, filename, 'commonjs', next);
     }
     if (!filename.endsWith('.js')) {
       counts.passed++;
@@ -174,10 +192,14 @@ export function installSourceHandler(view: ResolutionView, counts: SourceCounts,
       counts.passed++;
       return next(module, filename);
     }
+    const source = prefetch?.take(filename) ?? readOrPass(filename);
+    if (source === undefined) {
+      counts.passed++;
+      return next(module, filename);
+    }
     counts.served++;
     // Node passes "commonjs" or, for a scope without "type", nothing (its syntax detection
     // then decides); any other "type" value also means nothing to it.
-    const source = prefetch?.take(filename) ?? readSource(filename);
     return compileSource(module, source, filename, type === 'commonjs' ? 'commonjs' : undefined, next);
   };
   return chain.join('index', { extensions: { '.js': js } });

@@ -3,10 +3,11 @@
 // size, inode) when it exists at build time, plus the top node_modules directory itself (its
 // mtime moves when a package is added or removed there) and the project's package.json.
 // That is one stat per stamp, 3-5 per start for a typical npm, pnpm or yarn project.
-import { statSync, type Stats } from 'node:fs';
+import { type Stats } from 'node:fs';
 import { join } from 'node:path';
 import type { Stamp } from './format.js';
 import { meaningAt, stillMeans } from './package-meaning.js';
+import { statOrUndefined } from '../stat.js';
 
 let shared: Map<string, Stats | undefined> | undefined;
 
@@ -32,7 +33,7 @@ export function stampStat(path: string): Stats | undefined {
 
 /** stat that is never shared, but that later checks in the same start share (a build's stamps). */
 function freshStampStat(path: string): Stats | undefined {
-  const st = statSync(path, { throwIfNoEntry: false });
+  const st = statOrUndefined(path);
   shared?.set(path, st);
   return st;
 }
@@ -46,7 +47,7 @@ const folders = new Map<string, Stats | undefined>();
  */
 export function folderStat(path: string): Stats | undefined {
   if (folders.has(path)) return folders.get(path);
-  const st = statSync(path, { throwIfNoEntry: false });
+  const st = statOrUndefined(path);
   folders.set(path, st);
   return st;
 }

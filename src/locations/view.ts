@@ -1,7 +1,7 @@
 // The ResolutionView over a loaded index: answers isFile / isDirectory / packageJson /
 // realpath from data only. Package sections are parsed the first time a run looks inside
 // them and, when verifying, their root directory is stat'ed once to notice a changed package.
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, } from 'node:fs';
 import { join, posix, relative } from 'node:path';
 import type { PackageFacts, ResolutionView } from '../resolve/view.js';
 import { debug } from '../debug.js';
@@ -9,6 +9,7 @@ import { decodeSection, type DecodedIndex, type Section, type StoredFacts } from
 import { inRootModules, placeIn, placeOf, projectNames, type Place } from './paths.js';
 import { readFacts } from './package-meaning.js';
 import { folderStat } from './stamps.js';
+import { statOrUndefined } from '../stat.js';
 
 type Kind = 'file' | 'dir' | 'none' | undefined;
 
@@ -455,7 +456,7 @@ export class IndexView implements ResolutionView {
     if (!this.#verify) return true;
     let unchanged = this.#unchanged.get(key);
     if (unchanged === undefined) {
-      const st = statSync(this.#abs(key), { throwIfNoEntry: false });
+      const st = statOrUndefined(this.#abs(key));
       unchanged = st !== undefined && st.mtimeMs === builtMtime;
       this.#unchanged.set(key, unchanged);
       if (!unchanged) {
@@ -495,7 +496,7 @@ export class IndexView implements ResolutionView {
     let same = this.#factsSame.get(rel);
     if (same === undefined) {
       const built = project!.s?.[rel];
-      const st = statSync(this.#abs(`${rel}/package.json`), { throwIfNoEntry: false });
+      const st = statOrUndefined(this.#abs(`${rel}/package.json`));
       same = built !== undefined && st !== undefined && st.mtimeMs === built[0] && st.size === built[1];
       // Rewritten (a version bump, an install in a sub-project): still used if it resolves the same.
       if (!same && st?.isFile() === true) {

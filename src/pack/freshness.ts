@@ -4,13 +4,13 @@
 // node_modules always (the program's own code, edited by hand) and for every file under
 // COLDSTART_PACK_VERIFY=1. A mismatch sends that module to the disk, never a stale source.
 import { isOn } from '../settings.js';
-import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StoredStamp } from './format.js';
 import { collectStamps as collectIndexStamps, stampStat } from '../locations/stamps.js';
 import { inRootModules } from '../locations/paths.js';
 import { stillMeans } from '../locations/package-meaning.js';
 import { packageNames, staleStamp as staleStampOf } from '../step-aside.js';
+import { statOrUndefined } from '../stat.js';
 
 /**
  * The index's stamps (the same files, locations/stamps.ts), kept as mtime and size, no inode: a pack
@@ -39,10 +39,24 @@ export function managed(rel: string): boolean {
   return inRootModules(rel);
 }
 
-/** True when the file still has the size and mtime it had when packed. */
+/**
+ * True when the file still has the size and mtime it had when packed, and this process may still
+ * read it: a file made unreadable since (chmod) is Node's, which raises its own EACCES.
+ */
 export function sameFile(path: string, size: number, mtime: number): boolean {
-  const st = statSync(path, { throwIfNoEntry: false });
-  return st !== undefined && st.size === size && st.mtimeMs === mtime;
+  const st = statOrUndefined(path);
+  return st !== undefined && st.size === size && st.mtimeMs === mtime && readable(st);
+}
+
+let groups: number[] | undefined;
+
+/** Whether this process may read a file of these permission bits (ACLs aside; root reads all). */
+function readable(st: { readonly uid: number; readonly gid: number; readonly mode: number }): boolean {
+  const uid = process.getuid?.();
+  if (uid === undefined || uid === 0) return true;
+  if (st.uid === uid) return (st.mode & 0o400) !== 0;
+  groups ??= [process.getgid?.() ?? -1, ...(process.getgroups?.() ?? [])];
+  return (st.mode & (groups.includes(st.gid) ? 0o040 : 0o004)) !== 0;
 }
 
 /** COLDSTART_PACK_VERIFY=1: check every module's size and mtime at first use. */
@@ -52,15 +66,15 @@ export function verifyMode(env: NodeJS.ProcessEnv = process.env): boolean {
 
 /** True when the file is as packed, or is a package.json rewritten to mean what it meant (`meaning`). */
 export function sameOrMeansSame(path: string, size: number, mtime: number, meaning: unknown): boolean {
-  const st = statSync(path, { throwIfNoEntry: false });
+  const st = statOrUndefined(path);
   if (st === undefined) return false;
   return (st.size === size && st.mtimeMs === mtime) || (meaning !== undefined && st.isFile() && stillMeans(path, st, meaning));
 }
 
 export function isFile(path: string): boolean {
-  return statSync(path, { throwIfNoEntry: false })?.isFile() === true;
+  return statOrUndefined(path)?.isFile() === true;
 }
 
 export function exists(path: string): boolean {
-  return statSync(path, { throwIfNoEntry: false }) !== undefined;
+  return statOrUndefined(path) !== undefined;
 }
