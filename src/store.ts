@@ -26,7 +26,7 @@ export function findProjectRoot(cwd: string = process.cwd(), fromOwnLocation = t
   let found: string | undefined;
   // Our own project only when the run is in it (its working directory or its entry script): a
   // copy preloaded by path from a global install must not make another tree the root.
-  if (at > 0 && (within(key.slice(1), own.slice(0, at)) || within(process.argv[1] ?? '', own.slice(0, at)))) found = own.slice(0, at);
+  if (at > 0 && (within(key.slice(1), own.slice(0, at)) || within(process.argv[1] ?? '', own.slice(0, at)) || within(realEntry(), own.slice(0, at)))) found = own.slice(0, at);
   else {
     for (let dir = resolve(cwd); ; ) {
       if (statOrUndefined(join(dir, 'node_modules'))?.isDirectory()) {
@@ -40,6 +40,17 @@ export function findProjectRoot(cwd: string = process.cwd(), fromOwnLocation = t
   }
   roots.set(key, found);
   return found;
+}
+
+/** The entry script's real path (run through a symlinked project folder, Node loads it by that). */
+function realEntry(): string {
+  const entry = process.argv[1];
+  if (entry === undefined || entry === '') return '';
+  try {
+    return process.getBuiltinModule('node:fs').realpathSync.native(entry);
+  } catch {
+    return '';
+  }
 }
 
 function within(path: string, dir: string): boolean {

@@ -195,7 +195,8 @@ export function prepareIndex(): PreparedIndex {
       const found = findProjectRoot();
       if (found === undefined) {
         report.state = 'no-project';
-        report.reason = 'no node_modules directory above the working directory';
+        report.reason = 'no node_modules directory above the working directory, and the entry script is not in the project holding coldstart';
+        debug('index', `${report.reason}: running without the index and the pack`);
       } else {
         // Node hands the hook real paths; the working directory and our own location already
         // are real, only a root named in the environment may go through a symlink.

@@ -212,3 +212,23 @@ test('coldstart pack records a program that catches a missing module exactly as 
     }
   }
 });
+
+// A new user ran `node -r <link>/node_modules/coldstart/dist/register.cjs <link>/cli.js` from
+// outside the project, through a symlinked folder: nothing was used, and nothing said why.
+test('a project run through a symlinked folder from outside it is found by the entry\'s real path', (t) => {
+  const dir = app(t);
+  const installed = join(dir, 'node_modules/coldstart');
+  mkdirSync(installed, { recursive: true });
+  cpSync(dist, join(installed, 'dist'), { recursive: true });
+  cpSync(join(root, 'package.json'), join(installed, 'package.json'));
+  const link = `${dir}-link`;
+  symlinkSync(dir, link);
+  t.after(() => rmSync(link, { force: true }));
+  const outside = realpathSync(tempDir(t, 'coldstart-outside-'));
+  const r = runNode(['--require', join(link, 'node_modules/coldstart/dist/register.cjs'), join(link, 'app.js')], { cwd: outside, env: { COLDSTART_DEBUG: '1', COLDSTART_STEP_ASIDE: '0' } });
+  assert.equal(r.stdout, 'foo MODULE_NOT_FOUND\n');
+  assert.match(r.stderr, new RegExp(`index: built ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/node_modules/\\.cache/coldstart/index\\.v1`));
+  // Elsewhere, the debug output says why nothing is used.
+  const none = runNode(['--require', join(dist, 'register.cjs'), '-e', '0'], { cwd: outside, env: { COLDSTART_DEBUG: '1' } });
+  assert.match(none.stderr, /no node_modules directory above the working directory, and the entry script is not in the project holding coldstart/);
+});
