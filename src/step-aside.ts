@@ -87,7 +87,6 @@ export function asideEntry(aside: readonly StoredAside[] | undefined, root: stri
   // Other conditions or NODE_PATH may load other files. The core knows its key; the register
   // loader, which cannot compute it cheaply, steps aside only for runs with neither.
   if (conditions !== undefined ? found[4] !== conditions : !plainResolution()) return undefined;
-  const _fs = process.getBuiltinModule('node:fs');
   for (const [path, mtime, size, meaning] of found[3]) {
     const st = statOrUndefined(`${root}/${path}`);
     // [path, -1, -1]: absent; [path, mtime, -1]: a directory, whose size is filesystem noise.
@@ -104,7 +103,6 @@ export function asideEntry(aside: readonly StoredAside[] | undefined, root: stri
  * the first that has one. What a row watches: a change to any voids it.
  */
 export function watchFiles(root: string, paths: Iterable<string>, entryDir: string): WatchedFile[] {
-  const _fs = process.getBuiltinModule('node:fs');
   const watched: WatchedFile[] = [];
   const seen = new Set<string>();
   /** `path` relative to the root, climbing out of it with `../` for the lookup's ancestors. */
@@ -387,7 +385,6 @@ export function registerStepsAside(ownDir: string, magic: string, version: numbe
     const at = ownDir.indexOf('/node_modules/');
     if (at > 0 && (within(cwd, ownDir.slice(0, at)) || within(entry, ownDir.slice(0, at)))) root = ownDir.slice(0, at);
     else {
-      const _fs = process.getBuiltinModule('node:fs');
       for (let dir = cwd; ; ) {
         if (statOrUndefined(`${dir === '/' ? '' : dir}/node_modules`)?.isDirectory() === true) {
           root = dir;

@@ -229,6 +229,7 @@ test('a project run through a symlinked folder from outside it is found by the e
   assert.equal(r.stdout, 'foo MODULE_NOT_FOUND\n');
   assert.match(r.stderr, new RegExp(`index: built ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/node_modules/\\.cache/coldstart/index\\.v1`));
   // Elsewhere, the debug output says why nothing is used.
-  const none = runNode(['--require', join(dist, 'register.cjs'), '-e', '0'], { cwd: outside, env: { COLDSTART_DEBUG: '1' } });
+  writeFileSync(join(outside, 'script.js'), '');
+  const none = runNode(['--require', join(dist, 'register.cjs'), 'script.js'], { cwd: outside, env: { COLDSTART_DEBUG: '1' } });
   assert.match(none.stderr, /no node_modules directory above the working directory, and the entry script is not in the project holding coldstart/);
 });
