@@ -5,7 +5,7 @@
 // core, from one line at the head of the pack; the core decides it the same way from the header.
 // Builtins come from process.getBuiltinModule: the register loader bundles this file.
 import type { Stats } from 'node:fs';
-import { meaningAt, stillMeans } from './locations/package-meaning.js';
+import { meaningAt, stillMeans } from './package-meaning.js';
 import { isOff, isOn, setting, settingOff, type SettingName } from './settings.js';
 import { statOrUndefined } from './stat.js';
 
@@ -23,7 +23,7 @@ export const TINY_RUN_MODULES = 5;
 export const SKIPPABLE_BYTES = 100 * 1024;
 
 /** [root-relative path, mtimeMs, size], or [path, -1, -1] for a file that was absent; a
- *  package.json also with its meaning (locations/package-meaning.ts). */
+ *  package.json also with its meaning (package-meaning.ts). */
 export type WatchedFile = [string, number, number] | [string, number, number, string];
 
 /**

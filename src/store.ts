@@ -26,7 +26,7 @@ export function findProjectRoot(cwd: string = process.cwd(), fromOwnLocation = t
   let found: string | undefined;
   // Our own project only when the run is in it (its working directory or its entry script): a
   // copy preloaded by path from a global install must not make another tree the root.
-  if (at > 0 && (within(key.slice(1), own.slice(0, at)) || within(process.argv[1] ?? '', own.slice(0, at)) || within(realEntry(), own.slice(0, at)))) found = own.slice(0, at);
+  if (at > 0 && (within(key.slice(1), own.slice(0, at)) || within(process.argv[1] ?? '', own.slice(0, at)))) found = own.slice(0, at);
   else {
     for (let dir = resolve(cwd); ; ) {
       if (statOrUndefined(join(dir, 'node_modules'))?.isDirectory()) {
@@ -37,6 +37,10 @@ export function findProjectRoot(cwd: string = process.cwd(), fromOwnLocation = t
       if (parent === dir) break;
       dir = parent;
     }
+    // Last, a script run through a symlinked project folder from outside any project: its real
+    // path may be in the project holding coldstart (a global tool's bin link run from a project
+    // has found that project above).
+    if (found === undefined && at > 0 && within(realEntry(), own.slice(0, at))) found = own.slice(0, at);
   }
   roots.set(key, found);
   return found;

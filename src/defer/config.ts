@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { debug } from '../debug.js';
 import { entryRealPath, knownJson } from '../loader/entry.js';
+import { parseJson } from '../package-meaning.js';
 
 export interface DeferConfig {
   /** The directory holding the package.json or coldstart.config.json the config came from. */
@@ -49,7 +50,7 @@ function readJson(file: string): unknown {
     return undefined;
   }
   try {
-    return JSON.parse(text) as unknown;
+    return parseJson(text) as unknown;
   } catch (error) {
     debug('defer', `${file} is not valid JSON, ignoring it: ${(error as Error).message}`);
     return undefined;

@@ -100,6 +100,14 @@ export function preloadsBefore(order: readonly string[], ownDir: string): string
   return before;
 }
 
+/**
+ * Whether `fn` is one of Node's own loader functions: Node's internal code calls its primordials
+ * (`StringPrototypeEndsWith`, `JSONParse`...), which no program's code can name.
+ */
+function nodeOwn(fn: unknown): boolean {
+  return typeof fn === 'function' && /\b(?:StringPrototype|ArrayPrototype|ObjectPrototype|RegExpPrototype|FunctionPrototype|ReflectApply|JSONParse|SafeMap)\w*\(/.test(Function.prototype.toString.call(fn));
+}
+
 /** Starts watching (once per process: the first call wraps registerHooks) and returns the shared state. */
 export function foreignLoadHooks(): ForeignHooksWatch {
   return watchForeignLoadHooks(distPath(''));
@@ -112,12 +120,28 @@ export function watchForeignLoadHooks(ownDir: string): ForeignHooksWatch {
   shared.foreignHooks = state;
   const nodeOptions = process.env['NODE_OPTIONS'] ?? '';
   const earlier = preloadsBefore(preloadOrder(nodeOptions, process.execArgv), ownDir);
-  if (earlier.length > 0) {
+  if (earlier.length > 0 && has('registerHooks')) {
     state.foreign = true;
     state.earlier = true;
     state.resolution = true;
     state.after = true;
     state.reason = `preloaded before coldstart: ${earlier.join(', ')}`;
+  } else if (earlier.length > 0) {
+    // Node 20 has no in-thread hooks: an earlier preload reaches require() only by replacing
+    // Node's own functions (pirates, @babel/register, module-alias), so only one that did counts;
+    // an APM agent or dotenv leaves the pack and the index serving.
+    const handlers = internals._extensions as Record<string, unknown>;
+    const compile = (internals as unknown as { prototype: { _compile: unknown } }).prototype._compile;
+    if (!nodeOwn(handlers['.js']) || !nodeOwn(handlers['.json']) || !nodeOwn(compile)) {
+      state.foreign = true;
+      state.earlier = true;
+      state.reason = `preloaded before coldstart, and replaced require()'s loading: ${earlier.join(', ')}`;
+    }
+    if (!nodeOwn(internals._resolveFilename)) {
+      state.resolution = true;
+      state.after = true;
+      state.reason ??= `preloaded before coldstart, and replaced require()'s resolution: ${earlier.join(', ')}`;
+    }
   }
   // Hooks that come with no call coldstart can see: a loader flag, and node:test's module mocks.
   if ([...splitNodeOptions(nodeOptions), ...process.execArgv].some((arg) => /^--(?:experimental-)?loader(?:=|$)|^--experimental-test-module-mocks$/.test(arg))) {

@@ -7,7 +7,7 @@ import { VERSION } from '../generated/version.js';
 import { encodeIndex, type StoredFacts } from './format.js';
 import { collectStamps } from './stamps.js';
 import { makeDirectory, writeFileAtomic } from '../store.js';
-import { readFacts } from './package-meaning.js';
+import { readFacts } from '../package-meaning.js';
 import { walkProject } from './walk.js';
 
 export interface BuildOptions {
@@ -47,17 +47,27 @@ function ancestorFacts(root: string): Record<string, StoredFacts | 0 | null> {
   }
 }
 
+/** Whether a meaning (package-meaning.ts) holds exactly `facts`, its "coldstart" settings aside. */
+function sameFacts(meaning: string, facts: StoredFacts | 0 | undefined): boolean {
+  if (meaning === '0' || facts === 0 || facts === undefined) return meaning === '0' && facts === 0;
+  const { coldstart: _settings, ...rest } = JSON.parse(meaning) as Record<string, unknown>;
+  return JSON.stringify(rest) === JSON.stringify(facts);
+}
+
 export function buildIndex(options: BuildOptions): BuildSummary {
   const start = performance.now();
   const nodePathEnv = options.nodePathEnv ?? process.env['NODE_PATH'] ?? '';
   // Create the cache directory first: creating it moves node_modules' mtime, which is stamped.
   makeDirectory(dirname(options.file));
   // Stamps before the walk: a file a package manager changes meanwhile makes the index stale, never wrong.
-  const stamps = collectStamps(options.root);
+  let stamps = collectStamps(options.root);
   const walk = walkProject(options.root, {
     nodePath: nodePathEnv.split(process.platform === 'win32' ? ';' : ':').filter((p) => p !== ''),
     onProgress: options.onProgress,
   });
+  // The root package.json's meaning holds the stamp only if the walk read the same facts (an
+  // edit during the walk, later undone, must not leave other facts fresh).
+  stamps = stamps.map((stamp) => (stamp.meaning === undefined || sameFacts(stamp.meaning, walk.project.p['']) ? stamp : { ...stamp, meaning: undefined }));
   const bytes = encodeIndex(
     {
       builtRoot: walk.root,

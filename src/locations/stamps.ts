@@ -6,7 +6,7 @@
 import { type Stats } from 'node:fs';
 import { join } from 'node:path';
 import type { Stamp } from './format.js';
-import { meaningAt, stillMeans } from './package-meaning.js';
+import { meaningAt, stillMeans } from '../package-meaning.js';
 import { statOrUndefined } from '../stat.js';
 
 let shared: Map<string, Stats | undefined> | undefined;

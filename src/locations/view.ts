@@ -7,7 +7,7 @@ import type { PackageFacts, ResolutionView } from '../resolve/view.js';
 import { debug } from '../debug.js';
 import { decodeSection, type DecodedIndex, type Section, type StoredFacts } from './format.js';
 import { inRootModules, placeIn, placeOf, projectNames, type Place } from './paths.js';
-import { readFacts } from './package-meaning.js';
+import { readFacts } from '../package-meaning.js';
 import { folderStat } from './stamps.js';
 import { statOrUndefined } from '../stat.js';
 

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { join, relative, sep } from 'node:path';
 import type { Section, StoredFacts } from './format.js';
 import { inRootModules, placeOf, projectNames } from './paths.js';
-import { readFacts } from './package-meaning.js';
+import { readFacts } from '../package-meaning.js';
 import { usesDeferredImport } from '../defer/detect.js';
 
 export interface WalkResult {

@@ -14,7 +14,7 @@ import { writeFileAtomic } from '../store.js';
 import { type Covered, neverRanIn } from './coverage.js';
 import { learnDeferral } from './learn.js';
 import { startFacts } from './start-facts.js';
-import { meaningAt } from '../locations/package-meaning.js';
+import { meaningAt } from '../package-meaning.js';
 
 export interface BuildSummary {
   readonly file: string;
@@ -171,7 +171,9 @@ export function buildPack(options: {
   for (const [path, listed] of [...loaded].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
     let format = listed;
     const rel = inRoot(path);
-    if (rel === undefined || !(formats.has(format) || (format === 'detect' && options.detect !== undefined))) {
+    // A `.ts` (or any other) file ran as JavaScript only through another loader (tsx): Node's own
+    // format for it differs, so it is left to Node whatever the recording said.
+    if (rel === undefined || !jsExtensions.has(extname(path)) || !(formats.has(format) || (format === 'detect' && options.detect !== undefined))) {
       skipped++;
       continue;
     }
@@ -614,6 +616,9 @@ function packageScopes(root: string, rels: readonly string[]): StoredScope[] {
   }
   return scopes;
 }
+
+/** The extensions Node itself loads as JavaScript or JSON (none: a bin script). */
+const jsExtensions = new Set(['.js', '.cjs', '.mjs', '.json', '']);
 
 /**
  * Whether the file's bytes are the source every recording compiled (CommonJS is compiled without

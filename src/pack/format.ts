@@ -38,7 +38,7 @@ export type StoredAnswer = [string, string, 'r' | 'i', string, string];
 
 /** [path, mtimeMs, size (-1 for a directory)] of a file the package manager rewrites; for
  *  node_modules, a hash of the names in it that may be packages; for the root package.json, its
- *  meaning (locations/package-meaning.ts). */
+ *  meaning (package-meaning.ts). */
 export type StoredStamp = [string, number, number] | [string, number, number, string];
 
 export interface PackHeader {

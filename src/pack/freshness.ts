@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { StoredStamp } from './format.js';
 import { collectStamps as collectIndexStamps, stampStat } from '../locations/stamps.js';
 import { inRootModules } from '../locations/paths.js';
-import { stillMeans } from '../locations/package-meaning.js';
+import { stillMeans } from '../package-meaning.js';
 import { packageNames, staleStamp as staleStampOf } from '../step-aside.js';
 import { statOrUndefined } from '../stat.js';
 

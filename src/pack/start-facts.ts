@@ -6,6 +6,7 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import type { StoredStart } from './format.js';
 import { managed } from './freshness.js';
+import { parseJson } from '../package-meaning.js';
 
 /** The facts of each distinct entry under `root` (absolute paths as Node names them). */
 export function startFacts(root: string, entries: readonly (string | undefined)[]): StoredStart[] {
@@ -52,7 +53,7 @@ function lookUpFiles(dir: string, rel: (path: string) => string | undefined): St
     }
     let parsed: Record<string, unknown>;
     try {
-      parsed = JSON.parse(text) as Record<string, unknown>;
+      parsed = parseJson(text) as Record<string, unknown>;
     } catch {
       return undefined; // what a run makes of a broken package.json is for the run to find out
     }

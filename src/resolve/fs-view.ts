@@ -4,6 +4,7 @@ import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { internals } from '../loader/node.js';
 import { join } from 'node:path';
 import type { PackageFacts, ResolutionView } from './view.js';
+import { parseJson } from '../package-meaning.js';
 
 export interface FsViewOptions {
   /** Directories require() searches after node_modules; defaults to Node's own
@@ -23,7 +24,7 @@ function readFacts(dir: string): PackageFacts | null | undefined {
   }
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = parseJson(text);
   } catch {
     return { dir, name: undefined, main: undefined, exports: undefined, imports: undefined, type: undefined, malformed: true };
   }

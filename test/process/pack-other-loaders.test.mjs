@@ -52,15 +52,28 @@ test('a module a require hook transformed while recording is read from disk with
     const hooked = runNode(['-r', './hook.cjs', '--require', register, 'main.js'], { cwd: dir, env: { COLDSTART_STEP_ASIDE: '0', ...pack } });
     assert.equal(hooked.stdout, 'a TRANSFORMED b untouched\n', hooked.stderr);
   }
+  // On Node 20 (no in-thread hooks) a preload that replaces none of require()'s functions (an
+  // APM agent, dotenv) leaves the pack serving; Node 22+ leave every earlier preload's files to Node.
+  if (Number(process.versions.node.split('.')[0]) < 22) {
+    writeTree(dir, { 'harmless.cjs': 'globalThis.preloaded = true;' });
+    const doctor = (preload) => {
+      const r = runCli(['doctor', '--', 'node', 'main.js'], { cwd: dir, env: { COLDSTART_STEP_ASIDE: '0', NODE_OPTIONS: `--require ./${preload}` } });
+      return r.stdout + r.stderr;
+    };
+    assert.match(doctor('harmless.cjs'), /pack: [1-9]\d* module loads? served from it/);
+    assert.match(doctor('hook.cjs'), /pack: 0 module loads served from it/);
+  }
 });
 
-test('a pack recorded under tsx leaves the TypeScript it compiled to Node and tsx', (t) => {
+// tsx compiles TypeScript through require() in a package without "type", and through its ES
+// module hooks (after which the recorder sees the file's own bytes) in one with "type": "module".
+for (const [type, util] of [[undefined, './util'], ['module', './util.ts']]) test(`a pack recorded under tsx leaves the TypeScript it compiled to Node and tsx (${type ?? 'no'} "type")`, (t) => {
   const dir = realpathSync(tempDir(t, 'coldstart-tsx-'));
   writeTree(dir, {
-    'package.json': { name: 'app', private: true },
+    'package.json': { name: 'app', private: true, ...(type === undefined ? {} : { type }) },
     'node_modules/.package-lock.json': '{"lockfileVersion":3}',
     'src/util.ts': 'export const two = (): number => 2;\n',
-    'src/app.ts': 'import { two } from "./util";\nconsole.log("ts says", two());\n',
+    'src/app.ts': `import { two } from "${util}";\nconsole.log("ts says", two());\n`,
   });
   mkdirSync(join(dir, 'node_modules'), { recursive: true });
   symlinkSync(join(repo, 'node_modules', 'tsx'), join(dir, 'node_modules', 'tsx'));

@@ -129,3 +129,20 @@ test('a small program the pack steps aside for is still stepped aside for after 
   const ours = runNode(['--require', register, 'main.js'], { cwd: root });
   assert.deepEqual(ours, plain);
 });
+
+test('a package.json that starts with a byte order mark is read as Node reads it: a "type" changed there is obeyed', (t) => {
+  const root = project(t, { 'main.js': 'console.log(require("./src/deep/lib"), require("./lib.js"));', 'lib.js': 'module.exports = 42;' });
+  const withMark = (data) => writeFileSync(join(root, 'package.json'), `\uFEFF${JSON.stringify(data)}`);
+  withMark({ name: 'app', private: true, imports: { '#x': 'q' }, type: 'commonjs' });
+  const r = runCli(['pack', '--always', '--', 'node', 'main.js'], { cwd: root, env });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(compare(root, 'as packed'), 'root q, root q 42');
+  withMark({ name: 'app', private: true, imports: { '#x': 'q' }, type: 'commonjs', version: '2.0.0' });
+  assert.match(doctor(root), /pack state: +fresh/, 'the same fields: still fresh');
+  withMark({ name: 'app', private: true, imports: { '#x': 'q' }, type: 'module' });
+  const plain = runNode(['main.js'], { cwd: root });
+  const ours = runNode(['--require', register, 'main.js'], { cwd: root, env });
+  assert.notEqual(plain.code, 0, 'main.js is an ES module now');
+  assert.equal(ours.code, plain.code, ours.stdout);
+  assert.equal(ours.stdout, plain.stdout);
+});

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { core } from '../helpers.mjs';
 
-const { meaningOf, factsOf } = await import(core('locations/package-meaning'));
+const { meaningOf, factsOf } = await import(core('package-meaning'));
 
 const base = { name: 'app', version: '1.0.0', main: 'index.js', type: 'module', exports: { '.': { import: './a.mjs', require: './a.cjs' } }, imports: { '#x': 'q' }, coldstart: { eager: ['src/**'] } };
 const text = (data, indent = 2) => JSON.stringify(data, null, indent);

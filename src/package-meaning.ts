@@ -2,12 +2,17 @@
 // specifier and to pick a module's format, and coldstart's own settings. A file rewritten
 // with the same of these (a version bump, a script added, an install that rewrites it) leaves
 // the index and the pack valid; a stat that moved costs one read and one parse, not the cache.
-import type { StoredFacts } from './format.js';
+import type { StoredFacts } from './locations/format.js';
+
+/** A package.json's text parsed as Node parses it: a leading byte order mark (editors on Windows write one) is skipped. */
+export function parseJson(text: string): unknown {
+  return JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+}
 
 function parsed(text: string): Record<string, unknown> | 0 {
   let data: unknown;
   try {
-    data = JSON.parse(text);
+    data = parseJson(text);
   } catch {
     return 0;
   }
