@@ -7,7 +7,7 @@ import { installRecordsWriter } from './lazy/eager.js';
 import { installDeferHooks } from './defer/provider.js';
 import { prepareIndex } from './locations/open-at-start.js';
 import { setKnownFiles } from './defer/config.js';
-import { activatePack, activePack, packAbsent, packStepsAside } from './pack/open-at-start.js';
+import { activatePack, activePack, activePackFile, packAbsent, packStepsAside } from './pack/open-at-start.js';
 import { learnSmallProgram, learnedStepsAside } from './step-aside-learn.js';
 import { sharingStampStats } from './locations/stamps.js';
 import { sharedState, type SharedState } from './shared-state.js';
@@ -36,11 +36,14 @@ function activateOnce(state: SharedState): () => void {
     if (pathSetting('COLDSTART_LAZY_RECORDS') !== undefined) installRecordsWriter();
     // Before the index, which leaves sources to the pack's handler where it has one (the
     // pipeline's order, not this one, decides who answers first). A missing pack costs one failed open.
-    activatePack();
-    // Without a pack, what an earlier run of this program taught (step-aside-learn.ts).
-    const root = packAbsent() ? index?.root() : undefined;
+    const projectRoot = index?.root();
     const indexFile = index?.indexFile();
-    const aside = packStepsAside() ?? (root === undefined || indexFile === undefined ? undefined : learnedStepsAside(root, indexFile));
+    // What an earlier run of this program taught (step-aside-learn.ts): beside a pack, of a
+    // program the pack was not recorded for; without one, of any.
+    activatePack(projectRoot === undefined || indexFile === undefined ? undefined : (packFile) => learnedStepsAside(projectRoot, indexFile, packFile));
+    const packFile = activePackFile();
+    const root = packAbsent() || packFile !== undefined ? projectRoot : undefined;
+    const aside = packStepsAside() ?? (root === undefined || indexFile === undefined || !packAbsent() ? undefined : learnedStepsAside(root, indexFile));
     if (aside !== undefined) {
       // A small program, recorded so: nothing of coldstart's can pay for itself in this process.
       index?.stepAside(aside);
@@ -61,7 +64,12 @@ function activateOnce(state: SharedState): () => void {
     const packageUses = whenAsked ? (pack?.deferUsers ?? 0) > 0 : (view?.deferUsers.length ?? 0) > 0;
     const deferHooks = installDeferHooks(pack?.hasLazyModules === true && !pack.servesStandIns, packageUses) !== undefined;
     const prepared = index;
-    if (root !== undefined && indexFile !== undefined) learnSmallProgram(root, indexFile, { deferUsers: () => view?.deferUsers.length, deferHooks, imports: () => prepared?.imports() });
+    // Beside a pack, a run is learned only when it loaded no module the pack holds: none served,
+    // none left to another tool's hooks, none changed since (step-aside-learn.ts).
+    const beside = pack !== undefined && packFile !== undefined ? { file: packFile, served: () => pack.counts.hits + pack.counts.foreign + pack.counts.stale } : undefined;
+    if (root !== undefined && indexFile !== undefined) {
+      learnSmallProgram(root, indexFile, { deferUsers: () => (whenAsked ? pack?.deferUsers : view?.deferUsers.length), deferHooks, imports: () => prepared?.imports(), pack: beside });
+    }
   } catch (error) {
     debug('register', `activation failed, continuing without coldstart: ${(error as Error).message}`);
   }

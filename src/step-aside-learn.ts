@@ -6,7 +6,9 @@
 // row beside the index (step-aside.ts learnedFile). Later runs of that entry with those arguments
 // get plain Node from the register loader until a file the row watches changes: the entry and
 // the first-party modules the run loaded, the configuration lookup and the install
-// (docs/decisions/startup-costs.md#small-programs-without-a-pack).
+// (docs/decisions/startup-costs.md#small-programs-without-a-pack). A program that a pack in the
+// project was not recorded for is learned the same way when the pack served it no module; its
+// row then watches the pack file too (docs/decisions/startup-costs.md#small-programs-beside-a-pack).
 import { realpathSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { isOff, isOn, sharedInstall, type SettingName } from './settings.js';
@@ -43,11 +45,12 @@ const recording: readonly SettingName[] = ['COLDSTART_PACK_RECORD', 'COLDSTART_P
  * undefined. Asked only where the register loader did not ask already (a setting made it load
  * the core for reports: `coldstart doctor` then shows what a plain run does).
  */
-export function learnedStepsAside(root: string, indexFile: string): string | undefined {
+export function learnedStepsAside(root: string, indexFile: string, packFile?: string): string | undefined {
   if (!coreNeeded() || sharedInstall() || recording.some((name) => isOn(name))) return undefined;
-  const row = learnedAside(root, dirname(indexFile), conditionsKey());
+  const row = learnedAside(root, dirname(indexFile), conditionsKey(), packFile);
   if (row === undefined) return undefined;
-  return `an earlier run of ${row[0]}${process.argv.length > 2 ? ' with these arguments' : ''} loaded ${row[2]} module${row[2] === 1 ? '' : 's'}: too few for the index to pay on a local disk, so coldstart steps aside (COLDSTART_STEP_ASIDE=0 serves it)`;
+  const what = packFile === undefined ? 'the index' : 'the index and the pack, which served it nothing,';
+  return `an earlier run of ${row[0]}${process.argv.length > 2 ? ' with these arguments' : ''} loaded ${row[2]} module${row[2] === 1 ? '' : 's'}: too few for ${what} to pay on a local disk, so coldstart steps aside (COLDSTART_STEP_ASIDE=0 serves it)`;
 }
 
 /** Preload flags that load ES modules other than coldstart's own register entry. */
@@ -71,7 +74,17 @@ function foreignPreloads(): boolean {
  * Node 22.15+, on POSIX, for a run with no records, resolution flags or foreign preloads, whose
  * entry is under `root`.
  */
-export function learnSmallProgram(root: string, indexFile: string, facts: { deferUsers: () => number | undefined; deferHooks: boolean; imports: () => { esModules: number; unsure: ReadonlySet<string> } | undefined }): void {
+export function learnSmallProgram(
+  root: string,
+  indexFile: string,
+  facts: {
+    deferUsers: () => number | undefined;
+    deferHooks: boolean;
+    imports: () => { esModules: number; unsure: ReadonlySet<string> } | undefined;
+    /** The pack serving this run, which its row then watches, and how many of the modules it holds the run loaded. */
+    pack?: { file: string; served: () => number } | undefined;
+  },
+): void {
   const entry = process.argv[1];
   if (entry === undefined || !entry.startsWith(`${root}/`) || process.platform === 'win32' || !has('registerHooks')) return;
   // Defer's hooks are the one thing the core does that a plain run would do otherwise (the
@@ -84,7 +97,7 @@ export function learnSmallProgram(root: string, indexFile: string, facts: { defe
   const args = process.argv.slice(2);
   process.once('exit', () => {
     try {
-      learn(root, dirname(indexFile), entry, args, facts.deferUsers(), facts.imports(), loadedSoFar());
+      learn(root, dirname(indexFile), entry, args, facts.deferUsers(), facts.imports(), loadedSoFar(), facts.pack);
     } catch (error) {
       // Learning is an optimisation for the next run; this one exits as it would.
       debug('register', `could not learn whether ${entry} is a small program: ${(error as Error).message}`);
@@ -92,9 +105,21 @@ export function learnSmallProgram(root: string, indexFile: string, facts: { defe
   });
 }
 
-function learn(root: string, dir: string, entry: string, args: string[], deferUsers: number | undefined, imports: { esModules: number; unsure: ReadonlySet<string> } | undefined, loaded: LoadedSoFar): void {
+function learn(
+  root: string,
+  dir: string,
+  entry: string,
+  args: string[],
+  deferUsers: number | undefined,
+  imports: { esModules: number; unsure: ReadonlySet<string> } | undefined,
+  loaded: LoadedSoFar,
+  pack: { file: string; served: () => number } | undefined,
+): void {
   // A large program is told at once (coldstart's register entry may be one of the files).
   if (deferUsers !== 0 || loaded.files.length > SMALL_RUN_MODULES) return;
+  // Beside a pack: only a program that loaded none of the modules it holds (so no deferral
+  // either), and only a pack under the root, which the row can watch.
+  if (pack !== undefined && (pack.served() > 0 || !pack.file.startsWith(`${root}/`))) return;
   // coldstart's own register entry is no module of the program's.
   const ours = distPath('');
   const run = { files: loaded.files.filter((file) => !file.startsWith(ours)) };
@@ -124,7 +149,8 @@ function learn(root: string, dir: string, entry: string, args: string[], deferUs
   const install = stampCandidates.map((path) => `${root}/${path}`).filter((path) => statSync(path, { throwIfNoEntry: false }) !== undefined);
   // Files under node_modules change with the install, which the stamps watch, as the pack's rows do.
   const firstParty = run.files.filter((file) => !file.slice(root.length).includes('/node_modules/'));
-  const watched = watchFiles(root, [entry, ...firstParty, ...install], real.slice(0, real.lastIndexOf('/')));
+  // Beside a pack, the pack file too: rebuilt (perhaps for this program) or removed, the row is void.
+  const watched = watchFiles(root, [entry, ...firstParty, ...install, ...(pack === undefined ? [] : [pack.file])], real.slice(0, real.lastIndexOf('/')));
   const row: StoredAside = [rel, key, run.files.length, watched, conditionsKey()];
   const same = (r: StoredAside): boolean => Array.isArray(r) && r[0] === rel && r[1] === key;
   const others = rows.filter((r) => !same(r));

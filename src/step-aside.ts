@@ -324,13 +324,21 @@ export function learnedRows(bytes: Buffer): StoredAside[] | undefined {
   }
 }
 
-/** The learned row for this process under `root`, kept in `dir`, when its files are unchanged (asideEntry). */
-export function learnedAside(root: string, dir: string, conditions: string | undefined): StoredAside | undefined {
+/**
+ * The learned row for this process under `root`, kept in `dir`, when its files are unchanged
+ * (asideEntry). With `packFile`, only a row learned beside that pack, which watches it: a row
+ * learned without a pack says nothing of what a pack would serve, and a row learned beside one
+ * is void once the pack is rebuilt or removed (step-aside-learn.ts).
+ */
+export function learnedAside(root: string, dir: string, conditions: string | undefined, packFile?: string): StoredAside | undefined {
   const entry = process.argv[1];
   if (entry === undefined || !entry.startsWith(`${root}/`)) return undefined;
   const head = readHead(learnedFile(dir, entry.slice(root.length + 1)), root, 1);
   if (head === undefined || head === 'absent') return undefined;
-  return asideEntry(learnedRows(head), root, conditions);
+  const row = asideEntry(learnedRows(head), root, conditions);
+  if (row === undefined || packFile === undefined) return row;
+  const rel = packFile.startsWith(`${root}/`) ? packFile.slice(root.length + 1) : undefined;
+  return rel !== undefined && row[3].some((watched) => watched[0] === rel) ? row : undefined;
 }
 
 /** Whether registerStepsAside found the project's pack in its default place (undefined: it did not look). */
@@ -416,17 +424,24 @@ export function registerStepsAside(ownDir: string, magic: string, version: numbe
     }
     return names.includes(file.slice(dir.length + 1));
   };
-  // A pack in use decides; without one, what the core learned from an earlier run of the program.
+  const project = root;
+  /** What the core learned from an earlier run of the program (beside `packFile`, when given). */
+  const learned = (packFile?: string): boolean => {
+    const dir = indexFolder(project, defaultIndex);
+    if (dir === undefined || !entry.startsWith(`${project}/`)) return false;
+    return has(learnedFile(dir, entry.slice(project.length + 1))) && learnedAside(project, dir, undefined, packFile) !== undefined;
+  };
+  // A pack in use decides first: its recorded runs, then what was learned beside it of a program
+  // it was not recorded for; without one, what was learned without a pack.
   if (!settingOff(packSetting)) {
     if (packSetting !== undefined && packSetting !== '') {
-      const said = packSaysAside(root, packSetting.startsWith('/') ? packSetting : `${cwd}/${packSetting}`, magic, version);
-      if (said !== 'absent') return said;
+      const file = packSetting.startsWith('/') ? packSetting : `${cwd}/${packSetting}`;
+      const said = packSaysAside(root, file, magic, version);
+      if (said !== 'absent') return said || learned(file);
     } else if (has(`${root}/${defaultPack}`)) {
       packFound = true;
-      return packSaysAside(root, `${root}/${defaultPack}`, magic, version) === true;
+      return packSaysAside(root, `${root}/${defaultPack}`, magic, version) === true || learned(`${root}/${defaultPack}`);
     }
   }
-  const dir = indexFolder(root, defaultIndex);
-  if (dir === undefined || !entry.startsWith(`${root}/`)) return false;
-  return has(learnedFile(dir, entry.slice(root.length + 1))) && learnedAside(root, dir, undefined) !== undefined;
+  return learned();
 }

@@ -159,13 +159,14 @@ export class Pipeline {
       const chain = this.#chain('resolveFilename');
       this.#resolveWrap = this.#wrapProperty(internals, '_resolveFilename', chain.length > 0, this.#resolveWrap, () => {
         const pipeline = this;
+        const nodeResolve = internals._resolveFilename;
         // A failed resolution is thrown again with the frames Node would give it (loader/stacks.ts):
         // coldstart's own would push the program's out of Error.stackTraceLimit.
         return function resolveFilename(this: unknown, request: string, parent: CjsModule | null | undefined, isMain: boolean, options?: ResolveOptions) {
           try {
             return pipeline.#resolveHead(request, parent, isMain, options, pipeline.#resolveTail!);
           } catch (error) {
-            rethrow(withNodeFrames(error, resolveFilename, 'Module._resolveFilename'));
+            rethrow(withNodeFrames(error, resolveFilename, 'Module._resolveFilename'), nodeResolve);
           }
         } as ResolveFilenameFn;
       });
@@ -289,7 +290,8 @@ export class Pipeline {
     try {
       return this.#resolveChain!(specifier, context);
     } catch (error) {
-      rethrow(withNodeFrames(error, this.#resolveHook));
+      // require() under Node's hooks fails in Node's own Module._resolveFilename too.
+      rethrow(withNodeFrames(error, this.#resolveHook), this.#resolveWrap?.original ?? internals._resolveFilename);
     } finally {
       this.#nodeResolve = outer;
     }

@@ -70,16 +70,56 @@ const rebuilt = new WeakSet<object>();
 /** More than the frames coldstart's pipeline can put between Node's loader and the program. */
 const ownFrameRoom = 16;
 
+/** Where Node's require() throws a module it cannot find (line, and that line's text), learnt once; null: not learnt. */
+let resolveThrow: { line: number; text: string } | null | undefined;
+let resolveRethrowFn: ((error: unknown) => never) | undefined;
+
 /**
- * Throws `error` again from a one-line script of its own. Node prints the source line of an
- * uncaught error's last throw above it; thrown again from coldstart's bundled (minified) core, that
- * line would be a page of code.
+ * The line of Node's `throw err;` for a MODULE_NOT_FOUND made by `nodeResolve` (Node's own
+ * Module._resolveFilename), as Node prints it above the uncaught error: the error's first frame
+ * names the line of its `new Error(message)`, and the function's source how many lines below
+ * that it is thrown. Learnt from the first such error, whose stack is then formatted; undefined
+ * for any other error, or where Node's function does not read so.
  */
-export function rethrow(error: unknown): never {
+function resolveThrowSite(error: unknown, nodeResolve: Function): { line: number; text: string } | undefined {
+  if (resolveThrow !== undefined) return resolveThrow ?? undefined;
+  if (!(error instanceof Error) || (error as { code?: unknown }).code !== 'MODULE_NOT_FOUND' || Error.prepareStackTrace !== nodeFormatter) return undefined;
+  const stack = error.stack;
+  const first = typeof stack === 'string' ? split(stack).frames[0] : undefined;
+  const made = first === undefined ? null : /^\s+at (?:Module|Function)\._resolveFilename \(node:internal\/modules\/cjs\/loader:(\d+):\d+\)$/.exec(first);
+  // Made elsewhere (a tool's own MODULE_NOT_FOUND): a later one may tell.
+  if (made === null) return undefined;
+  resolveThrow = null;
+  const lines = Function.prototype.toString.call(nodeResolve).split('\n');
+  const thrown = lines.findLastIndex((line) => /^\s*throw err;$/.test(line));
+  const created = lines.findLastIndex((line, i) => i < thrown && line.includes('= new Error(message)'));
+  // Node's own function: another tool's wrapper in its place does not read so.
+  if (thrown === -1 || created === -1 || !lines.some((line) => line.includes("'MODULE_NOT_FOUND'"))) return undefined;
+  resolveThrow = { line: Number(made[1]) + thrown - created, text: lines[thrown]! };
+  return resolveThrow;
+}
+
+/**
+ * Throws `error` again from a script of its own. Node prints the source line of an uncaught
+ * error's last throw above it; thrown again from coldstart's bundled (minified) core, that line
+ * would be a page of code. A module require() cannot find (`nodeResolve`: Node's function that
+ * made it) is thrown from Node's own line, named as Node names it, so that the uncaught error
+ * prints what plain Node prints; any other error from a one-line script named for what it is.
+ */
+export function rethrow(error: unknown, nodeResolve?: Function): never {
+  // A name first: tsc emits `new (x as T).Script()` without its parentheses, which calls x's function as a constructor.
+  const vm = (): typeof import('node:vm') => process.getBuiltinModule('node:vm') as typeof import('node:vm');
+  const site = nodeResolve === undefined ? undefined : resolveThrowSite(error, nodeResolve);
+  if (site !== undefined) {
+    if (resolveRethrowFn === undefined) {
+      const script = new (vm().Script)(`(function rethrow(err) {\n${site.text}\n})`, { filename: 'node:internal/modules/cjs/loader', lineOffset: site.line - 2 });
+      resolveRethrowFn = script.runInThisContext() as (error: unknown) => never;
+    }
+    return resolveRethrowFn(error);
+  }
   if (rethrowFn === undefined) {
-    // A name first: tsc emits `new (x as T).Script()` without its parentheses, which calls x's function as a constructor.
-    const vm = process.getBuiltinModule('node:vm') as typeof import('node:vm');
-    rethrowFn = new vm.Script('(function rethrow(error) { throw error; })', { filename: 'coldstart (an error from the module loader, with the frames Node gives)' }).runInThisContext() as (error: unknown) => never;
+    const script = new (vm().Script)('(function rethrow(error) { throw error; })', { filename: 'coldstart (an error from the module loader, with the frames Node gives)' });
+    rethrowFn = script.runInThisContext() as (error: unknown) => never;
   }
   return rethrowFn(error);
 }

@@ -69,8 +69,20 @@ export function activePack(): PackServer | undefined {
   return active;
 }
 
-/** Installs the pack's hooks for this process; returns their remover (or a no-op). Never throws. */
-export function activatePack(): () => void {
+/** The file the active pack is read from. */
+let activeFile: string | undefined;
+
+/** The file of the pack serving this process, if any. */
+export function activePackFile(): string | undefined {
+  return active === undefined ? undefined : activeFile;
+}
+
+/**
+ * Installs the pack's hooks for this process; returns their remover (or a no-op). Never throws.
+ * `learned`: why this process steps aside, as learned from an earlier run beside the pack at the
+ * given path of a program the pack was not recorded for (step-aside-learn.ts); undefined to serve.
+ */
+export function activatePack(learned?: (packFile: string) => string | undefined): () => void {
   const env = process.env;
   const report: PackRunReport = {
     pid: process.pid,
@@ -92,7 +104,7 @@ export function activatePack(): () => void {
       report.reason = 'COLDSTART_PACK is off';
       absent = true;
     } else if (pnpActive()) report.reason = pnpReason;
-    else remove = open(report);
+    else remove = open(report, learned);
   } catch (error) {
     report.state = 'error';
     report.reason = (error as Error).message;
@@ -122,7 +134,7 @@ export function activatePack(): () => void {
   return remove;
 }
 
-function open(report: PackRunReport): () => void {
+function open(report: PackRunReport, learned: ((packFile: string) => string | undefined) | undefined): () => void {
   const trusted = sharedInstall();
   report.shared = trusted;
   const found = findPack(undefined, true, trusted);
@@ -142,6 +154,15 @@ function open(report: PackRunReport): () => void {
     found.pack.body.close();
     report.state = 'aside';
     report.reason = asideReason = `the pack's recorded run of ${[small[0], ...(Array.isArray(small[1]) ? small[1] : [])].join(' ')} loaded ${small[2]} module${small[2] === 1 ? '' : 's'}: too few for serving to pay on a local disk, so coldstart steps aside (coldstart pack --always serves it)`;
+    debug('pack', report.reason);
+    return () => {};
+  }
+  // A program the pack was not recorded for, learned small beside this pack: nothing in it served.
+  const learnedReason = trusted ? undefined : learned?.(found.file);
+  if (learnedReason !== undefined) {
+    found.pack.body.close();
+    report.state = 'aside';
+    report.reason = asideReason = learnedReason;
     debug('pack', report.reason);
     return () => {};
   }
@@ -170,6 +191,7 @@ function open(report: PackRunReport): () => void {
     report.compileCache = enableCompileCache(`${found.file}.compile-cache`);
   }
   active = server;
+  activeFile = found.file;
   return () => {
     if (active === server) active = undefined;
     uninstall();

@@ -43,6 +43,15 @@ test("a missing module: the frames Node gives, none of coldstart's; a module tha
       assert.match(seen[0], /at Module\._resolveFilename \(node:/, 'named as Node names it');
     }
   }
+  // Uncaught, a missing module prints above the error what plain Node prints: Node's own
+  // `throw err;` and its line (before, coldstart's one-line rethrow), whichever step it passed.
+  const head = (stderr) => stderr.split('\n').slice(0, 4).join('\n');
+  const plainMissing = runNode(['missing.js'], { cwd: dir });
+  assert.match(plainMissing.stderr, /^node:internal\/modules\/cjs\/loader:\d+\n  throw err;\n  \^\n/);
+  for (const setting of [env, { ...env, COLDSTART_PACK: 'off' }, { ...env, COLDSTART_PACK: 'off', COLDSTART_HOOKS: 'patch' }]) {
+    const served = runNode(['--require', registerCjs, 'missing.js'], { cwd: dir, env: setting });
+    assert.equal(head(served.stderr), head(plainMissing.stderr), JSON.stringify(setting));
+  }
   // An error the module throws passes coldstart's steps untouched: Node prints its line above it.
   const thrown = runNode(['--require', registerCjs, 'throws.js'], { cwd: dir, env });
   assert.ok(thrown.stderr.startsWith(`${join(dir, 'lib/thrower.js')}:1\nthrow new Error("thrown at load");\n^`), thrown.stderr);

@@ -241,3 +241,58 @@ test('a defer configuration above the project root, where the lookup goes on, vo
   writeFileSync(join(outer, 'package.json'), JSON.stringify({ coldstart: { defer: [] } }));
   assert.ok(run(dir).core, 'served once a configuration above it exists');
 });
+
+test('beside a pack recorded for another program: a small program it serves nothing steps aside from its second run; a rebuilt or removed pack voids that', { skip: !learns }, (t) => {
+  const big = {};
+  for (let i = 0; i < 44; i++) big[`node_modules/big-lib/m${i}.js`] = `module.exports = ${i};`;
+  const dir = app(t, {
+    extra: {
+      ...big,
+      'node_modules/big-lib/package.json': { name: 'big-lib', version: '1.0.0' },
+      'node_modules/big-lib/index.js': `module.exports = [${Array.from({ length: 44 }, (_, i) => `require("./m${i}")`).join(', ')}].length;`,
+      'tool.js': 'console.log(require("big-lib"), typeof globalThis[Symbol.for("coldstart")]);',
+      // Loads one module the pack holds: served, so never learned.
+      'uses-pack.js': `require("big-lib/m3"); ${probe}`,
+    },
+  });
+  const built = runCli(['pack', '--', process.execPath, 'tool.js'], { cwd: dir, env: base });
+  assert.equal(built.code, 0, built.stderr);
+  const pack = join(dir, 'node_modules/.cache/coldstart/pack.v1');
+  assert.ok(existsSync(pack));
+  const plain = runNode(['main.js'], { cwd: dir });
+  assert.ok(run(dir).core, 'the first run is served (the pack has nothing for it)');
+  const second = run(dir);
+  assert.equal(second.core, false, 'learned beside the pack');
+  assert.equal(second.stdout, plain.stdout);
+  const report = indexReport(dir);
+  assert.equal(report.state, 'aside', JSON.stringify(report));
+  assert.match(report.reason, /an earlier run of main\.js loaded 3 modules: too few for the index and the pack, which served it nothing, to pay/);
+  // The pack's own program is still served.
+  for (let i = 0; i < 2; i++) {
+    const tool = runNode(['--require', register, 'tool.js'], { cwd: dir, env: base });
+    assert.equal(tool.code, 0, tool.stderr);
+    assert.equal(tool.stdout, '44 object\n');
+  }
+  // A program the pack served a module is not learned.
+  for (let i = 0; i < 3; i++) {
+    const served = runNode(['--require', register, 'uses-pack.js'], { cwd: dir, env: base });
+    assert.equal(served.code, 0, served.stderr);
+    assert.match(served.stdout, /object/, `run ${i + 1} of uses-pack.js is served`);
+  }
+  // The pack rebuilt (it may hold this program now): the row is void until learned again.
+  const later = new Date(Date.now() + 5000);
+  utimesSync(pack, later, later);
+  assert.ok(run(dir).core, 'served after the pack changed');
+  assert.equal(run(dir).core, false, 'learned again');
+  // The pack removed: a row learned beside it says nothing of a run without it.
+  rmSync(pack);
+  assert.ok(run(dir).core, 'served once the pack is gone');
+  assert.equal(run(dir).core, false, 'learned again, without a pack');
+  // A row learned without a pack says nothing of what a pack would serve.
+  assert.equal(runCli(['pack', '--', process.execPath, 'tool.js'], { cwd: dir, env: base }).code, 0);
+  assert.ok(run(dir).core, 'served beside the new pack');
+  assert.equal(run(dir).core, false, 'and learned beside it');
+  // Named by COLDSTART_PACK, relative to the working directory, as the core resolves it.
+  const named = { COLDSTART_PACK: 'node_modules/.cache/coldstart/pack.v1' };
+  assert.equal(run(dir, named).core, false, 'the same pack, named');
+});
