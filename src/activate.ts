@@ -7,7 +7,7 @@ import { installRecordsWriter } from './lazy/eager.js';
 import { installDeferHooks } from './defer/provider.js';
 import { prepareIndex } from './locations/open-at-start.js';
 import { setKnownFiles } from './defer/config.js';
-import { activatePack, activePack, activePackFile, packAbsent, packStepsAside } from './pack/open-at-start.js';
+import { activatePack, activePack, packAbsent, packBeside, packStepsAside } from './pack/open-at-start.js';
 import { learnSmallProgram, learnedStepsAside } from './step-aside-learn.js';
 import { sharingStampStats } from './locations/stamps.js';
 import { sharedState, type SharedState } from './shared-state.js';
@@ -41,11 +41,12 @@ function activateOnce(state: SharedState): () => void {
     // What an earlier run of this program taught (step-aside-learn.ts): beside a pack, of a
     // program the pack was not recorded for; without one, of any.
     activatePack(projectRoot === undefined || indexFile === undefined ? undefined : (packFile) => learnedStepsAside(projectRoot, indexFile, packFile));
-    const packFile = activePackFile();
+    const packFile = packBeside()?.file;
     const root = packAbsent() || packFile !== undefined ? projectRoot : undefined;
     const aside = packStepsAside() ?? (root === undefined || indexFile === undefined || !packAbsent() ? undefined : learnedStepsAside(root, indexFile));
     if (aside !== undefined) {
       // A small program, recorded so: nothing of coldstart's can pay for itself in this process.
+      if (packStepsAside() === undefined) debug('register', aside);
       index?.stepAside(aside);
       index = undefined;
       state.activated = () => {
@@ -66,7 +67,8 @@ function activateOnce(state: SharedState): () => void {
     const prepared = index;
     // Beside a pack, a run is learned only when it loaded no module the pack holds: none served,
     // none left to another tool's hooks, none changed since (step-aside-learn.ts).
-    const beside = pack !== undefined && packFile !== undefined ? { file: packFile, served: () => pack.counts.hits + pack.counts.foreign + pack.counts.stale } : undefined;
+    const besidePack = packBeside();
+    const beside = besidePack === undefined ? undefined : { file: besidePack.file, opened: besidePack.opened, served: () => (pack === undefined ? 0 : pack.counts.hits + pack.counts.foreign + pack.counts.stale) };
     if (root !== undefined && indexFile !== undefined) {
       learnSmallProgram(root, indexFile, { deferUsers: () => (whenAsked ? pack?.deferUsers : view?.deferUsers.length), deferHooks, imports: () => prepared?.imports(), pack: beside });
     }

@@ -41,6 +41,8 @@ export interface SharedState {
   };
   /** Set by `coldstart profile` before it loads the preload into its own CommonJS process. */
   profileInProcessCommonJs?: boolean;
+  /** Called when process.argv names another program than at activation (pack/open-at-start.ts). */
+  programChanged?: () => void;
   /** The lazy-load records of every copy of the API (lazy/records.ts). */
   lazyStore?: { records: MutableRecord[]; exitHookInstalled: boolean };
   /** Which lazy() stand-in belongs to which record, for isLazy() and unwrap() (lazy/lazy.ts). */

@@ -25,14 +25,23 @@ import {
   TINY_RUN_MODULES,
   argsHash,
   coreNeeded,
+  forkedChild,
   learnedAside,
   learnedFile,
   learnedRows,
   plainResolution,
+  preloadsKey,
   slowFilesystem,
   watchFiles,
   type StoredAside,
 } from './step-aside.js';
+
+/** The pack a run is learned beside: its file, its mtime and size when opened, and how many of its modules the run loaded. */
+export interface BesidePack {
+  readonly file: string;
+  readonly opened: readonly [number, number];
+  readonly served: () => number;
+}
 
 /** Argument lists kept per entry: the newest win. */
 const ROWS_PER_ENTRY = 16;
@@ -81,8 +90,8 @@ export function learnSmallProgram(
     deferUsers: () => number | undefined;
     deferHooks: boolean;
     imports: () => { esModules: number; unsure: ReadonlySet<string> } | undefined;
-    /** The pack serving this run, which its row then watches, and how many of the modules it holds the run loaded. */
-    pack?: { file: string; served: () => number } | undefined;
+    /** The pack serving this run, which its row then watches, as it was when opened, and how many of the modules it holds the run loaded. */
+    pack?: BesidePack | undefined;
   },
 ): void {
   const entry = process.argv[1];
@@ -90,7 +99,7 @@ export function learnSmallProgram(
   // Defer's hooks are the one thing the core does that a plain run would do otherwise (the
   // syntax, a configuration, even an empty one): a program that has them always needs the core.
   if (facts.deferHooks) return;
-  if (isOff('COLDSTART_STEP_ASIDE') || sharedInstall() || recording.some((name) => isOn(name)) || !plainResolution() || foreignPreloads()) return;
+  if (isOff('COLDSTART_STEP_ASIDE') || sharedInstall() || recording.some((name) => isOn(name)) || !plainResolution() || foreignPreloads() || forkedChild()) return;
   // A worker (where Node disables process.chdir) sees its own modules, not its program's.
   if ((process.chdir as { disabled?: unknown }).disabled === true) return;
   // As the program was started: some rewrite process.argv as they parse it.
@@ -113,13 +122,16 @@ function learn(
   deferUsers: number | undefined,
   imports: { esModules: number; unsure: ReadonlySet<string> } | undefined,
   loaded: LoadedSoFar,
-  pack: { file: string; served: () => number } | undefined,
+  pack: BesidePack | undefined,
 ): void {
   // A large program is told at once (coldstart's register entry may be one of the files).
   if (deferUsers !== 0 || loaded.files.length > SMALL_RUN_MODULES) return;
   // Beside a pack: only a program that loaded none of the modules it holds (so no deferral
   // either), and only a pack under the root, which the row can watch.
   if (pack !== undefined && (pack.served() > 0 || !pack.file.startsWith(`${root}/`))) return;
+  // A pack rebuilt while the program ran was not the one that served it nothing.
+  const packNow = pack === undefined ? undefined : statSync(pack.file, { throwIfNoEntry: false });
+  if (pack !== undefined && (packNow === undefined || packNow.mtimeMs !== pack.opened[0] || packNow.size !== pack.opened[1])) return;
   // coldstart's own register entry is no module of the program's.
   const ours = distPath('');
   const run = { files: loaded.files.filter((file) => !file.startsWith(ours)) };
@@ -149,9 +161,12 @@ function learn(
   const install = stampCandidates.map((path) => `${root}/${path}`).filter((path) => statSync(path, { throwIfNoEntry: false }) !== undefined);
   // Files under node_modules change with the install, which the stamps watch, as the pack's rows do.
   const firstParty = run.files.filter((file) => !file.slice(root.length).includes('/node_modules/'));
-  // Beside a pack, the pack file too: rebuilt (perhaps for this program) or removed, the row is void.
-  const watched = watchFiles(root, [entry, ...firstParty, ...install, ...(pack === undefined ? [] : [pack.file])], real.slice(0, real.lastIndexOf('/')));
-  const row: StoredAside = [rel, key, run.files.length, watched, conditionsKey()];
+  // Their folders too: a file added there (a plugin an optional require() looked for) may change
+  // what the program loads. Beside a pack, the pack file too: rebuilt (perhaps for this program)
+  // or removed, the row is void.
+  const folders = [real, ...firstParty].map((file) => file.slice(0, file.lastIndexOf('/'))).filter((dir) => dir.startsWith(`${root}/`) || dir === root);
+  const watched = watchFiles(root, [entry, ...firstParty, ...install, ...(pack === undefined ? [] : [pack.file]), ...folders], real.slice(0, real.lastIndexOf('/')));
+  const row: StoredAside = [rel, key, run.files.length, watched, conditionsKey(), preloadsKey()];
   const same = (r: StoredAside): boolean => Array.isArray(r) && r[0] === rel && r[1] === key;
   const others = rows.filter((r) => !same(r));
   const known = rows.find(same);

@@ -32,7 +32,7 @@ export type WatchedFile = [string, number, number] | [string, number, number, st
  * the runs loaded, and each file the auto-defer configuration lookup reads from the entry up;
  * the resolution conditions and NODE_PATH the runs had (pack/open-at-start.ts conditionsKey)]
  */
-export type StoredAside = [string, string[] | string, number, WatchedFile[], string];
+export type StoredAside = [string, string[] | string, number, WatchedFile[], string] | [string, string[] | string, number, WatchedFile[], string, string];
 
 /** [root-relative path, mtimeMs, size (-1 for a directory)], as the pack's stamps (node_modules
  *  also with the hash of packageNames, the root package.json with its meaning). */
@@ -75,15 +75,17 @@ export function slowFilesystem(dir: string): string | undefined {
  * (on a network or FUSE filesystem, only a program of fewer than TINY_RUN_MODULES modules),
  * on Node 22+ (Node 20 gets no new optimisation); undefined otherwise.
  */
-export function asideEntry(aside: readonly StoredAside[] | undefined, root: string, conditions: string | undefined, argv: readonly string[] = process.argv): StoredAside | undefined {
+export function asideEntry(aside: readonly StoredAside[] | undefined, root: string, conditions: string | undefined, argv: readonly string[] = process.argv, preloads?: string): StoredAside | undefined {
   const entry = argv[1];
   if (aside === undefined || aside.length === 0 || entry === undefined || !entry.startsWith(`${root}/`)) return undefined;
-  if (isOff('COLDSTART_STEP_ASIDE') || Number(process.versions.node.split('.')[0]) < 22) return undefined;
+  if (isOff('COLDSTART_STEP_ASIDE') || Number(process.versions.node.split('.')[0]) < 22 || forkedChild()) return undefined;
   const rel = entry.slice(root.length + 1);
   const args = JSON.stringify(argv.slice(2));
   const hashed = argsHash(argv.slice(2));
   const found = aside.find((row) => row[0] === rel && (typeof row[1] === 'string' ? row[1] === hashed : JSON.stringify(row[1]) === args));
   if (found === undefined || !Array.isArray(found[3])) return undefined;
+  // A learned row holds for the preloads it was learned with: another (`-r big-lib`) may load what a pack serves.
+  if (preloads !== undefined && found[5] !== preloads) return undefined;
   // Other conditions or NODE_PATH may load other files. The core knows its key; the register
   // loader, which cannot compute it cheaply, steps aside only for runs with neither.
   if (conditions !== undefined ? found[4] !== conditions : !plainResolution()) return undefined;
@@ -107,6 +109,7 @@ export function watchFiles(root: string, paths: Iterable<string>, entryDir: stri
   const seen = new Set<string>();
   /** `path` relative to the root, climbing out of it with `../` for the lookup's ancestors. */
   const relative = (path: string): string => {
+    if (path === root) return '.';
     let base = root;
     let up = '';
     while (!path.startsWith(base === '/' ? '/' : `${base}/`)) {
@@ -116,7 +119,7 @@ export function watchFiles(root: string, paths: Iterable<string>, entryDir: stri
     return up + path.slice(base === '/' ? 1 : base.length + 1);
   };
   const watch = (path: string, outside = false): void => {
-    if ((!outside && !path.startsWith(`${root}/`)) || seen.has(path)) return;
+    if ((!outside && !path.startsWith(`${root}/`) && path !== root) || seen.has(path)) return;
     seen.add(path);
     const st = statOrUndefined(path);
     // Root-relative, as the row names them; a directory's size is filesystem noise.
@@ -154,6 +157,30 @@ export function argsHash(args: readonly string[]): string {
     b = Math.imul(b ^ c, 0x5bd1e995) ^ (b >>> 15);
   }
   return `${(a >>> 0).toString(16).padStart(8, '0')}${(b >>> 0).toString(16).padStart(8, '0')}`;
+}
+
+/**
+ * Whether this process is a cluster worker or a child forked with an IPC channel: such a child
+ * often runs its parent's entry with its parent's arguments (cluster.fork()) and loads other
+ * modules, so neither what a parent's run taught nor what the child's run teaches holds for the
+ * other.
+ */
+export function forkedChild(): boolean {
+  // Node takes NODE_UNIQUE_ID and NODE_CHANNEL_FD out of the environment before preloads run; the channel stays.
+  return process.channel !== undefined && process.channel !== null;
+}
+
+/** A hash of the preload flags this process was started with (command line and NODE_OPTIONS), coldstart's own included. */
+export function preloadsKey(): string {
+  const flags = [...(process.env['NODE_OPTIONS'] ?? '').split(/\s+/), '\0', ...process.execArgv];
+  const kept: string[] = [];
+  for (let i = 0; i < flags.length; i++) {
+    const flag = flags[i]!;
+    const name = flag.split('=', 1)[0]!;
+    if (!['-r', '--require', '--import', '--loader', '--experimental-loader'].includes(name)) continue;
+    kept.push(flag.includes('=') ? flag : `${flag}=${flags[++i] ?? ''}`);
+  }
+  return argsHash(kept);
 }
 
 /** Whether this process resolves with no flags: no --conditions (-C), no NODE_PATH. */
@@ -335,7 +362,7 @@ export function learnedAside(root: string, dir: string, conditions: string | und
   if (entry === undefined || !entry.startsWith(`${root}/`)) return undefined;
   const head = readHead(learnedFile(dir, entry.slice(root.length + 1)), root, 1);
   if (head === undefined || head === 'absent') return undefined;
-  const row = asideEntry(learnedRows(head), root, conditions);
+  const row = asideEntry(learnedRows(head), root, conditions, process.argv, preloadsKey());
   if (row === undefined || packFile === undefined) return row;
   const rel = packFile.startsWith(`${root}/`) ? packFile.slice(root.length + 1) : undefined;
   return rel !== undefined && row[3].some((watched) => watched[0] === rel) ? row : undefined;
@@ -435,7 +462,8 @@ export function registerStepsAside(ownDir: string, magic: string, version: numbe
   // it was not recorded for; without one, what was learned without a pack.
   if (!settingOff(packSetting)) {
     if (packSetting !== undefined && packSetting !== '') {
-      const file = packSetting.startsWith('/') ? packSetting : `${cwd}/${packSetting}`;
+      // As the core resolves it (pack/store.ts packPathFor): a learned row names the pack so.
+      const file = process.getBuiltinModule('node:path').resolve(cwd, packSetting);
       const said = packSaysAside(root, file, magic, version);
       if (said !== 'absent') return said || learned(file);
     } else if (has(`${root}/${defaultPack}`)) {

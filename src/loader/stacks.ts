@@ -55,7 +55,8 @@ function ownFrame(frame: string): boolean {
     ownDirs = [`${dist}${sep}`, `${dirname(dist)}${sep}src${sep}`];
   }
   for (const dir of ownDirs) if (frame.includes(dir)) return true;
-  if (frame.includes('(node:internal/modules/customization_hooks:')) {
+  // Node's default step under its hooks (`defaultResolve` in the CommonJS loader) runs only because a hook is registered.
+  if (frame.includes('(node:internal/modules/customization_hooks:') || /^\s+at defaultResolve \(node:internal\/modules\/cjs\/loader:/.test(frame)) {
     const others = sharedState().foreignHooks;
     return others === undefined || (!others.foreign && !others.resolution);
   }
@@ -75,26 +76,39 @@ let resolveThrow: { line: number; text: string } | null | undefined;
 let resolveRethrowFn: ((error: unknown) => never) | undefined;
 
 /**
- * The line of Node's `throw err;` for a MODULE_NOT_FOUND made by `nodeResolve` (Node's own
- * Module._resolveFilename), as Node prints it above the uncaught error: the error's first frame
- * names the line of its `new Error(message)`, and the function's source how many lines below
- * that it is thrown. Learnt from the first such error, whose stack is then formatted; undefined
- * for any other error, or where Node's function does not read so.
+ * The line of Node's `throw err;` for a module require() cannot find, as Node prints it above
+ * the uncaught error, when `error` is one (its code, and the require stack only Node's
+ * Module._resolveFilename gives it) and `nodeResolve` is Node's own function. Learnt once, from
+ * an error of coldstart's making, so that no error of the program's is formatted early (a
+ * formatter it installs later must still apply): Node's function, asked with no lookup path,
+ * fails at once and asks the disk nothing. Its first frame names the line of its
+ * `new Error(message)`, and the function's source how many lines below that it is thrown.
  */
 function resolveThrowSite(error: unknown, nodeResolve: Function): { line: number; text: string } | undefined {
+  if (!(error instanceof Error) || (error as { code?: unknown }).code !== 'MODULE_NOT_FOUND' || !Array.isArray((error as { requireStack?: unknown }).requireStack)) return undefined;
   if (resolveThrow !== undefined) return resolveThrow ?? undefined;
-  if (!(error instanceof Error) || (error as { code?: unknown }).code !== 'MODULE_NOT_FOUND' || Error.prepareStackTrace !== nodeFormatter) return undefined;
-  const stack = error.stack;
-  const first = typeof stack === 'string' ? split(stack).frames[0] : undefined;
-  const made = first === undefined ? null : /^\s+at (?:Module|Function)\._resolveFilename \(node:internal\/modules\/cjs\/loader:(\d+):\d+\)$/.exec(first);
-  // Made elsewhere (a tool's own MODULE_NOT_FOUND): a later one may tell.
-  if (made === null) return undefined;
+  if (Error.prepareStackTrace !== nodeFormatter) return undefined;
   resolveThrow = null;
   const lines = Function.prototype.toString.call(nodeResolve).split('\n');
   const thrown = lines.findLastIndex((line) => /^\s*throw err;$/.test(line));
   const created = lines.findLastIndex((line, i) => i < thrown && line.includes('= new Error(message)'));
-  // Node's own function: another tool's wrapper in its place does not read so.
+  // Node's own function: another tool's wrapper in its place does not read so, and is not called.
   if (thrown === -1 || created === -1 || !lines.some((line) => line.includes("'MODULE_NOT_FOUND'"))) return undefined;
+  const limit = Error.stackTraceLimit;
+  let probe: unknown;
+  try {
+    Error.stackTraceLimit = 1;
+    nodeResolve.call(process.getBuiltinModule('node:module'), 'coldstart-probe-of-a-missing-module', null, false, { paths: [] });
+  } catch (caught) {
+    probe = caught;
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+  const stack = probe instanceof Error ? probe.stack : undefined;
+  const first = typeof stack === 'string' ? split(stack).frames[0] : undefined;
+  // Named `<anonymous>` while coldstart's wrapper holds Module._resolveFilename.
+  const made = first === undefined ? null : /^\s+at (?:Module|Function)\.(?:_resolveFilename|<anonymous>) \(node:internal\/modules\/cjs\/loader:(\d+):\d+\)$/.exec(first);
+  if (made === null) return undefined;
   resolveThrow = { line: Number(made[1]) + thrown - created, text: lines[thrown]! };
   return resolveThrow;
 }

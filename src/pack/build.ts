@@ -2,7 +2,7 @@
 // files under the project root, reads each file once (stat, read, stat again: a file that
 // changed meanwhile is left out) and writes the pack atomically.
 import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { SKIPPABLE_BYTES, SMALL_RUN_MODULES, watchFiles, type StoredAside } from '../step-aside.js';
 import { usesDeferredImport } from '../defer/detect.js';
 import { checksum, encodePack, type ModuleFormat, type StoredAnswer, type StoredScope, type StoredWatch } from './format.js';
@@ -300,7 +300,8 @@ export function buildPack(options: {
   const sizes = new Map(modules.map((m) => [join(root, m.path), m.bytes]));
   const aside = options.always === true ? [] : smallRuns(root, options.recordings, { deferUsers: options.deferUsers, defersAt: options.defersAt, sizes, eagerLoads, plainConditions: options.plainConditions });
   const scopes = packageScopes(root, modules.filter((m) => !managed(m.path) && scopeDecidesFormat(m.path)).map((m) => m.path));
-  const bytes = encodePack({ root, node: process.version, conditions: options.conditions, stamps, modules, answers: kept, starts, codeCacheTag, deferUsers: options.deferUsers, aside, scopes, servedFirst });
+  const lazyEntries = recordedEntries(root, options.recordings.map((r) => r.entry));
+  const bytes = encodePack({ root, node: process.version, conditions: options.conditions, stamps, modules, answers: kept, starts, lazyEntries, codeCacheTag, deferUsers: options.deferUsers, aside, scopes, servedFirst });
   writeFileAtomic(file, bytes);
   return {
     file,
@@ -654,4 +655,28 @@ function packageJsonChain(dir: string): string[] {
     chain.push(file);
     if (statSync(file, { throwIfNoEntry: false })?.isFile() === true || dirname(at) === at) return chain;
   }
+}
+
+/**
+ * The programs a lazy pack's rewrites are for: each recorded entry's real path, root-relative
+ * ('' for a run with no entry script); entries outside the root, which no served run under it
+ * can name, are left out.
+ */
+function recordedEntries(root: string, entries: readonly (string | undefined)[]): string[] {
+  const found = new Set<string>();
+  for (const entry of entries) {
+    if (entry === undefined || entry === '') {
+      found.add('');
+      continue;
+    }
+    let real: string;
+    try {
+      real = realpathSync(entry);
+    } catch {
+      continue;
+    }
+    const rel = relative(root, real);
+    if (rel !== '' && !rel.startsWith('..') && !isAbsolute(rel)) found.add(rel.split(sep).join('/'));
+  }
+  return [...found].sort();
 }

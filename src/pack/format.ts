@@ -56,6 +56,12 @@ export interface PackHeader {
   /** Learned deferral (`coldstart pack --lazy`): [path, offset, length, checksum, deferred
    *  specifiers] of each module's rewritten source, served in place of the original. */
   readonly lazy?: StoredLazy[];
+  /**
+   * The programs learned deferral was learned from: the real path of each recorded run's entry,
+   * root-relative ('' for a run with no entry script, `node -e`). Rewrites are served to these
+   * only; a pack with rewrites and without this list serves none (packs made before it).
+   */
+  readonly lazyEntries?: string[];
   /** Start-up facts of the recorded entries (absent in packs without any). */
   readonly starts?: StoredStart[];
   /**
@@ -171,6 +177,7 @@ export interface PackInput {
   readonly modules: { path: string; format: ModuleFormat; mtime: number; bytes: Buffer; codeCache?: Buffer | undefined; lazy?: { source: Buffer; deferred: string[]; watch?: StoredWatch[] | undefined } | undefined }[];
   readonly answers: StoredAnswer[];
   readonly starts?: StoredStart[] | undefined;
+  readonly lazyEntries?: string[] | undefined;
   readonly deferUsers?: number | undefined;
   readonly aside?: StoredAside[] | undefined;
   readonly scopes?: StoredScope[] | undefined;
@@ -236,7 +243,7 @@ export function encodePack(input: PackInput): Buffer {
     stamps: input.stamps,
     modules,
     answers: input.answers,
-    ...(lazy.length > 0 ? { lazy } : {}),
+    ...(lazy.length > 0 ? { lazy, lazyEntries: input.lazyEntries ?? [] } : {}),
     ...(input.starts !== undefined && input.starts.length > 0 ? { starts: input.starts } : {}),
     ...(input.deferUsers !== undefined ? { deferUsers: input.deferUsers } : {}),
     ...(input.aside !== undefined && input.aside.length > 0 ? { aside: input.aside } : {}),

@@ -5,7 +5,7 @@ import { sharedState } from '../shared-state.js';
 import { pnpActive, pnpReason } from '../pnp.js';
 import { preservesSymlinks } from '../node-options.js';
 import { isOn, pathSetting, setting, sharedInstall } from '../settings.js';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, realpathSync } from 'node:fs';
 import { debug } from '../debug.js';
 import { eagerMode } from '../lazy/eager.js';
 import { cjsConditions, esmConditions } from '../loader/conditions.js';
@@ -13,6 +13,7 @@ import { verifyMode } from './freshness.js';
 import { installPackHooks, type PackHooks } from './provider.js';
 import { PackServer, newPackCounts, type PackCounts } from './server.js';
 import { defaultPackPath, findPack, packOff } from './store.js';
+import type { PackHeader } from './format.js';
 import { useStartFacts } from '../loader/entry.js';
 import { asideEntry } from '../step-aside.js';
 import { enableCompileCache } from '../loader/node.js';
@@ -69,12 +70,15 @@ export function activePack(): PackServer | undefined {
   return active;
 }
 
-/** The file the active pack is read from. */
-let activeFile: string | undefined;
+/** The pack file a run is learned beside: the one serving it, or a stale one, which serves nothing. */
+let beside: { readonly file: string; readonly opened: readonly [number, number]; readonly stale: boolean } | undefined;
 
-/** The file of the pack serving this process, if any. */
-export function activePackFile(): string | undefined {
-  return active === undefined ? undefined : activeFile;
+/**
+ * The pack file this process could be learned beside (step-aside-learn.ts): the fresh pack serving
+ * it, or a stale one (which serves nothing until rebuilt), with its mtime and size when opened.
+ */
+export function packBeside(): { readonly file: string; readonly opened: readonly [number, number]; readonly stale: boolean } | undefined {
+  return beside !== undefined && (beside.stale || active !== undefined) ? beside : undefined;
 }
 
 /**
@@ -143,7 +147,19 @@ function open(report: PackRunReport, learned: ((packFile: string) => string | un
     absent = found.state === 'missing';
     report.state = found.state;
     report.reason = found.state === 'stale' ? `stale pack: ${found.reason}` : found.reason;
-    if (found.state === 'stale') debug('pack', `${report.reason}; running without it (rebuild: coldstart pack ${(found.header.lazy?.length ?? 0) > 0 ? '--lazy ' : ''}${found.file.endsWith(`/${defaultPackPath}`) ? '' : `--out ${found.file} `}-- <command>)`);
+    if (found.state === 'stale') {
+      // What was learned beside this pack holds while it is unchanged (stale, it serves nothing).
+      const learnedReason = trusted ? undefined : learned?.(found.file);
+      if (learnedReason !== undefined) {
+        report.state = 'aside';
+        report.reason = asideReason = learnedReason;
+        debug('pack', report.reason);
+        return () => {};
+      }
+      beside = { file: found.file, opened: [found.mtime, found.size], stale: true };
+      debug('pack', `${report.reason}; running without it (rebuild: coldstart pack ${(found.header.lazy?.length ?? 0) > 0 ? '--lazy ' : ''}${found.file.endsWith(`/${defaultPackPath}`) ? '' : `--out ${found.file} `}-- <command>)`);
+    }
+    else if (found.state === 'missing') debug('pack', `no pack at ${found.file} (optional: coldstart pack -- <command> makes one)`);
     else if (found.state !== 'no-project') debug('pack', `${found.reason}; running without the pack`);
     return () => {};
   }
@@ -168,7 +184,13 @@ function open(report: PackRunReport, learned: ((packFile: string) => string | un
   }
   report.verify = verifyMode();
   // COLDSTART_EAGER=1 turns learned deferral off with every other lazy load.
-  const server = new PackServer(found.pack, root, { verify: report.verify, conditions: conditionsKey(), counts: report.counts, lazy: !eagerMode(), trusted });
+  // Learned deferral holds for the programs it was learned from: another program may set up a
+  // mock, or an environment variable a deferred module reads, between its require() and first use.
+  const recorded = lazyRecorded(found.pack.header, root);
+  if (!recorded && (found.pack.header.lazy?.length ?? 0) > 0) debug('pack', `learned deferral is for ${found.pack.header.lazyEntries?.map((e) => e || '(no entry script)').join(', ') || 'the programs this pack was made from'}, not this program: serving the packed sources as written`);
+  const server = new PackServer(found.pack, root, { verify: report.verify, conditions: conditionsKey(), counts: report.counts, lazy: !eagerMode(), forThisProgram: recorded, trusted });
+  // A program started later in this process (coldstart profile's in-process run) is decided again.
+  sharedState().programChanged = () => server.serveRewritesFor(lazyRecorded(found.pack.header, root));
   report.modules = server.size;
   report.state = 'used';
   // A tree mounted at another path than the one named (COLDSTART_ROOT) matches nothing: say so.
@@ -191,9 +213,32 @@ function open(report: PackRunReport, learned: ((packFile: string) => string | un
     report.compileCache = enableCompileCache(`${found.file}.compile-cache`);
   }
   active = server;
-  activeFile = found.file;
+  beside = { file: found.file, opened: [found.mtime, found.size], stale: false };
   return () => {
     if (active === server) active = undefined;
     uninstall();
   };
+}
+
+/**
+ * Whether this process runs a program the pack's learned deferral was learned from: its entry's
+ * real path (from the pack's start-up facts where they hold it, else the disk) among the
+ * recorded ones. A pack made before the list was kept serves its rewrites to none.
+ */
+function lazyRecorded(header: PackHeader, root: string): boolean {
+  const entries = header.lazyEntries;
+  if (entries === undefined) return false;
+  const entry = process.argv[1];
+  if (entry === undefined || entry === '') return entries.includes('');
+  const base = root === '/' ? '' : root;
+  const known = header.starts?.find((start) => `${base}/${start[0]}` === entry);
+  let real: string | undefined = known === undefined ? undefined : `${base}/${known[1]}`;
+  if (real === undefined) {
+    try {
+      real = realpathSync(entry);
+    } catch {
+      return false;
+    }
+  }
+  return real.startsWith(`${base}/`) && entries.includes(real.slice(base.length + 1));
 }

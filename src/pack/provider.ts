@@ -228,7 +228,10 @@ function patchExtensions(server: PackServer, countMisses: boolean): () => void {
     return compileSource(module, served.source, filename, undefined, next);
   };
   const json: HandlerStep = (module, filename, next) => {
-    if (foreign.foreign) return next(module, filename);
+    if (foreign.foreign) {
+      if (server.packedFormat(filename) !== undefined) counts.foreign++;
+      return next(module, filename);
+    }
     const served = server.source(filename, jsonFormats);
     if (served === undefined) {
       if (countMisses && server.packedFormat(filename) === undefined) counts.misses++;

@@ -108,6 +108,8 @@ export class PackServer {
    */
   /** Serve learned-deferral sources (off under COLDSTART_EAGER). */
   readonly #lazy: boolean;
+  /** This process runs a program the rewrites were learned from (open-at-start.ts lazyRecorded). */
+  #forThisProgram: boolean;
   /** Requires made lazy in the modules served so far (learned deferral). */
   deferredRequires = 0;
   /** Learned-deferral rewrites not served because what they were learned on changed (or source maps are on). */
@@ -117,8 +119,9 @@ export class PackServer {
   /** Set by the pack's hooks when they answer the stand-ins themselves (pack/provider.ts). */
   servesStandIns = false;
 
-  constructor(pack: { readonly header: PackHeader; readonly body: Buffer | PackBody }, root: string, options: { verify: boolean; conditions: string; counts: PackCounts; lazy?: boolean; trusted?: boolean }) {
+  constructor(pack: { readonly header: PackHeader; readonly body: Buffer | PackBody }, root: string, options: { verify: boolean; conditions: string; counts: PackCounts; lazy?: boolean; trusted?: boolean; forThisProgram?: boolean }) {
     this.#lazy = options.lazy ?? true;
+    this.#forThisProgram = options.forThisProgram ?? true;
     this.#body = Buffer.isBuffer(pack.body) ? bufferBody(pack.body) : pack.body;
     this.#verify = options.verify;
     this.#trusted = options.trusted ?? false;
@@ -152,7 +155,7 @@ export class PackServer {
       if (at === undefined) throw new Error(`corrupt learned-deferral entry ${String(rel)}`);
       this.#lazyRows.set(rel, i);
       // Under COLDSTART_EAGER no rewritten source is served, so no stand-in is ever imported.
-      if (modules[at]![1] === 'module' && this.#lazy) this.hasLazyModules = true;
+      if (modules[at]![1] === 'module' && this.#lazy && this.#forThisProgram) this.hasLazyModules = true;
     }
     for (const row of pack.header.starts ?? []) {
       const [entry, real, files] = row;
@@ -345,9 +348,19 @@ export class PackServer {
     return entry !== undefined && this.#servesLazy(entry);
   }
 
+  /**
+   * Whether the rewrites are for the program this process now runs: a program started in this
+   * process after activation (`coldstart profile` runs `node <script>` in its own process) is
+   * decided again. An ES module's rewrite needs the stand-in hooks, installed at activation only
+   * for a recorded program, so only CommonJS rewrites follow a later decision.
+   */
+  serveRewritesFor(recorded: boolean): void {
+    this.#forThisProgram = recorded;
+  }
+
   /** Whether `entry` is served from its learned-deferral source (which is then the one checked). */
   #servesLazy(entry: Entry): boolean {
-    return this.#lazy && entry.lazy !== undefined && entry.lazyGood !== false;
+    return this.#lazy && this.#forThisProgram && entry.lazy !== undefined && entry.lazyGood !== false && (entry.format !== 'module' || this.hasLazyModules);
   }
 
   /**

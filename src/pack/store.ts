@@ -29,7 +29,7 @@ export interface OpenedPack {
 }
 
 export type ReadResult =
-  | { readonly ok: true; readonly pack: OpenedPack; readonly size: number }
+  | { readonly ok: true; readonly pack: OpenedPack; readonly size: number; readonly mtime: number }
   | { readonly ok: false; readonly missing: boolean; readonly reason: string };
 
 /** How much of the body one read takes: what a served run reads lies first, in load order (build.ts servingOrder). */
@@ -112,7 +112,7 @@ export function readPackFile(file: string, treeRoot?: string): ReadResult {
   try {
     const head = readAt(opened.fd, 0, Math.min(opened.size, HEAD_BYTES));
     const { header, bodyStart } = decodePackHead(head, opened.size, (from, length) => readAt(opened.fd, from, length));
-    return { ok: true, pack: { header, body: new FileBody(opened.fd, bodyStart, header.bodyLength) }, size: opened.size };
+    return { ok: true, pack: { header, body: new FileBody(opened.fd, bodyStart, header.bodyLength) }, size: opened.size, mtime: opened.mtime };
   } catch (error) {
     closeSync(opened.fd);
     return { ok: false, missing: false, reason: `ignoring ${file}: ${(error as Error).message}` };
@@ -123,8 +123,8 @@ export function readPackFile(file: string, treeRoot?: string): ReadResult {
 export type FoundPack =
   | { readonly state: 'no-project'; readonly file: undefined; readonly reason: string }
   | { readonly state: 'missing' | 'refused'; readonly file: string; readonly reason: string }
-  | { readonly state: 'stale'; readonly file: string; readonly reason: string; readonly header: PackHeader; readonly size: number }
-  | { readonly state: 'fresh'; readonly file: string; readonly pack: OpenedPack; readonly size: number; readonly root: string };
+  | { readonly state: 'stale'; readonly file: string; readonly reason: string; readonly header: PackHeader; readonly size: number; readonly mtime: number }
+  | { readonly state: 'fresh'; readonly file: string; readonly pack: OpenedPack; readonly size: number; readonly mtime: number; readonly root: string };
 
 /**
  * Finds and checks the pack (`override`: a file named by the caller, else COLDSTART_PACK, else
@@ -156,7 +156,7 @@ export function findPack(override?: string, fromOwnLocation = true, trusted = fa
   }
   if (stale !== undefined) {
     read.pack.body.close();
-    return { state: 'stale', file, reason: stale, header, size: read.size };
+    return { state: 'stale', file, reason: stale, header, size: read.size, mtime: read.mtime };
   }
-  return { state: 'fresh', file, pack: read.pack, size: read.size, root };
+  return { state: 'fresh', file, pack: read.pack, size: read.size, mtime: read.mtime, root };
 }

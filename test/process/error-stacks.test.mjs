@@ -37,7 +37,7 @@ test("a missing module: the frames Node gives, none of coldstart's; a module tha
     const served = runNode(['--require', registerCjs, file], { cwd: dir, env });
     const seen = frames(served[stream]);
     assert.ok(seen.length > 0, `${file}: ${served.stderr}`);
-    assert.deepEqual(seen.filter((line) => line.includes(dist) || line.includes('customization_hooks')), [], `${file}: no frame of coldstart's or of the hooks it registered\n${seen.join('\n')}`);
+    assert.deepEqual(seen.filter((line) => line.includes(dist) || line.includes('customization_hooks') || /at defaultResolve \(node:internal\/modules\/cjs\//.test(line)), [], `${file}: no frame of coldstart's or of the hooks it registered\n${seen.join('\n')}`);
     if (file !== 'missing.mjs') {
       assert.ok(seen.some((line) => line.includes(join(dir, 'node_modules/loader-dep/index.js'))), `${file}: the program's own frame is kept\n${seen.join('\n')}`);
       assert.match(seen[0], /at Module\._resolveFilename \(node:/, 'named as Node names it');
@@ -64,4 +64,20 @@ test("a missing module: the frames Node gives, none of coldstart's; a module tha
   const names = (stderr) => frames(stderr).map((line) => line.replace(/\s*\(.*\)$/, '').replace('Module._extensions..js', 'Object..js'));
   assert.deepEqual(names(thrown.stderr), names(plainThrown.stderr), thrown.stderr);
   assert.equal(frames(thrown.stderr).filter((line) => line.includes(dist)).length, 1, thrown.stderr);
+  // Only require()'s own "Cannot find module" gets Node's line, also after one was caught: a
+  // package's exports refusing a subpath keeps coldstart's honest rethrow, not a wrong Node line.
+  writeTree(dir, {
+    'node_modules/exports-dep/package.json': '{"name":"exports-dep","version":"1.0.0","exports":{".":"./index.js"}}',
+    'node_modules/exports-dep/index.js': 'module.exports = 1;\n',
+    'subpath.js': 'try { require("not-installed-anywhere"); } catch {}\nrequire("exports-dep/sub");\n',
+    // A formatter the program installs after catching the error still formats it.
+    'formatter.js': 'let caught;\ntry { require("not-installed-anywhere"); } catch (error) { caught = error; }\nError.prepareStackTrace = (error, frames) => `custom: ${frames.length} frames`;\nconsole.log(caught.stack);\n',
+  });
+  const refused = runNode(['--require', registerCjs, 'subpath.js'], { cwd: dir, env });
+  assert.match(refused.stderr, /ERR_PACKAGE_PATH_NOT_EXPORTED/);
+  assert.doesNotMatch(head(refused.stderr), /throw err;/, refused.stderr);
+  const plainFormatted = runNode(['formatter.js'], { cwd: dir });
+  const formatted = runNode(['--require', registerCjs, 'formatter.js'], { cwd: dir, env });
+  assert.equal(plainFormatted.stdout, 'custom: 10 frames\n');
+  if (Number(process.versions.node.split('.')[0]) >= 22) assert.equal(formatted.stdout, plainFormatted.stdout);
 });

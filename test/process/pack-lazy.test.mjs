@@ -554,3 +554,31 @@ test('coldstart lazy and profile show each learned-deferral load: where it was r
   assert.equal(profile.code, 0, profile.stderr);
   assert.match(`${profile.stdout}\n${profile.stderr}`, /heavy.*first use \(learned deferral\)/);
 });
+
+test('pack --lazy: rewrites are served to the programs they were learned from only; another program gets the packed sources as written', (t) => {
+  const dir = realpathSync(tempDir(t, 'coldstart-lazy-others-'));
+  writeTree(dir, {
+    'package.json': '{"name":"lazy-others","private":true}',
+    // reads-env reads an environment variable while it loads; uses-env loads it and uses it only in a function.
+    ...pkg('reads-env', 'const flag = process.env.LAZY_FLAG;\nmodule.exports = () => flag ?? "unset";\n'),
+    ...pkg('uses-env', 'const read = require("reads-env");\nmodule.exports = { run: () => read() };\n'),
+    'tool.js': 'require("uses-env");\nconsole.log("tool", Object.keys(require.cache).some((f) => f.includes("reads-env")));\n',
+    // Another program sets the variable between its require() and the first use.
+    'other.js': 'const env = require("uses-env");\nprocess.env.LAZY_FLAG = "late";\nconsole.log("other", env.run());\n',
+  });
+  const built = runCli(['pack', '--lazy', '--always', '--json', '--', process.execPath, 'tool.js'], { cwd: dir, env: base });
+  assert.equal(built.code, 0, built.stderr);
+  const header = readPackFile(join(dir, 'node_modules/.cache/coldstart/pack.v1')).pack.header;
+  assert.deepEqual(header.lazyEntries, ['tool.js']);
+  assert.ok(header.lazy.some(([path]) => path === 'node_modules/uses-env/index.js'), 'uses-env is rewritten');
+  const served = (file) => {
+    const result = runNode(['--import', register, file], { cwd: dir, env: base });
+    assert.equal(result.code, 0, result.stderr);
+    return result.stdout;
+  };
+  // The recorded program: reads-env stays unloaded.
+  assert.equal(served('tool.js'), 'tool false\n');
+  // Another program prints what plain Node prints: reads-env loads at require() and sees no flag.
+  assert.equal(runNode(['other.js'], { cwd: dir }).stdout, 'other unset\n');
+  assert.equal(served('other.js'), 'other unset\n');
+});

@@ -6,7 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -242,7 +243,8 @@ test('a defer configuration above the project root, where the lookup goes on, vo
   assert.ok(run(dir).core, 'served once a configuration above it exists');
 });
 
-test('beside a pack recorded for another program: a small program it serves nothing steps aside from its second run; a rebuilt or removed pack voids that', { skip: !learns }, (t) => {
+/** A project with a pack recorded for tool.js (big-lib: 45 modules); main.js loads none of them. */
+function packedApp(t, extra = {}) {
   const big = {};
   for (let i = 0; i < 44; i++) big[`node_modules/big-lib/m${i}.js`] = `module.exports = ${i};`;
   const dir = app(t, {
@@ -251,12 +253,17 @@ test('beside a pack recorded for another program: a small program it serves noth
       'node_modules/big-lib/package.json': { name: 'big-lib', version: '1.0.0' },
       'node_modules/big-lib/index.js': `module.exports = [${Array.from({ length: 44 }, (_, i) => `require("./m${i}")`).join(', ')}].length;`,
       'tool.js': 'console.log(require("big-lib"), typeof globalThis[Symbol.for("coldstart")]);',
-      // Loads one module the pack holds: served, so never learned.
-      'uses-pack.js': `require("big-lib/m3"); ${probe}`,
+      ...extra,
     },
   });
   const built = runCli(['pack', '--', process.execPath, 'tool.js'], { cwd: dir, env: base });
   assert.equal(built.code, 0, built.stderr);
+  return dir;
+}
+
+test('beside a pack recorded for another program: a small program it serves nothing steps aside from its second run; a rebuilt or removed pack voids that', { skip: !learns }, (t) => {
+  // uses-pack.js loads one module the pack holds: served, so never learned.
+  const dir = packedApp(t, { 'uses-pack.js': `require("big-lib/m3"); ${probe}` });
   const pack = join(dir, 'node_modules/.cache/coldstart/pack.v1');
   assert.ok(existsSync(pack));
   const plain = runNode(['main.js'], { cwd: dir });
@@ -293,6 +300,57 @@ test('beside a pack recorded for another program: a small program it serves noth
   assert.ok(run(dir).core, 'served beside the new pack');
   assert.equal(run(dir).core, false, 'and learned beside it');
   // Named by COLDSTART_PACK, relative to the working directory, as the core resolves it.
-  const named = { COLDSTART_PACK: 'node_modules/.cache/coldstart/pack.v1' };
-  assert.equal(run(dir, named).core, false, 'the same pack, named');
+  for (const name of ['node_modules/.cache/coldstart/pack.v1', './node_modules/.cache/../.cache/coldstart/pack.v1']) {
+    assert.equal(run(dir, { COLDSTART_PACK: name }).core, false, `the same pack, named ${name}`);
+  }
+});
+
+test('what a run learned beside a pack holds only for runs like it: other preloads, a cluster worker, a file added where it looked, a pack rebuilt while it ran', { skip: !learns }, async (t) => {
+  const served = (dir, args, env = {}) => {
+    const result = runNode(['--require', register, ...args], { cwd: dir, env: { ...base, ...env } });
+    assert.equal(result.code, 0, result.stderr);
+    return result.stdout;
+  };
+  // A preload added on a later run may load what the pack holds: the row was learned without it.
+  const preloaded = packedApp(t, { 'pre.js': 'require("big-lib");' });
+  run(preloaded);
+  assert.equal(run(preloaded).core, false);
+  assert.match(served(preloaded, ['--require', './pre.js', 'main.js']), /object/, 'served with another preload');
+  assert.equal(run(preloaded).core, false, 'and still learned for runs without it');
+  // A cluster worker runs its primary's entry with its arguments and may load what the pack holds.
+  const clustered = packedApp(t, {
+    'main.js': [
+      'const cluster = require("node:cluster");',
+      'if (cluster.isPrimary) { cluster.fork().on("exit", () => console.log("primary", typeof globalThis[Symbol.for("coldstart")])); }',
+      'else { console.log("worker", require("big-lib"), typeof globalThis[Symbol.for("coldstart")]); process.exit(0); }',
+    ].join('\n'),
+  });
+  for (let i = 0; i < 3; i++) assert.match(served(clustered, ['main.js']), /worker 44 object/, `run ${i + 1}: the worker is served`);
+  // An optional require() of a first-party file that is not there yet: added, it may load the pack's modules.
+  const optional = packedApp(t, { 'main.js': `try { require("./plugin.js"); } catch {}\n${probe}` });
+  run(optional);
+  assert.equal(run(optional).core, false);
+  writeFileSync(join(optional, 'plugin.js'), 'console.log("plugin", require("big-lib"));');
+  assert.match(served(optional, ['main.js']), /plugin 44\n.*object/, 'served once the file is there');
+  // A pack rebuilt while the program ran did not serve it: nothing is learned from that run.
+  const raced = packedApp(t, { 'main.js': `setTimeout(() => { ${probe} }, 1500);` });
+  const child = spawn(process.execPath, ['--require', register, 'main.js'], { cwd: raced, env: { ...process.env, ...base }, stdio: 'ignore' });
+  await new Promise((resolve) => setTimeout(resolve, 700));
+  const later = new Date(Date.now() + 5000);
+  utimesSync(join(raced, 'node_modules/.cache/coldstart/pack.v1'), later, later);
+  await once(child, 'exit');
+  assert.ok(run(raced).core, 'not learned from the run the pack changed under');
+});
+
+test('beside a stale pack (the install changed since it was made), which serves nothing, a small program is learned too; the pack rebuilt voids that', { skip: !learns }, (t) => {
+  const dir = packedApp(t);
+  writeTree(dir, { 'node_modules/added/package.json': { name: 'added', version: '1.0.0' }, 'node_modules/added/index.js': 'module.exports = 1;' });
+  // Stats make the core load: it says the pack is stale, and learns nothing (a reporting run).
+  const stats = join(tempDir(t, 'coldstart-learned-stats-'), 'pack.jsonl');
+  assert.equal(runNode(['--require', register, 'main.js'], { cwd: dir, env: { ...base, COLDSTART_PACK_STATS: stats } }).code, 0);
+  assert.equal(JSON.parse(readFileSync(stats, 'utf8').trim().split('\n')[0]).state, 'stale');
+  run(dir);
+  assert.equal(run(dir).core, false, 'learned beside the stale pack');
+  assert.equal(runCli(['pack', '--', process.execPath, 'tool.js'], { cwd: dir, env: base }).code, 0);
+  assert.ok(run(dir).core, 'served once the pack is rebuilt');
 });

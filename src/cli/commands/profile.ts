@@ -172,6 +172,8 @@ async function runInProcess(script: string, command: string[], options: Options,
     const env = profileEnv(dir, options.coverage);
     for (const key of ['NODE_OPTIONS', 'COLDSTART_PROFILE_DIR', 'COLDSTART_PROFILE_COVERAGE', 'COLDSTART_LAZY_RECORDS']) process.env[key] = env[key];
     process.argv = [process.argv[0]!, resolve(script), ...command.slice(2)];
+    // The pack's learned deferral is for the programs it was recorded from: this one now.
+    sharedState().programChanged?.();
     if (startsInCommonJs(execFlags)) sharedState().profileInProcessCommonJs = true;
     // Activation ran before the records were asked for: learned-deferral loads report from now on.
     (await import('../../lazy/learned-records.js')).recordLearnedLoads();
