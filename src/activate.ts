@@ -41,7 +41,8 @@ function activateOnce(state: SharedState): () => void {
     // What an earlier run of this program taught (step-aside-learn.ts): beside a pack, of a
     // program the pack was not recorded for; without one, of any.
     activatePack(projectRoot === undefined || indexFile === undefined ? undefined : (packFile) => learnedStepsAside(projectRoot, indexFile, packFile));
-    const packFile = packBeside()?.file;
+    // A program the pack was recorded from is the pack's to decide, never learned beside it.
+    const packFile = activePack()?.recordedProgram === true ? undefined : packBeside()?.file;
     const root = packAbsent() || packFile !== undefined ? projectRoot : undefined;
     const aside = packStepsAside() ?? (root === undefined || indexFile === undefined || !packAbsent() ? undefined : learnedStepsAside(root, indexFile));
     if (aside !== undefined) {
@@ -67,7 +68,7 @@ function activateOnce(state: SharedState): () => void {
     const prepared = index;
     // Beside a pack, a run is learned only when it loaded no module the pack holds: none served,
     // none left to another tool's hooks, none changed since (step-aside-learn.ts).
-    const besidePack = packBeside();
+    const besidePack = packFile === undefined ? undefined : packBeside();
     const beside = besidePack === undefined ? undefined : { file: besidePack.file, opened: besidePack.opened, served: () => (pack === undefined ? 0 : pack.counts.hits + pack.counts.foreign + pack.counts.stale) };
     if (root !== undefined && indexFile !== undefined) {
       learnSmallProgram(root, indexFile, { deferUsers: () => (whenAsked ? pack?.deferUsers : view?.deferUsers.length), deferHooks, imports: () => prepared?.imports(), pack: beside });

@@ -102,11 +102,14 @@ export function learnSmallProgram(
   if (isOff('COLDSTART_STEP_ASIDE') || sharedInstall() || recording.some((name) => isOn(name)) || !plainResolution() || foreignPreloads() || forkedChild()) return;
   // A worker (where Node disables process.chdir) sees its own modules, not its program's.
   if ((process.chdir as { disabled?: unknown }).disabled === true) return;
-  // As the program was started: some rewrite process.argv as they parse it.
+  // As the program was started: some rewrite process.argv as they parse it, or NODE_OPTIONS for their children.
   const args = process.argv.slice(2);
+  const preloads = preloadsKey();
   process.once('exit', () => {
     try {
-      learn(root, dirname(indexFile), entry, args, facts.deferUsers(), facts.imports(), loadedSoFar(), facts.pack);
+      // Served from the pack: not learned (learn, below), and told before require.cache is read.
+      if (facts.pack !== undefined && facts.pack.served() > 0) return;
+      learn(root, dirname(indexFile), entry, args, preloads, facts.deferUsers(), facts.imports(), loadedSoFar(), facts.pack);
     } catch (error) {
       // Learning is an optimisation for the next run; this one exits as it would.
       debug('register', `could not learn whether ${entry} is a small program: ${(error as Error).message}`);
@@ -119,6 +122,7 @@ function learn(
   dir: string,
   entry: string,
   args: string[],
+  preloads: string,
   deferUsers: number | undefined,
   imports: { esModules: number; unsure: ReadonlySet<string> } | undefined,
   loaded: LoadedSoFar,
@@ -164,10 +168,12 @@ function learn(
   // Their folders too: a file added there (a plugin an optional require() looked for) may change
   // what the program loads. Beside a pack, the pack file too: rebuilt (perhaps for this program)
   // or removed, the row is void.
-  const folders = [real, ...firstParty].map((file) => file.slice(0, file.lastIndexOf('/'))).filter((dir) => dir.startsWith(`${root}/`) || dir === root);
+  // Not the folder this row is written to, whose mtime the write moves.
+  const folders = [real, ...firstParty].map((file) => file.slice(0, file.lastIndexOf('/'))).filter((folder) => (folder.startsWith(`${root}/`) || folder === root) && folder !== dir);
   const watched = watchFiles(root, [entry, ...firstParty, ...install, ...(pack === undefined ? [] : [pack.file]), ...folders], real.slice(0, real.lastIndexOf('/')));
-  const row: StoredAside = [rel, key, run.files.length, watched, conditionsKey(), preloadsKey()];
-  const same = (r: StoredAside): boolean => Array.isArray(r) && r[0] === rel && r[1] === key;
+  const row: StoredAside = [rel, key, run.files.length, watched, conditionsKey(), preloads];
+  // One row per arguments and preloads: a run started another way (coldstart doctor's) keeps its own.
+  const same = (r: StoredAside): boolean => Array.isArray(r) && r[0] === rel && r[1] === key && r[5] === preloads;
   const others = rows.filter((r) => !same(r));
   const known = rows.find(same);
   if (known !== undefined && JSON.stringify(known) === JSON.stringify(row)) return;

@@ -78,14 +78,13 @@ export function slowFilesystem(dir: string): string | undefined {
 export function asideEntry(aside: readonly StoredAside[] | undefined, root: string, conditions: string | undefined, argv: readonly string[] = process.argv, preloads?: string): StoredAside | undefined {
   const entry = argv[1];
   if (aside === undefined || aside.length === 0 || entry === undefined || !entry.startsWith(`${root}/`)) return undefined;
-  if (isOff('COLDSTART_STEP_ASIDE') || Number(process.versions.node.split('.')[0]) < 22 || forkedChild()) return undefined;
+  if (isOff('COLDSTART_STEP_ASIDE') || Number(process.versions.node.split('.')[0]) < 22) return undefined;
   const rel = entry.slice(root.length + 1);
   const args = JSON.stringify(argv.slice(2));
   const hashed = argsHash(argv.slice(2));
-  const found = aside.find((row) => row[0] === rel && (typeof row[1] === 'string' ? row[1] === hashed : JSON.stringify(row[1]) === args));
-  if (found === undefined || !Array.isArray(found[3])) return undefined;
   // A learned row holds for the preloads it was learned with: another (`-r big-lib`) may load what a pack serves.
-  if (preloads !== undefined && found[5] !== preloads) return undefined;
+  const found = aside.find((row) => row[0] === rel && (typeof row[1] === 'string' ? row[1] === hashed : JSON.stringify(row[1]) === args) && (preloads === undefined || row[5] === preloads));
+  if (found === undefined || !Array.isArray(found[3])) return undefined;
   // Other conditions or NODE_PATH may load other files. The core knows its key; the register
   // loader, which cannot compute it cheaply, steps aside only for runs with neither.
   if (conditions !== undefined ? found[4] !== conditions : !plainResolution()) return undefined;
@@ -170,7 +169,10 @@ export function forkedChild(): boolean {
   return process.channel !== undefined && process.channel !== null;
 }
 
-/** A hash of the preload flags this process was started with (command line and NODE_OPTIONS), coldstart's own included. */
+/**
+ * A hash of the preload flags this process was started with (command line and NODE_OPTIONS),
+ * but coldstart's own register entry, however named (`coldstart doctor` adds it as a file URL).
+ */
 export function preloadsKey(): string {
   const flags = [...(process.env['NODE_OPTIONS'] ?? '').split(/\s+/), '\0', ...process.execArgv];
   const kept: string[] = [];
@@ -178,7 +180,9 @@ export function preloadsKey(): string {
     const flag = flags[i]!;
     const name = flag.split('=', 1)[0]!;
     if (!['-r', '--require', '--import', '--loader', '--experimental-loader'].includes(name)) continue;
-    kept.push(flag.includes('=') ? flag : `${flag}=${flags[++i] ?? ''}`);
+    const value = (flag.includes('=') ? flag.slice(name.length + 1) : (flags[++i] ?? '')).replace(/^["']|["']$/g, '');
+    if (/(^|\/)coldstart\/register(\.[cm]?js)?$|\/dist\/register\.[cm]?js$/.test(value)) continue;
+    kept.push(`${name}=${value}`);
   }
   return argsHash(kept);
 }
@@ -360,6 +364,8 @@ export function learnedRows(bytes: Buffer): StoredAside[] | undefined {
 export function learnedAside(root: string, dir: string, conditions: string | undefined, packFile?: string): StoredAside | undefined {
   const entry = process.argv[1];
   if (entry === undefined || !entry.startsWith(`${root}/`)) return undefined;
+  // A forked child (a cluster worker) runs its parent's entry and arguments: nothing learned of either holds for the other.
+  if (forkedChild()) return undefined;
   const head = readHead(learnedFile(dir, entry.slice(root.length + 1)), root, 1);
   if (head === undefined || head === 'absent') return undefined;
   const row = asideEntry(learnedRows(head), root, conditions, process.argv, preloadsKey());

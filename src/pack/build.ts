@@ -658,25 +658,29 @@ function packageJsonChain(dir: string): string[] {
 }
 
 /**
- * The programs a lazy pack's rewrites are for: each recorded entry's real path, root-relative
- * ('' for a run with no entry script); entries outside the root, which no served run under it
- * can name, are left out.
+ * The programs a lazy pack's rewrites are for: each recorded entry root-relative as Node names
+ * it (`process.argv[1]`: `node app` names `app`, `node .` the root, as `.`), and its real path
+ * where it names a file. A run with no entry script (`node -e`) names no program: another such
+ * run is another program. Entries outside the root, which no served run under it can name, are
+ * left out.
  */
 function recordedEntries(root: string, entries: readonly (string | undefined)[]): string[] {
   const found = new Set<string>();
+  const under = (path: string): string | undefined => {
+    const rel = relative(root, path);
+    if (rel === '') return '.';
+    return rel.startsWith('..') || isAbsolute(rel) ? undefined : rel.split(sep).join('/');
+  };
   for (const entry of entries) {
-    if (entry === undefined || entry === '') {
-      found.add('');
-      continue;
-    }
-    let real: string;
+    if (entry === undefined || entry === '') continue;
+    const named = under(entry);
+    if (named !== undefined) found.add(named);
     try {
-      real = realpathSync(entry);
+      const real = under(realpathSync(entry));
+      if (real !== undefined && real !== '.') found.add(real);
     } catch {
-      continue;
+      // Named without its extension (`node app`): the name is what a later run gives too.
     }
-    const rel = relative(root, real);
-    if (rel !== '' && !rel.startsWith('..') && !isAbsolute(rel)) found.add(rel.split(sep).join('/'));
   }
   return [...found].sort();
 }

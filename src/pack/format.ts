@@ -57,9 +57,10 @@ export interface PackHeader {
    *  specifiers] of each module's rewritten source, served in place of the original. */
   readonly lazy?: StoredLazy[];
   /**
-   * The programs learned deferral was learned from: the real path of each recorded run's entry,
-   * root-relative ('' for a run with no entry script, `node -e`). Rewrites are served to these
-   * only; a pack with rewrites and without this list serves none (packs made before it).
+   * The programs learned deferral was learned from: each recorded run's entry, root-relative, as
+   * Node names it (`.` for the root) and by its real path; a run with no entry script (`node -e`)
+   * names none. Rewrites are served to these only; a pack with rewrites and without this list
+   * serves none (packs made before it).
    */
   readonly lazyEntries?: string[];
   /** Start-up facts of the recorded entries (absent in packs without any). */

@@ -187,7 +187,12 @@ function open(report: PackRunReport, learned: ((packFile: string) => string | un
   // Learned deferral holds for the programs it was learned from: another program may set up a
   // mock, or an environment variable a deferred module reads, between its require() and first use.
   const recorded = lazyRecorded(found.pack.header, root);
-  if (!recorded && (found.pack.header.lazy?.length ?? 0) > 0) debug('pack', `learned deferral is for ${found.pack.header.lazyEntries?.map((e) => e || '(no entry script)').join(', ') || 'the programs this pack was made from'}, not this program: serving the packed sources as written`);
+  if (!recorded && (found.pack.header.lazy?.length ?? 0) > 0) {
+    const entries = found.pack.header.lazyEntries;
+    debug('pack', entries === undefined
+      ? 'this pack was made before coldstart kept which programs its learned deferral is for: serving the packed sources as written (rebuild it with coldstart pack --lazy)'
+      : `learned deferral is for ${entries.map((e) => e || '(no entry script)').join(', ') || 'no program under the root'}, not this program: serving the packed sources as written`);
+  }
   const server = new PackServer(found.pack, root, { verify: report.verify, conditions: conditionsKey(), counts: report.counts, lazy: !eagerMode(), forThisProgram: recorded, trusted });
   // A program started later in this process (coldstart profile's in-process run) is decided again.
   sharedState().programChanged = () => server.serveRewritesFor(lazyRecorded(found.pack.header, root));
@@ -229,8 +234,10 @@ function lazyRecorded(header: PackHeader, root: string): boolean {
   const entries = header.lazyEntries;
   if (entries === undefined) return false;
   const entry = process.argv[1];
-  if (entry === undefined || entry === '') return entries.includes('');
+  if (entry === undefined || entry === '') return false;
   const base = root === '/' ? '' : root;
+  // As Node names it (no disk asked), then by its real path.
+  if (entry === root ? entries.includes('.') : entry.startsWith(`${base}/`) && entries.includes(entry.slice(base.length + 1))) return true;
   const known = header.starts?.find((start) => `${base}/${start[0]}` === entry);
   let real: string | undefined = known === undefined ? undefined : `${base}/${known[1]}`;
   if (real === undefined) {
@@ -240,5 +247,5 @@ function lazyRecorded(header: PackHeader, root: string): boolean {
       return false;
     }
   }
-  return real.startsWith(`${base}/`) && entries.includes(real.slice(base.length + 1));
+  return real !== entry && real.startsWith(`${base}/`) && entries.includes(real.slice(base.length + 1));
 }

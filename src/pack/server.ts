@@ -358,6 +358,11 @@ export class PackServer {
     this.#forThisProgram = recorded;
   }
 
+  /** Whether this process runs a program a lazy pack was recorded from (never learned small beside it). */
+  get recordedProgram(): boolean {
+    return this.#forThisProgram && this.#lazyRows.size > 0;
+  }
+
   /** Whether `entry` is served from its learned-deferral source (which is then the one checked). */
   #servesLazy(entry: Entry): boolean {
     return this.#lazy && this.#forThisProgram && entry.lazy !== undefined && entry.lazyGood !== false && (entry.format !== 'module' || this.hasLazyModules);

@@ -581,4 +581,15 @@ test('pack --lazy: rewrites are served to the programs they were learned from on
   // Another program prints what plain Node prints: reads-env loads at require() and sees no flag.
   assert.equal(runNode(['other.js'], { cwd: dir }).stdout, 'other unset\n');
   assert.equal(served('other.js'), 'other unset\n');
+  // Named as Node names it: `node tool` (no extension) is the program recorded so.
+  const named = runCli(['pack', '--lazy', '--always', '--', process.execPath, 'tool'], { cwd: dir, env: base });
+  assert.equal(named.code, 0, named.stderr);
+  assert.deepEqual(readPackFile(join(dir, 'node_modules/.cache/coldstart/pack.v1')).pack.header.lazyEntries, ['tool']);
+  assert.equal(served('tool'), 'tool false\n');
+  // `node -e` names no program: another -e run is another program.
+  const evaluated = runCli(['pack', '--lazy', '--always', '--', process.execPath, '-e', 'require("./tool.js")'], { cwd: dir, env: base });
+  assert.equal(evaluated.code, 0, evaluated.stderr);
+  assert.deepEqual(readPackFile(join(dir, 'node_modules/.cache/coldstart/pack.v1')).pack.header.lazyEntries, []);
+  const other = runNode(['--import', register, '-e', 'const env = require("uses-env"); process.env.LAZY_FLAG = "late"; console.log(env.run());'], { cwd: dir, env: base });
+  assert.equal(other.stdout, 'unset\n', other.stderr);
 });

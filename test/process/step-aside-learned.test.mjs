@@ -11,6 +11,7 @@ import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { dist, runCli, runNode, tempDir, writeTree } from '../helpers.mjs';
 
 const register = join(dist, 'register.cjs');
@@ -332,6 +333,21 @@ test('what a run learned beside a pack holds only for runs like it: other preloa
   assert.equal(run(optional).core, false);
   writeFileSync(join(optional, 'plugin.js'), 'console.log("plugin", require("big-lib"));');
   assert.match(served(optional, ['main.js']), /plugin 44\n.*object/, 'served once the file is there');
+  // A program that changes NODE_OPTIONS for its children is learned with the preloads it started with.
+  const launcher = packedApp(t, { 'main.js': `process.env.NODE_OPTIONS = "--require ./child-hook.js";\n${probe}`, 'child-hook.js': '' });
+  run(launcher);
+  assert.equal(run(launcher).core, false, 'learned with its starting preloads');
+  // coldstart's own register named another way (NODE_OPTIONS, as coldstart doctor adds it) is the same run.
+  assert.doesNotMatch(served(launcher, ['--import', pathToFileURL(join(dist, 'register.js')).href, 'main.js']), /object/);
+  // The index in the entry's own folder: writing the row there must not void it.
+  const beside = packedApp(t);
+  const inRoot = { COLDSTART_INDEX: './idx.v1' };
+  run(beside, inRoot);
+  assert.equal(run(beside, inRoot).core, false, 'learned with the index at the root');
+  // A child forked from the program a pack recorded small still gets plain Node from the pack's row.
+  const forked = app(t, { extra: { 'parent.js': 'require("node:child_process").fork("main.js").on("exit", (code) => process.exit(code));' } });
+  assert.equal(runCli(['pack', '--', process.execPath, 'main.js'], { cwd: forked, env: base }).code, 0);
+  assert.match(served(forked, ['parent.js']), /1 undefined/);
   // A pack rebuilt while the program ran did not serve it: nothing is learned from that run.
   const raced = packedApp(t, { 'main.js': `setTimeout(() => { ${probe} }, 1500);` });
   const child = spawn(process.execPath, ['--require', register, 'main.js'], { cwd: raced, env: { ...process.env, ...base }, stdio: 'ignore' });
