@@ -29,6 +29,7 @@ import {
   learnedAside,
   learnedFile,
   learnedRows,
+  otherPreloads,
   plainResolution,
   preloadsKey,
   slowFilesystem,
@@ -64,15 +65,7 @@ export function learnedStepsAside(root: string, indexFile: string, packFile?: st
 
 /** Preload flags that load ES modules other than coldstart's own register entry. */
 function foreignPreloads(): boolean {
-  const flags = [...process.execArgv, ...(process.env['NODE_OPTIONS'] ?? '').split(/\s+/)];
-  for (let i = 0; i < flags.length; i++) {
-    const flag = flags[i]!;
-    const name = flag.split('=', 1)[0];
-    if (name !== '--import' && name !== '--loader' && name !== '--experimental-loader') continue;
-    const value = flag.includes('=') ? flag.slice(flag.indexOf('=') + 1) : (flags[i + 1] ?? '');
-    if (!/(^|\/)coldstart\/register(\.js)?$|\/dist\/register\.js$/.test(value)) return true;
-  }
-  return false;
+  return otherPreloads().some(([name]) => name === '--import' || name === '--loader' || name === '--experimental-loader');
 }
 
 /**

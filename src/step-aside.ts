@@ -170,21 +170,26 @@ export function forkedChild(): boolean {
 }
 
 /**
- * A hash of the preload flags this process was started with (command line and NODE_OPTIONS),
- * but coldstart's own register entry, however named (`coldstart doctor` adds it as a file URL).
+ * The preload flags this process was started with (NODE_OPTIONS, then the command line), as
+ * [flag, value], but coldstart's own register entry, however named (`coldstart doctor` adds it
+ * as a file URL).
  */
-export function preloadsKey(): string {
+export function otherPreloads(): [string, string][] {
   const flags = [...(process.env['NODE_OPTIONS'] ?? '').split(/\s+/), '\0', ...process.execArgv];
-  const kept: string[] = [];
+  const kept: [string, string][] = [];
   for (let i = 0; i < flags.length; i++) {
     const flag = flags[i]!;
     const name = flag.split('=', 1)[0]!;
     if (!['-r', '--require', '--import', '--loader', '--experimental-loader'].includes(name)) continue;
     const value = (flag.includes('=') ? flag.slice(name.length + 1) : (flags[++i] ?? '')).replace(/^["']|["']$/g, '');
-    if (/(^|\/)coldstart\/register(\.[cm]?js)?$|\/dist\/register\.[cm]?js$/.test(value)) continue;
-    kept.push(`${name}=${value}`);
+    if (!/(^|\/)coldstart\/register(\.[cm]?js)?$|\/dist\/register\.[cm]?js$/.test(value)) kept.push([name, value]);
   }
-  return argsHash(kept);
+  return kept;
+}
+
+/** A hash of otherPreloads: what a learned row holds for. */
+export function preloadsKey(): string {
+  return argsHash(otherPreloads().map(([name, value]) => `${name}=${value}`));
 }
 
 /** Whether this process resolves with no flags: no --conditions (-C), no NODE_PATH. */
