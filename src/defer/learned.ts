@@ -8,7 +8,7 @@ import { isBuiltin } from 'node:module';
 import MagicString from 'magic-string';
 import { specifierPrefix } from './detect.js';
 import { keepLines, member, parse, planProgram, position, rewriteReferences, simpleObjectPattern, uniqueName, type DeferPlan, type DeferSite } from './sites.js';
-import { findReferences, hasDynamicScope, type Node, type Reference } from './scope.js';
+import { findReferences, hasDynamicScope, strictBody, type Node, type Reference } from './scope.js';
 
 /** A top-level require a module makes while it evaluates (any `require("x")` outside a function). */
 export interface EagerRequire {
@@ -30,6 +30,16 @@ export interface ModuleFacts {
   readonly bareImports: readonly DeferSite[];
   /** An ES module's static imports and re-exports, in source order, with where each begins. */
   readonly staticImports: readonly { readonly specifier: string; readonly start: number }[];
+  /** Where each of `eagerRequires` begins in the source, in the same order. */
+  readonly eagerRequireStarts: readonly number[];
+  /** The specifiers its `import()` calls name as plain strings, anywhere in it. */
+  readonly dynamicImports: readonly string[];
+  /** An ES module's `export * from "x"` specifiers. */
+  readonly exportStars: readonly string[];
+  /** An ES module that exports a name `module.exports`, which require() returns in place of its namespace. */
+  readonly namesModuleExports: boolean;
+  /** An ES module that exports a name `then`, which a deferred namespace does not show. */
+  readonly namesThen: boolean;
 }
 
 /** Names whose properties a module must not write for its loading to be deferrable. */
@@ -566,7 +576,7 @@ function wrapsOwnCode(argument: Node): boolean {
   return node.type === 'ObjectExpression' && (node['properties'] as Node[]).some((property) => property.type === 'Property' && (property['method'] || isFunctionLike(property['value'])));
 }
 
-function evaluationFacts(program: Node, commonjs = true, evidence: RunEvidence = {}, loadTime: readonly [number, number][] = []): { sideEffect: string | undefined; eagerRequires: string[]; functionRanges: [number, number][]; invokedStarts: Set<number>; topLevelAwait: boolean } {
+function evaluationFacts(program: Node, commonjs = true, evidence: RunEvidence = {}, loadTime: readonly [number, number][] = []): { sideEffect: string | undefined; eagerRequires: string[]; eagerRequireStarts: number[]; functionRanges: [number, number][]; invokedStarts: Set<number>; topLevelAwait: boolean } {
   const declared = declaredNames(program);
   const unreached = evidence.neverRan === undefined ? () => false : unreachedCode(program, evidence.neverRan);
   // Where the file first assigns module.exports: a UMD test `module.exports === exports` placed
@@ -623,6 +633,12 @@ function evaluationFacts(program: Node, commonjs = true, evidence: RunEvidence =
   // Those bound to a part of the module (`const { add } = require("reg")`, `import { add }`):
   // most likely a function, which handed to a call (`names.forEach(add)`) may register.
   const partBindings = new Set<string>();
+  // A builtin's function a name is bound to (`import { writeSync } from "fs"`, `const { log } =
+  // require("console")`, `const log = console.log`): calling it while the module loads may print or write.
+  const builtinFunctions = new Map<string, { module: string; name: string }>();
+  // The builtin a name holds whole (`import fs from "fs"`, `import * as fs`, `const fs = require("fs")`).
+  const builtinOfBinding = new Map<string, string>();
+  const builtinName = (specifier: string): string => specifier.replace(/^node:/, '');
   for (const statement of program['body'] as Node[]) {
     // An ES module's imports bind other modules too (`import dotenv from "dotenv"; dotenv.config()`).
     if (statement.type === 'ImportDeclaration' && statement['importKind'] !== 'type') {
@@ -630,6 +646,11 @@ function evaluationFacts(program: Node, commonjs = true, evidence: RunEvidence =
       for (const specifierNode of statement['specifiers'] as Node[]) {
         (isBuiltin(specifier) ? builtinBindings : moduleBindings).add(specifierNode['local'].name);
         if (specifierNode.type === 'ImportSpecifier' && !isBuiltin(specifier)) partBindings.add(specifierNode['local'].name);
+        if (specifierNode.type !== 'ImportSpecifier' && isBuiltin(specifier)) builtinOfBinding.set(specifierNode['local'].name, builtinName(specifier));
+        if (specifierNode.type === 'ImportSpecifier' && isBuiltin(specifier)) {
+          const imported = specifierNode['imported'];
+          builtinFunctions.set(specifierNode['local'].name, { module: builtinName(specifier), name: imported.name ?? String(imported.value) });
+        }
       }
       continue;
     }
@@ -637,10 +658,26 @@ function evaluationFacts(program: Node, commonjs = true, evidence: RunEvidence =
     for (const declarator of statement['declarations'] as Node[]) {
       const init = declarator['init'];
       const specifier = init ? requireSpecifier(unwrap(init)) : undefined;
-      if (specifier === undefined) continue;
+      if (specifier === undefined) {
+        // `const log = console.log` (or `.bind(console)`): console's own function under another name.
+        let value = init;
+        if (value?.type === 'CallExpression' && value['callee']?.type === 'MemberExpression' && value['callee']['property']?.name === 'bind') value = value['callee']['object'];
+        if (declarator['id'].type === 'Identifier' && value?.type === 'MemberExpression' && !value['computed'] && rootName(value) === 'console' && !declared.has('console')) {
+          builtinFunctions.set(declarator['id'].name, { module: 'console', name: value['property'].name });
+        }
+        continue;
+      }
       for (const name of patternNamesOf(declarator['id'])) {
         (isBuiltin(specifier) ? builtinBindings : moduleBindings).add(name);
         if (!isBuiltin(specifier) && (declarator['id'].type !== 'Identifier' || unwrap(init) !== init)) partBindings.add(name);
+      }
+      if (isBuiltin(specifier) && declarator['id'].type === 'Identifier') builtinOfBinding.set(declarator['id'].name, builtinName(specifier));
+      if (isBuiltin(specifier) && declarator['id'].type === 'ObjectPattern') {
+        for (const property of declarator['id']['properties'] as Node[]) {
+          if (property.type === 'Property' && !property['computed'] && property['value']?.type === 'Identifier') {
+            builtinFunctions.set(property['value'].name, { module: builtinName(specifier), name: property['key'].name ?? String(property['key'].value) });
+          }
+        }
       }
     }
   }
@@ -701,7 +738,30 @@ function evaluationFacts(program: Node, commonjs = true, evidence: RunEvidence =
     }
     return undefined;
   };
+  /** Whether calling builtin `module`'s function `name` prints, writes, starts or listens. */
+  const builtinEffect = (module: string, name: string): boolean =>
+    module === 'console' || module === 'child_process' || module === 'cluster' ||
+    (module === 'process' && processEffects.has(name)) ||
+    ((module === 'fs' || module === 'fs/promises') && /^(write|append|mkdir|mkdtemp|rm|unlink|rename|copy|cp|symlink|link|chmod|chown|lchmod|lchown|truncate|ftruncate|utimes|futimes|lutimes|open|close|fsync|fdatasync|watch)/.test(name));
+  // Names bound to a require made for the module (`const load = createRequire(import.meta.url)`): their calls load as require's do.
+  const madeRequires = new Set<string>();
+  for (const statement of program['body'] as Node[]) {
+    if (statement.type !== 'VariableDeclaration') continue;
+    for (const declarator of statement['declarations'] as Node[]) {
+      const init = declarator['init'];
+      const callee = init?.type === 'CallExpression' ? init['callee'] : undefined;
+      const made = (callee?.type === 'Identifier' && callee.name === 'createRequire') || (callee?.type === 'MemberExpression' && callee['property']?.name === 'createRequire');
+      if (made && declarator['id'].type === 'Identifier' && declarator['id'].name !== 'require') madeRequires.add(declarator['id'].name);
+    }
+  }
+  const loadSpecifier = (node: Node): string | undefined => {
+    const specifier = requireSpecifier(node);
+    if (specifier !== undefined || node['callee']?.type !== 'Identifier' || !madeRequires.has(node['callee'].name)) return specifier;
+    const [argument] = node['arguments'] as Node[];
+    return node['arguments'].length === 1 && argument?.type === 'Literal' && typeof argument['value'] === 'string' ? argument['value'] : undefined;
+  };
   const eagerRequires: string[] = [];
+  const eagerRequireStarts: number[] = [];
   const functionRanges: [number, number][] = [];
   /** Where the functions invoked on the spot while the module loads begin (invokedFunction). */
   const invokedStarts = new Set<number>();
@@ -711,7 +771,10 @@ function evaluationFacts(program: Node, commonjs = true, evidence: RunEvidence =
   // An ES module's static imports and re-exports load before its body runs.
   for (const statement of program['body'] as Node[]) {
     if ((statement.type === 'ImportDeclaration' || statement.type === 'ExportAllDeclaration' || statement.type === 'ExportNamedDeclaration') && statement['source']) {
-      if (statement['importKind'] !== 'type' && statement['exportKind'] !== 'type') eagerRequires.push(String(statement['source'].value));
+      if (statement['importKind'] !== 'type' && statement['exportKind'] !== 'type') {
+        eagerRequires.push(String(statement['source'].value));
+        eagerRequireStarts.push(statement.start);
+      }
     }
   }
   const effect = (reason: string): void => {
@@ -749,6 +812,16 @@ function evaluationFacts(program: Node, commonjs = true, evidence: RunEvidence =
     if (root === 'require') {
       if (inFunction) return;
       effect(`writes require.${target['object'].type === 'MemberExpression' ? (target['object']['property']?.name ?? '[…]') : (target['property']?.name ?? '[…]')}`);
+      return;
+    }
+    // Into an object another module exports by name, while loading (a command that registers
+    // itself: `import { handlers } from "./registry.mjs"; handlers.build = build`): whoever reads
+    // the registry after this module loads would miss it if this module waited. A write into a
+    // whole module's object (`createDebug.formatters.t = …`, which eslint's helpers make) is taken
+    // to configure what this module then uses, as before: counting it kept 52 more modules eager
+    // in `eslint --version`.
+    if (root !== undefined && partBindings.has(root) && (!inFunction || atLoad || duringLoad(target.start))) {
+      effect(`writes into ${root} of another module while it loads`);
       return;
     }
     if (root === undefined || (declared.has(root) && root !== 'module')) return;
@@ -821,8 +894,11 @@ function evaluationFacts(program: Node, commonjs = true, evidence: RunEvidence =
         if (node.operator === 'delete') written(node.argument, inFunction, atLoad);
         break;
       case 'CallExpression': {
-        const specifier = requireSpecifier(node);
-        if (specifier !== undefined && atLoad) eagerRequires.push(specifier);
+        const specifier = loadSpecifier(node);
+        if (specifier !== undefined && atLoad) {
+          eagerRequires.push(specifier);
+          eagerRequireStarts.push(node.start);
+        }
         // `f?.()`, `(0, m.f)()` (TypeScript's and Babel's calls of imports) call what they name.
         let called = node.callee;
         while (called?.type === 'ParenthesizedExpression' || called?.type === 'ChainExpression' || called?.type === 'SequenceExpression') {
@@ -842,6 +918,17 @@ function evaluationFacts(program: Node, commonjs = true, evidence: RunEvidence =
           const other = otherModule(called) ?? (node.arguments as Node[]).map(handed).find((found) => found !== undefined);
           if (other !== undefined) effect(`calls ${other} of another module while it loads`);
         }
+        const runsAtLoad = !inFunction || atLoad || duringLoad(node.start);
+        if (runsAtLoad && !(inFunction && !atLoad && unreached(node.start))) {
+          // A builtin's function called by another name, or through globalThis (`globalThis.console.log`).
+          const bound = called?.type === 'Identifier' ? builtinFunctions.get(called.name) : undefined;
+          const viaGlobal = callee !== undefined && callee['object']?.type === 'MemberExpression' && ['globalThis', 'global'].includes(callee['object']['object']?.name) && !declared.has(callee['object']['object']?.name) ? callee['object']['property']?.name : undefined;
+          const method = callee?.['property']?.name;
+          const ofBuiltin = root !== undefined && builtinBindings.has(root) && method !== undefined ? builtinFunctions.get(root)?.module ?? builtinOfBinding.get(root) : undefined;
+          if (bound !== undefined && builtinEffect(bound.module, bound.name)) effect(`calls ${bound.module}'s ${bound.name} while it loads`);
+          else if (viaGlobal === 'console' || (viaGlobal === 'process' && processEffects.has(method))) effect(`calls ${viaGlobal}.${method ?? '…'} while it loads`);
+          else if (ofBuiltin !== undefined && builtinEffect(ofBuiltin, method!)) effect(`calls ${ofBuiltin}'s ${method} while it loads`);
+        }
         if (root !== undefined && !declared.has(root)) {
           const method = callee!.property?.name;
           if ((root === 'Object' || root === 'Reflect') && definers.has(method)) {
@@ -849,8 +936,8 @@ function evaluationFacts(program: Node, commonjs = true, evidence: RunEvidence =
             const target = first ? rootName(first) : undefined;
             const ran = !(inFunction && !atLoad && unreached(node.start));
             if (ran && target !== undefined && ((sharedObjects.has(target) && !declared.has(target)) || builtinBindings.has(target))) effect(`${root}.${method} on ${target}`);
-          } else if (!inFunction && root === 'console') effect(`calls console.${method ?? '…'} while it loads`);
-          else if (!inFunction && root === 'process') {
+          } else if (runsAtLoad && root === 'console') effect(`calls console.${method ?? '…'} while it loads`);
+          else if (runsAtLoad && root === 'process') {
             // process.on(...), process.emitWarning(...), process.stdout.write(...), not process.argv.includes(...).
             const object = callee!.object;
             const direct = object.type === 'Identifier';
@@ -860,7 +947,7 @@ function evaluationFacts(program: Node, commonjs = true, evidence: RunEvidence =
         }
         if (node.callee?.type === 'Identifier' && node.callee.name === 'eval' && !(inFunction && !atLoad && unreached(node.start))) effect('calls eval');
         // Work scheduled while the module loads runs whether or not anyone uses the module.
-        if (!inFunction && called?.type === 'Identifier' && timers.has(called.name) && !declared.has(called.name)) effect(`calls ${called.name} while it loads`);
+        if (runsAtLoad && called?.type === 'Identifier' && timers.has(called.name) && !declared.has(called.name)) effect(`calls ${called.name} while it loads`);
         break;
       }
       case 'NewExpression':
@@ -886,7 +973,7 @@ function evaluationFacts(program: Node, commonjs = true, evidence: RunEvidence =
     }
   };
   walk(program['body'], false);
-  return { sideEffect, eagerRequires, functionRanges, invokedStarts, topLevelAwait };
+  return { sideEffect, eagerRequires, eagerRequireStarts, functionRanges, invokedStarts, topLevelAwait };
 }
 
 /**
@@ -1026,8 +1113,22 @@ export function moduleFacts(
           commonjs: true,
           calls: top?.calls ?? [],
         };
-  const written = format === 'commonjs' ? writtenThrough(program) : new Set<string>();
-  const writesInto = top === undefined ? [] : [...new Set([...written].map((name) => top.owner.get(name)).filter((site) => site?.kind === 'require').map((site) => site!.specifier))];
+  const written = writtenThrough(program);
+  // An ES module's import bindings, by name: a write through one (`counter.count = 42`) changes the other module's exports.
+  const importedFrom = new Map<string, string>();
+  if (format === 'module') {
+    for (const statement of program['body'] as Node[]) {
+      if (statement.type !== 'ImportDeclaration' || statement['importKind'] === 'type') continue;
+      for (const spec of statement['specifiers'] as Node[]) importedFrom.set(spec['local'].name, String(statement['source'].value));
+    }
+  }
+  const writesInto = [
+    ...new Set([
+      ...(top === undefined || format !== 'commonjs' ? [] : [...written].map((name) => top.owner.get(name)).filter((site) => site?.kind === 'require').map((site) => site!.specifier)),
+      ...[...written].flatMap((name) => (importedFrom.has(name) ? [importedFrom.get(name)!] : [])),
+      ...requiredAndWritten(program),
+    ]),
+  ];
   const exportsChangeLater = format === 'commonjs' && writesOwnExportsLater(program);
   const bareImports: DeferSite[] = [];
   const staticImports: { specifier: string; start: number }[] = [];
@@ -1040,15 +1141,60 @@ export function moduleFacts(
       bareImports.push({ kind: 'import', specifier: String(statement['source'].value), start: statement.start, end: statement.end, object: '', read: '', locals: new Map(), keep: false, bare: true });
     }
   }
-  const base = { sideEffect: facts.sideEffect, eagerRequires: facts.eagerRequires, topLevelAwait: facts.topLevelAwait, plan, exportsChangeLater, writesInto, bareImports, staticImports };
+  const exportStars: string[] = [];
+  let namesModuleExports = false;
+  let namesThen = false;
+  if (format === 'module') {
+    for (const statement of program['body'] as Node[]) {
+      if (statement['exportKind'] === 'type') continue;
+      if (statement.type === 'ExportAllDeclaration' && !statement['exported']) exportStars.push(String(statement['source'].value));
+      const names: string[] = [];
+      if (statement.type === 'ExportAllDeclaration' && statement['exported']) names.push(statement['exported']['value'] ?? statement['exported']['name']);
+      if (statement.type === 'ExportNamedDeclaration') {
+        for (const spec of statement['specifiers'] as Node[]) names.push(spec['exported']['value'] ?? spec['exported']['name']);
+        const declaration = statement['declaration'];
+        if (declaration?.id?.name !== undefined) names.push(declaration.id.name);
+        for (const declarator of declaration?.declarations ?? []) walkNodes(declarator.id, (node) => (node.type === 'Identifier' ? void names.push(node.name) : node.type === 'AssignmentPattern' ? (walkNodes(node.left, (inner) => void (inner.type === 'Identifier' && names.push(inner.name))), false) : undefined));
+      }
+      if (names.includes('module.exports')) namesModuleExports = true;
+      if (names.includes('then')) namesThen = true;
+    }
+  }
+  const dynamicImports: string[] = [];
+  walkNodes(program, (node) => {
+    if (node.type !== 'ImportExpression') return;
+    const named = node.source;
+    const specifier = named?.type === 'Literal' && typeof named.value === 'string' ? named.value : named?.type === 'TemplateLiteral' && named.expressions.length === 0 ? named.quasis[0].value.cooked : undefined;
+    if (specifier !== undefined) dynamicImports.push(specifier);
+  });
+  const base = {
+    sideEffect: facts.sideEffect, eagerRequires: facts.eagerRequires, eagerRequireStarts: facts.eagerRequireStarts, topLevelAwait: facts.topLevelAwait,
+    plan, exportsChangeLater, writesInto, bareImports, staticImports, dynamicImports, exportStars, namesModuleExports, namesThen,
+  };
   if (plan === undefined || declaresGeneratedNames(program)) return { ...base, candidates: [] };
   const wanted = format === 'module' ? 'import' : 'require';
   const declarations = format === 'commonjs' ? moduleScopeDeclarations(program) : undefined;
   // Needed while the module evaluates (or reassigned, or declared twice, so that a rewrite of one
   // declaration would miss the other): nothing to gain, or not the same binding.
+  // Where a name is only the object of a property read (`ns.a`, `ns["a"]`): a namespace's stand-in
+  // shows nothing else of itself there. Handed on whole (`f(ns)`, `ns === other`, `Object.keys(ns)`),
+  // it would be a Proxy with another tag, identity and errors than Node's namespace.
+  const readThrough = new Set<number>();
+  if (format === 'module') {
+    const writtenMembers = new Set<Node>();
+    walkNodes(program, (node) => {
+      if (node.type === 'AssignmentExpression') writtenMembers.add(node.left);
+      else if (node.type === 'UpdateExpression' || (node.type === 'UnaryExpression' && node.operator === 'delete')) writtenMembers.add(node.argument);
+      else if (node.type === 'MemberExpression' && node.object?.type === 'Identifier' && !writtenMembers.has(node) && (!node.computed || node.property?.type === 'Literal')) readThrough.add(node.object.start);
+    });
+  }
+  // The namespace's own name is no rewritten reference: its uses are found here.
+  const shownWhole = (site: DeferSite): boolean =>
+    site.namespace === true && findReferences(program, new Set([site.object]), true).some((ref) => ref.kind === 'export' || !readThrough.has(ref.start));
   const waits = (site: DeferSite): boolean =>
     [...site.locals.keys()].every((name) => declarations === undefined || declarations.get(name) === 1) &&
-    plan.references.every((ref) => plan.owner.get(ref.name) !== site || (ref.kind !== 'write' && ref.kind !== 'export' && inFunction(ref.start)));
+    plan.references.every((ref) => plan.owner.get(ref.name) !== site || (ref.kind !== 'write' && ref.kind !== 'export' && inFunction(ref.start))) &&
+    !shownWhole(site);
   const readyAliases = new Set(aliases.sites.filter((site) => !site.keep && waits(site)));
   const candidates = plan.sites.filter((site) => {
     if (site.keep || site.kind !== wanted) return false;
@@ -1107,6 +1253,27 @@ function aliasSites(program: Node, source: string, top: DeferPlan, claimed: Read
  * Names the module writes a property through, anywhere (shadowing ignored, which only refuses
  * more): `x.a = …`, `x.a.b++`, `delete x.a`, `Object.defineProperty(x, …)` and the like.
  */
+/** Specifiers of `require("x")` calls written through on the spot (`require("x").count = 42`), anywhere. */
+function requiredAndWritten(program: Node): string[] {
+  const found: string[] = [];
+  // `member`: the written node is a property of what it names, not the call itself.
+  const target = (node: Node | null | undefined, member = false): void => {
+    let at = node;
+    while (at && (at.type === 'MemberExpression' || at.type === 'ParenthesizedExpression' || at.type === 'ChainExpression')) {
+      if (at.type === 'MemberExpression') member = true;
+      at = at.type === 'MemberExpression' ? at['object'] : at['expression'];
+    }
+    const specifier = at?.type === 'CallExpression' && member ? requireSpecifier(at) : undefined;
+    if (specifier !== undefined) found.push(specifier);
+  };
+  walkNodes(program['body'], (node) => {
+    if (node.type === 'AssignmentExpression') target(node.left);
+    else if (node.type === 'UpdateExpression' || (node.type === 'UnaryExpression' && node.operator === 'delete')) target(node.argument);
+    else if (definerCall(node)) target(node.arguments?.[0], true);
+  });
+  return found;
+}
+
 function writtenThrough(program: Node): Set<string> {
   const names = new Set<string>();
   const rootOf = (node: Node | null | undefined): string | undefined => {
@@ -1243,9 +1410,12 @@ function invokedRequireSites(program: Node, source: string, taken: ReadonlyMap<s
   const sites: DeferSite[] = [];
   const references: Reference[] = [];
   const claimed = new Set<string>(taken?.keys() ?? []);
-  for (const wrapper of invokedWrappers(program)) {
+  const wrappers = invokedWrappers(program);
+  for (const wrapper of wrappers) {
     if (restless(wrapper) !== undefined) continue;
     const body = wrapper['body']['body'] as Node[];
+    // The body is searched as a program of its own, so it says whether the code around it is strict.
+    const strict = strictBody(program['body']) || wrappers.some((outer) => outer.start <= wrapper.start && wrapper.end <= outer.end && strictBody(outer['body']['body']));
     // Declarations of the wrapper's own scope (not inside the functions it defines), and every
     // `delete name` anywhere in it.
     const declarations = new Map<string, number>();
@@ -1280,7 +1450,7 @@ function invokedRequireSites(program: Node, source: string, taken: ReadonlyMap<s
       const name = assignment['left'].name as string;
       const specifier = requireSpecifier(unwrap(assignment['right']));
       if (specifier === undefined || declarations.get(name) !== 1 || deleted.has(name) || claimed.has(name)) continue;
-      const refs = findReferences({ type: 'Program', body, start: wrapper.start, end: wrapper.end } as Node, new Set([name]));
+      const refs = findReferences({ type: 'Program', body, start: wrapper.start, end: wrapper.end } as Node, new Set([name]), strict);
       const writes = refs.filter((ref) => ref.kind === 'write');
       const reads = refs.filter((ref) => ref.kind !== 'write');
       if (writes.length !== 1 || writes[0]!.start !== assignment['left'].start) continue;

@@ -65,7 +65,9 @@ export function patternNames(pattern: Node | null | undefined, out: string[] = [
 /** Declarations a block-like body makes directly: let, const, class, function (block scoped in modules). */
 function blockDeclarations(body: Node[], names: Set<string>): void {
   for (const statement of body) {
-    const node = statement.type === 'ExportNamedDeclaration' || statement.type === 'ExportDefaultDeclaration' ? statement['declaration'] : statement;
+    let node = statement.type === 'ExportNamedDeclaration' || statement.type === 'ExportDefaultDeclaration' ? statement['declaration'] : statement;
+    // Sloppy code may label a function declaration, which still declares it in this block.
+    while (node?.type === 'LabeledStatement') node = node['body'];
     if (!node) continue;
     if (node.type === 'VariableDeclaration' && node['kind'] !== 'var') {
       for (const d of node['declarations']) for (const n of patternNames(d.id)) names.add(n);
@@ -77,8 +79,17 @@ function blockDeclarations(body: Node[], names: Set<string>): void {
   }
 }
 
-/** `var` declarations anywhere in a function body, not entering nested functions. */
-function varDeclarations(node: Node | null | undefined, names: Set<string>): void {
+/** Whether a body's directive prologue makes its code strict. */
+export function strictBody(body: Node[]): boolean {
+  for (const statement of body) {
+    if (typeof statement['directive'] !== 'string') return false;
+    if (statement['directive'] === 'use strict') return true;
+  }
+  return false;
+}
+
+/** `var` declarations anywhere in a function body (or a class static block), not entering nested functions or classes. */
+function varDeclarations(node: Node | Node[] | null | undefined, names: Set<string>): void {
   if (!node || typeof node !== 'object') return;
   if (Array.isArray(node)) {
     for (const child of node) varDeclarations(child, names);
@@ -97,10 +108,53 @@ function varDeclarations(node: Node | null | undefined, names: Set<string>): voi
 }
 
 /**
- * Every reference to one of `names` that resolves to the module scope. The module scope's own
- * declarations are the caller's business; inner scopes that redeclare a name hide it.
+ * Function declarations in blocks of sloppy code, which also bind a `var` of the enclosing
+ * function wherever a `var` of that name would be allowed (Annex B.3.3): `{ function a() {} } a();`.
+ * `blocked` holds the lexical names of the enclosing blocks, which forbid that `var`.
  */
-export function findReferences(program: Node, names: ReadonlySet<string>): Reference[] {
+function annexBFunctions(node: Node | Node[] | null | undefined, blocked: ReadonlySet<string>, names: Set<string>): void {
+  if (!node || typeof node !== 'object') return;
+  if (Array.isArray(node)) {
+    for (const child of node) annexBFunctions(child, blocked, names);
+    return;
+  }
+  if (typeof node.type !== 'string' || isFunction(node) || node.type === 'ClassBody') return;
+  const hoist = (statement: Node | null | undefined): void => {
+    let item = statement;
+    while (item?.type === 'LabeledStatement') item = item['body'];
+    if (item?.type === 'FunctionDeclaration' && item['id'] && !blocked.has(item['id'].name)) names.add(item['id'].name);
+  };
+  const own = new Set<string>();
+  if (node.type === 'BlockStatement' || node.type === 'SwitchStatement') {
+    const list: Node[] = node.type === 'BlockStatement' ? node['body'] : node['cases'].flatMap((c: Node) => c['consequent']);
+    for (const statement of list) hoist(statement);
+    blockDeclarations(list, own);
+  } else if (node.type === 'IfStatement') {
+    // `if (a) function f() {}` is read as if the function stood in a block of its own (B.3.4).
+    hoist(node['consequent']);
+    hoist(node['alternate']);
+  } else if (node.type === 'ForStatement' || node.type === 'ForInStatement' || node.type === 'ForOfStatement') {
+    const head = node.type === 'ForStatement' ? node['init'] : node['left'];
+    if (head?.type === 'VariableDeclaration' && head['kind'] !== 'var') for (const d of head['declarations']) for (const n of patternNames(d.id)) own.add(n);
+  } else if (node.type === 'CatchClause' && node['param'] && node['param'].type !== 'Identifier') {
+    // Only a plain catch parameter may share its name with a `var` of the catch block (B.3.4).
+    for (const n of patternNames(node['param'])) own.add(n);
+  }
+  const inner = own.size === 0 ? blocked : new Set([...blocked, ...own]);
+  for (const key in node) {
+    if (key === 'type' || typeKeys.has(key)) continue;
+    const child = node[key];
+    if (child && typeof child === 'object') annexBFunctions(child, inner, names);
+  }
+}
+
+/**
+ * Every reference to one of `names` that resolves to the module scope. The module scope's own
+ * declarations are the caller's business; inner scopes that redeclare a name hide it. `strict`
+ * says whether the program's code is strict (ES modules always are), where a caller passes part
+ * of a program as one.
+ */
+export function findReferences(program: Node, names: ReadonlySet<string>, strict = program['sourceType'] === 'module' || strictBody(program['body'])): Reference[] {
   const found: Reference[] = [];
   const scopes: Set<string>[] = [];
 
@@ -151,18 +205,42 @@ export function findReferences(program: Node, names: ReadonlySet<string>): Refer
     }
   };
 
-  const fn = (node: Node): void => {
-    const own = new Set<string>();
-    if (node.type === 'FunctionExpression' && node['id']) own.add(node['id'].name);
-    for (const param of node['params']) for (const n of patternNames(param)) own.add(n);
-    if (node['body']?.type === 'BlockStatement') {
-      varDeclarations(node['body'].body, own);
-      blockDeclarations(node['body'].body, own);
+  /** Runs `body` with `strict` set for code that is strict by itself (a class, a "use strict" body). */
+  const withStrict = (own: boolean, body: () => void): void => {
+    const outer = strict;
+    strict ||= own;
+    try {
+      body();
+    } finally {
+      strict = outer;
     }
-    withScope(own, () => {
-      for (const param of node['params']) pattern(param, true);
-      if (node['body']?.type === 'BlockStatement') for (const s of node['body'].body) visit(s);
-      else visit(node['body']);
+  };
+
+  // Parameters get a scope of their own: their default values and computed keys cannot see the
+  // body's declarations (with parameter expressions the body has its own var environment, and a
+  // body `var` named as a parameter shadows it either way).
+  const fn = (node: Node): void => {
+    // TypeScript parameter decorators run where the class is defined, not inside the function.
+    for (const param of node['params']) for (const decorator of param['decorators'] ?? []) visit(decorator);
+    const statements: Node[] | undefined = node['body']?.type === 'BlockStatement' ? node['body'].body : undefined;
+    withStrict(statements !== undefined && strictBody(statements), () => {
+      const params = new Set<string>();
+      if (node.type === 'FunctionExpression' && node['id']) params.add(node['id'].name);
+      if (node.type !== 'ArrowFunctionExpression') params.add('arguments');
+      for (const param of node['params']) for (const n of patternNames(param)) params.add(n);
+      const locals = new Set<string>();
+      if (statements) {
+        varDeclarations(statements, locals);
+        blockDeclarations(statements, locals);
+        if (!strict) annexBFunctions(statements, new Set(), locals);
+      }
+      withScope(params, () => {
+        for (const param of node['params']) pattern(param, true);
+        withScope(locals, () => {
+          if (statements) for (const s of statements) visit(s);
+          else visit(node['body']);
+        });
+      });
     });
   };
 
@@ -182,8 +260,13 @@ export function findReferences(program: Node, names: ReadonlySet<string>): Refer
         const own = new Set<string>();
         if (node['id']) own.add(node['id'].name);
         for (const decorator of node['decorators'] ?? []) visit(decorator);
-        visit(node['superClass']);
-        withScope(own, () => visit(node['body']));
+        // The heritage is evaluated where the class's own name is already bound (in its TDZ).
+        withStrict(true, () =>
+          withScope(own, () => {
+            visit(node['superClass']);
+            visit(node['body']);
+          }),
+        );
         return;
       }
       case 'MethodDefinition':
@@ -232,6 +315,8 @@ export function findReferences(program: Node, names: ReadonlySet<string>): Refer
       case 'BlockStatement':
       case 'StaticBlock': {
         const own = new Set<string>();
+        // A static block is a var scope of its own, as a function body is.
+        if (node.type === 'StaticBlock') varDeclarations(node['body'], own);
         blockDeclarations(node['body'], own);
         withScope(own, () => {
           for (const s of node['body']) visit(s);
@@ -289,6 +374,7 @@ export function findReferences(program: Node, names: ReadonlySet<string>): Refer
       case 'TSTypeAliasDeclaration':
       case 'TSInterfaceDeclaration':
       case 'TSDeclareFunction':
+      case 'TSEmptyBodyFunctionExpression':
       case 'TSImportEqualsDeclaration':
         return;
     }

@@ -166,7 +166,7 @@ export class Pipeline {
           try {
             return pipeline.#resolveHead(request, parent, isMain, options, pipeline.#resolveTail!);
           } catch (error) {
-            rethrow(withNodeFrames(error, resolveFilename, 'Module._resolveFilename'), nodeResolve);
+            rethrow(withNodeFrames(error, resolveFilename, '_resolveFilename'), nodeResolve);
           }
         } as ResolveFilenameFn;
       });

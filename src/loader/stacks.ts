@@ -28,8 +28,9 @@ export function spliceStack(inner: string, outer: string, limit: number, own: (f
   const at = frames.findIndex(own);
   if (at === -1) return inner;
   const before = frames.slice(0, at);
-  // Node's function that coldstart's wrapper called is named as Node calls it (`Module._resolveFilename`).
-  if (nodeName !== undefined && at > 0) before[at - 1] = before[at - 1]!.replace(/^(\s+at )\w+\.<anonymous> \(node:/, `$1${nodeName} (node:`);
+  // Node's function that coldstart's wrapper called is named as Node calls it (`_resolveFilename`),
+  // after the receiver V8 names (`Module.` on Nodes 20 and 24+, `Function.` on Node 22).
+  if (nodeName !== undefined && at > 0) before[at - 1] = before[at - 1]!.replace(/^(\s+at \w+\.)<anonymous> \(node:/, `$1${nodeName} (node:`);
   const kept = [...before, ...split(outer).frames.filter((frame) => !own(frame))];
   return [...header, ...kept.slice(0, Math.max(0, limit))].join('\n');
 }

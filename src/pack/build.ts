@@ -245,6 +245,7 @@ export function buildPack(options: {
       }
     }
     const learned = learnDeferral({ modules: absolute, resolve: (dir, specifier, mode) => required.get(`${dir}\0${specifier}\0${mode}`), keepEager: options.keepEager, loadedBefore,
+      entries: options.recordings.map(entryModule).filter((path): path is string => path !== undefined),
       neverRan: (path) => neverRanIn(options.coverage?.get(path), loaders.get(path) ?? []),
       envWritesBack: (path) => options.recordings.every((recording) => recording.envWriters !== undefined && !recording.envWriters.includes('*') && !recording.envWriters.includes(path)),
     });
@@ -319,6 +320,21 @@ export function buildPack(options: {
     ...(lazySummary === undefined ? {} : { lazy: lazySummary }),
     ms: performance.now() - start,
   };
+}
+
+/** The module a recording's entry named, by its real path (`node app` names app.js); undefined when none it loaded. */
+function entryModule(recording: Recording): string | undefined {
+  const entry = recording.entry;
+  if (entry === undefined || entry === '') return undefined;
+  for (const named of [entry, `${entry}.js`, `${entry}.cjs`, `${entry}.mjs`, `${entry}/index.js`]) {
+    try {
+      const real = realpathSync(named);
+      if (recording.modules.some(([path]) => path === real)) return real;
+    } catch {
+      // not this one
+    }
+  }
+  return undefined;
 }
 
 /**

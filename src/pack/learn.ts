@@ -21,6 +21,8 @@ export interface LearnInput {
   readonly neverRan?: ((path: string) => ((offset: number) => boolean) | undefined) | undefined;
   /** Whether every recorded run watched process.env and saw only write-backs from `path`'s code. */
   readonly envWritesBack?: ((path: string) => boolean) | undefined;
+  /** The recorded programs' entry modules: `loadedBefore` holds only for what they load whatever the arguments. */
+  readonly entries?: readonly string[] | undefined;
 }
 
 export interface Learned {
@@ -55,8 +57,9 @@ export function learnDeferral(input: LearnInput): Learned {
     return facts.get(path)!;
   };
   const modeOf = (path: string): 'r' | 'i' => (byPath.get(path)?.format === 'module' ? 'i' : 'r');
+  // An ES module's require() (createRequire) was recorded as a require: asked the other way when its own way has no answer.
   const target = (from: string, specifier: string): string | undefined =>
-    isBuiltin(specifier) ? `builtin:${specifier}` : input.resolve(dirname(from), specifier, modeOf(from));
+    isBuiltin(specifier) ? `builtin:${specifier}` : (input.resolve(dirname(from), specifier, modeOf(from)) ?? input.resolve(dirname(from), specifier, modeOf(from) === 'i' ? 'r' : 'i'));
   // Builtins load with no effect a program sees, but for the deprecated ones, which warn when loaded.
   // Builtins that print a warning when first loaded (deprecated, or experimental: wasi, sqlite,
   // ffi), which loading later would move in stderr, and those that change process state when
@@ -75,10 +78,47 @@ export function learnDeferral(input: LearnInput): Learned {
     return out;
   };
 
+  /**
+   * What a module loads while it evaluates through loads that are no candidate, and so stay as
+   * written whatever is deferred elsewhere (paths, builtins apart). A bare import counts: it is
+   * dropped only when nothing it loads has an effect, or when all of that was loaded before.
+   */
+  const fixedChildren = (path: string): string[] => {
+    const f = factsOf(path);
+    if (f === null) return [];
+    const remaining = [...f.eagerRequires];
+    for (const site of f.candidates) {
+      if (site.alias !== undefined) continue; // makes no require call of its own
+      const at = remaining.indexOf(site.specifier);
+      if (at !== -1) remaining.splice(at, 1);
+    }
+    const out: string[] = [];
+    for (const specifier of remaining) {
+      const to = target(path, specifier);
+      if (to !== undefined && !to.startsWith('builtin:')) out.push(to);
+    }
+    return out;
+  };
+  const closure = (starts: readonly string[], next: (path: string) => string[]): Set<string> => {
+    const set = new Set<string>();
+    const queue = [...starts];
+    while (queue.length > 0) {
+      const at = queue.pop()!;
+      if (set.has(at)) continue;
+      set.add(at);
+      queue.push(...next(at));
+    }
+    return set;
+  };
+
   // A module whose loading has effects beyond its exports, itself or through what it loads,
   // that would move if `importer` loaded it later: modules the recorded runs had loaded before
-  // the importer began are already in the cache then, their effects done.
-  const before = input.loadedBefore ?? (() => false);
+  // the importer began are already in the cache then, their effects done. Only those the entries
+  // load through loads that stay as written: one loaded earlier by a branch the recorded
+  // arguments took (`if (warm) await import("./warm.mjs")`) may not be loaded at all in another run.
+  const always = closure(input.entries ?? [], fixedChildren);
+  const loadedBefore = input.loadedBefore;
+  const before = loadedBefore === undefined ? () => false : (a: string, b: string): boolean => always.has(a) && loadedBefore(a, b);
   const ownEffect = (path: string): string | undefined => {
     const m = byPath.get(path);
     if (m === undefined) return 'not recorded';
@@ -98,29 +138,11 @@ export function learnDeferral(input: LearnInput): Learned {
   const ensuredMemo = new Map<string, Set<string>>();
   const ensured = (importer: string): Set<string> => {
     let set = ensuredMemo.get(importer);
-    if (set !== undefined) return set;
-    set = new Set<string>();
-    const f = factsOf(importer);
-    if (f !== null) {
-      const remaining = [...f.eagerRequires];
-      for (const site of [...f.candidates, ...f.bareImports]) {
-        if (site.alias !== undefined) continue; // makes no require call of its own
-        const at = remaining.indexOf(site.specifier);
-        if (at !== -1) remaining.splice(at, 1);
-      }
-      const queue: string[] = [];
-      for (const specifier of remaining) {
-        const to = target(importer, specifier);
-        if (to !== undefined && !to.startsWith('builtin:')) queue.push(to);
-      }
-      while (queue.length > 0) {
-        const at = queue.pop()!;
-        if (set.has(at)) continue;
-        set.add(at);
-        queue.push(...children(at));
-      }
+    if (set === undefined) {
+      // Through loads that stay as written at every level: a candidate further down may wait.
+      set = closure(fixedChildren(importer), fixedChildren);
+      ensuredMemo.set(importer, set);
     }
-    ensuredMemo.set(importer, set);
     return set;
   };
   // `strict`: effects the importer causes anyway count too (a bare import only orders them).
@@ -141,6 +163,106 @@ export function learnDeferral(input: LearnInput): Learned {
     return visit(path);
   };
 
+  // Modules in an import cycle (Tarjan's strongly connected components over what each loads as
+  // it evaluates). Which module of a cycle evaluates first is decided by where the cycle is
+  // entered: deferring a load into one lets another path enter it first, and a class that
+  // extends a binding of the other then meets it uninitialised.
+  const inCycle = new Set<string>();
+  {
+    const index = new Map<string, number>();
+    const low = new Map<string, number>();
+    const stack: string[] = [];
+    const onStack = new Set<string>();
+    let counter = 0;
+    for (const m of input.modules) {
+      if (index.has(m.path)) continue;
+      // Iterative, as a long require chain would overflow a recursive one.
+      const frames: { at: string; next: string[]; i: number }[] = [];
+      const open = (at: string): void => {
+        index.set(at, counter);
+        low.set(at, counter++);
+        stack.push(at);
+        onStack.add(at);
+        frames.push({ at, next: children(at), i: 0 });
+      };
+      open(m.path);
+      while (frames.length > 0) {
+        const frame = frames[frames.length - 1]!;
+        if (frame.i < frame.next.length) {
+          const child = frame.next[frame.i++]!;
+          if (!index.has(child)) open(child);
+          else if (onStack.has(child)) low.set(frame.at, Math.min(low.get(frame.at)!, index.get(child)!));
+          continue;
+        }
+        frames.pop();
+        const parent = frames[frames.length - 1];
+        if (parent !== undefined) low.set(parent.at, Math.min(low.get(parent.at)!, low.get(frame.at)!));
+        if (low.get(frame.at) === index.get(frame.at)) {
+          const component: string[] = [];
+          let popped: string;
+          do {
+            popped = stack.pop()!;
+            onStack.delete(popped);
+            component.push(popped);
+          } while (popped !== frame.at);
+          if (component.length > 1) for (const at of component) inCycle.add(at);
+        }
+      }
+    }
+  }
+  const cycleMemo = new Map<string, string | undefined>();
+  /** A module of an import cycle that loading `to` evaluates, if any. */
+  const reachesCycle = (to: string): string | undefined => {
+    if (!cycleMemo.has(to)) {
+      let found: string | undefined;
+      for (const at of closure([to], children)) {
+        if (inCycle.has(at)) {
+          found = at;
+          break;
+        }
+      }
+      cycleMemo.set(to, found);
+    }
+    return cycleMemo.get(to);
+  };
+
+  // Modules an import() loads, itself or through imports no deferral takes away: require(esm) of
+  // one that a pending import() is still loading throws ERR_REQUIRE_ESM_RACE_CONDITION, where the
+  // static import had it ready. (A deferred import is no part of that load.)
+  const named: string[] = [];
+  for (const m of input.modules) {
+    for (const specifier of factsOf(m.path)?.dynamicImports ?? []) {
+      const to = isBuiltin(specifier) ? undefined : input.resolve(dirname(m.path), specifier, 'i');
+      if (to !== undefined) named.push(to);
+    }
+  }
+  const dynamicallyImported = closure(named, fixedChildren);
+
+  // ES modules for which require() gives another object than the namespace: one that exports a
+  // name `module.exports`, or re-exports all of a module that does (Node 23+ gives every CommonJS
+  // namespace that name, and `export *` passes it on). A stand-in reads its names from what require() gives.
+  // Also those that export a name `then`, which a deferred namespace leaves out (the `import
+  // defer` proposal's rule, for a namespace that must not look like a promise).
+  const starMemo = new Map<string, string | undefined>();
+  const namespaceUnlike = (path: string): string | undefined => {
+    if (starMemo.has(path)) return starMemo.get(path);
+    starMemo.set(path, undefined);
+    const format = byPath.get(path)?.format;
+    const f = factsOf(path);
+    let found: string | undefined = format === 'commonjs' ? 'passes on a CommonJS module.exports' : undefined;
+    if (format === 'module' && f !== null) {
+      if (f.namesModuleExports) found = 'exports a name module.exports';
+      else if (f.namesThen) found = 'exports a name then';
+      for (const specifier of f.exportStars) {
+        if (found !== undefined) break;
+        const to = target(path, specifier);
+        found = to === undefined || to.startsWith('builtin:') ? `re-exports all of ${specifier}` : namespaceUnlike(to);
+      }
+    } else if (format !== 'commonjs') found = format === undefined ? 'is not recorded' : undefined;
+    starMemo.set(path, found);
+    return found;
+  };
+
   /** Whether loading `from` comes back to `to`: deferral would change which partial exports a cycle sees. */
   const reaches = (from: string, to: string): boolean => {
     const seen = new Set<string>();
@@ -156,13 +278,15 @@ export function learnDeferral(input: LearnInput): Learned {
   };
 
   /**
-   * The first effect among what `path` imports after the bare import `site`: dropped, `site`'s
-   * module would evaluate after those effects instead of before them.
+   * The first effect among what `path` loads as it evaluates after `site` (a bare import, or a
+   * candidate whose effects another load of `path` makes anyway): deferred, `site`'s effects
+   * would happen after those instead of before them.
    */
   const laterEffect = (path: string, site: DeferSite): string | undefined => {
-    for (const later of factsOf(path)!.staticImports) {
-      if (later.start <= site.start) continue;
-      const to = target(path, later.specifier);
+    const f = factsOf(path)!;
+    for (let i = 0; i < f.eagerRequires.length; i++) {
+      if (f.eagerRequireStarts[i]! <= site.start) continue;
+      const to = target(path, f.eagerRequires[i]!);
       if (to === undefined || to.startsWith('builtin:')) continue;
       const found = effectOf(to, path, true);
       if (found !== undefined) return `${to} ${found}`;
@@ -236,7 +360,15 @@ export function learnDeferral(input: LearnInput): Learned {
       } else if (m.format === 'commonjs' && byPath.get(to)?.format === 'module') refuse('an ES module required by CommonJS');
       else if (input.keepEager?.(to) === true) refuse('kept eager by configuration');
       else if (effectOf(to, m.path) !== undefined) refuse('target has effects when loaded', `${to} ${effectOf(to, m.path)}`);
+      // Its effects happen while the importer evaluates anyway, through another of its loads:
+      // in the same place only when no other effect comes between.
+      else if (effectOf(to, m.path, true) !== undefined && ((m.format === 'commonjs' && f.sideEffect !== undefined) || laterEffect(m.path, site) !== undefined)) {
+        refuse('target has effects that would move past others', `${to} ${effectOf(to, m.path, true)}, ${m.format === 'commonjs' && f.sideEffect !== undefined ? `and the importer ${f.sideEffect}` : `before ${laterEffect(m.path, site)}`}`);
+      }
       else if (reaches(to, m.path)) refuse('cycle back to the importer');
+      else if (reachesCycle(to) !== undefined) refuse('target is in or loads an import cycle', `${to} loads ${reachesCycle(to)}, which is in an import cycle`);
+      else if (byPath.get(to)?.format === 'module' && m.format === 'module' && site.builtin !== true && dynamicallyImported.has(to)) refuse('an ES module an import() loads too');
+      else if (byPath.get(to)?.format === 'module' && m.format === 'module' && site.builtin !== true && namespaceUnlike(to) !== undefined) refuse('an ES module whose namespace a stand-in cannot give', `${to} ${namespaceUnlike(to)}`);
       else accepted.add(site);
     }
     // A bare import orders evaluation (a bundler hoists one for each module its chunks load); it
@@ -251,6 +383,7 @@ export function learnDeferral(input: LearnInput): Learned {
       else if (effectOf(to, m.path, true) !== undefined) refuse('target has effects when loaded', `${to} ${effectOf(to, m.path, true)}`);
       else if (laterEffect(m.path, site) !== undefined) refuse('a later import has effects when loaded', laterEffect(m.path, site));
       else if (reaches(to, m.path)) refuse('cycle back to the importer');
+      else if (reachesCycle(to) !== undefined) refuse('target is in or loads an import cycle', `${to} loads ${reachesCycle(to)}, which is in an import cycle`);
       else accepted.add(site);
     }
     for (const site of settleAliases(f.candidates, accepted)) {

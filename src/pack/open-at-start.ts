@@ -191,7 +191,7 @@ function open(report: PackRunReport, learned: ((packFile: string) => string | un
     const entries = found.pack.header.lazyEntries;
     debug('pack', entries === undefined
       ? 'this pack was made before coldstart kept which programs its learned deferral is for: serving the packed sources as written (rebuild it with coldstart pack --lazy)'
-      : `learned deferral is for ${entries.map((e) => e || '(no entry script)').join(', ') || 'no program under the root'}, not this program: serving the packed sources as written`);
+      : `learned deferral is for ${entries.join(', ') || 'no program under the root'}, not this program: serving the packed sources as written`);
   }
   const server = new PackServer(found.pack, root, { verify: report.verify, conditions: conditionsKey(), counts: report.counts, lazy: !eagerMode(), forThisProgram: recorded, trusted });
   // A program started later in this process (coldstart profile's in-process run) is decided again.
@@ -226,9 +226,10 @@ function open(report: PackRunReport, learned: ((packFile: string) => string | un
 }
 
 /**
- * Whether this process runs a program the pack's learned deferral was learned from: its entry's
- * real path (from the pack's start-up facts where they hold it, else the disk) among the
- * recorded ones. A pack made before the list was kept serves its rewrites to none.
+ * Whether this process runs a program the pack's learned deferral was learned from: its entry
+ * as Node names it, else its real path (from the pack's start-up facts where they hold it, else
+ * the disk), among the recorded ones. A pack made before the list was kept serves its rewrites
+ * to none.
  */
 function lazyRecorded(header: PackHeader, root: string): boolean {
   const entries = header.lazyEntries;

@@ -65,8 +65,9 @@ const tree = {
   ...pkg('esm-dep-user', 'index.js', ['import { who } from "esm-real-dep";', 'export const whoIs = () => who();', ''].join('\n')),
   // A namespace of a CommonJS module is named by Node from the text (here: no names found), not
   // from the exports object: the stand-in names it the same way at its first use. A getter Node
-  // never calls stays uncalled.
-  ...pkg('esm-cjs-ns', 'index.js', ['import * as ns from "cjs-object";', 'export const nsKeys = () => [Object.keys(ns).join("|"), String(ns.v)].join(" ");', ''].join('\n')),
+  // never calls stays uncalled. (Read through its properties only: one handed on whole stays.)
+  ...pkg('esm-cjs-ns', 'index.js', ['import * as ns from "cjs-object";', 'export const nsKeys = () => [String(ns.v), typeof ns.default, String(ns.boom), ns["module.exports"] === ns.default].join(" ");', ''].join('\n')),
+  ...pkg('esm-cjs-ns-whole', 'index.js', ['import * as ns from "cjs-object";', 'export const nsWhole = () => Object.keys(ns).join("|");', ''].join('\n')),
   ...pkg('cjs-object', 'index.js', 'module.exports = { v: "V", w: 2, get boom() { throw new Error("never read"); } };\n', 'commonjs'),
   // Named and default imports of CommonJS: the names Node finds in the text (a non-enumerable
   // one included), no call of a getter it never reads, and values as they were once the module
@@ -91,6 +92,7 @@ const tree = {
     'import { seen } from "esm-cycle";',
     'import { cpus } from "esm-own-global";',
     'import { nsKeys } from "esm-cjs-ns";',
+    'import { nsWhole } from "esm-cjs-ns-whole";',
     'import { interop } from "esm-cjs-interop";',
     'import EventEmitter from "node:events";',
     'const cjsWasi = createRequire(import.meta.url)("cjs-wasi");',
@@ -105,7 +107,7 @@ const tree = {
     'const { host } = await import("esm-mockable");',
     'const { whoIs } = await import("esm-dep-user");',
     'console.log(["--mock", "--register"].includes(process.argv[2]) ? host() : typeof host(), whoIs());',
-    'if (process.argv[2] === "--use") console.log(hash("x"), sameFs(createRequire(import.meta.url)("fs")), hasPrompt(), info(), named("y"), star(), w(), cjsWasi(), make(), made(), nsKeys(), (createRequire(import.meta.url)("cjs-counter").inc(), interop()));',
+    'if (process.argv[2] === "--use") console.log(hash("x"), sameFs(createRequire(import.meta.url)("fs")), hasPrompt(), info(), named("y"), star(), w(), cjsWasi(), make(), made(), nsKeys(), nsWhole(), (createRequire(import.meta.url)("cjs-counter").inc(), interop()));',
     'if (process.env.SHOW_LOADED) console.log(["crypto", "readline"].map((name) => `${name}: ${process.moduleLoadList.includes(`NativeModule ${name}`)}`).join(" "));',
     '',
   ].join('\n'),
@@ -133,6 +135,7 @@ test('pack --lazy, builtins: default imports load at first use without a facade;
   assert.deepEqual(of('esm-cycle'), ["node:dgram"], 'deferred, and reachable before the module body runs');
   assert.deepEqual(of('esm-own-global'), [], 'a module binding a name the generated code reads is not rewritten');
   assert.deepEqual(of('esm-cjs-ns'), ['cjs-object'], 'a CommonJS namespace waits for its first use');
+  assert.deepEqual(of('esm-cjs-ns-whole'), [], 'a namespace handed on whole stays: its stand-in is no namespace object');
   assert.deepEqual(of('esm-cjs-interop'), ['cjs-defined', 'cjs-getter'], 'a CommonJS module whose exports change later stays');
   assert.deepEqual(of('esm-mockable'), ['node:os']);
   assert.deepEqual(of('esm-dep-user'), ['esm-real-dep']);

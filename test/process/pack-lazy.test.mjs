@@ -530,6 +530,31 @@ test('pack --lazy, ES modules: imports nothing reads at load become deferred nam
   assert.match(runNode(['--import', register, 'main.js', '--use'], { cwd: dir, env: show }).stdout, /^reader saw undefined\n2 2 zv\n1 member,named\n7 3\nesm-leaf evaluated: 1 esm-quiet evaluated: 1/);
 });
 
+test('pack --lazy, ES modules: a rewritten import reaches parameter defaults, and leaves a static block\'s own var alone', { skip: registerHooks ? false : 'the pack serves ES modules on Node 22.15+ only' }, (t) => {
+  const dir = realpathSync(tempDir(t, 'coldstart-lazy-scope-'));
+  writeTree(dir, {
+    'package.json': '{"name":"lazy-scope","private":true,"type":"module"}',
+    ...esmPkg('esm-lib', 'export const x = "LIBX", y = "LIBY", z = "LIBZ";\n'),
+    ...esmPkg(
+      'esm-shadow',
+      [
+        'import { x, y, z } from "esm-lib";',
+        'export function f(a = x) { var x = "local"; return a + "/" + x; }',
+        'export const h = (b = z) => { const z = "inner"; return b + "/" + z; };',
+        'export function g() { class K { static { var y = "static-local"; K.seen = y; } } return K.seen + "/" + y; }',
+        '',
+      ].join('\n'),
+    ),
+    'main.js': 'import { f, g, h } from "esm-shadow";\nconsole.log(f(), g(), h());\n',
+  });
+  packLazy(dir);
+  assert.deepEqual(new Map(lazyRows(dir).map((row) => [row[0], row[4]])).get('node_modules/esm-shadow/index.js'), ['esm-lib']);
+  const plain = runNode(['main.js'], { cwd: dir, env: base });
+  assert.equal(plain.stdout, 'LIBX/local static-local/LIBY LIBZ/inner\n', plain.stderr);
+  const lazy = runNode(['--import', register, 'main.js'], { cwd: dir, env: base });
+  assert.deepEqual([lazy.code, lazy.stdout, lazy.stderr], [plain.code, plain.stdout, plain.stderr]);
+});
+
 test('coldstart lazy and profile show each learned-deferral load: where it was required, what forced it, and where', (t) => {
   const dir = realpathSync(tempDir(t, 'coldstart-learned-records-'));
   writeTree(dir, {

@@ -23,6 +23,7 @@ const cases = [
   ['namespace import needs no rewrite', 'import * as m from "x";\nm.a;', ['import m from "#coldstart-defer:1:1:x";', 'm.a;']],
   ['shorthand property', 'import { a } from "x";\n({ a });', ['({ a: __coldstart_defer0.a });']],
   ['shadowing parameter is left alone', 'import { a } from "x";\nfunction f(a) { return a; }', ['function f(a) { return a; }']],
+  ['a parameter default reads the import, not the body var', 'import { a } from "x";\nfunction f(b = a) { var a = 1; return b + a; }', ['function f(b = __coldstart_defer0.a) { var a = 1; return b + a; }']],
   ['shadowing block let is left alone', 'import { a } from "x";\n{ let a = 1; a; }\na;', ['{ let a = 1; a; }\n__coldstart_defer0.a;']],
   ['member property names are not references', 'import { a } from "x";\nobj.a; ({ a: 1 });', ['obj.a; ({ a: 1 });']],
   ['glob pattern', 'import { S3 } from "@aws-sdk/client-s3";\nS3;', ['__coldstart_defer0.S3;']],
@@ -72,6 +73,51 @@ test('findReferences: catch parameters, for-of bindings and class names shadow',
   const { parseSync } = await import('oxc-parser');
   const { program } = parseSync('a.mjs', 'try {} catch (a) { a; }\nfor (const a of []) a;\nclass a {}\n');
   assert.deepEqual(findReferences(program, new Set(['a'])).map((r) => r.kind), []);
+});
+
+// Each «x» marks a reference that means the module's binding; every other `x` is a local one.
+const scopeCases = [
+  ['a parameter default does not see the body\'s var', 'function f(a = «x») { var x = 1; return a + x; }'],
+  ['a parameter default does not see the body\'s const', 'function f(a = «x») { const x = 1; return a + x; }'],
+  ['a parameter default does not see the body\'s function', 'function f(a = «x») { function x() {} }'],
+  ['a closure in a default sees the parameters, not the body', 'async function f(a = () => «x», b = () => a) { var x = 1; }'],
+  ['arrow parameters', 'const f = (a = «x») => { let x; return x; };'],
+  ['methods, setters, constructors and computed keys of patterns', 'const o = { m(a = «x») { var x; }, set s(v = «x») { var x; } };\nclass C { constructor(a = «x») { var x; } static async *g({ [«x»]: a }) { var x; } }'],
+  ['a parameter shadows in the defaults after it, and before it (TDZ)', 'function f(x, a = x) { var x; }\nfunction g(a = x, x) {}'],
+  ['a named function expression\'s name shadows in its defaults', 'const f = function x(a = x) { var x; };'],
+  ['a body var named as a parameter', 'function f(x) { var x; return x; }'],
+  ['a var in a static block is the block\'s own', 'function g() { class K { static { var x = 1; K.s = x; { var x; } } } return «x»; }'],
+  ['a class heritage sees the class name, not the import', '(class x extends x {});\n(class C extends «x» {});'],
+  ['a non-arrow function has its own arguments', 'function f() { return arguments; }\nconst g = () => «arguments»;', { sourceType: 'commonjs' }, 'arguments'],
+  ['sloppy code: a function in a block is also a var of its function', 'function f() { { function x() {} } return x; }\nfunction g() { if (1) function x() {} return x; }\nfunction h() { { l: function x() {} } return x; }', { sourceType: 'commonjs' }],
+  ['sloppy code: not where a lexical name of an enclosing block forbids the var', 'function f() { { let x; { function x() {} } } return «x»; }\nfunction g() { for (let x of []) { function x() {} } return «x»; }\nfunction h() { try {} catch ([x]) { { function x() {} } } return «x»; }', { sourceType: 'commonjs' }],
+  ['strict code: a function in a block is the block\'s only', 'function f() { "use strict"; { function x() {} } return «x»; }\nclass C { m() { { function x() {} } return «x»; } }', { sourceType: 'commonjs' }],
+  ['modules are strict', 'function f() { { function x() {} } return «x»; }'],
+  ['a file-wide "use strict"', '"use strict";\nfunction f() { { function x() {} } return «x»; }', { sourceType: 'commonjs' }],
+  ['a labelled function declares its name in its block', '{ l: function x() {} x; }', { sourceType: 'commonjs' }],
+  ['TypeScript: parameters of abstract methods and overloads are declarations', 'abstract class C { abstract m(x: number): void; n(x: string): void; n(x) { return x; } }', { lang: 'ts' }],
+  ['TypeScript: parameter decorators are read where the class is defined', 'class C { constructor(@Inject(«x») private a, @Inject(«x») x = 1) {} }', { lang: 'ts' }],
+];
+
+for (const [name, marked, options = {}, binding = 'x'] of scopeCases) {
+  test(`findReferences: ${name}`, async () => {
+    const { parseSync } = await import('oxc-parser');
+    const source = marked.replace(/[«»]/g, '');
+    const expected = [];
+    for (let at = marked.indexOf('«'), removed = 0; at !== -1; at = marked.indexOf('«', at + 1), removed += 2) expected.push(at - removed);
+    const { program, errors } = parseSync(options.lang === 'ts' ? 'a.ts' : 'a.js', source, { sourceType: 'module', lang: 'js', ...options });
+    assert.deepEqual(errors, []);
+    assert.deepEqual(findReferences(program, new Set([binding])).map((r) => r.start), expected, source);
+  });
+}
+
+test('findReferences: a caller searching part of a program says whether its code is strict', async () => {
+  const { parseSync } = await import('oxc-parser');
+  const { program } = parseSync('a.js', '"use strict";\n(function () { function f() { { function x() {} } return x; } })();', { sourceType: 'commonjs' });
+  const body = program.body[1].expression.callee.expression.body.body;
+  const part = { type: 'Program', body, start: 0, end: 0 };
+  assert.equal(findReferences(part, new Set(['x'])).length, 0, 'sloppy unless told');
+  assert.equal(findReferences(part, new Set(['x']), true).length, 1);
 });
 
 test('the transform cache without node_modules lives in the temp dir, found as os.tmpdir() finds it', async () => {

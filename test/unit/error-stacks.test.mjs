@@ -19,7 +19,7 @@ const outer = ['Error', '    at wrapResolveFilename (node:internal/modules/cjs/l
 
 test("coldstart's frames give way to its caller's, the message and Require stack kept", () => {
   assert.equal(
-    spliceStack(inner, outer, 10, own, 'Module._resolveFilename'),
+    spliceStack(inner, outer, 10, own, '_resolveFilename'),
     [
       "Error: Cannot find module 'nope'",
       'Require stack:',
@@ -31,6 +31,11 @@ test("coldstart's frames give way to its caller's, the message and Require stack
       '    at Module.load (node:internal/modules/cjs/loader:1651:32)',
     ].join('\n'),
   );
+});
+
+test("Node's function keeps the receiver V8 names: Node 22 says Function._resolveFilename", () => {
+  const node22 = inner.replace('at Module.<anonymous>', 'at Function.<anonymous>');
+  assert.match(spliceStack(node22, outer, 10, own, '_resolveFilename'), /\n {4}at Function\._resolveFilename \(node:internal\/modules\/cjs\/loader:1564:15\)\n/);
 });
 
 test('Error.stackTraceLimit frames at most; a stack with none of coldstart\'s frames is left as it is', () => {

@@ -1,0 +1,138 @@
+// Learned deferral of ES modules keeps what a program sees: which module of a cycle evaluates
+// first, load-time effects however they are written, the namespace and values an import gives,
+// and loads another run may not make. Each program is recorded with `pack --lazy`, then served
+// (with other arguments where the case says) and compared with plain Node: stdout, stderr, code.
+// Every program also imports a module whose import may wait, so each test sees deferral at work.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { realpathSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { dist, runCli, runNode, tempDir, writeTree } from '../helpers.mjs';
+
+const { readPackFile } = await import(pathToFileURL(join(dist, 'pack/store.js')).href);
+const register = pathToFileURL(join(dist, 'register.js')).href;
+const base = { COLDSTART_INDEX: 'off', COLDSTART_PACK: '', COLDSTART_PACK_VERIFY: '', COLDSTART_ROOT: '', COLDSTART_EAGER: '', COLDSTART_STEP_ASIDE: '0' };
+const registerHooks = typeof (await import('node:module')).registerHooks === 'function';
+const skip = registerHooks ? false : 'the pack serves ES modules on Node 22.15+ only';
+
+/** A case: its files (entry.mjs imports the probe first), the recorded arguments and the served ones. */
+const cases = {
+  'a cycle entered elsewhere once a load into it waits (class extends)': {
+    files: {
+      'entry.mjs': 'import { makeDog } from "./factory.mjs";\nimport { Animal } from "./animal.mjs";\nconsole.log(makeDog().speak(), Animal.create().speak());\n',
+      'factory.mjs': 'import { Dog } from "./dog.mjs";\nexport function makeDog() { return new Dog(); }\n',
+      'dog.mjs': 'import { Animal } from "./animal.mjs";\nexport class Dog extends Animal { speak() { return "woof"; } }\n',
+      'animal.mjs': 'import { Dog } from "./dog.mjs";\nexport class Animal { static create() { return new Dog(); } speak() { return "..."; } }\n',
+    },
+  },
+  'a module a pending import() loads too': {
+    files: {
+      'entry.mjs': 'import { use } from "./app.mjs";\nconst pending = import("./t.mjs");\nconsole.log("use:", use());\nconsole.log("dyn:", (await pending).t);\n',
+      'app.mjs': 'import { t } from "./t.mjs";\nexport function use() { return t; }\n',
+      't.mjs': 'import { s } from "./shared.mjs";\nexport const t = "T+" + s;\n',
+      'shared.mjs': 'export const s = "S";\n',
+    },
+  },
+  "namespaces require() does not give: export * of CommonJS, a name module.exports, a name then": {
+    files: {
+      'entry.mjs': 'import { show } from "./app.mjs";\nawait show();\n',
+      'app.mjs': 'import { own, helper } from "./barrel.mjs";\nimport { b } from "./named.mjs";\nimport * as ns from "./named.mjs";\nimport { then } from "./thenable.mjs";\nexport async function show() { console.log(own, typeof helper, b, Object.keys(ns)); then((v) => console.log("then gave", v)); }\n',
+      'barrel.mjs': 'export * from "./helpers.cjs";\nexport const own = "OWN";\n',
+      'helpers.cjs': 'exports.helper = function helper() {};\n',
+      'named.mjs': 'const api = { a: 1 };\nexport { api as "module.exports" };\nexport const b = 2;\n',
+      'thenable.mjs': 'export function then(cb) { cb("ok"); }\n',
+    },
+  },
+  'effects in functions run while a module loads, and output however it is written': {
+    files: {
+      'entry.mjs': 'import { run } from "./app.mjs";\nconsole.log("entry body");\nrun();\n',
+      'app.mjs': ['announce', 'iife', 'global', 'alias', 'writesync', 'console', 'exit'].map((n, i) => `import { v${i} } from "./d-${n}.mjs";`).join('\n') + '\nexport function run() { console.log("run", v0, v1, v2, v3, v4, v5, v6); }\n',
+      'd-announce.mjs': 'function announce() { console.log("announced"); }\nannounce();\nexport const v0 = 0;\n',
+      'd-iife.mjs': '(() => { console.log("iife"); })();\nexport const v1 = 1;\n',
+      'd-global.mjs': 'globalThis.console.log("globalThis.console");\nexport const v2 = 2;\n',
+      'd-alias.mjs': 'const log = console.log;\nlog("aliased console");\nexport const v3 = 3;\n',
+      'd-writesync.mjs': 'import { writeSync } from "node:fs";\nwriteSync(1, "writeSync\\n");\nexport const v4 = 4;\n',
+      'd-console.mjs': 'import { log } from "node:console";\nlog("node:console");\nexport const v5 = 5;\n',
+      'd-exit.mjs': 'function setup() { process.on("exit", (code) => console.log("exit handler", code)); }\nsetup();\nexport const v6 = 6;\n',
+    },
+  },
+  'a command that registers itself into a registry it imports by name': {
+    record: ['help'],
+    serve: ['build'],
+    files: {
+      'entry.mjs': 'import { handlers } from "./registry.mjs";\nimport { help } from "./cli.mjs";\nconst cmd = process.argv[2] ?? "help";\nconsole.log("registered:", Object.keys(handlers).join(",") || "(none)");\nif (cmd === "help") help(); else if (handlers[cmd]) handlers[cmd](); else console.log("unknown", cmd);\n',
+      'registry.mjs': 'export const handlers = {};\n',
+      'build-cmd.mjs': 'import { handlers } from "./registry.mjs";\nexport function build() { console.log("building"); }\nhandlers.build = build;\n',
+      'cli.mjs': 'import { build } from "./build-cmd.mjs";\nexport function help() { console.log("usage", typeof build); }\n',
+    },
+  },
+  'modules loaded through createRequire, under any name': {
+    files: {
+      'entry.mjs': 'import { use } from "./app.mjs";\nconsole.log("entry body");\nuse();\n',
+      'app.mjs': 'import { t } from "./t.mjs";\nimport { u } from "./u.mjs";\nexport function use() { console.log("use", t, u); }\n',
+      't.mjs': 'import { createRequire } from "node:module";\nconst load = createRequire(import.meta.url);\nexport const t = load("./side.cjs").v;\n',
+      'u.mjs': 'import { createRequire } from "node:module";\nconst require = createRequire(import.meta.url);\nexport const u = require("./side2.cjs").v;\n',
+      'side.cjs': 'console.log("side loaded");\nexports.v = "V";\n',
+      'side2.cjs': 'console.log("side2 loaded");\nexports.v = "V2";\n',
+    },
+  },
+  "a CommonJS module's exports another module writes into after they were imported by name": {
+    files: {
+      'entry.mjs': 'import counter from "./counter.cjs";\nimport { show } from "./reader.mjs";\ncounter.count = 42;\nshow();\n',
+      'counter.cjs': 'exports.count = 1;\n',
+      'reader.mjs': 'import { count } from "./counter.cjs";\nexport function show() { console.log("count seen by reader:", count); }\n',
+    },
+  },
+  'a namespace handed on whole': {
+    files: {
+      'entry.mjs': 'import { check } from "./app.mjs";\nawait check();\n',
+      'app.mjs': 'import * as ns from "./lib.mjs";\nimport * as cj from "./lib.cjs";\nexport async function check() { console.log(ns === await import("./lib.mjs"), Object.prototype.toString.call(ns), cj === await import("./lib.cjs"), cj); }\n',
+      'lib.mjs': 'export let x = 1;\n',
+      'lib.cjs': 'exports.y = 2;\n',
+    },
+  },
+  'an effect loaded before only on the branch the recorded arguments took': {
+    record: ['warm', 'go'],
+    serve: ['cold', 'nogo'],
+    files: {
+      'entry.mjs': 'if (process.argv[2] === "warm") await import("./warm.mjs");\nconst { main } = await import("./main.mjs");\nconsole.log("main loaded");\nmain(process.argv[3] === "go");\n',
+      'warm.mjs': 'import "./effectful.mjs";\n',
+      'main.mjs': 'import { f } from "./effectful.mjs";\nexport function main(go) { if (go) f(); }\n',
+      'effectful.mjs': 'console.log("effectful loaded");\nexport function f() { console.log("f called"); }\n',
+    },
+  },
+  'an effect another import makes anyway, with another effect between': {
+    files: {
+      'entry.mjs': 'import { use } from "./app.mjs";\nuse();\n',
+      'app.mjs': 'import { e } from "./E.mjs";\nimport "./P.mjs";\nimport { d } from "./D.mjs";\nexport function use() { console.log("use", e, d); }\nconsole.log("app body", d);\n',
+      'E.mjs': 'import "./E2.mjs";\nexport const e = "e";\n',
+      'E2.mjs': 'console.log("E2 loaded");\nexport const e2 = 1;\n',
+      'P.mjs': 'console.log("P loaded");\n',
+      'D.mjs': 'import { e2 } from "./E2.mjs";\nexport const d = "d" + e2;\n',
+    },
+  },
+};
+
+for (const [name, { files, record = [], serve = record }] of Object.entries(cases)) {
+  test(`pack --lazy keeps what plain Node does: ${name}`, { skip }, (t) => {
+    const dir = realpathSync(tempDir(t, 'coldstart-lazy-order-'));
+    writeTree(dir, {
+      'package.json': '{"name":"lazy-order","private":true,"type":"module"}',
+      'node_modules/.keep': '',
+      ...files,
+      'entry.mjs': `import { probe } from "./probe.mjs";\nprobe();\n${files['entry.mjs']}`,
+      'probe.mjs': 'import { quiet } from "./quiet.mjs";\nexport function probe() { return quiet; }\n',
+      'quiet.mjs': 'export const quiet = 1;\n',
+    });
+    const built = runCli(['pack', '--lazy', '--always', '--', process.execPath, 'entry.mjs', ...record], { cwd: dir, env: base });
+    assert.equal(built.code, 0, built.stderr);
+    const read = readPackFile(join(dir, 'node_modules/.cache/coldstart/pack.v1'));
+    read.pack.body.close();
+    const deferred = new Map((read.pack.header.lazy ?? []).map((row) => [row[0], row[4]]));
+    assert.deepEqual(deferred.get('probe.mjs'), ['./quiet.mjs'], 'learned deferral is at work in this program');
+    const plain = runNode(['entry.mjs', ...serve], { cwd: dir, env: base });
+    const served = runNode(['--import', register, 'entry.mjs', ...serve], { cwd: dir, env: base });
+    assert.deepEqual([served.code, served.stdout, served.stderr], [plain.code, plain.stdout, plain.stderr], [...deferred].join('\n'));
+  });
+}
