@@ -302,7 +302,10 @@ export function buildPack(options: {
   const aside = options.always === true ? [] : smallRuns(root, options.recordings, { deferUsers: options.deferUsers, defersAt: options.defersAt, sizes, eagerLoads, plainConditions: options.plainConditions });
   const scopes = packageScopes(root, modules.filter((m) => !managed(m.path) && scopeDecidesFormat(m.path)).map((m) => m.path));
   const lazyEntries = recordedEntries(root, options.recordings.map((r) => r.entry));
-  const bytes = encodePack({ root, node: process.version, conditions: options.conditions, stamps, modules, answers: kept, starts, lazyEntries, codeCacheTag, deferUsers: options.deferUsers, aside, scopes, servedFirst });
+  // A program that switches Node's compile cache on itself must find it off, as without coldstart.
+  const ownCache = new Set(recordedEntries(root, options.recordings.filter((r) => r.ownCompileCache === true).map((r) => r.entry)));
+  const compileCacheFor = recordedEntries(root, options.recordings.map((r) => r.entry)).filter((entry) => !ownCache.has(entry));
+  const bytes = encodePack({ root, node: process.version, conditions: options.conditions, stamps, modules, answers: kept, starts, lazyEntries, compileCacheFor, codeCacheTag, deferUsers: options.deferUsers, aside, scopes, servedFirst });
   writeFileAtomic(file, bytes);
   return {
     file,

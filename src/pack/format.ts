@@ -63,6 +63,12 @@ export interface PackHeader {
    * serves none (packs made before it).
    */
   readonly lazyEntries?: string[];
+  /**
+   * The recorded programs (as lazyEntries names them) for which a run may switch Node's compile
+   * cache on for the packed ES modules: those whose recorded runs did not switch it on themselves.
+   * Absent: none (packs made before it, or no program qualifies).
+   */
+  readonly compileCacheFor?: string[];
   /** Start-up facts of the recorded entries (absent in packs without any). */
   readonly starts?: StoredStart[];
   /**
@@ -179,6 +185,7 @@ export interface PackInput {
   readonly answers: StoredAnswer[];
   readonly starts?: StoredStart[] | undefined;
   readonly lazyEntries?: string[] | undefined;
+  readonly compileCacheFor?: string[] | undefined;
   readonly deferUsers?: number | undefined;
   readonly aside?: StoredAside[] | undefined;
   readonly scopes?: StoredScope[] | undefined;
@@ -245,6 +252,7 @@ export function encodePack(input: PackInput): Buffer {
     modules,
     answers: input.answers,
     ...(lazy.length > 0 ? { lazy, lazyEntries: input.lazyEntries ?? [] } : {}),
+    ...(input.compileCacheFor !== undefined && input.compileCacheFor.length > 0 ? { compileCacheFor: input.compileCacheFor } : {}),
     ...(input.starts !== undefined && input.starts.length > 0 ? { starts: input.starts } : {}),
     ...(input.deferUsers !== undefined ? { deferUsers: input.deferUsers } : {}),
     ...(input.aside !== undefined && input.aside.length > 0 ? { aside: input.aside } : {}),

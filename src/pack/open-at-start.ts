@@ -214,7 +214,9 @@ function open(report: PackRunReport, learned: ((packFile: string) => string | un
   // replace each other's entries at every run (docs/decisions/startup-costs.md#compile-cache-for-es-modules). Not for a
   // shared install (nothing written), nor under V8 coverage (NODE_V8_COVERAGE, the profiler's),
   // which code from the cache blurs.
-  if (server.esModules > 0 && !trusted && !process.env['NODE_V8_COVERAGE'] && !isOn('COLDSTART_PROFILE_COVERAGE')) {
+  // Only for a program the pack was recorded from that did not switch it on itself: another would
+  // find it on already (`module.enableCompileCache(dir)` refused, `getCompileCacheDir()` set).
+  if (server.esModules > 0 && !trusted && !process.env['NODE_V8_COVERAGE'] && !isOn('COLDSTART_PROFILE_COVERAGE') && runsRecorded(found.pack.header.compileCacheFor, found.pack.header, root)) {
     report.compileCache = enableCompileCache(`${found.file}.compile-cache`);
   }
   active = server;
@@ -232,7 +234,11 @@ function open(report: PackRunReport, learned: ((packFile: string) => string | un
  * to none.
  */
 function lazyRecorded(header: PackHeader, root: string): boolean {
-  const entries = header.lazyEntries;
+  return runsRecorded(header.lazyEntries, header, root);
+}
+
+/** Whether this process's entry is one of `entries` (recorded entries, as lazyEntries names them). */
+function runsRecorded(entries: readonly string[] | undefined, header: PackHeader, root: string): boolean {
   if (entries === undefined) return false;
   const entry = process.argv[1];
   if (entry === undefined || entry === '') return false;

@@ -39,6 +39,8 @@ export interface Recording {
   /** With `coldstart pack --lazy`: the files whose code wrote process.env other than to put back
    *  the value it had just read ('*': a write whose file was not found, or process.env replaced). */
   readonly envWriters?: string[];
+  /** Node's compile cache was on at exit: the program switched it on (tsc, prettier, babel do), or NODE_COMPILE_CACHE. */
+  readonly ownCompileCache?: boolean;
 }
 
 // coldstart's own files are loaded before any pack can serve them: never worth packing.
@@ -135,9 +137,10 @@ function install(dir: string): void {
   const wrapper = [...loader.wrapper];
   const wrapPatched = (): boolean => loader.wrap !== wrap || loader.wrapper.length !== wrapper.length || loader.wrapper.some((part, i) => part !== wrapper[i]);
 
+  const compileCacheOn = (): boolean => typeof (process.getBuiltinModule('node:module') as { getCompileCacheDir?: () => string | undefined }).getCompileCacheDir?.() === 'string';
   process.once('exit', () => {
     try {
-      const recording: Recording = { conditions: conditionsKey(), entry, args, modules: [...modules].map(([path, format]) => (sums.has(path) ? [path, format, sums.get(path)!] : [path, format])), answers: [...answers.values()], ...(envWriters !== undefined ? { envWriters: envWriters() } : {}), ...(lazy && wrapPatched() ? { wrapPatched: true } : {}) };
+      const recording: Recording = { conditions: conditionsKey(), entry, args, modules: [...modules].map(([path, format]) => (sums.has(path) ? [path, format, sums.get(path)!] : [path, format])), answers: [...answers.values()], ...(envWriters !== undefined ? { envWriters: envWriters() } : {}), ...(lazy && wrapPatched() ? { wrapPatched: true } : {}), ...(compileCacheOn() ? { ownCompileCache: true } : {}) };
       if (compiled.length > 0) {
         const entries: [string, number, number][] = [];
         const caches: Buffer[] = [];

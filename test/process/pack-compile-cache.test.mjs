@@ -1,8 +1,9 @@
 // A pack that serves ES modules switches Node's compile cache on for the process, in a folder
 // beside the pack: V8 then skips compiling them at the next start (vitest --version: 1,095 M
 // instructions plain, 1,055 M with its lazy pack, 886 M with the cache as well). Not for a pack
-// of CommonJS only (no gain), a shared install (nothing written), under V8 coverage, or when
-// NODE_DISABLE_COMPILE_CACHE=1 says no.
+// of CommonJS only (no gain), a shared install (nothing written), under V8 coverage, when
+// NODE_DISABLE_COMPILE_CACHE=1 says no, for a program that switches it on itself, or for one the
+// pack was not recorded from.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
@@ -65,4 +66,26 @@ test('not for CommonJS only, a shared install, V8 coverage, or NODE_DISABLE_COMP
   assert.equal(run(dir, { NODE_V8_COVERAGE: join(dir, 'coverage') }).compileCache, undefined);
   assert.equal(run(dir, { NODE_DISABLE_COMPILE_CACHE: '1' }).compileCache, undefined);
   assert.ok(!existsSync(cacheDir(dir)));
+});
+
+test('not for a program that switches the cache on itself, nor for one the pack was not recorded from: each finds it as plain Node leaves it', { skip: available ? false : 'Node 22.1+' }, (t) => {
+  const dir = app(t, 'module');
+  const status = 'import { enableCompileCache, getCompileCacheDir } from "node:module"; const before = getCompileCacheDir(); const got = enableCompileCache(process.argv[2]); import { value } from "lib"; console.log(value, before, got.status, got.directory === process.argv[2]);';
+  writeTree(dir, { 'own.js': status, 'other.js': 'import { getCompileCacheDir } from "node:module"; import { value } from "lib"; console.log(value, getCompileCacheDir());' });
+  const own = join(dir, 'own-cache');
+  const built = runCli(['pack', '--always', '--run', `${process.execPath} main.js`, '--', process.execPath, 'own.js', own], { cwd: dir, env: base });
+  assert.equal(built.code, 0, built.stderr);
+  const plain = runNode(['own.js', own], { cwd: dir, env: base });
+  assert.match(plain.stdout, /^42 undefined 1 true\n$/);
+  for (const program of [['own.js', own], ['other.js']]) {
+    const stats = join(dir, 'stats.jsonl');
+    const served = runNode(['--require', register, ...program], { cwd: dir, env: { ...base, COLDSTART_PACK_STATS: stats } });
+    assert.equal(served.stdout, runNode(program, { cwd: dir, env: base }).stdout, program[0]);
+    const report = JSON.parse(readFileSync(stats, 'utf8').trim().split('\n').pop());
+    rmSync(stats);
+    assert.equal(report.state, 'used', program[0]);
+    assert.equal(report.compileCache, undefined, program[0]);
+  }
+  // The recorded program that does not switch it on keeps the pack's.
+  assert.equal(run(dir).compileCache, cacheDir(dir));
 });
