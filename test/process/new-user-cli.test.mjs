@@ -127,6 +127,18 @@ test('doctor: a missing index and pack are fine, a refused one says what to do, 
   const named = runCli(['doctor', '--pack', join(project, 'no-such.pack')], { cwd: project });
   assert.equal(named.code, 1, named.stdout);
   assert.match(named.stdout, /REFUSED \(.*no-such\.pack does not exist\)/);
+  // A directory named as the pack: nothing to remove, the name is what is wrong.
+  const folder = runCli(['doctor', '--pack', join(project, 'node_modules')], { cwd: project });
+  assert.equal(folder.code, 1, folder.stdout);
+  assert.match(folder.stdout, /is not a regular file\): runs ignore it; name a pack file/);
+  assert.doesNotMatch(folder.stdout, /\brm /);
+  // pack --out naming a directory, or a path under a file, fails before it records anything.
+  for (const out of [join(project, 'node_modules'), join(project, 'app.js', 'p.v1')]) {
+    const refusedOut = runCli(['pack', '--out', out, '--', process.execPath, '-e', 'require("fs").writeFileSync("ran", "")'], { cwd: project });
+    assert.equal(refusedOut.code, 2, refusedOut.stderr);
+    assert.match(refusedOut.stderr, /is a directory|is a file, not a directory/);
+    assert.ok(!existsSync(join(project, 'ran')), 'nothing recorded');
+  }
   assert.equal(runCli(['index'], { cwd: project }).code, 0);
   const run = runCli(['doctor', '--', process.execPath, 'app.js'], { cwd: project });
   assert.equal(run.code, 0, run.stderr);

@@ -112,7 +112,10 @@ function describePack(p: PackStatus): string {
       ? `STALE (${p.reason}), yet served: COLDSTART_SHARED=1 trusts it as built; rebuild it (${rebuild})`
       : `STALE (${p.reason}): runs ignore it until it is rebuilt (${rebuild})`,
     missing: `none (optional: ${rebuild} records one)`,
-    refused: `REFUSED (${p.reason}): runs ignore it; remove it${p.pack ? ` (rm ${p.pack})` : ''} and record a new one with ${rebuild} (a staged copy: copy the stage again)`,
+    // A directory (or device) named as the pack is not to be removed: the name is what is wrong.
+    refused: p.reason?.endsWith(' is not a regular file')
+      ? `REFUSED (${p.reason}): runs ignore it; name a pack file (COLDSTART_PACK, --pack), or record one with coldstart pack ${p.lazy === true ? '--lazy ' : '[--lazy] '}--out ${p.pack ?? 'DIR'}/pack.v1 -- <command>`
+      : `REFUSED (${p.reason}): runs ignore it; remove it${p.pack ? ` (rm ${p.pack})` : ''} and record a new one with ${rebuild} (a staged copy: copy the stage again)`,
     'no-project': `no project (${p.reason})`,
     off: `off (${p.reason ?? 'COLDSTART_PACK=off'})`,
   }[p.state];

@@ -5,7 +5,7 @@
 import { isOff } from '../../settings.js';
 import { has } from '../../node-features.js';
 import { pnpProject, pnpReason } from '../../pnp.js';
-import { existsSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { deferConfigAt, eagerListAt } from '../../defer/config.js';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -142,6 +142,23 @@ export async function run(argv: string[]): Promise<number> {
   }
   const root = realpathSync.native(found);
   const file = packPathFor(root, options.out);
+  // Before recording, which can take long: a pack cannot be written in place of a directory or under a file.
+  const seen = (path: string): ReturnType<typeof statSync> | undefined => {
+    try {
+      return statSync(path, { throwIfNoEntry: false });
+    } catch {
+      return undefined; // ENOTDIR: a file above it, found below
+    }
+  };
+  if (seen(file)?.isDirectory() === true) {
+    throw new UsageError(`--out ${file} is a directory`, 'give the path of the pack file to write, such as DIR/pack.v1');
+  }
+  for (let at = dirname(file); dirname(at) !== at; at = dirname(at)) {
+    const found = seen(at);
+    if (found === undefined) continue;
+    if (!found.isDirectory()) throw new UsageError(`--out ${file}: ${at} is a file, not a directory`, 'give a path under a directory');
+    break;
+  }
   // The directory exists before the stamps are taken: creating it later would touch
   // node_modules' mtime and make the new pack stale at once.
   makeDirectory(dirname(file));
