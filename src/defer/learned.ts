@@ -9,6 +9,7 @@ import MagicString from 'magic-string';
 import { specifierPrefix } from './detect.js';
 import { keepLines, member, parse, planProgram, position, rewriteReferences, simpleObjectPattern, uniqueName, type DeferPlan, type DeferSite } from './sites.js';
 import { findReferences, hasDynamicScope, strictBody, type Node, type Reference } from './scope.js';
+import { innermostOf } from './innermost.js';
 
 /** A top-level require a module makes while it evaluates (any `require("x")` outside a function). */
 export interface EagerRequire {
@@ -488,11 +489,8 @@ function unreachedCode(program: Node, neverRan: (offset: number) => boolean): (o
     }
   };
   visit(program['body'], program, 'body', undefined, false);
-  const innermost = (offset: number): Fn | undefined => {
-    let best: Fn | undefined;
-    for (const fn of fns) if (offset >= fn.node.start && offset < fn.node.end && (best === undefined || fn.node.start >= best.node.start)) best = fn;
-    return best;
-  };
+  const findFn = innermostOf(fns.map((fn) => [fn.node.start, fn.node.end] as const));
+  const innermost = (offset: number): Fn | undefined => fns[findFn(offset)];
   /** The outermost of the functions around `offset` that never ran (undefined: code that ran). */
   const unrunRoot = (offset: number): Fn | undefined => {
     let g = innermost(offset);

@@ -4,6 +4,7 @@
 // Why: docs/decisions/learned-deferral.md ("What the recorded runs showed").
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { innermostOf } from '../defer/innermost.js';
 
 /** Start, end and call count of one function of a script (V8's ranges, UTF-16 offsets). */
 export type Block = readonly [start: number, end: number, count: number];
@@ -16,13 +17,16 @@ export type Block = readonly [start: number, end: number, count: number];
  * its parent's count.
  */
 export function neverRanAt(blocks: readonly Block[], offset: number): boolean {
-  let best: Block | undefined;
-  for (const block of blocks) {
-    if (offset < block[0] || offset >= block[1]) continue;
-    if (best === undefined || block[1] - block[0] <= best[1] - best[0]) best = block;
+  let find = indexes.get(blocks);
+  if (find === undefined) {
+    find = innermostOf(blocks);
+    indexes.set(blocks, find);
   }
-  return best !== undefined && best[2] === 0;
+  const at = find(offset);
+  return at !== -1 && blocks[at]![2] === 0;
 }
+
+const indexes = new WeakMap<readonly Block[], (offset: number) => number>();
 
 /** One process's function counts for one file. */
 export interface Covered {

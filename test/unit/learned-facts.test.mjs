@@ -389,3 +389,39 @@ test("a UMD test is trusted only where nothing else touches module or exports, a
   // Inside a function that takes module and exports as parameters: its own names.
   assert.match(effect(`(function(module, exports){\n var L = {};\n ${tail}\n})();\n`) ?? '', /global/);
 });
+
+test('the innermost range holding an offset, searched by halves, is the one a scan of every range finds', async () => {
+  const { innermostOf } = await import(core('defer/innermost'));
+  const scan = (ranges, offset) => {
+    let best = -1;
+    ranges.forEach(([start, end], i) => {
+      if (offset >= start && offset < end && (best === -1 || end - start <= ranges[best][1] - ranges[best][0])) best = i;
+    });
+    return best;
+  };
+  // Nested ranges as a parser gives functions (some equal, some empty), in no particular order.
+  let seed = 7;
+  const random = (n) => (seed = (seed * 1103515245 + 12345) % 2147483648) % n;
+  const ranges = [];
+  const make = (start, end, depth) => {
+    ranges.push([start, end]);
+    if (depth > 4) return;
+    for (let at = start; at < end - 2; ) {
+      const from = at + random(5);
+      const to = Math.min(end, from + random(40));
+      if (to <= from) break;
+      make(from, to, depth + 1);
+      if (random(4) === 0) ranges.push([from, to]);
+      at = to;
+    }
+  };
+  make(0, 400, 0);
+  ranges.sort(() => random(3) - 1);
+  const find = innermostOf(ranges);
+  for (let offset = -2; offset < 405; offset++) assert.equal(find(offset), scan(ranges, offset), `offset ${offset}`);
+  // Ranges that cross are scanned whole.
+  const crossing = [[0, 10], [5, 15], [6, 8]];
+  const across = innermostOf(crossing);
+  for (let offset = 0; offset < 16; offset++) assert.equal(across(offset), scan(crossing, offset), `crossing, offset ${offset}`);
+  assert.equal(innermostOf([])(3), -1);
+});
