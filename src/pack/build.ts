@@ -329,7 +329,15 @@ export function buildPack(options: {
 function entryModule(recording: Recording): string | undefined {
   const entry = recording.entry;
   if (entry === undefined || entry === '') return undefined;
-  for (const named of [entry, `${entry}.js`, `${entry}.cjs`, `${entry}.mjs`, `${entry}/index.js`]) {
+  // `node .` or `node dir` names a folder: its package.json's main, else index.js.
+  let main: string | undefined;
+  try {
+    const field = JSON.parse(readFileSync(join(entry, 'package.json'), 'utf8'))?.main;
+    if (typeof field === 'string') main = join(entry, field);
+  } catch {
+    // no package.json there, or no main
+  }
+  for (const named of [entry, `${entry}.js`, `${entry}.cjs`, `${entry}.mjs`, ...(main === undefined ? [] : [main, `${main}.js`, join(main, 'index.js')]), `${entry}/index.js`]) {
     try {
       const real = realpathSync(named);
       if (recording.modules.some(([path]) => path === real)) return real;

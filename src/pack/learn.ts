@@ -83,18 +83,19 @@ export function learnDeferral(input: LearnInput): Learned {
    * written whatever is deferred elsewhere (paths, builtins apart). A bare import counts: it is
    * dropped only when nothing it loads has an effect, or when all of that was loaded before.
    */
-  const fixedChildren = (path: string): string[] => {
+  const fixedChildren = (path: string, unconditional = false): string[] => {
     const f = factsOf(path);
     if (f === null) return [];
-    const remaining = [...f.eagerRequires];
+    const remaining = f.eagerRequires.map((specifier, i) => ({ specifier, conditional: f.eagerRequireConditional[i] === true }));
     for (const site of f.candidates) {
       if (site.alias !== undefined) continue; // makes no require call of its own
-      const at = remaining.indexOf(site.specifier);
+      const at = remaining.findIndex((load) => load.specifier === site.specifier);
       if (at !== -1) remaining.splice(at, 1);
     }
     const out: string[] = [];
-    for (const specifier of remaining) {
-      const to = target(path, specifier);
+    for (const load of remaining) {
+      if (unconditional && load.conditional) continue;
+      const to = target(path, load.specifier);
       if (to !== undefined && !to.startsWith('builtin:')) out.push(to);
     }
     return out;
@@ -116,7 +117,10 @@ export function learnDeferral(input: LearnInput): Learned {
   // the importer began are already in the cache then, their effects done. Only those the entries
   // load through loads that stay as written: one loaded earlier by a branch the recorded
   // arguments took (`if (warm) await import("./warm.mjs")`) may not be loaded at all in another run.
-  const always = closure(input.entries ?? [], fixedChildren);
+  // Per recorded program, through loads that run on every load (`if (warm) require("./warm")`
+  // does not), and held by every program: one program's sure load is not another's.
+  const perEntry = (input.entries ?? []).map((entry) => closure([entry], (path) => fixedChildren(path, true)));
+  const always = new Set([...(perEntry[0] ?? [])].filter((path) => perEntry.every((set) => set.has(path))));
   const loadedBefore = input.loadedBefore;
   const before = loadedBefore === undefined ? () => false : (a: string, b: string): boolean => always.has(a) && loadedBefore(a, b);
   const ownEffect = (path: string): string | undefined => {
@@ -415,7 +419,20 @@ export function learnDeferral(input: LearnInput): Learned {
   };
   for (let changed = true; changed; ) {
     changed = false;
+    // What the import()s load as written once rewritten: a load kept eager (refused, or its
+    // importer kept as it is) is part of that load too.
+    const importLoads = closure(named, (at) => loadsNow(at).filter((to) => !to.startsWith('builtin:')));
     for (const [path, accepted] of acceptedOf) {
+      if (byPath.get(path)?.format === 'module') {
+        for (const site of accepted) {
+          const to = target(path, site.specifier);
+          if (to === undefined || site.builtin === true || byPath.get(to)?.format !== 'module' || !importLoads.has(to)) continue;
+          accepted.delete(site);
+          current = { module: path, specifier: site.specifier };
+          refuse('an ES module an import() loads too');
+          changed = true;
+        }
+      }
       const loaded = new Set<string>();
       const queue = loadsNow(path);
       while (queue.length > 0) {

@@ -133,10 +133,13 @@ test('doctor: a missing index and pack are fine, a refused one says what to do, 
   assert.match(folder.stdout, /is not a regular file\): runs ignore it; name a pack file/);
   assert.doesNotMatch(folder.stdout, /\brm /);
   // pack --out naming a directory, or a path under a file, fails before it records anything.
-  for (const out of [join(project, 'node_modules'), join(project, 'app.js', 'p.v1')]) {
+  // A FIFO stands for any special file (`--out /dev/null`), which writing the pack would replace.
+  const fifo = join(project, 'fifo');
+  process.getBuiltinModule('node:child_process').execFileSync('mkfifo', [fifo]);
+  for (const out of [join(project, 'node_modules'), join(project, 'app.js', 'p.v1'), fifo]) {
     const refusedOut = runCli(['pack', '--out', out, '--', process.execPath, '-e', 'require("fs").writeFileSync("ran", "")'], { cwd: project });
     assert.equal(refusedOut.code, 2, refusedOut.stderr);
-    assert.match(refusedOut.stderr, /is a directory|is a file, not a directory/);
+    assert.match(refusedOut.stderr, /is a directory|is a file, not a directory|is not a regular file/);
     assert.ok(!existsSync(join(project, 'ran')), 'nothing recorded');
   }
   assert.equal(runCli(['index'], { cwd: project }).code, 0);

@@ -112,27 +112,75 @@ const cases = {
       'D.mjs': 'import { e2 } from "./E2.mjs";\nexport const d = "d" + e2;\n',
     },
   },
+  'a namespace read at the top level': {
+    files: {
+      'entry.mjs': 'import * as ns from "./lib.mjs";\nconsole.log("entry body");\nconsole.log(ns.x);\n',
+      'lib.mjs': 'if (!globalThis.ok) throw new Error("lib failed at load");\nexport const x = 1;\n',
+    },
+  },
+  'a module an import() loads through an import kept as written': {
+    files: {
+      'package.json': '{"name":"lazy-order","private":true,"type":"module","coldstart":{"eager":["dyn.mjs"]}}',
+      'entry.mjs': 'import { use } from "./user.mjs";\nconst p = import("./dyn.mjs");\nconsole.log("use:", use());\np.then((ns) => console.log("dyn", ns.get()));\n',
+      'dyn.mjs': 'import { v } from "./lib.mjs";\nexport function get() { return v; }\n',
+      'user.mjs': 'import { v } from "./lib.mjs";\nexport function use() { return v; }\n',
+      'lib.mjs': 'export const v = "V";\n',
+    },
+  },
+  'an effect loaded first only by the program recorded beside this one': {
+    record: ['warm'],
+    serve: [],
+    also: ['a.mjs'],
+    files: {
+      'entry.mjs': 'if (process.argv[2] === "warm") await import("./" + "warm.mjs");\nconst { run } = await import("./user.mjs");\nconsole.log("b", run());\n',
+      'a.mjs': 'import "./warm.mjs";\nimport { run } from "./user.mjs";\nconsole.log("a", run());\n',
+      'user.mjs': 'import { w } from "./warm.mjs";\nexport const run = () => (process.argv[3] === "use" ? w : "unused");\n',
+      'warm.mjs': 'console.log("warm loaded");\nexport const w = "W";\n',
+    },
+  },
+  'CommonJS: an effect loaded before only under the recorded branch of an if': {
+    cjs: true,
+    record: ['warm'],
+    serve: [],
+    files: {
+      'entry.cjs': 'if (process.argv[2] === "warm") require("./warm.cjs");\nconst user = require("./user.cjs");\nconsole.log("entry", user.run());\n',
+      'user.cjs': 'const w = require("./warm.cjs");\nexports.run = () => (process.argv[2] === "use" ? w : "not used");\n',
+      'warm.cjs': 'console.log("warm loaded");\nmodule.exports = "W";\n',
+    },
+  },
+  'CommonJS: a require in a function the module calls while it loads': {
+    cjs: true,
+    files: {
+      'entry.cjs': 'const d = require("./dep.cjs");\nconsole.log("entry");\nmodule.exports = () => d;\n',
+      'dep.cjs': 'function init() { require("./eff.cjs"); }\ninit();\nmodule.exports = 1;\n',
+      'eff.cjs': 'console.log("eff loaded");\n',
+    },
+  },
 };
 
-for (const [name, { files, record = [], serve = record }] of Object.entries(cases)) {
-  test(`pack --lazy keeps what plain Node does: ${name}`, { skip }, (t) => {
+for (const [name, { files, record = [], serve = record, cjs = false, also }] of Object.entries(cases)) {
+  test(`pack --lazy keeps what plain Node does: ${name}`, { skip: cjs ? false : skip }, (t) => {
     const dir = realpathSync(tempDir(t, 'coldstart-lazy-order-'));
+    const entry = cjs ? 'entry.cjs' : 'entry.mjs';
     writeTree(dir, {
       'package.json': '{"name":"lazy-order","private":true,"type":"module"}',
       'node_modules/.keep': '',
       ...files,
-      'entry.mjs': `import { probe } from "./probe.mjs";\nprobe();\n${files['entry.mjs']}`,
+      [entry]: `${cjs ? 'const { probe } = require("./probe.cjs");' : 'import { probe } from "./probe.mjs";'}\nprobe();\n${files[entry]}`,
       'probe.mjs': 'import { quiet } from "./quiet.mjs";\nexport function probe() { return quiet; }\n',
       'quiet.mjs': 'export const quiet = 1;\n',
+      'probe.cjs': 'const { quiet } = require("./quiet.cjs");\nexports.probe = () => quiet;\n',
+      'quiet.cjs': 'exports.quiet = 1;\n',
     });
-    const built = runCli(['pack', '--lazy', '--always', '--', process.execPath, 'entry.mjs', ...record], { cwd: dir, env: base });
+    const runs = also === undefined ? [] : ['--run', [process.execPath, ...also].join(' ')];
+    const built = runCli(['pack', '--lazy', '--always', ...runs, '--', process.execPath, entry, ...record], { cwd: dir, env: base });
     assert.equal(built.code, 0, built.stderr);
     const read = readPackFile(join(dir, 'node_modules/.cache/coldstart/pack.v1'));
     read.pack.body.close();
     const deferred = new Map((read.pack.header.lazy ?? []).map((row) => [row[0], row[4]]));
-    assert.deepEqual(deferred.get('probe.mjs'), ['./quiet.mjs'], 'learned deferral is at work in this program');
-    const plain = runNode(['entry.mjs', ...serve], { cwd: dir, env: base });
-    const served = runNode(['--import', register, 'entry.mjs', ...serve], { cwd: dir, env: base });
+    assert.deepEqual(cjs ? deferred.get('probe.cjs') : deferred.get('probe.mjs'), [cjs ? './quiet.cjs' : './quiet.mjs'], 'learned deferral is at work in this program');
+    const plain = runNode([entry, ...serve], { cwd: dir, env: base });
+    const served = runNode(['--import', register, entry, ...serve], { cwd: dir, env: base });
     assert.deepEqual([served.code, served.stdout, served.stderr], [plain.code, plain.stdout, plain.stderr], [...deferred].join('\n'));
   });
 }

@@ -150,8 +150,10 @@ export async function run(argv: string[]): Promise<number> {
       return undefined; // ENOTDIR: a file above it, found below
     }
   };
-  if (seen(file)?.isDirectory() === true) {
-    throw new UsageError(`--out ${file} is a directory`, 'give the path of the pack file to write, such as DIR/pack.v1');
+  // Nor in place of a device or other special file (`--out /dev/null` would replace it).
+  const existing = seen(file);
+  if (existing !== undefined && !existing.isFile()) {
+    throw new UsageError(`--out ${file} is ${existing.isDirectory() ? 'a directory' : 'not a regular file'}`, 'give the path of the pack file to write, such as DIR/pack.v1');
   }
   for (let at = dirname(file); dirname(at) !== at; at = dirname(at)) {
     const found = seen(at);
