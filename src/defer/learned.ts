@@ -723,7 +723,8 @@ function evaluationFacts(program: Node, commonjs = true, evidence: RunEvidence =
   const duringLoad = (at: number): boolean => loadTime.some(([start, end]) => at >= start && at < end);
   const catches: [number, number][] = [];
   walkNodes(program['body'], (node) => void (node.type === 'CatchClause' && catches.push([node.start, node.end])));
-  const inCatch = (at: number): boolean => catches.some(([start, end]) => at >= start && at < end);
+  const catchAt = innermostOf(catches);
+  const inCatch = (at: number): boolean => catchAt(at) !== -1;
   /** What of another module `node` names, through members and calls (`reg.add`, `require("x")(…)`, `a.use(b).use`); undefined for none. */
   const otherModule = (node: Node | undefined): string | undefined => {
     let at = node;
@@ -999,7 +1000,8 @@ function evaluationFacts(program: Node, commonjs = true, evidence: RunEvidence =
     else if (node.type === 'SwitchCase') mark(node);
     else if (node.type === 'ChainExpression') mark(node);
   });
-  const eagerRequireConditional = eagerRequireStarts.map((at) => duringLoad(at) || branches.some(([start, end]) => at >= start && at < end));
+  const branchAt = innermostOf(branches);
+  const eagerRequireConditional = eagerRequireStarts.map((at) => duringLoad(at) || branchAt(at) !== -1);
   return { sideEffect, eagerRequires, eagerRequireStarts, eagerRequireConditional, functionRanges, invokedStarts, topLevelAwait };
 }
 

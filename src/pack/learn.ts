@@ -230,9 +230,9 @@ export function learnDeferral(input: LearnInput): Learned {
     return cycleMemo.get(to);
   };
 
-  // Modules an import() loads, itself or through imports no deferral takes away: require(esm) of
-  // one that a pending import() is still loading throws ERR_REQUIRE_ESM_RACE_CONDITION, where the
-  // static import had it ready. (A deferred import is no part of that load.)
+  // The modules import()s name: require(esm) of one that a pending import() is still loading,
+  // itself or through the imports that stay as written, throws ERR_REQUIRE_ESM_RACE_CONDITION,
+  // where the static import had it ready (checked with the final rewrites, below).
   const named: string[] = [];
   for (const m of input.modules) {
     for (const specifier of factsOf(m.path)?.dynamicImports ?? []) {
@@ -240,7 +240,6 @@ export function learnDeferral(input: LearnInput): Learned {
       if (to !== undefined) named.push(to);
     }
   }
-  const dynamicallyImported = closure(named, fixedChildren);
 
   // ES modules for which require() gives another object than the namespace: one that exports a
   // name `module.exports`, or re-exports all of a module that does (Node 23+ gives every CommonJS
@@ -371,7 +370,6 @@ export function learnDeferral(input: LearnInput): Learned {
       }
       else if (reaches(to, m.path)) refuse('cycle back to the importer');
       else if (reachesCycle(to) !== undefined) refuse('target is in or loads an import cycle', `${to} loads ${reachesCycle(to)}, which is in an import cycle`);
-      else if (byPath.get(to)?.format === 'module' && m.format === 'module' && site.builtin !== true && dynamicallyImported.has(to)) refuse('an ES module an import() loads too');
       else if (byPath.get(to)?.format === 'module' && m.format === 'module' && site.builtin !== true && namespaceUnlike(to) !== undefined) refuse('an ES module whose namespace a stand-in cannot give', `${to} ${namespaceUnlike(to)}`);
       else accepted.add(site);
     }
