@@ -37,7 +37,7 @@ async function run(options) {
   ensureDeps(benchDir, 'the benchmark programs');
   if (!options.scenarios || options.scenarios.includes('demo-help')) ensureDeps(join(repoRoot, 'examples', 'demo'), 'the demo CLI', { onlyIfMissing: true });
   // Not for the smoke run, which `npm test` starts: tests install nothing on the machine.
-  if (options.profile !== 'smoke') installDebianTools();
+  if (options.profile !== 'smoke') installDebianTools({ instructions: options.instructions });
   const tools = findTools();
   const nodes = options.nodes.map((spec) => ({ ...findNode(spec, work), compileCache: false }));
   for (const node of nodes) node.compileCache = hasCompileCache(node.path);
@@ -49,6 +49,7 @@ async function run(options) {
   if (!existsSync(join(repoRoot, 'dist', 'register.js'))) skipped.push('coldstart variants: dist/ is not built (npm run build)');
   if (options.strace && !tools.strace) skipped.push('syscall counts: strace is not installed');
   if (!tools.time) skipped.push('peak RSS: /usr/bin/time (GNU time) is not installed');
+  if (options.instructions && !tools.valgrind) skipped.push('instruction counts: valgrind is not installed');
   for (const s of skipped) log(`skipped: ${s}`);
   const results = [];
   const many = [];

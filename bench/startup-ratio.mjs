@@ -53,4 +53,19 @@ for (const variant of [...new Set(rows.map((r) => r.variant))]) {
   const title = rows.find((r) => r.variant === variant).variantTitle;
   out.push(`| ${title} | ${ratios.map((x) => (x === undefined ? '-' : `${x.toFixed(2)}x`)).join(' | ')} | ${mean === undefined ? '-' : `${mean.toFixed(2)}x`} |`);
 }
-process.stdout.write(`${out.join('\n')}\n\nTime over an empty script (${base.median} ms), ${fs}, Node ${rows[0].nodeVersion}, from ${file}.\n`);
+let text = `${out.join('\n')}\n\nTime over an empty script (${base.median} ms), ${fs}, Node ${rows[0].nodeVersion}, from ${file}.\n`;
+// The same figure in instructions, when the run counted them (bench/run.mjs --instructions).
+const baseCount = base.instructions?.millions;
+if (baseCount !== undefined) {
+  const lines = [out[0], out[1]];
+  for (const variant of [...new Set(rows.map((r) => r.variant))]) {
+    const ratios = commands.map((c) => {
+      const millions = rows.find((x) => x.scenario === c && x.variant === variant)?.instructions?.millions;
+      return millions === undefined ? undefined : millions / baseCount;
+    });
+    const mean = ratios.every((x) => x !== undefined) ? Math.exp(ratios.reduce((a, x) => a + Math.log(x), 0) / ratios.length) : undefined;
+    lines.push(`| ${rows.find((r) => r.variant === variant).variantTitle} | ${ratios.map((x) => (x === undefined ? '-' : `${x.toFixed(2)}x`)).join(' | ')} | ${mean === undefined ? '-' : `${mean.toFixed(2)}x`} |`);
+  }
+  text += `\n${lines.join('\n')}\n\nInstructions over an empty script's (${baseCount.toFixed(1)} M, valgrind), same run.\n`;
+}
+process.stdout.write(text);

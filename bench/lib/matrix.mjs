@@ -3,7 +3,7 @@
 // variant alike), syscall counts and peak RSS.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { countSyscalls, difference, runOnce, runWithRss, stats } from './measure.mjs';
+import { countInstructions, countSyscalls, difference, runOnce, runWithRss, stats } from './measure.mjs';
 import { countOnMount } from './mountops.mjs';
 import { launchMpi, launchTogether } from './many.mjs';
 import { launchSrun } from './slurm.mjs';
@@ -30,7 +30,7 @@ function ownTemp(command, work, fs, node, scenario, variant) {
 
 function record(base, variant, fields) {
   return { ...base, variant: variant.id, variantTitle: variant.title, median: null, min: null, max: null, runs: 0,
-    samples: [], ratio: null, syscalls: null, mountOps: null, rssKiB: null, reason: null, ...fields };
+    samples: [], ratio: null, instructions: null, instructionRatio: null, syscalls: null, mountOps: null, rssKiB: null, reason: null, ...fields };
 }
 
 /**
@@ -94,7 +94,18 @@ export async function measureScenario({ root, coldstart, work, fs, node, scenari
       else records.get(id).mountOps = countOnMount(command, root);
     }
   }
+  // Instructions on local disk only: the mount's cost is in the kernel, which valgrind does not count.
+  if (options.instructions && tools.valgrind && fs === 'local') {
+    for (const [id, command] of commands) {
+      await tick();
+      records.get(id).instructions = countInstructions(command);
+    }
+  }
   const plainRecord = records.get(plain.id);
+  const plainMillions = plainRecord.instructions?.millions;
+  for (const r of records.values()) {
+    if (r.instructions?.millions !== undefined && plainMillions !== undefined) r.instructionRatio = Math.round((r.instructions.millions / plainMillions) * 1000) / 1000;
+  }
   for (const r of records.values()) {
     if (r.status !== 'ok' || r.samples.length === 0) continue;
     Object.assign(r, stats(r.samples));

@@ -100,6 +100,42 @@ export function countSyscalls(command) {
   }
 }
 
+/**
+ * V8's flags that make a run repeat itself instruction for instruction: fixed hash and random
+ * seeds, and no background threads (whose work would land on whichever thread valgrind counts).
+ */
+export const STEADY_FLAGS = ['--hash-seed=1', '--random-seed=1', '--single-threaded'];
+
+/**
+ * Instructions one run executes, in millions, under valgrind's callgrind (the steadiest figure
+ * for differences of a few percent, which wall time on a shared machine cannot resolve). The
+ * command runs once with the same V8 flags first: a code cache made under other flags (Node's
+ * compile cache, coldstart's) is rejected, and the counted run must find a warm one.
+ */
+export function countInstructions(command) {
+  const steady = { ...command, args: [...STEADY_FLAGS, ...command.args] };
+  const dir = mkdtempSync(join(tmpdir(), 'coldstart-bench-callgrind-'));
+  try {
+    const warm = runOnce(steady);
+    if (warm.error || warm.code !== 0) return { error: warm.error ?? `exit ${warm.code} under ${STEADY_FLAGS.join(' ')}` };
+    const out = join(dir, 'callgrind.out');
+    const result = runOnce(steady, ['valgrind', '--tool=callgrind', `--callgrind-out-file=${out}`]);
+    if (result.error) return { error: result.error };
+    const millions = parseCallgrindTotal(readFileSync(out, 'utf8'));
+    return millions === null ? { error: 'no instruction total in callgrind output' } : { millions };
+  } catch (error) {
+    return { error: error.message };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The instruction total of a callgrind output file, in millions (one decimal); null when absent. */
+export function parseCallgrindTotal(text) {
+  const match = /^(?:summary|totals):\s+(\d+)/m.exec(text);
+  return match === null ? null : Math.round(Number(match[1]) / 1e5) / 10;
+}
+
 /** Parses strace's -c table ("% time seconds usecs/call calls errors syscall"). */
 export function parseStraceSummary(text) {
   const counts = { file: 0, failed: 0, reads: 0, bySyscall: {} };

@@ -25,6 +25,8 @@ Options:
   --fs LIST           local,fuse
   --many LIST         process counts for the many-process runs (0 = none)
   --no-strace         skip the syscall-count runs
+  --instructions      also count each variant's instructions once under valgrind (local
+                      disk only; slow: tens of seconds per command)
   --out DIR           where results go (default bench/results, or bench/.work/smoke for --smoke)
   --strict            exit 3 if any variant is broken or failed to set up
   -h, --help          this text
@@ -54,7 +56,7 @@ function count(value, flag) {
 /** Parses argv (without node and script) into the options the run uses. */
 export function parseOptions(argv) {
   const profile = argv.includes('--smoke') ? 'smoke' : argv.includes('--quick') ? 'quick' : 'full';
-  const options = { profile, ...structuredClone(profiles[profile]), out: null, strict: false, help: false, realWork: false };
+  const options = { profile, ...structuredClone(profiles[profile]), out: null, strict: false, help: false, realWork: false, instructions: false };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const next = () => argv[++i];
@@ -71,6 +73,7 @@ export function parseOptions(argv) {
       case '--out': options.out = list(next(), flag).join(','); break;
       case '--strict': options.strict = true; break;
       case '--real-work': options.realWork = true; break;
+      case '--instructions': options.instructions = true; break;
       default: throw new UsageError(`unknown option '${flag}' (see --help)`);
     }
   }

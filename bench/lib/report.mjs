@@ -58,16 +58,19 @@ export function markdown(doc) {
     out.push(`### ${fsTitle[fs]}, Node ${records[0].nodeVersion}`, '');
     // On the slow mount the telling count is what each process sends to it (mountops.mjs).
     const onMount = fs === 'fuse';
+    // Instruction counts, when the run took them (--instructions): two more columns.
+    const counted = records.some((r) => r.instructions != null);
     const rows = records.map((r) => {
       const status = statusText(r);
-      if (status) return [r.scenarioTitle, r.variantTitle, status, '', '', '', '', ''];
+      if (status) return [r.scenarioTitle, r.variantTitle, status, '', '', '', '', '', ...(counted ? ['', ''] : [])];
       const sys = onMount
         ? r.mountOps && !r.mountOps.error ? [`${r.mountOps.ops} (${r.mountOps.failed})`, `${r.mountOps.writes} / ${Math.round(r.mountOps.bytesRead / 1024)}`] : ['', '']
         : r.syscalls && !r.syscalls.error ? [`${r.syscalls.file} (${r.syscalls.failed})`, String(r.syscalls.reads)] : ['', ''];
-      return [r.scenarioTitle, r.variantTitle, ms(r.median), `${ms(r.min)}-${ms(r.max)}`, ratio(r.ratio), ...sys, r.rssKiB ? (r.rssKiB / 1024).toFixed(0) : ''];
+      const instructions = !counted ? [] : r.instructions?.millions !== undefined ? [r.instructions.millions.toFixed(1), ratio(r.instructionRatio)] : [r.instructions?.error ? 'failed' : '', ''];
+      return [r.scenarioTitle, r.variantTitle, ms(r.median), `${ms(r.min)}-${ms(r.max)}`, ratio(r.ratio), ...sys, r.rssKiB ? (r.rssKiB / 1024).toFixed(0) : '', ...instructions];
     });
     const counts = onMount ? ['ops on the mount per process (failed)', 'writes / KiB read there'] : ['file syscalls (failed)', 'reads'];
-    out.push(table(['scenario', 'variant', 'median ms', 'min-max', 'vs node', ...counts, 'peak RSS MiB'], rows), '');
+    out.push(table(['scenario', 'variant', 'median ms', 'min-max', 'vs node', ...counts, 'peak RSS MiB', ...(counted ? ['M instructions', 'instr. vs node'] : [])], rows), '');
   }
   if (doc.many.length > 0) {
     out.push('### Many processes at once (FUSE): time until the last exits', '');

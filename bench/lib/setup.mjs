@@ -65,14 +65,16 @@ export function findNode(spec, workDir) {
 
 /** Debian packages a full run uses, by the program that tells whether each is there. */
 const DEBIAN = { strace: 'strace', bindfs: 'bindfs fuse3', mpirun: 'openmpi-bin', srun: 'slurm-wlm munge', '/usr/bin/time': 'time' };
+/** Installed only for a run that counts instructions (--instructions). */
+const DEBIAN_INSTRUCTIONS = { valgrind: 'valgrind' };
 
 /**
  * Installs the Debian packages a run uses and lacks (as root, where apt-get exists); a package
  * that cannot be installed leaves its part skipped with a message, as on any other machine.
  */
-export function installDebianTools() {
+export function installDebianTools({ instructions = false } = {}) {
   if (process.getuid?.() !== 0 || run('sh', ['-c', 'command -v apt-get']).status !== 0) return;
-  const missing = Object.entries(DEBIAN).filter(([program]) => run('sh', ['-c', `command -v ${program}`]).status !== 0).flatMap(([, pkgs]) => pkgs.split(' '));
+  const missing = Object.entries({ ...DEBIAN, ...(instructions ? DEBIAN_INSTRUCTIONS : {}) }).filter(([program]) => run('sh', ['-c', `command -v ${program}`]).status !== 0).flatMap(([, pkgs]) => pkgs.split(' '));
   if (missing.length === 0) return;
   log(`installing Debian packages: ${missing.join(' ')} ...`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
@@ -92,6 +94,7 @@ export function findTools() {
     bindfs: has('bindfs'),
     fuseDevice: existsSync('/dev/fuse'),
     mpirun: has('mpirun'),
+    valgrind: has('valgrind'),
   };
 }
 

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { installedTree, tempDir, root } from '../helpers.mjs';
-import { difference, normalise, parseStraceSummary, stats } from '../../bench/lib/measure.mjs';
+import { countInstructions, difference, normalise, parseCallgrindTotal, parseStraceSummary, stats } from '../../bench/lib/measure.mjs';
 import { UsageError, parseOptions } from '../../bench/lib/options.mjs';
 import { markdown } from '../../bench/lib/report.mjs';
 import { svgChart } from '../../bench/lib/chart.mjs';
@@ -58,6 +58,28 @@ test('options: profiles, overrides, plain always compared, bad usage rejected', 
   assert.throws(() => parseOptions(['--fs', 'nfs']), UsageError);
   assert.throws(() => parseOptions(['--runs']), UsageError);
   assert.throws(() => parseOptions(['--frobnicate']), /unknown option '--frobnicate'/);
+  assert.equal(parseOptions(['--quick']).instructions, false);
+  assert.equal(parseOptions(['--quick', '--instructions']).instructions, true);
+});
+
+test('callgrind output: the instruction total in millions, from summary: or totals:', () => {
+  assert.equal(parseCallgrindTotal('# callgrind format\nversion: 1\nevents: Ir\nsummary: 94213377\n\nfn=(1) main\n'), 94.2);
+  assert.equal(parseCallgrindTotal('events: Ir\nfn=x\n1 5\ntotals: 382749001\n'), 382.7);
+  assert.equal(parseCallgrindTotal('events: Ir\nfn=x\n1 5\n'), null);
+});
+
+test('instruction counts repeat run to run under the steady V8 flags, and a failing command says so', (t) => {
+  if (spawnSync('valgrind', ['--version']).status !== 0) {
+    t.skip('valgrind is not installed');
+    return;
+  }
+  const env = { ...process.env, NODE_OPTIONS: '' };
+  const command = { file: process.execPath, args: ['-e', 'let s = 0; for (let i = 0; i < 1e5; i++) s += i; process.stdout.write(String(s))'], env, cwd: root };
+  const first = countInstructions(command);
+  const second = countInstructions(command);
+  assert.ok(first.millions > 10, JSON.stringify(first));
+  assert.ok(Math.abs(first.millions - second.millions) / first.millions < 0.005, `${first.millions} M then ${second.millions} M`);
+  assert.match(countInstructions({ ...command, args: ['-e', 'process.exit(3)'] }).error, /exit 3/);
 });
 
 function sampleDoc() {
@@ -75,6 +97,18 @@ function sampleDoc() {
     many: [{ ...base, launcher: 'mpirun', n: 32, variant: 'plain', variantTitle: 'node', status: 'ok', median: 12000, min: 11000, max: 13000, ratio: 1 }],
   };
 }
+
+test('report: instruction columns only when the run counted them', () => {
+  const doc = sampleDoc();
+  doc.results[0].fs = doc.results[1].fs = doc.results[2].fs = 'local';
+  assert.doesNotMatch(markdown(doc), /M instructions/);
+  doc.results[0].instructions = { millions: 666.9 };
+  doc.results[1].instructions = { millions: 285.1 };
+  doc.results[1].instructionRatio = 0.428;
+  const text = markdown(doc);
+  assert.match(text, /\| peak RSS MiB \| M instructions \| instr\. vs node \|/);
+  assert.match(text, /\| eslint --version \| coldstart index \| 200 \| 190-230 \| 0\.25x \|[^\n]*\| 285\.1 \| 0\.43x \|/);
+});
 
 test('report: headline pivot, broken variants labelled and not timed, many-process table', () => {
   const text = markdown(sampleDoc());
