@@ -142,6 +142,15 @@ test('doctor: a missing index and pack are fine, a refused one says what to do, 
     assert.match(refusedOut.stderr, /is a directory|is a file, not a directory|is not a regular file/);
     assert.ok(!existsSync(join(project, 'ran')), 'nothing recorded');
   }
+  // A script Node cannot find is named as such before anything runs, not reported as the
+  // recorder's ES module resolution error; found scripts (by extension, with flags before them) run.
+  const absent = runCli(['pack', '--lazy', '--', process.execPath, '--conditions', 'x', 'no-such.js', 'arg'], { cwd: project });
+  assert.equal(absent.code, 2, absent.stderr);
+  assert.match(absent.stderr, /cannot find 'no-such\.js', the script `.* --conditions x no-such\.js arg` runs/);
+  assert.doesNotMatch(absent.stderr, /recording|ERR_MODULE_NOT_FOUND/);
+  const byExtension = runCli(['pack', '--out', join(project, 'ext.pack'), '--', process.execPath, '-r', './app.js', 'app'], { cwd: project });
+  assert.doesNotMatch(byExtension.stderr, /cannot find/);
+  assert.match(byExtension.stderr, /recording/);
   assert.equal(runCli(['index'], { cwd: project }).code, 0);
   const run = runCli(['doctor', '--', process.execPath, 'app.js'], { cwd: project });
   assert.equal(run.code, 0, run.stderr);

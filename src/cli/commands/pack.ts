@@ -8,7 +8,8 @@ import { pnpProject, pnpReason } from '../../pnp.js';
 import { existsSync, mkdtempSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { deferConfigAt, eagerListAt } from '../../defer/config.js';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { createRequire } from 'node:module';
 import { runChild } from '../run-child.js';
 import { UsageError } from '../usage-error.js';
 import { commands } from '../commands.js';
@@ -131,8 +132,43 @@ function deferUsersOf(root: string): number | undefined {
   }
 }
 
+/** Node's options that take their value as the next argument (`node -r x app.js`). */
+const nodeValueFlags = new Set(['-r', '--require', '--import', '--loader', '--experimental-loader', '-C', '--conditions', '--env-file', '--input-type', '--title', '--stack-size', '--max-old-space-size', '--inspect-port', '--test-reporter', '--test-reporter-destination', '--watch-path', '--disable-warning']);
+
+/**
+ * The script `command` runs when it is `node [options] <script> ...` and Node could not find it,
+ * as Node's main-module lookup finds it (the path, with .js, .json or .node, or a folder's
+ * package.json main or index); undefined otherwise. The recording preloads with --import, so
+ * Node would report a missing script as an ES module resolution error, not as plain Node does.
+ */
+function missingScript(command: readonly string[], cwd: string): string | undefined {
+  const program = command[0]?.split('/').pop() ?? '';
+  if (!/^node(?:js)?(?:\d+)?$/.test(program) && command[0] !== process.execPath) return undefined;
+  for (let i = 1; i < command.length; i++) {
+    const arg = command[i]!;
+    if (arg === '--') return undefined;
+    // Code given inline, from stdin, or a REPL: no script to look for.
+    if (['-e', '--eval', '-p', '--print', '-', '-i', '--interactive', '--test', '--run', '-v', '--version', '-h', '--help', '--check', '-c'].includes(arg) || arg.startsWith('--eval=') || arg.startsWith('--print=')) return undefined;
+    if (arg.startsWith('-')) {
+      if (nodeValueFlags.has(arg)) i++;
+      continue;
+    }
+    try {
+      createRequire(join(cwd, 'noop.js')).resolve(resolve(cwd, arg));
+      return undefined;
+    } catch {
+      return arg;
+    }
+  }
+  return undefined;
+}
+
 export async function run(argv: string[]): Promise<number> {
   const options = parse(argv);
+  for (const command of options.runs) {
+    const script = missingScript(command, process.cwd());
+    if (script !== undefined) throw new UsageError(`cannot find '${script}', the script \`${command.join(' ')}\` runs (from ${process.cwd()})`, 'run the command without coldstart to check it');
+  }
   if (pnpProject(process.cwd())) {
     throw new UsageError(`not available here: ${pnpReason}`, 'lazy(), auto-defer and coldstart profile work in Plug\'n\'Play projects; the index and the pack do not apply');
   }
