@@ -25,6 +25,11 @@ export interface ModuleFacts {
   readonly candidates: readonly DeferSite[];
   /** Whether it may change its own exports after it has loaded (a function writes them). */
   readonly exportsChangeLater: boolean;
+  /** Where its load-time code changes what another module reads as it loads: `process.env` and
+   *  `process.argv` written, `process.chdir()`, shared objects frozen. A load that waits past one sees it. */
+  readonly stateWrites: readonly number[];
+  /** Whether a function of it replaces `module.exports`: what require() gives changes after load. */
+  readonly replacesExportsLater: boolean;
   /** Specifiers of its requires whose exports it writes to, anywhere (`x.level = 1`). */
   readonly writesInto: readonly string[];
   /** An ES module's bare imports (`import "x"`), which learned deferral may drop (DeferSite.bare). */
@@ -924,6 +929,9 @@ function evaluationFacts(program: Node, commonjs = true, evidence: RunEvidence =
             argument.type === 'MemberExpression' || (argument.type === 'Identifier' && (partBindings.has(argument['name']) || madeBindings.has(argument['name']))) ? otherModule(argument) : undefined;
           const other = otherModule(called) ?? (node.arguments as Node[]).map(handed).find((found) => found !== undefined);
           if (other !== undefined) effect(`calls ${other} of another module while it loads`);
+          // What the process keeps on its global object is shared as another module's exports
+          // are: `globalThis[Symbol.for("app.plugins")].add(…)` registers as `registry.add(…)` does.
+          else if (root !== undefined && ['globalThis', 'global', 'self', 'window'].includes(root) && !declared.has(root)) effect(`calls ${root}'s ${callee!['property']?.name ?? '[…]'} while it loads`);
         }
         // Code in a function that runs at load, but not in its `catch`: a message printed only when
         // loading fails (fast-levenshtein's, when Intl.Collator throws) is taken as that failure's
@@ -967,6 +975,13 @@ function evaluationFacts(program: Node, commonjs = true, evidence: RunEvidence =
           if (other !== undefined) effect(`calls ${other} of another module while it loads`);
         }
         break;
+      case 'MemberExpression': {
+        // Which module loaded it, or what that one had exported so far: another importer, or
+        // another moment, once the load waits for a first use.
+        const path = commonjs && (!inFunction || atLoad || duringLoad(node.start)) ? memberPath(node) : undefined;
+        if (path !== undefined && (path === 'module.parent' || path === 'module.children' || path === 'require.main.exports')) effect(`reads ${path} while it loads`);
+        break;
+      }
       case 'WithStatement':
         effect('uses with');
         break;
@@ -1001,8 +1016,88 @@ function evaluationFacts(program: Node, commonjs = true, evidence: RunEvidence =
     else if (node.type === 'ChainExpression') mark(node);
   });
   const branchAt = innermostOf(branches);
-  const eagerRequireConditional = eagerRequireStarts.map((at) => duringLoad(at) || branchAt(at) !== -1);
+  // Loads after a top-level statement that may leave the module early (a CommonJS `return`, a
+  // `throw`, `process.exit()`, in a branch) do not run on every load either.
+  let leavesBy = Number.POSITIVE_INFINITY;
+  for (const statement of program['body'] as Node[]) {
+    let leaves = false;
+    walkNodes(statement, (node) => {
+      if (leaves || isFunctionLike(node)) return false;
+      if (node.type === 'ReturnStatement' || node.type === 'ThrowStatement' || (node.type === 'CallExpression' && memberPath(node.callee) === 'process.exit' && !declared.has('process'))) leaves = true;
+      return !leaves;
+    });
+    if (leaves) {
+      leavesBy = statement.end;
+      break;
+    }
+  }
+  const eagerRequireConditional = eagerRequireStarts.map((at) => duringLoad(at) || branchAt(at) !== -1 || at >= leavesBy);
   return { sideEffect, eagerRequires, eagerRequireStarts, eagerRequireConditional, functionRanges, invokedStarts, topLevelAwait };
+}
+
+const argvMutators = new Set(['splice', 'push', 'pop', 'shift', 'unshift', 'sort', 'reverse', 'fill', 'copyWithin']);
+const freezers = new Set(['freeze', 'seal', 'preventExtensions']);
+
+/**
+ * Where code that runs at load (the top level, functions invoked on the spot, and the bodies in
+ * `loadTime`) writes process state another module may read as it loads: `process.env` and
+ * `process.argv` (written, deleted or mutated), `process.chdir()`, and `Object.freeze()` (or
+ * seal, preventExtensions) of a shared object. The start of each.
+ */
+function processStateWrites(program: Node, loadTime: readonly [number, number][]): number[] {
+  const declared = declaredNames(program);
+  if (declared.has('process')) return [];
+  const duringLoad = (at: number): boolean => loadTime.some(([start, end]) => at >= start && at < end);
+  // `process.env`, `process.env.X`, `process.env[k]`, `process.argv[2]`: the object or a member of it.
+  const state = (node: Node | null | undefined): boolean => {
+    let at = node;
+    while (at?.type === 'MemberExpression') {
+      const path = memberPath(at);
+      if (path === 'process.env' || path === 'process.argv') return true;
+      at = at['object'];
+    }
+    return false;
+  };
+  const found: number[] = [];
+  const visit = (node: any, load: boolean): void => {
+    if (!node || typeof node !== 'object') return;
+    if (Array.isArray(node)) {
+      for (const child of node) visit(child, load);
+      return;
+    }
+    if (typeof node.type !== 'string') return;
+    if (node.type === 'CallExpression' && load && invokedFunction(node) !== undefined) {
+      visit(invokedFunction(node)!['body'], true);
+      visit(node.arguments, load);
+      return;
+    }
+    const inLoad = load || duringLoad(node.start);
+    if (isFunctionLike(node)) {
+      visit(node['body'], duringLoad(node['body']?.start ?? node.start));
+      return;
+    }
+    if (inLoad) {
+      if (node.type === 'AssignmentExpression' && state(node.left)) found.push(node.start);
+      else if ((node.type === 'UpdateExpression' || (node.type === 'UnaryExpression' && node.operator === 'delete')) && state(node.argument)) found.push(node.start);
+      else if (node.type === 'CallExpression' && node.callee?.type === 'MemberExpression') {
+        const path = memberPath(node.callee);
+        const object = memberPath(node.callee.object);
+        if (path === 'process.chdir' || (object === 'process.argv' && argvMutators.has(node.callee.property?.name))) found.push(node.start);
+        else if (object === 'Object' && freezers.has(node.callee.property?.name) && !declared.has('Object')) {
+          const first = node.arguments?.[0];
+          const target = first ? rootName(first) : undefined;
+          if (target !== undefined && sharedObjects.has(target) && !declared.has(target)) found.push(node.start);
+        }
+      }
+    }
+    for (const key in node) {
+      if (key === 'type') continue;
+      const child = node[key];
+      if (child && typeof child === 'object') visit(child, inLoad);
+    }
+  };
+  visit(program['body'], true);
+  return found;
 }
 
 /**
@@ -1013,30 +1108,51 @@ function evaluationFacts(program: Node, commonjs = true, evidence: RunEvidence =
  * user calls (vitest's `beforeAll`).
  */
 function directlyCalled(program: Node): [number, number][] {
+  // Functions and classes bound to a module-scope name: `function f`, `const f = () => …`, `class C`.
   const local = new Map<string, Node>();
   for (const statement of program['body'] as Node[]) {
     const declaration = statement.type === 'ExportNamedDeclaration' || statement.type === 'ExportDefaultDeclaration' ? statement['declaration'] : statement;
-    if (declaration?.type === 'FunctionDeclaration' && declaration['id']) local.set(declaration['id'].name, declaration);
+    if ((declaration?.type === 'FunctionDeclaration' || declaration?.type === 'ClassDeclaration') && declaration['id']) local.set(declaration['id'].name, declaration);
+    if (declaration?.type === 'VariableDeclaration') {
+      for (const declarator of declaration['declarations'] as Node[]) {
+        const init = declarator['init'] ? unwrap(declarator['init']) : undefined;
+        if (declarator['id']?.type === 'Identifier' && init && (isFunctionLike(init) || init.type === 'ClassExpression')) local.set(declarator['id'].name, init);
+      }
+    }
   }
   const ranges: [number, number][] = [];
   const taken = new Set<Node>();
+  // A function's body, with the holes of the functions it defines.
+  const body = (code: Node): void => {
+    let from = code.start as number;
+    walkNodes(code, (inner) => {
+      if (inner === code || !isFunctionLike(inner)) return true;
+      ranges.push([from, inner.start]);
+      from = inner.end;
+      return false;
+    });
+    ranges.push([from, code.end]);
+  };
+  const take = (fn: Node | undefined, constructed: boolean): void => {
+    if (fn === undefined || taken.has(fn)) return;
+    const isClass = fn.type === 'ClassDeclaration' || fn.type === 'ClassExpression';
+    // Calling a class throws: only `new` runs one, its constructor and instance fields.
+    if (isClass && !constructed) return;
+    taken.add(fn);
+    if (!isClass) {
+      body(fn['body']);
+      return;
+    }
+    for (const member of fn['body']['body'] as Node[]) {
+      if (member.type === 'MethodDefinition' && member['kind'] === 'constructor') body(member['value']['body']);
+      else if (member.type === 'PropertyDefinition' && !member['static'] && member['value'] && !isFunctionLike(unwrap(member['value']))) body(member['value']);
+    }
+  };
   walkNodes(program['body'], (node) => {
     if (isFunctionLike(node)) return false;
-    if (node.type === 'CallExpression' && node.callee?.type === 'Identifier') {
-      const fn = local.get(node.callee.name);
-      if (fn !== undefined && !taken.has(fn)) {
-        taken.add(fn);
-        // Its body, with the holes of the functions it defines.
-        let from = fn['body'].start as number;
-        walkNodes(fn['body'], (inner) => {
-          if (inner === fn['body'] || !isFunctionLike(inner)) return true;
-          ranges.push([from, inner.start]);
-          from = inner.end;
-          return false;
-        });
-        ranges.push([from, fn['body'].end]);
-      }
-    }
+    const called = node.type === 'CallExpression' || node.type === 'NewExpression' ? node.callee : node.type === 'TaggedTemplateExpression' ? node.tag : undefined;
+    const name = called ? unwrap(called) : undefined;
+    if (name?.type === 'Identifier') take(local.get(name['name']), node.type === 'NewExpression');
     return true;
   });
   return ranges;
@@ -1052,24 +1168,67 @@ function directlyCalled(program: Node): [number, number][] {
  */
 function loadTimeFunctions(program: Node): [number, number][] {
   const local = new Map<string, Node>();
+  // Classes, object and array literals bound to a module-scope name: a call through one
+  // (`cli.run()`, `new App()`, `Tool.check()`, `steps[0]()`) may run any function they hold.
+  const holders = new Map<string, Node>();
+  // The functions the module puts in its own exports: `exports.main()` and `module.exports.main()` at load run one.
+  const exported: Node[] = [];
+  const exportsMember = (node: Node): boolean => {
+    const path = memberPath(node);
+    return path !== undefined && (path.startsWith('exports.') || path === 'module.exports' || path.startsWith('module.exports.'));
+  };
   for (const statement of program['body'] as Node[]) {
     const declaration = statement.type === 'ExportNamedDeclaration' || statement.type === 'ExportDefaultDeclaration' ? statement['declaration'] : statement;
     if (declaration?.type === 'FunctionDeclaration' && declaration['id']) local.set(declaration['id'].name, declaration);
+    if (declaration?.type === 'ClassDeclaration' && declaration['id']) holders.set(declaration['id'].name, declaration);
     if (declaration?.type === 'VariableDeclaration') {
       for (const declarator of declaration['declarations'] as Node[]) {
         const init = declarator['init'] ? unwrap(declarator['init']) : undefined;
-        if (declarator['id']?.type === 'Identifier' && init && isFunctionLike(init)) local.set(declarator['id'].name, init);
+        if (declarator['id']?.type !== 'Identifier' || !init) continue;
+        if (isFunctionLike(init)) local.set(declarator['id'].name, init);
+        else if (['ClassExpression', 'ObjectExpression', 'ArrayExpression'].includes(init.type)) holders.set(declarator['id'].name, init);
       }
+    }
+    const assigned = statement.type === 'ExpressionStatement' && statement['expression']?.type === 'AssignmentExpression' ? statement['expression'] : undefined;
+    if (assigned !== undefined && exportsMember(assigned['left'])) {
+      const value = unwrap(assigned['right']);
+      if (isFunctionLike(value) || value.type === 'ObjectExpression' || value.type === 'ClassExpression') exported.push(value);
+      else if (value.type === 'Identifier' && (local.has(value['name']) || holders.has(value['name']))) exported.push(local.get(value['name']) ?? holders.get(value['name'])!);
     }
   }
   const running = new Set<Node>();
   const pending: Node[] = [];
   const run = (fn: Node | undefined): void => {
-    if (fn !== undefined && !running.has(fn)) {
-      running.add(fn);
-      pending.push(fn);
+    if (fn === undefined || running.has(fn)) return;
+    // An exported object literal: `exports.x()` may run any function it holds.
+    if (fn.type === 'ObjectExpression' || fn.type === 'ClassExpression' || fn.type === 'ClassDeclaration') {
+      runMember(fn, undefined, 'call');
+      return;
+    }
+    running.add(fn);
+    pending.push(fn);
+  };
+  // What a holder runs when code at load uses its member `name` (undefined: a computed one, any):
+  // a call runs that method or property's function, a read runs that getter; `new` runs a
+  // class's constructor and instance field values (and what they call through `this`).
+  const runMember = (holder: Node, name: string | undefined, use: 'call' | 'read' | 'new'): void => {
+    const members: Node[] = holder.type === 'ObjectExpression' ? holder['properties'] : holder.type === 'ArrayExpression' ? holder['elements'].filter(Boolean) : holder['body']['body'];
+    for (const member of members) {
+      const key = member.type === 'Property' || member.type === 'MethodDefinition' || member.type === 'PropertyDefinition' ? (member['computed'] ? undefined : (member['key']?.name ?? member['key']?.value)) : undefined;
+      const value = member.type === 'Property' || member.type === 'MethodDefinition' || member.type === 'PropertyDefinition' ? member['value'] : member;
+      if (value === null || value === undefined) continue;
+      if (use === 'new') {
+        if (member.type === 'MethodDefinition' && member['kind'] === 'constructor') run(value);
+        else if (member.type === 'PropertyDefinition' && !member['static'] && !isFunctionLike(unwrap(value))) pending.push({ body: value } as unknown as Node);
+        continue;
+      }
+      if (name !== undefined && key !== name) continue;
+      const accessor = member['kind'] === 'get' || member['kind'] === 'set';
+      if (use === 'read' ? accessor : !accessor && isFunctionLike(unwrap(value))) run(unwrap(value));
     }
   };
+  // The member a use of `holder.x` names, or undefined for a computed one.
+  const memberName = (node: Node): string | undefined => (node.type === 'MemberExpression' && !node['computed'] ? node['property']?.name : undefined);
   // Names called or handed to a call in `node`, not counting nested functions unless `deep`.
   const visit = (node: any, deep: boolean): void => {
     if (!node || typeof node !== 'object') return;
@@ -1079,10 +1238,24 @@ function loadTimeFunctions(program: Node): [number, number][] {
     }
     if (typeof node.type !== 'string') return;
     if (isFunctionLike(node) && !deep) return;
+    if (node.type === 'TaggedTemplateExpression') {
+      const tag = unwrap(node.tag);
+      if (tag.type === 'Identifier') run(local.get(tag.name));
+    }
+    if (node.type === 'MemberExpression' && node.object?.type === 'Identifier' && holders.has(node.object.name)) runMember(holders.get(node.object.name)!, memberName(node), 'read');
     if (node.type === 'CallExpression' || node.type === 'NewExpression') {
       const callee = unwrap(node.callee);
+      const root = rootName(node.callee);
       if (callee.type === 'Identifier') run(local.get(callee.name));
       else if (isFunctionLike(callee)) run(callee);
+      let direct = node.callee;
+      while (direct?.type === 'ParenthesizedExpression' || direct?.type === 'ChainExpression') direct = direct.expression;
+      if (node.type === 'NewExpression' && direct?.type === 'Identifier' && holders.has(direct.name)) runMember(holders.get(direct.name)!, undefined, 'new');
+      else if (direct?.type === 'MemberExpression' && direct.object?.type === 'Identifier' && holders.has(direct.object.name)) runMember(holders.get(direct.object.name)!, memberName(direct), 'call');
+      // A method of the instance a constructor or method is building (`this.init()`), in a class that runs.
+      else if (deep && direct?.type === 'MemberExpression' && direct.object?.type === 'ThisExpression') for (const holder of holders.values()) if (holder.type !== 'ObjectExpression' && holder.type !== 'ArrayExpression' && [...running].some((fn) => fn.start >= holder.start && fn.end <= holder.end)) runMember(holder, memberName(direct), 'call');
+      // Through the module's own exports (`this` at a CommonJS top level is module.exports).
+      if (root === 'exports' || root === 'module' || (callee.type === 'ThisExpression' && !deep)) for (const fn of exported) run(fn);
       for (const argument of node.arguments as Node[]) {
         const value = unwrap(argument);
         if (value.type === 'Identifier') run(local.get(value.name));
@@ -1113,7 +1286,9 @@ export function moduleFacts(
   // offsets start one later there.
   const neverRan = evidence.neverRan;
   const shifted = neverRan !== undefined && format === 'module' && source.charCodeAt(0) === 0xfeff ? { ...evidence, neverRan: (offset: number) => offset > 0 && neverRan(offset - 1) } : evidence;
-  const facts = evaluationFacts(program, format === 'commonjs', shifted, directlyCalled(program));
+  const called = directlyCalled(program);
+  const facts = evaluationFacts(program, format === 'commonjs', shifted, called);
+  const stateWrites = processStateWrites(program, called);
   const atLoad = loadTimeFunctions(program);
   const top = planProgram(program, source, format, { defer: [], eager: false, nativeImportDefer: false, interopRequire: true, learned: true });
   const inFunction = (at: number): boolean =>
@@ -1159,6 +1334,45 @@ export function moduleFacts(
     ]),
   ];
   const exportsChangeLater = format === 'commonjs' && writesOwnExportsLater(program);
+  // In a function that runs only when called, not in one invoked on the spot (a UMD or
+  // LiveScript wrapper) or called by name as the module loads.
+  let replacesExportsLater = false;
+  if (format === 'commonjs') {
+    const atLoad = (fn: Node): boolean => facts.invokedStarts.has(fn.start) || called.some(([start, end]) => fn['body'].start >= start && fn['body'].start < end) || called.some(([start]) => start === fn['body'].start);
+    const visit = (node: any, later: boolean): void => {
+      if (replacesExportsLater || !node || typeof node !== 'object') return;
+      if (Array.isArray(node)) {
+        for (const child of node) visit(child, later);
+        return;
+      }
+      if (typeof node.type !== 'string') return;
+      // A function called on the spot, parameters or not (a UMD wrapper's `(function (root, factory) {…})(this, …)`), runs when its call does.
+      if (node.type === 'CallExpression') {
+        let callee = node.callee;
+        while (callee?.type === 'ParenthesizedExpression') callee = callee.expression;
+        if (callee?.type === 'MemberExpression' && !callee.computed && ['call', 'apply'].includes(callee.property?.name)) callee = callee.object;
+        while (callee?.type === 'ParenthesizedExpression') callee = callee.expression;
+        if (callee && isFunctionLike(callee)) {
+          visit(callee['body'], later);
+          visit(node.arguments, later);
+          return;
+        }
+      }
+      if (isFunctionLike(node)) later = !atLoad(node);
+      if (later && node.type === 'AssignmentExpression' && memberPath(node.left) === 'module.exports') replacesExportsLater = true;
+      for (const key in node) if (key !== 'type' && node[key] && typeof node[key] === 'object') visit(node[key], later);
+    };
+    visit(program['body'], false);
+  }
+  // A module that reassigns `require` (`require = require("esm")(module)`): a require made at
+  // first use would go through the replacement, one made at load did not.
+  let writesRequire = false;
+  if (format === 'commonjs') {
+    walkNodes(program['body'], (node) => {
+      if ((node.type === 'AssignmentExpression' && node.left?.type === 'Identifier' && node.left.name === 'require') || (node.type === 'UpdateExpression' && node.argument?.type === 'Identifier' && node.argument.name === 'require')) writesRequire = true;
+      return !writesRequire;
+    });
+  }
   const bareImports: DeferSite[] = [];
   const staticImports: { specifier: string; start: number }[] = [];
   if (format === 'module') {
@@ -1200,9 +1414,9 @@ export function moduleFacts(
   });
   const base = {
     sideEffect: facts.sideEffect, eagerRequires: facts.eagerRequires, eagerRequireStarts: facts.eagerRequireStarts, eagerRequireConditional: facts.eagerRequireConditional, topLevelAwait: facts.topLevelAwait,
-    plan, exportsChangeLater, writesInto, bareImports, staticImports, dynamicImports, computedImport, exportStars, namesModuleExports, namesThen,
+    plan, exportsChangeLater, replacesExportsLater, stateWrites, writesInto, bareImports, staticImports, dynamicImports, computedImport, exportStars, namesModuleExports, namesThen,
   };
-  if (plan === undefined || declaresGeneratedNames(program)) return { ...base, candidates: [] };
+  if (plan === undefined || declaresGeneratedNames(program) || writesRequire) return { ...base, candidates: [] };
   const wanted = format === 'module' ? 'import' : 'require';
   const declarations = format === 'commonjs' ? moduleScopeDeclarations(program) : undefined;
   // Needed while the module evaluates (or reassigned, or declared twice, so that a rewrite of one

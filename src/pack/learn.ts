@@ -132,7 +132,10 @@ export function learnDeferral(input: LearnInput): Learned {
     if (f === null) return 'does not parse';
     // A deferred load is a synchronous require(esm), which an awaiting module refuses.
     if (f.topLevelAwait) return 'awaits at top level';
-    return f.sideEffect;
+    if (f.sideEffect !== undefined) return f.sideEffect;
+    // A builtin that warns or changes process state when first loaded, loaded as it evaluates.
+    const loud = f.eagerRequires.find((specifier) => isBuiltin(specifier) && !quietBuiltin(`builtin:${specifier}`));
+    return loud === undefined ? undefined : `loads ${loud}, which warns or changes process state when loaded`;
   };
   /**
    * Modules the importer loads while it evaluates whatever is deferred: the closure of its
@@ -318,10 +321,12 @@ export function learnDeferral(input: LearnInput): Learned {
   // Modules whose exports may change after they load: by their own functions, or by a module
   // that writes into them. A declaration that keeps a value read from them must read it at load.
   const changing = new Set<string>();
+  const replacing = new Set<string>();
   for (const m of input.modules) {
     const f = factsOf(m.path);
     if (f === null) continue;
     if (f.exportsChangeLater) changing.add(m.path);
+    if (f.replacesExportsLater) replacing.add(m.path);
     for (const specifier of f.writesInto) {
       const to = target(m.path, specifier);
       if (to !== undefined) changing.add(to);
@@ -349,6 +354,12 @@ export function learnDeferral(input: LearnInput): Learned {
       current = { module: m.path, specifier: site.specifier };
       const to = target(m.path, site.specifier);
       if (to === undefined) refuse('target not recorded');
+      // require() gives whichever object module.exports is when it runs: at first use, a later one.
+      else if (replacing.has(to)) refuse('replaces its module.exports after load');
+      // The importer then changes what a module may read as it loads (process.env, argv, the cwd,
+      // frozen builtins): loaded later, the target would see the change. An ES module's imports
+      // all evaluate before its body.
+      else if (!to.startsWith('builtin:') && f.stateWrites.some((at) => m.format === 'module' || at > site.start)) refuse('the importer changes process state after it while it loads');
       // An ES module's named import of CommonJS holds the value Node took when the module had run;
       // a stand-in takes it at first use. (Namespaces are accepted: docs/decisions/learned-deferral.md.)
       else if ((keepsValue(site) || (m.format === 'module' && site.builtin !== true && [...site.locals.values()].some((name) => name !== 'default') && byPath.get(to)?.format === 'commonjs')) && changing.has(to)) {

@@ -400,12 +400,16 @@ test('pack --lazy: a first-party file a rewrite defers is watched; once it chang
   const effect = same('target with an effect');
   assert.match(effect.stdout, /^b loads\nstarted/);
   assert.equal(effect.report.deferredRequires, 0);
-  // A run that loads nothing of the project (a missing script) writes no pack over this one.
+  // A run that loads nothing of the project (`node -e`) writes no pack over this one, and a
+  // missing script is refused before anything runs.
   const packFile = join(dir, 'node_modules/.cache/coldstart/pack.v1');
   const kept = readFileSync(packFile);
+  const nothing = runCli(['pack', '--lazy', '--', process.execPath, '-e', '0'], { cwd: dir, env: base });
+  assert.equal(nothing.code, 1, nothing.stderr);
+  assert.match(nothing.stderr, /loaded no module under .*; nothing written \(.*pack\.v1 is kept\)/);
   const missing = runCli(['pack', '--lazy', '--', process.execPath, 'no-such-script.js'], { cwd: dir, env: base });
-  assert.equal(missing.code, 1, missing.stderr);
-  assert.match(missing.stderr, /loaded no module under .*; nothing written \(.*pack\.v1 is kept\)/);
+  assert.equal(missing.code, 2, missing.stderr);
+  assert.match(missing.stderr, /cannot find 'no-such-script\.js'/);
   assert.ok(readFileSync(packFile).equals(kept));
   // Stale after an install: the rebuild doctor suggests keeps learned deferral.
   writeTree(dir, { 'node_modules/added-later/index.js': '' });
