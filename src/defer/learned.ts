@@ -583,8 +583,36 @@ function wrapsOwnCode(argument: Node): boolean {
   return node.type === 'ObjectExpression' && (node['properties'] as Node[]).some((property) => property.type === 'Property' && (property['method'] || isFunctionLike(property['value'])));
 }
 
+/**
+ * Module-scope names bound once, by `const`, to a shared object or a member of one (`const g =
+ * globalThis`, `const AP = Array.prototype`, `const plugins = global[Symbol.for("k")]`), with
+ * the shared name each stands for: a write or a call through one is made on that object.
+ */
+function sharedAliases(program: Node, declared: ReadonlySet<string>): Map<string, string> {
+  const aliases = new Map<string, string>();
+  const counts = moduleScopeDeclarations(program);
+  for (const statement of program['body'] as Node[]) {
+    if (statement.type !== 'VariableDeclaration' || statement['kind'] !== 'const') continue;
+    for (const declarator of statement['declarations'] as Node[]) {
+      if (declarator['id']?.type !== 'Identifier' || !declarator['init'] || counts.get(declarator['id'].name) !== 1) continue;
+      let init = declarator['init'] as Node;
+      while (init.type === 'ParenthesizedExpression') init = init['expression'];
+      if (init.type !== 'Identifier' && init.type !== 'MemberExpression') continue;
+      const root = rootName(init);
+      // `const m = module`, `const e = module.exports`: the module's own exports, not the loader.
+      const path = memberPath(init);
+      if (root === 'module' && (path === undefined || path === 'module' || path.startsWith('module.exports'))) continue;
+      if (root === 'require' && path === 'require') continue;
+      const base = root === undefined ? undefined : (aliases.get(root) ?? (sharedObjects.has(root) && (!declared.has(root) || root === 'module' || root === 'require') ? root : undefined));
+      if (base !== undefined) aliases.set(declarator['id'].name, base);
+    }
+  }
+  return aliases;
+}
+
 function evaluationFacts(program: Node, commonjs = true, evidence: RunEvidence = {}, loadTime: readonly [number, number][] = []): { sideEffect: string | undefined; eagerRequires: string[]; eagerRequireStarts: number[]; eagerRequireConditional: boolean[]; functionRanges: [number, number][]; invokedStarts: Set<number>; topLevelAwait: boolean } {
   const declared = declaredNames(program);
+  const aliasOf = sharedAliases(program, declared);
   const unreached = evidence.neverRan === undefined ? () => false : unreachedCode(program, evidence.neverRan);
   // Where the file first assigns module.exports: a UMD test `module.exports === exports` placed
   // after it may be false.
@@ -835,6 +863,12 @@ function evaluationFacts(program: Node, commonjs = true, evidence: RunEvidence =
       effect(`writes into ${root} of another module while it loads`);
       return;
     }
+    // Through a local name for a shared object (`const AP = Array.prototype; AP.last = …`).
+    const aliased = root === undefined ? undefined : aliasOf.get(root);
+    if (aliased !== undefined) {
+      if (!inFunction || !['Error', 'require', 'module'].includes(aliased)) effect(`writes ${aliased} through ${root}`);
+      return;
+    }
     if (root === undefined || (declared.has(root) && root !== 'module')) return;
     if (root === 'module') {
       if (inFunction) return;
@@ -931,7 +965,7 @@ function evaluationFacts(program: Node, commonjs = true, evidence: RunEvidence =
           if (other !== undefined) effect(`calls ${other} of another module while it loads`);
           // What the process keeps on its global object is shared as another module's exports
           // are: `globalThis[Symbol.for("app.plugins")].add(…)` registers as `registry.add(…)` does.
-          else if (root !== undefined && ['globalThis', 'global', 'self', 'window'].includes(root) && !declared.has(root)) effect(`calls ${root}'s ${callee!['property']?.name ?? '[…]'} while it loads`);
+          else if (root !== undefined && ['globalThis', 'global', 'self', 'window'].includes(aliasOf.get(root) ?? (declared.has(root) ? '' : root))) effect(`calls ${root}'s ${callee!['property']?.name ?? '[…]'} while it loads`);
         }
         // Code in a function that runs at load, but not in its `catch`: a message printed only when
         // loading fails (fast-levenshtein's, when Intl.Collator throws) is taken as that failure's
@@ -954,7 +988,7 @@ function evaluationFacts(program: Node, commonjs = true, evidence: RunEvidence =
             const first = node.arguments?.[0];
             const target = first ? rootName(first) : undefined;
             const ran = !(inFunction && !atLoad && unreached(node.start));
-            if (ran && target !== undefined && ((sharedObjects.has(target) && !declared.has(target)) || builtinBindings.has(target))) effect(`${root}.${method} on ${target}`);
+            if (ran && target !== undefined && ((sharedObjects.has(target) && !declared.has(target)) || builtinBindings.has(target) || aliasOf.has(target))) effect(`${root}.${method} on ${target}`);
           } else if (runsAtLoad && root === 'console') effect(`calls console.${method ?? '…'} while it loads`);
           else if (runsAtLoad && root === 'process') {
             // process.on(...), process.emitWarning(...), process.stdout.write(...), not process.argv.includes(...).

@@ -235,6 +235,15 @@ const cases = {
       'color.mjs': 'export const enabled = !process.env.NO_COLOR;\n',
     },
   },
+  'CommonJS: writes and calls through a local name for a shared object': {
+    cjs: true,
+    files: {
+      'entry.cjs': 'globalThis[Symbol.for("app.plugins")] = new Set();\nconst a1 = require("./a1.cjs");\nconst a2 = require("./a2.cjs");\nconst a3 = require("./a3.cjs");\nconsole.log(globalThis.featureFlag, typeof [].last, [...globalThis[Symbol.for("app.plugins")]].join(","));\nmodule.exports = () => [a1, a2, a3];\n',
+      'a1.cjs': 'const g = globalThis;\nObject.defineProperty(g, "featureFlag", { value: "on", configurable: true });\nexports.v = 1;\n',
+      'a2.cjs': 'const AP = Array.prototype;\nAP.last = function () { return this[this.length - 1]; };\nexports.v = 2;\n',
+      'a3.cjs': 'const plugins = global[Symbol.for("app.plugins")];\nplugins.add("two");\nexports.v = 3;\n',
+    },
+  },
   'CommonJS: a module that registers into an object the process keeps on globalThis': {
     cjs: true,
     files: {
