@@ -61,7 +61,7 @@ const sharedObjects = new Set([
 ]);
 
 /** process methods that change what others see (listeners, warnings, output, exit, directory). */
-const processEffects = new Set(['loadEnvFile', 'on', 'once', 'addListener', 'prependListener', 'prependOnceListener', 'removeListener', 'removeAllListeners', 'off', 'setMaxListeners', 'emit', 'emitWarning', 'exit', 'abort', 'kill', 'chdir', 'umask', 'setUncaughtExceptionCaptureCallback', 'setSourceMapsEnabled', 'dlopen', 'send', 'disconnect']);
+const processEffects = new Set(['nextTick', 'loadEnvFile', 'on', 'once', 'addListener', 'prependListener', 'prependOnceListener', 'removeListener', 'removeAllListeners', 'off', 'setMaxListeners', 'emit', 'emitWarning', 'exit', 'abort', 'kill', 'chdir', 'umask', 'setUncaughtExceptionCaptureCallback', 'setSourceMapsEnabled', 'dlopen', 'send', 'disconnect']);
 
 /** Global functions that schedule work: called while a module loads, they run code later. */
 const timers = new Set(['setTimeout', 'setInterval', 'setImmediate', 'queueMicrotask']);
@@ -613,6 +613,18 @@ function sharedAliases(program: Node, declared: ReadonlySet<string>): Map<string
 function evaluationFacts(program: Node, commonjs = true, evidence: RunEvidence = {}, loadTime: readonly [number, number][] = []): { sideEffect: string | undefined; eagerRequires: string[]; eagerRequireStarts: number[]; eagerRequireConditional: boolean[]; functionRanges: [number, number][]; invokedStarts: Set<number>; topLevelAwait: boolean } {
   const declared = declaredNames(program);
   const aliasOf = sharedAliases(program, declared);
+  // Module-scope async functions, by name (declared, or bound by const, let or var).
+  const asyncLocals = new Set<string>();
+  for (const statement of program['body'] as Node[]) {
+    const declaration = statement.type === 'ExportNamedDeclaration' || statement.type === 'ExportDefaultDeclaration' ? statement['declaration'] : statement;
+    if (declaration?.type === 'FunctionDeclaration' && declaration['async'] && declaration['id']) asyncLocals.add(declaration['id'].name);
+    if (declaration?.type === 'VariableDeclaration') {
+      for (const declarator of declaration['declarations'] as Node[]) {
+        const init = declarator['init'] ? unwrap(declarator['init']) : undefined;
+        if (declarator['id']?.type === 'Identifier' && init && isFunctionLike(init) && init['async']) asyncLocals.add(declarator['id'].name);
+      }
+    }
+  }
   const unreached = evidence.neverRan === undefined ? () => false : unreachedCode(program, evidence.neverRan);
   // Where the file first assigns module.exports: a UMD test `module.exports === exports` placed
   // after it may be false.
@@ -781,7 +793,10 @@ function evaluationFacts(program: Node, commonjs = true, evidence: RunEvidence =
   const builtinEffect = (module: string, name: string): boolean =>
     module === 'console' || module === 'child_process' || module === 'cluster' ||
     (module === 'process' && processEffects.has(name)) ||
-    ((module === 'fs' || module === 'fs/promises') && /^(write|append|mkdir|mkdtemp|rm|unlink|rename|copy|cp|symlink|link|chmod|chown|lchmod|lchown|truncate|ftruncate|utimes|futimes|lutimes|open|close|fsync|fdatasync|watch)/.test(name));
+    ((module === 'fs' || module === 'fs/promises') && /^(write|append|mkdir|mkdtemp|rm|unlink|rename|copy|cp|symlink|link|chmod|chown|lchmod|lchown|truncate|ftruncate|utimes|futimes|lutimes|open|close|fsync|fdatasync|watch)/.test(name)) ||
+    // Asynchronous work started as it loads (a file read, a lookup) finishes whether or not anyone
+    // uses the module: waiting, it would start only at first use.
+    (module === 'fs' && !name.endsWith('Sync') && /^(read|stat|lstat|access|exists|realpath|readdir|readlink|opendir)/.test(name)) || module === 'fs/promises' || module === 'dns';
   // Names bound to a require made for the module (`const load = createRequire(import.meta.url)`): their calls load as require's do.
   const madeRequires = new Set<string>();
   for (const statement of program['body'] as Node[]) {
@@ -999,8 +1014,14 @@ function evaluationFacts(program: Node, commonjs = true, evidence: RunEvidence =
           }
         }
         if (node.callee?.type === 'Identifier' && node.callee.name === 'eval' && !(inFunction && !atLoad && unreached(node.start))) effect('calls eval');
-        // Work scheduled while the module loads runs whether or not anyone uses the module.
+        // Work scheduled while the module loads runs whether or not anyone uses the module: a
+        // timer; and, in a statement of its own (the promise dropped, so the work is done for its
+        // own sake, not kept for a later `await` as es-module-lexer's `init` in vite is), a
+        // callback for a promise (`.then`, `.catch`, `.finally`) or a local async function,
+        // which runs on after its first `await`.
         if (runsAtLoad && called?.type === 'Identifier' && timers.has(called.name) && !declared.has(called.name)) effect(`calls ${called.name} while it loads`);
+        else if (runsAtLoad && statementCalls.has(node) && callee !== undefined && !callee['computed'] && ['then', 'catch', 'finally'].includes(callee['property']?.name)) effect(`calls .${callee['property'].name} on a promise while it loads`);
+        else if (runsAtLoad && statementCalls.has(node) && called?.type === 'Identifier' && asyncLocals.has(called.name)) effect(`starts the async function ${called.name} while it loads`);
         break;
       }
       case 'NewExpression':

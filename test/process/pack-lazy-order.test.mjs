@@ -244,6 +244,17 @@ const cases = {
       'a3.cjs': 'const plugins = global[Symbol.for("app.plugins")];\nplugins.add("two");\nexports.v = 3;\n',
     },
   },
+  'CommonJS: asynchronous work a module starts as it loads': {
+    cjs: true,
+    files: {
+      'entry.cjs': 'const app = require("./app.cjs");\nsetTimeout(() => app.show(), 300);\n',
+      'app.cjs': 'const t1 = require("./t1.cjs");\nconst t2 = require("./t2.cjs");\nconst t3 = require("./t3.cjs");\nconst t4 = require("./t4.cjs");\nexports.show = () => console.log(t1.status, t2.ready, t3.lines, t4.ticked);\n',
+      't1.cjs': 'async function init() { await null; exports.status = "loaded"; }\nexports.status = null;\ninit();\n',
+      't2.cjs': 'exports.ready = false;\nPromise.resolve().then(() => { exports.ready = true; });\n',
+      't3.cjs': 'const fs = require("fs");\nexports.lines = "not yet";\nfs.readFile(__filename, "utf8", (error, text) => { exports.lines = text.split("\\n").length; });\n',
+      't4.cjs': 'exports.ticked = false;\nprocess.nextTick(() => { exports.ticked = true; });\n',
+    },
+  },
   'CommonJS: a module that registers into an object the process keeps on globalThis': {
     cjs: true,
     files: {
