@@ -796,7 +796,9 @@ function evaluationFacts(program: Node, commonjs = true, evidence: RunEvidence =
     ((module === 'fs' || module === 'fs/promises') && /^(write|append|mkdir|mkdtemp|rm|unlink|rename|copy|cp|symlink|link|chmod|chown|lchmod|lchown|truncate|ftruncate|utimes|futimes|lutimes|open|close|fsync|fdatasync|watch)/.test(name)) ||
     // Asynchronous work started as it loads (a file read, a lookup) finishes whether or not anyone
     // uses the module: waiting, it would start only at first use.
-    (module === 'fs' && !name.endsWith('Sync') && /^(read|stat|lstat|access|exists|realpath|readdir|readlink|opendir)/.test(name)) || module === 'fs/promises' || module === 'dns';
+    (module === 'fs' && !name.endsWith('Sync') && /^(read|stat|lstat|access|exists|realpath|readdir|readlink|opendir)/.test(name)) || module === 'fs/promises' || module === 'dns' ||
+    // Runtime-deprecated functions, whose first call prints a warning: deferred, it would move.
+    (module === 'url' && name === 'parse') || (module === 'util' && deprecatedUtil.has(name));
   // Names bound to a require made for the module (`const load = createRequire(import.meta.url)`): their calls load as require's do.
   const madeRequires = new Set<string>();
   for (const statement of program['body'] as Node[]) {
@@ -1089,6 +1091,9 @@ function evaluationFacts(program: Node, commonjs = true, evidence: RunEvidence =
   const eagerRequireConditional = eagerRequireStarts.map((at) => duringLoad(at) || branchAt(at) !== -1 || at >= leavesBy);
   return { sideEffect, eagerRequires, eagerRequireStarts, eagerRequireConditional, functionRanges, invokedStarts, topLevelAwait };
 }
+
+/** node:util's runtime-deprecated functions (the `is*` type checks went in Node 23). */
+const deprecatedUtil = new Set(['_extend', 'log', 'isArray', 'isBoolean', 'isBuffer', 'isDate', 'isError', 'isFunction', 'isNull', 'isNullOrUndefined', 'isNumber', 'isObject', 'isPrimitive', 'isRegExp', 'isString', 'isSymbol', 'isUndefined']);
 
 const argvMutators = new Set(['splice', 'push', 'pop', 'shift', 'unshift', 'sort', 'reverse', 'fill', 'copyWithin']);
 const freezers = new Set(['freeze', 'seal', 'preventExtensions']);

@@ -255,6 +255,15 @@ const cases = {
       't4.cjs': 'exports.ticked = false;\nprocess.nextTick(() => { exports.ticked = true; });\n',
     },
   },
+  'CommonJS: a runtime-deprecated builtin function a module calls as it loads': {
+    cjs: true,
+    files: {
+      'entry.cjs': 'const app = require("./app.cjs");\nconsole.log("entry body");\nmodule.exports = app;\n',
+      'app.cjs': 'const u = require("./u.cjs");\nconst e = require("./e.cjs");\nexports.show = () => console.log(u.host, e.merged);\n',
+      'u.cjs': 'const url = require("url");\nexports.host = url.parse("http://example.com/x").host;\n',
+      'e.cjs': 'const util = require("util");\nexports.merged = util._extend({ a: 1 }, { b: 2 });\n',
+    },
+  },
   'CommonJS: a module that registers into an object the process keeps on globalThis': {
     cjs: true,
     files: {
