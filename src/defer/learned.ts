@@ -28,6 +28,10 @@ export interface ModuleFacts {
   /** Where its load-time code changes what another module reads as it loads: `process.env` and
    *  `process.argv` written, `process.chdir()`, shared objects frozen. A load that waits past one sees it. */
   readonly stateWrites: readonly number[];
+  /** Whether its exports have a getter that computes its value (anything but `return x` or `return m.x`): read at first use, it may give another value. */
+  readonly computedExports: boolean;
+  /** The requires whose exports its exports' getters pass on (`get: () => m.x`, TypeScript's re-exports): when those change, its exports change too. */
+  readonly reexportGetters: readonly string[];
   /** Whether a function of it replaces `module.exports`: what require() gives changes after load. */
   readonly replacesExportsLater: boolean;
   /** Specifiers of its requires whose exports it writes to, anywhere (`x.level = 1`). */
@@ -581,6 +585,55 @@ function wrapsOwnCode(argument: Node): boolean {
   while (node.type === 'ParenthesizedExpression') node = node['expression'];
   if (isFunctionLike(node)) return true;
   return node.type === 'ObjectExpression' && (node['properties'] as Node[]).some((property) => property.type === 'Property' && (property['method'] || isFunctionLike(property['value'])));
+}
+
+/**
+ * The getters a CommonJS module defines on its own exports at its top level
+ * (`Object.defineProperty(exports, "x", { get })`, `Object.defineProperties`, a getter in `module.exports = { get x() {} }`):
+ * whether one computes its value, and the requires whose exports the others pass on.
+ */
+function exportGetters(program: Node): { computes: boolean; reexports: string[] } {
+  const required = new Map<string, string>();
+  for (const statement of program['body'] as Node[]) {
+    if (statement.type !== 'VariableDeclaration') continue;
+    for (const declarator of statement['declarations'] as Node[]) {
+      const specifier = declarator['init'] ? requireSpecifier(unwrap(declarator['init']).type === 'CallExpression' ? unwrap(declarator['init']) : declarator['init']) : undefined;
+      if (declarator['id']?.type === 'Identifier' && specifier !== undefined) required.set(declarator['id'].name, specifier);
+    }
+  }
+  let computes = false;
+  const reexports: string[] = [];
+  const getter = (fn: Node | undefined): void => {
+    if (fn === undefined || !isFunctionLike(fn)) return;
+    const body = fn['body'];
+    const returned = body?.type === 'BlockStatement' ? (body['body'].length === 1 && body['body'][0].type === 'ReturnStatement' ? body['body'][0]['argument'] : undefined) : body;
+    let value = returned;
+    while (value?.type === 'ParenthesizedExpression') value = value['expression'];
+    if (value?.type === 'Identifier') return;
+    if (value?.type === 'MemberExpression' && value['object']?.type === 'Identifier') {
+      const from = required.get(value['object'].name);
+      if (from !== undefined) reexports.push(from);
+      return;
+    }
+    computes = true;
+  };
+  const descriptor = (node: Node | undefined): void => {
+    if (node?.type !== 'ObjectExpression') return;
+    for (const property of node['properties'] as Node[]) {
+      if (property.type === 'Property' && !property['computed'] && (property['key']?.name ?? property['key']?.value) === 'get') getter(unwrap(property['value']));
+    }
+  };
+  const ownExports = (node: Node | undefined): boolean => node !== undefined && ['exports', 'module.exports'].includes(memberPath(node) ?? '');
+  for (const statement of program['body'] as Node[]) {
+    const expression = statement.type === 'ExpressionStatement' ? unwrap(statement['expression']) : undefined;
+    if (expression?.type === 'CallExpression' && memberPath(expression['callee']) === 'Object.defineProperty' && ownExports(expression['arguments'][0])) descriptor(expression['arguments'][2]);
+    else if (expression?.type === 'CallExpression' && memberPath(expression['callee']) === 'Object.defineProperties' && ownExports(expression['arguments'][0]) && expression['arguments'][1]?.type === 'ObjectExpression') {
+      for (const property of expression['arguments'][1]['properties'] as Node[]) descriptor(property['value']);
+    } else if (expression?.type === 'AssignmentExpression' && ownExports(expression['left']) && unwrap(expression['right']).type === 'ObjectExpression') {
+      for (const property of unwrap(expression['right'])['properties'] as Node[]) if (property['kind'] === 'get') getter(property['value']);
+    }
+  }
+  return { computes, reexports };
 }
 
 /**
@@ -1394,6 +1447,7 @@ export function moduleFacts(
     ]),
   ];
   const exportsChangeLater = format === 'commonjs' && writesOwnExportsLater(program);
+  const getters = format === 'commonjs' ? exportGetters(program) : { computes: false, reexports: [] };
   // In a function that runs only when called, not in one invoked on the spot (a UMD or
   // LiveScript wrapper) or called by name as the module loads.
   let replacesExportsLater = false;
@@ -1474,7 +1528,7 @@ export function moduleFacts(
   });
   const base = {
     sideEffect: facts.sideEffect, eagerRequires: facts.eagerRequires, eagerRequireStarts: facts.eagerRequireStarts, eagerRequireConditional: facts.eagerRequireConditional, topLevelAwait: facts.topLevelAwait,
-    plan, exportsChangeLater, replacesExportsLater, stateWrites, writesInto, bareImports, staticImports, dynamicImports, computedImport, exportStars, namesModuleExports, namesThen,
+    plan, exportsChangeLater, replacesExportsLater, computedExports: getters.computes, reexportGetters: getters.reexports, stateWrites, writesInto, bareImports, staticImports, dynamicImports, computedImport, exportStars, namesModuleExports, namesThen,
   };
   if (plan === undefined || declaresGeneratedNames(program) || writesRequire) return { ...base, candidates: [] };
   const wanted = format === 'module' ? 'import' : 'require';

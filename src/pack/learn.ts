@@ -322,14 +322,28 @@ export function learnDeferral(input: LearnInput): Learned {
   // that writes into them. A declaration that keeps a value read from them must read it at load.
   const changing = new Set<string>();
   const replacing = new Set<string>();
+  const computing = new Set<string>();
   for (const m of input.modules) {
     const f = factsOf(m.path);
     if (f === null) continue;
     if (f.exportsChangeLater) changing.add(m.path);
     if (f.replacesExportsLater) replacing.add(m.path);
+    if (f.computedExports) computing.add(m.path);
     for (const specifier of f.writesInto) {
       const to = target(m.path, specifier);
       if (to !== undefined) changing.add(to);
+    }
+  }
+  // Exports whose getters pass on another module's (TypeScript's re-exports) change when that one's do.
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const m of input.modules) {
+      const f = factsOf(m.path);
+      if (f === null || changing.has(m.path)) continue;
+      if (f.reexportGetters.some((specifier) => changing.has(target(m.path, specifier) ?? ''))) {
+        changing.add(m.path);
+        grew = true;
+      }
     }
   }
 
@@ -356,6 +370,8 @@ export function learnDeferral(input: LearnInput): Learned {
       if (to === undefined) refuse('target not recorded');
       // require() gives whichever object module.exports is when it runs: at first use, a later one.
       else if (replacing.has(to)) refuse('replaces its module.exports after load');
+      // A getter among the exports runs when the value is read: at first use, not at load.
+      else if ((keepsValue(site) || (m.format === 'module' && site.builtin !== true && [...site.locals.values()].some((name) => name !== 'default') && byPath.get(to)?.format === 'commonjs')) && computing.has(to)) refuse('keeps a value a getter of its exports computes');
       // The importer then changes what a module may read as it loads (process.env, argv, the cwd,
       // frozen builtins): loaded later, the target would see the change. An ES module's imports
       // all evaluate before its body.

@@ -264,6 +264,20 @@ const cases = {
       'e.cjs': 'const util = require("util");\nexports.merged = util._extend({ a: 1 }, { b: 2 });\n',
     },
   },
+  'CommonJS: getters among the exports, and re-export getters over exports that change': {
+    cjs: true,
+    serve: ['--debug', 'bump'],
+    files: {
+      'entry.cjs': 'const app = require("./app.cjs");\nconst state = require("./state.cjs");\nconst view = require("./view.cjs");\nif (process.argv.includes("--debug")) globalThis.level = "debug";\nif (process.argv.includes("bump")) state.bump();\nview.show();\nsetTimeout(() => app.show(), 10);\n',
+      'app.cjs': 'const { plugins, version } = require("./lib.cjs");\nconst { level } = require("./envlevel.cjs");\nexports.show = () => console.log("version", version, "plugins", plugins.length, "level", level);\n',
+      'lib.cjs': 'module.exports = {\n  version: "1.0",\n  get plugins() { return require("./plugins.cjs"); },\n};\n',
+      'plugins.cjs': 'console.log("plugins loaded");\nmodule.exports = ["a", "b"];\n',
+      'envlevel.cjs': 'Object.defineProperty(exports, "level", { enumerable: true, get() { return globalThis.level || "info"; } });\n',
+      'state.cjs': 'exports.count = 0;\nexports.bump = function () { exports.count++; };\n',
+      'index.cjs': '"use strict";\nvar state_1 = require("./state.cjs");\nObject.defineProperty(exports, "count", { enumerable: true, get: function () { return state_1.count; } });\n',
+      'view.cjs': 'const { count } = require("./index.cjs");\nexports.show = () => console.log("count seen by view:", count);\n',
+    },
+  },
   'CommonJS: a module that registers into an object the process keeps on globalThis': {
     cjs: true,
     files: {
