@@ -1687,11 +1687,56 @@ function writesOwnExportsLater(program: Node): boolean {
     (node.type === 'AssignmentExpression' && exportsRoot(node.left)) ||
     ((node.type === 'UpdateExpression' || (node.type === 'UnaryExpression' && node.operator === 'delete')) && node.argument?.type === 'MemberExpression' && exportsRoot(node.argument)) ||
     (definerCall(node) && exportsRoot(node.arguments?.[0]));
+  // What else the exports are: functions and classes put there, whose `this` is the exports
+  // object or an instance there (`exports.load = function (m) { this.mode = m }`, `module.exports
+  // = new Config()`), and module-scope objects put there (`exports.counter = counter`), which
+  // functions may write into.
+  const holders = new Map<string, Node>();
+  for (const statement of program['body'] as Node[]) {
+    if (statement.type === 'ClassDeclaration' && statement['id']) holders.set(statement['id'].name, statement);
+    if (statement.type !== 'VariableDeclaration') continue;
+    for (const declarator of statement['declarations'] as Node[]) {
+      const init = declarator['init'] ? unwrap(declarator['init']) : undefined;
+      if (declarator['id']?.type === 'Identifier' && init !== undefined && ['ObjectExpression', 'ArrayExpression', 'ClassExpression', 'NewExpression'].includes(init.type)) holders.set(declarator['id'].name, init);
+    }
+  }
+  const thisOwners: Node[] = [];
+  const exportedNames = new Set<string>();
+  // `whole`: the value is module.exports itself. A function or an object literal's method put in
+  // the exports gets them as `this` when called through them; an instance's methods do when the
+  // instance is the exports (not an exported class's, whose `this` is an instance of its own).
+  const exported = (value: Node, whole: boolean): void => {
+    const node = unwrap(value);
+    if (isFunctionLike(node) || node.type === 'ObjectExpression') thisOwners.push(node);
+    else if (whole && node.type === 'NewExpression' && node['callee']?.type === 'Identifier' && holders.has(node['callee'].name)) thisOwners.push(holders.get(node['callee'].name)!);
+    else if (node.type === 'Identifier' && ['ObjectExpression', 'ArrayExpression'].includes(holders.get(node['name'])?.type ?? '')) exportedNames.add(node['name']);
+    if (node.type === 'ObjectExpression') for (const property of node['properties'] as Node[]) if (property.type === 'Property' && property['value']) exported(property['value'], false);
+  };
+  for (const statement of program['body'] as Node[]) {
+    const expression = statement.type === 'ExpressionStatement' ? unwrap(statement['expression']) : undefined;
+    if (expression?.type === 'AssignmentExpression' && exportsRoot(expression['left'])) exported(expression['right'], memberPath(expression['left']) === 'module.exports');
+  }
+  /** Whether `node` writes through `this` ('this') or through an exported module-scope object ('name'). */
+  const holderWrite = (node: any): 'this' | 'name' | undefined => {
+    const target = node.type === 'AssignmentExpression' ? node.left : node.type === 'UpdateExpression' || (node.type === 'UnaryExpression' && node.operator === 'delete') ? node.argument : undefined;
+    if (target?.type !== 'MemberExpression') return undefined;
+    let root = target;
+    while (root.type === 'MemberExpression') root = root.object;
+    return root.type === 'ThisExpression' ? 'this' : root.type === 'Identifier' && exportedNames.has(root.name) ? 'name' : undefined;
+  };
+  // A constructor's `this` is a new instance, not yet exported (`new Config()` sets its defaults).
+  const constructors = new Set<Node>();
+  walkNodes(program['body'], (node) => {
+    if (node.type === 'MethodDefinition' && node['kind'] === 'constructor') constructors.add(node['value']);
+  });
+  const inOwner = (fn: Node): boolean => thisOwners.some((owner) => fn.start >= owner.start && fn.end <= owner.end);
   let found = false;
   walkNodes(program['body'], (fn) => {
     if (found || !isFunctionLike(fn)) return !found;
+    const viaThis = fn.type !== 'ArrowFunctionExpression' && !constructors.has(fn) && inOwner(fn);
     walkNodes(fn, (node) => {
-      if (writes(node)) found = true;
+      const through = holderWrite(node);
+      if (writes(node) || through === 'name' || (through === 'this' && viaThis)) found = true;
       return !found;
     });
     return false;

@@ -278,6 +278,17 @@ const cases = {
       'view.cjs': 'const { count } = require("./index.cjs");\nexports.show = () => console.log("count seen by view:", count);\n',
     },
   },
+  'CommonJS: exports changed through this, or through an object the exports hold': {
+    cjs: true,
+    serve: ['production'],
+    files: {
+      'entry.cjs': 'const config = require("./config.cjs");\nconst flags = require("./flags.cjs");\nconst state = require("./state.cjs");\nconst view = require("./view.cjs");\nif (process.argv[2]) { config.load(process.argv[2]); flags.set(process.argv[2]); state.bump(); }\nview.show();\n',
+      'config.cjs': 'class Config {\n  constructor() { this.mode = "default"; }\n  load(mode) { this.mode = mode; }\n}\nmodule.exports = new Config();\n',
+      'flags.cjs': 'exports.flag = "none";\nexports.set = function (f) { this.flag = f; };\n',
+      'state.cjs': 'const counter = { n: 0 };\nexports.counter = counter;\nexports.bump = () => { counter.n++; };\n',
+      'view.cjs': 'const { mode } = require("./config.cjs");\nconst { flag } = require("./flags.cjs");\nconst n = require("./state.cjs").counter.n;\nexports.show = () => console.log("seen at load:", mode, flag, n);\n',
+    },
+  },
   'CommonJS: a module that registers into an object the process keeps on globalThis': {
     cjs: true,
     files: {
