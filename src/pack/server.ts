@@ -55,6 +55,11 @@ interface Entry {
   /** undefined: not checked yet; then whether every watched file is as packed (else the module
    *  is served as written: deferring a changed, moved or broken file is not what was learned). */
   lazyGood: boolean | undefined;
+  /** Its file was found as packed when a rewrite that defers it was served: a deferred require
+   *  loads what was there then, as the require at load did, not what the program wrote since. */
+  heldAtServe?: boolean;
+  /** Served once in this process: a program that loads it again (`delete require.cache[…]`) may have changed it since. */
+  served?: boolean;
 }
 
 export interface Served {
@@ -275,12 +280,16 @@ export class PackServer {
       if (!entry.lazyGood && this.#lazy) this.rewritesAsWritten++;
     }
     if (entry.good === undefined) entry.good = this.#check(entry, path);
-    if (!entry.good) {
+    // Loaded again (an import-fresh of a config the program just saved): a file of the project's
+    // own is asked again, and one changed since is read from the disk, as Node would.
+    const again = entry.served === true && !this.#trusted && !managed(entry.rel) && !sameFile(path, entry.size, entry.mtime);
+    if (!entry.good || again) {
       this.counts.stale++;
       return undefined;
     }
     // The watch check may have found another row corrupt: then nothing more comes from the pack.
     if (this.#broken) return undefined;
+    entry.served = true;
     this.counts.hits++;
     const served = this.#servesLazy(entry)
       ? { format: entry.format, source: this.#body.bytes(entry.lazy![0], entry.lazy![1]).toString('utf8') }
@@ -475,13 +484,16 @@ export class PackServer {
         return false;
       }
     }
+    for (const watched of entry.watch ?? []) if (typeof watched === 'string') this.#module(watched)!.heldAtServe = true;
     return true;
   }
 
   #check(entry: Entry, path: string): boolean {
     // A shared install's own files were checked at pack time (settings.ts sharedInstall).
-    if ((this.#verify || (!this.#trusted && !managed(entry.rel))) && !sameFile(path, entry.size, entry.mtime)) return false;
-    if (!this.#trusted && !managed(entry.rel) && !this.#scopeHolds(entry.rel)) return false;
+    if (entry.heldAtServe !== true) {
+      if ((this.#verify || (!this.#trusted && !managed(entry.rel))) && !sameFile(path, entry.size, entry.mtime)) return false;
+      if (!this.#trusted && !managed(entry.rel) && !this.#scopeHolds(entry.rel)) return false;
+    }
     // The bytes that will be served are checked, and only those: a run never reads the other copy.
     const [offset, length, sum] = this.#servesLazy(entry) ? entry.lazy! : [entry.offset, entry.size, entry.sum];
     if (checksum(this.#body.bytes(offset, length), 0, length) !== sum) {

@@ -289,6 +289,23 @@ const cases = {
       'view.cjs': 'const { mode } = require("./config.cjs");\nconst { flag } = require("./flags.cjs");\nconst n = require("./state.cjs").counter.n;\nexports.show = () => console.log("seen at load:", mode, flag, n);\n',
     },
   },
+  'CommonJS: a file the program rewrites before a deferred require of it first runs': {
+    cjs: true,
+    serve: ['set'],
+    files: {
+      'entry.cjs': 'const fs = require("fs");\nconst file = `${__dirname}/meta.json`;\nconst before = fs.statSync(file);\nconst saved = fs.readFileSync(file);\nprocess.on("exit", () => { fs.writeFileSync(file, saved); fs.utimesSync(file, before.atime, before.mtime); });\nconst app = require("./app.cjs");\nif (process.argv[2] === "set") fs.writeFileSync(file, JSON.stringify({ version: 7 }));\napp.show();\n',
+      'app.cjs': 'const meta = require("./meta.json");\nexports.show = () => console.log("version in memory", meta.version);\n',
+      'meta.json': '{"version":1}\n',
+    },
+  },
+  'CommonJS: a module of the project loaded again after the program changed it': {
+    cjs: true,
+    serve: ['change'],
+    files: {
+      'entry.cjs': 'const fs = require("fs");\nconst file = `${__dirname}/cfg.cjs`;\nconst before = fs.statSync(file);\nconst saved = fs.readFileSync(file);\nprocess.on("exit", () => { fs.writeFileSync(file, saved); fs.utimesSync(file, before.atime, before.mtime); });\nconsole.log("first", require("./cfg.cjs").v);\nif (process.argv[2] === "change") fs.writeFileSync(file, \'exports.v = "changed";\\n\');\ndelete require.cache[require.resolve("./cfg.cjs")];\nconsole.log("again", require("./cfg.cjs").v);\n',
+      'cfg.cjs': 'exports.v = "original";\n',
+    },
+  },
   'CommonJS: a module that registers into an object the process keeps on globalThis': {
     cjs: true,
     files: {
