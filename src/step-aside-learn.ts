@@ -12,6 +12,7 @@
 import { realpathSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { isOff, isOn, sharedInstall, type SettingName } from './settings.js';
+import { atExit } from './shared-state.js';
 import { has } from './node-features.js';
 import { debug } from './debug.js';
 import { readTrustedFile, writeFileAtomic } from './store.js';
@@ -98,7 +99,7 @@ export function learnSmallProgram(
   // As the program was started: some rewrite process.argv as they parse it, or NODE_OPTIONS for their children.
   const args = process.argv.slice(2);
   const preloads = preloadsKey();
-  process.once('exit', () => {
+  atExit(() => {
     try {
       // Served from the pack: not learned (learn, below), and told before require.cache is read.
       if (facts.pack !== undefined && facts.pack.served() > 0) return;

@@ -71,7 +71,7 @@ const processEffects = new Set(['nextTick', 'loadEnvFile', 'on', 'once', 'addLis
 const timers = new Set(['setTimeout', 'setInterval', 'setImmediate', 'queueMicrotask']);
 
 /** Object.defineProperty and friends, whose first argument they change. */
-const definers = new Set(['defineProperty', 'defineProperties', 'assign', 'setPrototypeOf', 'set', 'deleteProperty']);
+const definers = new Set(['defineProperty', 'defineProperties', 'assign', 'setPrototypeOf', 'set', 'deleteProperty', 'freeze', 'seal', 'preventExtensions']);
 
 /** Calls `enter` on every node under `root`, depth first; `enter` returning false skips the node's children. */
 function walkNodes(root: unknown, enter: (node: any) => boolean | void): void {
@@ -1048,7 +1048,13 @@ function evaluationFacts(program: Node, commonjs = true, evidence: RunEvidence =
           const viaGlobal = callee !== undefined && callee['object']?.type === 'MemberExpression' && ['globalThis', 'global'].includes(callee['object']['object']?.name) && !declared.has(callee['object']['object']?.name) ? callee['object']['property']?.name : undefined;
           const method = callee?.['property']?.name;
           const ofBuiltin = root !== undefined && builtinBindings.has(root) && method !== undefined ? builtinFunctions.get(root)?.module ?? builtinOfBinding.get(root) : undefined;
-          if (bound !== undefined && builtinEffect(bound.module, bound.name)) effect(`calls ${bound.module}'s ${bound.name} while it loads`);
+          // A builtin's function called for what it does (its value dropped) changes process-wide
+          // state: `dns.setDefaultResultOrder("ipv4first")`, `module.registerHooks(…)`,
+          // `events.setMaxListeners(…)`. util.inherits (the module's own classes) and assert's
+          // checks (a throw, as a failing load is) are made for the module itself.
+          const dropped = statementCalls.has(node) ? (bound !== undefined ? [bound.module, bound.name] : ofBuiltin !== undefined ? [ofBuiltin, method!] : undefined) : undefined;
+          if (dropped !== undefined && !(dropped[0] === 'util' && dropped[1] === 'inherits') && !/^assert(\/strict)?$/.test(dropped[0]!)) effect(`calls ${dropped[0]}'s ${dropped[1]} while it loads`);
+          else if (bound !== undefined && builtinEffect(bound.module, bound.name)) effect(`calls ${bound.module}'s ${bound.name} while it loads`);
           else if (viaGlobal === 'console' || (viaGlobal === 'process' && processEffects.has(method))) effect(`calls ${viaGlobal}.${method ?? '…'} while it loads`);
           else if (ofBuiltin !== undefined && builtinEffect(ofBuiltin, method!)) effect(`calls ${ofBuiltin}'s ${method} while it loads`);
         }

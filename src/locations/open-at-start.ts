@@ -3,6 +3,7 @@
 // it (under a lock, synchronously, then uses it); the others run as plain Node meanwhile.
 import { isOff, pathSetting, setting, settingOff, sharedInstall } from '../settings.js';
 import { pnpActive, pnpReason } from '../pnp.js';
+import { atExit } from '../shared-state.js';
 import { preservesSymlinks } from '../node-options.js';
 import { appendFileSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -272,7 +273,7 @@ export function prepareIndex(): PreparedIndex {
                 report.changedPackages = opens.stats.changed;
                 report.learnedAnswers = table.served;
               };
-              if (!shared) process.once('exit', () => table.saveIfLearned(tableFile));
+              if (!shared) atExit(() => table.saveIfLearned(tableFile));
               return installed;
             };
           } else {
@@ -289,7 +290,7 @@ export function prepareIndex(): PreparedIndex {
     debug('index', `index activation failed, running without it: ${report.reason}`);
   }
   if (statsFile) {
-    process.once('exit', () => {
+    atExit(() => {
       try {
         collect();
         appendFileSync(statsFile, JSON.stringify(report) + '\n');

@@ -1,7 +1,7 @@
 // Start-up of the pack under `coldstart/register`: find it (one open; a missing pack costs
 // that failed open and nothing else), check owner, format and stamps, install the hooks. Any
 // failure leaves the program running as if no pack existed.
-import { sharedState } from '../shared-state.js';
+import { atExit, sharedState } from '../shared-state.js';
 import { pnpActive, pnpReason } from '../pnp.js';
 import { preservesSymlinks } from '../node-options.js';
 import { isOn, pathSetting, setting, sharedInstall } from '../settings.js';
@@ -116,7 +116,7 @@ export function activatePack(learned?: (packFile: string) => string | undefined)
   }
   const statsFile = pathSetting('COLDSTART_PACK_STATS', env);
   if (statsFile) {
-    process.once('exit', () => {
+    atExit(() => {
       try {
         if (active !== undefined) {
           report.bytesRead = active.bytesRead;

@@ -306,6 +306,29 @@ const cases = {
       'cfg.cjs': 'exports.v = "original";\n',
     },
   },
+  'CommonJS: a module that freezes a shared object as it loads': {
+    cjs: true,
+    files: {
+      'entry.cjs': 'const app = require("./app.cjs");\nconsole.log("frozen:", Object.isFrozen(Array.prototype));\nmodule.exports = app;\n',
+      'app.cjs': 'const harden = require("./harden.cjs");\nexports.use = () => harden.v;\n',
+      'harden.cjs': 'Object.freeze(Array.prototype);\nexports.v = 1;\n',
+    },
+  },
+  'CommonJS: a builtin function a module calls for what it does as it loads': {
+    cjs: true,
+    files: {
+      'entry.cjs': 'const app = require("./app.cjs");\nconsole.log("at start-up:", require("events").defaultMaxListeners, require("stream").getDefaultHighWaterMark(false));\nmodule.exports = app;\n',
+      'app.cjs': 'const tuned = require("./tuned.cjs");\nexports.send = () => tuned.send();\n',
+      'tuned.cjs': 'const events = require("events");\nconst { setDefaultHighWaterMark } = require("stream");\nevents.setMaxListeners(42);\nsetDefaultHighWaterMark(false, 1024);\nexports.send = () => "sent";\n',
+    },
+  },
+  'a module that registers resolve hooks as it loads': {
+    files: {
+      'entry.mjs': 'import { use } from "./app.mjs";\nconst m = await import("virtual:hello").catch((error) => ({ default: error.code }));\nconsole.log("import at start:", m.default, typeof use);\n',
+      'app.mjs': 'import { v } from "./hooks.mjs";\nexport function use() { return v; }\n',
+      'hooks.mjs': 'import module from "node:module";\nif (typeof module.registerHooks === "function") module.registerHooks({ resolve(specifier, context, next) { return specifier === "virtual:hello" ? { url: "data:text/javascript,export default \'hello from the hook\'", shortCircuit: true } : next(specifier, context); } });\nexport const v = 1;\n',
+    },
+  },
   'CommonJS: a module that registers into an object the process keeps on globalThis': {
     cjs: true,
     files: {
