@@ -15,7 +15,7 @@ export interface SettingInfo {
 
 export const settings = {
   COLDSTART_EAGER: { usage: '`COLDSTART_EAGER=1`', effect: 'load every lazy module and deferred import at declaration' },
-  COLDSTART_DEBUG: { usage: '`COLDSTART_DEBUG=1`', effect: 'one stderr line per reason a cache was not used, per fall-through' },
+  COLDSTART_DEBUG: { usage: '`COLDSTART_DEBUG=1`', effect: 'one stderr line per reason a cache was not used, per fall-through; from `coldstart pack --lazy`, one per require or import kept eager, and why' },
   COLDSTART_INDEX: { usage: '`COLDSTART_INDEX=path` / `0`', effect: 'index file to read and write / no index' },
   COLDSTART_INDEX_BUILD: { usage: '`COLDSTART_INDEX_BUILD=0`', effect: 'never build an index at start-up (read-only images)' },
   COLDSTART_ROOT: {

@@ -623,3 +623,20 @@ test('pack --lazy: rewrites are served to the programs they were learned from on
   const other = runNode(['--import', register, '-e', 'const env = require("uses-env"); process.env.LAZY_FLAG = "late"; console.log(env.run());'], { cwd: dir, env: base });
   assert.equal(other.stdout, 'unset\n', other.stderr);
 });
+
+test('pack --lazy with COLDSTART_DEBUG=1 says which requires stay and why; without it, nothing', (t) => {
+  const dir = realpathSync(tempDir(t, 'coldstart-lazy-debug-'));
+  writeTree(dir, {
+    'package.json': { name: 'debug-reasons', private: true },
+    'node_modules/.keep': '',
+    'main.js': 'const loud = require("./loud.js");\nconst quiet = require("./quiet.js");\nexports.use = () => [loud, quiet];\n',
+    'loud.js': 'console.log("loud loaded");\nexports.v = 1;\n',
+    'quiet.js': 'exports.v = 2;\n',
+  });
+  const told = runCli(['pack', '--lazy', '--always', '--', process.execPath, 'main.js'], { cwd: dir, env: { ...base, COLDSTART_DEBUG: '1' } });
+  assert.equal(told.code, 0, told.stderr);
+  assert.match(told.stderr, /coldstart: learned deferral: main\.js: \.\/loud\.js stays: loud\.js calls console\.log while it loads/);
+  assert.doesNotMatch(told.stderr, /quiet\.js stays/);
+  const quiet = runCli(['pack', '--lazy', '--always', '--', process.execPath, 'main.js'], { cwd: dir, env: base });
+  assert.doesNotMatch(quiet.stderr, /stays:/);
+});

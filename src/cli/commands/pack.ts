@@ -2,7 +2,7 @@
 // each command with module-load recording, then writes one pack of every module file they
 // loaded and the resolution answers they saw, and of every file of the named packages (from
 // the module-location index). Results on stdout, progress on stderr.
-import { isOff } from '../../settings.js';
+import { isOff, isOn } from '../../settings.js';
 import { has } from '../../node-features.js';
 import { pnpProject, pnpReason } from '../../pnp.js';
 import { existsSync, mkdtempSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -266,6 +266,8 @@ export async function run(argv: string[]): Promise<number> {
     if (summary.bytes > 64e6) {
       process.stderr.write(`coldstart pack: warning: the pack is ${megabytes(summary.bytes)}; a process reads only what it serves, but the whole file is kept on disk and in the page cache, and copied wherever it is staged; pack what programs load (record a run) or fewer packages\n`);
     }
+    // Why each require or import that could have waited stays, as `--json` gives them.
+    if (isOn('COLDSTART_DEBUG')) for (const r of summary.lazy?.refusals ?? []) process.stderr.write(`coldstart: learned deferral: ${r.module}: ${r.specifier} stays: ${r.reason}\n`);
     if (options.json) process.stdout.write(JSON.stringify({ ...summary, root, totalMs, packages: fromIndex?.packages ?? [] }) + '\n');
     else {
       process.stdout.write(
