@@ -588,6 +588,26 @@ function wrapsOwnCode(argument: Node): boolean {
 }
 
 /**
+ * What each module-scope name is bound to where the file says so: a function or class
+ * declaration (exported or not), or a declarator's value with its parentheses and plain member
+ * reads taken off (`const f = () => …`, `const App = class {}`, `const cli = { … }`).
+ */
+function moduleScopeValues(program: Node): Map<string, Node> {
+  const values = new Map<string, Node>();
+  for (const statement of program['body'] as Node[]) {
+    const declaration = statement.type === 'ExportNamedDeclaration' || statement.type === 'ExportDefaultDeclaration' ? statement['declaration'] : statement;
+    if ((declaration?.type === 'FunctionDeclaration' || declaration?.type === 'ClassDeclaration') && declaration['id']) values.set(declaration['id'].name, declaration);
+    if (declaration?.type !== 'VariableDeclaration') continue;
+    for (const declarator of declaration['declarations'] as Node[]) {
+      if (declarator['id']?.type === 'Identifier' && declarator['init']) values.set(declarator['id'].name, unwrap(declarator['init']));
+    }
+  }
+  return values;
+}
+
+const isClass = (node: Node): boolean => node.type === 'ClassDeclaration' || node.type === 'ClassExpression';
+
+/**
  * The getters a CommonJS module defines on its own exports at its top level
  * (`Object.defineProperty(exports, "x", { get })`, `Object.defineProperties`, a getter in `module.exports = { get x() {} }`):
  * whether one computes its value, and the requires whose exports the others pass on.
@@ -667,17 +687,7 @@ function evaluationFacts(program: Node, commonjs = true, evidence: RunEvidence =
   const declared = declaredNames(program);
   const aliasOf = sharedAliases(program, declared);
   // Module-scope async functions, by name (declared, or bound by const, let or var).
-  const asyncLocals = new Set<string>();
-  for (const statement of program['body'] as Node[]) {
-    const declaration = statement.type === 'ExportNamedDeclaration' || statement.type === 'ExportDefaultDeclaration' ? statement['declaration'] : statement;
-    if (declaration?.type === 'FunctionDeclaration' && declaration['async'] && declaration['id']) asyncLocals.add(declaration['id'].name);
-    if (declaration?.type === 'VariableDeclaration') {
-      for (const declarator of declaration['declarations'] as Node[]) {
-        const init = declarator['init'] ? unwrap(declarator['init']) : undefined;
-        if (declarator['id']?.type === 'Identifier' && init && isFunctionLike(init) && init['async']) asyncLocals.add(declarator['id'].name);
-      }
-    }
-  }
+  const asyncLocals = new Set([...moduleScopeValues(program)].filter(([, value]) => isFunctionLike(value) && value['async']).map(([name]) => name));
   const unreached = evidence.neverRan === undefined ? () => false : unreachedCode(program, evidence.neverRan);
   // Where the file first assigns module.exports: a UMD test `module.exports === exports` placed
   // after it may be false.
@@ -1228,17 +1238,7 @@ function processStateWrites(program: Node, loadTime: readonly [number, number][]
  */
 function directlyCalled(program: Node): [number, number][] {
   // Functions and classes bound to a module-scope name: `function f`, `const f = () => …`, `class C`.
-  const local = new Map<string, Node>();
-  for (const statement of program['body'] as Node[]) {
-    const declaration = statement.type === 'ExportNamedDeclaration' || statement.type === 'ExportDefaultDeclaration' ? statement['declaration'] : statement;
-    if ((declaration?.type === 'FunctionDeclaration' || declaration?.type === 'ClassDeclaration') && declaration['id']) local.set(declaration['id'].name, declaration);
-    if (declaration?.type === 'VariableDeclaration') {
-      for (const declarator of declaration['declarations'] as Node[]) {
-        const init = declarator['init'] ? unwrap(declarator['init']) : undefined;
-        if (declarator['id']?.type === 'Identifier' && init && (isFunctionLike(init) || init.type === 'ClassExpression')) local.set(declarator['id'].name, init);
-      }
-    }
-  }
+  const local = new Map([...moduleScopeValues(program)].filter(([, value]) => isFunctionLike(value) || isClass(value)));
   const ranges: [number, number][] = [];
   const taken = new Set<Node>();
   // A function's body, with the holes of the functions it defines.
@@ -1254,11 +1254,10 @@ function directlyCalled(program: Node): [number, number][] {
   };
   const take = (fn: Node | undefined, constructed: boolean): void => {
     if (fn === undefined || taken.has(fn)) return;
-    const isClass = fn.type === 'ClassDeclaration' || fn.type === 'ClassExpression';
     // Calling a class throws: only `new` runs one, its constructor and instance fields.
-    if (isClass && !constructed) return;
+    if (isClass(fn) && !constructed) return;
     taken.add(fn);
-    if (!isClass) {
+    if (!isClass(fn)) {
       body(fn['body']);
       return;
     }
@@ -1286,10 +1285,11 @@ function directlyCalled(program: Node): [number, number][] {
  * uses chalk: chalk would read the changed environment).
  */
 function loadTimeFunctions(program: Node): [number, number][] {
-  const local = new Map<string, Node>();
+  const values = moduleScopeValues(program);
+  const local = new Map([...values].filter(([, value]) => isFunctionLike(value)));
   // Classes, object and array literals bound to a module-scope name: a call through one
   // (`cli.run()`, `new App()`, `Tool.check()`, `steps[0]()`) may run any function they hold.
-  const holders = new Map<string, Node>();
+  const holders = new Map([...values].filter(([, value]) => isClass(value) || value.type === 'ObjectExpression' || value.type === 'ArrayExpression'));
   // The functions the module puts in its own exports: `exports.main()` and `module.exports.main()` at load run one.
   const exported: Node[] = [];
   const exportsMember = (node: Node): boolean => {
@@ -1297,17 +1297,6 @@ function loadTimeFunctions(program: Node): [number, number][] {
     return path !== undefined && (path.startsWith('exports.') || path === 'module.exports' || path.startsWith('module.exports.'));
   };
   for (const statement of program['body'] as Node[]) {
-    const declaration = statement.type === 'ExportNamedDeclaration' || statement.type === 'ExportDefaultDeclaration' ? statement['declaration'] : statement;
-    if (declaration?.type === 'FunctionDeclaration' && declaration['id']) local.set(declaration['id'].name, declaration);
-    if (declaration?.type === 'ClassDeclaration' && declaration['id']) holders.set(declaration['id'].name, declaration);
-    if (declaration?.type === 'VariableDeclaration') {
-      for (const declarator of declaration['declarations'] as Node[]) {
-        const init = declarator['init'] ? unwrap(declarator['init']) : undefined;
-        if (declarator['id']?.type !== 'Identifier' || !init) continue;
-        if (isFunctionLike(init)) local.set(declarator['id'].name, init);
-        else if (['ClassExpression', 'ObjectExpression', 'ArrayExpression'].includes(init.type)) holders.set(declarator['id'].name, init);
-      }
-    }
     const assigned = statement.type === 'ExpressionStatement' && statement['expression']?.type === 'AssignmentExpression' ? statement['expression'] : undefined;
     if (assigned !== undefined && exportsMember(assigned['left'])) {
       const value = unwrap(assigned['right']);
@@ -1697,15 +1686,7 @@ function writesOwnExportsLater(program: Node): boolean {
   // object or an instance there (`exports.load = function (m) { this.mode = m }`, `module.exports
   // = new Config()`), and module-scope objects put there (`exports.counter = counter`), which
   // functions may write into.
-  const holders = new Map<string, Node>();
-  for (const statement of program['body'] as Node[]) {
-    if (statement.type === 'ClassDeclaration' && statement['id']) holders.set(statement['id'].name, statement);
-    if (statement.type !== 'VariableDeclaration') continue;
-    for (const declarator of statement['declarations'] as Node[]) {
-      const init = declarator['init'] ? unwrap(declarator['init']) : undefined;
-      if (declarator['id']?.type === 'Identifier' && init !== undefined && ['ObjectExpression', 'ArrayExpression', 'ClassExpression', 'NewExpression'].includes(init.type)) holders.set(declarator['id'].name, init);
-    }
-  }
+  const holders = new Map([...moduleScopeValues(program)].filter(([, value]) => isClass(value) || ['ObjectExpression', 'ArrayExpression', 'NewExpression'].includes(value.type)));
   const thisOwners: Node[] = [];
   const exportedNames = new Set<string>();
   // `whole`: the value is module.exports itself. A function or an object literal's method put in
