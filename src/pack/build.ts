@@ -15,6 +15,7 @@ import { type Covered, neverRanIn } from './coverage.js';
 import { learnDeferral } from './learn.js';
 import { startFacts } from './start-facts.js';
 import { meaningAt } from '../package-meaning.js';
+import type { PackMade } from './rebuild.js';
 
 export interface BuildSummary {
   readonly file: string;
@@ -134,6 +135,8 @@ export function buildPack(options: {
   always?: boolean | undefined;
   /** The conditions key of a run with no resolution flags (conditionsKey()); rows only for runs that had it. */
   plainConditions?: string | undefined;
+  /** `coldstart pack`'s arguments and working folder, for the rebuild hint (rebuild.ts). */
+  made?: PackMade | undefined;
 }): BuildSummary {
   const start = performance.now();
   const { root, file } = options;
@@ -305,7 +308,7 @@ export function buildPack(options: {
   // A program that switches Node's compile cache on itself must find it off, as without coldstart.
   const ownCache = new Set(recordedEntries(root, options.recordings.filter((r) => r.ownCompileCache === true).map((r) => r.entry)));
   const compileCacheFor = recordedEntries(root, options.recordings.map((r) => r.entry)).filter((entry) => !ownCache.has(entry));
-  const bytes = encodePack({ root, node: process.version, conditions: options.conditions, stamps, modules, answers: kept, starts, lazyEntries, compileCacheFor, codeCacheTag, deferUsers: options.deferUsers, aside, scopes, servedFirst });
+  const bytes = encodePack({ root, node: process.version, conditions: options.conditions, stamps, modules, answers: kept, starts, lazyEntries, compileCacheFor, codeCacheTag, deferUsers: options.deferUsers, aside, scopes, servedFirst, made: options.made });
   writeFileAtomic(file, bytes);
   return {
     file,

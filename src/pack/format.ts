@@ -12,6 +12,7 @@
 // The header's checksum is zlib's CRC-32 from its native binding, as the modules' are: 0.4 M
 // instructions for eslint's 65 kB header, where the index's WebAssembly one cost 1.6 M (format 5).
 import type { StartLine, StoredAside } from '../step-aside.js';
+import type { PackMade } from './rebuild.js';
 
 export const MAGIC = 'coldstart-pack';
 export const FORMAT_VERSION = 6;
@@ -82,6 +83,9 @@ export interface PackHeader {
   readonly aside?: StoredAside[];
   /** The package scopes of packed first-party modules (absent when there are none). */
   readonly scopes?: StoredScope[];
+  /** How it was made: `coldstart pack`'s arguments and working folder (root-relative), for the
+   *  rebuild its stale message gives (rebuild.ts). Absent in packs made before it. */
+  readonly made?: PackMade;
   readonly bodyLength: number;
 }
 
@@ -193,6 +197,7 @@ export interface PackInput {
   readonly codeCacheTag?: string;
   /** Module paths in the order a served run reads them: their bytes go first in the body. */
   readonly servedFirst?: readonly string[] | undefined;
+  readonly made?: PackMade | undefined;
 }
 
 export function encodePack(input: PackInput): Buffer {
@@ -257,6 +262,7 @@ export function encodePack(input: PackInput): Buffer {
     ...(input.deferUsers !== undefined ? { deferUsers: input.deferUsers } : {}),
     ...(input.aside !== undefined && input.aside.length > 0 ? { aside: input.aside } : {}),
     ...(input.scopes !== undefined && input.scopes.length > 0 ? { scopes: input.scopes } : {}),
+    ...(input.made !== undefined ? { made: input.made } : {}),
     bodyLength,
   };
   const start: StartLine = { aside: header.aside ?? [], stamps: input.stamps };

@@ -12,8 +12,9 @@ import { cjsConditions, esmConditions } from '../loader/conditions.js';
 import { verifyMode } from './freshness.js';
 import { installPackHooks, type PackHooks } from './provider.js';
 import { PackServer, newPackCounts, type PackCounts } from './server.js';
-import { defaultPackPath, findPack, packOff } from './store.js';
+import { findPack, packOff } from './store.js';
 import type { PackHeader } from './format.js';
+import { rebuildCommand } from './rebuild.js';
 import { useStartFacts } from '../loader/entry.js';
 import { asideEntry } from '../step-aside.js';
 import { enableCompileCache } from '../loader/node.js';
@@ -157,7 +158,7 @@ function open(report: PackRunReport, learned: ((packFile: string) => string | un
         return () => {};
       }
       beside = { file: found.file, opened: [found.mtime, found.size], stale: true };
-      debug('pack', `${report.reason}; running without it (rebuild: coldstart pack ${(found.header.lazy?.length ?? 0) > 0 ? '--lazy ' : ''}${found.file.endsWith(`/${defaultPackPath}`) ? '' : `--out ${found.file} `}-- <command>)`);
+      debug('pack', `${report.reason}; running without it (rebuild: ${rebuildCommand(found.header, found.file, found.root)})`);
     }
     else if (found.state === 'missing') debug('pack', `no pack at ${found.file} (optional: coldstart pack -- <command> makes one)`);
     else if (found.state !== 'no-project') debug('pack', `${found.reason}; running without the pack`);

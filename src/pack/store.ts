@@ -123,7 +123,7 @@ export function readPackFile(file: string, treeRoot?: string): ReadResult {
 export type FoundPack =
   | { readonly state: 'no-project'; readonly file: undefined; readonly reason: string }
   | { readonly state: 'missing' | 'refused'; readonly file: string; readonly reason: string }
-  | { readonly state: 'stale'; readonly file: string; readonly reason: string; readonly header: PackHeader; readonly size: number; readonly mtime: number }
+  | { readonly state: 'stale'; readonly file: string; readonly reason: string; readonly header: PackHeader; readonly size: number; readonly mtime: number; readonly root: string }
   | { readonly state: 'fresh'; readonly file: string; readonly pack: OpenedPack; readonly size: number; readonly mtime: number; readonly root: string };
 
 /**
@@ -156,7 +156,7 @@ export function findPack(override?: string, fromOwnLocation = true, trusted = fa
   }
   if (stale !== undefined) {
     read.pack.body.close();
-    return { state: 'stale', file, reason: stale, header, size: read.size, mtime: read.mtime };
+    return { state: 'stale', file, reason: stale, header, size: read.size, mtime: read.mtime, root };
   }
   return { state: 'fresh', file, pack: read.pack, size: read.size, mtime: read.mtime, root };
 }

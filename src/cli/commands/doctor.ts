@@ -13,7 +13,8 @@ import { openIndex } from '../../locations/load.js';
 import { findProjectRoot } from '../../store.js';
 import type { IndexRunReport } from '../../locations/open-at-start.js';
 import type { PackRunReport } from '../../pack/open-at-start.js';
-import { defaultPackPath, findPack, packOff, type FoundPack } from '../../pack/store.js';
+import { findPack, packOff, type FoundPack } from '../../pack/store.js';
+import { rebuildCommand } from '../../pack/rebuild.js';
 import { megabytes } from '../units.js';
 import { runChild } from '../run-child.js';
 import { commands } from '../commands.js';
@@ -66,8 +67,10 @@ interface PackStatus {
   modules?: number;
   answers?: number;
   bytes?: number;
-  /** Whether it was built with --lazy (learned deferral): its rebuild hint says so. */
+  /** Whether it was built with --lazy (learned deferral). */
   lazy?: boolean;
+  /** The command that rebuilds it (pack/rebuild.ts). */
+  rebuild?: string;
   /** The recorded programs coldstart steps aside for (too small for serving to pay). */
   aside?: string[];
 }
@@ -85,13 +88,14 @@ function packStatus(packFlag: string | undefined): PackStatus {
   }
   // A pack named on the command line that is not there is an error, not an optional file.
   if (found.state === 'missing' && packFlag !== undefined) return { pack: found.file, state: 'refused', reason: `${found.file} does not exist` };
-  if (found.state !== 'fresh' && found.state !== 'stale') return { pack: found.file, state: found.state, reason: found.reason };
+  if (found.state !== 'fresh' && found.state !== 'stale') return { pack: found.file, state: found.state, reason: found.reason, ...(found.state === 'missing' ? { rebuild: rebuildCommand(undefined, found.file, undefined).replace('[--lazy] ', '') } : {}) };
   const h = found.state === 'fresh' ? found.pack.header : found.header;
   if (found.state === 'fresh') found.pack.body.close();
   return {
     pack: found.file, state: found.state, ...(found.state === 'stale' ? { reason: found.reason } : {}),
     builtAt: h.createdAt, builtBy: h.node, modules: h.modules.length, answers: h.answers.length, bytes: found.size,
     lazy: (h.lazy?.length ?? 0) > 0,
+    rebuild: rebuildCommand(h, found.file, found.root),
     // As the runs decide (step-aside.ts asideEntry): Node 22+, unless switched off.
     ...((h.aside?.length ?? 0) > 0 && Number(process.versions.node.split('.')[0]) >= 22 && !isOff('COLDSTART_STEP_ASIDE') ? { aside: h.aside!.map((row) => `${[row[0], ...(Array.isArray(row[1]) ? row[1] : [])].join(' ')} (${row[2]} modules)`) } : {}),
   };
@@ -102,10 +106,9 @@ function describePack(p: PackStatus): string {
   if (p.state === 'fresh' || p.state === 'stale') {
     lines.push(`pack built:   ${age(Date.now() - (p.builtAt ?? 0))} ago by Node ${p.builtBy}; ${p.modules} modules, ${p.answers} resolution answers, ${megabytes(p.bytes ?? 0)}`);
   }
-  // The rebuild keeps what the pack was: learned deferral when it had any, unknown when unreadable.
-  // And its place: a pack named by COLDSTART_PACK or --pack is rebuilt there, not in the default one.
-  const out = p.pack !== undefined && !p.pack.endsWith(`/${defaultPackPath}`) ? `--out ${p.pack} ` : '';
-  const rebuild = `coldstart pack ${p.lazy === true ? '--lazy ' : p.lazy === undefined && p.state === 'refused' ? '[--lazy] ' : ''}${out}-- <command>`;
+  // The rebuild keeps what the pack was (its own command, else learned deferral when it had any,
+  // unknown when unreadable) and its place: a pack named by COLDSTART_PACK or --pack is rebuilt there.
+  const rebuild = p.rebuild ?? rebuildCommand(undefined, p.pack, undefined);
   const verdict = {
     fresh: `fresh: runs with coldstart/register serve its modules from memory${p.aside === undefined ? '' : `, but for ${p.aside.join(', ')}: too small for serving to pay, coldstart steps aside for ${p.aside.length === 1 ? 'it' : 'them'} on a local disk`}`,
     stale: sharedInstall()

@@ -8,7 +8,7 @@ import { pnpProject, pnpReason } from '../../pnp.js';
 import { existsSync, mkdtempSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { deferConfigAt, eagerListAt } from '../../defer/config.js';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { runChild } from '../run-child.js';
 import { UsageError } from '../usage-error.js';
@@ -259,6 +259,7 @@ export async function run(argv: string[]): Promise<number> {
       deferUsers: deferUsersOf(root),
       defersAt: (at) => (deferConfigAt(at)?.defer.length ?? 0) > 0, always: options.always,
       plainConditions: plainResolution() ? conditionsKey() : undefined,
+      made: { args: argv, dir: relative(root, realpathSync.native(process.cwd())) || '.' },
     });
     const totalMs = performance.now() - start;
     // A process reads the header and the windows holding what it serves, but the file is held in

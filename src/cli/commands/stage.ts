@@ -7,6 +7,7 @@ import { cpSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { distPath } from '../../dist-paths.js';
+import { rebuildCommand } from '../../pack/rebuild.js';
 import { openIndex } from '../../locations/load.js';
 import { indexPathFor } from '../../locations/store.js';
 import { findProjectRoot, makeDirectory } from '../../store.js';
@@ -63,7 +64,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!index.ok) return fail(`the index cannot be staged: ${index.reason}`, 'run `coldstart index` first');
   const pack = findPack(packFlag === undefined ? undefined : resolve(packFlag), false);
   if (pack.state !== 'fresh') {
-    const hint = pack.state === 'stale' || pack.state === 'missing' ? 'record it again with `coldstart pack -- <command>`' : 'see `coldstart doctor`';
+    const hint = pack.state === 'stale' ? `record it again: ${rebuildCommand(pack.header, pack.file, pack.root)}` : pack.state === 'missing' ? 'record one with `coldstart pack -- <command>`' : 'see `coldstart doctor`';
     return fail(`the pack cannot be staged: ${pack.reason}`, hint);
   }
   pack.pack.body.close();
