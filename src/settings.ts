@@ -27,7 +27,10 @@ export const settings = {
     usage: '`COLDSTART_STEP_ASIDE=0`',
     effect: 'serve every process, however small (by default a program that loaded fewer than 40 modules in its recorded or an earlier run gets plain Node on a local disk)',
   },
-  COLDSTART_PACK_VERIFY: { usage: '`COLDSTART_PACK_VERIFY=1`', effect: "check every packed file's size and mtime before serving it" },
+  COLDSTART_PACK_VERIFY: {
+    usage: '`COLDSTART_PACK_VERIFY=1` / `0`',
+    effect: "1: also check every packed file's size and mtime before a learned-deferral rewrite is served, and each resolution answer's target; 0: trust installed files to the pack's stamps (the default on network and FUSE filesystems; on a local disk each installed file served is checked at its first load)",
+  },
   COLDSTART_SHARED: {
     usage: '`COLDSTART_SHARED=1`',
     effect: 'a read-only install shared by many processes: the index and pack are trusted as built (no stamps at start) and nothing is written into the tree ([docs/scale.md](docs/scale.md))',

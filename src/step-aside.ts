@@ -62,12 +62,19 @@ const SLOW_FILESYSTEMS = new Map<number, string>([
 
 /** The filesystem name when `dir` is on a network or FUSE filesystem, else undefined. */
 export function slowFilesystem(dir: string): string | undefined {
+  // Asked by the pack and the index of the same root: one statfs a run.
+  if (filesystems.has(dir)) return filesystems.get(dir);
+  let kind: string | undefined;
   try {
-    return SLOW_FILESYSTEMS.get(Number(process.getBuiltinModule('node:fs').statfsSync(dir).type));
+    kind = SLOW_FILESYSTEMS.get(Number(process.getBuiltinModule('node:fs').statfsSync(dir).type));
   } catch {
-    return undefined;
+    kind = undefined;
   }
+  filesystems.set(dir, kind);
+  return kind;
 }
+
+const filesystems = new Map<string, string | undefined>();
 
 /**
  * The aside row for this process (its entry and arguments) under `root`, when the pack's

@@ -194,7 +194,7 @@ export const commands = {
       '--run with `--`. --package packs whole packages instead (or as well): every .js, .cjs,',
       '.mjs and .json file of each installed copy, listed by the module-location index (built',
       'first if needed), each with the format Node gives it. See docs/pack.md for freshness',
-      '(COLDSTART_PACK_VERIFY=1) and sharing.',
+      '(COLDSTART_PACK_VERIFY) and sharing.',
       'Recorded by Node 20, the pack also holds the V8 code cache of the CommonJS it runs, made',
       'at the end of each run (it pays there; Node 22+ compile as fast without one).',
       '',

@@ -1,15 +1,16 @@
 // What is checked before a packed module is served. At start-up: the stamps (the files a
 // package manager rewrites on every install, uninstall or upgrade, and the top node_modules
 // directory), 3-6 stats. Per module, at first use: its size and mtime, for files outside
-// node_modules always (the program's own code, edited by hand) and for every file under
-// COLDSTART_PACK_VERIFY=1. A mismatch sends that module to the disk, never a stale source.
-import { isOn } from '../settings.js';
+// node_modules always (the program's own code, edited by hand), for installed ones too on a local
+// disk (checksInstalled), and for every file before a rewrite under COLDSTART_PACK_VERIFY=1. A
+// mismatch sends that module to the disk, never a stale source.
+import { isOff, isOn, sharedInstall } from '../settings.js';
 import { join } from 'node:path';
 import type { StoredStamp } from './format.js';
 import { collectStamps as collectIndexStamps, stampStat } from '../locations/stamps.js';
 import { inRootModules } from '../locations/paths.js';
 import { stillMeans } from '../package-meaning.js';
-import { packageNames, staleStamp as staleStampOf } from '../step-aside.js';
+import { packageNames, slowFilesystem, staleStamp as staleStampOf } from '../step-aside.js';
 import { statOrUndefined } from '../stat.js';
 
 /**
@@ -59,9 +60,24 @@ function readable(st: { readonly uid: number; readonly gid: number; readonly mod
   return (st.mode & (groups.includes(st.gid) ? 0o040 : 0o004)) !== 0;
 }
 
-/** COLDSTART_PACK_VERIFY=1: check every module's size and mtime at first use. */
+/** COLDSTART_PACK_VERIFY=1: check every module's size and mtime at first use, every answer's
+ *  target, and every packed file before a rewrite is served. */
 export function verifyMode(env: NodeJS.ProcessEnv = process.env): boolean {
   return isOn('COLDSTART_PACK_VERIFY', env);
+}
+
+/**
+ * Whether each installed module (inside the root's node_modules) is checked by its size and mtime
+ * at its first load, as the project's own are: by default on a local disk, where one `stat` of
+ * each module served costs little and a hand edit there (a `console.log` put in to debug, a fix
+ * tried in place) is seen; not on a network or FUSE filesystem, where each is a round trip and the
+ * stamps stand for the install (docs/pack.md#freshness-the-guarantee), nor under
+ * COLDSTART_PACK_VERIFY=0 or for a shared install.
+ */
+export function checksInstalled(root: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (isOn('COLDSTART_PACK_VERIFY', env)) return true;
+  if (isOff('COLDSTART_PACK_VERIFY', env) || sharedInstall(env)) return false;
+  return slowFilesystem(root) === undefined;
 }
 
 /** True when the file is as packed, or is a package.json rewritten to mean what it meant (`meaning`). */

@@ -9,7 +9,7 @@ import { appendFileSync, realpathSync } from 'node:fs';
 import { debug } from '../debug.js';
 import { eagerMode } from '../lazy/eager.js';
 import { cjsConditions, esmConditions } from '../loader/conditions.js';
-import { verifyMode } from './freshness.js';
+import { checksInstalled, verifyMode } from './freshness.js';
 import { installPackHooks, type PackHooks } from './provider.js';
 import { PackServer, newPackCounts, type PackCounts } from './server.js';
 import { findPack, packOff } from './store.js';
@@ -194,7 +194,7 @@ function open(report: PackRunReport, learned: ((packFile: string) => string | un
       ? 'this pack was made before coldstart kept which programs its learned deferral is for: serving the packed sources as written (rebuild it with coldstart pack --lazy)'
       : `learned deferral is for ${entries.join(', ') || 'no program under the root'}, not this program: serving the packed sources as written`);
   }
-  const server = new PackServer(found.pack, root, { verify: report.verify, conditions: conditionsKey(), counts: report.counts, lazy: !eagerMode(), forThisProgram: recorded, trusted });
+  const server = new PackServer(found.pack, root, { verify: report.verify, checkInstalled: checksInstalled(root), conditions: conditionsKey(), counts: report.counts, lazy: !eagerMode(), forThisProgram: recorded, trusted });
   // A program started later in this process (coldstart profile's in-process run) is decided again.
   sharedState().programChanged = () => server.serveRewritesFor(lazyRecorded(found.pack.header, root));
   report.modules = server.size;

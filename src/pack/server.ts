@@ -89,6 +89,8 @@ export class PackServer {
   readonly #root: string;
   readonly #rootSlash: string;
   readonly #verify: boolean;
+  /** Installed modules are checked one by one at first load too (freshness.ts checksInstalled). */
+  readonly #checkInstalled: boolean;
   readonly #trusted: boolean;
   readonly counts: PackCounts;
   /** `<node version>-<arch>` of the V8 that made the code caches; '' when there are none or the pack moved. */
@@ -124,11 +126,12 @@ export class PackServer {
   /** Set by the pack's hooks when they answer the stand-ins themselves (pack/provider.ts). */
   servesStandIns = false;
 
-  constructor(pack: { readonly header: PackHeader; readonly body: Buffer | PackBody }, root: string, options: { verify: boolean; conditions: string; counts: PackCounts; lazy?: boolean; trusted?: boolean; forThisProgram?: boolean }) {
+  constructor(pack: { readonly header: PackHeader; readonly body: Buffer | PackBody }, root: string, options: { verify: boolean; checkInstalled?: boolean; conditions: string; counts: PackCounts; lazy?: boolean; trusted?: boolean; forThisProgram?: boolean }) {
     this.#lazy = options.lazy ?? true;
     this.#forThisProgram = options.forThisProgram ?? true;
     this.#body = Buffer.isBuffer(pack.body) ? bufferBody(pack.body) : pack.body;
     this.#verify = options.verify;
+    this.#checkInstalled = options.verify || options.checkInstalled === true;
     this.#trusted = options.trusted ?? false;
     this.counts = options.counts;
     this.#root = root;
@@ -491,7 +494,7 @@ export class PackServer {
   #check(entry: Entry, path: string): boolean {
     // A shared install's own files were checked at pack time (settings.ts sharedInstall).
     if (entry.heldAtServe !== true) {
-      if ((this.#verify || (!this.#trusted && !managed(entry.rel))) && !sameFile(path, entry.size, entry.mtime)) return false;
+      if ((this.#checkInstalled || (!this.#trusted && !managed(entry.rel))) && !sameFile(path, entry.size, entry.mtime)) return false;
       if (!this.#trusted && !managed(entry.rel) && !this.#scopeHolds(entry.rel)) return false;
     }
     // The bytes that will be served are checked, and only those: a run never reads the other copy.

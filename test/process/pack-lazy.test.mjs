@@ -199,6 +199,7 @@ test('pack --lazy: the program prints what plain Node prints, loads less, and CO
   // A file changed after packing is served from disk, as written: never a stale rewrite.
   const file = join(dir, 'node_modules/lazy-user/index.js');
   writeTree(dir, { 'node_modules/lazy-user/index.js': readFileSync(file, 'utf8').replace('path.basename("/a/b")', '"edited"') });
+  assert.match(run(dir, ['--use']).stdout, /42 42 edited/);
   const edited = run(dir, ['--use'], { COLDSTART_PACK_VERIFY: '1' });
   assert.match(edited.stdout, /42 42 edited/);
 });
@@ -314,9 +315,13 @@ test('pack --lazy: what a deferred first-party file loads is watched, and where 
   fresh();
   writeTree(dir, { 'dirmod.json/.keep': '' });
   assert.equal(same('a directory named like a probe').report.deferredRequires, 8);
-  // A package edited in place: seen only under COLDSTART_PACK_VERIFY=1, which then serves no rewrite.
+  // A package edited in place: its file is read from the disk at its first use, so the edit runs;
+  // only COLDSTART_PACK_VERIFY=1, which then serves no rewrite, runs a load effect the edit added
+  // where Node runs it.
   fresh();
   writeTree(dir, { 'node_modules/fakepkg/index.js': 'globalThis.FLAG = "from fakepkg";\nexports.v = () => "pkg";\n' });
+  const byDefault = run(dir, ['--use']);
+  assert.equal(byDefault.report.counts.stale, 1, JSON.stringify(byDefault.report.counts));
   const verified = same('a package edited in place, verify mode', { COLDSTART_PACK_VERIFY: '1' });
   assert.match(verified.stdout, /^start from fakepkg\n/);
   assert.equal(verified.report.deferredRequires, 0);

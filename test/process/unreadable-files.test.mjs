@@ -52,7 +52,7 @@ test('files made unreadable after coldstart index and pack give Node\'s own erro
   chmodSync(join(dir, 'lib/util.js'), 0o644);
   chmodSync(join(dir, 'node_modules/q/lib/index.js'), 0o000);
   assert.match(message(compare('installed file unreadable, index only', { COLDSTART_PACK: 'off' }).stderr), /EACCES/);
-  // (By default a pack serves installed files as the stamps vouch for them, as it does an edit
-  // made by hand inside node_modules; verify mode asks each file.)
+  // On a local disk a pack asks each installed file it serves, as verify mode does.
+  assert.match(message(compare('installed file unreadable, pack').stderr), /EACCES/);
   compare('installed file unreadable, verify mode', { COLDSTART_PACK_VERIFY: '1' });
 });
