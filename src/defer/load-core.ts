@@ -69,20 +69,31 @@ function autoDeferApplies(state: DeferState, file: string): boolean {
   return deferNodeModules || !file.slice(root.length).includes('/node_modules/');
 }
 
-/** The transformed source of a loaded file, or undefined to keep Node's. Never throws. */
-export function transformLoaded(state: DeferState, url: string, format: string | undefined, source: string): string | undefined {
-  if (!url.startsWith('file:') || format === undefined || !transformable.has(format)) return undefined;
+/**
+ * Whether the loaded file at `url` may be transformed at all, decided from its place and format
+ * alone: asked before its bytes are decoded, which for an installed CommonJS file imported from
+ * an ES module (typescript.js, 9 MB, holds the word `defer`) made a second 9 MB string
+ * (docs/decisions/startup-costs.md#defer-hook-decodes-only-what-it-may-transform).
+ */
+export function mayTransformFile(state: DeferState, url: string, format: string | undefined): boolean {
+  if (!url.startsWith('file:') || format === undefined || !transformable.has(format)) return false;
   const file = fileURLToPath(url);
   // coldstart's own files mention `import defer` in comments, and parsing them would re-enter
   // the loading of the parser itself.
-  if (file.startsWith(distPath(''))) return undefined;
-  const auto = autoDeferApplies(state, file);
+  if (file.startsWith(distPath(''))) return false;
   // A CommonJS file can hold only the `import.defer()` form, and installed packages mention it in
   // text (TypeScript's compiler does, in 9 MB): only the program's own CommonJS files are looked at.
-  if (!auto && (format === 'commonjs' || format === 'commonjs-typescript') && file.includes('/node_modules/')) return undefined;
+  return autoDeferApplies(state, file) || !((format === 'commonjs' || format === 'commonjs-typescript') && file.includes('/node_modules/'));
+}
+
+/** The transformed source of a loaded file, or undefined to keep Node's. Never throws. */
+export function transformLoaded(state: DeferState, url: string, format: string | undefined, source: string): string | undefined {
+  if (!mayTransformFile(state, url, format)) return undefined;
+  const file = fileURLToPath(url);
+  const auto = autoDeferApplies(state, file);
   const options = auto ? state.options : { ...state.options, defer: [] };
   if (!mayNeedTransform(source, options.eager ? [] : options.defer)) return undefined;
-  const key = state.cache.key([state.optionsKey, String(auto), file, format, source]);
+  const key = state.cache.key([state.optionsKey, String(auto), file, format!, source]);
   const cached = state.cache.get(key);
   if (cached !== undefined) {
     stat(state, 'cache-hit', file);

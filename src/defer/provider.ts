@@ -27,6 +27,7 @@ import {
   readVirtualURL,
   sourceText,
   targetFacts,
+  mayTransformFile,
   transformLoaded,
   virtualSource,
   virtualURL,
@@ -142,7 +143,7 @@ function syncHooks(state: DeferState): () => void {
       } catch (error) {
         throw explainLoadError(error);
       }
-      if (!url.startsWith('file:')) return result;
+      if (!mayTransformFile(state, url, result.format ?? undefined)) return result;
       if (result.source instanceof Uint8Array && !bytesMayNeedTransform(result.source, state.settings.eager ? [] : state.settings.defer)) return result;
       let text = sourceText(result.source);
       // `import` of a CommonJS file may come back without source; auto-defer needs it (without a
