@@ -12,7 +12,6 @@ import {
   readVirtualURL,
   sourceText,
   targetFacts,
-  mayTransformFile,
   transformLoaded,
   virtualSource,
   virtualURL,
@@ -68,7 +67,7 @@ export async function load(url: string, context: { format?: string | null }, nex
     throw explainLoadError(error);
   }
   // CommonJS is compiled by the patched CommonJS loader on the main thread, not here.
-  if ((result.format !== 'module' && result.format !== 'module-typescript') || !mayTransformFile(state, url, result.format)) return result;
+  if (!url.startsWith('file:') || (result.format !== 'module' && result.format !== 'module-typescript')) return result;
   const text = sourceText(result.source);
   if (text === undefined) return result;
   const code = transformLoaded(state, url, result.format ?? undefined, text);

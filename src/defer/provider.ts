@@ -143,8 +143,10 @@ function syncHooks(state: DeferState): () => void {
       } catch (error) {
         throw explainLoadError(error);
       }
-      if (!mayTransformFile(state, url, result.format ?? undefined)) return result;
+      if (!url.startsWith('file:')) return result;
       if (result.source instanceof Uint8Array && !bytesMayNeedTransform(result.source, state.settings.eager ? [] : state.settings.defer)) return result;
+      // Its place and format decide before its bytes are decoded (an installed CommonJS file is left alone).
+      if (!mayTransformFile(state, url, result.format ?? undefined)) return result;
       let text = sourceText(result.source);
       // `import` of a CommonJS file may come back without source; auto-defer needs it (without a
       // `defer` list only an `import.defer()` call could matter there: not worth a read per file).

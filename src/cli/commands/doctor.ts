@@ -88,7 +88,7 @@ function packStatus(packFlag: string | undefined): PackStatus {
   }
   // A pack named on the command line that is not there is an error, not an optional file.
   if (found.state === 'missing' && packFlag !== undefined) return { pack: found.file, state: 'refused', reason: `${found.file} does not exist` };
-  if (found.state !== 'fresh' && found.state !== 'stale') return { pack: found.file, state: found.state, reason: found.reason, ...(found.state === 'missing' ? { rebuild: rebuildCommand(undefined, found.file, undefined).replace('[--lazy] ', '') } : {}) };
+  if (found.state !== 'fresh' && found.state !== 'stale') return { pack: found.file, state: found.state, reason: found.reason, ...(found.state === 'missing' ? { rebuild: rebuildCommand({}, found.file, undefined) } : {}) };
   const h = found.state === 'fresh' ? found.pack.header : found.header;
   if (found.state === 'fresh') found.pack.body.close();
   return {
