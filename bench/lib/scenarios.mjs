@@ -9,9 +9,12 @@ const eslint = 'bench/node_modules/eslint/bin/eslint.js';
 
 /**
  * id: stable name used in flags and JSON; project: the directory `coldstart index` walks;
- * cwd: where the program runs; entry + args: what plain Node runs; bundle: the format esbuild writes;
- * external: packages left out of the bundle (eslint loads jiti only for TypeScript configs, and
- * esbuild cannot build eslint without that flag); lazy/importLazy/autoDefer: the demo's other versions.
+ * cwd: where the program runs; entry + args: what plain Node runs (no entry for `node -e`);
+ * needs: the files it needs, if not its entry; bundle: the format esbuild writes; external:
+ * packages left out of the bundle (eslint loads jiti only for TypeScript configs, and esbuild
+ * cannot build eslint without that flag); lazy/importLazy/autoDefer: the demo's other versions;
+ * projectPack: the scenario whose pack every pack variant uses (a program with no module of its
+ * own runs with the pack its project has).
  */
 export const scenarios = [
   { id: 'eslint-version', title: 'eslint --version', project: 'bench', cwd: 'bench', entry: eslint, args: ['--version'], bundle: 'cjs', external: ['jiti'], many: true },
@@ -23,8 +26,9 @@ export const scenarios = [
   { id: 'vitest-version', title: 'vitest --version', project: 'bench', cwd: 'bench', entry: 'bench/node_modules/vitest/vitest.mjs', args: ['--version'], bundle: 'esm' },
   { id: 'prettier-version', title: 'prettier --version', project: 'bench', cwd: 'bench', entry: 'bench/node_modules/prettier/bin/prettier.cjs', args: ['--version'], bundle: 'cjs' },
   { id: 'npm-version', title: 'npm --version', project: 'bench', cwd: 'bench', entry: 'bench/node_modules/npm/bin/npm-cli.js', args: ['--version'], bundle: 'cjs' },
-  // An empty script: what Node itself costs to start, and what each variant adds to that.
-  { id: 'empty', title: 'empty script (node -e 0)', project: 'bench', cwd: 'bench', entry: 'bench/fixtures/empty.cjs', args: [] },
+  // `node -e 0`, issue #18's yardstick: what Node itself costs to start, and what each variant
+  // adds to that in a project with an index and a pack (eslint's).
+  { id: 'empty', title: 'empty script (node -e 0)', project: 'bench', cwd: 'bench', args: ['-e', '0'], needs: [], projectPack: 'eslint-version' },
   { id: 'prettier-check', title: 'prettier --check', project: 'bench', cwd: 'bench/fixtures/prettier', entry: 'bench/node_modules/prettier/bin/prettier.cjs', args: ['--check', 'formatted.js'], bundle: 'cjs' },
   {
     id: 'demo-help', title: 'demo CLI --help', project: 'examples/demo', cwd: 'examples/demo', entry: 'examples/demo/eager.mjs', args: ['--help'],

@@ -13,7 +13,7 @@ export class SetupError extends Error {}
 function command(cell, { pre = [], entry = cell.scenario.entry, env = {} } = {}) {
   return {
     file: cell.node.path,
-    args: [...pre, resolve(cell.root, entry), ...cell.scenario.args],
+    args: [...pre, ...(entry === undefined ? [] : [resolve(cell.root, entry)]), ...cell.scenario.args],
     cwd: join(cell.root, cell.scenario.cwd),
     env: cleanEnv(env),
   };
@@ -100,19 +100,24 @@ function bundle(cell) {
 }
 
 /**
- * The lazy pack of the cell, learned from the scenario's own command, or from the command of the
- * scenario it names as `packFrom` (the same pack that scenario uses), once per tree, scenario and Node.
+ * The cell's pack (`lazy`: with learned deferral), learned from the scenario's own command; or
+ * from the command of the scenario it names as `projectPack` (a program that loads no module of
+ * its own runs with the pack its project has), or, for the lazy pack, as `packFrom` (the same pack
+ * that scenario uses); once per tree, scenario and Node.
  */
-function lazyPack(cell) {
-  const from = cell.scenario.packFrom === undefined ? cell : { ...cell, scenario: scenarioById(cell.scenario.packFrom) };
-  if (from.scenario === undefined) throw new SetupError(`no scenario ${cell.scenario.packFrom} to learn the pack from`);
-  const pack = join(stateDir(from), 'lazy-pack.v1');
-  once(cell, `lazy-pack|${cell.root}|${from.scenario.id}|${cell.node.label}`, () => {
+function learnedPack(cell, lazy) {
+  const fromId = cell.scenario.projectPack ?? (lazy ? cell.scenario.packFrom : undefined);
+  const from = fromId === undefined ? cell : { ...cell, scenario: scenarioById(fromId) };
+  if (from.scenario === undefined) throw new SetupError(`no scenario ${fromId} to learn the pack from`);
+  const pack = join(stateDir(from), lazy ? 'lazy-pack.v1' : 'pack.v1');
+  once(cell, `${lazy ? 'lazy-pack' : 'pack'}|${cell.root}|${from.scenario.id}|${cell.node.label}`, () => {
     const plain = command(from);
-    coldstartCli(cell, ['pack', '--lazy', '--out', pack, '--', plain.file, ...plain.args], plain.cwd);
+    coldstartCli(cell, ['pack', ...(lazy ? ['--lazy'] : []), '--out', pack, '--', plain.file, ...plain.args], plain.cwd);
   });
   return pack;
 }
+
+const lazyPack = (cell) => learnedPack(cell, true);
 
 const NO_PACK = { COLDSTART_PACK: 'off' };
 const compileCacheEnv = (cell, name) => ({ NODE_COMPILE_CACHE: stateDir(cell, name) });
@@ -131,12 +136,7 @@ export const variants = [
     id: 'coldstart-pack', title: 'coldstart pack',
     prepare: (cell) => {
       const pre = withIndex(cell);
-      const pack = join(stateDir(cell), 'pack.v1');
-      once(cell, `pack|${cell.root}|${cell.scenario.id}|${cell.node.label}`, () => {
-        const plain = command(cell);
-        coldstartCli(cell, ['pack', '--out', pack, '--', plain.file, ...plain.args], plain.cwd);
-      });
-      return warmed(command(cell, { pre, env: { COLDSTART_PACK: pack } }));
+      return warmed(command(cell, { pre, env: { COLDSTART_PACK: learnedPack(cell, false) } }));
     },
   },
   {
