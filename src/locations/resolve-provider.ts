@@ -113,7 +113,9 @@ function answer(view: HookView, table: AnswerTable | undefined, request: Resolve
     }
   }
   const result = resolve(view, request);
-  if (key !== undefined && result.kind === 'file') table!.learn(key, result.path, result.format);
+  // Learned only where the tree is as the index was built: one found while a sub-project's
+  // node_modules was gone would be served again once it is back (its check compares with the build).
+  if (key !== undefined && result.kind === 'file' && (view.answerStillValid?.(result.path, dirname(request.parentPath!)) ?? true)) table!.learn(key, result.path, result.format);
   return result;
 }
 

@@ -3,7 +3,7 @@
 // into a changed package is never used.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, readFileSync, realpathSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, realpathSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { readAnswerTable, tempDir, writeAnswerTable, writeTree, runNode, dist } from '../helpers.mjs';
@@ -95,4 +95,31 @@ test('a table that points somewhere wrong is refused when writable by others, an
   assert.equal(changed.report.learnedAnswers, 0);
   assert.equal(changed.stdout, 'foo@1 util util\n');
   assert.deepEqual(changed.report.changedPackages, ['node_modules/foo']);
+});
+
+test("an answer found while a sub-project's node_modules was away is not served once it is back", (t) => {
+  const root = realpathSync(tempDir(t, 'coldstart-answers-sub-'));
+  writeTree(root, {
+    'package.json': { name: 'app', private: true },
+    'node_modules/.package-lock.json': '{"v":1}',
+    'node_modules/foo/package.json': { name: 'foo', version: '1.0.0', main: 'main.js' },
+    'node_modules/foo/main.js': 'module.exports = "foo@1";',
+    'tools/package.json': { name: 'tools', private: true },
+    'tools/node_modules/foo/package.json': { name: 'foo', version: '2.0.0', main: 'main.js' },
+    'tools/node_modules/foo/main.js': 'module.exports = "foo@2";',
+    'tools/x.cjs': 'console.log(require("foo"));',
+  });
+  const runTools = () => {
+    const result = runNode(['--require', register, 'tools/x.cjs'], { cwd: root, env: { COLDSTART_STEP_ASIDE: '0' } });
+    assert.equal(result.code, 0, result.stderr);
+    return result.stdout;
+  };
+  assert.equal(runTools(), 'foo@2\n');
+  assert.equal(runTools(), 'foo@2\n');
+  // As `rm -rf tools/node_modules`, a run, then `npm ci` in tools/ would leave it.
+  renameSync(join(root, 'tools/node_modules'), join(root, 'tools/away'));
+  assert.equal(runTools(), 'foo@1\n');
+  renameSync(join(root, 'tools/away'), join(root, 'tools/node_modules'));
+  assert.equal(runTools(), 'foo@2\n');
+  assert.equal(runTools(), 'foo@2\n');
 });
