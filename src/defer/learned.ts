@@ -11,6 +11,10 @@ import { keepLines, member, parse, planProgram, position, rewriteReferences, sim
 import { findReferences, hasDynamicScope, strictBody, type Node, type Reference } from './scope.js';
 import { innermostOf } from './innermost.js';
 
+/** Process state that a module may read as it loads and the program may change: a variable of
+ *  process.env (`env:NAME`, `env:*` for any), process.argv, the working directory. */
+export type ProcessState = `env:${string}` | 'argv' | 'cwd';
+
 /** A top-level require a module makes while it evaluates (any `require("x")` outside a function). */
 export interface EagerRequire {
   readonly specifier: string;
@@ -28,6 +32,12 @@ export interface ModuleFacts {
   /** Where its load-time code changes what another module reads as it loads: `process.env` and
    *  `process.argv` written, `process.chdir()`, shared objects frozen. A load that waits past one sees it. */
   readonly stateWrites: readonly number[];
+  /** What process state its load-time code reads (`process.env`, `process.argv`, `process.cwd()`):
+   *  a load that waits may read it after the program changed it. */
+  readonly stateReads: readonly ProcessState[];
+  /** What process state any of its code changes, functions included (as stateReads names them),
+   *  but writes that put back what was there: the program may change it before a deferred load. */
+  readonly stateChanges: readonly ProcessState[];
   /** Whether its exports have a getter that computes its value (anything but `return x` or `return m.x`): read at first use, it may give another value. */
   readonly computedExports: boolean;
   /** The requires whose exports its exports' getters pass on (`get: () => m.x`, TypeScript's re-exports): when those change, its exports change too. */
@@ -1167,6 +1177,157 @@ const deprecatedUtil = new Set(['_extend', 'log', 'isArray', 'isBoolean', 'isBuf
 const argvMutators = new Set(['splice', 'push', 'pop', 'shift', 'unshift', 'sort', 'reverse', 'fill', 'copyWithin']);
 const freezers = new Set(['freeze', 'seal', 'preventExtensions']);
 
+/** `process.env` itself. */
+function isProcessEnv(node: Node | null | undefined): boolean {
+  return node?.type === 'MemberExpression' && !node['computed'] && node['property']?.name === 'env' && node['object']?.type === 'Identifier' && node['object'].name === 'process';
+}
+
+/** `process.argv` itself. */
+function isProcessArgv(node: Node | null | undefined): boolean {
+  return node?.type === 'MemberExpression' && !node['computed'] && node['property']?.name === 'argv' && node['object']?.type === 'Identifier' && node['object'].name === 'process';
+}
+
+/**
+ * The process state a written member chain changes: `env:X` for `process.env.X` or
+ * `process.env["X"]`, `env:*` for another key or the whole object, `argv` for `process.argv` or
+ * a member of it.
+ */
+function changedState(node: Node | null | undefined): ProcessState | undefined {
+  let at = node;
+  while (at?.type === 'ParenthesizedExpression' || at?.type === 'ChainExpression') at = at['expression'];
+  if (isProcessEnv(at)) return 'env:*';
+  while (at?.type === 'MemberExpression') {
+    if (isProcessArgv(at)) return 'argv';
+    if (isProcessEnv(at['object'])) return envKey(at);
+    at = at['object'];
+  }
+  return undefined;
+}
+
+/** The variable a member of process.env names: `env:X`, or `env:*` when computed. */
+function envKey(member: Node): ProcessState {
+  if (!member['computed']) return `env:${member['property'].name}`;
+  const key = member['property'];
+  return key?.type === 'Literal' && typeof key.value === 'string' ? `env:${key.value}` : 'env:*';
+}
+
+/** Whether reading `read` as a module loads may see one of `changes` made before it. */
+export function stateConflict(read: ProcessState, changes: ReadonlySet<ProcessState>): boolean {
+  if (!read.startsWith('env:')) return changes.has(read);
+  if (read === 'env:*') return [...changes].some((change) => change.startsWith('env:'));
+  return changes.has(read) || changes.has('env:*');
+}
+
+/**
+ * The `process.chdir()` calls of functions that save the working directory in a `const` and
+ * change back to it (`const cwd = process.cwd(); process.chdir(dir); ...; process.chdir(cwd)`):
+ * what such a function changes it puts back.
+ */
+function cwdRestorers(program: Node): Set<Node> {
+  const found = new Set<Node>();
+  walkNodes(program, (fn) => {
+    if (!isFunctionLike(fn)) return true;
+    const saved = new Set<string>();
+    const calls: Node[] = [];
+    walkNodes(fn['body'], (node) => {
+      if (node !== fn['body'] && isFunctionLike(node)) return false;
+      if (node.type === 'VariableDeclarator' && node['id']?.type === 'Identifier' && node['init']?.type === 'CallExpression' && memberPath(node['init']['callee']) === 'process.cwd') saved.add(node['id'].name);
+      if (node.type === 'CallExpression' && node['callee']?.type === 'MemberExpression' && memberPath(node['callee']) === 'process.chdir') calls.push(node);
+      return true;
+    });
+    const declared = new Set<string>();
+    walkNodes(fn['body'], (node) => void (node.type === 'AssignmentExpression' && node['left']?.type === 'Identifier' && declared.add(node['left'].name)));
+    const restores = calls.some((call) => call['arguments']?.[0]?.type === 'Identifier' && saved.has(call['arguments'][0].name) && !declared.has(call['arguments'][0].name));
+    if (restores) for (const call of calls) found.add(call);
+    return true;
+  });
+  return found;
+}
+
+/** Calls that change process state wherever they are made, by callee path. */
+const stateCalls = new Map<string, ProcessState>([['process.chdir', 'cwd'], ['process.loadEnvFile', 'env:*']]);
+
+/**
+ * What process state the module reads while it loads (the top level, functions invoked on the
+ * spot, the bodies in `loadTime`), and what state any of its code changes, but the writes in
+ * `kept` (put back as they were). A deferred module reads the environment when it is first
+ * used: if the program changed it in between (`process.env.DEBUG = "*"` before a command runs),
+ * it would see the change that plain Node's load came before. By variable where the code names
+ * one (`process.env.NODE_ENV`); the whole environment where it does not (`process.env[key]`,
+ * `Object.keys(process.env)`, `const { env } = process`). Writes through another name for
+ * process.env (`const env = process.env; env.X = 1`) are not seen.
+ */
+function processStateUse(program: Node, loadTime: readonly [number, number][], kept: ReadonlySet<Node>): { reads: ProcessState[]; changes: ProcessState[] } {
+  const reads = new Set<ProcessState>();
+  const changes = new Set<ProcessState>();
+  const duringLoad = (at: number): boolean => loadTime.some(([start, end]) => at >= start && at < end);
+  const changed = (target: Node | null | undefined): void => {
+    const kind = target === null || target === undefined || kept.has(target) ? undefined : changedState(target);
+    if (kind !== undefined) changes.add(kind);
+  };
+  const restoresCwd = cwdRestorers(program);
+  const visit = (node: any, load: boolean): void => {
+    if (!node || typeof node !== 'object') return;
+    if (Array.isArray(node)) {
+      for (const child of node) visit(child, load);
+      return;
+    }
+    if (typeof node.type !== 'string') return;
+    if (node.type === 'CallExpression' && load && invokedFunction(node) !== undefined) {
+      visit(invokedFunction(node)!['body'], true);
+      visit(node.arguments, load);
+      return;
+    }
+    if (isFunctionLike(node)) {
+      visit(node['body'], duringLoad(node['body']?.start ?? node.start));
+      return;
+    }
+    const atLoad = load || duringLoad(node.start);
+    if (node.type === 'AssignmentExpression') changed(node.left);
+    else if (node.type === 'UpdateExpression' || (node.type === 'UnaryExpression' && node.operator === 'delete')) changed(node.argument);
+    else if (node.type === 'CallExpression') {
+      const callee = node.callee?.type === 'MemberExpression' ? node.callee : undefined;
+      const path = callee === undefined ? undefined : memberPath(callee);
+      const object = callee === undefined ? undefined : memberPath(callee.object);
+      if (path === 'process.chdir' && restoresCwd.has(node)) {
+        // Put back by the same function (cross-spawn's `const cwd = process.cwd(); ... process.chdir(cwd)`).
+      } else if (path !== undefined && stateCalls.has(path)) changes.add(stateCalls.get(path)!);
+      else if (object === 'process.argv' && argvMutators.has(callee!.property?.name)) changes.add('argv');
+      else if ((object === 'Object' || object === 'Reflect') && definers.has(callee!.property?.name)) changed(node.arguments?.[0]);
+      if (atLoad && path === 'process.cwd') reads.add('cwd');
+    } else if (node.type === 'MemberExpression') {
+      // The variable read, without visiting process.env on its own (which would read the whole).
+      if (isProcessEnv(node['object'])) {
+        if (atLoad) reads.add(envKey(node));
+        if (node['computed']) visit(node['property'], atLoad);
+        return;
+      }
+      if (isProcessEnv(node) || isProcessArgv(node)) {
+        if (atLoad) reads.add(isProcessEnv(node) ? 'env:*' : 'argv');
+        return;
+      }
+    } else if (atLoad && node.type === 'VariableDeclarator' && node.init?.type === 'Identifier' && node.init.name === 'process' && node.id?.type === 'ObjectPattern') {
+      // `const { env, argv } = process`
+      for (const property of node.id.properties as Node[]) {
+        const key = property.type === 'Property' && !property['computed'] ? property['key']?.name : undefined;
+        if (key === 'env') reads.add('env:*');
+        else if (key === 'argv' || key === 'cwd') reads.add(key);
+      }
+    } else if (node.type === 'ImportDeclaration' && /^(?:node:)?process$/.test(String(node.source?.value))) {
+      // `import { env } from "node:process"`, `import process from "process"`: read through names
+      // this check does not follow, so taken as read.
+      reads.add('env:*').add('argv').add('cwd');
+    }
+    for (const key in node) {
+      if (key === 'type') continue;
+      const child = node[key];
+      if (child && typeof child === 'object') visit(child, atLoad);
+    }
+  };
+  visit(program['body'], true);
+  return { reads: [...reads].sort(), changes: [...changes].sort() };
+}
+
 /**
  * Where code that runs at load (the top level, functions invoked on the spot, and the bodies in
  * `loadTime`) writes process state another module may read as it loads: `process.env` and
@@ -1398,6 +1559,7 @@ export function moduleFacts(
   const facts = evaluationFacts(program, format === 'commonjs', shifted, called);
   const stateWrites = processStateWrites(program, called);
   const atLoad = loadTimeFunctions(program);
+  const stateUse = processStateUse(program, called, new Set([...restoredWrites(program), ...(evidence.envWritesBack === true ? envSetterWrites(program) : [])]));
   const top = planProgram(program, source, format, { defer: [], eager: false, nativeImportDefer: false, interopRequire: true, learned: true });
   const inFunction = (at: number): boolean =>
     facts.functionRanges.some(([start, end]) => at >= start && at < end) && !atLoad.some(([start, end]) => at >= start && at < end);
@@ -1523,7 +1685,7 @@ export function moduleFacts(
   });
   const base = {
     sideEffect: facts.sideEffect, eagerRequires: facts.eagerRequires, eagerRequireStarts: facts.eagerRequireStarts, eagerRequireConditional: facts.eagerRequireConditional, topLevelAwait: facts.topLevelAwait,
-    plan, exportsChangeLater, replacesExportsLater, computedExports: getters.computes, reexportGetters: getters.reexports, stateWrites, writesInto, bareImports, staticImports, dynamicImports, computedImport, exportStars, namesModuleExports, namesThen,
+    plan, exportsChangeLater, replacesExportsLater, computedExports: getters.computes, reexportGetters: getters.reexports, stateWrites, stateReads: stateUse.reads, stateChanges: stateUse.changes, writesInto, bareImports, staticImports, dynamicImports, computedImport, exportStars, namesModuleExports, namesThen,
   };
   if (plan === undefined || declaresGeneratedNames(program) || writesRequire) return { ...base, candidates: [] };
   const wanted = format === 'module' ? 'import' : 'require';

@@ -251,6 +251,7 @@ export function buildPack(options: {
       entries: options.recordings.map(entryModule).filter((path): path is string => path !== undefined),
       neverRan: (path) => neverRanIn(options.coverage?.get(path), loaders.get(path) ?? []),
       envWritesBack: (path) => options.recordings.every((recording) => recording.envWriters !== undefined && !recording.envWriters.includes('*') && !recording.envWriters.includes(path)),
+      envChangedBy: options.recordings.flatMap((recording) => recording.envWriters ?? ['*']),
     });
     eagerLoads = learned.eagerLoads;
     let requires = 0;

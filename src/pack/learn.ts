@@ -4,7 +4,7 @@
 // The rules, and why each exists: docs/decisions/learned-deferral.md.
 import { isBuiltin } from 'node:module';
 import { dirname } from 'node:path';
-import { keepsValue, lowerLearned, moduleFacts, settleAliases, type DeferSite } from '../defer/learned.js';
+import { keepsValue, lowerLearned, moduleFacts, settleAliases, stateConflict, type DeferSite, type ProcessState } from '../defer/learned.js';
 
 export interface LearnInput {
   /** Absolute path, format and bytes of every packed module. */
@@ -21,6 +21,9 @@ export interface LearnInput {
   readonly neverRan?: ((path: string) => ((offset: number) => boolean) | undefined) | undefined;
   /** Whether every recorded run watched process.env and saw only write-backs from `path`'s code. */
   readonly envWritesBack?: ((path: string) => boolean) | undefined;
+  /** The files the recorded runs saw change process.env (a write other than a write-back); '*'
+   *  for a write from a file not found, process.env replaced, or a run that did not watch. */
+  readonly envChangedBy?: readonly string[] | undefined;
   /** The recorded programs' entry modules: `loadedBefore` holds only for what they load whatever the arguments. */
   readonly entries?: readonly string[] | undefined;
 }
@@ -123,6 +126,33 @@ export function learnDeferral(input: LearnInput): Learned {
   const always = new Set([...(perEntry[0] ?? [])].filter((path) => perEntry.every((set) => set.has(path))));
   const loadedBefore = input.loadedBefore;
   const before = loadedBefore === undefined ? () => false : (a: string, b: string): boolean => always.has(a) && loadedBefore(a, b);
+  // Process state the program changes, by any code of a module it loaded or in a recorded run,
+  // and which modules change it: a module that reads it as it loads keeps its place, as an effect
+  // does, when a module outside what loads with it changes it (a deferred load may come after
+  // the change). What loads with it cannot change it earlier: its code runs after it loads. A
+  // change made only by a module no recorded run loaded is not seen.
+  const stateWriters = new Map<ProcessState, Set<string>>();
+  const wrote = (kind: ProcessState, path: string): void => {
+    const set = stateWriters.get(kind) ?? new Set<string>();
+    set.add(path);
+    stateWriters.set(kind, set);
+  };
+  for (const m of input.modules) for (const kind of factsOf(m.path)?.stateChanges ?? []) wrote(kind, m.path);
+  // A writer the runs saw whose code names no variable it changes (`const env = process.env; env.X = 1`).
+  for (const writer of input.envChangedBy ?? []) {
+    if (!(factsOf(writer)?.stateChanges ?? []).some((kind) => kind.startsWith('env:'))) wrote('env:*', writer === '*' ? 'a file the recorded runs did not name' : writer);
+  }
+  const stateName = (kind: ProcessState): string => (kind === 'argv' ? 'process.argv' : kind === 'cwd' ? 'process.cwd()' : kind === 'env:*' ? 'process.env' : `process.env.${kind.slice(4)}`);
+  /** A read of process state by `path` as it loads that a module outside `inside()` changes. */
+  const stateEffect = (path: string, inside: () => Set<string>): string | undefined => {
+    for (const read of factsOf(path)?.stateReads ?? []) {
+      for (const [kind, writers] of stateWriters) {
+        if (!stateConflict(read, new Set([kind]))) continue;
+        for (const writer of writers) if (!inside().has(writer)) return `reads ${stateName(read)} while it loads, which ${writer} changes`;
+      }
+    }
+    return undefined;
+  };
   const ownEffect = (path: string): string | undefined => {
     const m = byPath.get(path);
     if (m === undefined) return 'not recorded';
@@ -156,10 +186,26 @@ export function learnDeferral(input: LearnInput): Learned {
   const effectOf = (path: string, importer: string, strict = false): string | undefined => {
     const seen = new Set<string>();
     const done = strict ? new Set<string>() : ensured(importer);
+    const skipped = (at: string): boolean => before(at, importer) || (at !== path && done.has(at));
+    // What loads with `path` when it waits: the modules the walk below reaches.
+    let reached: Set<string> | undefined;
+    const inside = (): Set<string> => {
+      if (reached === undefined) {
+        reached = new Set<string>();
+        const queue = [path];
+        while (queue.length > 0) {
+          const at = queue.pop()!;
+          if (reached.has(at) || skipped(at)) continue;
+          reached.add(at);
+          queue.push(...children(at));
+        }
+      }
+      return reached;
+    };
     const visit = (at: string): string | undefined => {
-      if (seen.has(at) || before(at, importer) || (at !== path && done.has(at))) return undefined;
+      if (seen.has(at) || skipped(at)) return undefined;
       seen.add(at);
-      const own = ownEffect(at);
+      const own = ownEffect(at) ?? stateEffect(at, inside);
       if (own !== undefined) return at === path ? own : `loads ${at} which ${own}`;
       for (const child of children(at)) {
         const inner = visit(child);

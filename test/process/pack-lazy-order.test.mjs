@@ -148,6 +148,38 @@ const cases = {
       'warm.cjs': 'console.log("warm loaded");\nmodule.exports = "W";\n',
     },
   },
+  // A module that reads process state as it loads, deferred by a module that does not change it,
+  // past a change the program makes before its first use.
+  'CommonJS: process.env changed before the first use of a module that read it as it loaded': {
+    cjs: true,
+    record: ['--verbose'],
+    files: {
+      'entry.cjs': 'const lib = require("./lib.cjs");\nif (process.argv.includes("--verbose")) process.env.DBG = "1";\nconsole.log(lib.run());\n',
+      'lib.cjs': 'const dbg = require("./dbg.cjs");\nexports.run = () => { dbg("running"); return "ran"; };\n',
+      'dbg.cjs': 'module.exports = process.env.DBG ? (m) => console.error("dbg " + m) : () => {};\n',
+    },
+  },
+  'CommonJS: process.env changed by a function no recorded run called': {
+    cjs: true,
+    record: [],
+    serve: ['--verbose'],
+    files: {
+      'entry.cjs': 'const lib = require("./lib.cjs");\nfunction verbose() { process.env["DBG"] = "1"; }\nif (process.argv.includes("--verbose")) verbose();\nconsole.log(lib.run());\n',
+      'lib.cjs': 'const dbg = require("./dbg.cjs");\nexports.run = () => { dbg("running"); return "ran"; };\n',
+      'dbg.cjs': 'const { env } = process;\nmodule.exports = env.DBG ? (m) => console.error("dbg " + m) : () => {};\n',
+    },
+  },
+  'CommonJS: the working directory and process.argv changed before the first use of modules that read them as they loaded': {
+    cjs: true,
+    record: ['--in-sub'],
+    files: {
+      'sub/.keep': '',
+      'entry.cjs': 'const paths = require("./paths.cjs");\nif (process.argv.includes("--in-sub")) { process.chdir(require("node:path").join(__dirname, "sub")); process.argv.push("--pushed"); }\nconsole.log(paths.root(), paths.args());\n',
+      'paths.cjs': 'const where = require("./where.cjs");\nconst args = require("./args.cjs");\nexports.root = () => require("node:path").basename(where.cwd);\nexports.args = () => args.count;\n',
+      'where.cjs': 'exports.cwd = process.cwd();\n',
+      'args.cjs': 'exports.count = process.argv.length;\n',
+    },
+  },
   'CommonJS: a require in a function the module calls while it loads': {
     cjs: true,
     files: {

@@ -645,3 +645,38 @@ test('pack --lazy with COLDSTART_DEBUG=1 says which requires stay and why; witho
   const quiet = runCli(['pack', '--lazy', '--always', '--', process.execPath, 'main.js'], { cwd: dir, env: base });
   assert.doesNotMatch(quiet.stderr, /stays:/);
 });
+
+test('pack --lazy: a module that reads process state as it loads waits, unless a module outside what loads with it changes that state', (t) => {
+  const dir = realpathSync(tempDir(t, 'coldstart-lazy-state-'));
+  writeTree(dir, {
+    'package.json': JSON.stringify({ name: 'state-app', private: true }),
+    ...pkg('reads-x', 'module.exports = process.env.STATE_X ?? "unset";\n'),
+    ...pkg('reads-y', 'module.exports = process.env.STATE_Y ?? "unset";\n'),
+    ...pkg('reads-all', 'const { env } = process;\nmodule.exports = Object.keys(env).length > 0;\n'),
+    // Reads and changes STATE_Z itself: its own change cannot come before its own load.
+    ...pkg('own-writer', 'const z = process.env.STATE_Z ?? "unset";\nexports.z = () => z;\nexports.set = () => { process.env.STATE_Z = "set"; };\n'),
+    ...pkg('uses-x', user('reads-x')),
+    ...pkg('uses-y', user('reads-y')),
+    ...pkg('uses-all', user('reads-all')),
+    ...pkg('uses-own', user('own-writer')),
+    'main.js': [
+      'const fns = ["uses-x", "uses-y", "uses-all", "uses-own"].map((name) => require(name));',
+      'function setX() { process.env.STATE_X = "set"; }',
+      'if (process.argv[2] === "--set") setX();',
+      'console.log(fns.map((f) => { const v = f(); return typeof v === "object" ? v.z() : String(v); }).join(" "));',
+      '',
+    ].join('\n'),
+  });
+  packLazy(dir);
+  const deferred = new Map(lazyRows(dir).map((row) => [row[0], row[4]]));
+  const of = (name) => deferred.get(`node_modules/${name}/index.js`) ?? [];
+  assert.deepEqual(of('uses-x'), [], 'STATE_X, which main.js changes, is read as reads-x loads');
+  assert.deepEqual(of('uses-y'), ['reads-y'], 'a variable nothing changes');
+  assert.deepEqual(of('uses-all'), [], 'the whole environment, of which main.js changes a variable');
+  assert.deepEqual(of('uses-own'), ['own-writer'], 'a variable only the module itself changes');
+  for (const args of [[], ['--set']]) {
+    const plain = runNode(['main.js', ...args], { cwd: dir, env: base });
+    const served = run(dir, args);
+    assert.deepEqual([served.code, served.stdout, served.stderr], [plain.code, plain.stdout, plain.stderr]);
+  }
+});

@@ -425,3 +425,25 @@ test('the innermost range holding an offset, searched by halves, is the one a sc
   for (let offset = 0; offset < 16; offset++) assert.equal(across(offset), scan(crossing, offset), `crossing, offset ${offset}`);
   assert.equal(innermostOf([])(3), -1);
 });
+
+// Process state a module reads as it loads, and what its code changes anywhere (learn.ts keeps a
+// reader in place when a module outside what loads with it changes that state).
+const stateUse = (source, format = 'commonjs') => {
+  const facts = moduleFacts(source, format === 'module' ? '/m/index.mjs' : '/m/index.js', format);
+  return [facts.stateReads, facts.stateChanges];
+};
+const stateCases = [
+  ['a variable read at the top level', 'const on = process.env.DBG === "1";', [['env:DBG'], []]],
+  ['a variable read by key, and one by a computed key', 'const a = process.env["A"];\nconst b = process.env[name];', [['env:*', 'env:A'], []]],
+  ['the whole environment, destructured or handed on', 'const { env } = process;\nconst keys = Object.keys(process.env);', [['env:*'], []]],
+  ['a read in a function the top level calls by name', 'function init() { return process.env.X; }\nconst x = init();', [['env:X'], []]],
+  ['a read in a function that runs later only', 'exports.get = () => process.env.X + process.cwd() + process.argv[2];', [[], []]],
+  ['the working directory and the arguments read as it loads', 'const root = process.cwd();\nconst flag = process.argv[2];', [['argv', 'cwd'], []]],
+  ['a variable written in a function', 'exports.verbose = () => { process.env.DEBUG = "*"; };', [[], ['env:DEBUG']]],
+  ['a variable deleted, and one set by a computed key', 'function f(k) { delete process.env.A; process.env[k] = "1"; }', [[], ['env:*', 'env:A']]],
+  ['the environment assigned into, loaded from a file, or replaced', 'function f(o) { Object.assign(process.env, o); process.loadEnvFile(); process.env = {}; }', [[], ['env:*']]],
+  ['the working directory changed, and the arguments mutated', 'function f(d) { process.chdir(d); process.argv.push("--x"); process.argv[2] = "y"; }', [[], ['argv', 'cwd']]],
+  ['the working directory changed and put back by the same function', 'function f(d) { const cwd = process.cwd(); process.chdir(d); try { run(); } finally { process.chdir(cwd); } }', [[], []]],
+  ['an ES module importing node:process', 'import { env } from "node:process";\nexport const x = 1;', [['argv', 'cwd', 'env:*'], []]],
+];
+for (const [name, source, expected] of stateCases) test(`process state: ${name}`, () => assert.deepEqual(stateUse(source, source.startsWith('import') ? 'module' : 'commonjs'), expected));
