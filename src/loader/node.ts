@@ -72,6 +72,42 @@ export interface ModuleInternals {
 /** `node:module`'s Module with the internals above. */
 export const internals = Module as unknown as ModuleInternals;
 
+/** Per module: its paths array as last checked, that array's length and first entry, and the answer. */
+const lookupPathsSeen = new WeakMap<object, { paths: unknown; length: number; first: unknown; own: boolean }>();
+
+/**
+ * Whether a module's lookup paths (`module.paths`, what require() searches for a bare
+ * specifier) are still the ones Node gave it: jsdoc's requizzle puts its own folder first, and
+ * app-module-path adds folders, so an answer found without them may be another file. By length
+ * and both ends, against what Node computes from the module's folder, once per module unless
+ * its array changes. A module Node does not know (no filename, no paths) counts as its own.
+ */
+export function ownLookupPaths(parent: unknown): boolean {
+  const module = parent as { filename?: unknown; paths?: unknown } | undefined | null;
+  const paths = module?.paths;
+  if (module === undefined || module === null || !Array.isArray(paths) || typeof module.filename !== 'string') return true;
+  const seen = lookupPathsSeen.get(module);
+  if (seen !== undefined && seen.paths === paths && seen.length === paths.length && seen.first === paths[0]) return seen.own;
+  // As Node's Module._nodeModulePaths on POSIX: a `node_modules` for each folder up from the
+  // module's, skipping folders named node_modules, then the root's.
+  const file = module.filename;
+  let count = 1;
+  let first: string | undefined;
+  let end = file.lastIndexOf('/');
+  for (let i = end - 1; i >= -1; i--) {
+    if (i !== -1 && file.charCodeAt(i) !== 47 /* / */) continue;
+    const name = file.slice(i + 1, end);
+    if (name !== 'node_modules' && name !== '') {
+      count++;
+      first ??= `${file.slice(0, end)}/node_modules`;
+    }
+    end = i;
+  }
+  const own = process.platform === 'win32' || (paths.length === count && paths[0] === (first ?? '/node_modules') && paths[count - 1] === '/node_modules');
+  lookupPathsSeen.set(module, { paths, length: paths.length, first: paths[0], own });
+  return own;
+}
+
 /**
  * Hands source to Node's compile step for `module`, as Node's own extension handler does after
  * reading the file. `format` as Node passes it ('commonjs'), or nothing: Node 20 takes a third

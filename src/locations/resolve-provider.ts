@@ -12,7 +12,7 @@ import type { AnswerTable } from '../locations/answers.js';
 import { debug, debugEnabled } from '../debug.js';
 import { cjsConditions } from '../loader/conditions.js';
 import { foreignLoadHooks } from '../loader/foreign-hooks.js';
-import { fileUrlOf, pathOfFileUrl, registeredExtensions, type NextResolve, type ResolveContext, type ResolveResult } from '../loader/node.js';
+import { fileUrlOf, internals, ownLookupPaths, pathOfFileUrl, registeredExtensions, type NextResolve, type ResolveContext, type ResolveResult } from '../loader/node.js';
 import { pipeline, type ResolveStep, type Steps } from '../loader/pipeline.js';
 
 /** What a run's lookups came to, for `coldstart doctor`. */
@@ -153,6 +153,11 @@ function joinAsHook(view: HookView, counts: LookupCounts, table: AnswerTable | u
     }
     const conditions = context.conditions ?? [];
     const mode = conditions.includes('require') ? 'require' : 'import';
+    // A require() from a module whose lookup paths were changed (requizzle) searches those: Node's.
+    if (mode === 'require' && !ownLookupPaths(internals._cache[parentPath])) {
+      counts.passed++;
+      return nextResolve(specifier, context);
+    }
     const result = answer(view, table, { specifier, parentPath, mode, conditions, extensions: mode === 'require' ? extensions() : undefined }, conditions.join(','), first);
     if (result.kind === 'file') {
       counts.hits++;
@@ -190,7 +195,7 @@ function joinAsResolveStep(view: HookView, counts: LookupCounts, table: AnswerTa
   const trace = debugEnabled();
   const step: ResolveStep = (request, parent, isMain, options, next) => {
     const parentPath = parent?.filename;
-    if (isMain || options?.paths !== undefined || typeof parentPath !== 'string' || typeof request !== 'string' || skip(request)) {
+    if (isMain || options?.paths !== undefined || typeof parentPath !== 'string' || typeof request !== 'string' || skip(request) || !ownLookupPaths(parent)) {
       counts.passed++;
       return next(request, parent, isMain, options);
     }

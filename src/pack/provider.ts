@@ -12,7 +12,7 @@ import type { PackServer } from './server.js';
 import { entryKind, entryRealPath, knownScopeType, useRegisterHooks } from '../loader/entry.js';
 import { foreignLoadHooks } from '../loader/foreign-hooks.js';
 import { CommonJsCompiler, codeCachePays, codeCacheTag } from '../loader/commonjs-compiler.js';
-import { compileSource, fileUrlOf, pathOfFileUrl, type LoadContext, type LoadResult, type NextLoad, type NextResolve, type ResolveContext, type ResolveResult } from '../loader/node.js';
+import { compileSource, fileUrlOf, internals, ownLookupPaths, pathOfFileUrl, type LoadContext, type LoadResult, type NextLoad, type NextResolve, type ResolveContext, type ResolveResult } from '../loader/node.js';
 import { pipeline, type HandlerStep, type ResolveStep } from '../loader/pipeline.js';
 import { resolveVirtual, standInLoad } from '../defer/provider.js';
 import { isStandInSpecifier, specifierPrefix, virtualPrefix } from '../defer/detect.js';
@@ -113,7 +113,10 @@ function installRegisterHooks(server: PackServer, formats: readonly ModuleFormat
       dir = dirname(pathOfFileUrl(parentURL));
       dirs.set(parentURL, dir);
     }
-    const found = server.answer(dir, specifier, context.conditions?.includes('require') ? 'r' : 'i');
+    const mode = context.conditions?.includes('require') ? 'r' : 'i';
+    // A require() from a module whose lookup paths were changed (requizzle) searches those: Node's.
+    if (mode === 'r' && !ownLookupPaths(internals._cache[pathOfFileUrl(parentURL)])) return nextResolve(specifier, context);
+    const found = server.answer(dir, specifier, mode);
     if (found === undefined) {
       counts.unanswered++;
       return nextResolve(specifier, context);
@@ -253,7 +256,7 @@ function patchResolveFilename(server: PackServer): () => void {
   const counts = server.counts;
   const step: ResolveStep = (request, parent, isMain, options, next) => {
     const parentPath = parent?.filename;
-    if (isMain || options?.paths !== undefined || typeof parentPath !== 'string' || typeof request !== 'string') {
+    if (isMain || options?.paths !== undefined || typeof parentPath !== 'string' || typeof request !== 'string' || !ownLookupPaths(parent)) {
       return next(request, parent, isMain, options);
     }
     const found = server.answer(dirname(parentPath), request, 'r');

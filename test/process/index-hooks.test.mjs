@@ -271,3 +271,38 @@ test('the run that builds the index leaves nothing of coldstart in require.cache
     assert.deepEqual(keys, plain.stdout.split('\n'), preload[0]);
   }
 });
+
+test("a require from a module that changed its own lookup paths (jsdoc's requizzle) searches them, with the index and a pack", (t) => {
+  const root = realpathSync(tempDir(t, 'coldstart-paths-'));
+  writeTree(root, {
+    'package.json': { name: 'app', private: true },
+    'node_modules/.package-lock.json': '{"v":1}',
+    'node_modules/zz/package.json': { name: 'zz', version: '1.0.0', main: 'index.js' },
+    'node_modules/zz/index.js': 'module.paths.unshift(__dirname + "/lib");\nmodule.exports = [require("zz/thing"), require("thing")].join(" ");\n',
+    'node_modules/zz/thing.js': 'module.exports = "root thing";',
+    'node_modules/zz/lib/zz/thing.js': 'module.exports = "lib thing";',
+    'node_modules/zz/lib/thing/index.js': 'module.exports = "lib pkg";',
+    'node_modules/thing/package.json': { name: 'thing', version: '1.0.0' },
+    'node_modules/thing/index.js': 'module.exports = "node_modules pkg";',
+    'main.cjs': 'console.log(require("zz"), require("thing"));\n',
+    'main.mjs': 'import zz from "zz";\nimport { createRequire } from "node:module";\nconsole.log(zz, createRequire(import.meta.url)("thing"));\n',
+  });
+  const expected = 'lib thing lib pkg node_modules pkg\n';
+  assert.equal(runNode(['main.cjs'], { cwd: root }).stdout, expected);
+  assert.equal(runCli(['index', root], { cwd: root }).code, 0);
+  const env = { COLDSTART_STEP_ASIDE: '0', COLDSTART_PACK: 'off' };
+  for (const entry of ['main.cjs', 'main.mjs']) {
+    // Twice: the second run has the first run's learned answers.
+    for (const run of [1, 2]) {
+      const served = runNode(['--import', register, entry], { cwd: root, env });
+      assert.deepEqual([served.code, served.stdout, served.stderr], [0, expected, ''], `${entry}, index, run ${run}`);
+    }
+  }
+  // A pack recorded with the same program answers from what Node found.
+  const packed = runCli(['pack', '--always', '--', process.execPath, 'main.cjs'], { cwd: root });
+  assert.equal(packed.code, 0, packed.stderr);
+  for (const entry of ['main.cjs', 'main.mjs']) {
+    const served = runNode(['--import', register, entry], { cwd: root, env: { COLDSTART_STEP_ASIDE: '0' } });
+    assert.deepEqual([served.code, served.stdout, served.stderr], [0, expected, ''], `${entry}, pack`);
+  }
+});
