@@ -211,7 +211,9 @@ export class AnswerTable {
     const sum = newline === -1 ? NaN : Number(bytes.toString('latin1', 0, newline));
     const text = bytes.toString('utf8', newline + 1);
     if (!Number.isInteger(sum) || !text.startsWith(prefixFor(this.#indexId)) || !text.endsWith('}}')) {
-      debug('index', `learned answers in ${file} belong to another index or format, or are corrupt; ignoring them`);
+      // The common case is an index rebuilt since (coldstart index, coldstart pack): said as such.
+      const earlier = Number.isInteger(sum) && text.startsWith(`{"format":${JSON.stringify(FORMAT)},"index":`) && text.endsWith('}}');
+      debug('index', earlier ? `learned answers in ${file} were learned from an earlier index; learning them again` : `learned answers in ${file} are of another format, or corrupt; ignoring them`);
       return;
     }
     this.#text = text;
