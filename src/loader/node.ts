@@ -72,6 +72,11 @@ export interface ModuleInternals {
 /** `node:module`'s Module with the internals above. */
 export const internals = Module as unknown as ModuleInternals;
 
+/** ownLookupPaths for the CommonJS module loaded from `filename`, as require.cache holds it (a require() resolve hook gets only its URL). */
+export function ownLookupPathsAt(filename: string): boolean {
+  return ownLookupPaths(internals._cache[filename]);
+}
+
 /** Per module: its paths array as last checked, that array's length and first entry, and the answer. */
 const lookupPathsSeen = new WeakMap<object, { paths: unknown; length: number; first: unknown; own: boolean }>();
 

@@ -12,7 +12,7 @@ import type { AnswerTable } from '../locations/answers.js';
 import { debug, debugEnabled } from '../debug.js';
 import { cjsConditions } from '../loader/conditions.js';
 import { foreignLoadHooks } from '../loader/foreign-hooks.js';
-import { fileUrlOf, internals, ownLookupPaths, pathOfFileUrl, registeredExtensions, type NextResolve, type ResolveContext, type ResolveResult } from '../loader/node.js';
+import { fileUrlOf, ownLookupPaths, ownLookupPathsAt, pathOfFileUrl, registeredExtensions, type NextResolve, type ResolveContext, type ResolveResult } from '../loader/node.js';
 import { pipeline, type ResolveStep, type Steps } from '../loader/pipeline.js';
 
 /** What a run's lookups came to, for `coldstart doctor`. */
@@ -154,7 +154,7 @@ function joinAsHook(view: HookView, counts: LookupCounts, table: AnswerTable | u
     const conditions = context.conditions ?? [];
     const mode = conditions.includes('require') ? 'require' : 'import';
     // A require() from a module whose lookup paths were changed (requizzle) searches those: Node's.
-    if (mode === 'require' && !ownLookupPaths(internals._cache[parentPath])) {
+    if (mode === 'require' && !ownLookupPathsAt(parentPath)) {
       counts.passed++;
       return nextResolve(specifier, context);
     }

@@ -12,7 +12,7 @@ import type { PackServer } from './server.js';
 import { entryKind, entryRealPath, knownScopeType, useRegisterHooks } from '../loader/entry.js';
 import { foreignLoadHooks } from '../loader/foreign-hooks.js';
 import { CommonJsCompiler, codeCachePays, codeCacheTag } from '../loader/commonjs-compiler.js';
-import { compileSource, fileUrlOf, internals, ownLookupPaths, pathOfFileUrl, type LoadContext, type LoadResult, type NextLoad, type NextResolve, type ResolveContext, type ResolveResult } from '../loader/node.js';
+import { compileSource, fileUrlOf, ownLookupPaths, ownLookupPathsAt, pathOfFileUrl, type LoadContext, type LoadResult, type NextLoad, type NextResolve, type ResolveContext, type ResolveResult } from '../loader/node.js';
 import { pipeline, type HandlerStep, type ResolveStep } from '../loader/pipeline.js';
 import { resolveVirtual, standInLoad } from '../defer/provider.js';
 import { isStandInSpecifier, specifierPrefix, virtualPrefix } from '../defer/detect.js';
@@ -115,7 +115,7 @@ function installRegisterHooks(server: PackServer, formats: readonly ModuleFormat
     }
     const mode = context.conditions?.includes('require') ? 'r' : 'i';
     // A require() from a module whose lookup paths were changed (requizzle) searches those: Node's.
-    if (mode === 'r' && !ownLookupPaths(internals._cache[pathOfFileUrl(parentURL)])) return nextResolve(specifier, context);
+    if (mode === 'r' && !ownLookupPathsAt(pathOfFileUrl(parentURL))) return nextResolve(specifier, context);
     const found = server.answer(dir, specifier, mode);
     if (found === undefined) {
       counts.unanswered++;
