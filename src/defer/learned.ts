@@ -1177,6 +1177,40 @@ const deprecatedUtil = new Set(['_extend', 'log', 'isArray', 'isBoolean', 'isBuf
 const argvMutators = new Set(['splice', 'push', 'pop', 'shift', 'unshift', 'sort', 'reverse', 'fill', 'copyWithin']);
 const freezers = new Set(['freeze', 'seal', 'preventExtensions']);
 
+/**
+ * Walks a module's code with, for each node, whether it runs while the module loads: the top
+ * level, the bodies of functions invoked on the spot there, and the bodies in `loadTime`.
+ * `enter` returning false skips the node's children (it may visit some itself with `visit`).
+ */
+function walkLoadTime(program: Node, loadTime: readonly [number, number][], enter: (node: any, atLoad: boolean, visit: (node: unknown, atLoad: boolean) => void) => boolean | void): void {
+  const duringLoad = (at: number): boolean => loadTime.some(([start, end]) => at >= start && at < end);
+  const visit = (node: any, load: boolean): void => {
+    if (!node || typeof node !== 'object') return;
+    if (Array.isArray(node)) {
+      for (const child of node) visit(child, load);
+      return;
+    }
+    if (typeof node.type !== 'string') return;
+    if (node.type === 'CallExpression' && load && invokedFunction(node) !== undefined) {
+      visit(invokedFunction(node)!['body'], true);
+      visit(node.arguments, load);
+      return;
+    }
+    if (isFunctionLike(node)) {
+      visit(node['body'], duringLoad(node['body']?.start ?? node.start));
+      return;
+    }
+    const atLoad = load || duringLoad(node.start);
+    if (enter(node, atLoad, visit) === false) return;
+    for (const key in node) {
+      if (key === 'type') continue;
+      const child = node[key];
+      if (child && typeof child === 'object') visit(child, atLoad);
+    }
+  };
+  visit(program['body'], true);
+}
+
 /** `process.env` itself. */
 function isProcessEnv(node: Node | null | undefined): boolean {
   return node?.type === 'MemberExpression' && !node['computed'] && node['property']?.name === 'env' && node['object']?.type === 'Identifier' && node['object'].name === 'process';
@@ -1260,29 +1294,12 @@ const stateCalls = new Map<string, ProcessState>([['process.chdir', 'cwd'], ['pr
 function processStateUse(program: Node, loadTime: readonly [number, number][], kept: ReadonlySet<Node>): { reads: ProcessState[]; changes: ProcessState[] } {
   const reads = new Set<ProcessState>();
   const changes = new Set<ProcessState>();
-  const duringLoad = (at: number): boolean => loadTime.some(([start, end]) => at >= start && at < end);
   const changed = (target: Node | null | undefined): void => {
     const kind = target === null || target === undefined || kept.has(target) ? undefined : changedState(target);
     if (kind !== undefined) changes.add(kind);
   };
   const restoresCwd = cwdRestorers(program);
-  const visit = (node: any, load: boolean): void => {
-    if (!node || typeof node !== 'object') return;
-    if (Array.isArray(node)) {
-      for (const child of node) visit(child, load);
-      return;
-    }
-    if (typeof node.type !== 'string') return;
-    if (node.type === 'CallExpression' && load && invokedFunction(node) !== undefined) {
-      visit(invokedFunction(node)!['body'], true);
-      visit(node.arguments, load);
-      return;
-    }
-    if (isFunctionLike(node)) {
-      visit(node['body'], duringLoad(node['body']?.start ?? node.start));
-      return;
-    }
-    const atLoad = load || duringLoad(node.start);
+  walkLoadTime(program, loadTime, (node, atLoad, visit) => {
     if (node.type === 'AssignmentExpression') changed(node.left);
     else if (node.type === 'UpdateExpression' || (node.type === 'UnaryExpression' && node.operator === 'delete')) changed(node.argument);
     else if (node.type === 'CallExpression') {
@@ -1300,11 +1317,11 @@ function processStateUse(program: Node, loadTime: readonly [number, number][], k
       if (isProcessEnv(node['object'])) {
         if (atLoad) reads.add(envKey(node));
         if (node['computed']) visit(node['property'], atLoad);
-        return;
+        return false;
       }
       if (isProcessEnv(node) || isProcessArgv(node)) {
         if (atLoad) reads.add(isProcessEnv(node) ? 'env:*' : 'argv');
-        return;
+        return false;
       }
     } else if (atLoad && node.type === 'VariableDeclarator' && node.init?.type === 'Identifier' && node.init.name === 'process' && node.id?.type === 'ObjectPattern') {
       // `const { env, argv } = process`
@@ -1318,13 +1335,8 @@ function processStateUse(program: Node, loadTime: readonly [number, number][], k
       // this check does not follow, so taken as read.
       reads.add('env:*').add('argv').add('cwd');
     }
-    for (const key in node) {
-      if (key === 'type') continue;
-      const child = node[key];
-      if (child && typeof child === 'object') visit(child, atLoad);
-    }
-  };
-  visit(program['body'], true);
+    return true;
+  });
   return { reads: [...reads].sort(), changes: [...changes].sort() };
 }
 
@@ -1337,7 +1349,6 @@ function processStateUse(program: Node, loadTime: readonly [number, number][], k
 function processStateWrites(program: Node, loadTime: readonly [number, number][]): number[] {
   const declared = declaredNames(program);
   if (declared.has('process')) return [];
-  const duringLoad = (at: number): boolean => loadTime.some(([start, end]) => at >= start && at < end);
   // `process.env`, `process.env.X`, `process.env[k]`, `process.argv[2]`: the object or a member of it.
   const state = (node: Node | null | undefined): boolean => {
     let at = node;
@@ -1349,23 +1360,7 @@ function processStateWrites(program: Node, loadTime: readonly [number, number][]
     return false;
   };
   const found: number[] = [];
-  const visit = (node: any, load: boolean): void => {
-    if (!node || typeof node !== 'object') return;
-    if (Array.isArray(node)) {
-      for (const child of node) visit(child, load);
-      return;
-    }
-    if (typeof node.type !== 'string') return;
-    if (node.type === 'CallExpression' && load && invokedFunction(node) !== undefined) {
-      visit(invokedFunction(node)!['body'], true);
-      visit(node.arguments, load);
-      return;
-    }
-    const inLoad = load || duringLoad(node.start);
-    if (isFunctionLike(node)) {
-      visit(node['body'], duringLoad(node['body']?.start ?? node.start));
-      return;
-    }
+  walkLoadTime(program, loadTime, (node, inLoad) => {
     if (inLoad) {
       if (node.type === 'AssignmentExpression' && state(node.left)) found.push(node.start);
       else if ((node.type === 'UpdateExpression' || (node.type === 'UnaryExpression' && node.operator === 'delete')) && state(node.argument)) found.push(node.start);
@@ -1380,13 +1375,7 @@ function processStateWrites(program: Node, loadTime: readonly [number, number][]
         }
       }
     }
-    for (const key in node) {
-      if (key === 'type') continue;
-      const child = node[key];
-      if (child && typeof child === 'object') visit(child, inLoad);
-    }
-  };
-  visit(program['body'], true);
+  });
   return found;
 }
 
